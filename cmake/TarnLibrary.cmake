@@ -1,0 +1,15 @@
+# tarn_library(<name> SRCS ... [DEPS ...] [TEST_DEPS ...])
+# One static library per component. Every *_test.cc beside the sources becomes one GoogleTest binary
+# (searched recursively below the CMakeLists) named <name>_test, registered with ctest. Includes are relative to src/.
+function(tarn_library name)
+  cmake_parse_arguments(A "" "" "SRCS;DEPS;TEST_DEPS" ${ARGN})
+  add_library(${name} STATIC ${A_SRCS})
+  target_include_directories(${name} PUBLIC ${PROJECT_SOURCE_DIR}/src)
+  target_link_libraries(${name} PUBLIC ${A_DEPS})
+  file(GLOB_RECURSE tests CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*_test.cc)
+  if(BUILD_TESTING AND tests)
+    add_executable(${name}_test ${tests})
+    target_link_libraries(${name}_test PRIVATE ${name} ${A_TEST_DEPS} GTest::gtest GTest::gtest_main)
+    add_test(NAME ${name}_test COMMAND ${name}_test)
+  endif()
+endfunction()

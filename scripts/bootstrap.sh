@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs everything Tarn needs to build and test on a fresh Debian 12 machine (run as root).
+# Idempotent: a second run installs nothing new. Debian packages and pinned npm packages only.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+debs=(
+  build-essential cmake ninja-build ccache pkg-config git
+  libboost-dev libssl-dev libsqlite3-dev sqlite3 nlohmann-json3-dev libpugixml-dev
+  libcli11-dev libspdlog-dev libfmt-dev libsodium-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  python3 python3-pytest python3-azure python3-numpy python3-pandas pybind11-dev
+  azure-cli openssl curl
+)
+# Node.js ships its own npm on these machines; Debian's npm conflicts with that nodejs.
+command -v npm >/dev/null 2>&1 || debs+=(nodejs npm)
+missing=()
+for p in "${debs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "bootstrap: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Microsoft's AzCopy, pinned, from npm (it ships the binary inside the package).
+tools="$here/.tools"
+if [ ! -x "$tools/node_modules/@azure-tools/azcopy-linux/dist/bin/azcopy_linux_amd64" ] && \
+   ! ls "$tools"/node_modules/@azure-tools/azcopy-linux*/dist/bin/azcopy* >/dev/null 2>&1; then
+  mkdir -p "$tools"
+  (cd "$tools" && npm install --silent --no-audit --no-fund --prefix "$tools" \
+      @azure-tools/azcopy-linux@10.32.2 >/dev/null)
+fi
+echo "bootstrap: ok"

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The main job: installs what is needed, builds tarnd, starts it on the embedded default
+# (SQLite metadata + local-disk extents) in a fresh data directory on loopback, and runs a short
+# scripted demo with Microsoft's Python SDK against it. Stops tarnd when done.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$here"
+bash scripts/bootstrap.sh
+bash scripts/build.sh release tarnd
+
+data="$(mktemp -d /tmp/tarn-demo.XXXXXX)"
+out="$data/tarnd.out"
+build/release/src/server/tarnd --listen 127.0.0.1:0 --data-dir "$data/data" >"$out" 2>"$data/tarnd.log" &
+pid=$!
+trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -rf "$data"' EXIT
+for _ in $(seq 1 100); do
+  grep -q "listening on" "$out" 2>/dev/null && break
+  kill -0 "$pid" 2>/dev/null || { cat "$data/tarnd.log" >&2; exit 1; }
+  sleep 0.1
+done
+cat "$out"
+url="$(grep -o 'http://[0-9.:]*' "$out" | head -1)"
+/usr/bin/python3 scripts/demo.py "$url"

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs what is needed, builds, and runs every test: unit tests (GoogleTest under ctest) in a
+# release build and in an ASan+UBSan build, then the protocol conformance suite, which drives
+# Microsoft's own clients (Python SDKs, az, AzCopy) against a real tarnd.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$here"
+bash scripts/bootstrap.sh
+export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ccache}"
+
+echo "== build (release)"
+bash scripts/build.sh release
+echo "== unit tests (release)"
+(cd build/release && ctest --output-on-failure --timeout 600)
+
+echo "== build (asan+ubsan)"
+bash scripts/build.sh asan
+echo "== unit tests (asan+ubsan)"
+(cd build/asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+   ctest --output-on-failure --timeout 900)
+
+echo "== conformance tests (Microsoft clients against tarnd)"
+export TARND_BIN="$here/build/release/src/server/tarnd"
+/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/conformance

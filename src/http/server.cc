@@ -1,0 +1,433 @@
+#include "http/server.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <cerrno>
+#include <cstring>
+#include <limits>
+
+#include "common/strings.h"
+
+namespace tarn::http {
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+namespace net = boost::asio;
+
+namespace {
+
+std::string ErrnoText(int e) {
+  char buf[128];
+  return strerror_r(e, buf, sizeof buf);
+}
+
+// A blocking stream over a socket whose every wait is bounded by a timeout. Beast's parser reads
+// through it (it models SyncReadStream).
+class TimedStream {
+ public:
+  TimedStream(int fd, int timeout_s) : fd_(fd), timeout_ms_(timeout_s * 1000) {}
+
+  template <class Buffers>
+  size_t read_some(const Buffers& buffers, boost::system::error_code& ec) {
+    ec = {};
+    for (auto it = net::buffer_sequence_begin(buffers); it != net::buffer_sequence_end(buffers);
+         ++it) {
+      net::mutable_buffer b = *it;
+      if (b.size() == 0) continue;
+      for (;;) {
+        if (!Wait(POLLIN, ec)) return 0;
+        ssize_t n = ::recv(fd_, b.data(), b.size(), 0);
+        if (n > 0) return static_cast<size_t>(n);
+        if (n == 0) {
+          ec = net::error::eof;
+          return 0;
+        }
+        if (errno == EINTR || errno == EAGAIN) continue;
+        ec = boost::system::error_code(errno, boost::system::system_category());
+        return 0;
+      }
+    }
+    return 0;
+  }
+
+  template <class Buffers>
+  size_t read_some(const Buffers& buffers) {
+    boost::system::error_code ec;
+    size_t n = read_some(buffers, ec);
+    if (ec) throw boost::system::system_error(ec);
+    return n;
+  }
+
+  Status WriteAll(const char* p, size_t n) {
+    while (n > 0) {
+      boost::system::error_code ec;
+      if (!Wait(POLLOUT, ec)) return Error(Reason::kOperationTimedOut, "client write timed out");
+      ssize_t w = ::send(fd_, p, n, MSG_NOSIGNAL);
+      if (w < 0) {
+        if (errno == EINTR || errno == EAGAIN) continue;
+        return InternalError("send: " + ErrnoText(errno));
+      }
+      p += w;
+      n -= static_cast<size_t>(w);
+    }
+    return Status::Ok();
+  }
+
+  Status SendFile(int in_fd, int64_t offset, int64_t len) {
+    off_t off = offset;
+    while (len > 0) {
+      boost::system::error_code ec;
+      if (!Wait(POLLOUT, ec)) return Error(Reason::kOperationTimedOut, "client write timed out");
+      ssize_t w = ::sendfile(fd_, in_fd, &off, static_cast<size_t>(std::min<int64_t>(len, 1 << 30)));
+      if (w < 0) {
+        if (errno == EINTR || errno == EAGAIN) continue;
+        return InternalError("sendfile: " + ErrnoText(errno));
+      }
+      if (w == 0) return InternalError("sendfile: extent shorter than expected");
+      len -= w;
+    }
+    return Status::Ok();
+  }
+
+ private:
+  bool Wait(short events, boost::system::error_code& ec) {
+    pollfd p{fd_, events, 0};
+    for (;;) {
+      int r = ::poll(&p, 1, timeout_ms_);
+      if (r > 0) return true;
+      if (r == 0) {
+        ec = net::error::timed_out;
+        return false;
+      }
+      if (errno == EINTR) continue;
+      ec = boost::system::error_code(errno, boost::system::system_category());
+      return false;
+    }
+  }
+
+  int fd_;
+  int timeout_ms_;
+};
+
+using Parser = bhttp::request_parser<bhttp::buffer_body>;
+
+class ParserBody : public Body {
+ public:
+  ParserBody(TimedStream& s, beast::flat_buffer& buf, Parser& p) : s_(s), buf_(buf), p_(p) {}
+
+  StatusOr<size_t> Read(char* out, size_t n) override {
+    if (failed_) return Error(Reason::kInvalidInput, "the request body was cut short");
+    size_t total = 0;
+    while (total < n && !p_.is_done()) {
+      p_.get().body().data = out + total;
+      p_.get().body().size = n - total;
+      boost::system::error_code ec;
+      bhttp::read(s_, buf_, p_, ec);
+      size_t got = (n - total) - p_.get().body().size;
+      total += got;
+      if (ec == bhttp::error::need_buffer) continue;
+      if (ec) {
+        failed_ = true;
+        return Error(Reason::kInvalidInput, "the request body was cut short: " + ec.message());
+      }
+    }
+    return total;
+  }
+  bool done() const override { return p_.is_done(); }
+  bool failed() const { return failed_; }
+
+ private:
+  TimedStream& s_;
+  beast::flat_buffer& buf_;
+  Parser& p_;
+  bool failed_ = false;
+};
+
+class Writer : public ResponseWriter {
+ public:
+  explicit Writer(TimedStream& s) : s_(s) {}
+
+  Status Start(int status, const Headers& headers, int64_t content_length) override {
+    if (started_) return InternalError("response already started");
+    started_ = true;
+    std::string h;
+    h.reserve(512);
+    h += "HTTP/1.1 ";
+    h += std::to_string(status);
+    h += ' ';
+    h += StatusText(status);
+    h += "\r\n";
+    for (const auto& [k, v] : headers) {
+      h += k;
+      h += ": ";
+      h += v;
+      h += "\r\n";
+    }
+    if (status != 304 && status != 204 && !(status >= 100 && status < 200)) {
+      h += "Content-Length: ";
+      h += std::to_string(content_length);
+      h += "\r\n";
+    }
+    if (close_) h += "Connection: close\r\n";
+    h += "\r\n";
+    return s_.WriteAll(h.data(), h.size());
+  }
+  Status Write(std::string_view data) override { return s_.WriteAll(data.data(), data.size()); }
+  Status SendFile(int fd, int64_t offset, int64_t len) override {
+    return s_.SendFile(fd, offset, len);
+  }
+  bool started() const override { return started_; }
+  void CloseAfter() override { close_ = true; }
+  bool close() const { return close_; }
+
+ private:
+  TimedStream& s_;
+  bool started_ = false;
+  bool close_ = false;
+};
+
+StatusOr<std::pair<std::string, std::string>> SplitHostPort(const std::string& listen) {
+  std::string host, port;
+  if (!listen.empty() && listen[0] == '[') {
+    size_t close = listen.find(']');
+    if (close == std::string::npos || close + 1 >= listen.size() || listen[close + 1] != ':') {
+      return Error(Reason::kInvalidInput, "bad listen address: " + listen);
+    }
+    host = listen.substr(1, close - 1);
+    port = listen.substr(close + 2);
+  } else {
+    size_t colon = listen.rfind(':');
+    if (colon == std::string::npos) return Error(Reason::kInvalidInput, "listen needs host:port");
+    host = listen.substr(0, colon);
+    port = listen.substr(colon + 1);
+  }
+  return std::make_pair(host, port);
+}
+
+}  // namespace
+
+const std::string* Request::Header(std::string_view lower_name) const {
+  for (const auto& [k, v] : headers) {
+    if (EqualsIgnoreCase(k, lower_name)) return &v;
+  }
+  return nullptr;
+}
+
+const char* StatusText(int status) {
+  switch (status) {
+    case 100: return "Continue";
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 206: return "Partial Content";
+    case 304: return "Not Modified";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 411: return "Length Required";
+    case 412: return "Precondition Failed";
+    case 413: return "Request Entity Too Large";
+    case 416: return "Range Not Satisfiable";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 503: return "Service Unavailable";
+    default: return "Unknown";
+  }
+}
+
+Server::Server(ServerOptions opts, Handler handler)
+    : opts_(std::move(opts)), handler_(std::move(handler)) {}
+
+Server::~Server() { Stop(); }
+
+StatusOr<std::string> Server::Start() {
+  TARN_ASSIGN_OR_RETURN(auto hp, SplitHostPort(opts_.listen));
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* res = nullptr;
+  int rc = ::getaddrinfo(hp.first.c_str(), hp.second.c_str(), &hints, &res);
+  if (rc != 0) return Error(Reason::kInvalidInput, "cannot resolve " + opts_.listen + ": " + gai_strerror(rc));
+  std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> guard(res, freeaddrinfo);
+  int fd = ::socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return InternalError("socket: " + ErrnoText(errno));
+  int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (::bind(fd, res->ai_addr, res->ai_addrlen) != 0) {
+    int e = errno;
+    ::close(fd);
+    return Error(Reason::kInvalidInput, "cannot listen on " + opts_.listen + ": " + ErrnoText(e));
+  }
+  if (::listen(fd, 1024) != 0) {
+    int e = errno;
+    ::close(fd);
+    return InternalError("listen: " + ErrnoText(e));
+  }
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
+  port_ = ntohs(ss.ss_family == AF_INET ? reinterpret_cast<sockaddr_in*>(&ss)->sin_port
+                                        : reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port);
+  if (::pipe2(wake_pipe_, O_CLOEXEC) != 0) {
+    ::close(fd);
+    return InternalError("pipe: " + ErrnoText(errno));
+  }
+  listen_fd_ = fd;
+  acceptor_ = std::thread([this] { AcceptLoop(); });
+  std::string host = ss.ss_family == AF_INET6 ? "[" + hp.first + "]" : hp.first;
+  return "http://" + host + ":" + std::to_string(port_);
+}
+
+void Server::Stop() {
+  if (stopping_.exchange(true)) return;
+  if (wake_pipe_[1] >= 0) {
+    char c = 0;
+    (void)!::write(wake_pipe_[1], &c, 1);
+  }
+  if (acceptor_.joinable()) acceptor_.join();
+  std::unique_lock<std::mutex> l(mu_);
+  for (int fd : conns_) ::shutdown(fd, SHUT_RDWR);
+  cv_.wait(l, [&] { return conns_.empty(); });
+  l.unlock();
+  if (listen_fd_ >= 0) ::close(listen_fd_);
+  for (int& p : wake_pipe_) {
+    if (p >= 0) ::close(p);
+    p = -1;
+  }
+  listen_fd_ = -1;
+}
+
+void Server::AcceptLoop() {
+  pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {wake_pipe_[0], POLLIN, 0}};
+  while (!stopping_) {
+    int r = ::poll(fds, 2, -1);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      return;
+    }
+    if (fds[1].revents) return;
+    if (!(fds[0].revents & POLLIN)) continue;
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    int fd = ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EMFILE || errno == ENFILE) ::usleep(10000);
+      continue;
+    }
+    char ip[INET6_ADDRSTRLEN] = "?";
+    uint16_t port = 0;
+    if (ss.ss_family == AF_INET) {
+      auto* a = reinterpret_cast<sockaddr_in*>(&ss);
+      ::inet_ntop(AF_INET, &a->sin_addr, ip, sizeof ip);
+      port = ntohs(a->sin_port);
+    } else if (ss.ss_family == AF_INET6) {
+      auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
+      ::inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof ip);
+      port = ntohs(a->sin6_port);
+    }
+    int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      if (conns_.size() >= opts_.max_connections) {
+        ::close(fd);
+        continue;
+      }
+      conns_.insert(fd);
+    }
+    std::thread([this, fd, remote = std::string(ip) + ":" + std::to_string(port)] {
+      Serve(fd, remote);
+      std::lock_guard<std::mutex> l(mu_);
+      conns_.erase(fd);
+      ::close(fd);
+      cv_.notify_all();
+    }).detach();
+  }
+}
+
+void Server::Serve(int fd, std::string remote) {
+  TimedStream stream(fd, opts_.idle_timeout_s);
+  beast::flat_buffer buf;
+  for (;;) {
+    Parser parser;
+    parser.header_limit(static_cast<uint32_t>(opts_.header_limit));
+    parser.body_limit(std::numeric_limits<std::uint64_t>::max());
+    boost::system::error_code ec;
+    bhttp::read_header(stream, buf, parser, ec);
+    if (ec) {
+      if (ec == bhttp::error::header_limit || ec == bhttp::error::bad_field ||
+          ec == bhttp::error::bad_method || ec == bhttp::error::bad_target ||
+          ec == bhttp::error::bad_version || ec == bhttp::error::bad_line_ending ||
+          ec == bhttp::error::bad_value || ec == bhttp::error::bad_content_length ||
+          ec == bhttp::error::bad_transfer_encoding) {
+        Writer w(stream);
+        w.CloseAfter();
+        int status = ec == bhttp::error::header_limit ? 431 : 400;
+        if (opts_.on_bad_request) {
+          opts_.on_bad_request(status, ec.message(), w);
+        } else {
+          w.Start(status, {}, 0).IgnoreError();
+        }
+      }
+      return;
+    }
+    auto& h = parser.get();
+    Request req;
+    req.method = std::string(h.method_string());
+    req.target = std::string(h.target());
+    size_t q = req.target.find('?');
+    req.raw_path = req.target.substr(0, q);
+    if (q != std::string::npos) req.raw_query = req.target.substr(q + 1);
+    req.remote = remote;
+    for (const auto& f : h) {
+      req.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+    }
+    if (auto cl = parser.content_length()) req.content_length = static_cast<int64_t>(*cl);
+    req.chunked = parser.chunked();
+    bool keep_alive = parser.keep_alive();
+    ParserBody body(stream, buf, parser);
+    req.body = &body;
+    if (const auto* e = req.Header("expect"); e && EqualsIgnoreCase(*e, "100-continue")) {
+      static constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+      if (!stream.WriteAll(kContinue, sizeof kContinue - 1).ok()) return;
+    }
+    Writer w(stream);
+    handler_(req, w);
+    if (!w.started()) {
+      w.CloseAfter();
+      w.Start(500, {}, 0).IgnoreError();
+      return;
+    }
+    if (w.close() || !keep_alive || body.failed()) return;
+    // Drain a small unread remainder so the connection can be reused; close on a large one.
+    if (!parser.is_done()) {
+      char sink[8192];
+      size_t drained = 0;
+      while (!parser.is_done() && drained < (1 << 20)) {
+        auto n = body.Read(sink, sizeof sink);
+        if (!n.ok()) return;
+        drained += *n;
+      }
+      if (!parser.is_done()) return;
+    }
+  }
+}
+
+}  // namespace tarn::http

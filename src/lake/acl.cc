@@ -1,0 +1,196 @@
+#include "lake/acl.h"
+
+namespace tarn::lake {
+namespace {
+
+Status Bad(const std::string& what) {
+  return Error(Reason::kInvalidHeaderValue, what);
+}
+
+bool ParseRwx(const std::string& s, uint32_t* out) {
+  if (s.size() != 3) return false;
+  uint32_t v = 0;
+  const char want[3] = {'r', 'w', 'x'};
+  for (int i = 0; i < 3; ++i) {
+    if (s[i] == want[i]) {
+      v |= 4u >> i;
+    } else if (s[i] != '-') {
+      return false;
+    }
+  }
+  *out = v;
+  return true;
+}
+
+std::string Rwx(uint32_t v) {
+  std::string s = "---";
+  if (v & 4) s[0] = 'r';
+  if (v & 2) s[1] = 'w';
+  if (v & 1) s[2] = 'x';
+  return s;
+}
+
+}  // namespace
+
+StatusOr<uint32_t> ParsePermissions(const std::string& text) {
+  std::string t = text;
+  if (!t.empty() && t.back() == '+') t.pop_back();
+  if (t.size() == 3 || t.size() == 4) {
+    uint32_t v = 0;
+    for (char c : t) {
+      if (c < '0' || c > '7') return Bad("Invalid permissions: " + text);
+      v = v * 8 + static_cast<uint32_t>(c - '0');
+    }
+    if (v > 01777 || (t.size() == 4 && (v >> 9) > 1)) return Bad("Invalid permissions: " + text);
+    return v;
+  }
+  if (t.size() != 9) return Bad("Invalid permissions: " + text);
+  uint32_t v = 0;
+  std::string last = t.substr(6, 3);
+  bool sticky = false;
+  if (last[2] == 't') {
+    sticky = true;
+    last[2] = 'x';
+  } else if (last[2] == 'T') {
+    sticky = true;
+    last[2] = '-';
+  }
+  uint32_t u, g, o;
+  if (!ParseRwx(t.substr(0, 3), &u) || !ParseRwx(t.substr(3, 3), &g) || !ParseRwx(last, &o)) {
+    return Bad("Invalid permissions: " + text);
+  }
+  v = (u << 6) | (g << 3) | o;
+  if (sticky) v |= 01000;
+  return v;
+}
+
+std::string FormatPermissions(uint32_t bits, bool extended) {
+  std::string s = Rwx((bits >> 6) & 7) + Rwx((bits >> 3) & 7) + Rwx(bits & 7);
+  if (bits & 01000) s[8] = (bits & 1) ? 't' : 'T';
+  if (extended) s += '+';
+  return s;
+}
+
+StatusOr<std::vector<AclEntry>> ParseAcl(const std::string& text) {
+  std::vector<AclEntry> out;
+  size_t start = 0;
+  while (start <= text.size() && !text.empty()) {
+    size_t comma = text.find(',', start);
+    if (comma == std::string::npos) comma = text.size();
+    std::string item = text.substr(start, comma - start);
+    start = comma + 1;
+    AclEntry e;
+    if (item.rfind("default:", 0) == 0) {
+      e.is_default = true;
+      item = item.substr(8);
+    }
+    size_t c1 = item.find(':');
+    size_t c2 = c1 == std::string::npos ? c1 : item.find(':', c1 + 1);
+    if (c2 == std::string::npos) return Bad("Invalid ACL entry: " + item);
+    e.type = item.substr(0, c1);
+    e.id = item.substr(c1 + 1, c2 - c1 - 1);
+    if (e.type != "user" && e.type != "group" && e.type != "mask" && e.type != "other") {
+      return Bad("Invalid ACL entry type: " + item);
+    }
+    if ((e.type == "mask" || e.type == "other") && !e.id.empty()) {
+      return Bad("Invalid ACL entry: " + item);
+    }
+    if (!ParseRwx(item.substr(c2 + 1), &e.perms)) return Bad("Invalid ACL permissions: " + item);
+    out.push_back(std::move(e));
+    if (comma == text.size()) break;
+  }
+  return out;
+}
+
+std::string FormatAclEntries(const std::vector<AclEntry>& entries) {
+  std::string s;
+  for (const auto& e : entries) {
+    if (!s.empty()) s += ',';
+    if (e.is_default) s += "default:";
+    s += e.type + ":" + e.id + ":" + Rwx(e.perms);
+  }
+  return s;
+}
+
+Status ApplyAcl(const std::vector<AclEntry>& entries, bool is_dir, meta::Access* access) {
+  std::vector<AclEntry> named, defaults;
+  int access_count = 0;
+  bool have_user = false, have_group = false, have_other = false;
+  uint32_t u = 0, g = 0, o = 0;
+  std::optional<uint32_t> mask;
+  for (const auto& e : entries) {
+    if (e.is_default) {
+      if (!is_dir) return Bad("Default ACL entries are only allowed on directories.");
+      defaults.push_back(e);
+      continue;
+    }
+    ++access_count;
+    if (e.type == "user" && e.id.empty()) {
+      have_user = true;
+      u = e.perms;
+    } else if (e.type == "group" && e.id.empty()) {
+      have_group = true;
+      g = e.perms;
+    } else if (e.type == "other") {
+      have_other = true;
+      o = e.perms;
+    } else if (e.type == "mask") {
+      mask = e.perms;
+    } else {
+      named.push_back(e);
+    }
+  }
+  if (access_count > 32 || defaults.size() > 32) {
+    return Bad("An ACL may hold at most 32 access and 32 default entries.");
+  }
+  if (!have_user || !have_group || !have_other) {
+    return Bad("An ACL must contain user::, group:: and other:: entries.");
+  }
+  // The owning group's bits are shown through the mask when there is one.
+  std::vector<AclEntry> ext;
+  if (mask || !named.empty()) {
+    AclEntry owning_group{false, "group", "", g};
+    ext.push_back(owning_group);
+    ext.insert(ext.end(), named.begin(), named.end());
+    uint32_t m = mask.value_or(7);
+    ext.push_back(AclEntry{false, "mask", "", m});
+    g = m;
+  }
+  access->permissions = (access->permissions & 01000) | (u << 6) | (g << 3) | o;
+  access->acl = FormatAclEntries(ext);
+  access->default_acl = FormatAclEntries(defaults);
+  return Status::Ok();
+}
+
+std::string FormatAcl(const meta::Access& a, bool is_dir) {
+  uint32_t p = a.permissions;
+  std::vector<AclEntry> users, groups;
+  uint32_t owning_group = (p >> 3) & 7;
+  bool extended = false;
+  auto ext = ParseAcl(a.acl);
+  if (ext.ok()) {
+    for (const auto& e : *ext) {
+      extended = true;
+      if (e.type == "group" && e.id.empty()) {
+        owning_group = e.perms;
+      } else if (e.type == "user") {
+        users.push_back(e);
+      } else if (e.type == "group") {
+        groups.push_back(e);
+      }
+    }
+  }
+  // Azure's order: owner, named users, owning group, named groups, mask, other.
+  std::vector<AclEntry> out;
+  out.push_back({false, "user", "", (p >> 6) & 7});
+  out.insert(out.end(), users.begin(), users.end());
+  out.push_back({false, "group", "", owning_group});
+  out.insert(out.end(), groups.begin(), groups.end());
+  if (extended) out.push_back({false, "mask", "", (p >> 3) & 7});
+  out.push_back({false, "other", "", p & 7});
+  std::string s = FormatAclEntries(out);
+  if (is_dir && !a.default_acl.empty()) s += "," + a.default_acl;
+  return s;
+}
+
+}  // namespace tarn::lake

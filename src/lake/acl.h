@@ -1,0 +1,38 @@
+// POSIX permissions and ACL text as ADLS Gen2 accepts and returns them.
+//
+// Permissions: symbolic "rwxr-x---" (optionally with sticky "t"/"T" in the last slot and a
+// trailing "+" marking an extended ACL) or octal "0750" / "1777".
+// ACL: comma-separated entries "[default:]user|group|mask|other:[id]:rwx".
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "store/meta/types.h"
+
+namespace tarn::lake {
+
+StatusOr<uint32_t> ParsePermissions(const std::string& text);
+std::string FormatPermissions(uint32_t bits, bool extended);
+
+struct AclEntry {
+  bool is_default = false;
+  std::string type;  // user, group, mask, other
+  std::string id;    // empty for the owning user/group, mask and other
+  uint32_t perms = 0;  // rwx as 3 bits
+};
+
+StatusOr<std::vector<AclEntry>> ParseAcl(const std::string& text);
+std::string FormatAclEntries(const std::vector<AclEntry>& entries);
+
+// Applies a full ACL (as setAccessControl with x-ms-acl does) to the stored access fields:
+// the owner/group/other (and mask) entries become permission bits, named entries go to acl,
+// default entries to default_acl. At most 32 access and 32 default entries.
+Status ApplyAcl(const std::vector<AclEntry>& entries, bool is_dir, meta::Access* access);
+// The full ACL text of a node, as getAccessControl returns it in x-ms-acl.
+std::string FormatAcl(const meta::Access& access, bool is_dir);
+
+}  // namespace tarn::lake

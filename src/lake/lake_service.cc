@@ -1,0 +1,1287 @@
+#include "lake/lake_service.h"
+
+#include <algorithm>
+#include <cctype>
+#include <atomic>
+#include <cinttypes>
+#include <cstdio>
+#include <unordered_set>
+
+#include "common/crypto.h"
+#include "common/time_util.h"
+#include "lake/acl.h"
+#include "lake/lake_internal.h"
+
+namespace tarn::lake {
+
+using meta::ExtentRecord;
+using meta::ExtentSlice;
+using meta::ReadTxn;
+using meta::StagedExtent;
+using meta::WriteTxn;
+using State = meta::Lease::State;
+
+namespace internal {
+
+std::string NewEtag() {
+  // Unique and increasing across restarts: seeded from the clock in 100 ns ticks.
+  static std::atomic<uint64_t> counter{static_cast<uint64_t>(NowMicros()) * 10 +
+                                       116444736000000000ULL};
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "0x%" PRIX64, counter.fetch_add(1) + 1);
+  return buf;
+}
+
+std::vector<std::string> Components(const std::string& path) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < path.size()) {
+    size_t slash = path.find('/', start);
+    if (slash == std::string::npos) slash = path.size();
+    out.push_back(path.substr(start, slash - start));
+    start = slash + 1;
+  }
+  return out;
+}
+
+std::string JoinPath(const std::string& dir, const std::string& name) {
+  return dir.empty() ? name : dir + "/" + name;
+}
+
+StatusOr<Filesystem> RequireFilesystem(ReadTxn& t, const std::string& account,
+                                       const std::string& name) {
+  TARN_ASSIGN_OR_RETURN(auto fs, t.GetFilesystem(account, name));
+  if (!fs) return Error(Reason::kFilesystemNotFound, "The specified filesystem does not exist.");
+  return *fs;
+}
+
+StatusOr<std::optional<Node>> Resolve(ReadTxn& t, const Filesystem& fs,
+                                      const std::string& path) {
+  TARN_ASSIGN_OR_RETURN(auto node, t.GetNode(fs.root_id));
+  if (!node) return InternalError("filesystem root missing");
+  for (const auto& c : Components(path)) {
+    if (!node->is_dir) return std::optional<Node>();
+    TARN_ASSIGN_OR_RETURN(node, t.Lookup(fs.id, node->id, c));
+    if (!node) return std::optional<Node>();
+  }
+  return node;
+}
+
+}  // namespace internal
+
+using namespace internal;  // NOLINT: this file is the implementation of internal's users
+
+namespace {
+
+bool EqualsLeaseId(const std::string& a, const std::string& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string Unquote(const std::string& s) {
+  if (s.size() >= 2 && s.front() == '"' && s.back() == '"') return s.substr(1, s.size() - 2);
+  return s;
+}
+
+bool EtagListMatches(const std::string& header, const std::string& etag) {
+  size_t start = 0;
+  while (start <= header.size()) {
+    size_t comma = header.find(',', start);
+    if (comma == std::string::npos) comma = header.size();
+    std::string item = header.substr(start, comma - start);
+    while (!item.empty() && item.front() == ' ') item.erase(0, 1);
+    while (!item.empty() && item.back() == ' ') item.pop_back();
+    if (item == "*" || Unquote(item) == etag) return true;
+    start = comma + 1;
+  }
+  return false;
+}
+
+// Evaluates preconditions against the current state of a resource (nullopt when missing).
+// Reads answer NotModified where HTTP says 304; writes answer ConditionNotMet.
+Status CheckConditions(const Conditions& c, const std::string* etag, int64_t modified_us,
+                       bool is_read, Reason fail = Reason::kConditionNotMet) {
+  if (c.empty()) return Status::Ok();
+  const bool exists = etag != nullptr;
+  if (c.if_match) {
+    if (!exists || !EtagListMatches(*c.if_match, *etag)) {
+      return Error(fail, "The condition specified using HTTP conditional header(s) is not met.");
+    }
+  }
+  if (c.if_unmodified_since && exists && modified_us / 1000000 > *c.if_unmodified_since / 1000000) {
+    return Error(fail, "The condition specified using HTTP conditional header(s) is not met.");
+  }
+  if (c.if_none_match && exists && EtagListMatches(*c.if_none_match, *etag)) {
+    if (is_read && *c.if_none_match != "*") {
+      return Error(Reason::kNotModified, "Not modified.");
+    }
+    return Error(*c.if_none_match == "*" && fail == Reason::kConditionNotMet
+                     ? Reason::kPathAlreadyExists
+                     : fail,
+                 *c.if_none_match == "*" ? "The specified path already exists."
+                                         : "The condition specified using HTTP conditional "
+                                           "header(s) is not met.");
+  }
+  if (c.if_modified_since && exists && modified_us / 1000000 <= *c.if_modified_since / 1000000) {
+    if (is_read) return Error(Reason::kNotModified, "Not modified.");
+    return Error(fail, "The condition specified using HTTP conditional header(s) is not met.");
+  }
+  return Status::Ok();
+}
+
+Status CheckNodeConditions(const Conditions& c, const std::optional<Node>& n, bool is_read,
+                           Reason fail = Reason::kConditionNotMet) {
+  return CheckConditions(c, n ? &n->etag : nullptr, n ? n->modified_us : 0, is_read, fail);
+}
+
+// A write to a leased resource must name the lease; a write naming a lease needs one.
+Status CheckWriteLease(const meta::Lease& lease, const std::optional<std::string>& lease_id) {
+  LeaseView v = ViewLease(lease, NowMillis());
+  bool active = v.state == State::kLeased || v.state == State::kBreaking;
+  if (active) {
+    if (!lease_id || lease_id->empty()) {
+      return Error(Reason::kLeaseIdMissing,
+                   "There is currently a lease on the resource and no lease ID was specified in "
+                   "the request.");
+    }
+    if (!EqualsLeaseId(*lease_id, lease.id)) {
+      return Error(Reason::kLeaseIdMismatch,
+                   "The lease ID specified did not match the lease ID for the resource.");
+    }
+    return Status::Ok();
+  }
+  if (lease_id && !lease_id->empty()) {
+    return Error(Reason::kLeaseNotPresent,
+                 "There is currently no lease on the resource.");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+
+LeaseView ViewLease(const meta::Lease& lease, int64_t now_ms) {
+  LeaseView v{lease.state, lease.duration_s < 0};
+  if (lease.state == State::kLeased && lease.duration_s >= 0 && now_ms >= lease.expires_ms) {
+    v.state = State::kExpired;
+  } else if (lease.state == State::kBreaking && now_ms >= lease.break_ms) {
+    v.state = State::kBroken;
+  }
+  return v;
+}
+
+Status ValidateFilesystemName(const std::string& name) {
+  auto bad = [&] {
+    return Error(Reason::kInvalidResourceName,
+                 "The specified resource name contains invalid characters: '" + name + "'.");
+  };
+  if (name.size() < 3 || name.size() > 63) return bad();
+  for (size_t i = 0; i < name.size(); ++i) {
+    char c = name[i];
+    bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c == '-' && i > 0) ||
+              (c == '$' && i == 0);
+    if (!ok) return bad();
+    if (c == '-' && name[i - 1] == '-') return bad();
+  }
+  if (name.back() == '-') return bad();
+  return Status::Ok();
+}
+
+StatusOr<std::string> NormalizePath(const std::string& path) {
+  size_t b = 0, e = path.size();
+  while (b < e && path[b] == '/') ++b;
+  while (e > b && path[e - 1] == '/') --e;
+  std::string p = path.substr(b, e - b);
+  if (p.size() > 1024) {
+    return Error(Reason::kInvalidResourceName,
+                 "The specified path is longer than 1024 characters.");
+  }
+  auto bad = [&](const std::string& why) {
+    return Error(Reason::kInvalidResourceName, "The specified path is invalid: " + why + ".");
+  };
+  // UTF-8 validity.
+  for (size_t i = 0; i < p.size();) {
+    unsigned char c = static_cast<unsigned char>(p[i]);
+    int n = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : -1;
+    if (n < 0 || (n == 0 && c == 0) || i + n >= p.size() + (n == 0 ? 1 : 0)) {
+      if (n != 0 || c == 0) return bad("it is not valid UTF-8");
+    }
+    for (int k = 1; k <= n; ++k) {
+      if (i + k >= p.size() || (static_cast<unsigned char>(p[i + k]) >> 6) != 2) {
+        return bad("it is not valid UTF-8");
+      }
+    }
+    if (n == 1 && c < 0xC2) return bad("it is not valid UTF-8");
+    i += n + 1;
+  }
+  for (const auto& c : Components(p)) {
+    if (c.empty()) return bad("it has an empty segment");
+    if (c == "." || c == "..") return bad("segments '.' and '..' are not allowed");
+    if (c.size() > 255) return bad("a segment is longer than 255 characters");
+  }
+  return p;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+namespace {
+
+StatusOr<LeaseResult> ApplyLease(meta::Lease* lease, const LeaseRequest& req, int64_t now_ms) {
+  using A = LeaseRequest::Action;
+  LeaseView v = ViewLease(*lease, now_ms);
+  LeaseResult r;
+  auto matches = [&](const std::optional<std::string>& id) {
+    return id && EqualsLeaseId(*id, lease->id);
+  };
+  switch (req.action) {
+    case A::kAcquire: {
+      if (req.duration_s != -1 && (req.duration_s < 15 || req.duration_s > 60)) {
+        return Error(Reason::kInvalidHeaderValue,
+                     "The lease duration must be -1 or between 15 and 60 seconds.");
+      }
+      std::string id = req.proposed_id ? *req.proposed_id : NewUuid();
+      if (v.state == State::kLeased && !EqualsLeaseId(id, lease->id)) {
+        return Error(Reason::kLeaseAlreadyPresent, "There is already a lease present.");
+      }
+      if (v.state == State::kBreaking) {
+        return Error(Reason::kLeaseIsBreakingAndCannotBeAcquired,
+                     "There is already a breaking lease present.");
+      }
+      lease->state = State::kLeased;
+      lease->id = id;
+      lease->duration_s = req.duration_s;
+      lease->expires_ms = req.duration_s < 0 ? 0 : now_ms + req.duration_s * 1000LL;
+      lease->break_ms = 0;
+      r.lease_id = id;
+      return r;
+    }
+    case A::kRenew: {
+      if (v.state == State::kAvailable) {
+        return Error(Reason::kLeaseNotPresentWithLeaseOperation,
+                     "There is currently no lease on the resource.");
+      }
+      if (!matches(req.lease_id)) {
+        return Error(Reason::kLeaseIdMismatchWithLeaseOperation,
+                     "The lease ID specified did not match the lease ID for the resource.");
+      }
+      if (v.state == State::kBroken || v.state == State::kBreaking) {
+        return Error(Reason::kLeaseIsBrokenAndCannotBeRenewed,
+                     "The lease has been broken and cannot be renewed.");
+      }
+      lease->state = State::kLeased;
+      lease->expires_ms = lease->duration_s < 0 ? 0 : now_ms + lease->duration_s * 1000LL;
+      r.lease_id = lease->id;
+      return r;
+    }
+    case A::kChange: {
+      if (!req.proposed_id) {
+        return Error(Reason::kMissingRequiredHeader, "x-ms-proposed-lease-id is required.");
+      }
+      if (v.state != State::kLeased && v.state != State::kBreaking) {
+        return Error(Reason::kLeaseNotPresentWithLeaseOperation,
+                     "There is currently no lease on the resource.");
+      }
+      if (v.state == State::kBreaking) {
+        return Error(Reason::kLeaseIsBreakingAndCannotBeChanged,
+                     "The lease is breaking and cannot be changed.");
+      }
+      if (!matches(req.lease_id) && !matches(req.proposed_id)) {
+        return Error(Reason::kLeaseIdMismatchWithLeaseOperation,
+                     "The lease ID specified did not match the lease ID for the resource.");
+      }
+      lease->id = *req.proposed_id;
+      r.lease_id = lease->id;
+      return r;
+    }
+    case A::kRelease: {
+      if (v.state == State::kAvailable) {
+        return Error(Reason::kLeaseNotPresentWithLeaseOperation,
+                     "There is currently no lease on the resource.");
+      }
+      if (!matches(req.lease_id)) {
+        return Error(Reason::kLeaseIdMismatchWithLeaseOperation,
+                     "The lease ID specified did not match the lease ID for the resource.");
+      }
+      *lease = meta::Lease{};
+      return r;
+    }
+    case A::kBreak: {
+      if (v.state == State::kAvailable || v.state == State::kExpired) {
+        if (v.state == State::kExpired) {
+          *lease = meta::Lease{};
+        }
+        return Error(Reason::kLeaseNotPresentWithLeaseOperation,
+                     "There is currently no lease on the resource.");
+      }
+      if (v.state == State::kBroken) {
+        r.lease_time_s = 0;
+        return r;
+      }
+      int64_t remaining_ms =
+          v.state == State::kBreaking
+              ? lease->break_ms - now_ms
+              : (lease->duration_s < 0 ? 0 : lease->expires_ms - now_ms);
+      int64_t period_ms = remaining_ms;
+      if (req.break_period_s) {
+        if (*req.break_period_s < 0 || *req.break_period_s > 60) {
+          return Error(Reason::kInvalidHeaderValue,
+                       "The break period must be between 0 and 60 seconds.");
+        }
+        period_ms = std::min<int64_t>(remaining_ms < 0 || lease->duration_s < 0
+                                          ? *req.break_period_s * 1000LL
+                                          : remaining_ms,
+                                      *req.break_period_s * 1000LL);
+      }
+      if (period_ms <= 0) {
+        lease->state = State::kBroken;
+        lease->break_ms = now_ms;
+      } else {
+        lease->state = State::kBreaking;
+        lease->break_ms = now_ms + period_ms;
+      }
+      r.lease_time_s = static_cast<int32_t>((std::max<int64_t>(period_ms, 0) + 999) / 1000);
+      return r;
+    }
+  }
+  return InternalError("unknown lease action");
+}
+
+Node NewNode(const Filesystem& fs, int64_t parent, const std::string& name, bool is_dir,
+             int64_t now) {
+  Node n;
+  n.fs_id = fs.id;
+  n.parent_id = parent;
+  n.name = name;
+  n.is_dir = is_dir;
+  n.etag = NewEtag();
+  n.created_us = now;
+  n.modified_us = now;
+  n.access.permissions = is_dir ? 0750 : 0640;
+  return n;
+}
+
+// Finds the parent directory of path, creating missing ancestors when create is set.
+StatusOr<Node> ParentFor(WriteTxn& t, const Filesystem& fs, const std::vector<std::string>& parts,
+                         bool create, int64_t now, Reason missing) {
+  TARN_ASSIGN_OR_RETURN(auto cur, t.GetNode(fs.root_id));
+  if (!cur) return InternalError("filesystem root missing");
+  for (size_t i = 0; i + 1 < parts.size(); ++i) {
+    TARN_ASSIGN_OR_RETURN(auto next, t.Lookup(fs.id, cur->id, parts[i]));
+    if (!next) {
+      if (!create) return Error(missing, "The parent directory of the path does not exist.");
+      Node d = NewNode(fs, cur->id, parts[i], true, now);
+      TARN_ASSIGN_OR_RETURN(next, t.InsertNode(d));
+    } else if (!next->is_dir) {
+      return Error(Reason::kPathConflict,
+                   "An element of the path exists and is not a directory: " + parts[i] + ".");
+    }
+    cur = next;
+  }
+  return *cur;
+}
+
+int64_t SlicesLength(const std::vector<meta::ExtentSlice>& s) {
+  int64_t n = 0;
+  for (const auto& x : s) n += x.length;
+  return n;
+}
+
+}  // namespace
+
+struct LakeService::WrittenExtent {
+  ExtentRecord record;
+};
+
+LakeService::LakeService(meta::NamespaceStore* store, extent::ExtentStore* extents)
+    : store_(store), extents_(extents) {}
+
+LakeService::~LakeService() {
+  {
+    std::lock_guard<std::mutex> l(collector_mu_);
+    stopping_ = true;
+  }
+  collector_cv_.notify_all();
+  if (collector_.joinable()) collector_.join();
+}
+
+StatusOr<std::optional<LakeService::WrittenExtent>> LakeService::WriteExtent(
+    ByteSource& body, const std::optional<std::string>& md5) {
+  constexpr size_t kChunk = 1 << 20;
+  std::unique_ptr<char[]> buf(new char[kChunk]);
+  TARN_ASSIGN_OR_RETURN(size_t n, body.Read(buf.get(), kChunk));
+  if (n == 0) {
+    if (md5 && *md5 != Md5("")) return Error(Reason::kMd5Mismatch, "The MD5 value specified in the request did not match the MD5 value calculated by the server.");
+    return std::optional<WrittenExtent>();
+  }
+  TARN_ASSIGN_OR_RETURN(auto w, extents_->NewWriter());
+  while (n > 0) {
+    Status s = w->Append(std::string_view(buf.get(), n));
+    if (!s.ok()) {
+      w->Abandon();
+      return s;
+    }
+    auto r = body.Read(buf.get(), kChunk);
+    if (!r.ok()) {
+      w->Abandon();
+      return r.status();
+    }
+    n = *r;
+  }
+  TARN_ASSIGN_OR_RETURN(auto info, w->Finish());
+  WrittenExtent e{ExtentRecord{info.id, info.length, info.md5, 0}};
+  if (md5 && *md5 != info.md5) {
+    Discard(e);
+    return Error(Reason::kMd5Mismatch,
+                 "The MD5 value specified in the request did not match the MD5 value calculated "
+                 "by the server.");
+  }
+  return std::optional<WrittenExtent>(std::move(e));
+}
+
+void LakeService::Discard(const std::optional<WrittenExtent>& e) {
+  if (e) extents_->Remove(e->record.id).IgnoreError();
+}
+
+// ----- garbage collection --------------------------------------------------------------------
+
+StatusOr<int64_t> LakeService::CollectGarbage() {
+  int64_t freed = 0;
+  for (;;) {
+    std::vector<uint64_t> ids;
+    TARN_RETURN_IF_ERROR(store_->Read([&](ReadTxn& t) -> Status {
+      TARN_ASSIGN_OR_RETURN(ids, t.ListGarbage(1000));
+      return Status::Ok();
+    }));
+    if (ids.empty()) return freed;
+    {
+      std::unique_lock<std::shared_mutex> l(gc_mu_);
+      for (uint64_t id : ids) TARN_RETURN_IF_ERROR(extents_->Remove(id));
+    }
+    TARN_RETURN_IF_ERROR(
+        store_->Write([&](WriteTxn& t) { return t.DeleteExtentRecords(ids); }));
+    freed += static_cast<int64_t>(ids.size());
+  }
+}
+
+StatusOr<int64_t> LakeService::Recover() {
+  TARN_ASSIGN_OR_RETURN(auto all, extents_->ListAll());
+  int64_t reclaimed = 0;
+  std::vector<uint64_t> orphans;
+  TARN_RETURN_IF_ERROR(store_->Read([&](ReadTxn& t) -> Status {
+    for (uint64_t id : all) {
+      TARN_ASSIGN_OR_RETURN(bool known, t.ExtentKnown(id));
+      if (!known) orphans.push_back(id);
+    }
+    return Status::Ok();
+  }));
+  for (uint64_t id : orphans) TARN_RETURN_IF_ERROR(extents_->Remove(id));
+  reclaimed += static_cast<int64_t>(orphans.size());
+  TARN_ASSIGN_OR_RETURN(int64_t freed, CollectGarbage());
+  return reclaimed + freed;
+}
+
+void LakeService::StartCollector() {
+  collector_ = std::thread([this] { CollectorLoop(); });
+}
+
+void LakeService::WakeCollector() {
+  {
+    std::lock_guard<std::mutex> l(collector_mu_);
+    collector_wake_ = true;
+  }
+  collector_cv_.notify_one();
+}
+
+void LakeService::CollectorLoop() {
+  std::unique_lock<std::mutex> l(collector_mu_);
+  while (!stopping_) {
+    collector_cv_.wait(l, [&] { return collector_wake_ || stopping_; });
+    if (stopping_) break;
+    collector_wake_ = false;
+    l.unlock();
+    CollectGarbage().status().IgnoreError();
+    l.lock();
+  }
+}
+
+// ----- filesystems ---------------------------------------------------------------------------
+
+StatusOr<Filesystem> LakeService::CreateFilesystem(const std::string& account,
+                                                   const std::string& name,
+                                                   const Metadata& metadata,
+                                                   const std::string& public_access) {
+  TARN_RETURN_IF_ERROR(ValidateFilesystemName(name));
+  int64_t now = NowMicros();
+  Filesystem fs;
+  fs.account = account;
+  fs.name = name;
+  fs.etag = NewEtag();
+  fs.created_us = now;
+  fs.modified_us = now;
+  fs.metadata = metadata;
+  fs.public_access = public_access;
+  Node root;
+  root.is_dir = true;
+  root.etag = NewEtag();
+  root.created_us = now;
+  root.modified_us = now;
+  root.access.permissions = 0750;
+  Filesystem out;
+  TARN_RETURN_IF_ERROR(store_->Write([&](WriteTxn& t) -> Status {
+    TARN_ASSIGN_OR_RETURN(out, t.CreateFilesystem(fs, root));
+    return Status::Ok();
+  }));
+  return out;
+}
+
+StatusOr<Filesystem> LakeService::GetFilesystem(const std::string& account,
+                                                const std::string& name) {
+  Filesystem out;
+  TARN_RETURN_IF_ERROR(store_->Read([&](ReadTxn& t) -> Status {
+    TARN_ASSIGN_OR_RETURN(out, RequireFilesystem(t, account, name));
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Status LakeService::DeleteFilesystem(const std::string& account, const std::string& name,
+                                     const Access& access) {
+  TARN_RETURN_IF_ERROR(store_->Write([&](WriteTxn& t) -> Status {
+    TARN_ASSIGN_OR_RETURN(Filesystem fs, RequireFilesystem(t, account, name));
+    TARN_RETURN_IF_ERROR(CheckConditions(access.cond, &fs.etag, fs.modified_us, false));
+    LeaseView v = ViewLease(fs.lease, NowMillis());
+    if ((v.state == State::kLeased || v.state == State::kBreaking) &&
+        (!access.lease_id || !EqualsLeaseId(*access.lease_id, fs.lease.id))) {
+      return access.lease_id
+                 ? Error(Reason::kLeaseIdMismatchWithContainerOperation,
+                         "The lease ID specified did not match the lease ID for the container.")
+                 : Error(Reason::kContainerLeaseIdMissing,
+                         "There is currently a lease on the container and no lease ID was "
+                         "specified in the request.");
+    }
+    return t.DeleteFilesystem(fs.id);
+  }));
+  WakeCollector();
+  return Status::Ok();
+}
+
+StatusOr<Filesystem> LakeService::SetFilesystemMetadata(const std::string& account,
+                                                        const std::string& name,
+                                                        const Metadata& metadata,
+                                                        const Access& access) {
+  Filesystem out;
+  TARN_RETURN_IF_ERROR(store_->Write([&](WriteTxn& t) -> Status {
+    TARN_ASSIGN_OR_RETURN(out, RequireFilesystem(t, account, name));
+    TARN_RETURN_IF_ERROR(CheckConditions(access.cond, &out.etag, out.modified_us, false));
+    if (access.lease_id) TARN_RETURN_IF_ERROR(CheckWriteLease(out.lease, access.lease_id));
+    out.metadata = metadata;
+    out.etag = NewEtag();
+    out.modified_us = NowMicros();
+    return t.UpdateFilesystem(out);
+  }));
+  return out;
+}
+
+StatusOr<Filesystem> LakeService::SetFilesystemPublicAccess(const std::string& account,
+                                                            const std::string& name,
+                                                            const std::string& public_access,
+                                                            const Access& access) {
+  Filesystem out;
+  TARN_RETURN_IF_ERROR(store_->Write([&](WriteTxn& t) -> Status {
+    TARN_ASSIGN_OR_RETURN(out, RequireFilesystem(t, account, name));
+    TARN_RETURN_IF_ERROR(CheckConditions(access.cond, &out.etag, out.modified_us, false));
+    if (access.lease_id) TARN_RETURN_IF_ERROR(CheckWriteLease(out.lease, access.lease_id));
+    out.public_access = public_access;
+    out.etag = NewEtag();
+    out.modified_us = NowMicros();
+    return t.UpdateFilesystem(out);
+  }));
+  return out;
+}
+
+StatusOr<FilesystemPage> LakeService::ListFilesystems(const std::string& account,
+                                                      const std::string& prefix,
+                                                      const std::string& marker,
+                                                      int max_results) {
+  FilesystemPage page;
+  TARN_RETURN_IF_ERROR(store_->Read([&](ReadTxn& t) -> Status {
+    // Markers are opaque to clients; ours is the name of the last filesystem returned.
+    TARN_ASSIGN_OR_RETURN(auto items, t.ListFilesystems(account, prefix, marker, max_results + 1));
+    if (static_cast<int>(items.size()) > max_results) {
+      items.resize(max_results);
+      page.next_marker = items.back().name;
+    }
+    page.items = std::move(items);
+    return Status::Ok();
+  }));
+  return page;
+}
+
+StatusOr<LeaseResult> LakeService::LeaseFilesystem(const std::string& account,
+                                                   const std::string& name,
+                                                   const LeaseRequest& req,
+                                                   const Conditions& cond) {
+  LeaseResult r;
+  TARN_RETURN_IF_ERROR(store_->Write([&](WriteTxn& t) -> Status {
+    TARN_ASSIGN_OR_RETURN(Filesystem fs, RequireFilesystem(t, account, name));
+    TARN_RETURN_IF_ERROR(CheckConditions(cond, &fs.etag, fs.modified_us, false));
+    TARN_ASSIGN_OR_RETURN(r, ApplyLease(&fs.lease, req, NowMillis()));
+    TARN_RETURN_IF_ERROR(t.UpdateFilesystem(fs));
+    r.etag = fs.etag;
+    r.modified_us = fs.modified_us;
+    return Status::Ok();
+  }));
+  return r;
+}
+
+// ----- paths ---------------------------------------------------------------------------------
+
+StatusOr<Node> LakeService::GetPath(const std::string& account, const std::string& fs_name,
+                                    const std::string& path, const Access& access) {
+  Node out;
+  TARN_RETURN_IF_ERROR(store_->Read([&](ReadTxn& t) -> Status {
+    TARN_ASSIGN_OR_RETURN(Filesystem fs, RequireFilesystem(t, account, fs_name));
+    TARN_ASSIGN_OR_RETURN(auto n, Resolve(t, fs, path));
+    if (!n) return Error(Reason::kPathNotFound, "The specified path does not exist.");
+    TARN_RETURN_IF_ERROR(CheckNodeConditions(access.cond, n, true));
+    if (access.lease_id) TARN_RETURN_IF_ERROR(CheckWriteLease(n->lease, access.lease_id));
+    out = std::move(*n);
+    return Status::Ok();
+  }));
+  return out;
+}
+
+namespace {
+
+// The shared tail of every whole-file commit (Put Blob, Put Block List, Copy, create of a file):
+// checks conditions and the lease on the existing path, then installs the new content.
+StatusOr<Node> CommitFile(WriteTxn& t, const Filesystem& fs, const std::string& path,
+                          const std::vector<ExtentSlice>& slices, const PutOptions& opts,
+                          bool create_parents, bool overwrite) {
+  int64_t now = NowMicros();
+  auto parts = Components(path);
+  if (parts.empty()) {
+    return Error(Reason::kResourceTypeMismatch, "The root directory cannot be written as a file.");
+  }
+  TARN_ASSIGN_OR_RETURN(Node parent, ParentFor(t, fs, parts, create_parents, now,
+                                               Reason::kPathNotFound));
+  TARN_ASSIGN_OR_RETURN(auto existing, t.Lookup(fs.id, parent.id, parts.back()));
+  TARN_RETURN_IF_ERROR(CheckNodeConditions(opts.access.cond, existing, false));
+  Node n;
+  if (existing) {
+    if (!overwrite) return Error(Reason::kPathAlreadyExists, "The specified path already exists.");
+    if (existing->is_dir) {
+      return Error(Reason::kResourceTypeMismatch,
+                   "The specified path is a directory and cannot be written as a file.");
+    }
+    TARN_RETURN_IF_ERROR(CheckWriteLease(existing->lease, opts.access.lease_id));
+    n = std::move(*existing);
+    n.etag = NewEtag();
+    n.modified_us = now;
+    // A write keeps the lease but not an expired or broken one's leftovers.
+    LeaseView v = ViewLease(n.lease, now / 1000);
+    if (v.state == State::kExpired || v.state == State::kBroken) n.lease = meta::Lease{};
+  } else {
+    if (opts.access.lease_id && !opts.access.lease_id->empty()) {
+      return Error(Reason::kLeaseNotPresent, "There is currently no lease on the resource.");
+    }
+    n = NewNode(fs, parent.id, parts.back(), false, now);
+  }
+  n.headers = opts.headers;
+  n.metadata = opts.metadata;
+  n.length = SlicesLength(slices);
+  if (existing) {
+    TARN_RETURN_IF_ERROR(t.UpdateNode(n));
+  } else {
+    TARN_ASSIGN_OR_RETURN(n, t.InsertNode(n));
+  }
+  TARN_RETURN_IF_ERROR(t.SetExtents(n.id, slices));
+  TARN_RETURN_IF_ERROR(t.ClearStaged(fs.id, path));
+  return n;
+}
+
+}  // namespace
+
+StatusOr<Node> LakeService::CreatePath(const std::string& account, const std::string& fs_name,
+                                       const std::string& path, const CreateOptions& opts) {
+  Node out;
+  TARN_RETURN_IF_ERROR(store_->Write([&](WriteTxn& t) -> Status {
+    TARN_ASSIGN_OR_RETURN(Filesystem fs, RequireFilesystem(t, account, fs_name));
+    int64_t now = NowMicros();
+    auto parts = Components(path);
+    if (parts.empty()) {
+      if (!opts.is_dir) {
+        return Error(Reason::kResourceTypeMismatch, "The root directory cannot become a file.");
+      }
+      TARN_ASSIGN_OR_RETURN(auto root, t.GetNode(fs.root_id));
+      if (!root) return InternalError("filesystem root missing");
+      out = *root;
+      return Status::Ok();
+    }
+    TARN_ASSIGN_OR_RETURN(Node parent,
+                          ParentFor(t, fs, parts, true, now, Reason::kPathNotFound));
+    TARN_ASSIGN_OR_RETURN(auto existing, t.Lookup(fs.id, parent.id, parts.back()));
+    TARN_RETURN_IF_ERROR(CheckNodeConditions(opts.access.cond, existing, false));
+    if (existing && !opts.overwrite) {
+      return Error(Reason::kPathAlreadyExists, "The specified path already exists.");
+    }
+    if (existing && existing->is_dir != opts.is_dir) {
+      return Error(Reason::kResourceTypeMismatch,
+                   existing->is_dir ? "The specified path is an existing directory."
+                                    : "The specified path is an existing file.");
+    }
+    Node n;
+    if (existing) {
+      TARN_RETURN_IF_ERROR(CheckWriteLease(existing->lease, opts.access.lease_id));
+      n = std::move(*existing);
+      n.etag = NewEtag();
+      n.modified_us = now;
+    } else {
+      n = NewNode(fs, parent.id, parts.back(), opts.is_dir, now);
+      uint32_t base = opts.permissions.value_or(opts.is_dir ? 0777 : 0666);
+      n.access.permissions = opts.permissions ? base : (base & ~opts.umask & 0777);
+    }
+    if (opts.owner) n.access.owner = *opts.owner;
+    if (opts.group) n.access.group = *opts.group;
+    if (existing && opts.permissions) n.access.permissions = *opts.permissions;
+    n.metadata = opts.metadata;
+    if (!opts.is_dir) {
+      n.headers = opts.headers;
+      n.length = 0;
+    }
+    if (existing) {
+      TARN_RETURN_IF_ERROR(t.UpdateNode(n));
+      if (!n.is_dir) {
+        TARN_RETURN_IF_ERROR(t.SetExtents(n.id, {}));
+        TARN_RETURN_IF_ERROR(t.ClearStaged(fs.id, path));
+      }
+    } else {
+      TARN_ASSIGN_OR_RETURN(n, t.InsertNode(n));
+    }
+    out = std::move(n);
+    return Status::Ok();
+  }));
+  WakeCollector();
+  return out;
+}
+
+StatusOr<Node> LakeService::PutFile(const std::string& account, const std::string& fs_name,
+                                    const std::string& path, ByteSource& body,
+                                    const PutOptions& opts) {
+  TARN_ASSIGN_OR_RETURN(auto written, WriteExtent(body, opts.expected_md5));
+  Node out;
+  Status s = store_->Write([&](WriteTxn& t) -> Status {
+    TARN_ASSIGN_OR_RETURN(Filesystem fs, RequireFilesystem(t, account, fs_name));
+    std::vector<ExtentSlice> slices;
+    PutOptions o = opts;
+    if (written) {
+      TARN_RETURN_IF_ERROR(t.InsertExtent(written->record));
+      slices.push_back(ExtentSlice{written->record.id, 0, written->record.length, ""});
+      if (o.headers.content_md5.empty()) o.headers.content_md5 = written->record.md5;
+    } else if (o.headers.content_md5.empty()) {
+      o.headers.content_md5 = Md5("");
+    }
+    TARN_ASSIGN_OR_RETURN(out, CommitFile(t, fs, path, slices, o, true, true));
+    return Status::Ok();
+  });
+  if (!s.ok()) {
+    Discard(written);
+    return s;
+  }
+  WakeCollector();
+  return out;
+}
+
+Status LakeService::StageBlock(const std::string& account, const std::string& fs_name,
+                               const std::string& path, const std::string& block_id,
+                               ByteSource& body, const std::optional<std::string>& expected_md5,
+                               const std::optional<std::string>& lease_id,
+                               std::string* md5_out) {
+  TARN_ASSIGN_OR_RETURN(auto written, WriteExtent(body, expected_md5));
+  Status s = store_->Write([&](WriteTxn& t) -> Status {
+    TARN_ASSIGN_OR_RETURN(Filesystem fs, RequireFilesystem(t, account, fs_name));
+    TARN_ASSIGN_OR_RETURN(auto existing, Resolve(t, fs, path));
+    if (existing) {
+      if (existing->is_dir) {
+        return Error(Reason::kResourceTypeMismatch, "The specified path is a directory.");
+      }
+      TARN_RETURN_IF_ERROR(CheckWriteLease(existing->lease, lease_id));
+    }
+    StagedExtent st;
+    st.block_id = block_id;
+    if (written) {
+      TARN_RETURN_IF_ERROR(t.InsertExtent(written->record));
+      st.slice = ExtentSlice{written->record.id, 0, written->record.length, block_id};
+    } else {
+      return Error(Reason::kInvalidBlockList, "A block must hold at least one byte.");
+    }
+    return t.PutStaged(fs.id, path, st);
+  });
+  if (!s.ok()) {
+    Discard(written);
+    return s;
+  }
+  if (md5_out) *md5_out = written ? written->record.md5 : Md5("");
+  WakeCollector();  // a replaced block of the same ID is garbage now
+  return Status::Ok();
+}
+
+StatusOr<Node> LakeService::CommitBlockList(const std::string& account,
+                                            const std::string& fs_name, const std::string& path,
+                                            const std::vector<BlockRef>& blocks,
+                                            const PutOptions& opts) {
+  Node out;
+  TARN_RETURN_IF_ERROR(store_->Write([&](WriteTxn& t) -> Status {
+    TARN_ASSIGN_OR_RETURN(Filesystem fs, RequireFilesystem(t, account, fs_name));
+    TARN_ASSIGN_OR_RETURN(auto staged, t.ListStaged(fs.id, path));
+    TARN_ASSIGN_OR_RETURN(auto existing, Resolve(t, fs, path));
+    std::vector<ExtentSlice> committed;
+    if (existing && !existing->is_dir) {
+      TARN_ASSIGN_OR_RETURN(committed, t.GetExtents(existing->id));
+    }
+    auto find_staged = [&](const std::string& id) -> const ExtentSlice* {
+      for (auto it = staged.rbegin(); it != staged.rend(); ++it) {
+        if (it->block_id == id) return &it->slice;
+      }
+      return nullptr;
+    };
+    auto find_committed = [&](const std::string& id) -> const ExtentSlice* {
+      for (const auto& c : committed) {
+        if (c.block_id == id) return &c;
+      }
+      return nullptr;
+    };
+    std::vector<ExtentSlice> slices;
+    for (const auto& b : blocks) {
+      const ExtentSlice* s = nullptr;
+      if (b.from != BlockRef::From::kCommitted) s = find_staged(b.id);
+      if (!s && b.from != BlockRef::From::kUncommitted) s = find_committed(b.id);
+      if (!s) return Error(Reason::kInvalidBlockList, "The specified block list is invalid.");
+      ExtentSlice x = *s;
+      x.block_id = b.id;
+      slices.push_back(x);
+    }
+    TARN_ASSIGN_OR_RETURN(out, CommitFile(t, fs, path, slices, opts, true, true));
+    return Status::Ok();
+  }));
+  WakeCollector();
+  return out;
+}
+
+StatusOr<BlockList> LakeService::GetBlockList(const std::string& account,
+                                              const std::string& fs_name,
+                                              const std::string& path, const Access& access) {
+  BlockList out;
+  TARN_RETURN_IF_ERROR(store_->Read([&](ReadTxn& t) -> Status {
+    TARN_ASSIGN_OR_RETURN(Filesystem fs, RequireFilesystem(t, account, fs_name));
+    TARN_ASSIGN_OR_RETURN(auto existing, Resolve(t, fs, path));
+    TARN_ASSIGN_OR_RETURN(auto staged, t.ListStaged(fs.id, path));
+    if (existing && existing->is_dir) {
+      return Error(Reason::kResourceTypeMismatch, "The specified path is a directory.");
+    }
+    if (!existing && staged.empty()) {
+      return Error(Reason::kPathNotFound, "The specified blob does not exist.");
+    }
+    if (existing) {
+      TARN_RETURN_IF_ERROR(CheckNodeConditions(access.cond, existing, false));
+      if (access.lease_id) TARN_RETURN_IF_ERROR(CheckWriteLease(existing->lease, access.lease_id));
+      TARN_ASSIGN_OR_RETURN(auto slices, t.GetExtents(existing->id));
+      for (const auto& s : slices) out.committed.push_back({s.block_id, s.length});
+      out.node = existing;
+    }
+    for (const auto& s : staged) {
+      if (!s.block_id.empty()) out.uncommitted.push_back({s.block_id, s.slice.length});
+    }
+    return Status::Ok();
+  }));
+  return out;
+}
+
+namespace {
+
+// Commits staged appends up to `position` (DFS flush). Returns the updated node.
+StatusOr<Node> FlushTxn(WriteTxn& t, const Filesystem& fs, const std::string& path, Node n,
+                        const FlushOptions& opts) {
+  TARN_ASSIGN_OR_RETURN(auto staged, t.ListStaged(fs.id, path));
+  TARN_ASSIGN_OR_RETURN(auto slices, t.GetExtents(n.id));
+  if (opts.position < n.length) {
+    return Error(Reason::kInvalidFlushPosition,
+                 "The uploaded data is not contiguous or the position query parameter value is "
+                 "not equal to the length of the file after appending the uploaded data.");
+  }
+  // Appends may arrive out of order (parallel uploads); order them by position, and let a
+  // retried append at the same position replace the earlier one.
+  std::vector<const StagedExtent*> appends;
+  for (const auto& s : staged) {
+    if (s.block_id.empty()) appends.push_back(&s);
+  }
+  std::stable_sort(appends.begin(), appends.end(),
+                   [](const StagedExtent* a, const StagedExtent* b) {
+                     return a->position < b->position;
+                   });
+  std::vector<const StagedExtent*> used, kept;
+  int64_t cur = n.length;
+  for (size_t i = 0; i < appends.size(); ++i) {
+    const StagedExtent* s = appends[i];
+    if (i + 1 < appends.size() && appends[i + 1]->position == s->position) continue;
+    if (cur < opts.position && s->position == cur) {
+      used.push_back(s);
+      cur += s->slice.length;
+    } else {
+      kept.push_back(s);
+    }
+  }
+  if (cur != opts.position) {
+    return Error(Reason::kInvalidFlushPosition,
+                 "The uploaded data is not contiguous or the position query parameter value is "
+                 "not equal to the length of the file after appending the uploaded data.");
+  }
+  for (const auto* s : used) slices.push_back(s->slice);
+  TARN_RETURN_IF_ERROR(t.SetExtents(n.id, slices));
+  // Staged entries not consumed survive only with retainUncommittedData (and blocks always).
+  std::vector<StagedExtent> keep;
+  for (const auto& s : staged) {
+    if (!s.block_id.empty()) keep.push_back(s);
+  }
+  if (opts.retain_uncommitted) {
+    for (const auto* s : kept) {
+      if (s->position >= cur) keep.push_back(*s);
+    }
+  }
+  TARN_RETURN_IF_ERROR(t.ClearStaged(fs.id, path));
+  for (const auto& s : keep) TARN_RETURN_IF_ERROR(t.PutStaged(fs.id, path, s));
+  n.length = cur;
+  n.etag = NewEtag();
+  n.modified_us = NowMicros();
+  if (opts.headers) n.headers = *opts.headers;
+  TARN_RETURN_IF_ERROR(t.UpdateNode(n));
+  return n;
+}
+
+StatusOr<Node> RequireFile(ReadTxn& t, const Filesystem& fs, const std::string& path) {
+  TARN_ASSIGN_OR_RETURN(auto n, Resolve(t, fs, path));
+  if (!n) return Error(Reason::kPathNotFound, "The specified path does not exist.");
+  if (n->is_dir) {
+    return Error(Reason::kResourceTypeMismatch,
+                 "The resource type of the path is a directory; a file is required.");
+  }
+  return *n;
+}
+
+}  // namespace
+
+StatusOr<AppendResult> LakeService::Append(const std::string& account,
+                                           const std::string& fs_name, const std::string& path,
+                                           int64_t position, ByteSource& body,
+                                           const std::optional<std::string>& expected_md5,
+                                           const std::optional<std::string>& lease_id,
+                                           bool flush) {
+  TARN_ASSIGN_OR_RETURN(auto written, WriteExtent(body, expected_md5));
+  AppendResult out;
+  Status s = store_->Write([&](WriteTxn& t) -> Status {
+    TARN_ASSIGN_OR_RETURN(Filesystem fs, RequireFilesystem(t, account, fs_name));
+    TARN_ASSIGN_OR_RETURN(Node n, RequireFile(t, fs, path));
+    TARN_RETURN_IF_ERROR(CheckWriteLease(n.lease, lease_id));
+    if (position < n.length) {
+      return Error(Reason::kInvalidAppendPosition,
+                   "The value for one of the HTTP headers or query parameters is not in the "
+                   "correct format: position is before the end of the committed data.");
+    }
+    int64_t len = 0;
+    if (written) {
+      TARN_RETURN_IF_ERROR(t.InsertExtent(written->record));
+      StagedExtent st;
+      st.position = position;
+      st.slice = ExtentSlice{written->record.id, 0, written->record.length, ""};
+      len = written->record.length;
+      TARN_RETURN_IF_ERROR(t.PutStaged(fs.id, path, st));
+    }
+    if (flush) {
+      FlushOptions fo;
+      fo.position = position + len;
+      fo.access.lease_id = lease_id;
+      TARN_ASSIGN_OR_RETURN(Node f, FlushTxn(t, fs, path, n, fo));
+      out.flushed = f;
+    }
+    return Status::Ok();
+  });
+  if (!s.ok()) {
+    Discard(written);
+    return s;
+  }
+  out.md5 = written ? written->record.md5 : Md5("");
+  return out;
+}
+
+StatusOr<Node> LakeService::Flush(const std::string& account, const std::string& fs_name,
+                                  const std::string& path, const FlushOptions& opts) {
+  Node out;
+  TARN_RETURN_IF_ERROR(store_->Write([&](WriteTxn& t) -> Status {
+    TARN_ASSIGN_OR_RETURN(Filesystem fs, RequireFilesystem(t, account, fs_name));
+    TARN_ASSIGN_OR_RETURN(Node n, RequireFile(t, fs, path));
+    TARN_RETURN_IF_ERROR(CheckNodeConditions(opts.access.cond, n, false));
+    TARN_RETURN_IF_ERROR(CheckWriteLease(n.lease, opts.access.lease_id));
+    TARN_ASSIGN_OR_RETURN(out, FlushTxn(t, fs, path, std::move(n), opts));
+    return Status::Ok();
+  }));
+  WakeCollector();
+  return out;
+}
+
+StatusOr<Node> LakeService::Rename(const std::string& account, const std::string& src_fs_name,
+                                   const std::string& src_path, const std::string& dst_fs_name,
+                                   const std::string& dst_path, const RenameOptions& opts) {
+  Node out;
+  TARN_RETURN_IF_ERROR(store_->Write([&](WriteTxn& t) -> Status {
+    TARN_ASSIGN_OR_RETURN(Filesystem fs, RequireFilesystem(t, account, dst_fs_name));
+    if (src_fs_name != dst_fs_name) {
+      TARN_ASSIGN_OR_RETURN(auto sfs, t.GetFilesystem(account, src_fs_name));
+      if (!sfs) return Error(Reason::kSourcePathNotFound, "The source filesystem does not exist.");
+      return Error(Reason::kInvalidRenameSourcePath,
+                   "A path cannot be renamed across filesystems.");
+    }
+    if (src_path.empty()) {
+      return Error(Reason::kInvalidRenameSourcePath, "The root directory cannot be renamed.");
+    }
+    if (dst_path.empty()) {
+      return Error(Reason::kInvalidDestinationPath, "The destination cannot be the root.");
+    }
+    TARN_ASSIGN_OR_RETURN(auto src, Resolve(t, fs, src_path));
+    if (!src) return Error(Reason::kSourcePathNotFound, "The source path does not exist.");
+    TARN_RETURN_IF_ERROR(
+        CheckNodeConditions(opts.source, src, false, Reason::kSourceConditionNotMet));
+    TARN_RETURN_IF_ERROR(CheckWriteLease(src->lease, opts.source_lease_id));
+    int64_t now = NowMicros();
+    auto parts = Components(dst_path);
+    TARN_ASSIGN_OR_RETURN(Node parent, ParentFor(t, fs, parts, false, now,
+                                                 Reason::kRenameDestinationParentPathNotFound));
+    TARN_ASSIGN_OR_RETURN(bool inside, t.IsAncestorOrSelf(src->id, parent.id));
+    if (inside) {
+      return Error(Reason::kDirectoryIsParentOfDestination,
+                   "The destination path is the source directory or lies inside it.");
+    }
+    TARN_ASSIGN_OR_RETURN(auto existing, t.Lookup(fs.id, parent.id, parts.back()));
+    TARN_RETURN_IF_ERROR(CheckNodeConditions(opts.dest.cond, existing, false));
+    if (existing) {
+      if (existing->id == src->id) {
+        out = *src;
+        return Status::Ok();
+      }
+      if (!opts.overwrite) {
+        return Error(Reason::kPathAlreadyExists, "The destination path already exists.");
+      }
+      TARN_RETURN_IF_ERROR(CheckWriteLease(existing->lease, opts.dest.lease_id));
+      if (existing->is_dir || src->is_dir) {
+        if (existing->is_dir != src->is_dir) {
+          return Error(Reason::kResourceTypeMismatch,
+                       "The source and destination resource types differ.");
+        }
+        TARN_ASSIGN_OR_RETURN(bool busy, t.HasChildren(existing->id));
+        if (busy) {
+          return Error(Reason::kPathAlreadyExists,
+                       "The destination directory already exists and is not empty.");
+        }
+      }
+      TARN_ASSIGN_OR_RETURN(int64_t gone, t.DeleteSubtree(existing->id));
+      (void)gone;
+      TARN_RETURN_IF_ERROR(t.ClearStaged(fs.id, dst_path));
+    } else if (opts.dest.lease_id && !opts.dest.lease_id->empty()) {
+      return Error(Reason::kLeaseNotPresent, "There is currently no lease on the destination.");
+    }
+    // One row moves; the subtree follows its root.
+    std::string etag = NewEtag();
+    TARN_RETURN_IF_ERROR(t.MoveNode(src->id, parent.id, parts.back(), etag, now));
+    TARN_RETURN_IF_ERROR(t.ClearStagedUnder(fs.id, src_path));
+    out = *src;
+    out.parent_id = parent.id;
+    out.name = parts.back();
+    out.etag = etag;
+    out.modified_us = now;
+    return Status::Ok();
+  }));
+  WakeCollector();
+  return out;
+}
+
+Status LakeService::Delete(const std::string& account, const std::string& fs_name,
+                           const std::string& path, bool recursive, const Access& access) {
+  TARN_RETURN_IF_ERROR(store_->Write([&](WriteTxn& t) -> Status {
+    TARN_ASSIGN_OR_RETURN(Filesystem fs, RequireFilesystem(t, account, fs_name));
+    TARN_ASSIGN_OR_RETURN(auto n, Resolve(t, fs, path));
+    if (!n) return Error(Reason::kPathNotFound, "The specified path does not exist.");
+    TARN_RETURN_IF_ERROR(CheckNodeConditions(access.cond, n, false));
+    TARN_RETURN_IF_ERROR(CheckWriteLease(n->lease, access.lease_id));
+    if (n->is_dir && !recursive) {
+      TARN_ASSIGN_OR_RETURN(bool busy, t.HasChildren(n->id));
+      if (busy) {
+        return Error(Reason::kDirectoryNotEmpty,
+                     "The recursive query parameter value must be true to delete a non-empty "
+                     "directory.");
+      }
+    }
+    if (path.empty()) {
+      // The root stays; its contents go.
+      TARN_ASSIGN_OR_RETURN(auto kids, t.ListChildren(n->id, "", "", 1 << 30));
+      for (const auto& k : kids) TARN_RETURN_IF_ERROR(t.DeleteSubtree(k.id).status());
+    } else {
+      TARN_RETURN_IF_ERROR(t.DeleteSubtree(n->id).status());
+    }
+    return t.ClearStagedUnder(fs.id, path);
+  }));
+  WakeCollector();
+  return Status::Ok();
+}
+
+StatusOr<Node> LakeService::SetProperties(const std::string& account, const std::string& fs_name,
+                                          const std::string& path,
+                                          const std::optional<Metadata>& metadata,
+                                          const std::optional<ContentHeaders>& headers,
+                                          const Access& access) {
+  Node out;
+  TARN_RETURN_IF_ERROR(store_->Write([&](WriteTxn& t) -> Status {
+    TARN_ASSIGN_OR_RETURN(Filesystem fs, RequireFilesystem(t, account, fs_name));
+    TARN_ASSIGN_OR_RETURN(auto n, Resolve(t, fs, path));
+    if (!n) return Error(Reason::kPathNotFound, "The specified path does not exist.");
+    TARN_RETURN_IF_ERROR(CheckNodeConditions(access.cond, n, false));
+    TARN_RETURN_IF_ERROR(CheckWriteLease(n->lease, access.lease_id));
+    if (metadata) n->metadata = *metadata;
+    if (headers) n->headers = *headers;
+    n->etag = NewEtag();
+    n->modified_us = NowMicros();
+    TARN_RETURN_IF_ERROR(t.UpdateNode(*n));
+    out = std::move(*n);
+    return Status::Ok();
+  }));
+  return out;
+}
+
+StatusOr<Node> LakeService::SetAccessControl(const std::string& account,
+                                             const std::string& fs_name, const std::string& path,
+                                             const SetAccessOptions& opts) {
+  std::optional<std::vector<AclEntry>> acl;
+  if (opts.acl) {
+    TARN_ASSIGN_OR_RETURN(acl, ParseAcl(*opts.acl));
+  }
+  Node out;
+  TARN_RETURN_IF_ERROR(store_->Write([&](WriteTxn& t) -> Status {
+    TARN_ASSIGN_OR_RETURN(Filesystem fs, RequireFilesystem(t, account, fs_name));
+    TARN_ASSIGN_OR_RETURN(auto n, Resolve(t, fs, path));
+    if (!n) return Error(Reason::kPathNotFound, "The specified path does not exist.");
+    TARN_RETURN_IF_ERROR(CheckNodeConditions(opts.access.cond, n, false));
+    TARN_RETURN_IF_ERROR(CheckWriteLease(n->lease, opts.access.lease_id));
+    if (opts.owner) n->access.owner = *opts.owner;
+    if (opts.group) n->access.group = *opts.group;
+    if (opts.permissions) {
+      n->access.permissions = *opts.permissions;
+      n->access.acl.clear();
+    }
+    if (acl) TARN_RETURN_IF_ERROR(ApplyAcl(*acl, n->is_dir, &n->access));
+    n->etag = NewEtag();
+    n->modified_us = NowMicros();
+    TARN_RETURN_IF_ERROR(t.UpdateNode(*n));
+    out = std::move(*n);
+    return Status::Ok();
+  }));
+  return out;
+}
+
+StatusOr<LeaseResult> LakeService::LeasePath(const std::string& account,
+                                             const std::string& fs_name, const std::string& path,
+                                             const LeaseRequest& req, const Conditions& cond) {
+  LeaseResult r;
+  TARN_RETURN_IF_ERROR(store_->Write([&](WriteTxn& t) -> Status {
+    TARN_ASSIGN_OR_RETURN(Filesystem fs, RequireFilesystem(t, account, fs_name));
+    TARN_ASSIGN_OR_RETURN(auto n, Resolve(t, fs, path));
+    if (!n) return Error(Reason::kPathNotFound, "The specified path does not exist.");
+    TARN_RETURN_IF_ERROR(CheckNodeConditions(cond, n, false));
+    TARN_ASSIGN_OR_RETURN(r, ApplyLease(&n->lease, req, NowMillis()));
+    TARN_RETURN_IF_ERROR(t.UpdateNode(*n));
+    r.etag = n->etag;
+    r.modified_us = n->modified_us;
+    return Status::Ok();
+  }));
+  return r;
+}
+
+StatusOr<Node> LakeService::CopyFile(const std::string& account, const std::string& src_fs_name,
+                                     const std::string& src_path, const std::string& dst_fs_name,
+                                     const std::string& dst_path,
+                                     const std::optional<Metadata>& metadata,
+                                     const Conditions& source_cond, const Access& dest_access) {
+  Node out;
+  TARN_RETURN_IF_ERROR(store_->Write([&](WriteTxn& t) -> Status {
+    TARN_ASSIGN_OR_RETURN(auto sfs, t.GetFilesystem(account, src_fs_name));
+    if (!sfs) return Error(Reason::kSourcePathNotFound, "The copy source does not exist.");
+    TARN_ASSIGN_OR_RETURN(auto src, Resolve(t, *sfs, src_path));
+    if (!src || src->is_dir) {
+      return Error(Reason::kSourcePathNotFound, "The copy source does not exist.");
+    }
+    TARN_RETURN_IF_ERROR(
+        CheckNodeConditions(source_cond, src, false, Reason::kSourceConditionNotMet));
+    TARN_ASSIGN_OR_RETURN(Filesystem dfs, RequireFilesystem(t, account, dst_fs_name));
+    if (dfs.id == sfs->id && src_path == dst_path) {
+      return Error(Reason::kCannotCopyOntoSelf, "A blob cannot be copied onto itself.");
+    }
+    TARN_ASSIGN_OR_RETURN(auto slices, t.GetExtents(src->id));
+    PutOptions o;
+    o.access = dest_access;
+    o.headers = src->headers;
+    o.metadata = metadata ? *metadata : src->metadata;
+    TARN_ASSIGN_OR_RETURN(out, CommitFile(t, dfs, dst_path, slices, o, true, true));
+    return Status::Ok();
+  }));
+  WakeCollector();
+  return out;
+}
+
+StatusOr<ReadPlan> LakeService::OpenRead(const std::string& account, const std::string& fs_name,
+                                         const std::string& path,
+                                         const std::optional<ByteRange>& range,
+                                         const Access& access) {
+  ReadPlan plan;
+  std::vector<ExtentSlice> slices;
+  std::shared_lock<std::shared_mutex> gc(gc_mu_);
+  TARN_RETURN_IF_ERROR(store_->Read([&](ReadTxn& t) -> Status {
+    TARN_ASSIGN_OR_RETURN(Filesystem fs, RequireFilesystem(t, account, fs_name));
+    TARN_ASSIGN_OR_RETURN(auto n, Resolve(t, fs, path));
+    if (!n) return Error(Reason::kPathNotFound, "The specified path does not exist.");
+    TARN_RETURN_IF_ERROR(CheckNodeConditions(access.cond, n, true));
+    if (access.lease_id) TARN_RETURN_IF_ERROR(CheckWriteLease(n->lease, access.lease_id));
+    if (!n->is_dir) {
+      TARN_ASSIGN_OR_RETURN(slices, t.GetExtents(n->id));
+    }
+    plan.node = std::move(*n);
+    return Status::Ok();
+  }));
+  int64_t size = plan.node.length;
+  int64_t start = 0, end = size - 1;
+  if (range) {
+    if (range->start >= size) {
+      return Error(Reason::kInvalidRange, "The range specified is invalid for the current size of the resource.");
+    }
+    start = range->start;
+    if (range->end && *range->end < end) end = *range->end;
+  }
+  plan.start = start;
+  plan.length = size == 0 ? 0 : end - start + 1;
+  int64_t pos = 0;
+  for (const auto& s : slices) {
+    int64_t s_begin = pos, s_end = pos + s.length;  // [s_begin, s_end)
+    pos = s_end;
+    if (s_end <= start || s_begin > end) continue;
+    int64_t from = std::max(start, s_begin), to = std::min(end + 1, s_end);
+    TARN_ASSIGN_OR_RETURN(auto reader, extents_->Open(s.extent_id));
+    plan.pieces.push_back(
+        ReadPlan::Piece{std::move(reader), s.offset + (from - s_begin), to - from});
+  }
+  return plan;
+}
+
+}  // namespace tarn::lake

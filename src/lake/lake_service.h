@@ -1,0 +1,301 @@
+// LakeService: the lake engine. Filesystems, the hierarchical namespace and file content, with
+// Azure's semantics for conditions, leases, staged data and commits, built on the two store
+// interfaces (NamespaceStore for metadata, ExtentStore for bytes).
+//
+// Contract
+// - Knows nothing of HTTP or wire formats; protocol code translates to and from these calls.
+// - Every mutation is one NamespaceStore transaction: it either happens whole or not at all.
+// - Content bytes are written to new extents and made durable before the transaction that
+//   references them commits. A failed or interrupted upload leaves no visible change.
+// - Paths are relative to the filesystem root, components separated by '/', without leading or
+//   trailing '/'; "" is the root. Callers validate names with ValidatePath first.
+// - Thread-safe. Extents whose reference count drops to zero are removed by a background
+//   collector; readers that already opened a file keep their bytes.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/status.h"
+#include "store/extent/extent_store.h"
+#include "store/meta/namespace_store.h"
+
+namespace tarn::lake {
+
+using meta::ContentHeaders;
+using meta::Filesystem;
+using meta::Metadata;
+using meta::Node;
+
+// HTTP-style preconditions, already parsed. Dates are Unix micros.
+struct Conditions {
+  std::optional<std::string> if_match;       // an etag or "*"
+  std::optional<std::string> if_none_match;  // an etag or "*"
+  std::optional<int64_t> if_modified_since;
+  std::optional<int64_t> if_unmodified_since;
+  bool empty() const {
+    return !if_match && !if_none_match && !if_modified_since && !if_unmodified_since;
+  }
+};
+
+// Conditions plus the caller's lease ID, as most writes take them.
+struct Access {
+  Conditions cond;
+  std::optional<std::string> lease_id;
+};
+
+// A source of request body bytes. Read returns 0 only at the end of the body; an error means the
+// body was cut short (the caller's upload must not be committed).
+class ByteSource {
+ public:
+  virtual ~ByteSource() = default;
+  virtual StatusOr<size_t> Read(char* buf, size_t n) = 0;
+};
+
+struct LeaseRequest {
+  enum class Action { kAcquire, kRenew, kChange, kRelease, kBreak };
+  Action action = Action::kAcquire;
+  std::optional<std::string> lease_id;     // current lease (renew, change, release)
+  std::optional<std::string> proposed_id;  // acquire, change
+  int32_t duration_s = -1;                 // acquire: -1 or 15..60
+  std::optional<int32_t> break_period_s;   // break: 0..60
+};
+
+struct LeaseResult {
+  std::string lease_id;
+  int32_t lease_time_s = 0;  // break: seconds until broken
+  std::string etag;
+  int64_t modified_us = 0;
+};
+
+// The lease of a node or filesystem as the clock sees it now.
+struct LeaseView {
+  meta::Lease::State state;  // kAvailable, kLeased, kBreaking, kBroken or kExpired
+  bool infinite = false;
+};
+LeaseView ViewLease(const meta::Lease& lease, int64_t now_ms);
+
+struct CreateOptions {
+  bool is_dir = false;
+  bool overwrite = true;  // false: AlreadyExists if the path exists (If-None-Match: *)
+  Access access;          // conditions on the existing destination
+  ContentHeaders headers;
+  Metadata metadata;
+  std::optional<std::string> owner, group, acl;
+  std::optional<uint32_t> permissions;
+  uint32_t umask = 027;
+  // Blob Put Blob / Put Block List semantics when creating a file over a directory.
+  bool blob_api = false;
+};
+
+struct PutOptions {
+  Access access;
+  ContentHeaders headers;
+  Metadata metadata;
+  std::optional<std::string> expected_md5;  // Content-MD5 of the whole body (raw bytes)
+};
+
+struct BlockRef {
+  enum class From { kCommitted, kUncommitted, kLatest };
+  From from = From::kLatest;
+  std::string id;
+};
+
+struct BlockInfo {
+  std::string id;
+  int64_t size = 0;
+};
+struct BlockList {
+  std::vector<BlockInfo> committed;
+  std::vector<BlockInfo> uncommitted;
+  std::optional<Node> node;  // absent when the blob has no committed version
+};
+
+struct AppendResult {
+  std::string md5;  // raw MD5 of the appended bytes
+  std::optional<Node> flushed;  // set when flush=true committed the file
+};
+
+struct FlushOptions {
+  int64_t position = 0;
+  bool retain_uncommitted = false;
+  bool close = false;
+  Access access;
+  std::optional<ContentHeaders> headers;  // replaces the stored headers when given
+};
+
+struct RenameOptions {
+  Access dest;                     // conditions and lease on the destination
+  Conditions source;               // x-ms-source-if-*
+  std::optional<std::string> source_lease_id;
+  bool overwrite = true;           // If-None-Match: * on the destination clears this
+};
+
+struct SetAccessOptions {
+  std::optional<std::string> owner, group, acl;
+  std::optional<uint32_t> permissions;
+  Access access;
+};
+
+// A planned read: the node and open readers for the byte range, in order.
+struct ReadPlan {
+  Node node;
+  int64_t start = 0;  // first byte of the range
+  int64_t length = 0;  // bytes in the range
+  struct Piece {
+    std::unique_ptr<extent::Reader> reader;
+    int64_t offset = 0;  // within the extent
+    int64_t length = 0;
+  };
+  std::vector<Piece> pieces;
+};
+
+struct ByteRange {
+  int64_t start = 0;
+  std::optional<int64_t> end;  // inclusive; absent = to the end
+};
+
+struct PathEntry {
+  std::string path;  // relative to the filesystem root
+  Node node;
+};
+
+struct ListPathsPage {
+  std::vector<PathEntry> entries;
+  std::string continuation;  // empty when done
+};
+
+struct ListBlobsPage {
+  std::vector<PathEntry> blobs;
+  std::vector<std::string> prefixes;  // with the trailing delimiter
+  std::string next_marker;
+};
+
+struct FilesystemPage {
+  std::vector<Filesystem> items;
+  std::string next_marker;
+};
+
+// Validates a filesystem name as Azure does (3-63 chars of [a-z0-9-], no "--", ...).
+Status ValidateFilesystemName(const std::string& name);
+// Validates a decoded path and returns it normalised (no leading/trailing '/').
+StatusOr<std::string> NormalizePath(const std::string& path);
+
+class LakeService {
+ public:
+  LakeService(meta::NamespaceStore* store, extent::ExtentStore* extents);
+  ~LakeService();
+  LakeService(const LakeService&) = delete;
+  LakeService& operator=(const LakeService&) = delete;
+
+  // Start-up recovery: removes extent bytes the metadata does not know and collects garbage.
+  // Returns how many extents were reclaimed.
+  StatusOr<int64_t> Recover();
+  // Starts the background garbage collector.
+  void StartCollector();
+  // Runs one collection pass now; returns how many extents were freed.
+  StatusOr<int64_t> CollectGarbage();
+
+  // Filesystems.
+  StatusOr<Filesystem> CreateFilesystem(const std::string& account, const std::string& name,
+                                        const Metadata& metadata,
+                                        const std::string& public_access);
+  StatusOr<Filesystem> GetFilesystem(const std::string& account, const std::string& name);
+  Status DeleteFilesystem(const std::string& account, const std::string& name,
+                          const Access& access);
+  StatusOr<Filesystem> SetFilesystemMetadata(const std::string& account, const std::string& name,
+                                             const Metadata& metadata, const Access& access);
+  StatusOr<Filesystem> SetFilesystemPublicAccess(const std::string& account,
+                                                 const std::string& name,
+                                                 const std::string& public_access,
+                                                 const Access& access);
+  StatusOr<FilesystemPage> ListFilesystems(const std::string& account, const std::string& prefix,
+                                           const std::string& marker, int max_results);
+  StatusOr<LeaseResult> LeaseFilesystem(const std::string& account, const std::string& name,
+                                        const LeaseRequest& req, const Conditions& cond);
+
+  // Paths.
+  StatusOr<Node> GetPath(const std::string& account, const std::string& fs,
+                         const std::string& path, const Access& access);
+  StatusOr<Node> CreatePath(const std::string& account, const std::string& fs,
+                            const std::string& path, const CreateOptions& opts);
+  StatusOr<Node> PutFile(const std::string& account, const std::string& fs,
+                         const std::string& path, ByteSource& body, const PutOptions& opts);
+  Status StageBlock(const std::string& account, const std::string& fs, const std::string& path,
+                    const std::string& block_id, ByteSource& body,
+                    const std::optional<std::string>& expected_md5,
+                    const std::optional<std::string>& lease_id, std::string* md5_out);
+  StatusOr<Node> CommitBlockList(const std::string& account, const std::string& fs,
+                                 const std::string& path, const std::vector<BlockRef>& blocks,
+                                 const PutOptions& opts);
+  StatusOr<BlockList> GetBlockList(const std::string& account, const std::string& fs,
+                                   const std::string& path, const Access& access);
+  StatusOr<AppendResult> Append(const std::string& account, const std::string& fs,
+                                const std::string& path, int64_t position, ByteSource& body,
+                                const std::optional<std::string>& expected_md5,
+                                const std::optional<std::string>& lease_id, bool flush);
+  StatusOr<Node> Flush(const std::string& account, const std::string& fs,
+                       const std::string& path, const FlushOptions& opts);
+  StatusOr<Node> Rename(const std::string& account, const std::string& src_fs,
+                        const std::string& src_path, const std::string& dst_fs,
+                        const std::string& dst_path, const RenameOptions& opts);
+  // recursive=false refuses a non-empty directory (DirectoryNotEmpty).
+  Status Delete(const std::string& account, const std::string& fs, const std::string& path,
+                bool recursive, const Access& access);
+  StatusOr<Node> SetProperties(const std::string& account, const std::string& fs,
+                               const std::string& path, const std::optional<Metadata>& metadata,
+                               const std::optional<ContentHeaders>& headers,
+                               const Access& access);
+  StatusOr<Node> SetAccessControl(const std::string& account, const std::string& fs,
+                                  const std::string& path, const SetAccessOptions& opts);
+  StatusOr<LeaseResult> LeasePath(const std::string& account, const std::string& fs,
+                                  const std::string& path, const LeaseRequest& req,
+                                  const Conditions& cond);
+  // Synchronous copy within an account: the destination shares the source's extents.
+  StatusOr<Node> CopyFile(const std::string& account, const std::string& src_fs,
+                          const std::string& src_path, const std::string& dst_fs,
+                          const std::string& dst_path, const std::optional<Metadata>& metadata,
+                          const Conditions& source_cond, const Access& dest_access);
+
+  // Reads. For a GET with conditions, a failed If-None-Match/If-Modified-Since gives
+  // Reason::kNotModified.
+  StatusOr<ReadPlan> OpenRead(const std::string& account, const std::string& fs,
+                              const std::string& path, const std::optional<ByteRange>& range,
+                              const Access& access);
+  StatusOr<ListPathsPage> ListPaths(const std::string& account, const std::string& fs,
+                                    const std::string& directory, bool recursive,
+                                    const std::string& continuation, int max_results);
+  StatusOr<ListBlobsPage> ListBlobs(const std::string& account, const std::string& fs,
+                                    const std::string& prefix, const std::string& delimiter,
+                                    const std::string& marker, int max_results);
+
+ private:
+  struct WrittenExtent;
+  StatusOr<std::optional<WrittenExtent>> WriteExtent(ByteSource& body,
+                                                     const std::optional<std::string>& md5);
+  void Discard(const std::optional<WrittenExtent>& e);
+  void WakeCollector();
+  void CollectorLoop();
+
+  meta::NamespaceStore* store_;
+  extent::ExtentStore* extents_;
+
+  // Readers open extent files under a shared lock; the collector removes files under an
+  // exclusive one, so a read plan never names a file that is already gone.
+  std::shared_mutex gc_mu_;
+
+  std::mutex collector_mu_;
+  std::condition_variable collector_cv_;
+  bool collector_wake_ = false;
+  bool stopping_ = false;
+  std::thread collector_;
+};
+
+}  // namespace tarn::lake

@@ -1,0 +1,352 @@
+// Blob API operations on blobs: put, copy, get, properties, delete, metadata, headers, leases,
+// blocks.
+#include <pugixml.hpp>
+
+#include "common/crypto.h"
+#include "common/encoding.h"
+#include "common/strings.h"
+#include "common/time_util.h"
+#include "protocol/ops.h"
+#include "protocol/xml_writer.h"
+
+namespace tarn::protocol::blob {
+namespace {
+
+Status RequireLength(const Ctx& c) {
+  if (!c.req.content_length && !c.req.chunked) {
+    return Error(Reason::kMissingContentLength, "Content-Length is required.");
+  }
+  return Status::Ok();
+}
+
+// Blob content headers: x-ms-blob-content-*, falling back to the request's own headers where
+// Put Blob allows it.
+StatusOr<lake::ContentHeaders> BlobHeaders(const Ctx& c, bool fallback) {
+  TARN_ASSIGN_OR_RETURN(auto h, ParseContentHeaders(c, "x-ms-blob-"));
+  lake::ContentHeaders out = h.value_or(lake::ContentHeaders{});
+  if (fallback) {
+    auto fill = [&](const char* name, std::string* field) {
+      if (field->empty()) {
+        if (const auto* v = c.Header(name)) *field = *v;
+      }
+    };
+    fill("content-type", &out.content_type);
+    fill("content-encoding", &out.content_encoding);
+    fill("content-language", &out.content_language);
+    fill("cache-control", &out.cache_control);
+    fill("content-disposition", &out.content_disposition);
+  }
+  return out;
+}
+
+StatusOr<std::optional<std::string>> RequestMd5(const Ctx& c) {
+  const std::string* v = c.Header("content-md5");
+  if (!v) return std::optional<std::string>();
+  auto d = Base64Decode(*v);
+  if (!d || d->size() != 16) {
+    return Error(Reason::kInvalidHeaderValue, "Content-MD5 is not a base64 MD5.");
+  }
+  return std::optional<std::string>(*d);
+}
+
+void AddWriteResult(const lake::Node& n, http::Headers* h) {
+  h->emplace_back("ETag", QuoteEtag(n.etag));
+  h->emplace_back("Last-Modified", FormatHttpDate(n.modified_us));
+  h->emplace_back("x-ms-request-server-encrypted", "false");
+}
+
+Status ValidateBlockId(const std::string& id) {
+  auto d = Base64Decode(id);
+  if (!d || d->empty() || d->size() > 64) {
+    return Error(Reason::kInvalidBlockId,
+                 "The specified block ID is invalid. It must be base64 and at most 64 bytes.");
+  }
+  return Status::Ok();
+}
+
+Status ReadSmallBody(Ctx& c, size_t limit, std::string* out) {
+  BodySource src(c.req);
+  char buf[16384];
+  for (;;) {
+    TARN_ASSIGN_OR_RETURN(size_t n, src.Read(buf, sizeof buf));
+    if (n == 0) return Status::Ok();
+    out->append(buf, n);
+    if (out->size() > limit) {
+      return Error(Reason::kRequestBodyTooLarge, "The request body is too large.");
+    }
+  }
+}
+
+}  // namespace
+
+Status PutBlob(Ctx& c) {
+  TARN_RETURN_IF_ERROR(RequireLength(c));
+  const std::string* type = c.Header("x-ms-blob-type");
+  if (!type) return Error(Reason::kMissingRequiredHeader, "x-ms-blob-type is required.");
+  if (*type != "BlockBlob") {
+    return Error(Reason::kInvalidHeaderValue,
+                 "Only block blobs are supported on a hierarchical-namespace account.");
+  }
+  lake::PutOptions o;
+  TARN_ASSIGN_OR_RETURN(auto cond, ParseConditions(c));
+  o.access = ParseAccess(c, cond);
+  TARN_ASSIGN_OR_RETURN(o.headers, BlobHeaders(c, true));
+  TARN_ASSIGN_OR_RETURN(o.metadata, ParseMetadataHeaders(c));
+  TARN_ASSIGN_OR_RETURN(o.expected_md5, RequestMd5(c));
+  BodySource body(c.req);
+  TARN_ASSIGN_OR_RETURN(auto n, c.lake.PutFile(c.account->name, c.fs, c.path, body, o));
+  http::Headers h;
+  AddWriteResult(n, &h);
+  if (!n.headers.content_md5.empty()) h.emplace_back("Content-MD5", Base64Encode(n.headers.content_md5));
+  return c.Reply(201, std::move(h));
+}
+
+Status CopyBlob(Ctx& c) {
+  TARN_RETURN_IF_ERROR(RequireEmptyBody(c));
+  std::string src = *c.Header("x-ms-copy-source");
+  // http(s)://host[:port]/<account>/<fs>/<path>[?sas]
+  size_t scheme = src.find("://");
+  size_t slash = scheme == std::string::npos ? std::string::npos : src.find('/', scheme + 3);
+  if (slash == std::string::npos) {
+    return Error(Reason::kInvalidHeaderValue, "x-ms-copy-source must be a blob URL.");
+  }
+  std::string rest = src.substr(slash + 1);
+  rest = rest.substr(0, rest.find('?'));
+  auto parts = Split(rest, '/');
+  if (parts.size() < 3) {
+    return Error(Reason::kInvalidHeaderValue, "x-ms-copy-source must name a blob in an account.");
+  }
+  auto account = PercentDecode(parts[0]);
+  auto fs = PercentDecode(parts[1]);
+  auto path = PercentDecode(std::string_view(rest).substr(parts[0].size() + parts[1].size() + 2));
+  if (!account || !fs || !path) {
+    return Error(Reason::kInvalidHeaderValue, "x-ms-copy-source is not validly encoded.");
+  }
+  if (*account != c.account->name) {
+    return Error(Reason::kNotImplemented, "Copying from another account is not supported yet.");
+  }
+  TARN_ASSIGN_OR_RETURN(std::string src_path, lake::NormalizePath(*path));
+  TARN_ASSIGN_OR_RETURN(auto cond, ParseConditions(c));
+  TARN_ASSIGN_OR_RETURN(auto src_cond, ParseSourceConditions(c));
+  TARN_ASSIGN_OR_RETURN(auto meta, ParseMetadataHeaders(c));
+  std::optional<lake::Metadata> m;
+  if (!meta.empty()) m = meta;
+  TARN_ASSIGN_OR_RETURN(auto n, c.lake.CopyFile(c.account->name, *fs, src_path, c.fs, c.path, m,
+                                                src_cond, ParseAccess(c, cond)));
+  http::Headers h;
+  AddWriteResult(n, &h);
+  h.emplace_back("x-ms-copy-id", NewUuid());
+  h.emplace_back("x-ms-copy-status", "success");
+  return c.Reply(202, std::move(h));
+}
+
+Status GetBlob(Ctx& c) {
+  TARN_ASSIGN_OR_RETURN(auto cond, ParseConditions(c));
+  TARN_ASSIGN_OR_RETURN(auto range, ParseRange(c));
+  TARN_ASSIGN_OR_RETURN(auto plan,
+                        c.lake.OpenRead(c.account->name, c.fs, c.path, range, ParseAccess(c, cond)));
+  http::Headers h = c.StdHeaders();
+  AddNodeProperties(c, plan.node, &h);
+  const std::string& md5 = plan.node.headers.content_md5;
+  bool want_range_md5 = false;
+  if (const auto* v = c.Header("x-ms-range-get-content-md5"); v && EqualsIgnoreCase(*v, "true")) {
+    if (!range) {
+      return Error(Reason::kInvalidHeaderValue,
+                   "x-ms-range-get-content-md5 requires a range.");
+    }
+    if (plan.length > 4 * 1024 * 1024) {
+      return Error(Reason::kOutOfRangeInput,
+                   "x-ms-range-get-content-md5 is allowed only for ranges up to 4 MiB.");
+    }
+    want_range_md5 = true;
+  }
+  int status = 200;
+  if (range) {
+    status = 206;
+    h.emplace_back("Content-Range", "bytes " + std::to_string(plan.start) + "-" +
+                                        std::to_string(plan.start + plan.length - 1) + "/" +
+                                        std::to_string(plan.node.length));
+    if (!md5.empty()) h.emplace_back("x-ms-blob-content-md5", Base64Encode(md5));
+  } else if (!md5.empty()) {
+    h.emplace_back("Content-MD5", Base64Encode(md5));
+  }
+  if (want_range_md5) {
+    std::string data;
+    data.reserve(static_cast<size_t>(plan.length));
+    for (auto& p : plan.pieces) {
+      std::string chunk(static_cast<size_t>(p.length), '\0');
+      TARN_ASSIGN_OR_RETURN(size_t n, p.reader->ReadAt(p.offset, chunk.data(), chunk.size()));
+      if (static_cast<int64_t>(n) != p.length) return InternalError("short extent read");
+      data += chunk;
+    }
+    h.emplace_back("Content-MD5", Base64Encode(Md5(data)));
+    TARN_RETURN_IF_ERROR(c.w.Start(status, h, plan.length));
+    return c.w.Write(data);
+  }
+  TARN_RETURN_IF_ERROR(c.w.Start(status, h, plan.length));
+  return StreamPlan(c, plan);
+}
+
+Status GetBlobProperties(Ctx& c) {
+  TARN_ASSIGN_OR_RETURN(auto cond, ParseConditions(c));
+  TARN_ASSIGN_OR_RETURN(auto n, c.lake.GetPath(c.account->name, c.fs, c.path, ParseAccess(c, cond)));
+  http::Headers h = c.StdHeaders();
+  AddNodeProperties(c, n, &h);
+  if (!n.headers.content_md5.empty()) h.emplace_back("Content-MD5", Base64Encode(n.headers.content_md5));
+  h.emplace_back("x-ms-access-tier", "Hot");
+  h.emplace_back("x-ms-access-tier-inferred", "true");
+  return c.w.Start(200, h, n.length);
+}
+
+Status DeleteBlob(Ctx& c) {
+  TARN_ASSIGN_OR_RETURN(auto cond, ParseConditions(c));
+  TARN_RETURN_IF_ERROR(c.lake.Delete(c.account->name, c.fs, c.path, false, ParseAccess(c, cond)));
+  http::Headers h;
+  h.emplace_back("x-ms-delete-type-permanent", "true");
+  return c.Reply(202, std::move(h));
+}
+
+Status SetBlobMetadata(Ctx& c) {
+  TARN_RETURN_IF_ERROR(RequireEmptyBody(c));
+  TARN_ASSIGN_OR_RETURN(auto cond, ParseConditions(c));
+  TARN_ASSIGN_OR_RETURN(auto meta, ParseMetadataHeaders(c));
+  meta.erase("hdi_isfolder");
+  TARN_ASSIGN_OR_RETURN(auto n, c.lake.SetProperties(c.account->name, c.fs, c.path, meta,
+                                                     std::nullopt, ParseAccess(c, cond)));
+  http::Headers h;
+  AddWriteResult(n, &h);
+  return c.Reply(200, std::move(h));
+}
+
+Status SetBlobHttpHeaders(Ctx& c) {
+  TARN_RETURN_IF_ERROR(RequireEmptyBody(c));
+  TARN_ASSIGN_OR_RETURN(auto cond, ParseConditions(c));
+  // Set Blob Properties replaces every content header; those not sent are cleared.
+  TARN_ASSIGN_OR_RETURN(auto headers, BlobHeaders(c, false));
+  TARN_ASSIGN_OR_RETURN(auto n, c.lake.SetProperties(c.account->name, c.fs, c.path, std::nullopt,
+                                                     headers, ParseAccess(c, cond)));
+  http::Headers h;
+  AddWriteResult(n, &h);
+  return c.Reply(200, std::move(h));
+}
+
+Status LeaseBlob(Ctx& c) {
+  const std::string* action = c.Header("x-ms-lease-action");
+  if (!action) return Error(Reason::kMissingRequiredHeader, "x-ms-lease-action is required.");
+  TARN_ASSIGN_OR_RETURN(auto req, ParseLeaseRequest(c, *action));
+  TARN_ASSIGN_OR_RETURN(auto cond, ParseConditions(c));
+  TARN_ASSIGN_OR_RETURN(auto r, c.lake.LeasePath(c.account->name, c.fs, c.path, req, cond));
+  http::Headers h;
+  h.emplace_back("ETag", QuoteEtag(r.etag));
+  h.emplace_back("Last-Modified", FormatHttpDate(r.modified_us));
+  using A = lake::LeaseRequest::Action;
+  int status = 200;
+  if (req.action == A::kAcquire) status = 201;
+  if (req.action == A::kBreak) {
+    status = 202;
+    h.emplace_back("x-ms-lease-time", std::to_string(r.lease_time_s));
+  } else if (req.action != A::kRelease) {
+    h.emplace_back("x-ms-lease-id", r.lease_id);
+  }
+  return c.Reply(status, std::move(h));
+}
+
+Status SetBlobTier(Ctx& c) {
+  const std::string* tier = c.Header("x-ms-access-tier");
+  if (!tier) return Error(Reason::kMissingRequiredHeader, "x-ms-access-tier is required.");
+  if (!EqualsIgnoreCase(*tier, "Hot")) {
+    return Error(Reason::kNotImplemented, "Only the Hot tier exists in Tarn.");
+  }
+  TARN_ASSIGN_OR_RETURN(auto n, c.lake.GetPath(c.account->name, c.fs, c.path, lake::Access{}));
+  (void)n;
+  return c.Reply(200, {});
+}
+
+Status PutBlock(Ctx& c) {
+  TARN_RETURN_IF_ERROR(RequireLength(c));
+  auto id = c.Query("blockid");
+  if (!id) return Error(Reason::kMissingRequiredQueryParameter, "blockid is required.");
+  TARN_RETURN_IF_ERROR(ValidateBlockId(*id));
+  TARN_ASSIGN_OR_RETURN(auto md5, RequestMd5(c));
+  BodySource body(c.req);
+  std::string got;
+  TARN_RETURN_IF_ERROR(
+      c.lake.StageBlock(c.account->name, c.fs, c.path, *id, body, md5, LeaseId(c), &got));
+  http::Headers h;
+  h.emplace_back("Content-MD5", Base64Encode(got));
+  h.emplace_back("x-ms-request-server-encrypted", "false");
+  return c.Reply(201, std::move(h));
+}
+
+Status PutBlockList(Ctx& c) {
+  std::string body;
+  TARN_RETURN_IF_ERROR(ReadSmallBody(c, 16 * 1024 * 1024, &body));
+  pugi::xml_document doc;
+  if (!doc.load_buffer(body.data(), body.size())) {
+    return Error(Reason::kInvalidXml, "The XML block list is not well formed.");
+  }
+  pugi::xml_node list = doc.child("BlockList");
+  if (!list) return Error(Reason::kInvalidXml, "The XML body must be a BlockList.");
+  std::vector<lake::BlockRef> blocks;
+  for (pugi::xml_node b : list.children()) {
+    lake::BlockRef r;
+    std::string tag = b.name();
+    if (tag == "Latest") {
+      r.from = lake::BlockRef::From::kLatest;
+    } else if (tag == "Committed") {
+      r.from = lake::BlockRef::From::kCommitted;
+    } else if (tag == "Uncommitted") {
+      r.from = lake::BlockRef::From::kUncommitted;
+    } else {
+      return Error(Reason::kInvalidXml, "Unexpected element in BlockList: " + tag);
+    }
+    r.id = Trim(b.child_value());
+    TARN_RETURN_IF_ERROR(ValidateBlockId(r.id));
+    blocks.push_back(std::move(r));
+  }
+  if (blocks.size() > 50000) {
+    return Error(Reason::kInvalidBlockList, "A blob may have at most 50,000 blocks.");
+  }
+  lake::PutOptions o;
+  TARN_ASSIGN_OR_RETURN(auto cond, ParseConditions(c));
+  o.access = ParseAccess(c, cond);
+  TARN_ASSIGN_OR_RETURN(o.headers, BlobHeaders(c, false));
+  TARN_ASSIGN_OR_RETURN(o.metadata, ParseMetadataHeaders(c));
+  TARN_ASSIGN_OR_RETURN(auto n,
+                        c.lake.CommitBlockList(c.account->name, c.fs, c.path, blocks, o));
+  http::Headers h;
+  AddWriteResult(n, &h);
+  return c.Reply(201, std::move(h));
+}
+
+Status GetBlockList(Ctx& c) {
+  std::string type = ToLower(c.Query("blocklisttype").value_or("committed"));
+  if (type != "committed" && type != "uncommitted" && type != "all") {
+    return Error(Reason::kInvalidQueryParameterValue,
+                 "blocklisttype must be committed, uncommitted or all.");
+  }
+  TARN_ASSIGN_OR_RETURN(auto cond, ParseConditions(c));
+  TARN_ASSIGN_OR_RETURN(auto bl, c.lake.GetBlockList(c.account->name, c.fs, c.path,
+                                                     ParseAccess(c, cond)));
+  XmlWriter x;
+  x.Open("BlockList");
+  auto emit = [&](const char* tag, const std::vector<lake::BlockInfo>& v) {
+    x.Open(tag);
+    for (const auto& b : v) {
+      x.Open("Block").Leaf("Name", b.id).Leaf("Size", std::to_string(b.size)).Close("Block");
+    }
+    x.Close(tag);
+  };
+  if (type != "uncommitted") emit("CommittedBlocks", bl.committed);
+  if (type != "committed") emit("UncommittedBlocks", bl.uncommitted);
+  x.Close("BlockList");
+  http::Headers h;
+  if (bl.node) {
+    h.emplace_back("ETag", QuoteEtag(bl.node->etag));
+    h.emplace_back("Last-Modified", FormatHttpDate(bl.node->modified_us));
+    h.emplace_back("x-ms-blob-content-length", std::to_string(bl.node->length));
+  }
+  return c.Reply(200, std::move(h), x.str(), "application/xml");
+}
+
+}  // namespace tarn::protocol::blob

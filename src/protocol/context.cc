@@ -1,0 +1,382 @@
+#include "protocol/context.h"
+
+#include <nlohmann/json.hpp>
+
+#include "common/crypto.h"
+#include "common/encoding.h"
+#include "common/strings.h"
+#include "common/time_util.h"
+
+namespace tarn::protocol {
+
+std::optional<std::string> Ctx::Query(const std::string& lower_name) const {
+  auto it = query.find(lower_name);
+  if (it == query.end()) return std::nullopt;
+  return it->second;
+}
+
+http::Headers Ctx::StdHeaders() const {
+  http::Headers h;
+  h.reserve(24);
+  h.emplace_back("Server", "Tarn/0.1");
+  h.emplace_back("x-ms-request-id", request_id);
+  h.emplace_back("x-ms-version", version);
+  h.emplace_back("Date", FormatHttpDate(NowMicros()));
+  if (const auto* cid = Header("x-ms-client-request-id")) {
+    h.emplace_back("x-ms-client-request-id", *cid);
+  }
+  return h;
+}
+
+Status Ctx::Reply(int status, http::Headers headers, std::string_view body,
+                  std::string_view content_type) {
+  http::Headers h = StdHeaders();
+  for (auto& kv : headers) h.push_back(std::move(kv));
+  if (!content_type.empty()) h.emplace_back("Content-Type", std::string(content_type));
+  bool head = req.method == "HEAD";
+  TARN_RETURN_IF_ERROR(w.Start(status, h, static_cast<int64_t>(body.size())));
+  if (!head && !body.empty()) return w.Write(body);
+  return Status::Ok();
+}
+
+void Ctx::ReplyError(const Status& s) {
+  if (w.started()) {
+    // Too late for a status: the only honest signal left is to cut the connection.
+    w.CloseAfter();
+    return;
+  }
+  Reason r = s.reason() == Reason::kNone ? Reason::kInternalError : s.reason();
+  const ReasonInfo& info = Describe(r);
+  const char* code = api == Api::kDfs ? info.dfs_code : info.blob_code;
+  std::string message = s.message() + "\nRequestId:" + request_id +
+                        "\nTime:" + FormatIso8601(NowMicros());
+  http::Headers h = StdHeaders();
+  h.emplace_back("x-ms-error-code", code);
+  if (info.http_status == 401) {
+    h.emplace_back("WWW-Authenticate", "Bearer authorization_uri=, resource_id=https://storage.azure.com");
+  }
+  // A request whose body we did not read cannot safely be followed on this connection.
+  if (req.body && !req.body->done()) w.CloseAfter();
+  std::string body;
+  std::string type;
+  if (req.method != "HEAD" && info.http_status != 304) {
+    if (api == Api::kDfs) {
+      nlohmann::json j = {{"error", {{"code", code}, {"message", message}}}};
+      body = j.dump();
+      type = "application/json;charset=utf-8";
+    } else {
+      body = "<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>" + std::string(code) +
+             "</Code><Message>" + XmlEscape(message) + "</Message></Error>";
+      type = "application/xml";
+    }
+    h.emplace_back("Content-Type", type);
+  }
+  w.Start(info.http_status, h, static_cast<int64_t>(body.size())).IgnoreError();
+  if (!body.empty()) w.Write(body).IgnoreError();
+}
+
+// ----- request parsing -----------------------------------------------------------------------
+
+namespace {
+
+StatusOr<std::optional<int64_t>> DateHeader(const Ctx& c, std::string_view name) {
+  const std::string* v = c.Header(name);
+  if (!v) return std::optional<int64_t>();
+  auto t = ParseHttpDate(*v);
+  if (!t) {
+    return Error(Reason::kInvalidHeaderValue,
+                 "The value for one of the HTTP headers is not in the correct format: " +
+                     std::string(name) + ".");
+  }
+  return std::optional<int64_t>(*t);
+}
+
+std::optional<std::string> Opt(const std::string* v) {
+  return v ? std::optional<std::string>(*v) : std::nullopt;
+}
+
+StatusOr<lake::Conditions> ConditionsWithPrefix(const Ctx& c, const std::string& p) {
+  lake::Conditions out;
+  out.if_match = Opt(c.Header(p + "if-match"));
+  out.if_none_match = Opt(c.Header(p + "if-none-match"));
+  TARN_ASSIGN_OR_RETURN(out.if_modified_since, DateHeader(c, p + "if-modified-since"));
+  TARN_ASSIGN_OR_RETURN(out.if_unmodified_since, DateHeader(c, p + "if-unmodified-since"));
+  return out;
+}
+
+bool ValidMetadataName(std::string_view n) {
+  if (n.empty()) return false;
+  if (n[0] >= '0' && n[0] <= '9') return false;
+  for (char ch : n) {
+    if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '_')) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+StatusOr<lake::Conditions> ParseConditions(const Ctx& c) { return ConditionsWithPrefix(c, ""); }
+
+StatusOr<lake::Conditions> ParseSourceConditions(const Ctx& c) {
+  return ConditionsWithPrefix(c, "x-ms-source-");
+}
+
+std::optional<std::string> LeaseId(const Ctx& c) { return Opt(c.Header("x-ms-lease-id")); }
+
+lake::Access ParseAccess(const Ctx& c, const lake::Conditions& cond) {
+  return lake::Access{cond, LeaseId(c)};
+}
+
+StatusOr<lake::Metadata> ParseMetadataHeaders(const Ctx& c) {
+  lake::Metadata m;
+  size_t total = 0;
+  for (const auto& [k, v] : c.req.headers) {
+    if (k.size() > 10 && EqualsIgnoreCase(std::string_view(k).substr(0, 10), "x-ms-meta-")) {
+      std::string name = k.substr(10);
+      if (!ValidMetadataName(name)) {
+        return Error(Reason::kInvalidMetadata, "The metadata name '" + name + "' is invalid.");
+      }
+      total += name.size() + v.size();
+      m[name] = std::string(Trim(v));
+    }
+  }
+  if (total > 8192) {
+    return Error(Reason::kInvalidMetadata, "The metadata exceeds 8 KiB.");
+  }
+  return m;
+}
+
+StatusOr<lake::Metadata> ParseProperties(const std::string& text) {
+  lake::Metadata m;
+  if (Trim(text).empty()) return m;
+  for (auto item : Split(text, ',')) {
+    item = Trim(item);
+    size_t eq = item.find('=');
+    if (eq == std::string_view::npos || eq == 0) {
+      return Error(Reason::kInvalidHeaderValue,
+                   "x-ms-properties must be name=base64value pairs separated by commas.");
+    }
+    auto value = Base64Decode(Trim(item.substr(eq + 1)));
+    if (!value) {
+      return Error(Reason::kInvalidHeaderValue,
+                   "x-ms-properties values must be base64 encoded: " + std::string(item));
+    }
+    m[std::string(Trim(item.substr(0, eq)))] = *value;
+  }
+  return m;
+}
+
+std::string FormatProperties(const lake::Metadata& m) {
+  std::string s;
+  for (const auto& [k, v] : m) {
+    if (!s.empty()) s += ',';
+    s += k + "=" + Base64Encode(v);
+  }
+  return s;
+}
+
+StatusOr<std::optional<lake::ContentHeaders>> ParseContentHeaders(const Ctx& c,
+                                                                  const std::string& prefix) {
+  lake::ContentHeaders h;
+  bool any = false;
+  auto take = [&](const char* name, std::string* out) {
+    if (const auto* v = c.Header(prefix + name)) {
+      *out = *v;
+      any = true;
+    }
+  };
+  take("content-type", &h.content_type);
+  take("content-encoding", &h.content_encoding);
+  take("content-language", &h.content_language);
+  take("content-disposition", &h.content_disposition);
+  take("cache-control", &h.cache_control);
+  if (const auto* v = c.Header(prefix + "content-md5")) {
+    auto md5 = Base64Decode(*v);
+    if (!md5 || md5->size() != 16) {
+      return Error(Reason::kInvalidHeaderValue, "The content MD5 header is not valid base64 MD5.");
+    }
+    h.content_md5 = *md5;
+    any = true;
+  }
+  if (!any) return std::optional<lake::ContentHeaders>();
+  return std::optional<lake::ContentHeaders>(h);
+}
+
+StatusOr<std::optional<lake::ByteRange>> ParseRange(const Ctx& c) {
+  const std::string* v = c.Header("x-ms-range");
+  if (!v) v = c.Header("range");
+  if (!v) return std::optional<lake::ByteRange>();
+  std::string_view s = Trim(*v);
+  if (!StartsWith(s, "bytes=")) return std::optional<lake::ByteRange>();
+  s.remove_prefix(6);
+  size_t dash = s.find('-');
+  if (dash == std::string_view::npos || dash == 0) {
+    // Azure ignores a Range it cannot use and returns the whole resource.
+    return std::optional<lake::ByteRange>();
+  }
+  lake::ByteRange r;
+  if (!ParseInt64(s.substr(0, dash), &r.start) || r.start < 0) {
+    return std::optional<lake::ByteRange>();
+  }
+  std::string_view end = s.substr(dash + 1);
+  if (!end.empty()) {
+    int64_t e;
+    if (!ParseInt64(end, &e)) return std::optional<lake::ByteRange>();
+    if (e < r.start) {
+      return Error(Reason::kInvalidRange,
+                   "The range specified is invalid for the current size of the resource.");
+    }
+    r.end = e;
+  }
+  return std::optional<lake::ByteRange>(r);
+}
+
+StatusOr<int32_t> ParseIntHeader(const Ctx& c, std::string_view name, int32_t dflt) {
+  const std::string* v = c.Header(name);
+  if (!v) return dflt;
+  int64_t x;
+  if (!ParseInt64(Trim(*v), &x) || x < INT32_MIN || x > INT32_MAX) {
+    return Error(Reason::kInvalidHeaderValue,
+                 "The value for the header " + std::string(name) + " is not valid.");
+  }
+  return static_cast<int32_t>(x);
+}
+
+StatusOr<int64_t> ParseIntQuery(const Ctx& c, const std::string& name, int64_t dflt) {
+  auto v = c.Query(name);
+  if (!v) return dflt;
+  int64_t x;
+  if (!ParseInt64(*v, &x)) {
+    return Error(Reason::kInvalidQueryParameterValue,
+                 "The value for the query parameter " + name + " is not valid.");
+  }
+  return x;
+}
+
+bool QueryBool(const Ctx& c, const std::string& name, bool dflt) {
+  auto v = c.Query(name);
+  if (!v) return dflt;
+  return EqualsIgnoreCase(*v, "true");
+}
+
+StatusOr<lake::LeaseRequest> ParseLeaseRequest(const Ctx& c, const std::string& action) {
+  using A = lake::LeaseRequest::Action;
+  lake::LeaseRequest r;
+  std::string a = ToLower(action);
+  if (a == "acquire") {
+    r.action = A::kAcquire;
+  } else if (a == "renew") {
+    r.action = A::kRenew;
+  } else if (a == "change") {
+    r.action = A::kChange;
+  } else if (a == "release") {
+    r.action = A::kRelease;
+  } else if (a == "break") {
+    r.action = A::kBreak;
+  } else {
+    return Error(Reason::kInvalidHeaderValue, "x-ms-lease-action is not valid: " + action);
+  }
+  r.lease_id = LeaseId(c);
+  r.proposed_id = Opt(c.Header("x-ms-proposed-lease-id"));
+  TARN_ASSIGN_OR_RETURN(r.duration_s, ParseIntHeader(c, "x-ms-lease-duration", -1));
+  if (c.Header("x-ms-lease-break-period")) {
+    TARN_ASSIGN_OR_RETURN(int32_t p, ParseIntHeader(c, "x-ms-lease-break-period", 0));
+    r.break_period_s = p;
+  }
+  if ((r.action == A::kRenew || r.action == A::kRelease || r.action == A::kChange) &&
+      !r.lease_id) {
+    return Error(Reason::kMissingRequiredHeader, "x-ms-lease-id is required.");
+  }
+  return r;
+}
+
+Status RequireEmptyBody(const Ctx& c) {
+  if ((c.req.content_length && *c.req.content_length > 0) || c.req.chunked) {
+    return Error(Reason::kContentLengthMustBeZero, "The Content-Length request header must be 0.");
+  }
+  return Status::Ok();
+}
+
+StatusOr<size_t> BodySource::Read(char* buf, size_t n) {
+  if (!r_.body) return static_cast<size_t>(0);
+  return r_.body->Read(buf, n);
+}
+
+// ----- response formatting -------------------------------------------------------------------
+
+std::string QuoteEtag(const std::string& etag) { return "\"" + etag + "\""; }
+
+void AddMetadataHeaders(const lake::Metadata& m, http::Headers* h) {
+  for (const auto& [k, v] : m) h->emplace_back("x-ms-meta-" + k, v);
+}
+
+void AddLeaseHeaders(const meta::Lease& l, http::Headers* h) {
+  using S = meta::Lease::State;
+  lake::LeaseView v = lake::ViewLease(l, NowMillis());
+  const char* state = "available";
+  switch (v.state) {
+    case S::kAvailable: state = "available"; break;
+    case S::kLeased: state = "leased"; break;
+    case S::kBreaking: state = "breaking"; break;
+    case S::kBroken: state = "broken"; break;
+    case S::kExpired: state = "expired"; break;
+  }
+  bool locked = v.state == S::kLeased || v.state == S::kBreaking;
+  h->emplace_back("x-ms-lease-state", state);
+  h->emplace_back("x-ms-lease-status", locked ? "locked" : "unlocked");
+  if (v.state == S::kLeased) {
+    h->emplace_back("x-ms-lease-duration", v.infinite ? "infinite" : "fixed");
+  }
+}
+
+void AddNodeProperties(const Ctx& c, const lake::Node& n, http::Headers* h) {
+  h->emplace_back("Last-Modified", FormatHttpDate(n.modified_us));
+  h->emplace_back("ETag", QuoteEtag(n.etag));
+  h->emplace_back("x-ms-creation-time", FormatHttpDate(n.created_us));
+  h->emplace_back("x-ms-resource-type", n.is_dir ? "directory" : "file");
+  h->emplace_back("x-ms-blob-type", "BlockBlob");
+  h->emplace_back("x-ms-server-encrypted", "false");
+  h->emplace_back("Accept-Ranges", "bytes");
+  h->emplace_back("Content-Type", n.headers.content_type.empty() ? "application/octet-stream"
+                                                                 : n.headers.content_type);
+  if (!n.headers.content_encoding.empty())
+    h->emplace_back("Content-Encoding", n.headers.content_encoding);
+  if (!n.headers.content_language.empty())
+    h->emplace_back("Content-Language", n.headers.content_language);
+  if (!n.headers.content_disposition.empty())
+    h->emplace_back("Content-Disposition", n.headers.content_disposition);
+  if (!n.headers.cache_control.empty()) h->emplace_back("Cache-Control", n.headers.cache_control);
+  AddLeaseHeaders(n.lease, h);
+  lake::Metadata m = n.metadata;
+  if (n.is_dir) m["hdi_isfolder"] = "true";
+  AddMetadataHeaders(m, h);
+  if (c.api == Api::kDfs && !n.metadata.empty()) {
+    h->emplace_back("x-ms-properties", FormatProperties(n.metadata));
+  }
+}
+
+Status StreamPlan(Ctx& c, lake::ReadPlan& plan) {
+  std::unique_ptr<char[]> buf;
+  constexpr size_t kChunk = 1 << 20;
+  for (auto& p : plan.pieces) {
+    int fd = p.reader->NativeFd();
+    if (fd >= 0) {
+      TARN_RETURN_IF_ERROR(c.w.SendFile(fd, p.offset, p.length));
+      continue;
+    }
+    if (!buf) buf.reset(new char[kChunk]);
+    int64_t off = p.offset, left = p.length;
+    while (left > 0) {
+      TARN_ASSIGN_OR_RETURN(size_t n,
+                            p.reader->ReadAt(off, buf.get(),
+                                             static_cast<size_t>(std::min<int64_t>(left, kChunk))));
+      if (n == 0) return InternalError("extent shorter than its metadata says");
+      TARN_RETURN_IF_ERROR(c.w.Write(std::string_view(buf.get(), n)));
+      off += static_cast<int64_t>(n);
+      left -= static_cast<int64_t>(n);
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace tarn::protocol

@@ -1,0 +1,106 @@
+// The per-request context every protocol operation receives, and the helpers that turn Azure
+// request headers into lake-service arguments and lake-service results into Azure responses.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "http/server.h"
+#include "lake/lake_service.h"
+
+namespace tarn::protocol {
+
+enum class Api { kBlob, kDfs };
+
+struct Account {
+  std::string name;
+  std::vector<std::string> keys;  // decoded key bytes, primary first
+};
+
+// Who made the request, as authentication established it.
+struct Identity {
+  enum class Kind { kAnonymous, kSharedKey };
+  Kind kind = Kind::kAnonymous;
+  std::string account;
+};
+
+struct Ctx {
+  Ctx(http::Request& r, http::ResponseWriter& writer, lake::LakeService& l, std::string id,
+      std::string ver)
+      : req(r), w(writer), lake(l), request_id(std::move(id)), version(std::move(ver)) {}
+
+  http::Request& req;
+  http::ResponseWriter& w;
+  lake::LakeService& lake;
+  std::string request_id;
+  std::string version;  // x-ms-version answered
+  Api api = Api::kBlob;
+
+  const Account* account = nullptr;
+  std::string fs;    // filesystem (container) name, "" at account level
+  std::string path;  // decoded, normalised path inside the filesystem, "" for none
+  bool has_path = false;
+  std::multimap<std::string, std::string> query;  // names lowercased, values decoded
+  Identity identity;
+
+  const std::string* Header(std::string_view lower_name) const { return req.Header(lower_name); }
+  std::optional<std::string> Query(const std::string& lower_name) const;
+  bool HasQuery(const std::string& lower_name) const { return query.count(lower_name) > 0; }
+
+  // Standard response headers (request id, version, date) plus the given ones.
+  http::Headers StdHeaders() const;
+  // Sends a complete response with a small body.
+  Status Reply(int status, http::Headers headers, std::string_view body = {},
+               std::string_view content_type = {});
+  // Sends an Azure error in the shape of this request's API.
+  void ReplyError(const Status& s);
+};
+
+// ----- request parsing -----------------------------------------------------------------------
+
+StatusOr<lake::Conditions> ParseConditions(const Ctx& c);
+StatusOr<lake::Conditions> ParseSourceConditions(const Ctx& c);
+lake::Access ParseAccess(const Ctx& c, const lake::Conditions& cond);
+std::optional<std::string> LeaseId(const Ctx& c);
+// x-ms-meta-* headers.
+StatusOr<lake::Metadata> ParseMetadataHeaders(const Ctx& c);
+// x-ms-properties ("n1=base64,n2=base64").
+StatusOr<lake::Metadata> ParseProperties(const std::string& text);
+std::string FormatProperties(const lake::Metadata& m);
+// Content headers with the given prefix: "x-ms-blob-" (Blob) or "x-ms-" (DFS), e.g.
+// x-ms-blob-content-type / x-ms-content-type. Returns nullopt if none were sent.
+StatusOr<std::optional<lake::ContentHeaders>> ParseContentHeaders(const Ctx& c,
+                                                                  const std::string& prefix);
+// Range or x-ms-range ("bytes=a-b"); nullopt when absent.
+StatusOr<std::optional<lake::ByteRange>> ParseRange(const Ctx& c);
+StatusOr<int32_t> ParseIntHeader(const Ctx& c, std::string_view name, int32_t dflt);
+StatusOr<int64_t> ParseIntQuery(const Ctx& c, const std::string& name, int64_t dflt);
+bool QueryBool(const Ctx& c, const std::string& name, bool dflt);
+StatusOr<lake::LeaseRequest> ParseLeaseRequest(const Ctx& c, const std::string& action);
+// Requires Content-Length: 0 (or none) on operations that take no body.
+Status RequireEmptyBody(const Ctx& c);
+
+// Adapts the HTTP body to the lake's ByteSource, enforcing Content-Length.
+class BodySource : public lake::ByteSource {
+ public:
+  explicit BodySource(http::Request& r) : r_(r) {}
+  StatusOr<size_t> Read(char* buf, size_t n) override;
+
+ private:
+  http::Request& r_;
+};
+
+// ----- response formatting -------------------------------------------------------------------
+
+std::string QuoteEtag(const std::string& etag);
+void AddNodeProperties(const Ctx& c, const lake::Node& n, http::Headers* h);
+void AddMetadataHeaders(const lake::Metadata& m, http::Headers* h);
+void AddLeaseHeaders(const meta::Lease& l, http::Headers* h);
+// Streams a read plan as the body of an already started response.
+Status StreamPlan(Ctx& c, lake::ReadPlan& plan);
+
+}  // namespace tarn::protocol

@@ -1,0 +1,233 @@
+// DFS (ADLS Gen2) path operations: create, rename, append, flush, properties, access control,
+// read, delete, lease.
+#include "common/encoding.h"
+#include "common/strings.h"
+#include "common/time_util.h"
+#include "lake/acl.h"
+#include "protocol/ops.h"
+
+namespace tarn::protocol::dfs {
+namespace {
+
+void AddWriteResult(const lake::Node& n, http::Headers* h) {
+  h->emplace_back("ETag", QuoteEtag(n.etag));
+  h->emplace_back("Last-Modified", FormatHttpDate(n.modified_us));
+}
+
+StatusOr<std::optional<std::string>> Md5Header(const Ctx& c) {
+  const std::string* v = c.Header("x-ms-content-md5");
+  if (!v) v = c.Header("content-md5");
+  if (!v) return std::optional<std::string>();
+  auto d = Base64Decode(*v);
+  if (!d || d->size() != 16) {
+    return Error(Reason::kInvalidHeaderValue, "The content MD5 is not a base64 MD5.");
+  }
+  return std::optional<std::string>(*d);
+}
+
+StatusOr<std::optional<uint32_t>> PermissionsHeader(const Ctx& c, const char* name) {
+  const std::string* v = c.Header(name);
+  if (!v) return std::optional<uint32_t>();
+  TARN_ASSIGN_OR_RETURN(uint32_t p, lake::ParsePermissions(*v));
+  return std::optional<uint32_t>(p);
+}
+
+std::optional<std::string> Opt(const std::string* v) {
+  return v ? std::optional<std::string>(*v) : std::nullopt;
+}
+
+Status Rename(Ctx& c, const std::string& source) {
+  // "/<filesystem>/<path>[?sas]", percent-encoded, without the account.
+  std::string s = source.substr(0, source.find('?'));
+  auto decoded = PercentDecode(s);
+  if (!decoded || decoded->empty() || (*decoded)[0] != '/') {
+    return Error(Reason::kInvalidRenameSourcePath,
+                 "x-ms-rename-source must be /<filesystem>/<path>.");
+  }
+  std::string rest = decoded->substr(1);
+  size_t slash = rest.find('/');
+  std::string src_fs = rest.substr(0, slash);
+  TARN_RETURN_IF_ERROR(lake::ValidateFilesystemName(src_fs));
+  std::string src_path;
+  if (slash != std::string::npos) {
+    TARN_ASSIGN_OR_RETURN(src_path, lake::NormalizePath(rest.substr(slash + 1)));
+  }
+  lake::RenameOptions o;
+  TARN_ASSIGN_OR_RETURN(auto cond, ParseConditions(c));
+  o.dest = ParseAccess(c, cond);
+  TARN_ASSIGN_OR_RETURN(o.source, ParseSourceConditions(c));
+  o.source_lease_id = Opt(c.Header("x-ms-source-lease-id"));
+  TARN_ASSIGN_OR_RETURN(auto n,
+                        c.lake.Rename(c.account->name, src_fs, src_path, c.fs, c.path, o));
+  http::Headers h;
+  AddWriteResult(n, &h);
+  return c.Reply(201, std::move(h));
+}
+
+}  // namespace
+
+Status CreatePath(Ctx& c) {
+  TARN_RETURN_IF_ERROR(RequireEmptyBody(c));
+  if (const auto* src = c.Header("x-ms-rename-source")) return Rename(c, *src);
+  auto resource = c.Query("resource");
+  if (!resource) {
+    return Error(Reason::kMissingRequiredQueryParameter,
+                 "The resource query parameter (file or directory) is required.");
+  }
+  lake::CreateOptions o;
+  if (*resource == "directory") {
+    o.is_dir = true;
+  } else if (*resource != "file") {
+    return Error(Reason::kInvalidQueryParameterValue, "resource must be file or directory.");
+  }
+  TARN_ASSIGN_OR_RETURN(auto cond, ParseConditions(c));
+  o.access = ParseAccess(c, cond);
+  TARN_ASSIGN_OR_RETURN(auto headers, ParseContentHeaders(c, "x-ms-"));
+  if (headers) o.headers = *headers;
+  if (const auto* p = c.Header("x-ms-properties")) {
+    TARN_ASSIGN_OR_RETURN(o.metadata, ParseProperties(*p));
+  }
+  TARN_ASSIGN_OR_RETURN(o.permissions, PermissionsHeader(c, "x-ms-permissions"));
+  if (const auto* u = c.Header("x-ms-umask")) {
+    TARN_ASSIGN_OR_RETURN(uint32_t um, lake::ParsePermissions(*u));
+    o.umask = um & 0777;
+  }
+  o.owner = Opt(c.Header("x-ms-owner"));
+  o.group = Opt(c.Header("x-ms-group"));
+  o.acl = Opt(c.Header("x-ms-acl"));
+  TARN_ASSIGN_OR_RETURN(auto n, c.lake.CreatePath(c.account->name, c.fs, c.path, o));
+  http::Headers h;
+  AddWriteResult(n, &h);
+  h.emplace_back("x-ms-request-server-encrypted", "false");
+  return c.Reply(201, std::move(h));
+}
+
+Status AppendData(Ctx& c) {
+  auto pos = c.Query("position");
+  if (!pos) {
+    return Error(Reason::kMissingRequiredQueryParameter, "The position query parameter is required.");
+  }
+  TARN_ASSIGN_OR_RETURN(int64_t position, ParseIntQuery(c, "position", 0));
+  if (position < 0) return Error(Reason::kInvalidQueryParameterValue, "position must be >= 0.");
+  if (!c.req.content_length && !c.req.chunked) {
+    return Error(Reason::kMissingContentLength, "Content-Length is required.");
+  }
+  TARN_ASSIGN_OR_RETURN(auto md5, Md5Header(c));
+  bool flush = QueryBool(c, "flush", false);
+  BodySource body(c.req);
+  TARN_ASSIGN_OR_RETURN(auto r, c.lake.Append(c.account->name, c.fs, c.path, position, body, md5,
+                                              LeaseId(c), flush));
+  http::Headers h;
+  h.emplace_back("Content-MD5", Base64Encode(r.md5));
+  h.emplace_back("x-ms-request-server-encrypted", "false");
+  if (r.flushed) AddWriteResult(*r.flushed, &h);
+  return c.Reply(202, std::move(h));
+}
+
+Status FlushData(Ctx& c) {
+  TARN_RETURN_IF_ERROR(RequireEmptyBody(c));
+  if (!c.Query("position")) {
+    return Error(Reason::kMissingRequiredQueryParameter, "The position query parameter is required.");
+  }
+  lake::FlushOptions o;
+  TARN_ASSIGN_OR_RETURN(o.position, ParseIntQuery(c, "position", 0));
+  o.retain_uncommitted = QueryBool(c, "retainuncommitteddata", false);
+  o.close = QueryBool(c, "close", false);
+  TARN_ASSIGN_OR_RETURN(auto cond, ParseConditions(c));
+  o.access = ParseAccess(c, cond);
+  TARN_ASSIGN_OR_RETURN(o.headers, ParseContentHeaders(c, "x-ms-"));
+  TARN_ASSIGN_OR_RETURN(auto n, c.lake.Flush(c.account->name, c.fs, c.path, o));
+  http::Headers h;
+  AddWriteResult(n, &h);
+  h.emplace_back("x-ms-request-server-encrypted", "false");
+  return c.Reply(200, std::move(h));
+}
+
+Status SetProperties(Ctx& c) {
+  TARN_RETURN_IF_ERROR(RequireEmptyBody(c));
+  TARN_ASSIGN_OR_RETURN(auto cond, ParseConditions(c));
+  std::optional<lake::Metadata> props;
+  if (const auto* p = c.Header("x-ms-properties")) {
+    TARN_ASSIGN_OR_RETURN(props, ParseProperties(*p));
+  }
+  TARN_ASSIGN_OR_RETURN(auto headers, ParseContentHeaders(c, "x-ms-"));
+  TARN_ASSIGN_OR_RETURN(auto n, c.lake.SetProperties(c.account->name, c.fs, c.path, props, headers,
+                                                     ParseAccess(c, cond)));
+  http::Headers h;
+  AddWriteResult(n, &h);
+  return c.Reply(200, std::move(h));
+}
+
+Status SetAccessControl(Ctx& c) {
+  TARN_RETURN_IF_ERROR(RequireEmptyBody(c));
+  lake::SetAccessOptions o;
+  TARN_ASSIGN_OR_RETURN(auto cond, ParseConditions(c));
+  o.access = ParseAccess(c, cond);
+  o.owner = Opt(c.Header("x-ms-owner"));
+  o.group = Opt(c.Header("x-ms-group"));
+  o.acl = Opt(c.Header("x-ms-acl"));
+  TARN_ASSIGN_OR_RETURN(o.permissions, PermissionsHeader(c, "x-ms-permissions"));
+  if (o.acl && o.permissions) {
+    return Error(Reason::kInvalidHeaderValue,
+                 "x-ms-permissions and x-ms-acl are mutually exclusive.");
+  }
+  TARN_ASSIGN_OR_RETURN(auto n, c.lake.SetAccessControl(c.account->name, c.fs, c.path, o));
+  http::Headers h;
+  AddWriteResult(n, &h);
+  return c.Reply(200, std::move(h));
+}
+
+Status SetAccessControlRecursive(Ctx& c) {
+  return Error(Reason::kNotImplemented,
+               "setAccessControlRecursive arrives with ACL enforcement (identity and access).");
+}
+
+Status GetProperties(Ctx& c) {
+  TARN_ASSIGN_OR_RETURN(auto cond, ParseConditions(c));
+  TARN_ASSIGN_OR_RETURN(auto n, c.lake.GetPath(c.account->name, c.fs, c.path, ParseAccess(c, cond)));
+  std::string action = c.Query("action").value_or("");
+  http::Headers h = c.StdHeaders();
+  int64_t length = 0;
+  bool extended = !n.access.acl.empty();
+  if (action == "getAccessControl") {
+    AddWriteResult(n, &h);
+    h.emplace_back("x-ms-owner", n.access.owner);
+    h.emplace_back("x-ms-group", n.access.group);
+    h.emplace_back("x-ms-permissions", lake::FormatPermissions(n.access.permissions, extended));
+    h.emplace_back("x-ms-acl", lake::FormatAcl(n.access, n.is_dir));
+  } else if (action == "getStatus") {
+    AddWriteResult(n, &h);
+    h.emplace_back("x-ms-resource-type", n.is_dir ? "directory" : "file");
+    h.emplace_back("x-ms-owner", n.access.owner);
+    h.emplace_back("x-ms-group", n.access.group);
+    h.emplace_back("x-ms-permissions", lake::FormatPermissions(n.access.permissions, extended));
+    length = n.length;
+  } else if (action.empty()) {
+    AddNodeProperties(c, n, &h);
+    if (!n.headers.content_md5.empty()) {
+      h.emplace_back("Content-MD5", Base64Encode(n.headers.content_md5));
+    }
+    h.emplace_back("x-ms-owner", n.access.owner);
+    h.emplace_back("x-ms-group", n.access.group);
+    h.emplace_back("x-ms-permissions", lake::FormatPermissions(n.access.permissions, extended));
+    length = n.length;
+  } else {
+    return Error(Reason::kInvalidQueryParameterValue,
+                 "action must be getAccessControl or getStatus on HEAD.");
+  }
+  return c.w.Start(200, h, length);
+}
+
+Status ReadPath(Ctx& c) { return blob::GetBlob(c); }
+
+Status DeletePath(Ctx& c) {
+  TARN_ASSIGN_OR_RETURN(auto cond, ParseConditions(c));
+  bool recursive = QueryBool(c, "recursive", false);
+  TARN_RETURN_IF_ERROR(
+      c.lake.Delete(c.account->name, c.fs, c.path, recursive, ParseAccess(c, cond)));
+  return c.Reply(200, {});
+}
+
+Status LeasePath(Ctx& c) { return blob::LeaseBlob(c); }
+
+}  // namespace tarn::protocol::dfs

@@ -1,0 +1,63 @@
+// Every REST operation Tarn serves, one function each, all of the same shape. The routing table
+// in router.cc is the only place that decides which one a request reaches.
+#pragma once
+
+#include "common/status.h"
+#include "protocol/context.h"
+
+namespace tarn::protocol {
+
+using Operation = Status (*)(Ctx&);
+
+namespace account_ops {
+Status GetAccountInfo(Ctx& c);
+Status GetServiceProperties(Ctx& c);
+Status SetServiceProperties(Ctx& c);
+}  // namespace account_ops
+
+namespace blob {
+Status ListContainers(Ctx& c);
+Status CreateContainer(Ctx& c);
+Status GetContainerProperties(Ctx& c);
+Status DeleteContainer(Ctx& c);
+Status SetContainerMetadata(Ctx& c);
+Status GetContainerAcl(Ctx& c);
+Status SetContainerAcl(Ctx& c);
+Status LeaseContainer(Ctx& c);
+Status ListBlobs(Ctx& c);
+
+Status PutBlob(Ctx& c);
+Status CopyBlob(Ctx& c);
+Status GetBlob(Ctx& c);
+Status GetBlobProperties(Ctx& c);
+Status DeleteBlob(Ctx& c);
+Status SetBlobMetadata(Ctx& c);
+Status SetBlobHttpHeaders(Ctx& c);
+Status LeaseBlob(Ctx& c);
+Status SetBlobTier(Ctx& c);
+Status PutBlock(Ctx& c);
+Status PutBlockList(Ctx& c);
+Status GetBlockList(Ctx& c);
+}  // namespace blob
+
+namespace dfs {
+Status ListFilesystems(Ctx& c);
+Status CreateFilesystem(Ctx& c);
+Status GetFilesystemProperties(Ctx& c);
+Status SetFilesystemProperties(Ctx& c);
+Status DeleteFilesystem(Ctx& c);
+Status ListPaths(Ctx& c);
+
+Status CreatePath(Ctx& c);  // also rename, when x-ms-rename-source is present
+Status AppendData(Ctx& c);
+Status FlushData(Ctx& c);
+Status SetProperties(Ctx& c);
+Status SetAccessControl(Ctx& c);
+Status SetAccessControlRecursive(Ctx& c);
+Status GetProperties(Ctx& c);  // HEAD: getStatus, getAccessControl or full properties
+Status ReadPath(Ctx& c);
+Status DeletePath(Ctx& c);
+Status LeasePath(Ctx& c);
+}  // namespace dfs
+
+}  // namespace tarn::protocol

@@ -1,0 +1,230 @@
+#include "protocol/router.h"
+
+#include <spdlog/spdlog.h>
+
+#include "common/crypto.h"
+#include "common/encoding.h"
+#include "common/strings.h"
+#include "common/time_util.h"
+#include "protocol/auth.h"
+#include "protocol/ops.h"
+
+namespace tarn::protocol {
+namespace {
+
+enum class Level { kAccount, kFilesystem, kPath };
+enum class ApiMatch { kBlob, kDfs, kAny };
+
+// One row per operation. A row matches when the API shape, level and method agree, the query
+// has `key` (with value `value`, unless value is "*"), and the header, if named, is present.
+// The first matching row wins, so more specific rows come first.
+struct Route {
+  ApiMatch api;
+  Level level;
+  const char* method;
+  const char* key;
+  const char* value;
+  const char* key2;
+  const char* value2;
+  const char* header;
+  Operation op;
+  const char* name;
+};
+
+// clang-format off
+constexpr Route kRoutes[] = {
+  // Account.
+  {ApiMatch::kAny,  Level::kAccount, "GET",  "restype", "account", "comp", "properties", nullptr, account_ops::GetAccountInfo, "GetAccountInfo"},
+  {ApiMatch::kAny,  Level::kAccount, "HEAD", "restype", "account", "comp", "properties", nullptr, account_ops::GetAccountInfo, "GetAccountInfo"},
+  {ApiMatch::kBlob, Level::kAccount, "GET",  "restype", "service", "comp", "properties", nullptr, account_ops::GetServiceProperties, "GetServiceProperties"},
+  {ApiMatch::kBlob, Level::kAccount, "PUT",  "restype", "service", "comp", "properties", nullptr, account_ops::SetServiceProperties, "SetServiceProperties"},
+  {ApiMatch::kBlob, Level::kAccount, "GET",  "comp", "list", nullptr, nullptr, nullptr, blob::ListContainers, "ListContainers"},
+  {ApiMatch::kDfs,  Level::kAccount, "GET",  "resource", "account", nullptr, nullptr, nullptr, dfs::ListFilesystems, "ListFilesystems"},
+  // Filesystem (container).
+  {ApiMatch::kAny,  Level::kFilesystem, "GET",  "restype", "account", "comp", "properties", nullptr, account_ops::GetAccountInfo, "GetAccountInfo"},
+  {ApiMatch::kAny,  Level::kFilesystem, "HEAD", "restype", "account", "comp", "properties", nullptr, account_ops::GetAccountInfo, "GetAccountInfo"},
+  {ApiMatch::kBlob, Level::kFilesystem, "PUT",  "restype", "container", "comp", "metadata", nullptr, blob::SetContainerMetadata, "SetContainerMetadata"},
+  {ApiMatch::kBlob, Level::kFilesystem, "PUT",  "restype", "container", "comp", "acl", nullptr, blob::SetContainerAcl, "SetContainerAcl"},
+  {ApiMatch::kBlob, Level::kFilesystem, "GET",  "restype", "container", "comp", "acl", nullptr, blob::GetContainerAcl, "GetContainerAcl"},
+  {ApiMatch::kBlob, Level::kFilesystem, "HEAD", "restype", "container", "comp", "acl", nullptr, blob::GetContainerAcl, "GetContainerAcl"},
+  {ApiMatch::kBlob, Level::kFilesystem, "PUT",  "restype", "container", "comp", "lease", nullptr, blob::LeaseContainer, "LeaseContainer"},
+  {ApiMatch::kBlob, Level::kFilesystem, "GET",  "restype", "container", "comp", "list", nullptr, blob::ListBlobs, "ListBlobs"},
+  {ApiMatch::kBlob, Level::kFilesystem, "PUT",  "restype", "container", nullptr, nullptr, nullptr, blob::CreateContainer, "CreateContainer"},
+  {ApiMatch::kBlob, Level::kFilesystem, "GET",  "restype", "container", nullptr, nullptr, nullptr, blob::GetContainerProperties, "GetContainerProperties"},
+  {ApiMatch::kBlob, Level::kFilesystem, "HEAD", "restype", "container", nullptr, nullptr, nullptr, blob::GetContainerProperties, "GetContainerProperties"},
+  {ApiMatch::kBlob, Level::kFilesystem, "DELETE", "restype", "container", nullptr, nullptr, nullptr, blob::DeleteContainer, "DeleteContainer"},
+  {ApiMatch::kDfs,  Level::kFilesystem, "PUT",  "resource", "filesystem", nullptr, nullptr, nullptr, dfs::CreateFilesystem, "CreateFilesystem"},
+  {ApiMatch::kDfs,  Level::kFilesystem, "HEAD", "resource", "filesystem", nullptr, nullptr, nullptr, dfs::GetFilesystemProperties, "GetFilesystemProperties"},
+  {ApiMatch::kDfs,  Level::kFilesystem, "PATCH", "resource", "filesystem", nullptr, nullptr, nullptr, dfs::SetFilesystemProperties, "SetFilesystemProperties"},
+  {ApiMatch::kDfs,  Level::kFilesystem, "DELETE", "resource", "filesystem", nullptr, nullptr, nullptr, dfs::DeleteFilesystem, "DeleteFilesystem"},
+  {ApiMatch::kDfs,  Level::kFilesystem, "GET",  "resource", "filesystem", nullptr, nullptr, nullptr, dfs::ListPaths, "ListPaths"},
+  // Paths: Blob.
+  {ApiMatch::kAny,  Level::kPath, "GET",  "restype", "account", "comp", "properties", nullptr, account_ops::GetAccountInfo, "GetAccountInfo"},
+  {ApiMatch::kAny,  Level::kPath, "HEAD", "restype", "account", "comp", "properties", nullptr, account_ops::GetAccountInfo, "GetAccountInfo"},
+  {ApiMatch::kBlob, Level::kPath, "PUT",  "comp", "block", nullptr, nullptr, nullptr, blob::PutBlock, "PutBlock"},
+  {ApiMatch::kBlob, Level::kPath, "PUT",  "comp", "blocklist", nullptr, nullptr, nullptr, blob::PutBlockList, "PutBlockList"},
+  {ApiMatch::kBlob, Level::kPath, "GET",  "comp", "blocklist", nullptr, nullptr, nullptr, blob::GetBlockList, "GetBlockList"},
+  {ApiMatch::kBlob, Level::kPath, "PUT",  "comp", "metadata", nullptr, nullptr, nullptr, blob::SetBlobMetadata, "SetBlobMetadata"},
+  {ApiMatch::kBlob, Level::kPath, "PUT",  "comp", "properties", nullptr, nullptr, nullptr, blob::SetBlobHttpHeaders, "SetBlobHttpHeaders"},
+  {ApiMatch::kBlob, Level::kPath, "PUT",  "comp", "lease", nullptr, nullptr, nullptr, blob::LeaseBlob, "LeaseBlob"},
+  {ApiMatch::kBlob, Level::kPath, "PUT",  "comp", "tier", nullptr, nullptr, nullptr, blob::SetBlobTier, "SetBlobTier"},
+  {ApiMatch::kBlob, Level::kPath, "PUT",  nullptr, nullptr, nullptr, nullptr, "x-ms-copy-source", blob::CopyBlob, "CopyBlob"},
+  {ApiMatch::kBlob, Level::kPath, "PUT",  nullptr, nullptr, nullptr, nullptr, nullptr, blob::PutBlob, "PutBlob"},
+  {ApiMatch::kBlob, Level::kPath, "GET",  nullptr, nullptr, nullptr, nullptr, nullptr, blob::GetBlob, "GetBlob"},
+  {ApiMatch::kBlob, Level::kPath, "HEAD", nullptr, nullptr, nullptr, nullptr, nullptr, blob::GetBlobProperties, "GetBlobProperties"},
+  {ApiMatch::kBlob, Level::kPath, "DELETE", nullptr, nullptr, nullptr, nullptr, nullptr, blob::DeleteBlob, "DeleteBlob"},
+  // Paths: DFS.
+  {ApiMatch::kDfs,  Level::kPath, "PATCH", "action", "append", nullptr, nullptr, nullptr, dfs::AppendData, "AppendData"},
+  {ApiMatch::kDfs,  Level::kPath, "PATCH", "action", "flush", nullptr, nullptr, nullptr, dfs::FlushData, "FlushData"},
+  {ApiMatch::kDfs,  Level::kPath, "PATCH", "action", "setProperties", nullptr, nullptr, nullptr, dfs::SetProperties, "SetProperties"},
+  {ApiMatch::kDfs,  Level::kPath, "PATCH", "action", "setAccessControl", nullptr, nullptr, nullptr, dfs::SetAccessControl, "SetAccessControl"},
+  {ApiMatch::kDfs,  Level::kPath, "PATCH", "action", "setAccessControlRecursive", nullptr, nullptr, nullptr, dfs::SetAccessControlRecursive, "SetAccessControlRecursive"},
+  {ApiMatch::kDfs,  Level::kPath, "PUT",  nullptr, nullptr, nullptr, nullptr, nullptr, dfs::CreatePath, "CreatePath"},
+  {ApiMatch::kDfs,  Level::kPath, "POST", nullptr, nullptr, nullptr, nullptr, "x-ms-lease-action", dfs::LeasePath, "LeasePath"},
+  {ApiMatch::kDfs,  Level::kPath, "HEAD", nullptr, nullptr, nullptr, nullptr, nullptr, dfs::GetProperties, "GetPathProperties"},
+  {ApiMatch::kDfs,  Level::kPath, "GET",  nullptr, nullptr, nullptr, nullptr, nullptr, dfs::ReadPath, "ReadPath"},
+  {ApiMatch::kDfs,  Level::kPath, "DELETE", nullptr, nullptr, nullptr, nullptr, nullptr, dfs::DeletePath, "DeletePath"},
+};
+// clang-format on
+
+bool QueryMatches(const Ctx& c, const char* key, const char* value) {
+  if (!key) return true;
+  auto v = c.Query(key);
+  if (!v) return false;
+  return std::string_view(value) == "*" || EqualsIgnoreCase(*v, value);
+}
+
+const Route* FindRoute(const Ctx& c, Level level) {
+  for (const auto& r : kRoutes) {
+    if (r.level != level || c.req.method != r.method) continue;
+    if (r.api == ApiMatch::kBlob && c.api != Api::kBlob) continue;
+    if (r.api == ApiMatch::kDfs && c.api != Api::kDfs) continue;
+    if (!QueryMatches(c, r.key, r.value) || !QueryMatches(c, r.key2, r.value2)) continue;
+    if (r.header && !c.Header(r.header)) continue;
+    return &r;
+  }
+  return nullptr;
+}
+
+// Decides the API shape: DFS markers, then Blob markers, then what the client accepts.
+Api DetectApi(const Ctx& c) {
+  if (c.HasQuery("resource") || c.HasQuery("action") || c.HasQuery("mode") ||
+      c.HasQuery("recursive") || c.HasQuery("upn") || c.Header("x-ms-rename-source") ||
+      (c.req.method == "POST" && c.Header("x-ms-lease-action")) || c.req.method == "PATCH") {
+    return Api::kDfs;
+  }
+  if (c.HasQuery("restype") || c.HasQuery("comp")) return Api::kBlob;
+  if (const auto* accept = c.Header("accept")) {
+    if (accept->find("application/json") != std::string::npos) return Api::kDfs;
+  }
+  return Api::kBlob;
+}
+
+Level LevelOf(const Ctx& c) {
+  if (c.fs.empty()) return Level::kAccount;
+  // DFS operations on the root directory ("/fs?action=getAccessControl") are path operations.
+  if (c.has_path || (c.api == Api::kDfs && !c.HasQuery("resource"))) return Level::kPath;
+  return Level::kFilesystem;
+}
+
+}  // namespace
+
+Frontend::Frontend(lake::LakeService* lake, std::vector<Account> accounts)
+    : lake_(lake), accounts_(std::move(accounts)) {}
+
+Status Frontend::Parse(Ctx& c) {
+  // Query first: the API shape depends on it.
+  if (!c.req.raw_query.empty()) {
+    for (auto part : Split(c.req.raw_query, '&')) {
+      if (part.empty()) continue;
+      size_t eq = part.find('=');
+      auto k = PercentDecode(part.substr(0, eq));
+      auto v = PercentDecode(eq == std::string_view::npos ? "" : part.substr(eq + 1));
+      if (!k || !v) {
+        return Error(Reason::kInvalidQueryParameterValue, "A query parameter is not validly encoded.");
+      }
+      c.query.emplace(ToLower(*k), *v);
+    }
+  }
+  c.api = DetectApi(c);
+  std::string_view p = c.req.raw_path;
+  if (p.empty() || p[0] != '/') return Error(Reason::kInvalidUri, "The request URI is invalid.");
+  p.remove_prefix(1);
+  size_t s1 = p.find('/');
+  auto account = PercentDecode(p.substr(0, s1));
+  if (!account || account->empty()) {
+    return Error(Reason::kInvalidUri, "The request URI must name an account: /<account>/...");
+  }
+  for (const auto& a : accounts_) {
+    if (a.name == *account) c.account = &a;
+  }
+  if (!c.account) return Error(Reason::kAccountNotFound, "The account '" + *account + "' does not exist.");
+  if (s1 == std::string_view::npos) return Status::Ok();
+  p.remove_prefix(s1 + 1);
+  size_t s2 = p.find('/');
+  auto fs = PercentDecode(p.substr(0, s2));
+  if (!fs) return Error(Reason::kInvalidUri, "The filesystem name is not validly encoded.");
+  c.fs = *fs;
+  if (c.fs.empty() && s2 == std::string_view::npos) return Status::Ok();  // "/<account>/"
+  TARN_RETURN_IF_ERROR(lake::ValidateFilesystemName(c.fs));
+  if (s2 == std::string_view::npos) return Status::Ok();
+  p.remove_prefix(s2 + 1);
+  auto path = PercentDecode(p);
+  if (!path) return Error(Reason::kInvalidUri, "The path is not validly encoded.");
+  TARN_ASSIGN_OR_RETURN(c.path, lake::NormalizePath(*path));
+  c.has_path = !c.path.empty();
+  return Status::Ok();
+}
+
+Status Frontend::Authorize(Ctx& c) {
+  if (c.identity.kind == Identity::Kind::kSharedKey) return Status::Ok();
+  // Anonymous: only reads that the container's public access level allows.
+  bool read = c.req.method == "GET" || c.req.method == "HEAD";
+  if (read && !c.fs.empty() && c.api == Api::kBlob) {
+    auto fs = c.lake.GetFilesystem(c.account->name, c.fs);
+    if (fs.ok()) {
+      bool blob_read = c.has_path && !c.HasQuery("comp");
+      bool container_read = !c.has_path && (c.HasQuery("restype") &&
+                                            (!c.HasQuery("comp") || c.Query("comp") == "list"));
+      if (fs->public_access == "container" && (blob_read || container_read)) return Status::Ok();
+      if (fs->public_access == "blob" && blob_read) return Status::Ok();
+    }
+    return Error(Reason::kResourceNotFoundForAnonymous, "The specified resource does not exist.");
+  }
+  return Error(Reason::kNoAuthenticationInformation,
+               "Server failed to authenticate the request. Please refer to the information in "
+               "the www-authenticate header.");
+}
+
+void Frontend::Handle(http::Request& req, http::ResponseWriter& w) {
+  Ctx c(req, w, *lake_, NewUuid(), "2021-10-04");
+  if (const auto* v = req.Header("x-ms-version")) c.version = *v;
+  int64_t start = MonotonicMicros();
+  const char* name = "-";
+  Status s = Parse(c);
+  if (s.ok()) s = Authenticate(c, accounts_);
+  if (s.ok()) s = Authorize(c);
+  if (s.ok()) {
+    const Route* r = FindRoute(c, LevelOf(c));
+    if (!r) {
+      s = Error(Reason::kUnsupportedHttpVerb,
+                "The resource doesn't support the specified HTTP verb or query combination.");
+    } else {
+      name = r->name;
+      s = r->op(c);
+    }
+  }
+  if (!s.ok()) c.ReplyError(s);
+  spdlog::debug("{} {} {} {} -> {} {} us", req.remote, req.method, req.raw_path, name,
+                s.ok() ? "ok" : s.ToString(), MonotonicMicros() - start);
+}
+
+void Frontend::HandleBadRequest(int status, const std::string& why, http::ResponseWriter& w) {
+  http::Request req;
+  req.method = "GET";
+  Ctx c(req, w, *lake_, NewUuid(), "2021-10-04");
+  c.ReplyError(Error(status == 431 ? Reason::kHeaderTooLarge : Reason::kInvalidInput,
+                     "The request could not be parsed: " + why));
+}
+
+}  // namespace tarn::protocol

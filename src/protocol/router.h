@@ -1,0 +1,32 @@
+// Frontend: the fixed request pipeline of the lake protocols.
+//   parse -> authenticate -> authorize -> route -> execute -> respond
+// Parsing splits the path-style URL (/<account>/<filesystem>/<path>), decodes the query and
+// decides whether the request is Blob- or DFS-shaped, which fixes the error format.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "http/server.h"
+#include "lake/lake_service.h"
+#include "protocol/context.h"
+
+namespace tarn::protocol {
+
+class Frontend {
+ public:
+  Frontend(lake::LakeService* lake, std::vector<Account> accounts);
+  void Handle(http::Request& req, http::ResponseWriter& w);
+  // Answers a request the HTTP layer could not parse (too-large headers, bad syntax).
+  void HandleBadRequest(int status, const std::string& why, http::ResponseWriter& w);
+
+ private:
+  Status Parse(Ctx& c);
+  Status Authorize(Ctx& c);
+
+  lake::LakeService* lake_;
+  std::vector<Account> accounts_;
+};
+
+}  // namespace tarn::protocol

@@ -1,0 +1,116 @@
+// tarnd: the Tarn lake server.
+#include <signal.h>
+#include <sys/resource.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "http/server.h"
+#include "lake/lake_service.h"
+#include "protocol/router.h"
+#include "server/config.h"
+#include "store/extent/local/local_extent_store.h"
+#include "store/meta/sqlite/sqlite_namespace_store.h"
+
+namespace {
+
+void RaiseFileLimit() {
+  rlimit r{};
+  if (getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
+    r.rlim_cur = r.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &r);
+  }
+}
+
+int Fail(const std::string& what) {
+  std::fprintf(stderr, "tarnd: %s\n", what.c_str());
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace tarn;
+  server::Config cfg;
+  std::string config_path, listen, data_dir, log_level;
+  CLI::App app{
+      "tarnd: a self-hosted data lake server speaking the Azure Blob and ADLS Gen2 (DFS) REST "
+      "protocols on one port, path-style: http://HOST:PORT/<account>/<filesystem>/<path>.\n"
+      "With no configuration it serves the development account devstoreaccount1 with the "
+      "well-known emulator key, on loopback only.",
+      "tarnd"};
+  app.add_option("--listen", listen, "host:port to listen on (port 0 picks a free port)")
+      ->default_str(cfg.listen);
+  app.add_option("--data-dir", data_dir, "directory for metadata (SQLite) and file data")
+      ->default_str(cfg.data_dir);
+  app.add_option("--config", config_path,
+                 "JSON config file: accounts and keys, limits (see docs/configuration.md)");
+  app.add_option("--log-level", log_level, "trace, debug, info, warn or error")
+      ->default_str(cfg.log_level);
+  CLI11_PARSE(app, argc, argv);
+
+  if (!config_path.empty()) {
+    Status s = server::LoadConfigFile(config_path, &cfg);
+    if (!s.ok()) return Fail(s.message());
+  }
+  if (!listen.empty()) cfg.listen = listen;
+  if (!data_dir.empty()) cfg.data_dir = data_dir;
+  if (!log_level.empty()) cfg.log_level = log_level;
+  if (Status s = server::FinishConfig(&cfg); !s.ok()) return Fail(s.message());
+
+  auto logger = spdlog::stderr_color_mt("tarnd");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::from_str(cfg.log_level));
+  RaiseFileLimit();
+
+  // Signals are taken synchronously by the main thread; block them before any thread starts.
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGINT);
+  sigaddset(&sigs, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  std::error_code ec;
+  std::filesystem::create_directories(cfg.data_dir, ec);
+  if (ec) return Fail("cannot create data directory " + cfg.data_dir + ": " + ec.message());
+  auto meta = meta::SqliteNamespaceStore::Open(cfg.data_dir + "/meta.db");
+  if (!meta.ok()) return Fail("cannot open metadata: " + meta.status().ToString());
+  auto extents = extent::LocalExtentStore::Open(cfg.data_dir + "/extents");
+  if (!extents.ok()) return Fail("cannot open extent store: " + extents.status().ToString());
+
+  lake::LakeService lake(meta->get(), extents->get());
+  auto reclaimed = lake.Recover();
+  if (!reclaimed.ok()) return Fail("recovery failed: " + reclaimed.status().ToString());
+  if (*reclaimed > 0) spdlog::info("recovery reclaimed {} unreferenced extents", *reclaimed);
+  lake.StartCollector();
+
+  protocol::Frontend frontend(&lake, cfg.accounts);
+  http::ServerOptions opts;
+  opts.listen = cfg.listen;
+  opts.max_connections = cfg.max_connections;
+  opts.header_limit = cfg.header_limit_bytes;
+  opts.idle_timeout_s = cfg.idle_timeout_s;
+  opts.on_bad_request = [&](int status, const std::string& why, http::ResponseWriter& w) {
+    frontend.HandleBadRequest(status, why, w);
+  };
+  http::Server server(opts, [&](http::Request& r, http::ResponseWriter& w) {
+    frontend.Handle(r, w);
+  });
+  auto url = server.Start();
+  if (!url.ok()) return Fail(url.status().message());
+  std::string names;
+  for (const auto& a : cfg.accounts) names += (names.empty() ? "" : ",") + a.name;
+  std::printf("tarnd listening on %s (accounts: %s; data: %s)\n", url->c_str(), names.c_str(),
+              cfg.data_dir.c_str());
+  std::fflush(stdout);
+
+  int sig = 0;
+  sigwait(&sigs, &sig);
+  spdlog::info("signal {}: stopping", sig);
+  server.Stop();
+  return 0;
+}

@@ -1,0 +1,67 @@
+// ExtentStore: immutable blobs of file content ("extents"), addressed by a 64-bit id.
+//
+// Contract
+// - An extent is written once through a Writer and never changes afterwards.
+// - Writer::Finish makes the bytes durable (fsynced, and the extent's name in its directory
+//   too) before it returns. Only then may metadata that references the extent be committed.
+// - An extent that was never finished, or that no metadata references, is garbage: Remove
+//   deletes it; ListAll lets start-up recovery find extents that the metadata does not know.
+// - A Reader opened on an extent keeps reading the same bytes even if the extent is removed
+//   meanwhile (on local disk an open descriptor keeps the file alive).
+// - All methods are thread-safe; a Writer or Reader is used by one thread at a time.
+//
+// Usage:
+//   TARN_ASSIGN_OR_RETURN(auto w, store->NewWriter());
+//   TARN_RETURN_IF_ERROR(w->Append(data));
+//   TARN_ASSIGN_OR_RETURN(ExtentInfo info, w->Finish());
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace tarn::extent {
+
+struct ExtentInfo {
+  uint64_t id = 0;
+  int64_t length = 0;
+  std::string md5;  // raw 16-byte MD5 of the content
+};
+
+class Writer {
+ public:
+  virtual ~Writer() = default;
+  virtual uint64_t id() const = 0;
+  virtual Status Append(std::string_view data) = 0;
+  // Flushes and fsyncs; the extent is complete and durable afterwards.
+  virtual StatusOr<ExtentInfo> Finish() = 0;
+  // Discards a writer that will not be finished (also done by the destructor).
+  virtual void Abandon() = 0;
+};
+
+class Reader {
+ public:
+  virtual ~Reader() = default;
+  virtual int64_t length() const = 0;
+  // Reads up to n bytes at offset; returns the count (0 only at or past the end).
+  virtual StatusOr<size_t> ReadAt(int64_t offset, char* buf, size_t n) = 0;
+  // A file descriptor for zero-copy transfer (sendfile), or -1 if the store has none.
+  virtual int NativeFd() const { return -1; }
+};
+
+class ExtentStore {
+ public:
+  virtual ~ExtentStore() = default;
+  virtual StatusOr<std::unique_ptr<Writer>> NewWriter() = 0;
+  virtual StatusOr<std::unique_ptr<Reader>> Open(uint64_t id) = 0;
+  // Removes an extent's bytes. Removing a missing extent is OK.
+  virtual Status Remove(uint64_t id) = 0;
+  // Every extent id present in the store, finished or not.
+  virtual StatusOr<std::vector<uint64_t>> ListAll() = 0;
+};
+
+}  // namespace tarn::extent

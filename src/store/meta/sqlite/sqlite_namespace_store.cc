@@ -1,0 +1,1083 @@
+#include "store/meta/sqlite/sqlite_namespace_store.h"
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <optional>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+
+namespace tarn::meta {
+namespace sqlite_internal {
+namespace {
+
+constexpr int kBusyTimeoutMs = 10000;
+constexpr size_t kMaxIdleReaders = 16;
+
+struct DbCloser {
+  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+};
+struct StmtFinalizer {
+  void operator()(sqlite3_stmt* stmt) const { sqlite3_finalize(stmt); }
+};
+using DbPtr = std::unique_ptr<sqlite3, DbCloser>;
+using StmtPtr = std::unique_ptr<sqlite3_stmt, StmtFinalizer>;
+
+Status SqliteError(sqlite3* db, int rc, std::string_view what) {
+  std::string msg = "sqlite: ";
+  msg += what;
+  msg += ": ";
+  msg += sqlite3_errstr(rc);
+  if (db != nullptr) {
+    msg += " (";
+    msg += sqlite3_errmsg(db);
+    msg += ")";
+  }
+  return InternalError(std::move(msg));
+}
+
+bool IsUniqueViolation(int rc) {
+  return rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY;
+}
+
+}  // namespace
+
+// One sqlite3 handle with its prepared-statement cache. Used by one thread at a time.
+class Connection {
+ public:
+  explicit Connection(DbPtr db) : db_(std::move(db)) {}
+
+  static StatusOr<std::unique_ptr<Connection>> Open(const std::string& path, bool read_only) {
+    sqlite3* raw = nullptr;
+    int flags = SQLITE_OPEN_NOMUTEX |
+                (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+    DbPtr db(raw);
+    if (rc != SQLITE_OK) return SqliteError(raw, rc, "open " + path);
+    sqlite3_extended_result_codes(raw, 1);
+    rc = sqlite3_busy_timeout(raw, kBusyTimeoutMs);
+    if (rc != SQLITE_OK) return SqliteError(raw, rc, "busy_timeout");
+    return std::make_unique<Connection>(std::move(db));
+  }
+
+  sqlite3* db() const { return db_.get(); }
+
+  // Runs SQL text that may hold several statements and binds nothing (schema, pragmas).
+  Status ExecScript(const char* sql) {
+    char* err = nullptr;
+    int rc = sqlite3_exec(db_.get(), sql, nullptr, nullptr, &err);
+    if (rc == SQLITE_OK) return Status::Ok();
+    std::string msg = std::string("sqlite: ") + sqlite3_errstr(rc) + " (" +
+                      (err != nullptr ? err : sqlite3_errmsg(db_.get())) + ") in: " + sql;
+    sqlite3_free(err);
+    return InternalError(std::move(msg));
+  }
+
+  StatusOr<sqlite3_stmt*> Prepare(std::string_view sql) {
+    auto it = stmts_.find(sql);
+    if (it != stmts_.end()) return it->second.get();
+    sqlite3_stmt* raw = nullptr;
+    int rc = sqlite3_prepare_v3(db_.get(), sql.data(), static_cast<int>(sql.size()),
+                                SQLITE_PREPARE_PERSISTENT, &raw, nullptr);
+    StmtPtr stmt(raw);
+    if (rc != SQLITE_OK) return SqliteError(db_.get(), rc, "prepare " + std::string(sql));
+    if (raw == nullptr) return InternalError("sqlite: empty statement: " + std::string(sql));
+    return stmts_.emplace(std::string(sql), std::move(stmt)).first->second.get();
+  }
+
+ private:
+  // Lets the cache be searched with a string_view, without building a std::string per query.
+  struct SqlHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
+
+  DbPtr db_;  // declared first: statements are finalized before the handle closes
+  std::unordered_map<std::string, StmtPtr, SqlHash, std::equal_to<>> stmts_;
+};
+
+namespace {
+
+// One use of a cached statement: binds parameters in order, steps, reads columns, and resets
+// the statement when it goes out of scope.
+class Query {
+ public:
+  Query(Connection& conn, std::string_view sql) : db_(conn.db()) {
+    StatusOr<sqlite3_stmt*> stmt = conn.Prepare(sql);
+    if (!stmt.ok()) {
+      status_ = stmt.status();
+    } else if (sqlite3_stmt_busy(*stmt)) {
+      status_ = InternalError("sqlite: statement used re-entrantly: " + std::string(sql));
+    } else {
+      stmt_ = *stmt;
+    }
+  }
+  ~Query() {
+    if (stmt_ != nullptr) {
+      sqlite3_reset(stmt_);
+      sqlite3_clear_bindings(stmt_);
+    }
+  }
+  Query(const Query&) = delete;
+  Query& operator=(const Query&) = delete;
+
+  Query& Int(int64_t v) {
+    if (Ready()) Check(sqlite3_bind_int64(stmt_, next_++, v));
+    return *this;
+  }
+  Query& Text(std::string_view v) {
+    if (Ready()) {
+      Check(sqlite3_bind_text64(stmt_, next_++, v.data(), v.size(), SQLITE_TRANSIENT, SQLITE_UTF8));
+    }
+    return *this;
+  }
+  Query& Blob(std::string_view v) {
+    // A non-null pointer keeps an empty value a zero-length blob rather than NULL.
+    if (Ready()) Check(sqlite3_bind_blob64(stmt_, next_++, v.empty() ? "" : v.data(), v.size(),
+                                           SQLITE_TRANSIENT));
+    return *this;
+  }
+  Query& Null() {
+    if (Ready()) Check(sqlite3_bind_null(stmt_, next_++));
+    return *this;
+  }
+
+  // True with a row to read, false when done.
+  StatusOr<bool> Step() {
+    if (!status_.ok()) return status_;
+    if (done_) return false;
+    int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    done_ = true;
+    if (rc == SQLITE_DONE) return false;
+    rc_ = sqlite3_extended_errcode(db_);
+    status_ = SqliteError(db_, rc, sqlite3_sql(stmt_));
+    return status_;
+  }
+  // Steps to the end, ignoring rows.
+  Status Run() {
+    for (;;) {
+      StatusOr<bool> row = Step();
+      if (!row.ok()) return row.status();
+      if (!*row) return Status::Ok();
+    }
+  }
+
+  // Extended result code of the failure, SQLITE_OK if none.
+  int error_code() const { return rc_; }
+  int64_t changes() const { return sqlite3_changes64(db_); }
+  int64_t last_insert_id() const { return sqlite3_last_insert_rowid(db_); }
+
+  int64_t ColInt(int col) const { return sqlite3_column_int64(stmt_, col); }
+  bool ColIsNull(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+  std::string ColText(int col) const {
+    const unsigned char* p = sqlite3_column_text(stmt_, col);
+    int n = sqlite3_column_bytes(stmt_, col);
+    return p == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(p), n);
+  }
+  std::string ColBlob(int col) const {
+    const void* p = sqlite3_column_blob(stmt_, col);
+    int n = sqlite3_column_bytes(stmt_, col);
+    return p == nullptr ? std::string() : std::string(static_cast<const char*>(p), n);
+  }
+
+ private:
+  bool Ready() const { return status_.ok(); }
+  void Check(int rc) {
+    if (rc != SQLITE_OK) {
+      rc_ = rc;
+      status_ = SqliteError(db_, rc, "bind");
+    }
+  }
+
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+  Status status_;
+  int next_ = 1;
+  int rc_ = SQLITE_OK;
+  bool done_ = false;
+};
+
+Status Exec(Connection& conn, std::string_view sql) { return Query(conn, sql).Run(); }
+
+// ---- Schema -------------------------------------------------------------------------------
+
+constexpr int kSchemaVersion = 1;
+
+// Names with `offset`, `length` or `group` are avoided where they are SQL keywords (`slice_*`,
+// `group_name`), so that the same column names read well in every SQL dialect.
+constexpr char kSchema[] = R"sql(
+CREATE TABLE filesystems(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  account TEXT NOT NULL,
+  name TEXT NOT NULL,
+  root_id INTEGER NOT NULL,
+  etag TEXT NOT NULL,
+  created_us INTEGER NOT NULL,
+  modified_us INTEGER NOT NULL,
+  metadata BLOB NOT NULL,
+  public_access TEXT NOT NULL,
+  lease_state INTEGER NOT NULL,
+  lease_id TEXT NOT NULL,
+  lease_duration_s INTEGER NOT NULL,
+  lease_expires_ms INTEGER NOT NULL,
+  lease_break_ms INTEGER NOT NULL,
+  UNIQUE(account, name));
+
+-- parent_id is NULL for a filesystem root, so that every root may be named "".
+CREATE TABLE nodes(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  fs_id INTEGER NOT NULL,
+  parent_id INTEGER,
+  name TEXT NOT NULL,
+  is_dir INTEGER NOT NULL,
+  etag TEXT NOT NULL,
+  created_us INTEGER NOT NULL,
+  modified_us INTEGER NOT NULL,
+  length INTEGER NOT NULL,
+  content_type TEXT NOT NULL,
+  content_encoding TEXT NOT NULL,
+  content_language TEXT NOT NULL,
+  content_disposition TEXT NOT NULL,
+  cache_control TEXT NOT NULL,
+  content_md5 BLOB NOT NULL,
+  metadata BLOB NOT NULL,
+  owner TEXT NOT NULL,
+  group_name TEXT NOT NULL,
+  permissions INTEGER NOT NULL,
+  acl TEXT NOT NULL,
+  default_acl TEXT NOT NULL,
+  lease_state INTEGER NOT NULL,
+  lease_id TEXT NOT NULL,
+  lease_duration_s INTEGER NOT NULL,
+  lease_expires_ms INTEGER NOT NULL,
+  lease_break_ms INTEGER NOT NULL,
+  UNIQUE(parent_id, name));
+CREATE INDEX nodes_fs ON nodes(fs_id);
+
+-- Extent ids are uint64 stored as the int64 with the same bits.
+CREATE TABLE extents(
+  id INTEGER PRIMARY KEY,
+  length INTEGER NOT NULL,
+  md5 BLOB NOT NULL,
+  refcount INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX extents_garbage ON extents(id) WHERE refcount = 0;
+
+CREATE TABLE file_extents(
+  node_id INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  extent_id INTEGER NOT NULL,
+  slice_offset INTEGER NOT NULL,
+  slice_length INTEGER NOT NULL,
+  block_id TEXT NOT NULL,
+  PRIMARY KEY(node_id, seq)) WITHOUT ROWID;
+CREATE INDEX file_extents_extent ON file_extents(extent_id);
+
+-- seq is the rowid: it grows, so ordering by it is insertion order.
+CREATE TABLE staged(
+  seq INTEGER PRIMARY KEY,
+  fs_id INTEGER NOT NULL,
+  path TEXT NOT NULL,
+  block_id TEXT NOT NULL,
+  position INTEGER NOT NULL,
+  extent_id INTEGER NOT NULL,
+  slice_offset INTEGER NOT NULL,
+  slice_length INTEGER NOT NULL,
+  slice_block_id TEXT NOT NULL);
+CREATE INDEX staged_key ON staged(fs_id, path, block_id);
+CREATE INDEX staged_extent ON staged(extent_id);
+
+CREATE TABLE pins(
+  holder TEXT NOT NULL,
+  extent_id INTEGER NOT NULL,
+  slice_offset INTEGER NOT NULL,
+  slice_length INTEGER NOT NULL);
+CREATE INDEX pins_holder ON pins(holder);
+CREATE INDEX pins_extent ON pins(extent_id);
+
+-- Reference counts follow every row that names an extent, in the same transaction. Naming an
+-- extent without a record aborts the statement, so no reference can go uncounted.
+CREATE TRIGGER file_extents_ref AFTER INSERT ON file_extents BEGIN
+  UPDATE extents SET refcount = refcount + 1 WHERE id = NEW.extent_id;
+  SELECT RAISE(ABORT, 'file extent names an extent without a record') WHERE changes() = 0;
+END;
+CREATE TRIGGER file_extents_unref AFTER DELETE ON file_extents BEGIN
+  UPDATE extents SET refcount = refcount - 1 WHERE id = OLD.extent_id;
+END;
+CREATE TRIGGER staged_ref AFTER INSERT ON staged BEGIN
+  UPDATE extents SET refcount = refcount + 1 WHERE id = NEW.extent_id;
+  SELECT RAISE(ABORT, 'staged entry names an extent without a record') WHERE changes() = 0;
+END;
+CREATE TRIGGER staged_unref AFTER DELETE ON staged BEGIN
+  UPDATE extents SET refcount = refcount - 1 WHERE id = OLD.extent_id;
+END;
+CREATE TRIGGER pins_ref AFTER INSERT ON pins BEGIN
+  UPDATE extents SET refcount = refcount + 1 WHERE id = NEW.extent_id;
+  SELECT RAISE(ABORT, 'pin names an extent without a record') WHERE changes() = 0;
+END;
+CREATE TRIGGER pins_unref AFTER DELETE ON pins BEGIN
+  UPDATE extents SET refcount = refcount - 1 WHERE id = OLD.extent_id;
+END;
+)sql";
+
+// ---- Metadata encoding: (varint key length, key, varint value length, value)* ---------------
+
+void PutVarint(std::string& out, uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+
+bool GetVarint(std::string_view& in, uint64_t& v) {
+  v = 0;
+  for (int shift = 0; shift < 64 && !in.empty(); shift += 7) {
+    auto byte = static_cast<unsigned char>(in.front());
+    in.remove_prefix(1);
+    v |= static_cast<uint64_t>(byte & 0x7f) << shift;
+    if ((byte & 0x80) == 0) return true;
+  }
+  return false;
+}
+
+bool GetString(std::string_view& in, std::string& out) {
+  uint64_t n = 0;
+  if (!GetVarint(in, n) || n > in.size()) return false;
+  out.assign(in.data(), n);
+  in.remove_prefix(n);
+  return true;
+}
+
+std::string EncodeMetadata(const Metadata& m) {
+  std::string out;
+  for (const auto& [key, value] : m) {
+    PutVarint(out, key.size());
+    out += key;
+    PutVarint(out, value.size());
+    out += value;
+  }
+  return out;
+}
+
+StatusOr<Metadata> DecodeMetadata(std::string_view in) {
+  Metadata m;
+  while (!in.empty()) {
+    std::string key, value;
+    if (!GetString(in, key) || !GetString(in, value)) {
+      return InternalError("corrupt metadata column in the namespace store");
+    }
+    m.insert_or_assign(std::move(key), std::move(value));
+  }
+  return m;
+}
+
+// ---- Row mapping -------------------------------------------------------------------------
+
+constexpr char kFsColumns[] =
+    "id, account, name, root_id, etag, created_us, modified_us, metadata, public_access, "
+    "lease_state, lease_id, lease_duration_s, lease_expires_ms, lease_break_ms";
+
+constexpr char kNodeColumns[] =
+    "id, fs_id, parent_id, name, is_dir, etag, created_us, modified_us, length, "
+    "content_type, content_encoding, content_language, content_disposition, cache_control, "
+    "content_md5, metadata, owner, group_name, permissions, acl, default_acl, "
+    "lease_state, lease_id, lease_duration_s, lease_expires_ms, lease_break_ms";
+
+Lease ReadLease(const Query& q, int col) {
+  Lease l;
+  l.state = static_cast<Lease::State>(q.ColInt(col));
+  l.id = q.ColText(col + 1);
+  l.duration_s = static_cast<int32_t>(q.ColInt(col + 2));
+  l.expires_ms = q.ColInt(col + 3);
+  l.break_ms = q.ColInt(col + 4);
+  return l;
+}
+
+void BindLease(Query& q, const Lease& l) {
+  q.Int(static_cast<int64_t>(l.state)).Text(l.id).Int(l.duration_s).Int(l.expires_ms).Int(
+      l.break_ms);
+}
+
+StatusOr<Filesystem> ReadFilesystem(const Query& q) {
+  Filesystem fs;
+  fs.id = q.ColInt(0);
+  fs.account = q.ColText(1);
+  fs.name = q.ColText(2);
+  fs.root_id = q.ColInt(3);
+  fs.etag = q.ColText(4);
+  fs.created_us = q.ColInt(5);
+  fs.modified_us = q.ColInt(6);
+  TARN_ASSIGN_OR_RETURN(fs.metadata, DecodeMetadata(q.ColBlob(7)));
+  fs.public_access = q.ColText(8);
+  fs.lease = ReadLease(q, 9);
+  return fs;
+}
+
+StatusOr<Node> ReadNode(const Query& q) {
+  Node n;
+  n.id = q.ColInt(0);
+  n.fs_id = q.ColInt(1);
+  n.parent_id = q.ColIsNull(2) ? 0 : q.ColInt(2);
+  n.name = q.ColText(3);
+  n.is_dir = q.ColInt(4) != 0;
+  n.etag = q.ColText(5);
+  n.created_us = q.ColInt(6);
+  n.modified_us = q.ColInt(7);
+  n.length = q.ColInt(8);
+  n.headers.content_type = q.ColText(9);
+  n.headers.content_encoding = q.ColText(10);
+  n.headers.content_language = q.ColText(11);
+  n.headers.content_disposition = q.ColText(12);
+  n.headers.cache_control = q.ColText(13);
+  n.headers.content_md5 = q.ColBlob(14);
+  TARN_ASSIGN_OR_RETURN(n.metadata, DecodeMetadata(q.ColBlob(15)));
+  n.access.owner = q.ColText(16);
+  n.access.group = q.ColText(17);
+  n.access.permissions = static_cast<uint32_t>(q.ColInt(18));
+  n.access.acl = q.ColText(19);
+  n.access.default_acl = q.ColText(20);
+  n.lease = ReadLease(q, 21);
+  return n;
+}
+
+// Binds every node column after (fs_id, parent_id, name), in kNodeColumns order.
+void BindNodeBody(Query& q, const Node& n) {
+  q.Int(n.is_dir ? 1 : 0)
+      .Text(n.etag)
+      .Int(n.created_us)
+      .Int(n.modified_us)
+      .Int(n.length)
+      .Text(n.headers.content_type)
+      .Text(n.headers.content_encoding)
+      .Text(n.headers.content_language)
+      .Text(n.headers.content_disposition)
+      .Text(n.headers.cache_control)
+      .Blob(n.headers.content_md5)
+      .Blob(EncodeMetadata(n.metadata))
+      .Text(n.access.owner)
+      .Text(n.access.group)
+      .Int(n.access.permissions)
+      .Text(n.access.acl)
+      .Text(n.access.default_acl);
+  BindLease(q, n.lease);
+}
+
+int64_t ToDb(uint64_t extent_id) { return static_cast<int64_t>(extent_id); }
+uint64_t FromDb(int64_t extent_id) { return static_cast<uint64_t>(extent_id); }
+
+// Smallest string greater than every string starting with prefix; nullopt if there is none.
+std::optional<std::string> PrefixSuccessor(std::string prefix) {
+  while (!prefix.empty() && static_cast<unsigned char>(prefix.back()) == 0xff) prefix.pop_back();
+  if (prefix.empty()) return std::nullopt;
+  prefix.back() = static_cast<char>(static_cast<unsigned char>(prefix.back()) + 1);
+  return prefix;
+}
+
+// Appends "AND name >= ?|> ? [AND name < ?]" for (prefix, after) and returns the values to bind.
+std::vector<std::string> NameRange(const std::string& prefix, const std::string& after,
+                                   std::string& sql) {
+  std::vector<std::string> binds;
+  if (after.empty() || after < prefix) {
+    sql += " AND name >= ?";
+    binds.push_back(prefix);
+  } else {
+    sql += " AND name > ?";
+    binds.push_back(after);
+  }
+  if (std::optional<std::string> hi = PrefixSuccessor(prefix)) {
+    sql += " AND name < ?";
+    binds.push_back(std::move(*hi));
+  }
+  sql += " ORDER BY name LIMIT ?";
+  return binds;
+}
+
+// ---- Transactions ------------------------------------------------------------------------
+
+class SqliteTxn final : public WriteTxn {
+ public:
+  explicit SqliteTxn(Connection& conn) : c_(conn) {}
+
+  StatusOr<std::optional<Filesystem>> GetFilesystem(const std::string& account,
+                                                    const std::string& name) override {
+    static const std::string kSql =
+        std::string("SELECT ") + kFsColumns + " FROM filesystems WHERE account = ? AND name = ?";
+    Query q(c_, kSql);
+    q.Text(account).Text(name);
+    TARN_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return std::optional<Filesystem>();
+    TARN_ASSIGN_OR_RETURN(Filesystem fs, ReadFilesystem(q));
+    return std::optional<Filesystem>(std::move(fs));
+  }
+
+  StatusOr<std::vector<Filesystem>> ListFilesystems(const std::string& account,
+                                                    const std::string& prefix,
+                                                    const std::string& after,
+                                                    int limit) override {
+    std::string sql = std::string("SELECT ") + kFsColumns + " FROM filesystems WHERE account = ?";
+    std::vector<std::string> range = NameRange(prefix, after, sql);
+    Query q(c_, sql);
+    q.Text(account);
+    for (const std::string& b : range) q.Text(b);
+    q.Int(limit);
+    std::vector<Filesystem> out;
+    for (;;) {
+      TARN_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) return out;
+      TARN_ASSIGN_OR_RETURN(Filesystem fs, ReadFilesystem(q));
+      out.push_back(std::move(fs));
+    }
+  }
+
+  StatusOr<std::optional<Node>> GetNode(int64_t node_id) override {
+    static const std::string kSql =
+        std::string("SELECT ") + kNodeColumns + " FROM nodes WHERE id = ?";
+    Query q(c_, kSql);
+    q.Int(node_id);
+    return OneNode(q);
+  }
+
+  StatusOr<std::optional<Node>> Lookup(int64_t fs_id, int64_t parent_id,
+                                       const std::string& name) override {
+    static const std::string kSql = std::string("SELECT ") + kNodeColumns +
+                                    " FROM nodes WHERE parent_id = ? AND name = ? AND fs_id = ?";
+    Query q(c_, kSql);
+    q.Int(parent_id).Text(name).Int(fs_id);
+    return OneNode(q);
+  }
+
+  StatusOr<std::vector<Node>> ListChildren(int64_t parent_id, const std::string& prefix,
+                                           const std::string& after, int limit) override {
+    std::string sql = std::string("SELECT ") + kNodeColumns + " FROM nodes WHERE parent_id = ?";
+    std::vector<std::string> range = NameRange(prefix, after, sql);
+    Query q(c_, sql);
+    q.Int(parent_id);
+    for (const std::string& b : range) q.Text(b);
+    q.Int(limit);
+    std::vector<Node> out;
+    for (;;) {
+      TARN_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) return out;
+      TARN_ASSIGN_OR_RETURN(Node n, ReadNode(q));
+      out.push_back(std::move(n));
+    }
+  }
+
+  StatusOr<bool> HasChildren(int64_t parent_id) override {
+    Query q(c_, "SELECT 1 FROM nodes WHERE parent_id = ? LIMIT 1");
+    q.Int(parent_id);
+    return q.Step();
+  }
+
+  StatusOr<bool> IsAncestorOrSelf(int64_t ancestor, int64_t node) override {
+    if (ancestor == node) return true;
+    // UNION (not UNION ALL) ends the walk even if a cycle were ever stored.
+    Query q(c_,
+            "WITH RECURSIVE up(id) AS ("
+            "  SELECT parent_id FROM nodes WHERE id = ?1 AND parent_id IS NOT NULL"
+            "  UNION"
+            "  SELECT n.parent_id FROM nodes n JOIN up ON n.id = up.id"
+            "  WHERE n.parent_id IS NOT NULL)"
+            " SELECT 1 FROM up WHERE id = ?2 LIMIT 1");
+    q.Int(node).Int(ancestor);
+    return q.Step();
+  }
+
+  StatusOr<std::vector<ExtentSlice>> GetExtents(int64_t node_id) override {
+    Query q(c_,
+            "SELECT extent_id, slice_offset, slice_length, block_id FROM file_extents"
+            " WHERE node_id = ? ORDER BY seq");
+    q.Int(node_id);
+    std::vector<ExtentSlice> out;
+    for (;;) {
+      TARN_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) return out;
+      out.push_back(ExtentSlice{FromDb(q.ColInt(0)), q.ColInt(1), q.ColInt(2), q.ColText(3)});
+    }
+  }
+
+  StatusOr<std::vector<StagedExtent>> ListStaged(int64_t fs_id, const std::string& path) override {
+    Query q(c_,
+            "SELECT block_id, position, extent_id, slice_offset, slice_length, slice_block_id"
+            " FROM staged WHERE fs_id = ? AND path = ? ORDER BY seq");
+    q.Int(fs_id).Text(path);
+    std::vector<StagedExtent> out;
+    for (;;) {
+      TARN_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) return out;
+      StagedExtent s;
+      s.block_id = q.ColText(0);
+      s.position = q.ColInt(1);
+      s.slice = ExtentSlice{FromDb(q.ColInt(2)), q.ColInt(3), q.ColInt(4), q.ColText(5)};
+      out.push_back(std::move(s));
+    }
+  }
+
+  StatusOr<std::optional<ExtentRecord>> GetExtent(uint64_t extent_id) override {
+    Query q(c_, "SELECT length, md5, refcount FROM extents WHERE id = ?");
+    q.Int(ToDb(extent_id));
+    TARN_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return std::optional<ExtentRecord>();
+    return std::optional<ExtentRecord>(
+        ExtentRecord{extent_id, q.ColInt(0), q.ColBlob(1), q.ColInt(2)});
+  }
+
+  StatusOr<std::vector<uint64_t>> ListGarbage(int limit) override {
+    Query q(c_, "SELECT id FROM extents WHERE refcount = 0 ORDER BY id LIMIT ?");
+    q.Int(limit);
+    std::vector<uint64_t> out;
+    for (;;) {
+      TARN_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) return out;
+      out.push_back(FromDb(q.ColInt(0)));
+    }
+  }
+
+  StatusOr<bool> ExtentKnown(uint64_t extent_id) override {
+    Query q(c_, "SELECT 1 FROM extents WHERE id = ?");
+    q.Int(ToDb(extent_id));
+    return q.Step();
+  }
+
+  // ---- Writes ----
+
+  StatusOr<Filesystem> CreateFilesystem(Filesystem fs, const Node& root) override {
+    {
+      Query q(c_,
+              "INSERT INTO filesystems(account, name, root_id, etag, created_us, modified_us,"
+              " metadata, public_access, lease_state, lease_id, lease_duration_s,"
+              " lease_expires_ms, lease_break_ms) VALUES(?,?,0,?,?,?,?,?,?,?,?,?,?)");
+      q.Text(fs.account).Text(fs.name).Text(fs.etag).Int(fs.created_us).Int(fs.modified_us);
+      q.Blob(EncodeMetadata(fs.metadata)).Text(fs.public_access);
+      BindLease(q, fs.lease);
+      Status s = q.Run();
+      if (!s.ok()) {
+        if (IsUniqueViolation(q.error_code())) {
+          return Error(Reason::kFilesystemAlreadyExists,
+                       "filesystem already exists: " + fs.account + "/" + fs.name);
+        }
+        return s;
+      }
+      fs.id = q.last_insert_id();
+    }
+    Node r = root;
+    r.fs_id = fs.id;
+    r.parent_id = 0;
+    r.name.clear();
+    r.is_dir = true;
+    TARN_ASSIGN_OR_RETURN(Node inserted, InsertNode(std::move(r)));
+    fs.root_id = inserted.id;
+    Query q(c_, "UPDATE filesystems SET root_id = ? WHERE id = ?");
+    q.Int(fs.root_id).Int(fs.id);
+    TARN_RETURN_IF_ERROR(q.Run());
+    return fs;
+  }
+
+  Status UpdateFilesystem(const Filesystem& fs) override {
+    Query q(c_,
+            "UPDATE filesystems SET etag = ?, modified_us = ?, metadata = ?, public_access = ?,"
+            " lease_state = ?, lease_id = ?, lease_duration_s = ?, lease_expires_ms = ?,"
+            " lease_break_ms = ? WHERE id = ?");
+    q.Text(fs.etag).Int(fs.modified_us).Blob(EncodeMetadata(fs.metadata)).Text(fs.public_access);
+    BindLease(q, fs.lease);
+    q.Int(fs.id);
+    TARN_RETURN_IF_ERROR(q.Run());
+    if (q.changes() == 0) {
+      return Error(Reason::kFilesystemNotFound, "no filesystem with id " + std::to_string(fs.id));
+    }
+    return Status::Ok();
+  }
+
+  Status DeleteFilesystem(int64_t fs_id) override {
+    {
+      Query q(c_, "DELETE FROM filesystems WHERE id = ?");
+      q.Int(fs_id);
+      TARN_RETURN_IF_ERROR(q.Run());
+      if (q.changes() == 0) {
+        return Error(Reason::kFilesystemNotFound, "no filesystem with id " + std::to_string(fs_id));
+      }
+    }
+    TARN_RETURN_IF_ERROR(Exec1(
+        "DELETE FROM file_extents WHERE node_id IN (SELECT id FROM nodes WHERE fs_id = ?)", fs_id));
+    TARN_RETURN_IF_ERROR(Exec1("DELETE FROM nodes WHERE fs_id = ?", fs_id));
+    return Exec1("DELETE FROM staged WHERE fs_id = ?", fs_id);
+  }
+
+  StatusOr<Node> InsertNode(Node node) override {
+    // kNodeColumns without its leading "id, ".
+    static const std::string kSql = std::string("INSERT INTO nodes(") + (kNodeColumns + 4) +
+                                    ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+    Query q(c_, kSql);
+    q.Int(node.fs_id);
+    if (node.parent_id == 0) {
+      q.Null();
+    } else {
+      q.Int(node.parent_id);
+    }
+    q.Text(node.name);
+    BindNodeBody(q, node);
+    Status s = q.Run();
+    if (!s.ok()) {
+      if (IsUniqueViolation(q.error_code())) {
+        return Error(Reason::kPathAlreadyExists,
+                     "name taken under parent " + std::to_string(node.parent_id) + ": " + node.name);
+      }
+      return s;
+    }
+    node.id = q.last_insert_id();
+    return node;
+  }
+
+  Status UpdateNode(const Node& node) override {
+    Query q(c_,
+            "UPDATE nodes SET is_dir = ?, etag = ?, created_us = ?, modified_us = ?, length = ?,"
+            " content_type = ?, content_encoding = ?, content_language = ?,"
+            " content_disposition = ?, cache_control = ?, content_md5 = ?, metadata = ?,"
+            " owner = ?, group_name = ?, permissions = ?, acl = ?, default_acl = ?,"
+            " lease_state = ?, lease_id = ?, lease_duration_s = ?, lease_expires_ms = ?,"
+            " lease_break_ms = ? WHERE id = ?");
+    BindNodeBody(q, node);
+    q.Int(node.id);
+    TARN_RETURN_IF_ERROR(q.Run());
+    if (q.changes() == 0) {
+      return Error(Reason::kPathNotFound, "no node with id " + std::to_string(node.id));
+    }
+    return Status::Ok();
+  }
+
+  Status MoveNode(int64_t node_id, int64_t new_parent_id, const std::string& new_name,
+                  const std::string& etag, int64_t modified_us) override {
+    Query q(c_,
+            "UPDATE nodes SET parent_id = ?, name = ?, etag = ?, modified_us = ? WHERE id = ?");
+    q.Int(new_parent_id).Text(new_name).Text(etag).Int(modified_us).Int(node_id);
+    Status s = q.Run();
+    if (!s.ok()) {
+      if (IsUniqueViolation(q.error_code())) {
+        return Error(Reason::kPathAlreadyExists, "name taken under parent " +
+                                                     std::to_string(new_parent_id) + ": " +
+                                                     new_name);
+      }
+      return s;
+    }
+    if (q.changes() == 0) {
+      return Error(Reason::kPathNotFound, "no node with id " + std::to_string(node_id));
+    }
+    return Status::Ok();
+  }
+
+  StatusOr<int64_t> DeleteSubtree(int64_t node_id) override {
+    TARN_RETURN_IF_ERROR(Exec(c_, "DELETE FROM temp.subtree"));
+    TARN_RETURN_IF_ERROR(Exec1(
+        "WITH RECURSIVE t(id) AS ("
+        "  SELECT id FROM nodes WHERE id = ?"
+        "  UNION"
+        "  SELECT n.id FROM nodes n JOIN t ON n.parent_id = t.id)"
+        " INSERT INTO temp.subtree(id) SELECT id FROM t",
+        node_id));
+    TARN_RETURN_IF_ERROR(Exec(
+        c_, "DELETE FROM file_extents WHERE node_id IN (SELECT id FROM temp.subtree)"));
+    int64_t deleted = 0;
+    {
+      Query q(c_, "DELETE FROM nodes WHERE id IN (SELECT id FROM temp.subtree)");
+      TARN_RETURN_IF_ERROR(q.Run());
+      deleted = q.changes();
+    }
+    TARN_RETURN_IF_ERROR(Exec(c_, "DELETE FROM temp.subtree"));
+    return deleted;
+  }
+
+  Status SetExtents(int64_t node_id, const std::vector<ExtentSlice>& slices) override {
+    TARN_RETURN_IF_ERROR(Exec1("DELETE FROM file_extents WHERE node_id = ?", node_id));
+    int64_t seq = 0;
+    for (const ExtentSlice& s : slices) {
+      Query q(c_,
+              "INSERT INTO file_extents(node_id, seq, extent_id, slice_offset, slice_length,"
+              " block_id) VALUES(?,?,?,?,?,?)");
+      q.Int(node_id).Int(seq++).Int(ToDb(s.extent_id)).Int(s.offset).Int(s.length).Text(
+          s.block_id);
+      TARN_RETURN_IF_ERROR(q.Run());
+    }
+    return Status::Ok();
+  }
+
+  Status InsertExtent(const ExtentRecord& extent) override {
+    Query q(c_, "INSERT INTO extents(id, length, md5, refcount) VALUES(?,?,?,0)");
+    q.Int(ToDb(extent.id)).Int(extent.length).Blob(extent.md5);
+    Status s = q.Run();
+    if (!s.ok() && IsUniqueViolation(q.error_code())) {
+      return InternalError("extent " + std::to_string(extent.id) + " is already recorded");
+    }
+    return s;
+  }
+
+  Status PutStaged(int64_t fs_id, const std::string& path, const StagedExtent& s) override {
+    if (!s.block_id.empty()) {
+      Query q(c_, "DELETE FROM staged WHERE fs_id = ? AND path = ? AND block_id = ?");
+      q.Int(fs_id).Text(path).Text(s.block_id);
+      TARN_RETURN_IF_ERROR(q.Run());
+    }
+    Query q(c_,
+            "INSERT INTO staged(fs_id, path, block_id, position, extent_id, slice_offset,"
+            " slice_length, slice_block_id) VALUES(?,?,?,?,?,?,?,?)");
+    q.Int(fs_id).Text(path).Text(s.block_id).Int(s.position).Int(ToDb(s.slice.extent_id));
+    q.Int(s.slice.offset).Int(s.slice.length).Text(s.slice.block_id);
+    return q.Run();
+  }
+
+  Status ClearStaged(int64_t fs_id, const std::string& path) override {
+    Query q(c_, "DELETE FROM staged WHERE fs_id = ? AND path = ?");
+    q.Int(fs_id).Text(path);
+    return q.Run();
+  }
+
+  Status ClearStagedUnder(int64_t fs_id, const std::string& path) override {
+    if (path.empty()) return Exec1("DELETE FROM staged WHERE fs_id = ?", fs_id);
+    TARN_RETURN_IF_ERROR(ClearStaged(fs_id, path));
+    // Everything under "p/" sorts in ["p/", "p0"): '0' is the byte after '/'. Two statements,
+    // each a range on the (fs_id, path) index.
+    Query q(c_, "DELETE FROM staged WHERE fs_id = ? AND path >= ? AND path < ?");
+    q.Int(fs_id).Text(path + "/").Text(path + "0");
+    return q.Run();
+  }
+
+  Status Pin(const std::string& holder, const std::vector<ExtentSlice>& slices) override {
+    for (const ExtentSlice& s : slices) {
+      Query q(c_,
+              "INSERT INTO pins(holder, extent_id, slice_offset, slice_length) VALUES(?,?,?,?)");
+      q.Text(holder).Int(ToDb(s.extent_id)).Int(s.offset).Int(s.length);
+      TARN_RETURN_IF_ERROR(q.Run());
+    }
+    return Status::Ok();
+  }
+
+  Status UnpinAll(const std::string& holder) override {
+    Query q(c_, "DELETE FROM pins WHERE holder = ?");
+    q.Text(holder);
+    return q.Run();
+  }
+
+  Status DeleteExtentRecords(const std::vector<uint64_t>& extent_ids) override {
+    for (uint64_t id : extent_ids) {
+      Query q(c_, "DELETE FROM extents WHERE id = ? AND refcount = 0");
+      q.Int(ToDb(id));
+      TARN_RETURN_IF_ERROR(q.Run());
+    }
+    return Status::Ok();
+  }
+
+ private:
+  StatusOr<std::optional<Node>> OneNode(Query& q) {
+    TARN_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return std::optional<Node>();
+    TARN_ASSIGN_OR_RETURN(Node n, ReadNode(q));
+    return std::optional<Node>(std::move(n));
+  }
+
+  Status Exec1(const char* sql, int64_t arg) {
+    Query q(c_, sql);
+    q.Int(arg);
+    return q.Run();
+  }
+
+  Connection& c_;
+};
+
+// Runs a caller's fn; an exception escaping it becomes an error instead of ending the thread.
+template <typename Txn>
+Status RunFn(const std::function<Status(Txn&)>& fn, Txn& txn) {
+  try {
+    return fn(txn);
+  } catch (const std::exception& e) {
+    return InternalError(std::string("exception in namespace store transaction: ") + e.what());
+  } catch (...) {
+    return InternalError("exception in namespace store transaction");
+  }
+}
+
+Status OpenSchema(Connection& c) {
+  TARN_RETURN_IF_ERROR(c.ExecScript(
+      "PRAGMA journal_mode = WAL;"
+      "PRAGMA synchronous = FULL;"
+      "PRAGMA foreign_keys = OFF;"
+      "PRAGMA temp_store = MEMORY;"
+      "PRAGMA cache_size = -65536;"));
+  {
+    Query q(c, "PRAGMA journal_mode");
+    TARN_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row || q.ColText(0) != "wal") {
+      return InternalError("sqlite: could not enable WAL mode on the namespace database");
+    }
+  }
+  TARN_RETURN_IF_ERROR(c.ExecScript("BEGIN IMMEDIATE"));
+  int64_t version = 0;
+  Status s = [&]() -> Status {
+    {
+      Query q(c, "PRAGMA user_version");
+      TARN_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (row) version = q.ColInt(0);
+    }
+    if (version == 0) {
+      TARN_RETURN_IF_ERROR(c.ExecScript(kSchema));
+      return c.ExecScript("PRAGMA user_version = 1");
+    }
+    if (version != kSchemaVersion) {
+      return InternalError("namespace database has schema version " + std::to_string(version) +
+                           ", this build knows " + std::to_string(kSchemaVersion));
+    }
+    return Status::Ok();
+  }();
+  if (!s.ok()) {
+    c.ExecScript("ROLLBACK").IgnoreError();
+    return s;
+  }
+  TARN_RETURN_IF_ERROR(c.ExecScript("COMMIT"));
+  return c.ExecScript("CREATE TEMP TABLE IF NOT EXISTS subtree(id INTEGER PRIMARY KEY)");
+}
+
+}  // namespace
+}  // namespace sqlite_internal
+
+using sqlite_internal::Connection;
+using sqlite_internal::Exec;
+using sqlite_internal::RunFn;
+using sqlite_internal::SqliteTxn;
+
+struct SqliteNamespaceStore::PendingWrite {
+  const std::function<Status(WriteTxn&)>* fn;
+  Status result;      // written by the writer thread before `done`
+  bool done = false;  // GUARDED_BY(write_mu_)
+};
+
+StatusOr<std::unique_ptr<SqliteNamespaceStore>> SqliteNamespaceStore::Open(
+    const std::string& db_path) {
+  TARN_ASSIGN_OR_RETURN(std::unique_ptr<Connection> writer,
+                        Connection::Open(db_path, /*read_only=*/false));
+  TARN_RETURN_IF_ERROR(sqlite_internal::OpenSchema(*writer));
+  return std::unique_ptr<SqliteNamespaceStore>(
+      new SqliteNamespaceStore(db_path, std::move(writer)));
+}
+
+SqliteNamespaceStore::SqliteNamespaceStore(std::string db_path, std::unique_ptr<Connection> writer)
+    : db_path_(std::move(db_path)), writer_(std::move(writer)) {
+  writer_thread_ = std::thread([this] { WriterLoop(); });
+}
+
+SqliteNamespaceStore::~SqliteNamespaceStore() {
+  {
+    std::lock_guard<std::mutex> lock(write_mu_);
+    stopping_ = true;
+  }
+  work_cv_.notify_all();
+  writer_thread_.join();
+  {
+    std::lock_guard<std::mutex> lock(read_mu_);
+    idle_readers_.clear();
+  }
+  writer_.reset();  // last: closing the last connection checkpoints the WAL
+}
+
+Status SqliteNamespaceStore::Write(const std::function<Status(WriteTxn&)>& fn) {
+  PendingWrite w{&fn, Status::Ok(), false};
+  std::unique_lock<std::mutex> lock(write_mu_);
+  if (stopping_) return InternalError("namespace store is closing");
+  queue_.push_back(&w);
+  work_cv_.notify_one();
+  done_cv_.wait(lock, [&] { return w.done; });
+  return std::move(w.result);
+}
+
+void SqliteNamespaceStore::WriterLoop() {
+  std::vector<PendingWrite*> batch;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(write_mu_);
+      work_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, and every queued write has been served
+      batch.assign(queue_.begin(), queue_.end());
+      queue_.clear();
+    }
+    RunBatch(batch);
+    {
+      std::lock_guard<std::mutex> lock(write_mu_);
+      for (PendingWrite* w : batch) w->done = true;
+    }
+    done_cv_.notify_all();
+  }
+}
+
+void SqliteNamespaceStore::RunBatch(const std::vector<PendingWrite*>& batch) {
+  Connection& c = *writer_;
+  // On a store failure every caller not already failed by its own fn gets the store's error.
+  auto fail_batch = [&](const Status& cause) {
+    if (!sqlite3_get_autocommit(c.db())) Exec(c, "ROLLBACK").IgnoreError();
+    Status err = InternalError("namespace store transaction not committed: " + cause.message());
+    for (PendingWrite* w : batch) {
+      if (w->result.ok()) w->result = err;
+    }
+  };
+
+  Status begin = Exec(c, "BEGIN IMMEDIATE");
+  if (!begin.ok()) return fail_batch(begin);
+  SqliteTxn txn(c);
+  for (PendingWrite* w : batch) {
+    Status s = Exec(c, "SAVEPOINT write_fn");
+    if (!s.ok()) return fail_batch(s);
+    Status result = RunFn<WriteTxn>(*w->fn, txn);
+    if (sqlite3_get_autocommit(c.db())) {
+      // SQLite rolled the whole transaction back (e.g. I/O error, disk full): the work of the
+      // earlier fns in the batch is gone as well.
+      w->result = result;
+      return fail_batch(InternalError("transaction rolled back by SQLite"));
+    }
+    if (result.ok()) {
+      s = Exec(c, "RELEASE write_fn");
+    } else {
+      w->result = std::move(result);
+      s = Exec(c, "ROLLBACK TO write_fn");
+      if (s.ok()) s = Exec(c, "RELEASE write_fn");
+    }
+    if (!s.ok()) return fail_batch(s);
+  }
+  Status commit = Exec(c, "COMMIT");
+  if (!commit.ok()) fail_batch(commit);
+}
+
+StatusOr<std::unique_ptr<Connection>> SqliteNamespaceStore::AcquireReader() {
+  {
+    std::lock_guard<std::mutex> lock(read_mu_);
+    if (!idle_readers_.empty()) {
+      std::unique_ptr<Connection> conn = std::move(idle_readers_.back());
+      idle_readers_.pop_back();
+      return conn;
+    }
+  }
+  TARN_ASSIGN_OR_RETURN(std::unique_ptr<Connection> conn,
+                        Connection::Open(db_path_, /*read_only=*/true));
+  TARN_RETURN_IF_ERROR(conn->ExecScript("PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY;"));
+  return conn;
+}
+
+void SqliteNamespaceStore::ReleaseReader(std::unique_ptr<Connection> conn) {
+  if (!sqlite3_get_autocommit(conn->db())) return;  // left inside a transaction: drop it
+  std::lock_guard<std::mutex> lock(read_mu_);
+  if (idle_readers_.size() < sqlite_internal::kMaxIdleReaders) {
+    idle_readers_.push_back(std::move(conn));
+  }
+}
+
+Status SqliteNamespaceStore::Read(const std::function<Status(ReadTxn&)>& fn) {
+  TARN_ASSIGN_OR_RETURN(std::unique_ptr<Connection> conn, AcquireReader());
+  TARN_RETURN_IF_ERROR(Exec(*conn, "BEGIN"));
+  SqliteTxn txn(*conn);
+  Status result = RunFn<ReadTxn>(fn, txn);
+  Status end = Exec(*conn, "COMMIT");
+  if (!end.ok()) Exec(*conn, "ROLLBACK").IgnoreError();
+  ReleaseReader(std::move(conn));
+  return result.ok() ? end : result;
+}
+
+}  // namespace tarn::meta

@@ -1,0 +1,86 @@
+"""Fixtures for Tarn's protocol conformance tests.
+
+Every test here talks to a real `tarnd` process that the fixtures start on 127.0.0.1 with
+port 0 (the server picks the port and prints it). Run with Debian's interpreter:
+
+    /usr/bin/python3 -m pytest tests/conformance
+
+Environment:
+    TARND_BIN   path of the tarnd binary (default: <repo>/build/release/src/server/tarnd)
+"""
+
+from pathlib import Path
+
+import pytest
+
+from tarn_harness import TarnServer
+
+# ----- pytest wiring -------------------------------------------------------------------------
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: takes tens of seconds (still runs in CI)")
+    config.addinivalue_line("markers", "crash: kills tarnd with SIGKILL and restarts it")
+
+
+class ServerFactory:
+    """Starts servers for one test and guarantees they are all stopped afterwards."""
+
+    def __init__(self, base):
+        self.base = Path(base)
+        self.servers = []
+
+    def __call__(self, data_dir=None, extra_args=()):
+        n = len(self.servers)
+        data_dir = Path(data_dir) if data_dir else self.base / f"data{n}"
+        srv = TarnServer(data_dir, self.base / "logs", extra_args)
+        self.servers.append(srv)
+        return srv.start()
+
+    def stop_all(self):
+        for srv in self.servers:
+            try:
+                srv.stop()
+            except Exception:  # pragma: no cover - keep stopping the rest
+                pass
+
+
+@pytest.fixture
+def tarn_factory(tmp_path):
+    """Function-scoped: start any number of servers (crash tests); all are stopped at the end."""
+    factory = ServerFactory(tmp_path)
+    try:
+        yield factory
+    finally:
+        factory.stop_all()
+
+
+@pytest.fixture(scope="module")
+def tarn(tmp_path_factory):
+    """Module-scoped tarnd on a fresh data directory."""
+    base = tmp_path_factory.mktemp("tarnd")
+    srv = TarnServer(base / "data", base / "logs")
+    try:
+        srv.start()
+        yield srv
+    finally:
+        srv.stop()
+
+
+@pytest.fixture(autouse=True)
+def _server_survives(request):
+    """After every test that used the module server, the server must still be running."""
+    yield
+    if "tarn" in request.fixturenames:
+        srv = request.getfixturevalue("tarn")
+        if srv.proc is not None and not srv.alive():
+            pytest.fail(f"tarnd died during {request.node.nodeid}\n{srv.describe()}")
+
+
+@pytest.fixture
+def dl_service(tarn):
+    return tarn.datalake_service()
+
+
+@pytest.fixture
+def blob_service(tarn):
+    return tarn.blob_service()
