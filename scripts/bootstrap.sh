@@ -10,7 +10,7 @@ debs=(
   libcli11-dev libspdlog-dev libfmt-dev libsodium-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-pytest python3-azure python3-numpy python3-pandas pybind11-dev
-  azure-cli openssl curl
+  azure-cli openssl curl libsecret-1-0
 )
 # Node.js ships its own npm on these machines; Debian's npm conflicts with that nodejs.
 command -v npm >/dev/null 2>&1 || debs+=(nodejs npm)
@@ -25,12 +25,14 @@ if ((${#missing[@]})); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# Microsoft's AzCopy, pinned, from npm (it ships the binary inside the package).
+# Microsoft's AzCopy, pinned, from npm (the package ships the Linux binary). Tests find it at
+# .tools/azcopy.
 tools="$here/.tools"
-if [ ! -x "$tools/node_modules/@azure-tools/azcopy-linux/dist/bin/azcopy_linux_amd64" ] && \
-   ! ls "$tools"/node_modules/@azure-tools/azcopy-linux*/dist/bin/azcopy* >/dev/null 2>&1; then
+azcopy_bin="$tools/node_modules/@azure-tools/azcopy-linux/dist/bin/azcopy_linux_amd64"
+if [ ! -f "$azcopy_bin" ]; then
   mkdir -p "$tools"
-  (cd "$tools" && npm install --silent --no-audit --no-fund --prefix "$tools" \
-      @azure-tools/azcopy-linux@10.32.2 >/dev/null)
+  npm install --silent --no-audit --no-fund --prefix "$tools" @azure-tools/azcopy-linux@10.32.2 >/dev/null
 fi
+chmod +x "$azcopy_bin"
+ln -sf "$azcopy_bin" "$tools/azcopy"
 echo "bootstrap: ok"

@@ -65,6 +65,10 @@ enum class Reason {
   kAuthenticationFailed,
   kAuthorizationFailure,
   kAuthorizationPermissionMismatch,
+  kAuthorizationResourceTypeMismatch,
+  kAuthorizationServiceMismatch,
+  kAuthorizationProtocolMismatch,
+  kAuthorizationSourceIPMismatch,
   kPublicAccessNotPermitted,
   kResourceNotFoundForAnonymous,
   // 404

@@ -16,12 +16,4 @@ namespace tarn::protocol {
 // AuthenticationFailed (403).
 Status Authenticate(Ctx& c, const std::vector<Account>& accounts);
 
-// The Shared Key string-to-sign for a request, with the given choices for the quirks.
-struct SignOptions {
-  bool decoded_path = false;     // canonical resource from the decoded path (some clients)
-  bool dash_first_sort = false;  // x-ms-* headers sorted ignoring '-' (service collation)
-  bool use_date_header = true;   // the Date slot holds the Date header (empty if x-ms-date)
-};
-std::string StringToSign(const Ctx& c, const std::string& account, const SignOptions& o);
-
 }  // namespace tarn::protocol

@@ -190,7 +190,7 @@ StatusOr<std::optional<lake::ContentHeaders>> ParseContentHeaders(const Ctx& c,
   take("content-language", &h.content_language);
   take("content-disposition", &h.content_disposition);
   take("cache-control", &h.cache_control);
-  if (const auto* v = c.Header(prefix + "content-md5")) {
+  if (const auto* v = c.Header(prefix + "content-md5"); v && !v->empty()) {
     auto md5 = Base64Decode(*v);
     if (!md5 || md5->size() != 16) {
       return Error(Reason::kInvalidHeaderValue, "The content MD5 header is not valid base64 MD5.");

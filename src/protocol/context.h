@@ -23,9 +23,15 @@ struct Account {
 
 // Who made the request, as authentication established it.
 struct Identity {
-  enum class Kind { kAnonymous, kSharedKey };
+  enum class Kind { kAnonymous, kSharedKey, kSas };
   Kind kind = Kind::kAnonymous;
   std::string account;
+  // SAS only: what the signature grants.
+  std::string permissions;     // sp, e.g. "racwdl"
+  std::string resource_types;  // account SAS srt ("sco"); empty for a service SAS
+  std::string sas_resource;    // service SAS sr: "c", "b" or "d"
+  std::string sas_fs;          // service SAS: the container it is scoped to
+  std::string sas_path;        // service SAS: blob or directory path ("" for a container)
 };
 
 struct Ctx {

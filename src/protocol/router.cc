@@ -8,6 +8,7 @@
 #include "common/time_util.h"
 #include "protocol/auth.h"
 #include "protocol/ops.h"
+#include "protocol/sas.h"
 
 namespace tarn::protocol {
 namespace {
@@ -29,61 +30,62 @@ struct Route {
   const char* header;
   Operation op;
   const char* name;
+  const char* sas_permissions;  // SAS letters of which any one allows the operation
 };
 
 // clang-format off
 constexpr Route kRoutes[] = {
   // Account.
-  {ApiMatch::kAny,  Level::kAccount, "GET",  "restype", "account", "comp", "properties", nullptr, account_ops::GetAccountInfo, "GetAccountInfo"},
-  {ApiMatch::kAny,  Level::kAccount, "HEAD", "restype", "account", "comp", "properties", nullptr, account_ops::GetAccountInfo, "GetAccountInfo"},
-  {ApiMatch::kBlob, Level::kAccount, "GET",  "restype", "service", "comp", "properties", nullptr, account_ops::GetServiceProperties, "GetServiceProperties"},
-  {ApiMatch::kBlob, Level::kAccount, "PUT",  "restype", "service", "comp", "properties", nullptr, account_ops::SetServiceProperties, "SetServiceProperties"},
-  {ApiMatch::kBlob, Level::kAccount, "GET",  "comp", "list", nullptr, nullptr, nullptr, blob::ListContainers, "ListContainers"},
-  {ApiMatch::kDfs,  Level::kAccount, "GET",  "resource", "account", nullptr, nullptr, nullptr, dfs::ListFilesystems, "ListFilesystems"},
+  {ApiMatch::kAny,  Level::kAccount, "GET",  "restype", "account", "comp", "properties", nullptr, account_ops::GetAccountInfo, "GetAccountInfo", "r"},
+  {ApiMatch::kAny,  Level::kAccount, "HEAD", "restype", "account", "comp", "properties", nullptr, account_ops::GetAccountInfo, "GetAccountInfo", "r"},
+  {ApiMatch::kBlob, Level::kAccount, "GET",  "restype", "service", "comp", "properties", nullptr, account_ops::GetServiceProperties, "GetServiceProperties", "r"},
+  {ApiMatch::kBlob, Level::kAccount, "PUT",  "restype", "service", "comp", "properties", nullptr, account_ops::SetServiceProperties, "SetServiceProperties", "w"},
+  {ApiMatch::kBlob, Level::kAccount, "GET",  "comp", "list", nullptr, nullptr, nullptr, blob::ListContainers, "ListContainers", "l"},
+  {ApiMatch::kDfs,  Level::kAccount, "GET",  "resource", "account", nullptr, nullptr, nullptr, dfs::ListFilesystems, "ListFilesystems", "l"},
   // Filesystem (container).
-  {ApiMatch::kAny,  Level::kFilesystem, "GET",  "restype", "account", "comp", "properties", nullptr, account_ops::GetAccountInfo, "GetAccountInfo"},
-  {ApiMatch::kAny,  Level::kFilesystem, "HEAD", "restype", "account", "comp", "properties", nullptr, account_ops::GetAccountInfo, "GetAccountInfo"},
-  {ApiMatch::kBlob, Level::kFilesystem, "PUT",  "restype", "container", "comp", "metadata", nullptr, blob::SetContainerMetadata, "SetContainerMetadata"},
-  {ApiMatch::kBlob, Level::kFilesystem, "PUT",  "restype", "container", "comp", "acl", nullptr, blob::SetContainerAcl, "SetContainerAcl"},
-  {ApiMatch::kBlob, Level::kFilesystem, "GET",  "restype", "container", "comp", "acl", nullptr, blob::GetContainerAcl, "GetContainerAcl"},
-  {ApiMatch::kBlob, Level::kFilesystem, "HEAD", "restype", "container", "comp", "acl", nullptr, blob::GetContainerAcl, "GetContainerAcl"},
-  {ApiMatch::kBlob, Level::kFilesystem, "PUT",  "restype", "container", "comp", "lease", nullptr, blob::LeaseContainer, "LeaseContainer"},
-  {ApiMatch::kBlob, Level::kFilesystem, "GET",  "restype", "container", "comp", "list", nullptr, blob::ListBlobs, "ListBlobs"},
-  {ApiMatch::kBlob, Level::kFilesystem, "PUT",  "restype", "container", nullptr, nullptr, nullptr, blob::CreateContainer, "CreateContainer"},
-  {ApiMatch::kBlob, Level::kFilesystem, "GET",  "restype", "container", nullptr, nullptr, nullptr, blob::GetContainerProperties, "GetContainerProperties"},
-  {ApiMatch::kBlob, Level::kFilesystem, "HEAD", "restype", "container", nullptr, nullptr, nullptr, blob::GetContainerProperties, "GetContainerProperties"},
-  {ApiMatch::kBlob, Level::kFilesystem, "DELETE", "restype", "container", nullptr, nullptr, nullptr, blob::DeleteContainer, "DeleteContainer"},
-  {ApiMatch::kDfs,  Level::kFilesystem, "PUT",  "resource", "filesystem", nullptr, nullptr, nullptr, dfs::CreateFilesystem, "CreateFilesystem"},
-  {ApiMatch::kDfs,  Level::kFilesystem, "HEAD", "resource", "filesystem", nullptr, nullptr, nullptr, dfs::GetFilesystemProperties, "GetFilesystemProperties"},
-  {ApiMatch::kDfs,  Level::kFilesystem, "PATCH", "resource", "filesystem", nullptr, nullptr, nullptr, dfs::SetFilesystemProperties, "SetFilesystemProperties"},
-  {ApiMatch::kDfs,  Level::kFilesystem, "DELETE", "resource", "filesystem", nullptr, nullptr, nullptr, dfs::DeleteFilesystem, "DeleteFilesystem"},
-  {ApiMatch::kDfs,  Level::kFilesystem, "GET",  "resource", "filesystem", nullptr, nullptr, nullptr, dfs::ListPaths, "ListPaths"},
+  {ApiMatch::kAny,  Level::kFilesystem, "GET",  "restype", "account", "comp", "properties", nullptr, account_ops::GetAccountInfo, "GetAccountInfo", "r"},
+  {ApiMatch::kAny,  Level::kFilesystem, "HEAD", "restype", "account", "comp", "properties", nullptr, account_ops::GetAccountInfo, "GetAccountInfo", "r"},
+  {ApiMatch::kBlob, Level::kFilesystem, "PUT",  "restype", "container", "comp", "metadata", nullptr, blob::SetContainerMetadata, "SetContainerMetadata", "w"},
+  {ApiMatch::kBlob, Level::kFilesystem, "PUT",  "restype", "container", "comp", "acl", nullptr, blob::SetContainerAcl, "SetContainerAcl", "w"},
+  {ApiMatch::kBlob, Level::kFilesystem, "GET",  "restype", "container", "comp", "acl", nullptr, blob::GetContainerAcl, "GetContainerAcl", "r"},
+  {ApiMatch::kBlob, Level::kFilesystem, "HEAD", "restype", "container", "comp", "acl", nullptr, blob::GetContainerAcl, "GetContainerAcl", "r"},
+  {ApiMatch::kBlob, Level::kFilesystem, "PUT",  "restype", "container", "comp", "lease", nullptr, blob::LeaseContainer, "LeaseContainer", "w"},
+  {ApiMatch::kBlob, Level::kFilesystem, "GET",  "restype", "container", "comp", "list", nullptr, blob::ListBlobs, "ListBlobs", "l"},
+  {ApiMatch::kBlob, Level::kFilesystem, "PUT",  "restype", "container", nullptr, nullptr, nullptr, blob::CreateContainer, "CreateContainer", "cw"},
+  {ApiMatch::kBlob, Level::kFilesystem, "GET",  "restype", "container", nullptr, nullptr, nullptr, blob::GetContainerProperties, "GetContainerProperties", "r"},
+  {ApiMatch::kBlob, Level::kFilesystem, "HEAD", "restype", "container", nullptr, nullptr, nullptr, blob::GetContainerProperties, "GetContainerProperties", "r"},
+  {ApiMatch::kBlob, Level::kFilesystem, "DELETE", "restype", "container", nullptr, nullptr, nullptr, blob::DeleteContainer, "DeleteContainer", "d"},
+  {ApiMatch::kDfs,  Level::kFilesystem, "PUT",  "resource", "filesystem", nullptr, nullptr, nullptr, dfs::CreateFilesystem, "CreateFilesystem", "cw"},
+  {ApiMatch::kDfs,  Level::kFilesystem, "HEAD", "resource", "filesystem", nullptr, nullptr, nullptr, dfs::GetFilesystemProperties, "GetFilesystemProperties", "r"},
+  {ApiMatch::kDfs,  Level::kFilesystem, "PATCH", "resource", "filesystem", nullptr, nullptr, nullptr, dfs::SetFilesystemProperties, "SetFilesystemProperties", "w"},
+  {ApiMatch::kDfs,  Level::kFilesystem, "DELETE", "resource", "filesystem", nullptr, nullptr, nullptr, dfs::DeleteFilesystem, "DeleteFilesystem", "d"},
+  {ApiMatch::kDfs,  Level::kFilesystem, "GET",  "resource", "filesystem", nullptr, nullptr, nullptr, dfs::ListPaths, "ListPaths", "l"},
   // Paths: Blob.
-  {ApiMatch::kAny,  Level::kPath, "GET",  "restype", "account", "comp", "properties", nullptr, account_ops::GetAccountInfo, "GetAccountInfo"},
-  {ApiMatch::kAny,  Level::kPath, "HEAD", "restype", "account", "comp", "properties", nullptr, account_ops::GetAccountInfo, "GetAccountInfo"},
-  {ApiMatch::kBlob, Level::kPath, "PUT",  "comp", "block", nullptr, nullptr, nullptr, blob::PutBlock, "PutBlock"},
-  {ApiMatch::kBlob, Level::kPath, "PUT",  "comp", "blocklist", nullptr, nullptr, nullptr, blob::PutBlockList, "PutBlockList"},
-  {ApiMatch::kBlob, Level::kPath, "GET",  "comp", "blocklist", nullptr, nullptr, nullptr, blob::GetBlockList, "GetBlockList"},
-  {ApiMatch::kBlob, Level::kPath, "PUT",  "comp", "metadata", nullptr, nullptr, nullptr, blob::SetBlobMetadata, "SetBlobMetadata"},
-  {ApiMatch::kBlob, Level::kPath, "PUT",  "comp", "properties", nullptr, nullptr, nullptr, blob::SetBlobHttpHeaders, "SetBlobHttpHeaders"},
-  {ApiMatch::kBlob, Level::kPath, "PUT",  "comp", "lease", nullptr, nullptr, nullptr, blob::LeaseBlob, "LeaseBlob"},
-  {ApiMatch::kBlob, Level::kPath, "PUT",  "comp", "tier", nullptr, nullptr, nullptr, blob::SetBlobTier, "SetBlobTier"},
-  {ApiMatch::kBlob, Level::kPath, "PUT",  nullptr, nullptr, nullptr, nullptr, "x-ms-copy-source", blob::CopyBlob, "CopyBlob"},
-  {ApiMatch::kBlob, Level::kPath, "PUT",  nullptr, nullptr, nullptr, nullptr, nullptr, blob::PutBlob, "PutBlob"},
-  {ApiMatch::kBlob, Level::kPath, "GET",  nullptr, nullptr, nullptr, nullptr, nullptr, blob::GetBlob, "GetBlob"},
-  {ApiMatch::kBlob, Level::kPath, "HEAD", nullptr, nullptr, nullptr, nullptr, nullptr, blob::GetBlobProperties, "GetBlobProperties"},
-  {ApiMatch::kBlob, Level::kPath, "DELETE", nullptr, nullptr, nullptr, nullptr, nullptr, blob::DeleteBlob, "DeleteBlob"},
+  {ApiMatch::kAny,  Level::kPath, "GET",  "restype", "account", "comp", "properties", nullptr, account_ops::GetAccountInfo, "GetAccountInfo", "r"},
+  {ApiMatch::kAny,  Level::kPath, "HEAD", "restype", "account", "comp", "properties", nullptr, account_ops::GetAccountInfo, "GetAccountInfo", "r"},
+  {ApiMatch::kBlob, Level::kPath, "PUT",  "comp", "block", nullptr, nullptr, nullptr, blob::PutBlock, "PutBlock", "w"},
+  {ApiMatch::kBlob, Level::kPath, "PUT",  "comp", "blocklist", nullptr, nullptr, nullptr, blob::PutBlockList, "PutBlockList", "w"},
+  {ApiMatch::kBlob, Level::kPath, "GET",  "comp", "blocklist", nullptr, nullptr, nullptr, blob::GetBlockList, "GetBlockList", "r"},
+  {ApiMatch::kBlob, Level::kPath, "PUT",  "comp", "metadata", nullptr, nullptr, nullptr, blob::SetBlobMetadata, "SetBlobMetadata", "w"},
+  {ApiMatch::kBlob, Level::kPath, "PUT",  "comp", "properties", nullptr, nullptr, nullptr, blob::SetBlobHttpHeaders, "SetBlobHttpHeaders", "w"},
+  {ApiMatch::kBlob, Level::kPath, "PUT",  "comp", "lease", nullptr, nullptr, nullptr, blob::LeaseBlob, "LeaseBlob", "w"},
+  {ApiMatch::kBlob, Level::kPath, "PUT",  "comp", "tier", nullptr, nullptr, nullptr, blob::SetBlobTier, "SetBlobTier", "w"},
+  {ApiMatch::kBlob, Level::kPath, "PUT",  nullptr, nullptr, nullptr, nullptr, "x-ms-copy-source", blob::CopyBlob, "CopyBlob", "cw"},
+  {ApiMatch::kBlob, Level::kPath, "PUT",  nullptr, nullptr, nullptr, nullptr, nullptr, blob::PutBlob, "PutBlob", "cw"},
+  {ApiMatch::kBlob, Level::kPath, "GET",  nullptr, nullptr, nullptr, nullptr, nullptr, blob::GetBlob, "GetBlob", "r"},
+  {ApiMatch::kBlob, Level::kPath, "HEAD", nullptr, nullptr, nullptr, nullptr, nullptr, blob::GetBlobProperties, "GetBlobProperties", "r"},
+  {ApiMatch::kBlob, Level::kPath, "DELETE", nullptr, nullptr, nullptr, nullptr, nullptr, blob::DeleteBlob, "DeleteBlob", "d"},
   // Paths: DFS.
-  {ApiMatch::kDfs,  Level::kPath, "PATCH", "action", "append", nullptr, nullptr, nullptr, dfs::AppendData, "AppendData"},
-  {ApiMatch::kDfs,  Level::kPath, "PATCH", "action", "flush", nullptr, nullptr, nullptr, dfs::FlushData, "FlushData"},
-  {ApiMatch::kDfs,  Level::kPath, "PATCH", "action", "setProperties", nullptr, nullptr, nullptr, dfs::SetProperties, "SetProperties"},
-  {ApiMatch::kDfs,  Level::kPath, "PATCH", "action", "setAccessControl", nullptr, nullptr, nullptr, dfs::SetAccessControl, "SetAccessControl"},
-  {ApiMatch::kDfs,  Level::kPath, "PATCH", "action", "setAccessControlRecursive", nullptr, nullptr, nullptr, dfs::SetAccessControlRecursive, "SetAccessControlRecursive"},
-  {ApiMatch::kDfs,  Level::kPath, "PUT",  nullptr, nullptr, nullptr, nullptr, nullptr, dfs::CreatePath, "CreatePath"},
-  {ApiMatch::kDfs,  Level::kPath, "POST", nullptr, nullptr, nullptr, nullptr, "x-ms-lease-action", dfs::LeasePath, "LeasePath"},
-  {ApiMatch::kDfs,  Level::kPath, "HEAD", nullptr, nullptr, nullptr, nullptr, nullptr, dfs::GetProperties, "GetPathProperties"},
-  {ApiMatch::kDfs,  Level::kPath, "GET",  nullptr, nullptr, nullptr, nullptr, nullptr, dfs::ReadPath, "ReadPath"},
-  {ApiMatch::kDfs,  Level::kPath, "DELETE", nullptr, nullptr, nullptr, nullptr, nullptr, dfs::DeletePath, "DeletePath"},
+  {ApiMatch::kDfs,  Level::kPath, "PATCH", "action", "append", nullptr, nullptr, nullptr, dfs::AppendData, "AppendData", "aw"},
+  {ApiMatch::kDfs,  Level::kPath, "PATCH", "action", "flush", nullptr, nullptr, nullptr, dfs::FlushData, "FlushData", "w"},
+  {ApiMatch::kDfs,  Level::kPath, "PATCH", "action", "setProperties", nullptr, nullptr, nullptr, dfs::SetProperties, "SetProperties", "w"},
+  {ApiMatch::kDfs,  Level::kPath, "PATCH", "action", "setAccessControl", nullptr, nullptr, nullptr, dfs::SetAccessControl, "SetAccessControl", "p"},
+  {ApiMatch::kDfs,  Level::kPath, "PATCH", "action", "setAccessControlRecursive", nullptr, nullptr, nullptr, dfs::SetAccessControlRecursive, "SetAccessControlRecursive", "p"},
+  {ApiMatch::kDfs,  Level::kPath, "PUT",  nullptr, nullptr, nullptr, nullptr, nullptr, dfs::CreatePath, "CreatePath", "cwm"},
+  {ApiMatch::kDfs,  Level::kPath, "POST", nullptr, nullptr, nullptr, nullptr, "x-ms-lease-action", dfs::LeasePath, "LeasePath", "w"},
+  {ApiMatch::kDfs,  Level::kPath, "HEAD", nullptr, nullptr, nullptr, nullptr, nullptr, dfs::GetProperties, "GetPathProperties", "re"},
+  {ApiMatch::kDfs,  Level::kPath, "GET",  nullptr, nullptr, nullptr, nullptr, nullptr, dfs::ReadPath, "ReadPath", "r"},
+  {ApiMatch::kDfs,  Level::kPath, "DELETE", nullptr, nullptr, nullptr, nullptr, nullptr, dfs::DeletePath, "DeletePath", "d"},
 };
 // clang-format on
 
@@ -176,8 +178,9 @@ Status Frontend::Parse(Ctx& c) {
   return Status::Ok();
 }
 
-Status Frontend::Authorize(Ctx& c) {
+Status Frontend::Authorize(Ctx& c, char level, const char* sas_permissions) {
   if (c.identity.kind == Identity::Kind::kSharedKey) return Status::Ok();
+  if (c.identity.kind == Identity::Kind::kSas) return AuthorizeSas(c, level, sas_permissions);
   // Anonymous: only reads that the container's public access level allows.
   bool read = c.req.method == "GET" || c.req.method == "HEAD";
   if (read && !c.fs.empty() && c.api == Api::kBlob) {
@@ -203,17 +206,20 @@ void Frontend::Handle(http::Request& req, http::ResponseWriter& w) {
   const char* name = "-";
   Status s = Parse(c);
   if (s.ok()) s = Authenticate(c, accounts_);
-  if (s.ok()) s = Authorize(c);
+  const Route* route = nullptr;
   if (s.ok()) {
-    const Route* r = FindRoute(c, LevelOf(c));
-    if (!r) {
+    Level level = LevelOf(c);
+    route = FindRoute(c, level);
+    if (!route) {
       s = Error(Reason::kUnsupportedHttpVerb,
                 "The resource doesn't support the specified HTTP verb or query combination.");
     } else {
-      name = r->name;
-      s = r->op(c);
+      name = route->name;
+      s = Authorize(c, level == Level::kAccount ? 's' : level == Level::kFilesystem ? 'c' : 'o',
+                    route->sas_permissions);
     }
   }
+  if (s.ok()) s = route->op(c);
   if (!s.ok()) c.ReplyError(s);
   spdlog::debug("{} {} {} {} -> {} {} us", req.remote, req.method, req.raw_path, name,
                 s.ok() ? "ok" : s.ToString(), MonotonicMicros() - start);

@@ -23,7 +23,8 @@ class Frontend {
 
  private:
   Status Parse(Ctx& c);
-  Status Authorize(Ctx& c);
+  // level: 's' account, 'c' filesystem, 'o' path (the SAS resource types).
+  Status Authorize(Ctx& c, char level, const char* sas_permissions);
 
   lake::LakeService* lake_;
   std::vector<Account> accounts_;

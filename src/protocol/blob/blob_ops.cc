@@ -41,7 +41,7 @@ StatusOr<lake::ContentHeaders> BlobHeaders(const Ctx& c, bool fallback) {
 
 StatusOr<std::optional<std::string>> RequestMd5(const Ctx& c) {
   const std::string* v = c.Header("content-md5");
-  if (!v) return std::optional<std::string>();
+  if (!v || v->empty()) return std::optional<std::string>();
   auto d = Base64Decode(*v);
   if (!d || d->size() != 16) {
     return Error(Reason::kInvalidHeaderValue, "Content-MD5 is not a base64 MD5.");

@@ -17,7 +17,7 @@ void AddWriteResult(const lake::Node& n, http::Headers* h) {
 StatusOr<std::optional<std::string>> Md5Header(const Ctx& c) {
   const std::string* v = c.Header("x-ms-content-md5");
   if (!v) v = c.Header("content-md5");
-  if (!v) return std::optional<std::string>();
+  if (!v || v->empty()) return std::optional<std::string>();
   auto d = Base64Decode(*v);
   if (!d || d->size() != 16) {
     return Error(Reason::kInvalidHeaderValue, "The content MD5 is not a base64 MD5.");

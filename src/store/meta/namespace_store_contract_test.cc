@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <cstdio>
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <optional>
 #include <set>
@@ -19,14 +19,14 @@
 namespace tarn::meta {
 namespace {
 
-#define ASSERT_OK(expr)                                \
-  do {                                                 \
-    const ::tarn::Status assert_ok_status_ = (expr);   \
+#define ASSERT_OK(expr)                                                  \
+  do {                                                                   \
+    const ::tarn::Status assert_ok_status_ = (expr);                     \
     ASSERT_TRUE(assert_ok_status_.ok()) << assert_ok_status_.ToString(); \
   } while (0)
-#define EXPECT_OK(expr)                                \
-  do {                                                 \
-    const ::tarn::Status expect_ok_status_ = (expr);   \
+#define EXPECT_OK(expr)                                                  \
+  do {                                                                   \
+    const ::tarn::Status expect_ok_status_ = (expr);                     \
     EXPECT_TRUE(expect_ok_status_.ok()) << expect_ok_status_.ToString(); \
   } while (0)
 
@@ -102,8 +102,11 @@ std::vector<std::string> Names(const std::vector<Filesystem>& fss) {
 }
 
 ExtentRecord MakeExtent(uint64_t id) {
-  return ExtentRecord{id, 4096, std::string("\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b"
-                                            "\x0c\x0d\x0e\xff", 16), 0};
+  return ExtentRecord{id, 4096,
+                      std::string("\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b"
+                                  "\x0c\x0d\x0e\xff",
+                                  16),
+                      0};
 }
 
 ExtentSlice Slice(uint64_t id, int64_t offset = 0, int64_t length = 100, std::string block = "") {
@@ -359,12 +362,12 @@ TEST_P(NamespaceStoreContractTest, DeleteFilesystemRemovesEverythingOfIt) {
   EXPECT_FALSE(GetNode(store(), doomed->root_id));
   EXPECT_FALSE(GetNode(store(), doomed_dir));
   EXPECT_FALSE(GetNode(store(), doomed_file));
-  EXPECT_TRUE(ReadValue<std::vector<ExtentSlice>>(
-                  store(), [&](ReadTxn& t) { return t.GetExtents(doomed_file); })
-                  .empty());
-  EXPECT_TRUE(ReadValue<std::vector<StagedExtent>>(
-                  store(), [&](ReadTxn& t) { return t.ListStaged(doomed->id, "d/f"); })
-                  .empty());
+  EXPECT_TRUE(ReadValue<std::vector<ExtentSlice>>(store(), [&](ReadTxn& t) {
+                return t.GetExtents(doomed_file);
+              }).empty());
+  EXPECT_TRUE(ReadValue<std::vector<StagedExtent>>(store(), [&](ReadTxn& t) {
+                return t.ListStaged(doomed->id, "d/f");
+              }).empty());
   EXPECT_EQ(Refcount(store(), e1), 0);
   EXPECT_EQ(Refcount(store(), e2), 1);
   EXPECT_EQ(Refcount(store(), e3), 1);
@@ -393,10 +396,14 @@ TEST_P(NamespaceStoreContractTest, InsertGetLookupUpdateNode) {
 
   Node file = MakeNode(fs->id, dir->id, "file.parquet", false);
   file.length = 1 << 20;
-  file.headers = ContentHeaders{"application/octet-stream", "gzip", "en-US",
-                                "attachment; filename=x", "no-cache",
+  file.headers = ContentHeaders{"application/octet-stream",
+                                "gzip",
+                                "en-US",
+                                "attachment; filename=x",
+                                "no-cache",
                                 std::string("\x00\x10\x20\x30\x40\x50\x60\x70\x80\x90\xa0\xb0\xc0"
-                                            "\xd0\xe0\xf0", 16)};
+                                            "\xd0\xe0\xf0",
+                                            16)};
   file.metadata = {{"Abc", "1"}, {"abc", "2"}, {"empty", ""}, {"unicode", "\xc3\xbc\xe2\x82\xac"}};
   file.access = Access{"oid-1", "gid-2", 0640, "user:oid-3:r-x", ""};
   file.lease = Lease{Lease::State::kLeased, "lease-id", 60, 1700000000000, 0};
@@ -425,7 +432,7 @@ TEST_P(NamespaceStoreContractTest, InsertGetLookupUpdateNode) {
   changed.access = Access{"o", "g", 01755, "", "default:user::rwx"};
   changed.lease = Lease{};
   Node attempt = changed;
-  attempt.name = "renamed";      // not replaced by UpdateNode
+  attempt.name = "renamed";         // not replaced by UpdateNode
   attempt.parent_id = fs->root_id;  // not replaced by UpdateNode
   ASSERT_OK(store().Write([&](WriteTxn& t) { return t.UpdateNode(attempt); }));
   got = GetNode(store(), file.id);
@@ -491,8 +498,9 @@ TEST_P(NamespaceStoreContractTest, DuplicateNamesUnderOneParentAreRejected) {
 TEST_P(NamespaceStoreContractTest, ListChildrenByteOrderPrefixAfterLimit) {
   StatusOr<Filesystem> fs = CreateFs(store(), "acct", "data");
   ASSERT_TRUE(fs.ok());
-  std::vector<std::string> names = {"beta", "alpha", "Zeta", "alphabet", "alph", "alpha2",
-                                    "\xc3\xa9t\xc3\xa9", "e", "f", "a b", "a-b", "a.b", "~"};
+  std::vector<std::string> names = {
+      "beta", "alpha", "Zeta", "alphabet", "alph", "alpha2", "\xc3\xa9t\xc3\xa9",
+      "e",    "f",     "a b",  "a-b",      "a.b",  "~"};
   ASSERT_OK(store().Write([&](WriteTxn& t) -> Status {
     for (const std::string& n : names) {
       TARN_RETURN_IF_ERROR(t.InsertNode(MakeNode(fs->id, fs->root_id, n, n == "beta")).status());
@@ -600,7 +608,8 @@ TEST_P(NamespaceStoreContractTest, MoveNodeRenamesAndKeepsDescendants) {
   EXPECT_EQ(GetNode(store(), taken)->parent_id, dst);
 
   // Rename in place.
-  ASSERT_OK(store().Write([&](WriteTxn& t) { return t.MoveNode(src, fs->root_id, "src2", "\"e1\"", 8); }));
+  ASSERT_OK(store().Write(
+      [&](WriteTxn& t) { return t.MoveNode(src, fs->root_id, "src2", "\"e1\"", 8); }));
   EXPECT_FALSE(Lookup(store(), fs->id, fs->root_id, "src"));
   std::optional<Node> moved = Lookup(store(), fs->id, fs->root_id, "src2");
   ASSERT_TRUE(moved);
@@ -663,8 +672,8 @@ TEST_P(NamespaceStoreContractTest, DeleteSubtreeSmall) {
 TEST_P(NamespaceStoreContractTest, ExtentRecords) {
   const uint64_t e = kExtentBase + 77;
   ASSERT_OK(InsertExtents(store(), {e, 5}));
-  std::optional<ExtentRecord> r = ReadValue<std::optional<ExtentRecord>>(
-      store(), [&](ReadTxn& t) { return t.GetExtent(e); });
+  std::optional<ExtentRecord> r =
+      ReadValue<std::optional<ExtentRecord>>(store(), [&](ReadTxn& t) { return t.GetExtent(e); });
   ASSERT_TRUE(r);
   EXPECT_EQ(r->id, e);
   EXPECT_EQ(r->length, 4096);
@@ -689,9 +698,9 @@ TEST_P(NamespaceStoreContractTest, SetExtentsReplacesListAndRefcounts) {
   std::vector<ExtentSlice> list = {Slice(e1, 0, 10, "YmxrMQ=="), Slice(e2, 5, 5, "YmxrMg=="),
                                    Slice(e1, 10, 10, "YmxrMw==")};
   ASSERT_OK(store().Write([&](WriteTxn& t) { return t.SetExtents(f->id, list); }));
-  EXPECT_EQ(ReadValue<std::vector<ExtentSlice>>(store(),
-                                                [&](ReadTxn& t) { return t.GetExtents(f->id); }),
-            list);
+  EXPECT_EQ(
+      ReadValue<std::vector<ExtentSlice>>(store(), [&](ReadTxn& t) { return t.GetExtents(f->id); }),
+      list);
   EXPECT_EQ(Refcount(store(), e1), 2);
   EXPECT_EQ(Refcount(store(), e2), 1);
   EXPECT_EQ(Refcount(store(), e3), 0);
@@ -704,16 +713,16 @@ TEST_P(NamespaceStoreContractTest, SetExtentsReplacesListAndRefcounts) {
   EXPECT_EQ(Refcount(store(), e2), 1);
   EXPECT_EQ(Refcount(store(), e3), 2);
   EXPECT_EQ(Garbage(store()), std::vector<uint64_t>{e1});
-  EXPECT_EQ(ReadValue<std::vector<ExtentSlice>>(store(),
-                                                [&](ReadTxn& t) { return t.GetExtents(f->id); }),
-            (std::vector<ExtentSlice>{Slice(e2), Slice(e3)}));
+  EXPECT_EQ(
+      ReadValue<std::vector<ExtentSlice>>(store(), [&](ReadTxn& t) { return t.GetExtents(f->id); }),
+      (std::vector<ExtentSlice>{Slice(e2), Slice(e3)}));
 
   ASSERT_OK(store().Write([&](WriteTxn& t) { return t.SetExtents(f->id, {}); }));
   EXPECT_EQ(Refcount(store(), e2), 0);
   EXPECT_EQ(Refcount(store(), e3), 1);
-  EXPECT_TRUE(ReadValue<std::vector<ExtentSlice>>(store(),
-                                                  [&](ReadTxn& t) { return t.GetExtents(f->id); })
-                  .empty());
+  EXPECT_TRUE(ReadValue<std::vector<ExtentSlice>>(store(), [&](ReadTxn& t) {
+                return t.GetExtents(f->id);
+              }).empty());
 }
 
 TEST_P(NamespaceStoreContractTest, ReferencingAnUnrecordedExtentFails) {
@@ -722,10 +731,16 @@ TEST_P(NamespaceStoreContractTest, ReferencingAnUnrecordedExtentFails) {
   StatusOr<Node> f = Insert(store(), MakeNode(fs->id, fs->root_id, "f", false));
   ASSERT_TRUE(f.ok());
   ASSERT_OK(InsertExtents(store(), {1}));
-  EXPECT_FALSE(store().Write([&](WriteTxn& t) { return t.SetExtents(f->id, {Slice(1), Slice(2)}); }).ok());
-  EXPECT_FALSE(store().Write([&](WriteTxn& t) {
-    return t.PutStaged(fs->id, "f", StagedExtent{"b", 0, Slice(2)});
-  }).ok());
+  EXPECT_FALSE(store()
+                   .Write([&](WriteTxn& t) {
+                     return t.SetExtents(f->id, {Slice(1), Slice(2)});
+                   })
+                   .ok());
+  EXPECT_FALSE(store()
+                   .Write([&](WriteTxn& t) {
+                     return t.PutStaged(fs->id, "f", StagedExtent{"b", 0, Slice(2)});
+                   })
+                   .ok());
   EXPECT_FALSE(store().Write([&](WriteTxn& t) { return t.Pin("v1", {Slice(2)}); }).ok());
   EXPECT_EQ(Refcount(store(), 1), 0);
   EXPECT_FALSE(ReadValue<bool>(store(), [&](ReadTxn& t) { return t.ExtentKnown(2); }));
@@ -795,8 +810,8 @@ TEST_P(NamespaceStoreContractTest, ClearStagedUnderMatchesPathAndDescendantsOnly
   StatusOr<Filesystem> other = CreateFs(store(), "acct", "other");
   ASSERT_TRUE(fs.ok() && other.ok());
   ASSERT_OK(InsertExtents(store(), {1}));
-  const std::vector<std::string> paths = {"a",    "a/b", "a/b/c", "ab",  "a.b", "a0",
-                                          "a-x",  "b",   "a%",    "a_b", "A/b", "b/a"};
+  const std::vector<std::string> paths = {"a",   "a/b", "a/b/c", "ab",  "a.b", "a0",
+                                          "a-x", "b",   "a%",    "a_b", "A/b", "b/a"};
   ASSERT_OK(store().Write([&](WriteTxn& t) -> Status {
     for (const std::string& p : paths) {
       TARN_RETURN_IF_ERROR(t.PutStaged(fs->id, p, StagedExtent{"", 0, Slice(1)}));
@@ -807,14 +822,14 @@ TEST_P(NamespaceStoreContractTest, ClearStagedUnderMatchesPathAndDescendantsOnly
   ASSERT_OK(store().Write([&](WriteTxn& t) { return t.ClearStagedUnder(fs->id, "a"); }));
   std::vector<std::string> left;
   for (const std::string& p : paths) {
-    if (!ReadValue<std::vector<StagedExtent>>(
-             store(), [&](ReadTxn& t) { return t.ListStaged(fs->id, p); })
-             .empty()) {
+    if (!ReadValue<std::vector<StagedExtent>>(store(), [&](ReadTxn& t) {
+           return t.ListStaged(fs->id, p);
+         }).empty()) {
       left.push_back(p);
     }
   }
-  EXPECT_EQ(left, (std::vector<std::string>{"ab", "a.b", "a0", "a-x", "b", "a%", "a_b", "A/b",
-                                            "b/a"}));
+  EXPECT_EQ(left,
+            (std::vector<std::string>{"ab", "a.b", "a0", "a-x", "b", "a%", "a_b", "A/b", "b/a"}));
   EXPECT_EQ(Refcount(store(), 1), 10);
   // The root ("") clears the whole filesystem, and only it.
   ASSERT_OK(store().Write([&](WriteTxn& t) { return t.ClearStagedUnder(fs->id, ""); }));
@@ -904,14 +919,14 @@ TEST_P(NamespaceStoreContractTest, FailedWriteLeavesNoChanges) {
   std::optional<Node> f_now = GetNode(store(), f->id);
   ASSERT_TRUE(f_now);
   EXPECT_EQ(f_now->length, 0);
-  EXPECT_EQ(ReadValue<std::vector<ExtentSlice>>(store(),
-                                                [&](ReadTxn& t) { return t.GetExtents(f->id); }),
-            std::vector<ExtentSlice>{Slice(e1)});
+  EXPECT_EQ(
+      ReadValue<std::vector<ExtentSlice>>(store(), [&](ReadTxn& t) { return t.GetExtents(f->id); }),
+      std::vector<ExtentSlice>{Slice(e1)});
   EXPECT_EQ(Refcount(store(), e1), 1);
   EXPECT_EQ(Refcount(store(), e2), -1);
-  EXPECT_TRUE(ReadValue<std::vector<StagedExtent>>(
-                  store(), [&](ReadTxn& t) { return t.ListStaged(fs->id, "f"); })
-                  .empty());
+  EXPECT_TRUE(ReadValue<std::vector<StagedExtent>>(store(), [&](ReadTxn& t) {
+                return t.ListStaged(fs->id, "f");
+              }).empty());
   EXPECT_FALSE(ReadValue<std::optional<Filesystem>>(
       store(), [](ReadTxn& t) { return t.GetFilesystem("acct", "brand-new"); }));
   // The store still works after a rollback.
@@ -1078,9 +1093,9 @@ TEST_P(NamespaceStoreContractTest, CommittedStateSurvivesReopen) {
   std::optional<Node> got = Lookup(store(), fs->id, fs->root_id, "f");
   ASSERT_TRUE(got);
   ExpectSameNode(*got, *f);
-  EXPECT_EQ(ReadValue<std::vector<ExtentSlice>>(store(),
-                                                [&](ReadTxn& t) { return t.GetExtents(f->id); }),
-            (std::vector<ExtentSlice>{Slice(e1), Slice(e2)}));
+  EXPECT_EQ(
+      ReadValue<std::vector<ExtentSlice>>(store(), [&](ReadTxn& t) { return t.GetExtents(f->id); }),
+      (std::vector<ExtentSlice>{Slice(e1), Slice(e2)}));
   std::vector<StagedExtent> staged = ReadValue<std::vector<StagedExtent>>(
       store(), [&](ReadTxn& t) { return t.ListStaged(fs->id, "f"); });
   ASSERT_EQ(staged.size(), 1u);
@@ -1149,9 +1164,8 @@ TEST_P(NamespaceStoreContractTest, DeleteSubtreeWith100kDescendants) {
   ASSERT_OK(store().Write([&](WriteTxn& t) { return t.SetExtents(keep->id, {Slice(shared)}); }));
   BigTree tree;
   Clock::time_point start = Clock::now();
-  ASSERT_OK(store().Write([&](WriteTxn& t) {
-    return BuildBigTree(t, fs->id, fs->root_id, shared, tree);
-  }));
+  ASSERT_OK(store().Write(
+      [&](WriteTxn& t) { return BuildBigTree(t, fs->id, fs->root_id, shared, tree); }));
   const double build_s = SecondsSince(start);
   EXPECT_EQ(Refcount(store(), shared), kBigDirs * kBigFilesPerDir + 1);
   EXPECT_TRUE(Garbage(store()).empty());
@@ -1159,7 +1173,8 @@ TEST_P(NamespaceStoreContractTest, DeleteSubtreeWith100kDescendants) {
 
   StatusOr<int64_t> deleted = 0;
   start = Clock::now();
-  ASSERT_OK(store().Write([&](WriteTxn& t) { return (deleted = t.DeleteSubtree(tree.top)).status(); }));
+  ASSERT_OK(
+      store().Write([&](WriteTxn& t) { return (deleted = t.DeleteSubtree(tree.top)).status(); }));
   const double delete_s = SecondsSince(start);
   RecordProperty("build_seconds", std::to_string(build_s));
   RecordProperty("delete_seconds", std::to_string(delete_s));
@@ -1169,9 +1184,9 @@ TEST_P(NamespaceStoreContractTest, DeleteSubtreeWith100kDescendants) {
   EXPECT_FALSE(GetNode(store(), tree.top));
   EXPECT_FALSE(GetNode(store(), tree.sample_dir));
   EXPECT_FALSE(GetNode(store(), tree.sample_file));
-  EXPECT_TRUE(ReadValue<std::vector<ExtentSlice>>(
-                  store(), [&](ReadTxn& t) { return t.GetExtents(tree.sample_file); })
-                  .empty());
+  EXPECT_TRUE(ReadValue<std::vector<ExtentSlice>>(store(), [&](ReadTxn& t) {
+                return t.GetExtents(tree.sample_file);
+              }).empty());
   EXPECT_EQ(Names(Children(store(), fs->root_id)), std::vector<std::string>{"keep"});
   EXPECT_EQ(Refcount(store(), shared), 1);
   std::vector<uint64_t> garbage = Garbage(store());

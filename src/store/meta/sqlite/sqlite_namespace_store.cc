@@ -136,8 +136,10 @@ class Query {
   }
   Query& Blob(std::string_view v) {
     // A non-null pointer keeps an empty value a zero-length blob rather than NULL.
-    if (Ready()) Check(sqlite3_bind_blob64(stmt_, next_++, v.empty() ? "" : v.data(), v.size(),
-                                           SQLITE_TRANSIENT));
+    if (Ready()) {
+      Check(sqlite3_bind_blob64(stmt_, next_++, v.empty() ? "" : v.data(), v.size(),
+                                SQLITE_TRANSIENT));
+    }
     return *this;
   }
   Query& Null() {
@@ -398,8 +400,11 @@ Lease ReadLease(const Query& q, int col) {
 }
 
 void BindLease(Query& q, const Lease& l) {
-  q.Int(static_cast<int64_t>(l.state)).Text(l.id).Int(l.duration_s).Int(l.expires_ms).Int(
-      l.break_ms);
+  q.Int(static_cast<int64_t>(l.state))
+      .Text(l.id)
+      .Int(l.duration_s)
+      .Int(l.expires_ms)
+      .Int(l.break_ms);
 }
 
 StatusOr<Filesystem> ReadFilesystem(const Query& q) {
@@ -516,8 +521,7 @@ class SqliteTxn final : public WriteTxn {
 
   StatusOr<std::vector<Filesystem>> ListFilesystems(const std::string& account,
                                                     const std::string& prefix,
-                                                    const std::string& after,
-                                                    int limit) override {
+                                                    const std::string& after, int limit) override {
     std::string sql = std::string("SELECT ") + kFsColumns + " FROM filesystems WHERE account = ?";
     std::vector<std::string> range = NameRange(prefix, after, sql);
     Query q(c_, sql);
@@ -723,8 +727,9 @@ class SqliteTxn final : public WriteTxn {
     Status s = q.Run();
     if (!s.ok()) {
       if (IsUniqueViolation(q.error_code())) {
-        return Error(Reason::kPathAlreadyExists,
-                     "name taken under parent " + std::to_string(node.parent_id) + ": " + node.name);
+        return Error(
+            Reason::kPathAlreadyExists,
+            "name taken under parent " + std::to_string(node.parent_id) + ": " + node.name);
       }
       return s;
     }
@@ -751,15 +756,13 @@ class SqliteTxn final : public WriteTxn {
 
   Status MoveNode(int64_t node_id, int64_t new_parent_id, const std::string& new_name,
                   const std::string& etag, int64_t modified_us) override {
-    Query q(c_,
-            "UPDATE nodes SET parent_id = ?, name = ?, etag = ?, modified_us = ? WHERE id = ?");
+    Query q(c_, "UPDATE nodes SET parent_id = ?, name = ?, etag = ?, modified_us = ? WHERE id = ?");
     q.Int(new_parent_id).Text(new_name).Text(etag).Int(modified_us).Int(node_id);
     Status s = q.Run();
     if (!s.ok()) {
       if (IsUniqueViolation(q.error_code())) {
-        return Error(Reason::kPathAlreadyExists, "name taken under parent " +
-                                                     std::to_string(new_parent_id) + ": " +
-                                                     new_name);
+        return Error(Reason::kPathAlreadyExists,
+                     "name taken under parent " + std::to_string(new_parent_id) + ": " + new_name);
       }
       return s;
     }
@@ -771,15 +774,15 @@ class SqliteTxn final : public WriteTxn {
 
   StatusOr<int64_t> DeleteSubtree(int64_t node_id) override {
     TARN_RETURN_IF_ERROR(Exec(c_, "DELETE FROM temp.subtree"));
-    TARN_RETURN_IF_ERROR(Exec1(
-        "WITH RECURSIVE t(id) AS ("
-        "  SELECT id FROM nodes WHERE id = ?"
-        "  UNION"
-        "  SELECT n.id FROM nodes n JOIN t ON n.parent_id = t.id)"
-        " INSERT INTO temp.subtree(id) SELECT id FROM t",
-        node_id));
-    TARN_RETURN_IF_ERROR(Exec(
-        c_, "DELETE FROM file_extents WHERE node_id IN (SELECT id FROM temp.subtree)"));
+    TARN_RETURN_IF_ERROR(
+        Exec1("WITH RECURSIVE t(id) AS ("
+              "  SELECT id FROM nodes WHERE id = ?"
+              "  UNION"
+              "  SELECT n.id FROM nodes n JOIN t ON n.parent_id = t.id)"
+              " INSERT INTO temp.subtree(id) SELECT id FROM t",
+              node_id));
+    TARN_RETURN_IF_ERROR(
+        Exec(c_, "DELETE FROM file_extents WHERE node_id IN (SELECT id FROM temp.subtree)"));
     int64_t deleted = 0;
     {
       Query q(c_, "DELETE FROM nodes WHERE id IN (SELECT id FROM temp.subtree)");
@@ -797,8 +800,7 @@ class SqliteTxn final : public WriteTxn {
       Query q(c_,
               "INSERT INTO file_extents(node_id, seq, extent_id, slice_offset, slice_length,"
               " block_id) VALUES(?,?,?,?,?,?)");
-      q.Int(node_id).Int(seq++).Int(ToDb(s.extent_id)).Int(s.offset).Int(s.length).Text(
-          s.block_id);
+      q.Int(node_id).Int(seq++).Int(ToDb(s.extent_id)).Int(s.offset).Int(s.length).Text(s.block_id);
       TARN_RETURN_IF_ERROR(q.Run());
     }
     return Status::Ok();
@@ -899,12 +901,12 @@ Status RunFn(const std::function<Status(Txn&)>& fn, Txn& txn) {
 }
 
 Status OpenSchema(Connection& c) {
-  TARN_RETURN_IF_ERROR(c.ExecScript(
-      "PRAGMA journal_mode = WAL;"
-      "PRAGMA synchronous = FULL;"
-      "PRAGMA foreign_keys = OFF;"
-      "PRAGMA temp_store = MEMORY;"
-      "PRAGMA cache_size = -65536;"));
+  TARN_RETURN_IF_ERROR(
+      c.ExecScript("PRAGMA journal_mode = WAL;"
+                   "PRAGMA synchronous = FULL;"
+                   "PRAGMA foreign_keys = OFF;"
+                   "PRAGMA temp_store = MEMORY;"
+                   "PRAGMA cache_size = -65536;"));
   {
     Query q(c, "PRAGMA journal_mode");
     TARN_ASSIGN_OR_RETURN(bool row, q.Step());

@@ -1,0 +1,155 @@
+#include "protocol/sas.h"
+
+#include <arpa/inet.h>
+
+#include "common/crypto.h"
+#include "common/encoding.h"
+#include "common/strings.h"
+#include "common/time_util.h"
+
+namespace tarn::protocol {
+namespace {
+
+Status Fail(const std::string& why) {
+  return Error(Reason::kAuthenticationFailed,
+               "Server failed to authenticate the request. Make sure the value of Authorization "
+               "header is formed correctly including the signature. " + why);
+}
+
+std::optional<uint32_t> ParseIpv4(std::string_view s) {
+  in_addr a{};
+  std::string z(s);
+  if (inet_pton(AF_INET, z.c_str(), &a) != 1) return std::nullopt;
+  return ntohl(a.s_addr);
+}
+
+Status CheckIp(const Ctx& c, const std::string& sip) {
+  std::string remote = c.req.remote.substr(0, c.req.remote.rfind(':'));
+  auto ip = ParseIpv4(remote);
+  size_t dash = sip.find('-');
+  auto lo = ParseIpv4(sip.substr(0, dash));
+  auto hi = dash == std::string::npos ? lo : ParseIpv4(sip.substr(dash + 1));
+  if (!lo || !hi) return Fail("The signed IP range is not valid.");
+  if (!ip || *ip < *lo || *ip > *hi) {
+    return Error(Reason::kAuthorizationSourceIPMismatch,
+                 "This request is not authorized to perform this operation using this source IP " +
+                     remote + ".");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status AuthenticateSas(Ctx& c, const Account& account) {
+  auto q = [&](const char* k) { return c.Query(k).value_or(""); };
+  std::string sv = q("sv"), sp = q("sp"), st = q("st"), se = q("se"), sip = q("sip"),
+              spr = q("spr"), ss = q("ss"), srt = q("srt"), sr = q("sr"), ses = q("ses");
+  auto sig = Base64Decode(q("sig"));
+  if (!sig) return Fail("The SAS signature is not valid base64.");
+  if (sv.empty() || sp.empty() || se.empty()) {
+    return Fail("A SAS needs sv, sp and se.");
+  }
+  if (sv < "2015-04-05") return Fail("SAS versions before 2015-04-05 are not supported.");
+  int64_t now = NowMicros();
+  auto expiry = ParseIso8601(se);
+  if (!expiry) return Fail("The signed expiry (se) is not a valid ISO 8601 time.");
+  if (now > *expiry) return Fail("Signed expiry time [" + se + "] must be after signed start time and the current time.");
+  if (!st.empty()) {
+    auto start = ParseIso8601(st);
+    if (!start) return Fail("The signed start (st) is not a valid ISO 8601 time.");
+    if (now + 15LL * 60 * 1000000 < *start) return Fail("Signed start time [" + st + "] is in the future.");
+  }
+  if (!spr.empty() && spr != "https,http" && spr != "http,https") {
+    if (spr == "https") {
+      return Error(Reason::kAuthorizationProtocolMismatch,
+                   "This request is not authorized to perform this operation using this "
+                   "protocol; the SAS allows https only.");
+    }
+    return Fail("The signed protocol (spr) is not valid.");
+  }
+  if (!sip.empty()) TARN_RETURN_IF_ERROR(CheckIp(c, sip));
+
+  std::string sts;
+  Identity id;
+  id.kind = Identity::Kind::kSas;
+  id.account = account.name;
+  id.permissions = sp;
+  if (!ss.empty() || !srt.empty()) {
+    // Account SAS.
+    if (ss.find('b') == std::string::npos) {
+      return Error(Reason::kAuthorizationServiceMismatch,
+                   "This request is not authorized to perform this operation using this "
+                   "service; the SAS does not grant the blob service.");
+    }
+    sts = account.name + "\n" + sp + "\n" + ss + "\n" + srt + "\n" + st + "\n" + se + "\n" + sip +
+          "\n" + spr + "\n" + sv + "\n";
+    if (sv >= "2020-12-06") sts += ses + "\n";
+    id.resource_types = srt;
+  } else {
+    // Service SAS over a container, blob or directory.
+    if (sr != "c" && sr != "b" && sr != "d") return Fail("The signed resource (sr) is not valid.");
+    if (c.fs.empty()) return Fail("A service SAS must address a container.");
+    std::string path = sr == "c" ? "" : c.path;
+    if (sr == "d") {
+      // A directory SAS is signed over the directory; the request may address anything below
+      // it up to sdd levels, so the signed path is the first sdd components of the request's.
+      int64_t depth = 0;
+      if (!ParseInt64(q("sdd"), &depth) || depth < 0) return Fail("sdd is required with sr=d.");
+      auto parts = Split(c.path, '/');
+      if (static_cast<int64_t>(parts.size()) < depth) {
+        return Fail("The request is outside the signed directory.");
+      }
+      path.clear();
+      for (int64_t i = 0; i < depth; ++i) path += (i ? "/" : "") + std::string(parts[i]);
+    }
+    std::string resource = "/blob/" + account.name + "/" + c.fs + (path.empty() ? "" : "/" + path);
+    sts = sp + "\n" + st + "\n" + se + "\n" + resource + "\n" + q("si") + "\n" + sip + "\n" + spr +
+          "\n" + sv + "\n";
+    if (sv >= "2018-11-09") sts += sr + "\n" + q("snapshot") + "\n";
+    if (sv >= "2020-12-06") sts += ses + "\n";
+    sts += q("rscc") + "\n" + q("rscd") + "\n" + q("rsce") + "\n" + q("rscl") + "\n" + q("rsct");
+    if (!q("si").empty()) {
+      return Fail("Stored access policies (si) are not supported yet.");
+    }
+    id.sas_resource = sr;
+    id.sas_fs = c.fs;
+    id.sas_path = path;
+  }
+  for (const auto& key : account.keys) {
+    if (SecureEquals(HmacSha256(key, sts), *sig)) {
+      c.identity = std::move(id);
+      return Status::Ok();
+    }
+  }
+  return Fail("Signature did not match.");
+}
+
+Status AuthorizeSas(const Ctx& c, char level, const char* need) {
+  const Identity& id = c.identity;
+  if (!id.resource_types.empty() || id.sas_resource.empty()) {
+    if (id.resource_types.find(level) == std::string::npos) {
+      return Error(Reason::kAuthorizationResourceTypeMismatch,
+                   "This request is not authorized to perform this operation using this "
+                   "resource type.");
+    }
+  } else {
+    if (c.fs != id.sas_fs || level == 's') {
+      return Error(Reason::kAuthorizationFailure,
+                   "This request is outside the container the SAS was issued for.");
+    }
+    if (id.sas_resource == "b" && c.path != id.sas_path) {
+      return Error(Reason::kAuthorizationFailure, "This request is outside the signed blob.");
+    }
+    if (id.sas_resource == "d" && !id.sas_path.empty() && c.path != id.sas_path &&
+        !StartsWith(c.path, id.sas_path + "/")) {
+      return Error(Reason::kAuthorizationFailure, "This request is outside the signed directory.");
+    }
+  }
+  for (const char* p = need; *p; ++p) {
+    if (id.permissions.find(*p) != std::string::npos) return Status::Ok();
+  }
+  return Error(Reason::kAuthorizationPermissionMismatch,
+               "This request is not authorized to perform this operation using this permission.");
+}
+
+}  // namespace tarn::protocol
