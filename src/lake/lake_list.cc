@@ -144,7 +144,8 @@ StatusOr<ListBlobsPage> LakeService::ListBlobs(const std::string& account,
                                                const std::string& fs_name,
                                                const std::string& prefix,
                                                const std::string& delimiter,
-                                               const std::string& marker, int max_results) {
+                                               const std::string& marker_in,
+                                               int max_results) {
   ListBlobsPage page;
   TARN_RETURN_IF_ERROR(store_->Read([&](ReadTxn& t) -> Status {
     TARN_ASSIGN_OR_RETURN(Filesystem fs, RequireFilesystem(t, account, fs_name));
@@ -152,6 +153,8 @@ StatusOr<ListBlobsPage> LakeService::ListBlobs(const std::string& account,
     size_t slash = prefix.rfind('/');
     std::string dir_path = slash == std::string::npos ? "" : prefix.substr(0, slash);
     std::string name_prefix = slash == std::string::npos ? prefix : prefix.substr(slash + 1);
+    // Markers come from clients: one naming the directory itself sorts before everything in it.
+    const std::string marker = marker_in == dir_path ? std::string() : marker_in;
     TARN_ASSIGN_OR_RETURN(auto dir, Resolve(t, fs, dir_path));
     if (!dir || !dir->is_dir) return Status::Ok();
     int remaining = max_results;
@@ -173,7 +176,8 @@ StatusOr<ListBlobsPage> LakeService::ListBlobs(const std::string& account,
       if (!marker.empty()) {
         if (!InsideOrEqual(dir_path, marker)) return Status::Ok();
         std::string rel = dir_path.empty() ? marker : marker.substr(dir_path.size() + 1);
-        after = Components(rel).front();
+        auto parts = Components(rel);  // empty for a marker of "dir/" itself
+        if (!parts.empty()) after = parts.front();
       }
       TARN_ASSIGN_OR_RETURN(auto kids, t.ListChildren(dir->id, name_prefix, after, max_results + 1));
       for (auto& k : kids) {

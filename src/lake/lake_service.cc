@@ -8,6 +8,7 @@
 #include <unordered_set>
 
 #include "common/crypto.h"
+#include "common/encoding.h"
 #include "common/time_util.h"
 #include "lake/acl.h"
 #include "lake/lake_internal.h"
@@ -114,13 +115,15 @@ Status CheckConditions(const Conditions& c, const std::string* etag, int64_t mod
       return Error(fail, "The condition specified using HTTP conditional header(s) is not met.");
     }
   }
-  if (c.if_unmodified_since && exists && modified_us / 1000000 > *c.if_unmodified_since / 1000000) {
+  // As HTTP orders them: an etag condition, when present, decides instead of its date twin.
+  if (!c.if_match && c.if_unmodified_since && exists &&
+      modified_us / 1000000 > *c.if_unmodified_since / 1000000) {
     return Error(fail, "The condition specified using HTTP conditional header(s) is not met.");
   }
   if (c.if_none_match && exists && EtagListMatches(*c.if_none_match, *etag)) {
-    if (is_read && *c.if_none_match != "*") {
-      return Error(Reason::kNotModified, "Not modified.");
-    }
+    // A GET or HEAD answers 304 for any match, "*" included (RFC 9110 13.1.2); only a write
+    // turns "*" into "the path already exists".
+    if (is_read) return Error(Reason::kNotModified, "Not modified.");
     return Error(*c.if_none_match == "*" && fail == Reason::kConditionNotMet
                      ? Reason::kPathAlreadyExists
                      : fail,
@@ -128,7 +131,8 @@ Status CheckConditions(const Conditions& c, const std::string* etag, int64_t mod
                                          : "The condition specified using HTTP conditional "
                                            "header(s) is not met.");
   }
-  if (c.if_modified_since && exists && modified_us / 1000000 <= *c.if_modified_since / 1000000) {
+  if (!c.if_none_match && c.if_modified_since && exists &&
+      modified_us / 1000000 <= *c.if_modified_since / 1000000) {
     if (is_read) return Error(Reason::kNotModified, "Not modified.");
     return Error(fail, "The condition specified using HTTP conditional header(s) is not met.");
   }
@@ -206,20 +210,9 @@ StatusOr<std::string> NormalizePath(const std::string& path) {
   auto bad = [&](const std::string& why) {
     return Error(Reason::kInvalidResourceName, "The specified path is invalid: " + why + ".");
   };
-  // UTF-8 validity.
-  for (size_t i = 0; i < p.size();) {
-    unsigned char c = static_cast<unsigned char>(p[i]);
-    int n = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : -1;
-    if (n < 0 || (n == 0 && c == 0) || i + n >= p.size() + (n == 0 ? 1 : 0)) {
-      if (n != 0 || c == 0) return bad("it is not valid UTF-8");
-    }
-    for (int k = 1; k <= n; ++k) {
-      if (i + k >= p.size() || (static_cast<unsigned char>(p[i + k]) >> 6) != 2) {
-        return bad("it is not valid UTF-8");
-      }
-    }
-    if (n == 1 && c < 0xC2) return bad("it is not valid UTF-8");
-    i += n + 1;
+  // Strict UTF-8: no overlong forms, surrogates or code points past U+10FFFF, and no NUL.
+  if (!IsValidUtf8(p) || p.find('\0') != std::string::npos) {
+    return bad("it is not valid UTF-8");
   }
   for (const auto& c : Components(p)) {
     if (c.empty()) return bad("it has an empty segment");
@@ -711,6 +704,10 @@ StatusOr<Node> CommitFile(WriteTxn& t, const Filesystem& fs, const std::string& 
 
 StatusOr<Node> LakeService::CreatePath(const std::string& account, const std::string& fs_name,
                                        const std::string& path, const CreateOptions& opts) {
+  std::optional<std::vector<AclEntry>> acl;
+  if (opts.acl) {
+    TARN_ASSIGN_OR_RETURN(acl, ParseAcl(*opts.acl));
+  }
   Node out;
   TARN_RETURN_IF_ERROR(store_->Write([&](WriteTxn& t) -> Status {
     TARN_ASSIGN_OR_RETURN(Filesystem fs, RequireFilesystem(t, account, fs_name));
@@ -745,12 +742,14 @@ StatusOr<Node> LakeService::CreatePath(const std::string& account, const std::st
       n.modified_us = now;
     } else {
       n = NewNode(fs, parent.id, parts.back(), opts.is_dir, now);
+      // Azure: the result is p & ~umask, whether p is given or the default 0777 / 0666.
       uint32_t base = opts.permissions.value_or(opts.is_dir ? 0777 : 0666);
-      n.access.permissions = opts.permissions ? base : (base & ~opts.umask & 0777);
+      n.access.permissions = base & ~(opts.umask & 0777);
     }
     if (opts.owner) n.access.owner = *opts.owner;
     if (opts.group) n.access.group = *opts.group;
     if (existing && opts.permissions) n.access.permissions = *opts.permissions;
+    if (acl) TARN_RETURN_IF_ERROR(ApplyAcl(*acl, n.is_dir, &n.access));
     n.metadata = opts.metadata;
     if (!opts.is_dir) {
       n.headers = opts.headers;

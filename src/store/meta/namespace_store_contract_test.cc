@@ -1207,26 +1207,19 @@ TEST_P(NamespaceStoreContractTest, MoveDirectoryWith100kDescendants) {
   StatusOr<Node> b = Insert(store(), MakeNode(fs->id, fs->root_id, "b", true));
   ASSERT_TRUE(a.ok() && b.ok());
   BigTree tree;
-  Clock::time_point start = Clock::now();
   ASSERT_OK(store().Write([&](WriteTxn& t) { return BuildBigTree(t, fs->id, a->id, 1, tree); }));
-  const double build_s = SecondsSince(start);
   std::optional<Node> sample_before = GetNode(store(), tree.sample_file);
   ASSERT_TRUE(sample_before);
 
-  // A rename touches one row, so it costs about as much as any small commit, whatever the size
-  // of the subtree. Take the fastest of three moves to keep one slow fsync from deciding.
-  double fastest_move_s = 1e9;
+  // A rename touches one row: the subtree follows its root and no descendant is rewritten (the
+  // sample below is compared field by field). How long it takes is the benchmark's business.
   const std::vector<std::tuple<int64_t, std::string>> hops = {
       {b->id, "moved"}, {a->id, "back"}, {b->id, "moved"}};
   for (const auto& [parent, name] : hops) {
-    start = Clock::now();
     ASSERT_OK(store().Write([&, parent = parent, name = name](WriteTxn& t) {
       return t.MoveNode(tree.top, parent, name, "\"moved\"", 42);
     }));
-    fastest_move_s = std::min(fastest_move_s, SecondsSince(start));
   }
-  std::printf("[ timing   ] build %.3fs, fastest move %.4fs\n", build_s, fastest_move_s);
-  EXPECT_LT(fastest_move_s * 20, build_s);
 
   EXPECT_FALSE(ReadValue<bool>(store(), [&](ReadTxn& t) { return t.HasChildren(a->id); }));
   std::optional<Node> top = Lookup(store(), fs->id, b->id, "moved");

@@ -1,0 +1,2192 @@
+#include "lake/lake_service.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <random>
+#include <set>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "common/crypto.h"
+#include "common/encoding.h"
+#include "common/time_util.h"
+#include "lake/acl.h"
+#include "store/extent/local/local_extent_store.h"
+#include "store/meta/sqlite/sqlite_namespace_store.h"
+
+namespace tarn::lake {
+namespace {
+
+namespace stdfs = std::filesystem;
+using State = meta::Lease::State;
+
+constexpr char kAcct[] = "acct";
+constexpr char kFs[] = "data";
+constexpr int64_t kSecond = 1000000;  // in micros
+
+// ----- small helpers ---------------------------------------------------------------------------
+
+const Status& StatusOf(const Status& s) { return s; }
+template <typename T>
+const Status& StatusOf(const StatusOr<T>& s) {
+  return s.status();
+}
+
+std::string DescribeStatus(const Status& s) {
+  if (s.ok()) return "OK";
+  return "reason " + std::to_string(static_cast<int>(s.reason())) + " (" +
+         ::tarn::Describe(s.reason()).dfs_code + "): " + s.ToString();
+}
+
+template <typename T>
+::testing::AssertionResult IsOk(const char* expr, const T& v) {
+  const Status& s = StatusOf(v);
+  if (s.ok()) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << expr << " failed with " << DescribeStatus(s);
+}
+
+// Expects a failure with exactly this Reason.
+template <typename T>
+::testing::AssertionResult HasReason(const char* expr, const char* /*want_expr*/, const T& v,
+                                     Reason want) {
+  const Status& s = StatusOf(v);
+  if (s.reason() == want) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure()
+         << expr << ": want reason " << static_cast<int>(want) << " ("
+         << ::tarn::Describe(want).http_status << " " << ::tarn::Describe(want).dfs_code
+         << "), got " << DescribeStatus(s);
+}
+
+#define EXPECT_OK(expr) EXPECT_PRED_FORMAT1(IsOk, expr)
+#define ASSERT_OK(expr) ASSERT_PRED_FORMAT1(IsOk, expr)
+#define EXPECT_REASON(expr, want) EXPECT_PRED_FORMAT2(HasReason, expr, want)
+
+// A request body held in memory, handed out in pieces of at most `chunk` bytes.
+class StringSource : public ByteSource {
+ public:
+  explicit StringSource(std::string data, size_t chunk = 1 << 20)
+      : data_(std::move(data)), chunk_(chunk) {}
+  StatusOr<size_t> Read(char* buf, size_t n) override {
+    size_t k = std::min({n, chunk_, data_.size() - pos_});
+    std::memcpy(buf, data_.data() + pos_, k);
+    pos_ += k;
+    return k;
+  }
+
+ private:
+  std::string data_;
+  size_t chunk_;
+  size_t pos_ = 0;
+};
+
+// A body that delivers `fail_after` bytes and then breaks, as a dropped connection does.
+class FailingSource : public ByteSource {
+ public:
+  FailingSource(size_t fail_after, size_t chunk) : fail_after_(fail_after), chunk_(chunk) {}
+  StatusOr<size_t> Read(char* buf, size_t n) override {
+    if (pos_ >= fail_after_) return Status(Code::kUnavailable, "connection reset by peer");
+    size_t k = std::min({n, chunk_, fail_after_ - pos_});
+    std::memset(buf, 'x', k);
+    pos_ += k;
+    return k;
+  }
+
+ private:
+  size_t fail_after_;
+  size_t chunk_;
+  size_t pos_ = 0;
+};
+
+std::string Pattern(size_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::string s(n, '\0');
+  for (char& c : s) c = static_cast<char>('a' + rng() % 26);
+  return s;
+}
+
+StatusOr<std::string> Drain(ReadPlan& plan) {
+  std::string out;
+  for (auto& p : plan.pieces) {
+    if (p.length < 0) return InternalError("negative piece length");
+    std::string buf(static_cast<size_t>(p.length), '\0');
+    size_t got = 0;
+    while (got < buf.size()) {
+      TARN_ASSIGN_OR_RETURN(size_t n, p.reader->ReadAt(p.offset + static_cast<int64_t>(got),
+                                                       buf.data() + got, buf.size() - got));
+      if (n == 0) return InternalError("extent shorter than its slice");
+      got += n;
+    }
+    out += buf;
+  }
+  if (static_cast<int64_t>(out.size()) != plan.length) {
+    return InternalError("pieces do not add up to the planned length");
+  }
+  return out;
+}
+
+// ----- the fixture -----------------------------------------------------------------------------
+
+class LakeServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern = (stdfs::temp_directory_path() / "tarn_lake_test.XXXXXX").string();
+    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
+    root_ = pattern;
+    auto store = meta::SqliteNamespaceStore::Open(root_ + "/meta.db");
+    ASSERT_OK(store);
+    store_ = std::move(store).value();
+    auto extents = extent::LocalExtentStore::Open(root_ + "/extents");
+    ASSERT_OK(extents);
+    extents_ = std::move(extents).value();
+    lake_ = std::make_unique<LakeService>(store_.get(), extents_.get());
+    ASSERT_OK(lake_->CreateFilesystem(kAcct, kFs, {}, ""));
+  }
+
+  void TearDown() override {
+    lake_.reset();
+    extents_.reset();
+    store_.reset();
+    std::error_code ec;
+    if (!root_.empty()) stdfs::remove_all(root_, ec);
+  }
+
+  StatusOr<Node> Put(const std::string& path, const std::string& data, const PutOptions& opts = {},
+                     const std::string& fs = kFs) {
+    StringSource src(data, 64 << 10);
+    return lake_->PutFile(kAcct, fs, path, src, opts);
+  }
+  Node MustPut(const std::string& path, const std::string& data) {
+    auto n = Put(path, data);
+    EXPECT_OK(n);
+    return n.ok() ? *n : Node{};
+  }
+
+  StatusOr<std::string> Read(const std::string& path,
+                             const std::optional<ByteRange>& range = std::nullopt,
+                             const Access& access = {}, const std::string& fs = kFs) {
+    TARN_ASSIGN_OR_RETURN(ReadPlan plan, lake_->OpenRead(kAcct, fs, path, range, access));
+    return Drain(plan);
+  }
+  std::string MustRead(const std::string& path, const std::string& fs = kFs) {
+    auto s = Read(path, std::nullopt, {}, fs);
+    EXPECT_OK(s);
+    return s.ok() ? *s : "<error>";
+  }
+
+  StatusOr<Node> Get(const std::string& path, const Access& access = {}) {
+    return lake_->GetPath(kAcct, kFs, path, access);
+  }
+  bool Exists(const std::string& path) { return Get(path).ok(); }
+
+  StatusOr<Node> Mkdir(const std::string& path) {
+    CreateOptions o;
+    o.is_dir = true;
+    return lake_->CreatePath(kAcct, kFs, path, o);
+  }
+  StatusOr<Node> CreateFile(const std::string& path, const CreateOptions& base = {}) {
+    CreateOptions o = base;
+    o.is_dir = false;
+    return lake_->CreatePath(kAcct, kFs, path, o);
+  }
+
+  StatusOr<AppendResult> Append(const std::string& path, int64_t pos, const std::string& data,
+                                bool flush = false,
+                                const std::optional<std::string>& lease = std::nullopt) {
+    StringSource src(data);
+    return lake_->Append(kAcct, kFs, path, pos, src, std::nullopt, lease, flush);
+  }
+  StatusOr<Node> Flush(const std::string& path, int64_t pos, bool retain = false) {
+    FlushOptions o;
+    o.position = pos;
+    o.retain_uncommitted = retain;
+    return lake_->Flush(kAcct, kFs, path, o);
+  }
+
+  Status Stage(const std::string& path, const std::string& id, const std::string& data,
+               std::string* md5 = nullptr) {
+    StringSource src(data);
+    return lake_->StageBlock(kAcct, kFs, path, id, src, std::nullopt, std::nullopt, md5);
+  }
+  StatusOr<Node> Commit(const std::string& path, const std::vector<BlockRef>& blocks) {
+    return lake_->CommitBlockList(kAcct, kFs, path, blocks, PutOptions{});
+  }
+
+  StatusOr<LeaseResult> Lease(const std::string& path, LeaseRequest::Action action,
+                              std::optional<std::string> id = std::nullopt,
+                              std::optional<std::string> proposed = std::nullopt,
+                              int32_t duration = -1,
+                              std::optional<int32_t> break_period = std::nullopt) {
+    LeaseRequest r;
+    r.action = action;
+    r.lease_id = std::move(id);
+    r.proposed_id = std::move(proposed);
+    r.duration_s = duration;
+    r.break_period_s = break_period;
+    return lake_->LeasePath(kAcct, kFs, path, r, Conditions{});
+  }
+
+  std::set<uint64_t> ExtentIds() {
+    auto all = extents_->ListAll();
+    EXPECT_OK(all);
+    if (!all.ok()) return {};
+    return std::set<uint64_t>(all->begin(), all->end());
+  }
+  size_t ExtentCount() { return ExtentIds().size(); }
+
+  int64_t Collect() {
+    auto n = lake_->CollectGarbage();
+    EXPECT_OK(n);
+    return n.ok() ? *n : -1;
+  }
+
+  std::vector<uint64_t> SliceIds(int64_t node_id) {
+    std::vector<uint64_t> out;
+    EXPECT_OK(store_->Read([&](meta::ReadTxn& t) -> Status {
+      TARN_ASSIGN_OR_RETURN(auto slices, t.GetExtents(node_id));
+      for (const auto& s : slices) out.push_back(s.extent_id);
+      return Status::Ok();
+    }));
+    return out;
+  }
+
+  extent::ExtentInfo WriteRawExtent(const std::string& data) {
+    auto w = extents_->NewWriter();
+    EXPECT_OK(w);
+    if (!w.ok()) return {};
+    EXPECT_OK((*w)->Append(data));
+    auto info = (*w)->Finish();
+    EXPECT_OK(info);
+    return info.ok() ? *info : extent::ExtentInfo{};
+  }
+
+  // Inserts many paths in one metadata transaction (the lake API would cost one commit each).
+  // `entries` lists (path, is_dir), every parent before its children; parents that are not
+  // listed must already exist. File i gets the content of extents[i % extents.size()].
+  void InsertTree(const std::vector<std::pair<std::string, bool>>& entries,
+                  const std::vector<extent::ExtentInfo>& extents) {
+    auto fs = lake_->GetFilesystem(kAcct, kFs);
+    ASSERT_OK(fs);
+    std::map<std::string, int64_t> ids;
+    ids[""] = fs->root_id;
+    ASSERT_OK(store_->Write([&](meta::WriteTxn& t) -> Status {
+      for (const auto& e : extents) {
+        TARN_RETURN_IF_ERROR(t.InsertExtent(meta::ExtentRecord{e.id, e.length, e.md5, 0}));
+      }
+      int64_t now = NowMicros();
+      size_t file_no = 0;
+      for (const auto& [path, is_dir] : entries) {
+        size_t slash = path.rfind('/');
+        std::string parent = slash == std::string::npos ? "" : path.substr(0, slash);
+        auto it = ids.find(parent);
+        int64_t parent_id;
+        if (it != ids.end()) {
+          parent_id = it->second;
+        } else {
+          // An existing directory: walk to it.
+          int64_t cur = fs->root_id;
+          size_t start = 0;
+          while (start < parent.size()) {
+            size_t s = parent.find('/', start);
+            if (s == std::string::npos) s = parent.size();
+            TARN_ASSIGN_OR_RETURN(auto n, t.Lookup(fs->id, cur, parent.substr(start, s - start)));
+            if (!n) return InternalError("missing parent " + parent);
+            cur = n->id;
+            start = s + 1;
+          }
+          parent_id = cur;
+          ids[parent] = cur;
+        }
+        Node n;
+        n.fs_id = fs->id;
+        n.parent_id = parent_id;
+        n.name = slash == std::string::npos ? path : path.substr(slash + 1);
+        n.is_dir = is_dir;
+        n.etag = "0x1" + std::to_string(ids.size());
+        n.created_us = now;
+        n.modified_us = now;
+        n.access.permissions = is_dir ? 0750 : 0640;
+        const extent::ExtentInfo* content = nullptr;
+        if (!is_dir && !extents.empty()) {
+          content = &extents[file_no++ % extents.size()];
+          n.length = content->length;
+        }
+        TARN_ASSIGN_OR_RETURN(n, t.InsertNode(n));
+        ids[path] = n.id;
+        if (content) {
+          TARN_RETURN_IF_ERROR(
+              t.SetExtents(n.id, {meta::ExtentSlice{content->id, 0, content->length, ""}}));
+        }
+      }
+      return Status::Ok();
+    }));
+  }
+
+  // Every path of a recursive listing, paging with max_results.
+  std::vector<std::string> ListAllPaths(const std::string& dir, bool recursive, int max_results,
+                                        int* pages = nullptr) {
+    std::vector<std::string> out;
+    std::string cont;
+    int n = 0;
+    do {
+      auto page = lake_->ListPaths(kAcct, kFs, dir, recursive, cont, max_results);
+      EXPECT_OK(page);
+      if (!page.ok()) break;
+      EXPECT_LE(static_cast<int>(page->entries.size()), max_results);
+      for (const auto& e : page->entries) out.push_back(e.path);
+      cont = page->continuation;
+      if (++n > 100000) {
+        ADD_FAILURE() << "listing does not terminate";
+        break;
+      }
+    } while (!cont.empty());
+    if (pages) *pages = n;
+    return out;
+  }
+
+  std::string root_;
+  std::unique_ptr<meta::SqliteNamespaceStore> store_;
+  std::unique_ptr<extent::LocalExtentStore> extents_;
+  std::unique_ptr<LakeService> lake_;
+};
+
+// ===== names and paths ==========================================================================
+
+TEST(ValidateFilesystemNameTest, AcceptsAzureNames) {
+  for (const char* ok : {"abc", "a-b", "123", "data-lake-01", "$root", "$logs", "a1b"}) {
+    EXPECT_OK(ValidateFilesystemName(ok)) << ok;
+  }
+  EXPECT_OK(ValidateFilesystemName(std::string(63, 'a')));
+}
+
+TEST(ValidateFilesystemNameTest, RejectsInvalidNames) {
+  for (const std::string bad : {"", "ab", "Abc", "ABC", "-abc", "abc-", "a--b", "a_b", "a.b", "a b",
+                                "a$b", "ab$", "\xC3\xA9tude", "abc/", "$", "$a"}) {
+    EXPECT_REASON(ValidateFilesystemName(bad), Reason::kInvalidResourceName) << bad;
+  }
+  EXPECT_REASON(ValidateFilesystemName(std::string(64, 'a')), Reason::kInvalidResourceName);
+}
+
+TEST(NormalizePathTest, StripsOuterSlashes) {
+  auto expect = [](const std::string& in, const std::string& want) {
+    auto got = NormalizePath(in);
+    ASSERT_OK(got);
+    EXPECT_EQ(*got, want) << "input: " << in;
+  };
+  expect("", "");
+  expect("/", "");
+  expect("///", "");
+  expect("a", "a");
+  expect("/a/b/", "a/b");
+  expect("//a/b//", "a/b");
+  expect("a/.b/c..d/...", "a/.b/c..d/...");
+}
+
+TEST(NormalizePathTest, RejectsBadSegments) {
+  std::vector<std::string> bads = {"a//b", "a/./b", "a/../b", ".",    "..",
+                                   "a/.",  "a/..",  "./a",    "../a", "/a//b/"};
+  bads.push_back(std::string("a\0b", 3));
+  for (const auto& bad : bads) {
+    EXPECT_REASON(NormalizePath(bad), Reason::kInvalidResourceName) << bad;
+  }
+}
+
+TEST(NormalizePathTest, LengthLimits) {
+  // 1024 characters in segments of at most 255.
+  std::string p;
+  while (p.size() < 1024) {
+    if (!p.empty()) p += '/';
+    p += std::string(std::min<size_t>(200, 1024 - p.size()), 'x');
+  }
+  ASSERT_EQ(p.size(), 1024u);
+  auto ok = NormalizePath(p);
+  ASSERT_OK(ok);
+  EXPECT_EQ(*ok, p);
+  // Surrounding slashes do not count.
+  EXPECT_OK(NormalizePath("/" + p + "/"));
+  EXPECT_REASON(NormalizePath(p + "y"), Reason::kInvalidResourceName);
+  EXPECT_OK(NormalizePath(std::string(255, 's')));
+  EXPECT_REASON(NormalizePath(std::string(256, 's')), Reason::kInvalidResourceName);
+  EXPECT_REASON(NormalizePath("a/" + std::string(256, 's') + "/b"), Reason::kInvalidResourceName);
+}
+
+TEST(NormalizePathTest, RejectsInvalidUtf8) {
+  const std::string bad[] = {
+      "\xFF",                  // never valid
+      "a/\xFE",                // never valid
+      "\x80",                  // lone continuation byte
+      "a\277b",                // lone continuation byte (0xBF) inside a name
+      "\xC3",                  // truncated 2-byte sequence at the end
+      "\xC3/b",                // truncated 2-byte sequence before a slash
+      "a\xE2\x82",             // truncated 3-byte sequence
+      "\xF0\x9F\x98",          // truncated 4-byte sequence
+      "\342\202a",             // 3-byte sequence (E2 82) cut by an ASCII byte
+      "\xC0\xAF",              // overlong '/'
+      "\xC1\xBF",              // overlong 2-byte
+      "\xE0\x80\xAF",          // overlong 3-byte '/'
+      "\xE0\x9F\xBF",          // overlong 3-byte
+      "\xF0\x80\x80\xAF",      // overlong 4-byte '/'
+      "\xF0\x8F\xBF\xBF",      // overlong 4-byte
+      "\xED\xA0\x80",          // UTF-16 surrogate U+D800
+      "\xED\xBF\xBF",          // UTF-16 surrogate U+DFFF
+      "\xF4\x90\x80\x80",      // beyond U+10FFFF
+      "\xF5\x80\x80\x80",      // lead byte beyond Unicode
+      "\xF8\x88\x80\x80\x80",  // 5-byte form
+  };
+  for (const auto& b : bad) {
+    EXPECT_REASON(NormalizePath(b), Reason::kInvalidResourceName) << "bytes: " << HexEncode(b);
+    EXPECT_REASON(NormalizePath("dir/" + b + "/file"), Reason::kInvalidResourceName)
+        << "bytes: " << HexEncode(b);
+  }
+}
+
+TEST(NormalizePathTest, AcceptsMultibyteUtf8) {
+  const std::string good[] = {
+      "caf\xC3\xA9",                                        // é
+      "\xC2\x80",                                           // U+0080, smallest 2-byte
+      "\xDF\xBF",                                           // U+07FF
+      "\xE0\xA0\x80",                                       // U+0800, smallest 3-byte
+      "\xE2\x82\xAC/price",                                 // €
+      "\xED\x9F\xBF",                                       // U+D7FF, just below surrogates
+      "\xEE\x80\x80",                                       // U+E000, just above
+      "\xEF\xBF\xBF",                                       // U+FFFF
+      "\xF0\x90\x80\x80",                                   // U+10000, smallest 4-byte
+      "\xF0\x9F\x98\x80.txt",                               // emoji
+      "\xF4\x8F\xBF\xBF",                                   // U+10FFFF
+      "\xE6\x97\xA5\xE6\x9C\xAC/\xE3\x83\x95\xE3\x82\xA1",  // 日本/ファ
+  };
+  for (const auto& g : good) {
+    auto n = NormalizePath("/" + g + "/");
+    ASSERT_OK(n) << HexEncode(g);
+    EXPECT_EQ(*n, g);
+  }
+}
+
+TEST(ViewLeaseTest, EvaluatesAgainstTheClock) {
+  meta::Lease l;
+  EXPECT_EQ(ViewLease(l, 1000).state, State::kAvailable);
+  l.state = State::kLeased;
+  l.duration_s = 15;
+  l.expires_ms = 20000;
+  EXPECT_EQ(ViewLease(l, 19999).state, State::kLeased);
+  EXPECT_FALSE(ViewLease(l, 19999).infinite);
+  EXPECT_EQ(ViewLease(l, 20000).state, State::kExpired);
+  l.duration_s = -1;
+  l.expires_ms = 0;
+  EXPECT_EQ(ViewLease(l, 1LL << 50).state, State::kLeased);
+  EXPECT_TRUE(ViewLease(l, 0).infinite);
+  l.state = State::kBreaking;
+  l.break_ms = 5000;
+  EXPECT_EQ(ViewLease(l, 4999).state, State::kBreaking);
+  EXPECT_EQ(ViewLease(l, 5000).state, State::kBroken);
+}
+
+// ===== filesystems ==============================================================================
+
+TEST_F(LakeServiceTest, FilesystemCreateGetDelete) {
+  Metadata md{{"Owner", "team-a"}};
+  auto fs = lake_->CreateFilesystem(kAcct, "logs", md, "blob");
+  ASSERT_OK(fs);
+  EXPECT_EQ(fs->name, "logs");
+  EXPECT_FALSE(fs->etag.empty());
+  auto got = lake_->GetFilesystem(kAcct, "logs");
+  ASSERT_OK(got);
+  EXPECT_EQ(got->metadata, md);
+  EXPECT_EQ(got->public_access, "blob");
+  EXPECT_EQ(got->etag, fs->etag);
+
+  EXPECT_REASON(lake_->CreateFilesystem(kAcct, "logs", {}, ""), Reason::kFilesystemAlreadyExists);
+  // Same name, other account: independent.
+  EXPECT_OK(lake_->CreateFilesystem("other", "logs", {}, ""));
+  EXPECT_REASON(lake_->CreateFilesystem(kAcct, "Bad_Name", {}, ""), Reason::kInvalidResourceName);
+  EXPECT_REASON(lake_->GetFilesystem(kAcct, "nope"), Reason::kFilesystemNotFound);
+
+  ASSERT_TRUE(Put("x/y.txt", "hello", {}, "logs").ok());
+  EXPECT_OK(lake_->DeleteFilesystem(kAcct, "logs", {}));
+  EXPECT_REASON(lake_->GetFilesystem(kAcct, "logs"), Reason::kFilesystemNotFound);
+  EXPECT_REASON(lake_->DeleteFilesystem(kAcct, "logs", {}), Reason::kFilesystemNotFound);
+  EXPECT_OK(lake_->GetFilesystem("other", "logs"));
+  // Its bytes go with it.
+  Collect();
+  EXPECT_EQ(ExtentCount(), 0u);
+  // A recreated filesystem starts empty.
+  ASSERT_OK(lake_->CreateFilesystem(kAcct, "logs", {}, ""));
+  EXPECT_REASON(Read("x/y.txt", std::nullopt, {}, "logs"), Reason::kPathNotFound);
+}
+
+TEST_F(LakeServiceTest, FilesystemListPrefixAndPaging) {
+  for (const char* n : {"alpha", "alpine", "beta", "beta-2", "gamma"}) {
+    ASSERT_OK(lake_->CreateFilesystem(kAcct, n, {}, ""));
+  }
+  ASSERT_OK(lake_->CreateFilesystem("other", "alps", {}, ""));
+
+  auto names = [](const FilesystemPage& p) {
+    std::vector<std::string> v;
+    for (const auto& f : p.items) v.push_back(f.name);
+    return v;
+  };
+  auto al = lake_->ListFilesystems(kAcct, "al", "", 100);
+  ASSERT_OK(al);
+  EXPECT_EQ(names(*al), (std::vector<std::string>{"alpha", "alpine"}));
+  EXPECT_EQ(al->next_marker, "");
+
+  std::vector<std::string> all;
+  std::string marker;
+  int pages = 0;
+  do {
+    auto p = lake_->ListFilesystems(kAcct, "", marker, 2);
+    ASSERT_OK(p);
+    EXPECT_LE(p->items.size(), 2u);
+    for (auto& n : names(*p)) all.push_back(n);
+    marker = p->next_marker;
+    ASSERT_LT(++pages, 10);
+  } while (!marker.empty());
+  EXPECT_EQ(all, (std::vector<std::string>{"alpha", "alpine", "beta", "beta-2", "data", "gamma"}));
+  EXPECT_EQ(pages, 3);
+
+  auto b = lake_->ListFilesystems(kAcct, "beta", "beta", 10);
+  ASSERT_OK(b);
+  EXPECT_EQ(names(*b), (std::vector<std::string>{"beta-2"}));
+  auto none = lake_->ListFilesystems(kAcct, "zzz", "", 10);
+  ASSERT_OK(none);
+  EXPECT_TRUE(none->items.empty());
+}
+
+TEST_F(LakeServiceTest, FilesystemMetadataAndConditions) {
+  auto fs = lake_->GetFilesystem(kAcct, kFs);
+  ASSERT_OK(fs);
+  Access wrong;
+  wrong.cond.if_match = "0xDEADBEEF";
+  EXPECT_REASON(lake_->SetFilesystemMetadata(kAcct, kFs, {{"a", "1"}}, wrong),
+                Reason::kConditionNotMet);
+  Access right;
+  right.cond.if_match = fs->etag;
+  auto upd = lake_->SetFilesystemMetadata(kAcct, kFs, {{"a", "1"}}, right);
+  ASSERT_OK(upd);
+  EXPECT_NE(upd->etag, fs->etag);
+  auto got = lake_->GetFilesystem(kAcct, kFs);
+  ASSERT_OK(got);
+  EXPECT_EQ(got->metadata, (Metadata{{"a", "1"}}));
+  auto pa = lake_->SetFilesystemPublicAccess(kAcct, kFs, "container", {});
+  ASSERT_OK(pa);
+  EXPECT_EQ(lake_->GetFilesystem(kAcct, kFs)->public_access, "container");
+  EXPECT_EQ(lake_->GetFilesystem(kAcct, kFs)->metadata, (Metadata{{"a", "1"}}));
+  // The old etag no longer matches.
+  EXPECT_REASON(lake_->DeleteFilesystem(kAcct, kFs, right), Reason::kConditionNotMet);
+  EXPECT_OK(lake_->GetFilesystem(kAcct, kFs));
+}
+
+TEST_F(LakeServiceTest, FilesystemLeaseGuardsDelete) {
+  LeaseRequest acq;
+  acq.action = LeaseRequest::Action::kAcquire;
+  acq.proposed_id = "11111111-1111-1111-1111-111111111111";
+  auto l = lake_->LeaseFilesystem(kAcct, kFs, acq, {});
+  ASSERT_OK(l);
+  EXPECT_EQ(l->lease_id, *acq.proposed_id);
+
+  // A second acquire with another ID fails while the lease is held.
+  LeaseRequest other = acq;
+  other.proposed_id = "22222222-2222-2222-2222-222222222222";
+  EXPECT_REASON(lake_->LeaseFilesystem(kAcct, kFs, other, {}), Reason::kLeaseAlreadyPresent);
+
+  EXPECT_REASON(lake_->DeleteFilesystem(kAcct, kFs, {}), Reason::kContainerLeaseIdMissing);
+  Access wrong;
+  wrong.lease_id = *other.proposed_id;
+  EXPECT_REASON(lake_->DeleteFilesystem(kAcct, kFs, wrong),
+                Reason::kLeaseIdMismatchWithContainerOperation);
+  EXPECT_REASON(lake_->SetFilesystemMetadata(kAcct, kFs, {}, wrong), Reason::kLeaseIdMismatch);
+  EXPECT_OK(lake_->GetFilesystem(kAcct, kFs));
+  Access right;
+  right.lease_id = "11111111-1111-1111-1111-111111111111";
+  EXPECT_OK(lake_->SetFilesystemMetadata(kAcct, kFs, {{"k", "v"}}, right));
+  EXPECT_OK(lake_->DeleteFilesystem(kAcct, kFs, right));
+  EXPECT_REASON(lake_->GetFilesystem(kAcct, kFs), Reason::kFilesystemNotFound);
+}
+
+TEST_F(LakeServiceTest, FilesystemLeaseReleaseAndBreak) {
+  LeaseRequest acq;
+  acq.action = LeaseRequest::Action::kAcquire;
+  acq.duration_s = 30;
+  auto l = lake_->LeaseFilesystem(kAcct, kFs, acq, {});
+  ASSERT_OK(l);
+  ASSERT_FALSE(l->lease_id.empty());
+
+  LeaseRequest brk;
+  brk.action = LeaseRequest::Action::kBreak;
+  brk.break_period_s = 0;
+  auto b = lake_->LeaseFilesystem(kAcct, kFs, brk, {});
+  ASSERT_OK(b);
+  EXPECT_EQ(b->lease_time_s, 0);
+  // Broken: no lease ID needed any more.
+  EXPECT_OK(lake_->DeleteFilesystem(kAcct, kFs, {}));
+}
+
+// ===== writing and reading files ================================================================
+
+TEST_F(LakeServiceTest, PutAndReadRoundTrip) {
+  std::string data = Pattern(3 * (1 << 20) + 12345, 1);  // several 1 MiB chunks
+  PutOptions o;
+  o.headers.content_type = "text/plain";
+  o.metadata = {{"k", "v"}};
+  auto n = Put("dir/sub/file.bin", data, o);
+  ASSERT_OK(n);
+  EXPECT_EQ(n->length, static_cast<int64_t>(data.size()));
+  EXPECT_EQ(n->headers.content_md5, Md5(data));
+  EXPECT_EQ(n->headers.content_type, "text/plain");
+  EXPECT_FALSE(n->is_dir);
+  EXPECT_EQ(MustRead("dir/sub/file.bin"), data);
+
+  // Parents were created as directories.
+  auto d = Get("dir/sub");
+  ASSERT_OK(d);
+  EXPECT_TRUE(d->is_dir);
+  auto g = Get("dir/sub/file.bin");
+  ASSERT_OK(g);
+  EXPECT_EQ(g->metadata, o.metadata);
+  EXPECT_EQ(g->etag, n->etag);
+  EXPECT_EQ(ExtentCount(), 1u);
+
+  EXPECT_REASON(Read("dir/sub/nope"), Reason::kPathNotFound);
+  EXPECT_REASON(Read("file.bin", std::nullopt, {}, "nofs"), Reason::kFilesystemNotFound);
+  EXPECT_REASON(Put("dir/sub", "x"), Reason::kResourceTypeMismatch);
+  EXPECT_REASON(Put("dir/sub/file.bin/child", "x"), Reason::kPathConflict);
+  // Failed writes leave no bytes behind.
+  EXPECT_EQ(ExtentCount(), 1u);
+  EXPECT_REASON(Put("a", "x", {}, "nofs"), Reason::kFilesystemNotFound);
+  EXPECT_EQ(ExtentCount(), 1u);
+}
+
+TEST_F(LakeServiceTest, RangedReads) {
+  std::string data = Pattern(1000, 2);
+  MustPut("f", data);
+  auto range = [&](int64_t start, std::optional<int64_t> end) {
+    return Read("f", ByteRange{start, end});
+  };
+  auto r = range(100, 199);
+  ASSERT_OK(r);
+  EXPECT_EQ(*r, data.substr(100, 100));
+  r = range(0, 0);
+  ASSERT_OK(r);
+  EXPECT_EQ(*r, data.substr(0, 1));
+  r = range(900, 5000);  // end past the size clamps
+  ASSERT_OK(r);
+  EXPECT_EQ(*r, data.substr(900));
+  r = range(999, std::nullopt);
+  ASSERT_OK(r);
+  EXPECT_EQ(*r, data.substr(999));
+  r = range(0, 999);
+  ASSERT_OK(r);
+  EXPECT_EQ(*r, data);
+  EXPECT_REASON(range(1000, std::nullopt), Reason::kInvalidRange);
+  EXPECT_REASON(range(1000, 2000), Reason::kInvalidRange);
+  EXPECT_REASON(range(5000, std::nullopt), Reason::kInvalidRange);
+
+  auto plan = lake_->OpenRead(kAcct, kFs, "f", ByteRange{10, 19}, {});
+  ASSERT_OK(plan);
+  EXPECT_EQ(plan->start, 10);
+  EXPECT_EQ(plan->length, 10);
+  EXPECT_EQ(plan->node.length, 1000);
+}
+
+TEST_F(LakeServiceTest, RangedReadsAcrossSlices) {
+  // Three blocks make a file of three slices; ranges that span their boundaries.
+  std::string a = Pattern(300, 3), b = Pattern(500, 4), c = Pattern(200, 5);
+  ASSERT_OK(Stage("f", "QQ==", a));
+  ASSERT_OK(Stage("f", "Qg==", b));
+  ASSERT_OK(Stage("f", "Qw==", c));
+  ASSERT_OK(Commit("f", {{BlockRef::From::kLatest, "QQ=="},
+                         {BlockRef::From::kLatest, "Qg=="},
+                         {BlockRef::From::kLatest, "Qw=="}}));
+  std::string all = a + b + c;
+  EXPECT_EQ(MustRead("f"), all);
+  for (auto [s, e] : std::vector<std::pair<int64_t, int64_t>>{{0, 299},
+                                                              {299, 300},
+                                                              {250, 850},
+                                                              {300, 799},
+                                                              {799, 800},
+                                                              {10, 999},
+                                                              {800, 5000},
+                                                              {0, 0},
+                                                              {999, 999},
+                                                              {450, 451}}) {
+    auto r = Read("f", ByteRange{s, e});
+    ASSERT_OK(r);
+    int64_t last = std::min<int64_t>(e, 999);
+    EXPECT_EQ(*r, all.substr(s, last - s + 1)) << s << "-" << e;
+    auto plan = lake_->OpenRead(kAcct, kFs, "f", ByteRange{s, e}, {});
+    ASSERT_OK(plan);
+    for (const auto& p : plan->pieces) EXPECT_GT(p.length, 0) << "empty piece in " << s;
+  }
+}
+
+TEST_F(LakeServiceTest, ZeroLengthFiles) {
+  size_t before = ExtentCount();
+  auto n = Put("empty", "");
+  ASSERT_OK(n);
+  EXPECT_EQ(n->length, 0);
+  EXPECT_EQ(n->headers.content_md5, Md5(""));
+  EXPECT_EQ(ExtentCount(), before);  // no extent for no bytes
+  auto plan = lake_->OpenRead(kAcct, kFs, "empty", std::nullopt, {});
+  ASSERT_OK(plan);
+  EXPECT_EQ(plan->length, 0);
+  EXPECT_TRUE(plan->pieces.empty());
+  EXPECT_EQ(MustRead("empty"), "");
+  EXPECT_REASON(Read("empty", ByteRange{0, std::nullopt}), Reason::kInvalidRange);
+
+  // DFS create gives an empty file too; overwriting content with nothing frees the old bytes.
+  MustPut("was-full", "some bytes");
+  EXPECT_EQ(ExtentCount(), 1u);
+  ASSERT_OK(Put("was-full", ""));
+  EXPECT_EQ(MustRead("was-full"), "");
+  Collect();
+  EXPECT_EQ(ExtentCount(), 0u);
+  ASSERT_OK(CreateFile("created"));
+  EXPECT_EQ(MustRead("created"), "");
+}
+
+TEST_F(LakeServiceTest, OverwriteReleasesOldExtents) {
+  MustPut("f", "version one");
+  auto first = ExtentIds();
+  ASSERT_EQ(first.size(), 1u);
+  auto n2 = Put("f", "version two, longer");
+  ASSERT_OK(n2);
+  EXPECT_EQ(MustRead("f"), "version two, longer");
+  EXPECT_EQ(ExtentCount(), 2u);  // the old bytes linger until collected
+  EXPECT_EQ(Collect(), 1);
+  auto left = ExtentIds();
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_EQ(first.count(*left.begin()), 0u);
+  EXPECT_EQ(SliceIds(n2->id), std::vector<uint64_t>(left.begin(), left.end()));
+  EXPECT_EQ(Collect(), 0);
+  EXPECT_EQ(MustRead("f"), "version two, longer");
+}
+
+TEST_F(LakeServiceTest, OpenReaderSurvivesOverwriteAndCollection) {
+  std::string v1 = Pattern(100000, 6);
+  MustPut("f", v1);
+  auto plan = lake_->OpenRead(kAcct, kFs, "f", std::nullopt, {});
+  ASSERT_OK(plan);
+  MustPut("f", "v2");
+  EXPECT_EQ(Collect(), 1);
+  EXPECT_EQ(ExtentCount(), 1u);
+  auto bytes = Drain(*plan);
+  ASSERT_OK(bytes);
+  EXPECT_EQ(*bytes, v1);
+}
+
+TEST_F(LakeServiceTest, BodyFailingMidwayCommitsNothing) {
+  // Fails after 1.5 MiB: the extent writer already holds bytes by then.
+  FailingSource src(3 << 19, 100000);
+  auto n = lake_->PutFile(kAcct, kFs, "partial", src, {});
+  ASSERT_FALSE(n.ok());
+  EXPECT_EQ(n.status().code(), Code::kUnavailable) << n.status().ToString();
+  EXPECT_REASON(Get("partial"), Reason::kPathNotFound);
+  EXPECT_EQ(ExtentCount(), 0u);
+
+  // Failing before the first byte.
+  FailingSource none(0, 100);
+  EXPECT_FALSE(lake_->PutFile(kAcct, kFs, "partial", none, {}).ok());
+  EXPECT_EQ(ExtentCount(), 0u);
+
+  // A failed overwrite keeps the old content.
+  MustPut("keep", "old content");
+  FailingSource again(5000, 1000);
+  EXPECT_FALSE(lake_->PutFile(kAcct, kFs, "keep", again, {}).ok());
+  EXPECT_EQ(MustRead("keep"), "old content");
+  EXPECT_EQ(ExtentCount(), 1u);
+
+  // The same for staged blocks and appends.
+  FailingSource blk(4096, 1000);
+  EXPECT_FALSE(
+      lake_->StageBlock(kAcct, kFs, "b", "QQ==", blk, std::nullopt, std::nullopt, nullptr).ok());
+  EXPECT_REASON(lake_->GetBlockList(kAcct, kFs, "b", {}), Reason::kPathNotFound);
+  ASSERT_OK(CreateFile("app"));
+  FailingSource app(4096, 1000);
+  EXPECT_FALSE(lake_->Append(kAcct, kFs, "app", 0, app, std::nullopt, std::nullopt, false).ok());
+  EXPECT_REASON(Flush("app", 4096), Reason::kInvalidFlushPosition);
+  EXPECT_EQ(ExtentCount(), 1u);
+}
+
+TEST_F(LakeServiceTest, Md5MismatchCommitsNothing) {
+  std::string data = Pattern(5000, 7);
+  PutOptions bad;
+  bad.expected_md5 = Md5("something else");
+  EXPECT_REASON(Put("f", data, bad), Reason::kMd5Mismatch);
+  EXPECT_REASON(Get("f"), Reason::kPathNotFound);
+  EXPECT_EQ(ExtentCount(), 0u);
+  EXPECT_REASON(Put("f", "", bad), Reason::kMd5Mismatch);
+  EXPECT_REASON(Get("f"), Reason::kPathNotFound);
+
+  PutOptions good;
+  good.expected_md5 = Md5(data);
+  ASSERT_OK(Put("f", data, good));
+  EXPECT_EQ(MustRead("f"), data);
+  EXPECT_EQ(ExtentCount(), 1u);
+
+  // A mismatching overwrite keeps the committed version.
+  EXPECT_REASON(Put("f", "new", bad), Reason::kMd5Mismatch);
+  EXPECT_EQ(MustRead("f"), data);
+  EXPECT_EQ(ExtentCount(), 1u);
+
+  // Blocks and appends check their MD5 too.
+  StringSource blk("block");
+  std::string md5;
+  EXPECT_REASON(lake_->StageBlock(kAcct, kFs, "b", "QQ==", blk, Md5("nope"), std::nullopt, &md5),
+                Reason::kMd5Mismatch);
+  EXPECT_REASON(lake_->GetBlockList(kAcct, kFs, "b", {}), Reason::kPathNotFound);
+  ASSERT_OK(CreateFile("app"));
+  StringSource app("appended");
+  EXPECT_REASON(lake_->Append(kAcct, kFs, "app", 0, app, Md5("nope"), std::nullopt, true),
+                Reason::kMd5Mismatch);
+  EXPECT_EQ(MustRead("app"), "");
+  EXPECT_EQ(ExtentCount(), 1u);
+}
+
+// ===== blocks ===================================================================================
+
+TEST_F(LakeServiceTest, StageAndCommitBlocks) {
+  std::string md5;
+  ASSERT_OK(Stage("b", "YQ==", "aaa", &md5));
+  EXPECT_EQ(md5, Md5("aaa"));
+  ASSERT_OK(Stage("b", "Yg==", "bbbb"));
+  // Staged blocks are invisible to readers: the blob does not exist yet.
+  EXPECT_REASON(Read("b"), Reason::kPathNotFound);
+  auto bl = lake_->GetBlockList(kAcct, kFs, "b", {});
+  ASSERT_OK(bl);
+  EXPECT_FALSE(bl->node.has_value());
+  EXPECT_TRUE(bl->committed.empty());
+  ASSERT_EQ(bl->uncommitted.size(), 2u);
+  EXPECT_EQ(bl->uncommitted[0].id, "YQ==");
+  EXPECT_EQ(bl->uncommitted[0].size, 3);
+  EXPECT_EQ(bl->uncommitted[1].id, "Yg==");
+  EXPECT_EQ(bl->uncommitted[1].size, 4);
+
+  auto n = Commit("b", {{BlockRef::From::kUncommitted, "Yg=="}, {BlockRef::From::kLatest, "YQ=="}});
+  ASSERT_OK(n);
+  EXPECT_EQ(n->length, 7);
+  EXPECT_EQ(MustRead("b"), "bbbbaaa");
+  bl = lake_->GetBlockList(kAcct, kFs, "b", {});
+  ASSERT_OK(bl);
+  ASSERT_TRUE(bl->node.has_value());
+  EXPECT_EQ(bl->node->etag, n->etag);
+  ASSERT_EQ(bl->committed.size(), 2u);
+  EXPECT_EQ(bl->committed[0].id, "Yg==");
+  EXPECT_EQ(bl->committed[0].size, 4);
+  EXPECT_EQ(bl->committed[1].id, "YQ==");
+  EXPECT_TRUE(bl->uncommitted.empty());
+
+  // New staged data is invisible until its commit.
+  ASSERT_OK(Stage("b", "Yw==", "cc"));
+  ASSERT_OK(Stage("b", "YQ==", "AAAAA"));  // same ID as a committed block, new content
+  EXPECT_EQ(MustRead("b"), "bbbbaaa");
+  bl = lake_->GetBlockList(kAcct, kFs, "b", {});
+  ASSERT_OK(bl);
+  EXPECT_EQ(bl->committed.size(), 2u);
+  ASSERT_EQ(bl->uncommitted.size(), 2u);
+
+  // Latest prefers the uncommitted block; Committed takes the committed one.
+  n = Commit("b", {{BlockRef::From::kLatest, "YQ=="},
+                   {BlockRef::From::kCommitted, "YQ=="},
+                   {BlockRef::From::kLatest, "Yw=="},
+                   {BlockRef::From::kLatest, "Yg=="}});
+  ASSERT_OK(n);
+  EXPECT_EQ(MustRead("b"), "AAAAAaaaccbbbb");
+  bl = lake_->GetBlockList(kAcct, kFs, "b", {});
+  ASSERT_OK(bl);
+  ASSERT_EQ(bl->committed.size(), 4u);
+  EXPECT_EQ(bl->committed[0].size, 5);
+  EXPECT_EQ(bl->committed[1].size, 3);
+  EXPECT_TRUE(bl->uncommitted.empty());
+}
+
+TEST_F(LakeServiceTest, RecommitReusesExtentsAndDropsUncommitted) {
+  ASSERT_OK(Stage("b", "MQ==", "one-"));
+  ASSERT_OK(Stage("b", "Mg==", "two-"));
+  ASSERT_OK(Stage("b", "Mw==", "three"));
+  ASSERT_OK(Commit("b", {{BlockRef::From::kLatest, "MQ=="}, {BlockRef::From::kLatest, "Mg=="}}));
+  EXPECT_EQ(MustRead("b"), "one-two-");
+  // The block left out of the commit is garbage now.
+  EXPECT_EQ(Collect(), 1);
+  auto ids = ExtentIds();
+  EXPECT_EQ(ids.size(), 2u);
+
+  // Re-commit committed blocks only, in another order: no new bytes are written.
+  auto n = Commit("b", {{BlockRef::From::kCommitted, "Mg=="},
+                        {BlockRef::From::kLatest, "MQ=="},
+                        {BlockRef::From::kCommitted, "Mg=="}});
+  ASSERT_OK(n);
+  EXPECT_EQ(MustRead("b"), "two-one-two-");
+  EXPECT_EQ(ExtentIds(), ids);
+  EXPECT_EQ(Collect(), 0);
+  auto slices = SliceIds(n->id);
+  EXPECT_EQ(std::set<uint64_t>(slices.begin(), slices.end()), ids);
+
+  // Dropping a block from the list frees its extent once nothing else uses it.
+  ASSERT_OK(Commit("b", {{BlockRef::From::kCommitted, "MQ=="}}));
+  EXPECT_EQ(MustRead("b"), "one-");
+  EXPECT_EQ(Collect(), 1);
+  EXPECT_EQ(ExtentCount(), 1u);
+}
+
+TEST_F(LakeServiceTest, InvalidBlockLists) {
+  ASSERT_OK(Stage("b", "MQ==", "one"));
+  ASSERT_OK(Commit("b", {{BlockRef::From::kLatest, "MQ=="}}));
+  ASSERT_OK(Stage("b", "Mg==", "two"));
+  auto etag = Get("b")->etag;
+  EXPECT_REASON(Commit("b", {{BlockRef::From::kLatest, "bm9wZQ=="}}), Reason::kInvalidBlockList);
+  // Committed-only and uncommitted-only lookups do not cross over.
+  EXPECT_REASON(Commit("b", {{BlockRef::From::kUncommitted, "MQ=="}}), Reason::kInvalidBlockList);
+  EXPECT_REASON(Commit("b", {{BlockRef::From::kCommitted, "Mg=="}}), Reason::kInvalidBlockList);
+  // Nothing changed, and the staged block is still there.
+  EXPECT_EQ(Get("b")->etag, etag);
+  EXPECT_EQ(MustRead("b"), "one");
+  EXPECT_OK(Commit("b", {{BlockRef::From::kUncommitted, "Mg=="}}));
+  EXPECT_EQ(MustRead("b"), "two");
+}
+
+TEST_F(LakeServiceTest, RestagingABlockReplacesIt) {
+  ASSERT_OK(Stage("b", "MQ==", "first"));
+  ASSERT_OK(Stage("b", "MQ==", "second!"));
+  auto bl = lake_->GetBlockList(kAcct, kFs, "b", {});
+  ASSERT_OK(bl);
+  ASSERT_EQ(bl->uncommitted.size(), 1u);
+  EXPECT_EQ(bl->uncommitted[0].size, 7);
+  EXPECT_EQ(Collect(), 1);
+  ASSERT_OK(Commit("b", {{BlockRef::From::kLatest, "MQ=="}}));
+  EXPECT_EQ(MustRead("b"), "second!");
+  EXPECT_EQ(ExtentCount(), 1u);
+}
+
+// ===== DFS create / append / flush ==============================================================
+
+TEST_F(LakeServiceTest, CreatePathMakesParentsAndHonoursIfNoneMatch) {
+  auto f = CreateFile("a/b/c/file.txt");
+  ASSERT_OK(f);
+  EXPECT_FALSE(f->is_dir);
+  EXPECT_EQ(f->length, 0);
+  for (const char* d : {"a", "a/b", "a/b/c"}) {
+    auto n = Get(d);
+    ASSERT_OK(n) << d;
+    EXPECT_TRUE(n->is_dir) << d;
+  }
+  auto dir = Mkdir("x/y");
+  ASSERT_OK(dir);
+  EXPECT_TRUE(dir->is_dir);
+  // The default umask 027 applies to 0777 / 0666.
+  EXPECT_EQ(dir->access.permissions, 0750u);
+  EXPECT_EQ(f->access.permissions, 0640u);
+
+  CreateOptions none_match;
+  none_match.access.cond.if_none_match = "*";
+  EXPECT_REASON(CreateFile("a/b/c/file.txt", none_match), Reason::kPathAlreadyExists);
+  none_match.is_dir = true;
+  EXPECT_REASON(lake_->CreatePath(kAcct, kFs, "x/y", none_match), Reason::kPathAlreadyExists);
+  EXPECT_OK(CreateFile("a/new.txt", none_match));
+  CreateOptions no_overwrite;
+  no_overwrite.overwrite = false;
+  EXPECT_REASON(CreateFile("a/b/c/file.txt", no_overwrite), Reason::kPathAlreadyExists);
+
+  // Creating a directory that exists succeeds; a type clash does not.
+  EXPECT_OK(Mkdir("x/y"));
+  EXPECT_REASON(CreateFile("x/y"), Reason::kResourceTypeMismatch);
+  EXPECT_REASON(Mkdir("a/b/c/file.txt"), Reason::kResourceTypeMismatch);
+  EXPECT_REASON(CreateFile("a/b/c/file.txt/under"), Reason::kPathConflict);
+  EXPECT_REASON(Get("a/b/c/file.txt/under"), Reason::kPathNotFound);
+
+  // If-Match against the current etag.
+  CreateOptions match;
+  match.access.cond.if_match = "0x0";
+  EXPECT_REASON(CreateFile("a/b/c/file.txt", match), Reason::kConditionNotMet);
+  match.access.cond.if_match = Get("a/b/c/file.txt")->etag;
+  EXPECT_OK(CreateFile("a/b/c/file.txt", match));
+  match.access.cond.if_match = "0x0";
+  EXPECT_REASON(CreateFile("not/there", match), Reason::kConditionNotMet);
+  EXPECT_FALSE(Exists("not"));
+}
+
+TEST_F(LakeServiceTest, CreateOverExistingFileTruncates) {
+  MustPut("f", "content");
+  auto old = Get("f");
+  ASSERT_OK(old);
+  auto n = CreateFile("f");
+  ASSERT_OK(n);
+  EXPECT_EQ(n->length, 0);
+  EXPECT_NE(n->etag, old->etag);
+  EXPECT_EQ(MustRead("f"), "");
+  EXPECT_EQ(Collect(), 1);
+  EXPECT_EQ(ExtentCount(), 0u);
+}
+
+TEST_F(LakeServiceTest, CreatePathPermissionsUmaskOwnerAcl) {
+  CreateOptions o;
+  o.is_dir = true;
+  o.permissions = 0777;
+  o.umask = 027;
+  auto d = lake_->CreatePath(kAcct, kFs, "perm/d", o);
+  ASSERT_OK(d);
+  EXPECT_EQ(d->access.permissions, 0750u);  // p & ~umask, as Azure documents it
+
+  CreateOptions f;
+  f.permissions = 0666;
+  f.umask = 022;
+  auto file = lake_->CreatePath(kAcct, kFs, "perm/f", f);
+  ASSERT_OK(file);
+  EXPECT_EQ(file->access.permissions, 0644u);
+
+  CreateOptions sticky;
+  sticky.is_dir = true;
+  sticky.permissions = 01777;
+  sticky.umask = 0;
+  auto s = lake_->CreatePath(kAcct, kFs, "perm/tmp", sticky);
+  ASSERT_OK(s);
+  EXPECT_EQ(s->access.permissions, 01777u);
+
+  CreateOptions plain;
+  plain.umask = 022;
+  auto p = lake_->CreatePath(kAcct, kFs, "perm/plain", plain);
+  ASSERT_OK(p);
+  EXPECT_EQ(p->access.permissions, 0644u);
+
+  CreateOptions owned;
+  owned.owner = "alice";
+  owned.group = "staff";
+  owned.acl = "user::rwx,user:bob:r--,group::r-x,mask::r-x,other::---";
+  auto a = lake_->CreatePath(kAcct, kFs, "perm/acl", owned);
+  ASSERT_OK(a);
+  auto got = Get("perm/acl");
+  ASSERT_OK(got);
+  EXPECT_EQ(got->access.owner, "alice");
+  EXPECT_EQ(got->access.group, "staff");
+  EXPECT_EQ(FormatAcl(got->access, false), *owned.acl);
+  EXPECT_EQ(got->access.permissions, 0750u);
+
+  CreateOptions bad_acl;
+  bad_acl.acl = "user::rwx,bogus";
+  EXPECT_REASON(lake_->CreatePath(kAcct, kFs, "perm/bad", bad_acl), Reason::kInvalidHeaderValue);
+  EXPECT_FALSE(Exists("perm/bad"));
+}
+
+TEST_F(LakeServiceTest, AppendOutOfOrderThenFlush) {
+  ASSERT_OK(CreateFile("f"));
+  auto r2 = Append("f", 5, "world");
+  ASSERT_OK(r2);
+  EXPECT_EQ(r2->md5, Md5("world"));
+  EXPECT_FALSE(r2->flushed.has_value());
+  ASSERT_OK(Append("f", 10, "!"));
+  ASSERT_OK(Append("f", 0, "hello"));
+  // Not visible before the flush.
+  EXPECT_EQ(MustRead("f"), "");
+  EXPECT_EQ(Get("f")->length, 0);
+  auto n = Flush("f", 11);
+  ASSERT_OK(n);
+  EXPECT_EQ(n->length, 11);
+  EXPECT_EQ(MustRead("f"), "helloworld!");
+
+  // More appends after the committed end.
+  ASSERT_OK(Append("f", 11, " more"));
+  EXPECT_EQ(MustRead("f"), "helloworld!");
+  EXPECT_REASON(Append("f", 3, "x"), Reason::kInvalidAppendPosition);
+  ASSERT_OK(Flush("f", 16));
+  EXPECT_EQ(MustRead("f"), "helloworld! more");
+  EXPECT_EQ(ExtentCount(), 4u);
+
+  EXPECT_REASON(Append("missing", 0, "x"), Reason::kPathNotFound);
+  ASSERT_OK(Mkdir("d"));
+  EXPECT_REASON(Append("d", 0, "x"), Reason::kResourceTypeMismatch);
+  EXPECT_EQ(ExtentCount(), 4u);  // rejected appends leave no bytes
+}
+
+TEST_F(LakeServiceTest, FlushAtTheWrongPosition) {
+  ASSERT_OK(CreateFile("f"));
+  ASSERT_OK(Append("f", 0, "ab"));
+  ASSERT_OK(Append("f", 5, "xy"));  // a gap at 2..4
+  EXPECT_REASON(Flush("f", 7), Reason::kInvalidFlushPosition);
+  EXPECT_REASON(Flush("f", 4), Reason::kInvalidFlushPosition);
+  EXPECT_REASON(Flush("f", 3), Reason::kInvalidFlushPosition);
+  EXPECT_EQ(MustRead("f"), "");
+  // Failed flushes discarded nothing: fill the gap and flush everything.
+  ASSERT_OK(Append("f", 2, "cde"));
+  ASSERT_OK(Flush("f", 7));
+  EXPECT_EQ(MustRead("f"), "abcdexy");
+  EXPECT_REASON(Flush("f", 6), Reason::kInvalidFlushPosition);  // before the end
+  EXPECT_REASON(Flush("f", 8), Reason::kInvalidFlushPosition);  // nothing staged there
+  auto same = Flush("f", 7);  // a flush at the end is a no-op on the content
+  ASSERT_OK(same);
+  EXPECT_EQ(MustRead("f"), "abcdexy");
+}
+
+TEST_F(LakeServiceTest, RetriedAppendAtSamePositionWins) {
+  ASSERT_OK(CreateFile("f"));
+  ASSERT_OK(Append("f", 0, "first"));
+  ASSERT_OK(Append("f", 0, "again"));
+  ASSERT_OK(Flush("f", 5));
+  EXPECT_EQ(MustRead("f"), "again");
+  Collect();
+  EXPECT_EQ(ExtentCount(), 1u);
+}
+
+TEST_F(LakeServiceTest, RetainUncommittedData) {
+  ASSERT_OK(CreateFile("keep"));
+  ASSERT_OK(Append("keep", 0, "aaaa"));
+  ASSERT_OK(Append("keep", 4, "bbbb"));
+  ASSERT_OK(Flush("keep", 4, /*retain=*/true));
+  EXPECT_EQ(MustRead("keep"), "aaaa");
+  ASSERT_OK(Flush("keep", 8));
+  EXPECT_EQ(MustRead("keep"), "aaaabbbb");
+
+  ASSERT_OK(CreateFile("drop"));
+  ASSERT_OK(Append("drop", 0, "aaaa"));
+  ASSERT_OK(Append("drop", 4, "bbbb"));
+  ASSERT_OK(Flush("drop", 4, /*retain=*/false));
+  EXPECT_EQ(MustRead("drop"), "aaaa");
+  EXPECT_REASON(Flush("drop", 8), Reason::kInvalidFlushPosition);
+  EXPECT_EQ(MustRead("drop"), "aaaa");
+  // The discarded append is garbage.
+  EXPECT_EQ(Collect(), 1);
+  EXPECT_EQ(ExtentCount(), 3u);
+}
+
+TEST_F(LakeServiceTest, AppendWithFlush) {
+  ASSERT_OK(CreateFile("f"));
+  auto r = Append("f", 0, "abc", /*flush=*/true);
+  ASSERT_OK(r);
+  ASSERT_TRUE(r->flushed.has_value());
+  EXPECT_EQ(r->flushed->length, 3);
+  EXPECT_EQ(MustRead("f"), "abc");
+  // Appends staged earlier join a flushing append when contiguous.
+  ASSERT_OK(Append("f", 3, "def"));
+  r = Append("f", 6, "ghi", true);
+  ASSERT_OK(r);
+  EXPECT_EQ(r->flushed->length, 9);
+  EXPECT_EQ(MustRead("f"), "abcdefghi");
+  // A flushing append that leaves a gap fails whole: its bytes are not kept.
+  size_t before = ExtentCount();
+  EXPECT_REASON(Append("f", 20, "zzz", true), Reason::kInvalidFlushPosition);
+  EXPECT_EQ(ExtentCount(), before);
+  EXPECT_EQ(MustRead("f"), "abcdefghi");
+}
+
+TEST_F(LakeServiceTest, FlushReplacesHeadersAndChecksConditions) {
+  ASSERT_OK(CreateFile("f"));
+  ASSERT_OK(Append("f", 0, "data"));
+  FlushOptions o;
+  o.position = 4;
+  o.access.cond.if_match = "0x0";
+  EXPECT_REASON(lake_->Flush(kAcct, kFs, "f", o), Reason::kConditionNotMet);
+  o.access.cond.if_match = Get("f")->etag;
+  ContentHeaders h;
+  h.content_type = "application/json";
+  o.headers = h;
+  auto n = lake_->Flush(kAcct, kFs, "f", o);
+  ASSERT_OK(n);
+  EXPECT_EQ(n->headers.content_type, "application/json");
+  EXPECT_EQ(Get("f")->headers.content_type, "application/json");
+  EXPECT_EQ(MustRead("f"), "data");
+}
+
+// ===== rename ===================================================================================
+
+TEST_F(LakeServiceTest, RenameFile) {
+  MustPut("a/f.txt", "payload");
+  auto before = Get("a/f.txt");
+  ASSERT_OK(before);
+  auto n = lake_->Rename(kAcct, kFs, "a/f.txt", kFs, "a/g.txt", {});
+  ASSERT_OK(n);
+  EXPECT_EQ(n->name, "g.txt");
+  EXPECT_EQ(n->id, before->id);
+  EXPECT_NE(n->etag, before->etag);
+  EXPECT_REASON(Get("a/f.txt"), Reason::kPathNotFound);
+  EXPECT_EQ(MustRead("a/g.txt"), "payload");
+  EXPECT_EQ(Get("a/g.txt")->etag, n->etag);
+  // Into another existing directory.
+  ASSERT_OK(Mkdir("b"));
+  ASSERT_OK(lake_->Rename(kAcct, kFs, "a/g.txt", kFs, "b/h.txt", {}));
+  EXPECT_EQ(MustRead("b/h.txt"), "payload");
+  EXPECT_EQ(ExtentCount(), 1u);
+  // Onto itself: nothing happens.
+  EXPECT_OK(lake_->Rename(kAcct, kFs, "b/h.txt", kFs, "b/h.txt", {}));
+  EXPECT_EQ(MustRead("b/h.txt"), "payload");
+}
+
+TEST_F(LakeServiceTest, RenameOverwritesExistingFile) {
+  MustPut("src", "new content");
+  MustPut("dst", "old content");
+  ASSERT_EQ(ExtentCount(), 2u);
+  RenameOptions keep;
+  keep.overwrite = false;
+  EXPECT_REASON(lake_->Rename(kAcct, kFs, "src", kFs, "dst", keep), Reason::kPathAlreadyExists);
+  RenameOptions nm;
+  nm.dest.cond.if_none_match = "*";
+  EXPECT_REASON(lake_->Rename(kAcct, kFs, "src", kFs, "dst", nm), Reason::kPathAlreadyExists);
+  RenameOptions dm;
+  dm.dest.cond.if_match = "0x0";
+  EXPECT_REASON(lake_->Rename(kAcct, kFs, "src", kFs, "dst", dm), Reason::kConditionNotMet);
+  EXPECT_EQ(MustRead("dst"), "old content");
+  EXPECT_EQ(MustRead("src"), "new content");
+
+  dm.dest.cond.if_match = Get("dst")->etag;
+  ASSERT_OK(lake_->Rename(kAcct, kFs, "src", kFs, "dst", dm));
+  EXPECT_EQ(MustRead("dst"), "new content");
+  EXPECT_FALSE(Exists("src"));
+  EXPECT_EQ(Collect(), 1);
+  EXPECT_EQ(ExtentCount(), 1u);
+
+  // A file may not replace a directory, nor a directory a file.
+  ASSERT_OK(Mkdir("dir"));
+  EXPECT_REASON(lake_->Rename(kAcct, kFs, "dst", kFs, "dir", {}), Reason::kResourceTypeMismatch);
+  EXPECT_REASON(lake_->Rename(kAcct, kFs, "dir", kFs, "dst", {}), Reason::kResourceTypeMismatch);
+}
+
+TEST_F(LakeServiceTest, RenameErrors) {
+  ASSERT_OK(Mkdir("d/sub"));
+  MustPut("d/sub/f", "x");
+  EXPECT_REASON(lake_->Rename(kAcct, kFs, "d", kFs, "d/sub/inner", {}),
+                Reason::kDirectoryIsParentOfDestination);
+  EXPECT_REASON(lake_->Rename(kAcct, kFs, "d", kFs, "d/x", {}),
+                Reason::kDirectoryIsParentOfDestination);
+  EXPECT_REASON(lake_->Rename(kAcct, kFs, "d", kFs, "nowhere/d", {}),
+                Reason::kRenameDestinationParentPathNotFound);
+  EXPECT_REASON(lake_->Rename(kAcct, kFs, "missing", kFs, "d2", {}), Reason::kSourcePathNotFound);
+  EXPECT_REASON(lake_->Rename(kAcct, kFs, "d/missing", kFs, "d2", {}), Reason::kSourcePathNotFound);
+
+  RenameOptions src_cond;
+  src_cond.source.if_match = "0x0";
+  EXPECT_REASON(lake_->Rename(kAcct, kFs, "d", kFs, "e", src_cond), Reason::kSourceConditionNotMet);
+  src_cond.source = {};
+  src_cond.source.if_unmodified_since = Get("d")->modified_us - 10 * kSecond;
+  EXPECT_REASON(lake_->Rename(kAcct, kFs, "d", kFs, "e", src_cond), Reason::kSourceConditionNotMet);
+  src_cond.source = {};
+  src_cond.source.if_none_match = Get("d")->etag;
+  EXPECT_REASON(lake_->Rename(kAcct, kFs, "d", kFs, "e", src_cond), Reason::kSourceConditionNotMet);
+  // None of that moved anything.
+  EXPECT_EQ(MustRead("d/sub/f"), "x");
+  EXPECT_FALSE(Exists("e"));
+
+  src_cond.source = {};
+  src_cond.source.if_match = Get("d")->etag;
+  ASSERT_OK(lake_->Rename(kAcct, kFs, "d", kFs, "e", src_cond));
+  EXPECT_EQ(MustRead("e/sub/f"), "x");
+  EXPECT_FALSE(Exists("d"));
+
+  ASSERT_OK(lake_->CreateFilesystem(kAcct, "other", {}, ""));
+  EXPECT_REASON(lake_->Rename(kAcct, kFs, "e", "other", "e", {}), Reason::kInvalidRenameSourcePath);
+  EXPECT_REASON(lake_->Rename(kAcct, kFs, "", kFs, "x", {}), Reason::kInvalidRenameSourcePath);
+}
+
+TEST_F(LakeServiceTest, RenameDirectoryWithManyDescendants) {
+  constexpr int kDirs = 20, kFilesPerDir = 99;  // 20 + 1980 = 2000 descendants
+  ASSERT_OK(Mkdir("src"));
+  std::vector<extent::ExtentInfo> content;
+  for (int i = 0; i < 4; ++i) content.push_back(WriteRawExtent("content-" + std::to_string(i)));
+  std::vector<std::pair<std::string, bool>> entries;
+  for (int d = 0; d < kDirs; ++d) {
+    std::string dir = "src/d" + std::to_string(100 + d);
+    entries.emplace_back(dir, true);
+    for (int f = 0; f < kFilesPerDir; ++f) {
+      entries.emplace_back(dir + "/f" + std::to_string(1000 + f), false);
+    }
+  }
+  ASSERT_NO_FATAL_FAILURE(InsertTree(entries, content));
+  ASSERT_EQ(entries.size(), 2000u);
+
+  ASSERT_OK(Mkdir("moved"));
+  ASSERT_OK(lake_->Rename(kAcct, kFs, "src", kFs, "moved/inner", {}));
+  EXPECT_FALSE(Exists("src"));
+
+  std::set<std::string> want;
+  for (const auto& e : entries) want.insert("moved/inner" + e.first.substr(3));
+  auto listed = ListAllPaths("moved/inner", true, 777);
+  EXPECT_EQ(listed.size(), 2000u);
+  EXPECT_EQ(std::set<std::string>(listed.begin(), listed.end()), want);
+  size_t i = 0;
+  for (const auto& [p, is_dir] : entries) {
+    std::string now = "moved/inner" + p.substr(3);
+    auto n = Get(now);
+    ASSERT_OK(n) << now;
+    EXPECT_EQ(n->is_dir, is_dir);
+    EXPECT_REASON(Get(p), Reason::kPathNotFound);
+    if (!is_dir && i++ % 97 == 0) {
+      EXPECT_EQ(MustRead(now).rfind("content-", 0), 0u) << now;
+    }
+  }
+  EXPECT_EQ(ListAllPaths("", false, 100), (std::vector<std::string>{"moved"}));
+}
+
+TEST_F(LakeServiceTest, RenameDirectoryOntoDirectory) {
+  MustPut("src/f", "x");
+  ASSERT_OK(Mkdir("empty"));
+  MustPut("full/g", "y");
+  EXPECT_REASON(lake_->Rename(kAcct, kFs, "src", kFs, "full", {}), Reason::kPathAlreadyExists);
+  EXPECT_EQ(MustRead("full/g"), "y");
+  EXPECT_EQ(MustRead("src/f"), "x");
+  ASSERT_OK(lake_->Rename(kAcct, kFs, "src", kFs, "empty", {}));
+  EXPECT_EQ(MustRead("empty/f"), "x");
+  EXPECT_FALSE(Exists("src"));
+}
+
+TEST_F(LakeServiceTest, RenameOfLeasedSourceNeedsItsLease) {
+  MustPut("f", "x");
+  auto l = Lease("f", LeaseRequest::Action::kAcquire);
+  ASSERT_OK(l);
+  EXPECT_REASON(lake_->Rename(kAcct, kFs, "f", kFs, "g", {}), Reason::kLeaseIdMissing);
+  RenameOptions o;
+  o.source_lease_id = "00000000-0000-0000-0000-000000000000";
+  EXPECT_REASON(lake_->Rename(kAcct, kFs, "f", kFs, "g", o), Reason::kLeaseIdMismatch);
+  o.source_lease_id = l->lease_id;
+  EXPECT_OK(lake_->Rename(kAcct, kFs, "f", kFs, "g", o));
+  EXPECT_EQ(MustRead("g"), "x");
+}
+
+// ===== delete ===================================================================================
+
+TEST_F(LakeServiceTest, DeleteFilesAndDirectories) {
+  MustPut("d/f", "x");
+  ASSERT_OK(Mkdir("d/empty"));
+  EXPECT_REASON(lake_->Delete(kAcct, kFs, "d", false, {}), Reason::kDirectoryNotEmpty);
+  EXPECT_EQ(MustRead("d/f"), "x");
+  EXPECT_OK(lake_->Delete(kAcct, kFs, "d/empty", false, {}));
+  EXPECT_FALSE(Exists("d/empty"));
+  Access wrong;
+  wrong.cond.if_match = "0x0";
+  EXPECT_REASON(lake_->Delete(kAcct, kFs, "d/f", false, wrong), Reason::kConditionNotMet);
+  EXPECT_OK(lake_->Delete(kAcct, kFs, "d/f", false, {}));
+  EXPECT_REASON(lake_->Delete(kAcct, kFs, "d/f", false, {}), Reason::kPathNotFound);
+  EXPECT_OK(lake_->Delete(kAcct, kFs, "d", false, {}));
+  EXPECT_FALSE(Exists("d"));
+  EXPECT_EQ(Collect(), 1);
+
+  // Deleting the root empties the filesystem but keeps it.
+  MustPut("a/b", "1");
+  MustPut("c", "2");
+  EXPECT_REASON(lake_->Delete(kAcct, kFs, "", false, {}), Reason::kDirectoryNotEmpty);
+  EXPECT_OK(lake_->Delete(kAcct, kFs, "", true, {}));
+  EXPECT_TRUE(ListAllPaths("", true, 10).empty());
+  EXPECT_OK(Get(""));
+  EXPECT_EQ(Collect(), 2);
+  EXPECT_EQ(ExtentCount(), 0u);
+}
+
+TEST_F(LakeServiceTest, DeleteDropsStagedData) {
+  ASSERT_OK(CreateFile("d/f"));
+  ASSERT_OK(Append("d/f", 0, "pending"));
+  ASSERT_OK(lake_->Delete(kAcct, kFs, "d", true, {}));
+  EXPECT_EQ(Collect(), 1);
+  // A new file at the same path does not inherit the old appends.
+  ASSERT_OK(CreateFile("d/f"));
+  EXPECT_REASON(Flush("d/f", 7), Reason::kInvalidFlushPosition);
+}
+
+TEST_F(LakeServiceTest, RecursiveDeleteOfLargeTreeIsAtomic) {
+  constexpr int kDirs = 50, kFilesPerDir = 99;  // 50 + 4950 = 5000 descendants
+  ASSERT_OK(Mkdir("big"));
+  std::vector<extent::ExtentInfo> content;
+  for (int i = 0; i < 10; ++i) content.push_back(WriteRawExtent(Pattern(100 + i, 20 + i)));
+  std::vector<std::pair<std::string, bool>> entries;
+  for (int d = 0; d < kDirs; ++d) {
+    std::string dir = "big/dir" + std::to_string(d);
+    entries.emplace_back(dir, true);
+    for (int f = 0; f < kFilesPerDir; ++f)
+      entries.emplace_back(dir + "/" + std::to_string(f), false);
+  }
+  ASSERT_NO_FATAL_FAILURE(InsertTree(entries, content));
+  MustPut("keep.txt", "survivor");
+  ASSERT_EQ(ExtentCount(), 11u);
+
+  // A failing delete changes nothing.
+  Access wrong;
+  wrong.cond.if_match = "0x0";
+  EXPECT_REASON(lake_->Delete(kAcct, kFs, "big", true, wrong), Reason::kConditionNotMet);
+  EXPECT_REASON(lake_->Delete(kAcct, kFs, "big", false, {}), Reason::kDirectoryNotEmpty);
+  EXPECT_EQ(ListAllPaths("big", true, 5000).size(), 5000u);
+
+  // Readers see the whole tree or none of it.
+  std::atomic<bool> done{false};
+  std::atomic<int> saw_all{0}, saw_none{0}, saw_other{0};
+  std::thread reader([&] {
+    bool last = false;
+    while (!last) {
+      last = done.load();
+      auto page = lake_->ListPaths(kAcct, kFs, "big", true, "", 5000);
+      if (page.ok() && page->entries.size() == 5000 && page->continuation.empty()) {
+        ++saw_all;
+      } else if (!page.ok() && page.status().reason() == Reason::kPathNotFound) {
+        ++saw_none;
+      } else {
+        ++saw_other;
+      }
+    }
+  });
+  while (saw_all.load() == 0 && saw_other.load() == 0) std::this_thread::yield();
+  Status deleted = lake_->Delete(kAcct, kFs, "big", true, {});
+  done = true;
+  reader.join();
+  ASSERT_OK(deleted);
+  EXPECT_EQ(saw_other.load(), 0);
+  EXPECT_GE(saw_all.load(), 1);
+  EXPECT_GE(saw_none.load(), 1);
+
+  EXPECT_FALSE(Exists("big"));
+  EXPECT_FALSE(Exists("big/dir7"));
+  EXPECT_FALSE(Exists("big/dir7/3"));
+  EXPECT_EQ(ListAllPaths("", true, 100), (std::vector<std::string>{"keep.txt"}));
+  EXPECT_EQ(Collect(), 10);
+  EXPECT_EQ(ExtentCount(), 1u);
+  EXPECT_EQ(MustRead("keep.txt"), "survivor");
+}
+
+// ===== conditions ===============================================================================
+
+TEST_F(LakeServiceTest, WriteConditions) {
+  auto n = Put("f", "v1");
+  ASSERT_OK(n);
+  PutOptions o;
+  o.access.cond.if_match = "0x0";
+  EXPECT_REASON(Put("f", "v2", o), Reason::kConditionNotMet);
+  o.access.cond.if_match = "\"" + n->etag + "\"";  // quoted, as on the wire
+  auto n2 = Put("f", "v2", o);
+  ASSERT_OK(n2);
+  o.access.cond.if_match = "0x1, " + n2->etag;  // a list
+  auto n3 = Put("f", "v3", o);
+  ASSERT_OK(n3);
+  o.access.cond.if_match = "*";
+  ASSERT_OK(Put("f", "v4", o));
+  EXPECT_REASON(Put("new", "x", o), Reason::kConditionNotMet);  // If-Match * needs a resource
+  EXPECT_FALSE(Exists("new"));
+
+  auto cur = Get("f");
+  ASSERT_OK(cur);
+  o.access.cond = {};
+  o.access.cond.if_none_match = cur->etag;
+  EXPECT_REASON(Put("f", "v5", o), Reason::kConditionNotMet);
+  o.access.cond.if_none_match = "0x0";
+  ASSERT_OK(Put("f", "v5", o));
+  o.access.cond.if_none_match = "*";
+  EXPECT_REASON(Put("f", "v6", o), Reason::kPathAlreadyExists);
+  ASSERT_OK(Put("other", "x", o));
+
+  cur = Get("f");
+  ASSERT_OK(cur);
+  o.access.cond = {};
+  o.access.cond.if_modified_since = cur->modified_us;
+  EXPECT_REASON(Put("f", "v6", o), Reason::kConditionNotMet);
+  o.access.cond.if_modified_since = cur->modified_us - 10 * kSecond;
+  ASSERT_OK(Put("f", "v6", o));
+
+  cur = Get("f");
+  ASSERT_OK(cur);
+  o.access.cond = {};
+  o.access.cond.if_unmodified_since = cur->modified_us - 10 * kSecond;
+  EXPECT_REASON(Put("f", "v7", o), Reason::kConditionNotMet);
+  o.access.cond.if_unmodified_since = cur->modified_us + 10 * kSecond;
+  ASSERT_OK(Put("f", "v7", o));
+  EXPECT_EQ(MustRead("f"), "v7");
+
+  // The same conditions guard metadata updates and deletes.
+  cur = Get("f");
+  Access a;
+  a.cond.if_match = "0x0";
+  EXPECT_REASON(lake_->SetProperties(kAcct, kFs, "f", Metadata{{"a", "b"}}, std::nullopt, a),
+                Reason::kConditionNotMet);
+  a.cond.if_match.reset();
+  a.cond.if_unmodified_since = cur->modified_us - 10 * kSecond;
+  EXPECT_REASON(lake_->Delete(kAcct, kFs, "f", false, a), Reason::kConditionNotMet);
+  EXPECT_TRUE(Exists("f"));
+}
+
+TEST_F(LakeServiceTest, ReadConditions) {
+  auto n = Put("f", "content");
+  ASSERT_OK(n);
+  auto read = [&](const Conditions& c) {
+    Access a;
+    a.cond = c;
+    return Read("f", std::nullopt, a);
+  };
+  Conditions c;
+  c.if_none_match = n->etag;
+  EXPECT_REASON(read(c), Reason::kNotModified);
+  EXPECT_REASON(Get("f", Access{c, std::nullopt}), Reason::kNotModified);
+  c.if_none_match = "\"" + n->etag + "\"";
+  EXPECT_REASON(read(c), Reason::kNotModified);
+  c.if_none_match = "*";
+  EXPECT_REASON(read(c), Reason::kNotModified);
+  c.if_none_match = "0x0";
+  EXPECT_OK(read(c));
+
+  c = {};
+  c.if_modified_since = n->modified_us;
+  EXPECT_REASON(read(c), Reason::kNotModified);
+  EXPECT_REASON(Get("f", Access{c, std::nullopt}), Reason::kNotModified);
+  c.if_modified_since = n->modified_us + 10 * kSecond;
+  EXPECT_REASON(read(c), Reason::kNotModified);
+  c.if_modified_since = n->modified_us - 10 * kSecond;
+  auto ok = read(c);
+  ASSERT_OK(ok);
+  EXPECT_EQ(*ok, "content");
+
+  c = {};
+  c.if_match = "0x0";
+  EXPECT_REASON(read(c), Reason::kConditionNotMet);
+  EXPECT_REASON(Get("f", Access{c, std::nullopt}), Reason::kConditionNotMet);
+  c.if_match = n->etag;
+  EXPECT_OK(read(c));
+
+  c = {};
+  c.if_unmodified_since = n->modified_us - 10 * kSecond;
+  EXPECT_REASON(read(c), Reason::kConditionNotMet);
+  c.if_unmodified_since = n->modified_us;
+  EXPECT_OK(read(c));
+}
+
+// ===== leases ===================================================================================
+
+TEST_F(LakeServiceTest, LeaseAcquireDurations) {
+  MustPut("f", "x");
+  EXPECT_REASON(Lease("f", LeaseRequest::Action::kAcquire, {}, {}, 5), Reason::kInvalidHeaderValue);
+  EXPECT_REASON(Lease("f", LeaseRequest::Action::kAcquire, {}, {}, 14),
+                Reason::kInvalidHeaderValue);
+  EXPECT_REASON(Lease("f", LeaseRequest::Action::kAcquire, {}, {}, 61),
+                Reason::kInvalidHeaderValue);
+  EXPECT_REASON(Lease("f", LeaseRequest::Action::kAcquire, {}, {}, 0), Reason::kInvalidHeaderValue);
+  EXPECT_EQ(Get("f")->lease.state, State::kAvailable);
+
+  int64_t before = NowMillis();
+  auto l = Lease("f", LeaseRequest::Action::kAcquire, {}, {}, 15);
+  ASSERT_OK(l);
+  EXPECT_FALSE(l->lease_id.empty());
+  auto n = Get("f");
+  ASSERT_OK(n);
+  EXPECT_EQ(n->lease.state, State::kLeased);
+  EXPECT_EQ(n->lease.duration_s, 15);
+  EXPECT_GE(n->lease.expires_ms, before + 15000);
+  EXPECT_LE(n->lease.expires_ms, NowMillis() + 15000);
+  EXPECT_EQ(ViewLease(n->lease, NowMillis()).state, State::kLeased);
+  EXPECT_EQ(ViewLease(n->lease, n->lease.expires_ms).state, State::kExpired);
+  ASSERT_OK(Lease("f", LeaseRequest::Action::kRelease, l->lease_id));
+
+  auto l60 = Lease("f", LeaseRequest::Action::kAcquire, {}, {}, 60);
+  ASSERT_OK(l60);
+  ASSERT_OK(Lease("f", LeaseRequest::Action::kRelease, l60->lease_id));
+  auto inf = Lease("f", LeaseRequest::Action::kAcquire, {},
+                   std::string("ABCDEF01-0000-0000-0000-000000000000"), -1);
+  ASSERT_OK(inf);
+  EXPECT_EQ(inf->lease_id, "ABCDEF01-0000-0000-0000-000000000000");
+  EXPECT_TRUE(ViewLease(Get("f")->lease, NowMillis() + 1000000000).infinite);
+  EXPECT_EQ(ViewLease(Get("f")->lease, NowMillis() + 1000000000).state, State::kLeased);
+  // Lease IDs compare without regard to case.
+  EXPECT_OK(Put(
+      "f", "y",
+      PutOptions{
+          Access{{}, std::string("abcdef01-0000-0000-0000-000000000000")}, {}, {}, std::nullopt}));
+
+  EXPECT_REASON(Lease("missing", LeaseRequest::Action::kAcquire), Reason::kPathNotFound);
+}
+
+TEST_F(LakeServiceTest, LeaseGuardsWrites) {
+  MustPut("f", "v1");
+  auto l = Lease("f", LeaseRequest::Action::kAcquire);
+  ASSERT_OK(l);
+  const std::string id = l->lease_id;
+  const std::string wrong = "00000000-0000-0000-0000-000000000000";
+  auto with = [](const std::optional<std::string>& lease) {
+    PutOptions o;
+    o.access.lease_id = lease;
+    return o;
+  };
+  EXPECT_REASON(Put("f", "v2", with(std::nullopt)), Reason::kLeaseIdMissing);
+  EXPECT_REASON(Put("f", "v2", with(wrong)), Reason::kLeaseIdMismatch);
+  Access none, bad, good;
+  bad.lease_id = wrong;
+  good.lease_id = id;
+  EXPECT_REASON(lake_->SetProperties(kAcct, kFs, "f", Metadata{}, std::nullopt, none),
+                Reason::kLeaseIdMissing);
+  EXPECT_REASON(lake_->Delete(kAcct, kFs, "f", false, none), Reason::kLeaseIdMissing);
+  EXPECT_REASON(lake_->Delete(kAcct, kFs, "f", false, bad), Reason::kLeaseIdMismatch);
+  EXPECT_REASON(Append("f", 2, "more"), Reason::kLeaseIdMissing);
+  EXPECT_REASON(Stage("f", "QQ==", "blk"), Reason::kLeaseIdMissing);
+  EXPECT_REASON(CreateFile("f"), Reason::kLeaseIdMissing);
+  SetAccessOptions sa;
+  sa.permissions = 0600;
+  EXPECT_REASON(lake_->SetAccessControl(kAcct, kFs, "f", sa), Reason::kLeaseIdMissing);
+  EXPECT_EQ(MustRead("f"), "v1");
+  // Reads need no lease, but a wrong one is refused.
+  EXPECT_REASON(Read("f", std::nullopt, bad), Reason::kLeaseIdMismatch);
+  EXPECT_EQ(ExtentCount(), 1u);
+
+  auto n = Put("f", "v2", with(id));
+  ASSERT_OK(n);
+  EXPECT_EQ(n->lease.state, State::kLeased);  // a write keeps the lease
+  EXPECT_EQ(MustRead("f"), "v2");
+  ASSERT_OK(Append("f", 2, "+", true, id));
+  EXPECT_EQ(MustRead("f"), "v2+");
+  EXPECT_OK(lake_->SetProperties(kAcct, kFs, "f", Metadata{{"a", "b"}}, std::nullopt, good));
+  EXPECT_EQ(Get("f")->lease.state, State::kLeased);
+
+  // A lease ID on an unleased file is an error too.
+  MustPut("plain", "x");
+  EXPECT_REASON(Put("plain", "y", with(id)), Reason::kLeaseNotPresent);
+  EXPECT_REASON(Put("brand-new", "y", with(id)), Reason::kLeaseNotPresent);
+
+  EXPECT_OK(lake_->Delete(kAcct, kFs, "f", false, good));
+}
+
+TEST_F(LakeServiceTest, LeaseRenewChangeRelease) {
+  MustPut("f", "x");
+  const std::string a = "aaaaaaaa-0000-0000-0000-000000000000";
+  const std::string b = "bbbbbbbb-0000-0000-0000-000000000000";
+  using A = LeaseRequest::Action;
+  EXPECT_REASON(Lease("f", A::kRenew, a), Reason::kLeaseNotPresentWithLeaseOperation);
+  EXPECT_REASON(Lease("f", A::kRelease, a), Reason::kLeaseNotPresentWithLeaseOperation);
+  EXPECT_REASON(Lease("f", A::kChange, a, b), Reason::kLeaseNotPresentWithLeaseOperation);
+  EXPECT_REASON(Lease("f", A::kBreak), Reason::kLeaseNotPresentWithLeaseOperation);
+
+  ASSERT_OK(Lease("f", A::kAcquire, {}, a, 20));
+  EXPECT_REASON(Lease("f", A::kAcquire, {}, b, 20), Reason::kLeaseAlreadyPresent);
+  EXPECT_OK(Lease("f", A::kAcquire, {}, a, 30));  // the holder may acquire again
+  EXPECT_EQ(Get("f")->lease.duration_s, 30);
+
+  EXPECT_REASON(Lease("f", A::kRenew, b), Reason::kLeaseIdMismatchWithLeaseOperation);
+  int64_t before = NowMillis();
+  auto r = Lease("f", A::kRenew, a);
+  ASSERT_OK(r);
+  EXPECT_EQ(r->lease_id, a);
+  EXPECT_GE(Get("f")->lease.expires_ms, before + 30000);
+
+  EXPECT_REASON(Lease("f", A::kChange, std::string("cccccccc-0000-0000-0000-000000000000"), b),
+                Reason::kLeaseIdMismatchWithLeaseOperation);
+  EXPECT_REASON(Lease("f", A::kChange, a), Reason::kMissingRequiredHeader);
+  auto c = Lease("f", A::kChange, a, b);
+  ASSERT_OK(c);
+  EXPECT_EQ(c->lease_id, b);
+  // The old ID no longer works; the new one does.
+  PutOptions old_id;
+  old_id.access.lease_id = a;
+  EXPECT_REASON(Put("f", "y", old_id), Reason::kLeaseIdMismatch);
+  PutOptions new_id;
+  new_id.access.lease_id = b;
+  EXPECT_OK(Put("f", "y", new_id));
+  // Changing to the ID already held is allowed (idempotent retries).
+  EXPECT_OK(Lease("f", A::kChange, a, b));
+
+  EXPECT_REASON(Lease("f", A::kRelease, a), Reason::kLeaseIdMismatchWithLeaseOperation);
+  ASSERT_OK(Lease("f", A::kRelease, b));
+  EXPECT_EQ(Get("f")->lease.state, State::kAvailable);
+  EXPECT_OK(Put("f", "z"));
+  EXPECT_REASON(Put("f", "z", new_id), Reason::kLeaseNotPresent);
+}
+
+TEST_F(LakeServiceTest, LeaseBreak) {
+  MustPut("f", "x");
+  using A = LeaseRequest::Action;
+  const std::string a = "aaaaaaaa-0000-0000-0000-000000000000";
+
+  // An infinite lease breaks at once without a period.
+  ASSERT_OK(Lease("f", A::kAcquire, {}, a));
+  auto b = Lease("f", A::kBreak);
+  ASSERT_OK(b);
+  EXPECT_EQ(b->lease_time_s, 0);
+  EXPECT_EQ(ViewLease(Get("f")->lease, NowMillis()).state, State::kBroken);
+  EXPECT_OK(Put("f", "after break"));  // no ID needed once broken
+  EXPECT_REASON(Lease("f", A::kRenew, a), Reason::kLeaseNotPresentWithLeaseOperation);
+
+  // A finite lease with break period 0 is broken immediately.
+  ASSERT_OK(Lease("f", A::kAcquire, {}, a, 60));
+  b = Lease("f", A::kBreak, {}, {}, -1, 0);
+  ASSERT_OK(b);
+  EXPECT_EQ(b->lease_time_s, 0);
+  auto n = Get("f");
+  ASSERT_OK(n);
+  EXPECT_EQ(ViewLease(n->lease, NowMillis()).state, State::kBroken);
+  EXPECT_REASON(Lease("f", A::kRenew, a), Reason::kLeaseIsBrokenAndCannotBeRenewed);
+  EXPECT_OK(lake_->SetProperties(kAcct, kFs, "f", Metadata{{"k", "v"}}, std::nullopt, {}));
+  EXPECT_OK(Lease("f", A::kBreak));  // breaking a broken lease succeeds
+  // A broken lease may be released by its holder, or taken over by a new acquire.
+  ASSERT_OK(Lease("f", A::kAcquire, {}, std::string("bbbbbbbb-0000-0000-0000-000000000000")));
+  ASSERT_OK(Lease("f", A::kBreak, {}, {}, -1, 0));
+  EXPECT_OK(Lease("f", A::kRelease, std::string("bbbbbbbb-0000-0000-0000-000000000000")));
+  EXPECT_EQ(Get("f")->lease.state, State::kAvailable);
+
+  // A finite lease breaks when it would have expired, or after a shorter period.
+  ASSERT_OK(Lease("f", A::kAcquire, {}, a, 60));
+  b = Lease("f", A::kBreak, {}, {}, -1, 10);
+  ASSERT_OK(b);
+  EXPECT_GE(b->lease_time_s, 9);
+  EXPECT_LE(b->lease_time_s, 10);
+  n = Get("f");
+  ASSERT_OK(n);
+  EXPECT_EQ(ViewLease(n->lease, NowMillis()).state, State::kBreaking);
+  EXPECT_EQ(ViewLease(n->lease, n->lease.break_ms).state, State::kBroken);
+  // While breaking, the lease still guards writes and cannot be acquired or changed.
+  EXPECT_REASON(Put("f", "w"), Reason::kLeaseIdMissing);
+  PutOptions with_id;
+  with_id.access.lease_id = a;
+  EXPECT_OK(Put("f", "w", with_id));
+  EXPECT_REASON(Lease("f", A::kAcquire, {}, a), Reason::kLeaseIsBreakingAndCannotBeAcquired);
+  EXPECT_REASON(Lease("f", A::kChange, a, std::string("cccccccc-0000-0000-0000-000000000000")),
+                Reason::kLeaseIsBreakingAndCannotBeChanged);
+  EXPECT_REASON(Lease("f", A::kRenew, a), Reason::kLeaseIsBrokenAndCannotBeRenewed);
+  // A shorter period shortens the break; a longer one does not lengthen it.
+  b = Lease("f", A::kBreak, {}, {}, -1, 30);
+  ASSERT_OK(b);
+  EXPECT_LE(b->lease_time_s, 10);
+  b = Lease("f", A::kBreak, {}, {}, -1, 0);
+  ASSERT_OK(b);
+  EXPECT_EQ(b->lease_time_s, 0);
+  EXPECT_OK(Put("f", "free"));
+  // The write cleared the broken lease.
+  EXPECT_EQ(Get("f")->lease.state, State::kAvailable);
+  EXPECT_REASON(Lease("f", A::kBreak, {}, {}, -1, 10), Reason::kLeaseNotPresentWithLeaseOperation);
+
+  // A finite lease without a period breaks at its expiry.
+  ASSERT_OK(Lease("f", A::kAcquire, {}, a, 20));
+  b = Lease("f", A::kBreak);
+  ASSERT_OK(b);
+  EXPECT_GE(b->lease_time_s, 19);
+  EXPECT_LE(b->lease_time_s, 20);
+  EXPECT_REASON(Lease("f", A::kBreak, {}, {}, -1, 61), Reason::kInvalidHeaderValue);
+}
+
+// ===== listing ==================================================================================
+
+TEST_F(LakeServiceTest, ListPathsOrderAndPaging) {
+  ASSERT_OK(Mkdir("a/b/d"));
+  MustPut("a/b/c.txt", "1");
+  MustPut("a/e.txt", "2");
+  MustPut("a-x.txt", "3");
+  MustPut("b.txt", "4");
+  ASSERT_OK(Mkdir("z/y"));
+  MustPut("z/y/x.txt", "5");
+  const std::vector<std::string> want = {"a",       "a/b",   "a/b/c.txt", "a/b/d", "a/e.txt",
+                                         "a-x.txt", "b.txt", "z",         "z/y",   "z/y/x.txt"};
+  for (int max : {1, 2, 3, 4, 7, 10, 11, 5000}) {
+    int pages = 0;
+    EXPECT_EQ(ListAllPaths("", true, max, &pages), want) << "max_results " << max;
+    EXPECT_EQ(pages, std::max<int>(1, (static_cast<int>(want.size()) + max - 1) / max))
+        << "max_results " << max;
+  }
+  EXPECT_EQ(ListAllPaths("a", true, 2),
+            (std::vector<std::string>{"a/b", "a/b/c.txt", "a/b/d", "a/e.txt"}));
+  EXPECT_EQ(ListAllPaths("", false, 1), (std::vector<std::string>{"a", "a-x.txt", "b.txt", "z"}));
+  EXPECT_EQ(ListAllPaths("a", false, 1), (std::vector<std::string>{"a/b", "a/e.txt"}));
+  EXPECT_TRUE(ListAllPaths("a/b/d", true, 10).empty());
+
+  auto page = lake_->ListPaths(kAcct, kFs, "", true, "", 3);
+  ASSERT_OK(page);
+  ASSERT_EQ(page->entries.size(), 3u);
+  EXPECT_TRUE(page->entries[0].node.is_dir);
+  EXPECT_FALSE(page->entries[2].node.is_dir);
+  EXPECT_EQ(page->entries[2].node.length, 1);
+
+  EXPECT_REASON(lake_->ListPaths(kAcct, kFs, "nope", true, "", 10), Reason::kPathNotFound);
+  EXPECT_REASON(lake_->ListPaths(kAcct, "nofs", "", true, "", 10), Reason::kFilesystemNotFound);
+  EXPECT_REASON(lake_->ListPaths(kAcct, kFs, "", true, "!!not base64!!", 10),
+                Reason::kInvalidQueryParameterValue);
+  EXPECT_REASON(lake_->ListPaths(kAcct, kFs, "a", true, Base64Encode("z/y"), 10),
+                Reason::kInvalidQueryParameterValue);
+  EXPECT_REASON(lake_->ListPaths(kAcct, kFs, "a", true, Base64Encode("a"), 10),
+                Reason::kInvalidQueryParameterValue);
+}
+
+TEST_F(LakeServiceTest, ListPathsContinuationSurvivesDeletes) {
+  for (const char* p : {"a/1", "a/2", "b/1", "b/2", "c/1"}) MustPut(p, "x");
+  auto page = lake_->ListPaths(kAcct, kFs, "", true, "", 4);  // a a/1 a/2 b
+  ASSERT_OK(page);
+  ASSERT_EQ(page->entries.size(), 4u);
+  EXPECT_EQ(page->entries.back().path, "b");
+  ASSERT_OK(lake_->Delete(kAcct, kFs, "b", true, {}));
+  auto rest = lake_->ListPaths(kAcct, kFs, "", true, page->continuation, 100);
+  ASSERT_OK(rest);
+  std::vector<std::string> got;
+  for (const auto& e : rest->entries) got.push_back(e.path);
+  EXPECT_EQ(got, (std::vector<std::string>{"c", "c/1"}));
+}
+
+TEST_F(LakeServiceTest, ListPathsRandomTreeMatchesDepthFirstModel) {
+  std::mt19937 rng(42);
+  const std::string alphabet = "ab-.Z_0";
+  std::map<std::string, std::vector<std::string>> children;  // dir -> child names
+  std::vector<std::pair<std::string, bool>> entries;
+  std::set<std::string> taken;
+  std::vector<std::string> dirs = {""};
+  for (int i = 0; i < 400; ++i) {
+    const std::string parent = dirs[rng() % dirs.size()];
+    std::string name;
+    int len = 1 + static_cast<int>(rng() % 3);
+    for (int k = 0; k < len; ++k) name += alphabet[rng() % alphabet.size()];
+    if (name == "." || name == "..") continue;
+    std::string path = parent.empty() ? name : parent + "/" + name;
+    if (!taken.insert(path).second) continue;
+    bool is_dir = rng() % 3 == 0;
+    entries.emplace_back(path, is_dir);
+    children[parent].push_back(name);
+    if (is_dir) dirs.push_back(path);
+  }
+  auto content = WriteRawExtent("leaf");
+  ASSERT_NO_FATAL_FAILURE(InsertTree(entries, {content}));
+  std::vector<std::string> want;
+  std::function<void(const std::string&)> dfs = [&](const std::string& dir) {
+    auto kids = children[dir];
+    std::sort(kids.begin(), kids.end());
+    for (const auto& k : kids) {
+      std::string p = dir.empty() ? k : dir + "/" + k;
+      want.push_back(p);
+      if (children.count(p)) dfs(p);
+    }
+  };
+  dfs("");
+  ASSERT_EQ(want.size(), entries.size());
+  for (int max : {1, 7, 64, 5000}) {
+    EXPECT_EQ(ListAllPaths("", true, max), want) << "max_results " << max;
+  }
+}
+
+TEST_F(LakeServiceTest, ListBlobsFlatAndByDelimiter) {
+  for (const char* p :
+       {"dir/file1", "dir/file2", "dir/fizz/x", "dir/other", "dir2/y", "top.txt", "dira.txt"}) {
+    MustPut(p, p);
+  }
+  auto list = [&](const std::string& prefix, const std::string& delim, const std::string& marker,
+                  int max) {
+    auto p = lake_->ListBlobs(kAcct, kFs, prefix, delim, marker, max);
+    EXPECT_OK(p);
+    return p.ok() ? *p : ListBlobsPage{};
+  };
+  auto paths = [](const ListBlobsPage& p) {
+    std::vector<std::string> v;
+    for (const auto& b : p.blobs) v.push_back(b.path);
+    return v;
+  };
+
+  // Flat, with a prefix that ends inside a name: directories are listed as entries too.
+  auto p = list("dir/fi", "", "", 100);
+  EXPECT_EQ(paths(p),
+            (std::vector<std::string>{"dir/file1", "dir/file2", "dir/fizz", "dir/fizz/x"}));
+  EXPECT_TRUE(p.prefixes.empty());
+  EXPECT_EQ(p.next_marker, "");
+  p = list("dir", "", "", 100);
+  EXPECT_EQ(paths(p),
+            (std::vector<std::string>{"dir", "dir/file1", "dir/file2", "dir/fizz", "dir/fizz/x",
+                                      "dir/other", "dir2", "dir2/y", "dira.txt"}));
+  EXPECT_TRUE(paths(list("nothing", "", "", 100)).empty());
+  EXPECT_TRUE(paths(list("top.txt/", "", "", 100)).empty());
+  EXPECT_TRUE(paths(list("missing/dir/", "", "", 100)).empty());
+
+  // By '/'.
+  p = list("", "/", "", 100);
+  EXPECT_EQ(paths(p), (std::vector<std::string>{"dira.txt", "top.txt"}));
+  EXPECT_EQ(p.prefixes, (std::vector<std::string>{"dir/", "dir2/"}));
+  p = list("di", "/", "", 100);
+  EXPECT_EQ(paths(p), (std::vector<std::string>{"dira.txt"}));
+  EXPECT_EQ(p.prefixes, (std::vector<std::string>{"dir/", "dir2/"}));
+  p = list("dir/", "/", "", 100);
+  EXPECT_EQ(paths(p), (std::vector<std::string>{"dir/file1", "dir/file2", "dir/other"}));
+  EXPECT_EQ(p.prefixes, (std::vector<std::string>{"dir/fizz/"}));
+  p = list("dir/f", "/", "", 100);
+  EXPECT_EQ(paths(p), (std::vector<std::string>{"dir/file1", "dir/file2"}));
+  EXPECT_EQ(p.prefixes, (std::vector<std::string>{"dir/fizz/"}));
+  EXPECT_EQ(p.blobs[0].node.length, 9);
+}
+
+TEST_F(LakeServiceTest, ListBlobsMarkerPaging) {
+  for (const char* p :
+       {"dir/file1", "dir/file2", "dir/fizz/x", "dir/other", "dir2/y", "top.txt", "dira.txt"}) {
+    MustPut(p, "x");
+  }
+  // Each page item is a blob or a prefix; paging yields every item once, in order.
+  auto page_all = [&](const std::string& prefix, const std::string& delim, int max) {
+    std::vector<std::string> items;
+    std::string marker;
+    int pages = 0;
+    do {
+      auto p = lake_->ListBlobs(kAcct, kFs, prefix, delim, marker, max);
+      EXPECT_OK(p);
+      if (!p.ok()) break;
+      EXPECT_LE(static_cast<int>(p->blobs.size() + p->prefixes.size()), max);
+      // Within a page, prefixes and blobs interleave in name order; merge them back.
+      std::vector<std::string> page;
+      for (const auto& b : p->blobs) page.push_back(b.path);
+      for (const auto& pre : p->prefixes) page.push_back(pre);
+      if (!delim.empty()) std::sort(page.begin(), page.end());
+      items.insert(items.end(), page.begin(), page.end());
+      marker = p->next_marker;
+      if (++pages > 1000) {
+        ADD_FAILURE() << "paging does not terminate";
+        break;
+      }
+    } while (!marker.empty());
+    return items;
+  };
+  const std::vector<std::string> by_dir = {"dir/", "dir2/", "dira.txt", "top.txt"};
+  for (int max : {1, 2, 3, 100}) EXPECT_EQ(page_all("", "/", max), by_dir) << max;
+  const std::vector<std::string> in_dir = {"dir/file1", "dir/file2", "dir/fizz/", "dir/other"};
+  for (int max : {1, 2, 3, 100}) EXPECT_EQ(page_all("dir/", "/", max), in_dir) << max;
+  const std::vector<std::string> flat = {"dir",        "dir/file1", "dir/file2", "dir/fizz",
+                                         "dir/fizz/x", "dir/other", "dir2",      "dir2/y",
+                                         "dira.txt",   "top.txt"};
+  for (int max : {1, 2, 3, 4, 100}) EXPECT_EQ(page_all("", "", max), flat) << max;
+  const std::vector<std::string> flat_fi = {"dir/file1", "dir/file2", "dir/fizz", "dir/fizz/x"};
+  for (int max : {1, 3}) EXPECT_EQ(page_all("dir/fi", "", max), flat_fi) << max;
+}
+
+TEST_F(LakeServiceTest, ListBlobsMarkerNamingTheDirectoryItself) {
+  for (const char* p : {"dir/a", "dir/b/c"}) MustPut(p, "x");
+  // A marker equal to the prefix's directory (a client's marker is any string) must not break
+  // the listing; every name below "dir/" sorts after "dir".
+  auto flat = lake_->ListBlobs(kAcct, kFs, "dir/", "", "dir", 100);
+  ASSERT_OK(flat);
+  std::vector<std::string> got;
+  for (const auto& b : flat->blobs) got.push_back(b.path);
+  EXPECT_EQ(got, (std::vector<std::string>{"dir/a", "dir/b", "dir/b/c"}));
+  auto by_dir = lake_->ListBlobs(kAcct, kFs, "dir/", "/", "dir", 100);
+  ASSERT_OK(by_dir);
+  ASSERT_EQ(by_dir->blobs.size(), 1u);
+  EXPECT_EQ(by_dir->blobs[0].path, "dir/a");
+  EXPECT_EQ(by_dir->prefixes, (std::vector<std::string>{"dir/b/"}));
+  // The same with the prefix itself (trailing '/') as the marker.
+  for (const std::string delim : {"", "/"}) {
+    auto self = lake_->ListBlobs(kAcct, kFs, "dir/", delim, "dir/", 100);
+    ASSERT_OK(self) << "delimiter '" << delim << "'";
+    ASSERT_FALSE(self->blobs.empty());
+    EXPECT_EQ(self->blobs[0].path, "dir/a");
+  }
+  auto deeper = lake_->ListBlobs(kAcct, kFs, "dir/b/", "", "dir/b", 100);
+  ASSERT_OK(deeper);
+  ASSERT_EQ(deeper->blobs.size(), 1u);
+  EXPECT_EQ(deeper->blobs[0].path, "dir/b/c");
+}
+
+// ===== copy, properties, access control ==========================================================
+
+TEST_F(LakeServiceTest, CopySharesExtentsAndOutlivesSource) {
+  std::string data = Pattern(200000, 8);
+  PutOptions o;
+  o.metadata = {{"m", "1"}};
+  o.headers.content_type = "image/png";
+  ASSERT_OK(Put("src/file", data, o));
+  ASSERT_EQ(ExtentCount(), 1u);
+  auto c = lake_->CopyFile(kAcct, kFs, "src/file", kFs, "dst/copy", std::nullopt, {}, {});
+  ASSERT_OK(c);
+  EXPECT_EQ(c->length, static_cast<int64_t>(data.size()));
+  EXPECT_EQ(c->metadata, o.metadata);
+  EXPECT_EQ(c->headers.content_type, "image/png");
+  EXPECT_EQ(ExtentCount(), 1u);  // no new bytes
+  EXPECT_EQ(MustRead("dst/copy"), data);
+
+  ASSERT_OK(lake_->Delete(kAcct, kFs, "src", true, {}));
+  EXPECT_EQ(Collect(), 0);
+  EXPECT_EQ(ExtentCount(), 1u);
+  EXPECT_EQ(MustRead("dst/copy"), data);
+
+  // Copy across filesystems, with new metadata.
+  ASSERT_OK(lake_->CreateFilesystem(kAcct, "other", {}, ""));
+  auto c2 = lake_->CopyFile(kAcct, kFs, "dst/copy", "other", "x", Metadata{{"n", "2"}}, {}, {});
+  ASSERT_OK(c2);
+  EXPECT_EQ(c2->metadata, (Metadata{{"n", "2"}}));
+  EXPECT_EQ(MustRead("x", "other"), data);
+  EXPECT_EQ(ExtentCount(), 1u);
+
+  ASSERT_OK(lake_->Delete(kAcct, kFs, "dst/copy", false, {}));
+  EXPECT_EQ(Collect(), 0);
+  ASSERT_OK(lake_->DeleteFilesystem(kAcct, "other", {}));
+  EXPECT_EQ(Collect(), 1);
+  EXPECT_EQ(ExtentCount(), 0u);
+}
+
+TEST_F(LakeServiceTest, CopyErrors) {
+  MustPut("f", "x");
+  EXPECT_REASON(lake_->CopyFile(kAcct, kFs, "f", kFs, "f", std::nullopt, {}, {}),
+                Reason::kCannotCopyOntoSelf);
+  EXPECT_REASON(lake_->CopyFile(kAcct, kFs, "nope", kFs, "g", std::nullopt, {}, {}),
+                Reason::kSourcePathNotFound);
+  EXPECT_REASON(lake_->CopyFile(kAcct, "nofs", "f", kFs, "g", std::nullopt, {}, {}),
+                Reason::kSourcePathNotFound);
+  Conditions sc;
+  sc.if_match = "0x0";
+  EXPECT_REASON(lake_->CopyFile(kAcct, kFs, "f", kFs, "g", std::nullopt, sc, {}),
+                Reason::kSourceConditionNotMet);
+  Access dc;
+  dc.cond.if_none_match = "*";
+  MustPut("g", "existing");
+  EXPECT_REASON(lake_->CopyFile(kAcct, kFs, "f", kFs, "g", std::nullopt, {}, dc),
+                Reason::kPathAlreadyExists);
+  EXPECT_EQ(MustRead("g"), "existing");
+}
+
+TEST_F(LakeServiceTest, RecoverRemovesUnknownExtents) {
+  MustPut("kept", "committed bytes");
+  MustPut("replaced", "old");
+  MustPut("replaced", "new");  // one garbage extent, not yet collected
+  auto orphan = WriteRawExtent("written but never committed");
+  ASSERT_NE(orphan.id, 0u);
+  // A writer that never finished leaves a file behind too.
+  auto w = extents_->NewWriter();
+  ASSERT_OK(w);
+  ASSERT_OK((*w)->Append("half"));
+  uint64_t unfinished = (*w)->id();
+  ASSERT_EQ(ExtentCount(), 5u);
+
+  auto r = lake_->Recover();
+  ASSERT_OK(r);
+  EXPECT_EQ(*r, 3);
+  auto left = ExtentIds();
+  EXPECT_EQ(left.size(), 2u);
+  EXPECT_EQ(left.count(orphan.id), 0u);
+  EXPECT_EQ(left.count(unfinished), 0u);
+  EXPECT_EQ(MustRead("kept"), "committed bytes");
+  EXPECT_EQ(MustRead("replaced"), "new");
+  (*w)->Abandon();
+  auto again = lake_->Recover();
+  ASSERT_OK(again);
+  EXPECT_EQ(*again, 0);
+}
+
+TEST_F(LakeServiceTest, SetPropertiesRoundTrip) {
+  MustPut("f", "x");
+  auto before = Get("f");
+  ASSERT_OK(before);
+  ContentHeaders h;
+  h.content_type = "text/csv";
+  h.content_encoding = "gzip";
+  h.content_language = "en";
+  h.content_disposition = "attachment";
+  h.cache_control = "no-cache";
+  h.content_md5 = Md5("x");
+  auto n = lake_->SetProperties(kAcct, kFs, "f", Metadata{{"Key", "Value"}}, h, {});
+  ASSERT_OK(n);
+  EXPECT_NE(n->etag, before->etag);
+  auto got = Get("f");
+  ASSERT_OK(got);
+  EXPECT_EQ(got->headers, h);
+  EXPECT_EQ(got->metadata, (Metadata{{"Key", "Value"}}));
+  EXPECT_EQ(got->etag, n->etag);
+  // Leaving a part out keeps it.
+  ASSERT_OK(lake_->SetProperties(kAcct, kFs, "f", std::nullopt, std::nullopt, {}));
+  EXPECT_EQ(Get("f")->headers, h);
+  ASSERT_OK(lake_->SetProperties(kAcct, kFs, "f", Metadata{}, std::nullopt, {}));
+  EXPECT_TRUE(Get("f")->metadata.empty());
+  EXPECT_EQ(Get("f")->headers, h);
+  EXPECT_EQ(MustRead("f"), "x");
+  // Directories carry properties too.
+  ASSERT_OK(Mkdir("d"));
+  ASSERT_OK(lake_->SetProperties(kAcct, kFs, "d", Metadata{{"hdi", "1"}}, std::nullopt, {}));
+  EXPECT_EQ(Get("d")->metadata, (Metadata{{"hdi", "1"}}));
+  EXPECT_REASON(lake_->SetProperties(kAcct, kFs, "nope", Metadata{}, std::nullopt, {}),
+                Reason::kPathNotFound);
+}
+
+TEST_F(LakeServiceTest, SetAccessControlRoundTrip) {
+  MustPut("f", "x");
+  SetAccessOptions o;
+  o.owner = "alice";
+  o.group = "staff";
+  o.permissions = 0640;
+  auto n = lake_->SetAccessControl(kAcct, kFs, "f", o);
+  ASSERT_OK(n);
+  auto got = Get("f");
+  ASSERT_OK(got);
+  EXPECT_EQ(got->access.owner, "alice");
+  EXPECT_EQ(got->access.group, "staff");
+  EXPECT_EQ(got->access.permissions, 0640u);
+  EXPECT_EQ(FormatAcl(got->access, false), "user::rw-,group::r--,other::---");
+
+  SetAccessOptions acl;
+  acl.acl = "user::rwx,user:bob:r-x,group::r--,group:devs:rw-,mask::rwx,other::--x";
+  ASSERT_OK(lake_->SetAccessControl(kAcct, kFs, "f", acl));
+  got = Get("f");
+  ASSERT_OK(got);
+  EXPECT_EQ(got->access.owner, "alice");  // an ACL-only update keeps the owner
+  EXPECT_EQ(FormatAcl(got->access, false), *acl.acl);
+  EXPECT_EQ(got->access.permissions, 0771u);
+  EXPECT_EQ(FormatPermissions(got->access.permissions, !got->access.acl.empty()), "rwxrwx--x+");
+
+  // Setting permissions drops the extended entries.
+  SetAccessOptions perms;
+  perms.permissions = 0600;
+  ASSERT_OK(lake_->SetAccessControl(kAcct, kFs, "f", perms));
+  got = Get("f");
+  EXPECT_EQ(FormatAcl(got->access, false), "user::rw-,group::---,other::---");
+
+  // Default entries only on directories.
+  SetAccessOptions defaults;
+  defaults.acl =
+      "user::rwx,group::r-x,other::---,default:user::rwx,default:group::r-x,"
+      "default:other::---";
+  EXPECT_REASON(lake_->SetAccessControl(kAcct, kFs, "f", defaults), Reason::kInvalidHeaderValue);
+  ASSERT_OK(Mkdir("d"));
+  ASSERT_OK(lake_->SetAccessControl(kAcct, kFs, "d", defaults));
+  got = Get("d");
+  ASSERT_OK(got);
+  EXPECT_EQ(FormatAcl(got->access, true), *defaults.acl);
+  EXPECT_EQ(got->access.permissions, 0750u);
+
+  SetAccessOptions bad;
+  bad.acl = "user::rwx,group::r-x";  // no other:: entry
+  EXPECT_REASON(lake_->SetAccessControl(kAcct, kFs, "d", bad), Reason::kInvalidHeaderValue);
+  bad.acl = "user:rwx";
+  EXPECT_REASON(lake_->SetAccessControl(kAcct, kFs, "d", bad), Reason::kInvalidHeaderValue);
+  EXPECT_EQ(FormatAcl(Get("d")->access, true), *defaults.acl);
+  // The root directory takes an ACL as well.
+  EXPECT_OK(lake_->SetAccessControl(kAcct, kFs, "", defaults));
+}
+
+// ===== concurrency ==============================================================================
+
+TEST_F(LakeServiceTest, ReadersSeeWholeVersionsWhileTheCollectorRuns) {
+  lake_->StartCollector();
+  constexpr int kVersions = 40;
+  constexpr size_t kSize = 64 << 10;
+  MustPut("hot", std::string(kSize, 'A'));
+  std::atomic<bool> done{false};
+  std::atomic<int> reads{0}, bad{0};
+  std::thread reader([&] {
+    while (!done.load()) {
+      auto s = Read("hot");
+      if (!s.ok() || s->size() != kSize || s->find_first_not_of((*s)[0]) != std::string::npos) {
+        ++bad;
+      }
+      ++reads;
+    }
+  });
+  for (int v = 1; v < kVersions; ++v) {
+    MustPut("hot", std::string(kSize, static_cast<char>('A' + v % 26)));
+  }
+  done = true;
+  reader.join();
+  EXPECT_EQ(bad.load(), 0);
+  EXPECT_GT(reads.load(), 0);
+  lake_->CollectGarbage().status().IgnoreError();
+  EXPECT_EQ(ExtentCount(), 1u);
+}
+
+TEST_F(LakeServiceTest, ConcurrentWritersToDistinctFiles) {
+  constexpr int kThreads = 4, kFiles = 15;
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kFiles; ++i) {
+        std::string p = "t" + std::to_string(t) + "/f" + std::to_string(i);
+        if (!Put(p, p).ok()) ++failures;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  for (int t = 0; t < kThreads; ++t) {
+    for (int i = 0; i < kFiles; ++i) {
+      std::string p = "t" + std::to_string(t) + "/f" + std::to_string(i);
+      EXPECT_EQ(MustRead(p), p);
+    }
+  }
+  EXPECT_EQ(ExtentCount(), static_cast<size_t>(kThreads * kFiles));
+}
+
+}  // namespace
+}  // namespace tarn::lake
