@@ -153,6 +153,7 @@ Status LakeClient::PutBlob(const std::string& fs, const std::string& path, int64
 StatusOr<int64_t> LakeClient::GetBlob(const std::string& fs, const std::string& path,
                                       const std::optional<ByteRange>& range,
                                       const BodySink& sink) {
+  if (!sink) return Status(Code::kInvalidArgument, "GetBlob needs a sink");
   Headers h;
   if (range) {
     if (range->length <= 0 || range->offset < 0) {
@@ -161,9 +162,7 @@ StatusOr<int64_t> LakeClient::GetBlob(const std::string& fs, const std::string& 
     h.emplace_back("x-ms-range", "bytes=" + std::to_string(range->offset) + "-" +
                                      std::to_string(range->offset + range->length - 1));
   }
-  TARN_ASSIGN_OR_RETURN(Response r, Call("GET", fs, path, {}, std::move(h), {}, nullptr, 0,
-                                         sink ? &sink : nullptr));
-  if (!sink) return Status(Code::kInvalidArgument, "GetBlob needs a sink");
+  TARN_ASSIGN_OR_RETURN(Response r, Call("GET", fs, path, {}, std::move(h), {}, nullptr, 0, &sink));
   return r.body_bytes;
 }
 

@@ -690,6 +690,7 @@ StatusOr<Node> CommitFile(WriteTxn& t, const Filesystem& fs, const std::string& 
   n.headers = opts.headers;
   n.metadata = opts.metadata;
   n.length = SlicesLength(slices);
+  n.copy.clear();  // a new body ends what an earlier copy said about this file
   if (existing) {
     TARN_RETURN_IF_ERROR(t.UpdateNode(n));
   } else {
@@ -1064,12 +1065,18 @@ StatusOr<Node> LakeService::Rename(const std::string& account, const std::string
     TARN_ASSIGN_OR_RETURN(bool inside, t.IsAncestorOrSelf(src->id, parent.id));
     if (inside) {
       return Error(Reason::kDirectoryIsParentOfDestination,
-                   "The destination path is the source directory or lies inside it.");
+                   "The source directory cannot be the same as the destination directory, nor can "
+                   "the destination be a subdirectory of the source directory.");
     }
     TARN_ASSIGN_OR_RETURN(auto existing, t.Lookup(fs.id, parent.id, parts.back()));
     TARN_RETURN_IF_ERROR(CheckNodeConditions(opts.dest.cond, existing, false));
     if (existing) {
       if (existing->id == src->id) {
+        // A file renamed onto itself is a no-op; a directory is refused, as Azure does.
+        if (src->is_dir) {
+          return Error(Reason::kDirectoryIsParentOfDestination,
+                       "The source directory cannot be the same as the destination directory.");
+        }
         out = *src;
         return Status::Ok();
       }
@@ -1213,7 +1220,8 @@ StatusOr<Node> LakeService::CopyFile(const std::string& account, const std::stri
                                      const std::string& src_path, const std::string& dst_fs_name,
                                      const std::string& dst_path,
                                      const std::optional<Metadata>& metadata,
-                                     const Conditions& source_cond, const Access& dest_access) {
+                                     const Conditions& source_cond, const Access& dest_access,
+                                     const std::string& source_url) {
   Node out;
   TARN_RETURN_IF_ERROR(store_->Write([&](WriteTxn& t) -> Status {
     TARN_ASSIGN_OR_RETURN(auto sfs, t.GetFilesystem(account, src_fs_name));
@@ -1234,7 +1242,13 @@ StatusOr<Node> LakeService::CopyFile(const std::string& account, const std::stri
     o.headers = src->headers;
     o.metadata = metadata ? *metadata : src->metadata;
     TARN_ASSIGN_OR_RETURN(out, CommitFile(t, dfs, dst_path, slices, o, true, true));
-    return Status::Ok();
+    std::string size = std::to_string(out.length);
+    out.copy = {{"id", NewUuid()},
+                {"source", source_url},
+                {"status", "success"},
+                {"progress", size + "/" + size},
+                {"completion_us", std::to_string(out.modified_us)}};
+    return t.UpdateNode(out);
   }));
   WakeCollector();
   return out;

@@ -258,11 +258,13 @@ class LakeService {
   StatusOr<LeaseResult> LeasePath(const std::string& account, const std::string& fs,
                                   const std::string& path, const LeaseRequest& req,
                                   const Conditions& cond);
-  // Synchronous copy within an account: the destination shares the source's extents.
+  // Synchronous copy within an account: the destination shares the source's extents and
+  // records the copy (id, source_url, status, progress, completion time) in Node::copy.
   StatusOr<Node> CopyFile(const std::string& account, const std::string& src_fs,
                           const std::string& src_path, const std::string& dst_fs,
                           const std::string& dst_path, const std::optional<Metadata>& metadata,
-                          const Conditions& source_cond, const Access& dest_access);
+                          const Conditions& source_cond, const Access& dest_access,
+                          const std::string& source_url);
 
   // Reads. For a GET with conditions, a failed If-None-Match/If-Modified-Since gives
   // Reason::kNotModified.

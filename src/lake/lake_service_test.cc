@@ -1971,9 +1971,16 @@ TEST_F(LakeServiceTest, CopySharesExtentsAndOutlivesSource) {
   o.headers.content_type = "image/png";
   ASSERT_OK(Put("src/file", data, o));
   ASSERT_EQ(ExtentCount(), 1u);
-  auto c = lake_->CopyFile(kAcct, kFs, "src/file", kFs, "dst/copy", std::nullopt, {}, {});
+  auto c = lake_->CopyFile(kAcct, kFs, "src/file", kFs, "dst/copy", std::nullopt, {}, {},
+                           "http://src");
   ASSERT_OK(c);
   EXPECT_EQ(c->length, static_cast<int64_t>(data.size()));
+  EXPECT_EQ(c->copy["status"], "success");
+  EXPECT_EQ(c->copy["source"], "http://src");
+  EXPECT_EQ(c->copy["progress"], std::to_string(data.size()) + "/" + std::to_string(data.size()));
+  auto got = lake_->GetPath(kAcct, kFs, "dst/copy", {});
+  ASSERT_OK(got);
+  EXPECT_EQ(got->copy, c->copy);
   EXPECT_EQ(c->metadata, o.metadata);
   EXPECT_EQ(c->headers.content_type, "image/png");
   EXPECT_EQ(ExtentCount(), 1u);  // no new bytes
@@ -1986,7 +1993,8 @@ TEST_F(LakeServiceTest, CopySharesExtentsAndOutlivesSource) {
 
   // Copy across filesystems, with new metadata.
   ASSERT_OK(lake_->CreateFilesystem(kAcct, "other", {}, ""));
-  auto c2 = lake_->CopyFile(kAcct, kFs, "dst/copy", "other", "x", Metadata{{"n", "2"}}, {}, {});
+  auto c2 = lake_->CopyFile(kAcct, kFs, "dst/copy", "other", "x", Metadata{{"n", "2"}}, {}, {},
+                            "http://src");
   ASSERT_OK(c2);
   EXPECT_EQ(c2->metadata, (Metadata{{"n", "2"}}));
   EXPECT_EQ(MustRead("x", "other"), data);
@@ -2001,20 +2009,20 @@ TEST_F(LakeServiceTest, CopySharesExtentsAndOutlivesSource) {
 
 TEST_F(LakeServiceTest, CopyErrors) {
   MustPut("f", "x");
-  EXPECT_REASON(lake_->CopyFile(kAcct, kFs, "f", kFs, "f", std::nullopt, {}, {}),
+  EXPECT_REASON(lake_->CopyFile(kAcct, kFs, "f", kFs, "f", std::nullopt, {}, {}, "u"),
                 Reason::kCannotCopyOntoSelf);
-  EXPECT_REASON(lake_->CopyFile(kAcct, kFs, "nope", kFs, "g", std::nullopt, {}, {}),
+  EXPECT_REASON(lake_->CopyFile(kAcct, kFs, "nope", kFs, "g", std::nullopt, {}, {}, "u"),
                 Reason::kSourcePathNotFound);
-  EXPECT_REASON(lake_->CopyFile(kAcct, "nofs", "f", kFs, "g", std::nullopt, {}, {}),
+  EXPECT_REASON(lake_->CopyFile(kAcct, "nofs", "f", kFs, "g", std::nullopt, {}, {}, "u"),
                 Reason::kSourcePathNotFound);
   Conditions sc;
   sc.if_match = "0x0";
-  EXPECT_REASON(lake_->CopyFile(kAcct, kFs, "f", kFs, "g", std::nullopt, sc, {}),
+  EXPECT_REASON(lake_->CopyFile(kAcct, kFs, "f", kFs, "g", std::nullopt, sc, {}, "http://src"),
                 Reason::kSourceConditionNotMet);
   Access dc;
   dc.cond.if_none_match = "*";
   MustPut("g", "existing");
-  EXPECT_REASON(lake_->CopyFile(kAcct, kFs, "f", kFs, "g", std::nullopt, {}, dc),
+  EXPECT_REASON(lake_->CopyFile(kAcct, kFs, "f", kFs, "g", std::nullopt, {}, dc, "http://src"),
                 Reason::kPathAlreadyExists);
   EXPECT_EQ(MustRead("g"), "existing");
 }

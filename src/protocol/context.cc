@@ -62,7 +62,7 @@ void Ctx::ReplyError(const Status& s) {
   if (req.method != "HEAD" && info.http_status != 304) {
     if (api == Api::kDfs) {
       nlohmann::json j = {{"error", {{"code", code}, {"message", message}}}};
-      body = j.dump();
+      body = JsonText(j);
       type = "application/json;charset=utf-8";
     } else {
       body = "<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>" + std::string(code) +
@@ -306,6 +306,10 @@ StatusOr<size_t> BodySource::Read(char* buf, size_t n) {
 
 std::string QuoteEtag(const std::string& etag) { return "\"" + etag + "\""; }
 
+std::string JsonText(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 void AddMetadataHeaders(const lake::Metadata& m, http::Headers* h) {
   for (const auto& [k, v] : m) h->emplace_back("x-ms-meta-" + k, v);
 }
@@ -347,6 +351,20 @@ void AddNodeProperties(const Ctx& c, const lake::Node& n, http::Headers* h) {
     h->emplace_back("Content-Disposition", n.headers.content_disposition);
   if (!n.headers.cache_control.empty()) h->emplace_back("Cache-Control", n.headers.cache_control);
   AddLeaseHeaders(n.lease, h);
+  if (!n.copy.empty()) {
+    auto get = [&](const char* k) {
+      auto it = n.copy.find(k);
+      return it == n.copy.end() ? std::string() : it->second;
+    };
+    h->emplace_back("x-ms-copy-id", get("id"));
+    h->emplace_back("x-ms-copy-source", get("source"));
+    h->emplace_back("x-ms-copy-status", get("status"));
+    h->emplace_back("x-ms-copy-progress", get("progress"));
+    int64_t done = 0;
+    if (ParseInt64(get("completion_us"), &done)) {
+      h->emplace_back("x-ms-copy-completion-time", FormatHttpDate(done));
+    }
+  }
   lake::Metadata m = n.metadata;
   if (n.is_dir) m["hdi_isfolder"] = "true";
   AddMetadataHeaders(m, h);

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "common/status.h"
 #include "http/server.h"
 #include "lake/lake_service.h"
@@ -103,6 +105,8 @@ class BodySource : public lake::ByteSource {
 // ----- response formatting -------------------------------------------------------------------
 
 std::string QuoteEtag(const std::string& etag);
+// Compact JSON text; bytes that are not UTF-8 become U+FFFD instead of failing.
+std::string JsonText(const nlohmann::json& j);
 void AddNodeProperties(const Ctx& c, const lake::Node& n, http::Headers* h);
 void AddMetadataHeaders(const lake::Metadata& m, http::Headers* h);
 void AddLeaseHeaders(const meta::Lease& l, http::Headers* h);

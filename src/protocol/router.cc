@@ -149,6 +149,20 @@ Status Frontend::Parse(Ctx& c) {
     }
   }
   c.api = DetectApi(c);
+  // Everything a request says ends up in XML or JSON sooner or later; refuse bytes that are not
+  // text there and then.
+  for (const auto& [k, v] : c.query) {
+    if (!IsValidUtf8(v)) {
+      return Error(Reason::kInvalidQueryParameterValue,
+                   "The value of query parameter " + k + " is not valid UTF-8.");
+    }
+  }
+  for (const auto& [k, v] : c.req.headers) {
+    if (!IsValidUtf8(v)) {
+      return Error(Reason::kInvalidHeaderValue,
+                   "The value of header " + k + " is not valid UTF-8.");
+    }
+  }
   std::string_view p = c.req.raw_path;
   if (p.empty() || p[0] != '/') return Error(Reason::kInvalidUri, "The request URI is invalid.");
   p.remove_prefix(1);
@@ -219,7 +233,15 @@ void Frontend::Handle(http::Request& req, http::ResponseWriter& w) {
                     route->sas_permissions);
     }
   }
-  if (s.ok()) s = route->op(c);
+  if (s.ok()) {
+    // Operations report errors as Status; an exception here is a bug, and answering 500 keeps
+    // one bad request from taking the server down.
+    try {
+      s = route->op(c);
+    } catch (const std::exception& e) {
+      s = InternalError(std::string("unexpected failure: ") + e.what());
+    }
+  }
   if (!s.ok()) c.ReplyError(s);
   spdlog::debug("{} {} {} {} -> {} {} us", req.remote, req.method, req.raw_path, name,
                 s.ok() ? "ok" : s.ToString(), MonotonicMicros() - start);

@@ -1,5 +1,8 @@
 // tarnd: the Tarn lake server.
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
+#include <unistd.h>
 #include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
@@ -77,6 +80,11 @@ int main(int argc, char** argv) {
   std::error_code ec;
   std::filesystem::create_directories(cfg.data_dir, ec);
   if (ec) return Fail("cannot create data directory " + cfg.data_dir + ": " + ec.message());
+  // One tarnd per data directory: a second one would reclaim the first one's in-flight extents.
+  int lock_fd = ::open((cfg.data_dir + "/LOCK").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lock_fd < 0 || ::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    return Fail("data directory " + cfg.data_dir + " is in use by another tarnd (LOCK is held)");
+  }
   auto meta = meta::SqliteNamespaceStore::Open(cfg.data_dir + "/meta.db");
   if (!meta.ok()) return Fail("cannot open metadata: " + meta.status().ToString());
   auto extents = extent::LocalExtentStore::Open(cfg.data_dir + "/extents");

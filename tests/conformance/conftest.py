@@ -68,12 +68,32 @@ def tarn(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def _server_survives(request):
-    """After every test that used the module server, the server must still be running."""
+    """After every test that used the module server:
+    * every response the SDK clients received carried x-ms-request-id, x-ms-version and Date
+      (and x-ms-error-code on errors);
+    * the server is still running. If it died, the test fails with its stderr, and the server
+      is restarted on the same data directory so that the rest of the module still runs (and
+      reports its own results)."""
     yield
-    if "tarn" in request.fixturenames:
-        srv = request.getfixturevalue("tarn")
-        if srv.proc is not None and not srv.alive():
-            pytest.fail(f"tarnd died during {request.node.nodeid}\n{srv.describe()}")
+    if "tarn" not in request.fixturenames:
+        return
+    srv = request.getfixturevalue("tarn")
+    problems = []
+    if srv.header_violations:
+        problems.append("responses without the headers every response must carry:\n" +
+                        "\n".join(srv.header_violations[:20]))
+        srv.header_violations.clear()
+    if srv.proc is not None and not srv.alive():
+        report = srv.describe()
+        srv.stop()
+        try:
+            srv.start()
+            note = f"(restarted on the same data dir at {srv.url})"
+        except BaseException as e:  # pytest.fail inside start()
+            note = f"(restart failed: {e})"
+        problems.append(f"tarnd died during {request.node.nodeid} {note}\n{report}")
+    if problems:
+        pytest.fail("\n\n".join(problems))
 
 
 @pytest.fixture

@@ -53,7 +53,9 @@ def string_to_sign(method, raw_path, query_pairs, headers, account=ACCOUNT):
 
 def sign(method, raw_path, query_pairs, headers, account=ACCOUNT, key=ACCOUNT_KEY):
     sts = string_to_sign(method, raw_path, query_pairs, headers, account)
-    digest = hmac.new(base64.b64decode(key), sts.encode("utf-8"), hashlib.sha256).digest()
+    # Raw bytes that are not UTF-8 travel as surrogate escapes (see raw_request_bytes).
+    digest = hmac.new(base64.b64decode(key), sts.encode("utf-8", "surrogateescape"),
+                      hashlib.sha256).digest()
     return f"SharedKey {account}:{base64.b64encode(digest).decode()}"
 
 
@@ -83,7 +85,8 @@ class Response:
 
 def build_query(query_pairs):
     """Encodes (name, value) pairs for the wire."""
-    return "&".join(f"{urllib.parse.quote(k, safe='')}={urllib.parse.quote(v, safe='')}"
+    return "&".join(f"{urllib.parse.quote(k, safe='')}="
+                    f"{urllib.parse.quote(v, safe='', errors='surrogateescape')}"
                     for k, v in query_pairs)
 
 
@@ -91,13 +94,26 @@ class RawClient:
     """Signs and sends single requests with http.client. Paths are sent exactly as given
     (so tests can send '.', '..', %FF, very long names ...)."""
 
-    def __init__(self, url, account=ACCOUNT, key=ACCOUNT_KEY, timeout=30):
-        u = urllib.parse.urlsplit(url)
-        self.host = u.hostname
-        self.port = u.port
+    def __init__(self, server, account=ACCOUNT, key=ACCOUNT_KEY, timeout=30):
+        """server: a URL string, or an object with a .url attribute (followed across
+        restarts, whose port changes)."""
+        self.server = server
         self.account = account
         self.key = key
         self.timeout = timeout
+
+    @property
+    def _url(self):
+        return urllib.parse.urlsplit(self.server if isinstance(self.server, str)
+                                     else self.server.url)
+
+    @property
+    def host(self):
+        return self._url.hostname
+
+    @property
+    def port(self):
+        return self._url.port
 
     def prepare(self, method, raw_path, query=(), headers=None, body=b"", sign_with=None,
                 content_length=True):
@@ -127,8 +143,18 @@ class RawClient:
                                     content_length)
         return self.send(method, target, hdrs, body)
 
-    def send(self, method, target, hdrs, body=b""):
-        """Sends an already prepared request (tests may tamper with it after signing)."""
+    def send(self, method, target, hdrs, body=b"", conn=None):
+        """Sends an already prepared request (tests may tamper with it after signing). With
+        conn (an open http.client.HTTPConnection) the connection is reused (keep-alive)."""
+        if conn is not None:
+            conn.putrequest(method, target, skip_host=False, skip_accept_encoding=True)
+            for k, v in hdrs.items():
+                conn.putheader(k, v)
+            conn.endheaders()
+            if body:
+                conn.send(body)
+            resp = conn.getresponse()
+            return Response(resp.status, resp.reason, resp.getheaders(), resp.read())
         conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
         try:
             conn.putrequest(method, target, skip_host=False, skip_accept_encoding=True)
@@ -142,6 +168,14 @@ class RawClient:
             return Response(resp.status, resp.reason, resp.getheaders(), data)
         finally:
             conn.close()
+
+    def connection(self):
+        """A keep-alive connection for send(..., conn=...)."""
+        return http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+
+    def get(self, raw_path, conn=None, headers=None):
+        target, hdrs = self.prepare("GET", raw_path, headers=headers)
+        return self.send("GET", target, hdrs, conn=conn)
 
     def raw_exchange(self, request_bytes, read_timeout=None, shutdown_write=False):
         """Sends raw bytes on a fresh socket and returns (status, headers, body, raw) of the

@@ -62,6 +62,7 @@ class TarnServer:
         self.proc = None
         self.url = None  # http://127.0.0.1:PORT
         self.generation = 0
+        self.header_violations = []  # filled by the SDK response hook (see _sdk_options)
         self._stdout_thread = None
         self._stdout_lines = []
         self._id = next(_server_ids)
@@ -202,17 +203,39 @@ class TarnServer:
                 pass
 
     # ----- SDK clients -----------------------------------------------------------------------
-    def datalake_service(self, **kwargs):
-        from azure.storage.filedatalake import DataLakeServiceClient
+    def _sdk_options(self, kwargs):
+        """Client options, plus a response hook that checks every response the SDK receives:
+        x-ms-request-id, x-ms-version and Date always; x-ms-error-code on every error."""
         opts = dict(SDK_KWARGS)
         opts.update(kwargs)
-        return DataLakeServiceClient.from_connection_string(self.connection_string, **opts)
+        user_hook = opts.pop("raw_response_hook", None)
+        violations = self.header_violations
+
+        def check(pipeline_response):
+            resp = pipeline_response.http_response
+            req = pipeline_response.http_request
+            missing = [h for h in ("x-ms-request-id", "x-ms-version", "Date")
+                       if not resp.headers.get(h)]
+            if resp.status_code >= 400 and not resp.headers.get("x-ms-error-code"):
+                missing.append("x-ms-error-code")
+            if missing and len(violations) < 50:
+                violations.append(f"{req.method} {req.url} -> {resp.status_code}: "
+                                  f"missing {', '.join(missing)}")
+            if user_hook:
+                user_hook(pipeline_response)
+
+        opts["raw_response_hook"] = check
+        return opts
+
+    def datalake_service(self, **kwargs):
+        from azure.storage.filedatalake import DataLakeServiceClient
+        return DataLakeServiceClient.from_connection_string(self.connection_string,
+                                                            **self._sdk_options(kwargs))
 
     def blob_service(self, **kwargs):
         from azure.storage.blob import BlobServiceClient
-        opts = dict(SDK_KWARGS)
-        opts.update(kwargs)
-        return BlobServiceClient.from_connection_string(self.connection_string, **opts)
+        return BlobServiceClient.from_connection_string(self.connection_string,
+                                                        **self._sdk_options(kwargs))
 
 
 def unique_name(prefix="fs"):

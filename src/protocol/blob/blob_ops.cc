@@ -12,9 +12,18 @@
 namespace tarn::protocol::blob {
 namespace {
 
-Status RequireLength(const Ctx& c) {
+// Azure's limits: a Put Blob body up to 5000 MiB, a block up to 4000 MiB.
+constexpr int64_t kMaxPutBlob = 5000LL << 20;
+constexpr int64_t kMaxBlock = 4000LL << 20;
+
+Status RequireLength(const Ctx& c, int64_t max) {
   if (!c.req.content_length && !c.req.chunked) {
     return Error(Reason::kMissingContentLength, "Content-Length is required.");
+  }
+  if (c.req.content_length && *c.req.content_length > max) {
+    return Error(Reason::kRequestBodyTooLarge,
+                 "The request body is too large and exceeds the maximum permissible limit (" +
+                     std::to_string(max >> 20) + " MiB).");
   }
   return Status::Ok();
 }
@@ -80,7 +89,7 @@ Status ReadSmallBody(Ctx& c, size_t limit, std::string* out) {
 }  // namespace
 
 Status PutBlob(Ctx& c) {
-  TARN_RETURN_IF_ERROR(RequireLength(c));
+  TARN_RETURN_IF_ERROR(RequireLength(c, kMaxPutBlob));
   const std::string* type = c.Header("x-ms-blob-type");
   if (!type) return Error(Reason::kMissingRequiredHeader, "x-ms-blob-type is required.");
   if (*type != "BlockBlob") {
@@ -132,11 +141,11 @@ Status CopyBlob(Ctx& c) {
   std::optional<lake::Metadata> m;
   if (!meta.empty()) m = meta;
   TARN_ASSIGN_OR_RETURN(auto n, c.lake.CopyFile(c.account->name, *fs, src_path, c.fs, c.path, m,
-                                                src_cond, ParseAccess(c, cond)));
+                                                src_cond, ParseAccess(c, cond), src));
   http::Headers h;
   AddWriteResult(n, &h);
-  h.emplace_back("x-ms-copy-id", NewUuid());
-  h.emplace_back("x-ms-copy-status", "success");
+  h.emplace_back("x-ms-copy-id", n.copy["id"]);
+  h.emplace_back("x-ms-copy-status", n.copy["status"]);
   return c.Reply(202, std::move(h));
 }
 
@@ -263,7 +272,7 @@ Status SetBlobTier(Ctx& c) {
 }
 
 Status PutBlock(Ctx& c) {
-  TARN_RETURN_IF_ERROR(RequireLength(c));
+  TARN_RETURN_IF_ERROR(RequireLength(c, kMaxBlock));
   auto id = c.Query("blockid");
   if (!id) return Error(Reason::kMissingRequiredQueryParameter, "blockid is required.");
   TARN_RETURN_IF_ERROR(ValidateBlockId(*id));

@@ -42,7 +42,7 @@ Status ListFilesystems(Ctx& c) {
   }
   http::Headers h;
   if (!page.next_marker.empty()) h.emplace_back("x-ms-continuation", page.next_marker);
-  return c.Reply(200, std::move(h), nlohmann::json{{"filesystems", arr}}.dump(), kJson);
+  return c.Reply(200, std::move(h), JsonText(nlohmann::json{{"filesystems", arr}}), kJson);
 }
 
 Status CreateFilesystem(Ctx& c) {
@@ -116,7 +116,7 @@ Status ListPaths(Ctx& c) {
     if (n.is_dir) j["isDirectory"] = "true";
     if (!first) body += ',';
     first = false;
-    body += j.dump();
+    body += JsonText(j);
   }
   body += "]}";
   http::Headers h;

@@ -112,6 +112,10 @@ Status AppendData(Ctx& c) {
   if (!c.req.content_length && !c.req.chunked) {
     return Error(Reason::kMissingContentLength, "Content-Length is required.");
   }
+  if (c.req.content_length && *c.req.content_length > (4000LL << 20)) {
+    return Error(Reason::kRequestBodyTooLarge,
+                 "An append may carry at most 4000 MiB.");
+  }
   TARN_ASSIGN_OR_RETURN(auto md5, Md5Header(c));
   bool flush = QueryBool(c, "flush", false);
   BodySource body(c.req);

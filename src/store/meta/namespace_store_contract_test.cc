@@ -87,6 +87,7 @@ void ExpectSameNode(const Node& a, const Node& b) {
   EXPECT_EQ(a.metadata, b.metadata);
   EXPECT_EQ(a.access, b.access);
   EXPECT_EQ(a.lease, b.lease);
+  EXPECT_EQ(a.copy, b.copy);
 }
 
 std::vector<std::string> Names(const std::vector<Node>& nodes) {
@@ -431,6 +432,7 @@ TEST_P(NamespaceStoreContractTest, InsertGetLookupUpdateNode) {
   changed.metadata = {{"x", "y"}};
   changed.access = Access{"o", "g", 01755, "", "default:user::rwx"};
   changed.lease = Lease{};
+  changed.copy = {{"id", "copy-1"}, {"status", "success"}, {"source", "http://h/a/fs/src"}};
   Node attempt = changed;
   attempt.name = "renamed";         // not replaced by UpdateNode
   attempt.parent_id = fs->root_id;  // not replaced by UpdateNode

@@ -81,6 +81,9 @@ struct Node {
   Metadata metadata;  // user metadata; DFS properties are the same set
   Access access;
   Lease lease;
+  // The last Copy Blob that produced this file: keys id, source, status, progress and
+  // completion_us. Empty when the file was never a copy destination.
+  std::map<std::string, std::string> copy;
 };
 
 // Data staged but not committed: a Put Block or a DFS append. Invisible to readers.

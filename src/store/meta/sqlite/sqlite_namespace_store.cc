@@ -257,6 +257,7 @@ CREATE TABLE nodes(
   lease_duration_s INTEGER NOT NULL,
   lease_expires_ms INTEGER NOT NULL,
   lease_break_ms INTEGER NOT NULL,
+  copy_state BLOB NOT NULL,
   UNIQUE(parent_id, name));
 CREATE INDEX nodes_fs ON nodes(fs_id);
 
@@ -387,7 +388,7 @@ constexpr char kNodeColumns[] =
     "id, fs_id, parent_id, name, is_dir, etag, created_us, modified_us, length, "
     "content_type, content_encoding, content_language, content_disposition, cache_control, "
     "content_md5, metadata, owner, group_name, permissions, acl, default_acl, "
-    "lease_state, lease_id, lease_duration_s, lease_expires_ms, lease_break_ms";
+    "lease_state, lease_id, lease_duration_s, lease_expires_ms, lease_break_ms, copy_state";
 
 Lease ReadLease(const Query& q, int col) {
   Lease l;
@@ -446,6 +447,7 @@ StatusOr<Node> ReadNode(const Query& q) {
   n.access.acl = q.ColText(19);
   n.access.default_acl = q.ColText(20);
   n.lease = ReadLease(q, 21);
+  TARN_ASSIGN_OR_RETURN(n.copy, DecodeMetadata(q.ColBlob(26)));
   return n;
 }
 
@@ -469,6 +471,7 @@ void BindNodeBody(Query& q, const Node& n) {
       .Text(n.access.acl)
       .Text(n.access.default_acl);
   BindLease(q, n.lease);
+  q.Blob(EncodeMetadata(n.copy));
 }
 
 int64_t ToDb(uint64_t extent_id) { return static_cast<int64_t>(extent_id); }
@@ -714,7 +717,7 @@ class SqliteTxn final : public WriteTxn {
   StatusOr<Node> InsertNode(Node node) override {
     // kNodeColumns without its leading "id, ".
     static const std::string kSql = std::string("INSERT INTO nodes(") + (kNodeColumns + 4) +
-                                    ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+                                    ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
     Query q(c_, kSql);
     q.Int(node.fs_id);
     if (node.parent_id == 0) {
@@ -744,7 +747,7 @@ class SqliteTxn final : public WriteTxn {
             " content_disposition = ?, cache_control = ?, content_md5 = ?, metadata = ?,"
             " owner = ?, group_name = ?, permissions = ?, acl = ?, default_acl = ?,"
             " lease_state = ?, lease_id = ?, lease_duration_s = ?, lease_expires_ms = ?,"
-            " lease_break_ms = ? WHERE id = ?");
+            " lease_break_ms = ?, copy_state = ? WHERE id = ?");
     BindNodeBody(q, node);
     q.Int(node.id);
     TARN_RETURN_IF_ERROR(q.Run());

@@ -1,0 +1,194 @@
+#!/usr/bin/python3
+"""Tarn's main-job demo: Microsoft's own Python DataLake SDK against a running tarnd.
+
+    /usr/bin/python3 scripts/demo.py http://127.0.0.1:PORT      (or set TARN_URL)
+
+It creates a filesystem, uploads a tree of files laid out as raw / curated / product zones,
+renames a directory, lists the tree, downloads every file and verifies its bytes, and prints
+what it did. It exits non-zero on any mismatch or error.
+
+Options: --keep leaves the demo filesystem in place (it is deleted at the end otherwise).
+Env: TARN_ACCOUNT, TARN_KEY override the development account and its well-known key.
+"""
+
+import argparse
+import hashlib
+import os
+import random
+import sys
+import time
+
+ACCOUNT = "devstoreaccount1"
+KEY = ("Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/"
+       "K1SZFPTOtr/KBHBeksoGMGw==")
+
+
+def human(n):
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n} B"
+
+
+def rate(nbytes, seconds):
+    return f"{human(nbytes / seconds)}/s" if seconds > 0 else "-"
+
+
+def build_tree(rng):
+    """A few dozen files in nested zone directories: {path: bytes}."""
+    files = {}
+    for month in ("01", "02", "03"):
+        for day in ("01", "15"):
+            rows = "\n".join(f"{month}-{day},{i},{rng.randint(1, 999)}.{rng.randint(0, 99):02d}"
+                             for i in range(rng.randint(50, 400)))
+            files[f"raw/sales/2024/{month}/sales-{day}.csv"] = \
+                ("date,order,amount\n" + rows + "\n").encode()
+    for s in range(6):
+        files[f"raw/sensors/device-{s:02d}.jsonl"] = "".join(
+            f'{{"device": {s}, "t": {t}, "v": {rng.random():.5f}}}\n'
+            for t in range(rng.randint(100, 2000))).encode()
+    for i in range(8):
+        files[f"raw/images/batch-{i // 4}/img-{i:03d}.bin"] = rng.randbytes(
+            rng.randint(20_000, 600_000))
+    files["raw/images/README.md"] = b"# camera dumps\nBinary frames, one file per frame.\n"
+    for part in range(4):
+        files[f"curated/customers/part-{part:05d}.parquet"] = rng.randbytes(
+            rng.randint(100_000, 2_500_000))
+    files["curated/customers/_SUCCESS"] = b""
+    for m in ("model-a", "model-b"):
+        files[f"product/scores/{m}/scores.csv"] = "".join(
+            f"{i},{rng.random():.6f}\n" for i in range(1000)).encode()
+        files[f"product/scores/{m}/metrics.json"] = \
+            f'{{"auc": {rng.random():.4f}, "rows": 1000}}'.encode()
+    return files
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("url", nargs="?", default=os.environ.get("TARN_URL"),
+                    help="tarnd URL, e.g. http://127.0.0.1:41234 (default: $TARN_URL)")
+    ap.add_argument("--keep", action="store_true", help="keep the demo filesystem")
+    args = ap.parse_args()
+    if not args.url:
+        ap.error("give the tarnd URL as the first argument or in TARN_URL")
+
+    try:
+        from azure.core.exceptions import AzureError
+        from azure.storage.filedatalake import DataLakeServiceClient
+    except ImportError as e:
+        print(f"demo: the Azure SDK is missing ({e}); run with /usr/bin/python3 "
+              "(Debian python3-azure)", file=sys.stderr)
+        return 2
+
+    account = os.environ.get("TARN_ACCOUNT", ACCOUNT)
+    key = os.environ.get("TARN_KEY", KEY)
+    base = args.url.rstrip("/")
+    if base.endswith("/" + account):
+        base = base[: -len(account) - 1]
+    conn = (f"DefaultEndpointsProtocol=http;AccountName={account};AccountKey={key};"
+            f"BlobEndpoint={base}/{account};")
+
+    rng = random.Random(20240607)
+    files = build_tree(rng)
+    total_bytes = sum(len(v) for v in files.values())
+    fs_name = f"demo-{int(time.time())}-{os.getpid()}"
+    failures = []
+    timings = {}
+
+    print(f"Tarn demo against {base}/{account}")
+    print("  client: Microsoft azure-storage-file-datalake (Python), Shared Key auth")
+    service = DataLakeServiceClient.from_connection_string(conn, retry_total=0,
+                                                           connection_timeout=10,
+                                                           read_timeout=120)
+    fs = None
+    try:
+        t0 = time.perf_counter()
+        fs = service.create_file_system(fs_name)
+        timings["create filesystem"] = time.perf_counter() - t0
+        print(f"\n1. created filesystem '{fs_name}' "
+              f"({timings['create filesystem'] * 1000:.1f} ms)")
+
+        t0 = time.perf_counter()
+        for path, data in files.items():
+            fc = fs.get_file_client(path)
+            if data:
+                fc.upload_data(data, overwrite=True, chunk_size=1024 * 1024)
+            else:
+                fc.create_file()  # upload_data() skips empty payloads entirely
+        timings["upload"] = time.perf_counter() - t0
+        dirs = {"/".join(p.split("/")[:i]) for p in files for i in range(1, p.count("/") + 1)}
+        print(f"2. uploaded {len(files)} files, {human(total_bytes)}, into {len(dirs)} "
+              f"directories in {timings['upload']:.2f} s "
+              f"({rate(total_bytes, timings['upload'])}, "
+              f"{len(files) / timings['upload']:.0f} files/s)")
+
+        src_dir, dst_dir = "raw/sales", "curated/sales"
+        moved = [p for p in files if p.startswith(src_dir + "/")]
+        t0 = time.perf_counter()
+        fs.get_directory_client(src_dir).rename_directory(f"{fs_name}/{dst_dir}")
+        timings["rename"] = time.perf_counter() - t0
+        expected = {(dst_dir + p[len(src_dir):] if p.startswith(src_dir + "/") else p): d
+                    for p, d in files.items()}
+        print(f"3. renamed directory '{src_dir}' -> '{dst_dir}' ({len(moved)} files inside) "
+              f"in {timings['rename'] * 1000:.1f} ms, one atomic operation")
+        if fs.get_directory_client(src_dir).exists():
+            failures.append(f"'{src_dir}' still exists after the rename")
+
+        t0 = time.perf_counter()
+        listing = list(fs.get_paths(recursive=True))
+        timings["list"] = time.perf_counter() - t0
+        listed_files = {p.name: p.content_length for p in listing if not p.is_directory}
+        listed_dirs = [p.name for p in listing if p.is_directory]
+        print(f"4. listed {len(listing)} paths ({len(listed_files)} files, {len(listed_dirs)} "
+              f"directories) in {timings['list'] * 1000:.1f} ms:")
+        for zone in ("raw", "curated", "product"):
+            zf = [n for n in listed_files if n.startswith(zone + "/")]
+            print(f"     {zone + '/':9s} {len(zf):3d} files  "
+                  f"{human(sum(listed_files[n] for n in zf)):>10s}")
+        if set(listed_files) != set(expected):
+            failures.append(f"listing differs: missing {sorted(set(expected) - set(listed_files))}"
+                            f", unexpected {sorted(set(listed_files) - set(expected))}")
+        for name, size in listed_files.items():
+            if name in expected and size != len(expected[name]):
+                failures.append(f"{name}: listed size {size}, expected {len(expected[name])}")
+
+        t0 = time.perf_counter()
+        verified = 0
+        for path, data in sorted(expected.items()):
+            got = fs.get_file_client(path).download_file().readall()
+            if got != data:
+                failures.append(f"{path}: downloaded {len(got)} bytes "
+                                f"(md5 {hashlib.md5(got).hexdigest()}), expected {len(data)} "
+                                f"bytes (md5 {hashlib.md5(data).hexdigest()})")
+            else:
+                verified += 1
+        timings["download"] = time.perf_counter() - t0
+        print(f"5. downloaded and verified {verified}/{len(expected)} files, "
+              f"{human(total_bytes)} in {timings['download']:.2f} s "
+              f"({rate(total_bytes, timings['download'])})")
+    except AzureError as e:
+        failures.append(f"request failed: {type(e).__name__}: {e}")
+    finally:
+        if fs is not None and not args.keep:
+            try:
+                fs.delete_file_system()
+                print(f"6. deleted filesystem '{fs_name}'")
+            except AzureError as e:
+                failures.append(f"cleanup failed: {e}")
+        elif fs is not None:
+            print(f"6. kept filesystem '{fs_name}'")
+
+    print()
+    if failures:
+        print(f"DEMO FAILED: {len(failures)} problem(s)")
+        for f in failures[:30]:
+            print("  -", f)
+        return 1
+    print(f"DEMO OK: {len(files)} files, {human(total_bytes)} uploaded, renamed, listed, "
+          f"downloaded and verified byte for byte.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
