@@ -100,12 +100,15 @@ def _log_errors(home, limit=40):
     return "\n".join(out[:limit]) or "<no errors in AzCopy logs>"
 
 
-def run_azcopy(azcopy, tarn, *args):
+def run_azcopy(azcopy, tarn, *args, sas=False):
+    """Runs AzCopy signing with Shared Key (ACCOUNT_NAME/ACCOUNT_KEY for a trusted host), or,
+    with sas=True, with only the SAS already in the URLs: no key and no trusted-host flag."""
     binary, env, home = azcopy
-    env = dict(env, ACCOUNT_NAME=tarn.account, ACCOUNT_KEY=tarn.key)
-    host = tarn.url.split("//", 1)[1]
-    cmd = [str(binary), *args, "--skip-version-check", f"--trusted-microsoft-suffixes={host}",
-           "--log-level=INFO"]
+    cmd = [str(binary), *args, "--skip-version-check", "--log-level=INFO"]
+    if not sas:
+        env = dict(env, ACCOUNT_NAME=tarn.account, ACCOUNT_KEY=tarn.key)
+        host = tarn.url.split("//", 1)[1]
+        cmd.append(f"--trusted-microsoft-suffixes={host}")
     try:
         p = subprocess.run(cmd, env=env, capture_output=True, timeout=AZCOPY_TIMEOUT,
                            stdin=subprocess.DEVNULL)
@@ -198,4 +201,46 @@ def test_azcopy_tree_up_and_down(tarn, azcopy, tmp_path):
     bad = [rel for rel in expected if got[rel] != expected[rel]]
     assert not bad, f"{len(bad)} files differ after the round trip, e.g. {bad[:10]}"
 
+    fs.delete_file_system()
+
+
+def test_azcopy_with_account_sas(tarn, azcopy, tmp_path):
+    """The way AzCopy is usually pointed at a storage account: an account SAS on the URL."""
+    from azure.storage.blob import AccountSasPermissions, ResourceTypes, generate_account_sas
+    import datetime
+
+    fs_name = unique_name("azsas")
+    fs = tarn.datalake_service().create_file_system(fs_name)
+    sas = generate_account_sas(
+        tarn.account, tarn.key, ResourceTypes(service=True, container=True, object=True),
+        AccountSasPermissions(read=True, write=True, delete=True, list=True, add=True,
+                              create=True),
+        expiry=datetime.datetime.utcnow() + datetime.timedelta(hours=1))
+    local = tmp_path / "tree"
+    local.mkdir()
+    expected = make_tree(local, 100, seed=99)
+    dest = f"{tarn.account_url}/{fs_name}"
+    run_azcopy(azcopy, tarn, "copy", str(local), f"{dest}?{sas}", "--from-to", "LocalBlobFS",
+               "--recursive", sas=True)
+    down = tmp_path / "down"
+    down.mkdir()
+    run_azcopy(azcopy, tarn, "copy", f"{dest}/tree?{sas}", str(down), "--from-to", "BlobFSLocal",
+               "--recursive", sas=True)
+    got = tree_md5s(down / "tree")
+    assert got == expected
+
+    # A SAS without write permission cannot upload.
+    ro = generate_account_sas(
+        tarn.account, tarn.key, ResourceTypes(service=True, container=True, object=True),
+        AccountSasPermissions(read=True, list=True),
+        expiry=datetime.datetime.utcnow() + datetime.timedelta(hours=1))
+    binary, env, home = azcopy
+    one = tmp_path / "one.txt"
+    one.write_bytes(b"read-only SAS must not write this")
+    p = subprocess.run([str(binary), "copy", str(one), f"{dest}/ro.txt?{ro}",
+                        "--from-to", "LocalBlobFS", "--skip-version-check"],
+                       env=env, capture_output=True, timeout=AZCOPY_TIMEOUT,
+                       stdin=subprocess.DEVNULL)
+    assert p.returncode != 0
+    assert not any(x.name.startswith("ro") for x in fs.get_paths(recursive=False))
     fs.delete_file_system()

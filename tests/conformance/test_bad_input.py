@@ -790,3 +790,35 @@ def test_unknown_query_action_rejected(raw, fs, state):
     else:
         assert_error(r, 400, {"InvalidQueryParameterValue"}, "json")
     state.assert_unchanged()
+
+
+def test_pipelined_requests_on_one_connection(raw, fs, tarn):
+    """HTTP/1.1 pipelining: three requests written back to back before any response is read
+    get three responses, in order, on the same connection."""
+    put = raw_request_bytes(raw, "PUT", f"/{A}/{fs}/pipe.txt",
+                            headers={"x-ms-blob-type": "BlockBlob"}, body=b"pipelined body")
+    get = raw_request_bytes(raw, "GET", f"/{A}/{fs}/pipe.txt", omit_length=True)
+    missing = raw_request_bytes(raw, "HEAD", f"/{A}/{fs}/pipe-missing.txt", omit_length=True)
+    s = socket.create_connection((raw.host, raw.port), timeout=30)
+    try:
+        s.sendall(put + get + missing)
+        f = s.makefile("rb")
+        statuses, bodies = [], []
+        for method in ("PUT", "GET", "HEAD"):
+            status_line = f.readline()
+            assert status_line.startswith(b"HTTP/1.1 "), status_line
+            statuses.append(int(status_line.split()[1]))
+            length = 0
+            while True:
+                line = f.readline()
+                if line in (b"\r\n", b""):
+                    break
+                k, _, v = line.partition(b":")
+                if k.strip().lower() == b"content-length":
+                    length = int(v.strip())
+            bodies.append(f.read(length) if method != "HEAD" else b"")
+    finally:
+        s.close()
+    assert statuses == [201, 200, 404]
+    assert bodies[1] == b"pipelined body"
+    raw.request("DELETE", f"/{A}/{fs}/pipe.txt")
