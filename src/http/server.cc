@@ -46,14 +46,18 @@ class TimedStream {
       net::mutable_buffer b = *it;
       if (b.size() == 0) continue;
       for (;;) {
-        if (!Wait(POLLIN, ec)) return 0;
+        // Try first; wait only when the socket has nothing (saves a poll per read).
         ssize_t n = ::recv(fd_, b.data(), b.size(), 0);
         if (n > 0) return static_cast<size_t>(n);
         if (n == 0) {
           ec = net::error::eof;
           return 0;
         }
-        if (errno == EINTR || errno == EAGAIN) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+          if (!Wait(POLLIN, ec)) return 0;
+          continue;
+        }
+        if (errno == EINTR) continue;
         ec = boost::system::error_code(errno, boost::system::system_category());
         return 0;
       }
@@ -69,13 +73,18 @@ class TimedStream {
     return n;
   }
 
+  // The socket is non-blocking: every call tries first and waits (bounded) only when the
+  // kernel's buffer is full, so a client that stops reading cannot hold a thread forever.
   Status WriteAll(const char* p, size_t n) {
     while (n > 0) {
-      boost::system::error_code ec;
-      if (!Wait(POLLOUT, ec)) return Error(Reason::kOperationTimedOut, "client write timed out");
       ssize_t w = ::send(fd_, p, n, MSG_NOSIGNAL);
       if (w < 0) {
-        if (errno == EINTR || errno == EAGAIN) continue;
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+          boost::system::error_code ec;
+          if (!Wait(POLLOUT, ec)) return Error(Reason::kOperationTimedOut, "client write timed out");
+          continue;
+        }
         return InternalError("send: " + ErrnoText(errno));
       }
       p += w;
@@ -87,11 +96,14 @@ class TimedStream {
   Status SendFile(int in_fd, int64_t offset, int64_t len) {
     off_t off = offset;
     while (len > 0) {
-      boost::system::error_code ec;
-      if (!Wait(POLLOUT, ec)) return Error(Reason::kOperationTimedOut, "client write timed out");
       ssize_t w = ::sendfile(fd_, in_fd, &off, static_cast<size_t>(std::min<int64_t>(len, 1 << 30)));
       if (w < 0) {
-        if (errno == EINTR || errno == EAGAIN) continue;
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+          boost::system::error_code ec;
+          if (!Wait(POLLOUT, ec)) return Error(Reason::kOperationTimedOut, "client write timed out");
+          continue;
+        }
         return InternalError("sendfile: " + ErrnoText(errno));
       }
       if (w == 0) return InternalError("sendfile: extent shorter than expected");
@@ -122,12 +134,51 @@ class TimedStream {
 
 using Parser = bhttp::request_parser<bhttp::buffer_body>;
 
+// The request body. A chunked body goes through Beast's parser; a Content-Length body (nearly
+// every upload) is read straight from the socket into the caller's buffer, without the
+// parser's intermediate buffer and its small reads.
 class ParserBody : public Body {
  public:
-  ParserBody(TimedStream& s, beast::flat_buffer& buf, Parser& p) : s_(s), buf_(buf), p_(p) {}
+  ParserBody(TimedStream& s, beast::flat_buffer& buf, Parser& p) : s_(s), buf_(buf), p_(p) {
+    if (!p_.chunked() && p_.content_length()) {
+      direct_ = true;
+      remaining_ = *p_.content_length();
+    }
+  }
 
   StatusOr<size_t> Read(char* out, size_t n) override {
     if (failed_) return Error(Reason::kInvalidInput, "the request body was cut short");
+    return direct_ ? ReadDirect(out, n) : ReadParsed(out, n);
+  }
+  bool done() const override { return direct_ ? remaining_ == 0 : p_.is_done(); }
+  bool failed() const { return failed_; }
+
+ private:
+  StatusOr<size_t> ReadDirect(char* out, size_t n) {
+    size_t want = static_cast<size_t>(std::min<uint64_t>(n, remaining_));
+    size_t total = 0;
+    // Bytes that arrived with the header are in the parser's buffer.
+    if (buf_.size() > 0 && want > 0) {
+      size_t k = std::min(want, buf_.size());
+      std::memcpy(out, buf_.data().data(), k);
+      buf_.consume(k);
+      total = k;
+    }
+    while (total < want) {
+      boost::system::error_code ec;
+      size_t got = s_.read_some(net::mutable_buffer(out + total, want - total), ec);
+      if (ec || got == 0) {
+        failed_ = true;
+        return Error(Reason::kInvalidInput,
+                     "the request body was cut short: " + (ec ? ec.message() : "no data"));
+      }
+      total += got;
+    }
+    remaining_ -= total;
+    return total;
+  }
+
+  StatusOr<size_t> ReadParsed(char* out, size_t n) {
     size_t total = 0;
     while (total < n && !p_.is_done()) {
       p_.get().body().data = out + total;
@@ -144,13 +195,12 @@ class ParserBody : public Body {
     }
     return total;
   }
-  bool done() const override { return p_.is_done(); }
-  bool failed() const { return failed_; }
 
- private:
   TimedStream& s_;
   beast::flat_buffer& buf_;
   Parser& p_;
+  bool direct_ = false;
+  uint64_t remaining_ = 0;
   bool failed_ = false;
 };
 
@@ -326,7 +376,8 @@ void Server::AcceptLoop() {
     if (!(fds[0].revents & POLLIN)) continue;
     sockaddr_storage ss{};
     socklen_t len = sizeof ss;
-    int fd = ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_CLOEXEC);
+    int fd = ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&ss), &len,
+                       SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (fd < 0) {
       if (errno == EMFILE || errno == ENFILE) ::usleep(10000);
       continue;
@@ -417,15 +468,15 @@ void Server::Serve(int fd, std::string remote) {
     }
     if (w.close() || !keep_alive || body.failed()) return;
     // Drain a small unread remainder so the connection can be reused; close on a large one.
-    if (!parser.is_done()) {
+    if (!body.done()) {
       char sink[8192];
       size_t drained = 0;
-      while (!parser.is_done() && drained < (1 << 20)) {
+      while (!body.done() && drained < (1 << 20)) {
         auto n = body.Read(sink, sizeof sink);
-        if (!n.ok()) return;
+        if (!n.ok() || *n == 0) return;
         drained += *n;
       }
-      if (!parser.is_done()) return;
+      if (!body.done()) return;
     }
   }
 }
