@@ -455,7 +455,7 @@ StatusOr<int64_t> LakeService::CollectGarbage() {
     if (ids.empty()) return freed;
     {
       std::unique_lock<std::shared_mutex> l(gc_mu_);
-      for (uint64_t id : ids) TARN_RETURN_IF_ERROR(extents_->Remove(id));
+      TARN_RETURN_IF_ERROR(extents_->RemoveMany(ids));
     }
     TARN_RETURN_IF_ERROR(
         store_->Write([&](WriteTxn& t) { return t.DeleteExtentRecords(ids); }));
@@ -474,7 +474,7 @@ StatusOr<int64_t> LakeService::Recover() {
     }
     return Status::Ok();
   }));
-  for (uint64_t id : orphans) TARN_RETURN_IF_ERROR(extents_->Remove(id));
+  TARN_RETURN_IF_ERROR(extents_->RemoveMany(orphans));
   reclaimed += static_cast<int64_t>(orphans.size());
   TARN_ASSIGN_OR_RETURN(int64_t freed, CollectGarbage());
   return reclaimed + freed;

@@ -16,6 +16,7 @@
 #include "protocol/router.h"
 #include "server/config.h"
 #include "store/extent/local/local_extent_store.h"
+#include "store/extent/packed/packed_extent_store.h"
 #include "store/meta/sqlite/sqlite_namespace_store.h"
 
 namespace {
@@ -87,7 +88,11 @@ int main(int argc, char** argv) {
   }
   auto meta = meta::SqliteNamespaceStore::Open(cfg.data_dir + "/meta.db");
   if (!meta.ok()) return Fail("cannot open metadata: " + meta.status().ToString());
-  auto extents = extent::LocalExtentStore::Open(cfg.data_dir + "/extents");
+  auto local = extent::LocalExtentStore::Open(cfg.data_dir + "/extents");
+  if (!local.ok()) return Fail("cannot open extent store: " + local.status().ToString());
+  // Small extents are packed into one database by group commit; large ones are files.
+  auto extents = extent::PackedExtentStore::Open(cfg.data_dir + "/extents/packed.db",
+                                                 std::move(*local));
   if (!extents.ok()) return Fail("cannot open extent store: " + extents.status().ToString());
 
   lake::LakeService lake(meta->get(), extents->get());

@@ -8,8 +8,9 @@ the Python DataLake SDK (create + append... + flush); tarnd is SIGKILLed at a ra
   * no partly written file is visible: a file that exists equals exactly one payload that was
     attempted for that path (or is empty, the state a create/overwrite leaves before its flush,
     allowed only while an upload of that path was in flight at the kill);
-  * unreferenced extents have been reclaimed: the bytes of the extent files on disk
-    (DATA_DIR/extents/<2 hex>/<16 hex>, one file per extent) do not exceed the total size of the
+  * unreferenced extents have been reclaimed: the bytes of the extents on disk (one file per
+    large extent under DATA_DIR/extents/<2 hex>/<16 hex>, small ones packed in
+    DATA_DIR/extents/packed.db) do not exceed the total size of the
     files visible in the namespace, plus at most the payloads of the uploads that were in flight
     (their acknowledged appends are uncommitted data that the server legitimately keeps, as
     Azure does);
@@ -26,6 +27,8 @@ import hashlib
 import math
 import os
 import random
+import re
+import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -119,14 +122,29 @@ def uploader(tid, srv, ledger, stop, seed, round_no):
 
 
 def extent_bytes(data_dir):
+    """Bytes and count of every extent the store holds: one file per large extent
+    (DATA_DIR/extents/<2 hex>/<16 hex>) plus the small extents packed in
+    DATA_DIR/extents/packed.db (read through SQLite, read-only)."""
     root = Path(data_dir) / "extents"
     total = count = 0
     for dirpath, _, files in os.walk(root):
+        if not re.fullmatch(r"[0-9a-f]{2}", Path(dirpath).name):
+            continue
         for f in files:
             p = Path(dirpath) / f
-            if p.is_file():
+            if re.fullmatch(r"[0-9a-f]{16}", f) and p.is_file():
                 total += p.stat().st_size
                 count += 1
+    packed = root / "packed.db"
+    if packed.exists():
+        db = sqlite3.connect(f"file:{packed}?mode=ro", uri=True, timeout=30)
+        try:
+            n, size = db.execute(
+                "SELECT count(*), coalesce(sum(length(data)), 0) FROM packed").fetchone()
+        finally:
+            db.close()
+        total += size
+        count += n
     return total, count
 
 

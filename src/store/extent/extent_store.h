@@ -35,6 +35,8 @@ struct ExtentInfo {
 class Writer {
  public:
   virtual ~Writer() = default;
+  // The extent's id. Final once Finish returns (a store may choose where to keep an extent only
+  // when it knows its size), so use ExtentInfo::id.
   virtual uint64_t id() const = 0;
   virtual Status Append(std::string_view data) = 0;
   // Flushes and fsyncs; the extent is complete and durable afterwards.
@@ -60,6 +62,11 @@ class ExtentStore {
   virtual StatusOr<std::unique_ptr<Reader>> Open(uint64_t id) = 0;
   // Removes an extent's bytes. Removing a missing extent is OK.
   virtual Status Remove(uint64_t id) = 0;
+  // Removes many at once; stores that can batch the work override it.
+  virtual Status RemoveMany(const std::vector<uint64_t>& ids) {
+    for (uint64_t id : ids) TARN_RETURN_IF_ERROR(Remove(id));
+    return Status::Ok();
+  }
   // Every extent id present in the store, finished or not.
   virtual StatusOr<std::vector<uint64_t>> ListAll() = 0;
 };

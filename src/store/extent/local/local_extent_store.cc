@@ -259,7 +259,8 @@ std::string LocalExtentStore::PathOf(uint64_t id) const {
 
 StatusOr<std::unique_ptr<Writer>> LocalExtentStore::NewWriter() {
   for (int attempt = 0; attempt < kMaxCreateAttempts; ++attempt) {
-    uint64_t id = RandomU64();
+    // Bit 63 stays clear: decorators such as PackedExtentStore use it for their own ids.
+    uint64_t id = RandomU64() & ~(1ULL << 63);
     if (id == 0) continue;
     Shard& shard = ShardFor(id);
     int fd =

@@ -2,7 +2,7 @@
 //
 // Layout: <dir>/<fan-out>/<id>, where <id> is the extent id as 16 lowercase hex digits and
 // <fan-out> is its first two digits (256 directories, all created by Open). Ids are random,
-// non-zero 64-bit values; a file is created with O_EXCL under its final name, so an id is never
+// non-zero 64-bit values with bit 63 clear; a file is created with O_EXCL under its final name, so an id is never
 // reused while its file exists. Files that no metadata references (including writers that died
 // mid-way) are found through ListAll and reclaimed by start-up recovery; nothing else in the
 // directory tree is touched.

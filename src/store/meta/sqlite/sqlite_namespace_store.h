@@ -35,11 +35,12 @@
 #include "common/status.h"
 #include "store/meta/namespace_store.h"
 
+namespace tarn::sqlite {
+class Connection;
+}  // namespace tarn::sqlite
+
 namespace tarn::meta {
 
-namespace sqlite_internal {
-class Connection;
-}  // namespace sqlite_internal
 
 class SqliteNamespaceStore final : public NamespaceStore {
  public:
@@ -56,16 +57,16 @@ class SqliteNamespaceStore final : public NamespaceStore {
  private:
   struct PendingWrite;
 
-  SqliteNamespaceStore(std::string db_path, std::unique_ptr<sqlite_internal::Connection> writer);
+  SqliteNamespaceStore(std::string db_path, std::unique_ptr<sqlite::Connection> writer);
 
   void WriterLoop();
   void RunBatch(const std::vector<PendingWrite*>& batch);
-  StatusOr<std::unique_ptr<sqlite_internal::Connection>> AcquireReader();
-  void ReleaseReader(std::unique_ptr<sqlite_internal::Connection> conn);
+  StatusOr<std::unique_ptr<sqlite::Connection>> AcquireReader();
+  void ReleaseReader(std::unique_ptr<sqlite::Connection> conn);
 
   const std::string db_path_;
   // Used only by the writer thread once it runs.
-  std::unique_ptr<sqlite_internal::Connection> writer_;
+  std::unique_ptr<sqlite::Connection> writer_;
 
   std::mutex write_mu_;
   std::condition_variable work_cv_;  // writer waits: queue non-empty or stopping
@@ -74,7 +75,7 @@ class SqliteNamespaceStore final : public NamespaceStore {
   bool stopping_ = false;            // GUARDED_BY(write_mu_)
 
   std::mutex read_mu_;
-  std::vector<std::unique_ptr<sqlite_internal::Connection>> idle_readers_;  // GUARDED_BY(read_mu_)
+  std::vector<std::unique_ptr<sqlite::Connection>> idle_readers_;  // GUARDED_BY(read_mu_)
 
   std::thread writer_thread_;  // last: started once everything above exists
 };

@@ -1,0 +1,24 @@
+#include "store/sqlite/sqlite_db.h"
+
+namespace tarn::sqlite {
+
+Status SqliteError(sqlite3* db, int rc, std::string_view what) {
+  std::string msg = "sqlite: ";
+  msg += what;
+  msg += ": ";
+  msg += sqlite3_errstr(rc);
+  if (db != nullptr) {
+    msg += " (";
+    msg += sqlite3_errmsg(db);
+    msg += ")";
+  }
+  return InternalError(std::move(msg));
+}
+
+bool IsUniqueViolation(int rc) {
+  return rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY;
+}
+
+Status Exec(Connection& conn, std::string_view sql) { return Query(conn, sql).Run(); }
+
+}  // namespace tarn::sqlite
