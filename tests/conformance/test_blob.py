@@ -441,3 +441,38 @@ def test_conditional_requests(container):
     with pytest.raises(ResourceExistsError):
         bc.upload_blob(b"v3", overwrite=True, match_condition=MatchConditions.IfMissing)
     assert bc.download_blob().readall() == b"v2"
+
+
+def test_anonymous_reads_follow_public_access(tarn, blob_service):
+    """Anonymous clients may read what a container's public access level allows, and nothing
+    else; they can never write."""
+    from azure.core.exceptions import ClientAuthenticationError, HttpResponseError
+    from azure.storage.blob import BlobServiceClient
+
+    anon = BlobServiceClient(tarn.account_url)  # no credential at all
+    name = unique_name("anon")
+    owner = blob_service.create_container(name, public_access="container")
+    try:
+        owner.upload_blob("open/data.txt", b"public bytes")
+        c = anon.get_container_client(name)
+        assert c.download_blob("open/data.txt").readall() == b"public bytes"
+        assert [b.name for b in c.list_blobs(name_starts_with="open/")] == ["open/data.txt"]
+        with pytest.raises((ClientAuthenticationError, HttpResponseError)):
+            c.upload_blob("open/evil.txt", b"no")
+        assert not owner.get_blob_client("open/evil.txt").exists()
+
+        # "blob" level: blobs can be read, the container cannot be listed.
+        owner.set_container_access_policy(signed_identifiers={}, public_access="blob")
+        assert c.download_blob("open/data.txt").readall() == b"public bytes"
+        with pytest.raises(HttpResponseError) as e:
+            list(c.list_blobs())
+        assert e.value.status_code == 404
+
+        # Private: nothing is visible anonymously.
+        owner.set_container_access_policy(signed_identifiers={}, public_access=None)
+        with pytest.raises(HttpResponseError) as e:
+            c.download_blob("open/data.txt").readall()
+        assert e.value.status_code == 404
+        assert e.value.response.headers.get("x-ms-error-code") == "ResourceNotFound"
+    finally:
+        owner.delete_container()
