@@ -403,7 +403,7 @@ StatusOr<Response> HttpConnection::ReadResponse(bool head, const BodySink& sink)
         if (ec == bhttp::error::need_buffer) continue;
         if (ec) return parse_error(ec);
       }
-      complete = p.need_eof() == false;
+      complete = !p.need_eof();
     }
     reusable_ = complete && p.keep_alive();
     return r;

@@ -231,18 +231,36 @@ class Writer : public ResponseWriter {
     }
     if (close_) h += "Connection: close\r\n";
     h += "\r\n";
-    return s_.WriteAll(h.data(), h.size());
+    // Held back so that a small body leaves in the same send as its header.
+    pending_ = std::move(h);
+    return Status::Ok();
   }
-  Status Write(std::string_view data) override { return s_.WriteAll(data.data(), data.size()); }
+  Status Write(std::string_view data) override {
+    if (!pending_.empty() && data.size() <= kCoalesce) {
+      pending_.append(data);
+      return Flush();
+    }
+    TARN_RETURN_IF_ERROR(Flush());
+    return s_.WriteAll(data.data(), data.size());
+  }
   Status SendFile(int fd, int64_t offset, int64_t len) override {
+    TARN_RETURN_IF_ERROR(Flush());
     return s_.SendFile(fd, offset, len);
+  }
+  Status Flush() {
+    if (pending_.empty()) return Status::Ok();
+    Status st = s_.WriteAll(pending_.data(), pending_.size());
+    pending_.clear();
+    return st;
   }
   bool started() const override { return started_; }
   void CloseAfter() override { close_ = true; }
   bool close() const { return close_; }
 
  private:
+  static constexpr size_t kCoalesce = 64 * 1024;
   TimedStream& s_;
+  std::string pending_;
   bool started_ = false;
   bool close_ = false;
 };
@@ -436,6 +454,7 @@ void Server::Serve(int fd, std::string remote) {
         } else {
           w.Start(status, {}, 0).IgnoreError();
         }
+        w.Flush().IgnoreError();
       }
       return;
     }
@@ -464,8 +483,10 @@ void Server::Serve(int fd, std::string remote) {
     if (!w.started()) {
       w.CloseAfter();
       w.Start(500, {}, 0).IgnoreError();
+      w.Flush().IgnoreError();
       return;
     }
+    if (!w.Flush().ok()) return;
     if (w.close() || !keep_alive || body.failed()) return;
     // Drain a small unread remainder so the connection can be reused; close on a large one.
     if (!body.done()) {

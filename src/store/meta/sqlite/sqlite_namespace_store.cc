@@ -772,7 +772,7 @@ using sqlite_internal::SqliteTxn;
 
 struct SqliteNamespaceStore::PendingWrite {
   const std::function<Status(WriteTxn&)>* fn;
-  Status result;      // written by the writer thread before `done`
+  Status result;      // written by the leader before `done`
   bool done = false;  // GUARDED_BY(write_mu_)
 };
 
@@ -786,17 +786,14 @@ StatusOr<std::unique_ptr<SqliteNamespaceStore>> SqliteNamespaceStore::Open(
 }
 
 SqliteNamespaceStore::SqliteNamespaceStore(std::string db_path, std::unique_ptr<Connection> writer)
-    : db_path_(std::move(db_path)), writer_(std::move(writer)) {
-  writer_thread_ = std::thread([this] { WriterLoop(); });
-}
+    : db_path_(std::move(db_path)), writer_(std::move(writer)) {}
 
 SqliteNamespaceStore::~SqliteNamespaceStore() {
   {
-    std::lock_guard<std::mutex> lock(write_mu_);
+    std::unique_lock<std::mutex> lock(write_mu_);
     stopping_ = true;
+    done_cv_.wait(lock, [&] { return !leader_active_ && queue_.empty(); });
   }
-  work_cv_.notify_all();
-  writer_thread_.join();
   {
     std::lock_guard<std::mutex> lock(read_mu_);
     idle_readers_.clear();
@@ -804,33 +801,30 @@ SqliteNamespaceStore::~SqliteNamespaceStore() {
   writer_.reset();  // last: closing the last connection checkpoints the WAL
 }
 
+// Group commit with a leader: a caller that finds no transaction running takes every queued
+// write into one transaction on its own thread; the others wait until theirs is done. No
+// thread hand-off when the store is idle, one fsync per batch when it is busy.
 Status SqliteNamespaceStore::Write(const std::function<Status(WriteTxn&)>& fn) {
   PendingWrite w{&fn, Status::Ok(), false};
   std::unique_lock<std::mutex> lock(write_mu_);
   if (stopping_) return InternalError("namespace store is closing");
   queue_.push_back(&w);
-  work_cv_.notify_one();
-  done_cv_.wait(lock, [&] { return w.done; });
-  return std::move(w.result);
-}
-
-void SqliteNamespaceStore::WriterLoop() {
-  std::vector<PendingWrite*> batch;
-  for (;;) {
-    {
-      std::unique_lock<std::mutex> lock(write_mu_);
-      work_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, and every queued write has been served
-      batch.assign(queue_.begin(), queue_.end());
-      queue_.clear();
+  while (!w.done) {
+    if (leader_active_) {
+      done_cv_.wait(lock);
+      continue;
     }
+    leader_active_ = true;
+    std::vector<PendingWrite*> batch(queue_.begin(), queue_.end());
+    queue_.clear();
+    lock.unlock();
     RunBatch(batch);
-    {
-      std::lock_guard<std::mutex> lock(write_mu_);
-      for (PendingWrite* w : batch) w->done = true;
-    }
+    lock.lock();
+    for (PendingWrite* p : batch) p->done = true;
+    leader_active_ = false;
     done_cv_.notify_all();
   }
+  return std::move(w.result);
 }
 
 void SqliteNamespaceStore::RunBatch(const std::vector<PendingWrite*>& batch) {

@@ -1,7 +1,8 @@
 // SqliteNamespaceStore: the embedded NamespaceStore, one SQLite database file in WAL mode.
 //
-// Writes: one writer connection owned by a writer thread. Write(fn) queues fn and blocks; the
-// writer drains every queued fn into one transaction (BEGIN IMMEDIATE), runs each inside its own
+// Writes: one writer connection, used by one caller at a time, the leader. Write(fn) queues fn;
+// a caller that finds no transaction running becomes the leader and drains every queued fn into
+// one transaction (BEGIN IMMEDIATE) on its own thread, running each inside its own
 // SAVEPOINT (an fn that fails is rolled back to its savepoint alone), then COMMITs once, so one
 // fsync (synchronous=FULL) covers the whole group. If that COMMIT fails, every caller whose fn
 // succeeded gets an Internal error (callers whose fn failed keep their own error).
@@ -29,7 +30,6 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "common/status.h"
@@ -59,25 +59,22 @@ class SqliteNamespaceStore final : public NamespaceStore {
 
   SqliteNamespaceStore(std::string db_path, std::unique_ptr<sqlite::Connection> writer);
 
-  void WriterLoop();
   void RunBatch(const std::vector<PendingWrite*>& batch);
   StatusOr<std::unique_ptr<sqlite::Connection>> AcquireReader();
   void ReleaseReader(std::unique_ptr<sqlite::Connection> conn);
 
   const std::string db_path_;
-  // Used only by the writer thread once it runs.
+  // Used only by the current leader.
   std::unique_ptr<sqlite::Connection> writer_;
 
   std::mutex write_mu_;
-  std::condition_variable work_cv_;  // writer waits: queue non-empty or stopping
-  std::condition_variable done_cv_;  // callers wait: their PendingWrite is done
+  std::condition_variable done_cv_;  // callers wait: their PendingWrite is done, or no leader
+  bool leader_active_ = false;       // GUARDED_BY(write_mu_)
   std::deque<PendingWrite*> queue_;  // GUARDED_BY(write_mu_)
   bool stopping_ = false;            // GUARDED_BY(write_mu_)
 
   std::mutex read_mu_;
   std::vector<std::unique_ptr<sqlite::Connection>> idle_readers_;  // GUARDED_BY(read_mu_)
-
-  std::thread writer_thread_;  // last: started once everything above exists
 };
 
 }  // namespace tarn::meta
