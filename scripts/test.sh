@@ -22,3 +22,6 @@ echo "== unit tests (asan+ubsan)"
 echo "== conformance tests (Microsoft clients against tarnd)"
 export TARND_BIN="$here/build/release/src/server/tarnd"
 /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/conformance
+
+echo "== benchmark harness (quick: completion only, never a timing)"
+bash scripts/bench_lake.sh --quick
