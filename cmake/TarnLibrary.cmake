@@ -1,6 +1,7 @@
 # tarn_library(<name> SRCS ... [DEPS ...] [TEST_DEPS ...])
 # One static library per component. Every *_test.cc beside the sources becomes one GoogleTest binary
-# (searched recursively below the CMakeLists) named <name>_test, registered with ctest. Includes are relative to src/.
+# (searched recursively below the CMakeLists) named <name>_test, registered with ctest and built
+# by the target tarn_unit_tests. Includes are relative to src/.
 function(tarn_library name)
   cmake_parse_arguments(A "" "" "SRCS;DEPS;TEST_DEPS" ${ARGN})
   add_library(${name} STATIC ${A_SRCS})
@@ -11,5 +12,9 @@ function(tarn_library name)
     add_executable(${name}_test ${tests})
     target_link_libraries(${name}_test PRIVATE ${name} ${A_TEST_DEPS} GTest::gtest GTest::gtest_main)
     add_test(NAME ${name}_test COMMAND ${name}_test)
+    if(NOT TARGET tarn_unit_tests)
+      add_custom_target(tarn_unit_tests)
+    endif()
+    add_dependencies(tarn_unit_tests ${name}_test)
   endif()
 endfunction()

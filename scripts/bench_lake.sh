@@ -68,9 +68,10 @@ tarnd="$work/bin/tarnd"
 bench="$work/bin/tarn_bench"
 tarnd_built="built $(date -u -r "$tarnd_src" '+%Y-%m-%d %H:%M UTC')"
 if [ -n "${TARND:-}" ]; then tarnd_built="the binary $TARND, $tarnd_built"; fi
-results="$here/build/bench/results"
-rm -rf "$results"
+# This run's results stay private until the end (several runs may share the work tree).
+results="$work/results"
 mkdir -p "$results"
+kept="$here/build/bench/results-$( ((quick)) && echo quick || echo full)"
 
 
 "$tarnd" --listen 127.0.0.1:0 --data-dir "$work/tarnd" --log-level warn \
@@ -221,7 +222,7 @@ mem_kb="$(awk '/MemTotal/ {print $2}' /proc/meminfo)"
 read -r fs_src fs_type <<<"$(fs_of "$work")"
 commit="$(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 if [ -n "$(git -C "$here" status --porcelain --untracked-files=no -- src CMakeLists.txt cmake 2>/dev/null | head -1)" ]; then
-  commit="$commit (with uncommitted changes under src/)"
+  commit="$commit (with uncommitted changes in src/, cmake/ or CMakeLists.txt)"
 fi
 
 mkdir -p "$(dirname "$out")"
@@ -368,7 +369,7 @@ w()
 if failed:
     w("**Workloads that did not complete cleanly:** " + ", ".join(sorted(failed)))
     w()
-w("The raw JSON line of every workload is kept in \`build/bench/results/\` after a run.")
+w("The raw JSON line of every workload is kept in \`build/bench/results-%s/\` after a run." % ("quick" if quick else "full"))
 w()
 text.close()
 os.replace(out + ".tmp", out)
@@ -399,7 +400,11 @@ B=build/release/bench/tarn_bench U=http://127.0.0.1:PORT
 dd if=/dev/zero of=<dir on the disk>/dd.bin bs=1M count=1024 conv=fsync
 \`\`\`
 EOF
-echo "bench_lake: report written to $out (${elapsed} s)"
+rm -rf "$kept.tmp"
+cp -r "$results" "$kept.tmp"
+rm -rf "$kept"
+mv "$kept.tmp" "$kept"
+echo "bench_lake: report written to $out (${elapsed} s), results in $kept"
 if ((failures)); then
   echo "bench_lake: $failures workload(s) failed" >&2
   exit 1

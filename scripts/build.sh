@@ -12,6 +12,8 @@ case "$kind" in
   *) echo "usage: $0 [release|asan] [targets...]" >&2; exit 2 ;;
 esac
 dir="$here/build/$kind"
+# Paths relative to the checkout in ccache's hashes: a fresh clone elsewhere reuses the cache.
+export CCACHE_BASEDIR="$here" CCACHE_NOHASHDIR=1
 jobs="${TARN_JOBS:-$(nproc)}"
 if [ ! -f "$dir/build.ninja" ]; then
   cmake -S "$here" -B "$dir" -G Ninja "${flags[@]}" >/dev/null

@@ -13,8 +13,8 @@ bash scripts/build.sh release
 echo "== unit tests (release)"
 (cd build/release && ctest --output-on-failure --timeout 600)
 
-echo "== build (asan+ubsan)"
-bash scripts/build.sh asan
+echo "== build (asan+ubsan): the unit tests and what they link"
+bash scripts/build.sh asan tarn_unit_tests
 echo "== unit tests (asan+ubsan)"
 (cd build/asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
    ctest --output-on-failure --timeout 900)
