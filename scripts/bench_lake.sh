@@ -384,7 +384,7 @@ On a Debian 12 machine with the build dependencies (\`bash scripts/bootstrap.sh\
 
 \`\`\`sh
 bash scripts/bench_lake.sh            # full run, about $((elapsed / 60 + 1)) minutes here; rewrites docs/benchmarks.md
-bash scripts/bench_lake.sh --quick    # under a minute; completion only (what CI checks)
+bash scripts/bench_lake.sh --quick    # under a minute; completion only, for CI
 \`\`\`
 
 Single workloads, against any tarnd on loopback:

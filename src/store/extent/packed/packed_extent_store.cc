@@ -76,7 +76,6 @@ struct PackedExtentStore::Op {
   const std::string* put_data = nullptr;
   std::vector<uint64_t> remove;
   Status result;
-  bool done = false;
 };
 
 PackedExtentStore::PackedExtentStore(std::unique_ptr<ExtentStore> base, size_t threshold,
@@ -85,9 +84,10 @@ PackedExtentStore::PackedExtentStore(std::unique_ptr<ExtentStore> base, size_t t
     : base_(std::move(base)),
       threshold_(threshold),
       writer_(std::move(writer)),
+      committer_([this](std::vector<Op*>& batch) { RunBatch(batch); }),
       reader_(std::move(reader)) {}
 
-PackedExtentStore::~PackedExtentStore() = default;
+PackedExtentStore::~PackedExtentStore() { committer_.Drain(); }
 
 StatusOr<std::unique_ptr<PackedExtentStore>> PackedExtentStore::Open(
     const std::string& db_path, std::unique_ptr<ExtentStore> base, size_t threshold) {
@@ -145,33 +145,18 @@ StatusOr<std::vector<uint64_t>> PackedExtentStore::ListAll() {
   return ids;
 }
 
-// Group commit with a leader: whoever finds no transaction running takes every queued op into
-// one and commits it; the others wait for their op to be marked done.
 Status PackedExtentStore::Submit(Op* op) {
-  std::unique_lock<std::mutex> l(write_mu_);
-  queue_.push_back(op);
-  while (!op->done) {
-    if (leader_active_) {
-      write_cv_.wait(l);
-      continue;
-    }
-    leader_active_ = true;
-    std::vector<Op*> batch;
-    batch.swap(queue_);
-    l.unlock();
-    Status s = RunBatch(batch);
-    l.lock();
-    for (Op* o : batch) {
-      o->result = s;
-      o->done = true;
-    }
-    leader_active_ = false;
-    write_cv_.notify_all();
-  }
+  committer_.Submit(op);
   return op->result;
 }
 
-Status PackedExtentStore::RunBatch(const std::vector<Op*>& batch) {
+void PackedExtentStore::RunBatch(std::vector<Op*>& batch) {
+  Status s = CommitBatch(batch);
+  for (Op* o : batch) o->result = s;
+}
+
+// One transaction for the whole batch: all of it commits (one fsync) or none of it does.
+Status PackedExtentStore::CommitBatch(const std::vector<Op*>& batch) {
   TARN_RETURN_IF_ERROR(sqlite::Exec(*writer_, "BEGIN IMMEDIATE"));
   Status s;
   for (const Op* o : batch) {

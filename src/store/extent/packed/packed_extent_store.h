@@ -19,12 +19,12 @@
 //                                                            std::move(local)));
 #pragma once
 
-#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
+#include "common/group_commit.h"
 #include "store/extent/extent_store.h"
 
 namespace tarn::sqlite {
@@ -64,16 +64,14 @@ class PackedExtentStore final : public ExtentStore {
                     std::unique_ptr<sqlite::Connection> reader);
   // Queues op and waits until a transaction holding it has committed.
   Status Submit(Op* op);
-  Status RunBatch(const std::vector<Op*>& batch);
+  void RunBatch(std::vector<Op*>& batch);
+  Status CommitBatch(const std::vector<Op*>& batch);
 
   std::unique_ptr<ExtentStore> base_;
   const size_t threshold_;
 
-  std::mutex write_mu_;
-  std::condition_variable write_cv_;
-  std::vector<Op*> queue_;       // GUARDED_BY(write_mu_)
-  bool leader_active_ = false;   // GUARDED_BY(write_mu_)
   std::unique_ptr<sqlite::Connection> writer_;  // used only by the current leader
+  GroupCommitter<Op> committer_;                // after writer_: its batches use it
 
   std::mutex read_mu_;
   std::unique_ptr<sqlite::Connection> reader_;  // GUARDED_BY(read_mu_)

@@ -772,8 +772,7 @@ using sqlite_internal::SqliteTxn;
 
 struct SqliteNamespaceStore::PendingWrite {
   const std::function<Status(WriteTxn&)>* fn;
-  Status result;      // written by the leader before `done`
-  bool done = false;  // GUARDED_BY(write_mu_)
+  Status result;  // written by the batch's leader
 };
 
 StatusOr<std::unique_ptr<SqliteNamespaceStore>> SqliteNamespaceStore::Open(
@@ -786,14 +785,13 @@ StatusOr<std::unique_ptr<SqliteNamespaceStore>> SqliteNamespaceStore::Open(
 }
 
 SqliteNamespaceStore::SqliteNamespaceStore(std::string db_path, std::unique_ptr<Connection> writer)
-    : db_path_(std::move(db_path)), writer_(std::move(writer)) {}
+    : db_path_(std::move(db_path)),
+      writer_(std::move(writer)),
+      committer_([this](std::vector<PendingWrite*>& batch) { RunBatch(batch); }) {}
 
 SqliteNamespaceStore::~SqliteNamespaceStore() {
-  {
-    std::unique_lock<std::mutex> lock(write_mu_);
-    stopping_ = true;
-    done_cv_.wait(lock, [&] { return !leader_active_ && queue_.empty(); });
-  }
+  stopping_ = true;
+  committer_.Drain();
   {
     std::lock_guard<std::mutex> lock(read_mu_);
     idle_readers_.clear();
@@ -801,29 +799,10 @@ SqliteNamespaceStore::~SqliteNamespaceStore() {
   writer_.reset();  // last: closing the last connection checkpoints the WAL
 }
 
-// Group commit with a leader: a caller that finds no transaction running takes every queued
-// write into one transaction on its own thread; the others wait until theirs is done. No
-// thread hand-off when the store is idle, one fsync per batch when it is busy.
 Status SqliteNamespaceStore::Write(const std::function<Status(WriteTxn&)>& fn) {
-  PendingWrite w{&fn, Status::Ok(), false};
-  std::unique_lock<std::mutex> lock(write_mu_);
   if (stopping_) return InternalError("namespace store is closing");
-  queue_.push_back(&w);
-  while (!w.done) {
-    if (leader_active_) {
-      done_cv_.wait(lock);
-      continue;
-    }
-    leader_active_ = true;
-    std::vector<PendingWrite*> batch(queue_.begin(), queue_.end());
-    queue_.clear();
-    lock.unlock();
-    RunBatch(batch);
-    lock.lock();
-    for (PendingWrite* p : batch) p->done = true;
-    leader_active_ = false;
-    done_cv_.notify_all();
-  }
+  PendingWrite w{&fn, Status::Ok()};
+  committer_.Submit(&w);
   return std::move(w.result);
 }
 

@@ -24,6 +24,7 @@
 //   TARN_RETURN_IF_ERROR(store->Write([&](WriteTxn& t) { return t.InsertNode(n).status(); }));
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -32,6 +33,7 @@
 #include <string>
 #include <vector>
 
+#include "common/group_commit.h"
 #include "common/status.h"
 #include "store/meta/namespace_store.h"
 
@@ -67,11 +69,8 @@ class SqliteNamespaceStore final : public NamespaceStore {
   // Used only by the current leader.
   std::unique_ptr<sqlite::Connection> writer_;
 
-  std::mutex write_mu_;
-  std::condition_variable done_cv_;  // callers wait: their PendingWrite is done, or no leader
-  bool leader_active_ = false;       // GUARDED_BY(write_mu_)
-  std::deque<PendingWrite*> queue_;  // GUARDED_BY(write_mu_)
-  bool stopping_ = false;            // GUARDED_BY(write_mu_)
+  std::atomic<bool> stopping_{false};
+  GroupCommitter<PendingWrite> committer_;  // after writer_: its batches use it
 
   std::mutex read_mu_;
   std::vector<std::unique_ptr<sqlite::Connection>> idle_readers_;  // GUARDED_BY(read_mu_)
