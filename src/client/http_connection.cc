@@ -19,6 +19,7 @@
 #include <limits>
 
 #include "common/strings.h"
+#include "http/timed_socket.h"
 
 namespace tarn::client {
 namespace beast = boost::beast;
@@ -37,90 +38,7 @@ std::string ErrnoText(int e) {
 
 Status IoError(const std::string& what) { return Status(Code::kUnavailable, what); }
 
-// A non-blocking socket read and written as if blocking, with every wait bounded. Beast's parser
-// reads through it (it models SyncReadStream).
-class TimedSocket {
- public:
-  TimedSocket(int fd, int timeout_ms) : fd_(fd), timeout_ms_(timeout_ms) {}
-
-  // Receives up to n bytes; 0 means the peer closed the connection.
-  StatusOr<size_t> Recv(char* p, size_t n) {
-    for (;;) {
-      ssize_t r = ::recv(fd_, p, n, 0);
-      if (r >= 0) {
-        received_ += r;
-        return static_cast<size_t>(r);
-      }
-      if (errno == EINTR) continue;
-      if (errno != EAGAIN && errno != EWOULDBLOCK) return IoError("recv: " + ErrnoText(errno));
-      TARN_RETURN_IF_ERROR(Wait(POLLIN));
-    }
-  }
-
-  Status SendAll(const char* p, size_t n, bool more) {
-    while (n > 0) {
-      ssize_t w = ::send(fd_, p, n, MSG_NOSIGNAL | (more ? MSG_MORE : 0));
-      if (w < 0) {
-        if (errno == EINTR) continue;
-        if (errno != EAGAIN && errno != EWOULDBLOCK) return IoError("send: " + ErrnoText(errno));
-        TARN_RETURN_IF_ERROR(Wait(POLLOUT));
-        continue;
-      }
-      p += w;
-      n -= static_cast<size_t>(w);
-    }
-    return Status::Ok();
-  }
-
-  template <class Buffers>
-  size_t read_some(const Buffers& buffers, boost::system::error_code& ec) {
-    ec = {};
-    for (auto it = net::buffer_sequence_begin(buffers); it != net::buffer_sequence_end(buffers);
-         ++it) {
-      net::mutable_buffer b = *it;
-      if (b.size() == 0) continue;
-      auto n = Recv(static_cast<char*>(b.data()), b.size());
-      if (!n.ok()) {
-        last_error_ = n.status();
-        ec = net::error::connection_aborted;
-        return 0;
-      }
-      if (*n == 0) ec = net::error::eof;
-      return *n;
-    }
-    return 0;
-  }
-
-  template <class Buffers>
-  size_t read_some(const Buffers& buffers) {
-    boost::system::error_code ec;
-    size_t n = read_some(buffers, ec);
-    if (ec) throw boost::system::system_error(ec);
-    return n;
-  }
-
-  int64_t received() const { return received_; }
-  const Status& last_error() const { return last_error_; }
-
- private:
-  Status Wait(short events) {
-    pollfd p{fd_, events, 0};
-    for (;;) {
-      int r = ::poll(&p, 1, timeout_ms_);
-      if (r > 0) return Status::Ok();
-      if (r == 0) {
-        return IoError("timed out after " + std::to_string(timeout_ms_) + " ms waiting for " +
-                       (events == POLLIN ? "the server's response" : "the server to read"));
-      }
-      if (errno != EINTR) return IoError("poll: " + ErrnoText(errno));
-    }
-  }
-
-  int fd_;
-  int timeout_ms_;
-  int64_t received_ = 0;
-  Status last_error_;
-};
+using http::TimedSocket;
 
 Status ConnectWithTimeout(int fd, const sockaddr* addr, socklen_t len, int timeout_ms) {
   if (::connect(fd, addr, len) == 0) return Status::Ok();

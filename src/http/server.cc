@@ -6,7 +6,6 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
-#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -19,6 +18,7 @@
 #include <limits>
 
 #include "common/strings.h"
+#include "http/timed_socket.h"
 
 namespace tarn::http {
 namespace beast = boost::beast;
@@ -32,106 +32,6 @@ std::string ErrnoText(int e) {
   return strerror_r(e, buf, sizeof buf);
 }
 
-// A blocking stream over a socket whose every wait is bounded by a timeout. Beast's parser reads
-// through it (it models SyncReadStream).
-class TimedStream {
- public:
-  TimedStream(int fd, int timeout_s) : fd_(fd), timeout_ms_(timeout_s * 1000) {}
-
-  template <class Buffers>
-  size_t read_some(const Buffers& buffers, boost::system::error_code& ec) {
-    ec = {};
-    for (auto it = net::buffer_sequence_begin(buffers); it != net::buffer_sequence_end(buffers);
-         ++it) {
-      net::mutable_buffer b = *it;
-      if (b.size() == 0) continue;
-      for (;;) {
-        // Try first; wait only when the socket has nothing (saves a poll per read).
-        ssize_t n = ::recv(fd_, b.data(), b.size(), 0);
-        if (n > 0) return static_cast<size_t>(n);
-        if (n == 0) {
-          ec = net::error::eof;
-          return 0;
-        }
-        if (errno == EAGAIN || errno == EWOULDBLOCK) {
-          if (!Wait(POLLIN, ec)) return 0;
-          continue;
-        }
-        if (errno == EINTR) continue;
-        ec = boost::system::error_code(errno, boost::system::system_category());
-        return 0;
-      }
-    }
-    return 0;
-  }
-
-  template <class Buffers>
-  size_t read_some(const Buffers& buffers) {
-    boost::system::error_code ec;
-    size_t n = read_some(buffers, ec);
-    if (ec) throw boost::system::system_error(ec);
-    return n;
-  }
-
-  // The socket is non-blocking: every call tries first and waits (bounded) only when the
-  // kernel's buffer is full, so a client that stops reading cannot hold a thread forever.
-  Status WriteAll(const char* p, size_t n) {
-    while (n > 0) {
-      ssize_t w = ::send(fd_, p, n, MSG_NOSIGNAL);
-      if (w < 0) {
-        if (errno == EINTR) continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK) {
-          boost::system::error_code ec;
-          if (!Wait(POLLOUT, ec)) return Error(Reason::kOperationTimedOut, "client write timed out");
-          continue;
-        }
-        return InternalError("send: " + ErrnoText(errno));
-      }
-      p += w;
-      n -= static_cast<size_t>(w);
-    }
-    return Status::Ok();
-  }
-
-  Status SendFile(int in_fd, int64_t offset, int64_t len) {
-    off_t off = offset;
-    while (len > 0) {
-      ssize_t w = ::sendfile(fd_, in_fd, &off, static_cast<size_t>(std::min<int64_t>(len, 1 << 30)));
-      if (w < 0) {
-        if (errno == EINTR) continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK) {
-          boost::system::error_code ec;
-          if (!Wait(POLLOUT, ec)) return Error(Reason::kOperationTimedOut, "client write timed out");
-          continue;
-        }
-        return InternalError("sendfile: " + ErrnoText(errno));
-      }
-      if (w == 0) return InternalError("sendfile: extent shorter than expected");
-      len -= w;
-    }
-    return Status::Ok();
-  }
-
- private:
-  bool Wait(short events, boost::system::error_code& ec) {
-    pollfd p{fd_, events, 0};
-    for (;;) {
-      int r = ::poll(&p, 1, timeout_ms_);
-      if (r > 0) return true;
-      if (r == 0) {
-        ec = net::error::timed_out;
-        return false;
-      }
-      if (errno == EINTR) continue;
-      ec = boost::system::error_code(errno, boost::system::system_category());
-      return false;
-    }
-  }
-
-  int fd_;
-  int timeout_ms_;
-};
-
 using Parser = bhttp::request_parser<bhttp::buffer_body>;
 
 // The request body. A chunked body goes through Beast's parser; a Content-Length body (nearly
@@ -139,7 +39,7 @@ using Parser = bhttp::request_parser<bhttp::buffer_body>;
 // parser's intermediate buffer and its small reads.
 class ParserBody : public Body {
  public:
-  ParserBody(TimedStream& s, beast::flat_buffer& buf, Parser& p) : s_(s), buf_(buf), p_(p) {
+  ParserBody(TimedSocket& s, beast::flat_buffer& buf, Parser& p) : s_(s), buf_(buf), p_(p) {
     if (!p_.chunked() && p_.content_length()) {
       direct_ = true;
       remaining_ = *p_.content_length();
@@ -165,14 +65,15 @@ class ParserBody : public Body {
       total = k;
     }
     while (total < want) {
-      boost::system::error_code ec;
-      size_t got = s_.read_some(net::mutable_buffer(out + total, want - total), ec);
-      if (ec || got == 0) {
+      auto got = s_.Recv(out + total, want - total);
+      if (!got.ok() || *got == 0) {
         failed_ = true;
         return Error(Reason::kInvalidInput,
-                     "the request body was cut short: " + (ec ? ec.message() : "no data"));
+                     "the request body was cut short: " +
+                         (got.ok() ? std::string("the client closed the connection")
+                                   : got.status().message()));
       }
-      total += got;
+      total += *got;
     }
     remaining_ -= total;
     return total;
@@ -196,7 +97,7 @@ class ParserBody : public Body {
     return total;
   }
 
-  TimedStream& s_;
+  TimedSocket& s_;
   beast::flat_buffer& buf_;
   Parser& p_;
   bool direct_ = false;
@@ -206,7 +107,7 @@ class ParserBody : public Body {
 
 class Writer : public ResponseWriter {
  public:
-  explicit Writer(TimedStream& s) : s_(s) {}
+  explicit Writer(TimedSocket& s) : s_(s) {}
 
   Status Start(int status, const Headers& headers, int64_t content_length) override {
     if (started_) return InternalError("response already started");
@@ -241,7 +142,7 @@ class Writer : public ResponseWriter {
       return Flush();
     }
     TARN_RETURN_IF_ERROR(Flush());
-    return s_.WriteAll(data.data(), data.size());
+    return s_.SendAll(data.data(), data.size());
   }
   Status SendFile(int fd, int64_t offset, int64_t len) override {
     TARN_RETURN_IF_ERROR(Flush());
@@ -249,7 +150,7 @@ class Writer : public ResponseWriter {
   }
   Status Flush() {
     if (pending_.empty()) return Status::Ok();
-    Status st = s_.WriteAll(pending_.data(), pending_.size());
+    Status st = s_.SendAll(pending_.data(), pending_.size());
     pending_.clear();
     return st;
   }
@@ -259,7 +160,7 @@ class Writer : public ResponseWriter {
 
  private:
   static constexpr size_t kCoalesce = 64 * 1024;
-  TimedStream& s_;
+  TimedSocket& s_;
   std::string pending_;
   bool started_ = false;
   bool close_ = false;
@@ -432,7 +333,7 @@ void Server::AcceptLoop() {
 }
 
 void Server::Serve(int fd, std::string remote) {
-  TimedStream stream(fd, opts_.idle_timeout_s);
+  TimedSocket stream(fd, opts_.idle_timeout_s * 1000);
   beast::flat_buffer buf;
   for (;;) {
     Parser parser;
@@ -476,7 +377,7 @@ void Server::Serve(int fd, std::string remote) {
     req.body = &body;
     if (const auto* e = req.Header("expect"); e && EqualsIgnoreCase(*e, "100-continue")) {
       static constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
-      if (!stream.WriteAll(kContinue, sizeof kContinue - 1).ok()) return;
+      if (!stream.SendAll(kContinue, sizeof kContinue - 1).ok()) return;
     }
     Writer w(stream);
     handler_(req, w);
