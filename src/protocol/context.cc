@@ -259,10 +259,12 @@ bool QueryBool(const Ctx& c, const std::string& name, bool dflt) {
   return EqualsIgnoreCase(*v, "true");
 }
 
-StatusOr<lake::LeaseRequest> ParseLeaseRequest(const Ctx& c, const std::string& action) {
+StatusOr<lake::LeaseRequest> ParseLeaseRequest(const Ctx& c) {
   using A = lake::LeaseRequest::Action;
+  const std::string* action = c.Header("x-ms-lease-action");
+  if (!action) return Error(Reason::kMissingRequiredHeader, "x-ms-lease-action is required.");
   lake::LeaseRequest r;
-  std::string a = ToLower(action);
+  std::string a = ToLower(*action);
   if (a == "acquire") {
     r.action = A::kAcquire;
   } else if (a == "renew") {
@@ -274,7 +276,7 @@ StatusOr<lake::LeaseRequest> ParseLeaseRequest(const Ctx& c, const std::string& 
   } else if (a == "break") {
     r.action = A::kBreak;
   } else {
-    return Error(Reason::kInvalidHeaderValue, "x-ms-lease-action is not valid: " + action);
+    return Error(Reason::kInvalidHeaderValue, "x-ms-lease-action is not valid: " + *action);
   }
   r.lease_id = LeaseId(c);
   r.proposed_id = Opt(c.Header("x-ms-proposed-lease-id"));
@@ -371,6 +373,22 @@ void AddNodeProperties(const Ctx& c, const lake::Node& n, http::Headers* h) {
   if (c.api == Api::kDfs && !n.metadata.empty()) {
     h->emplace_back("x-ms-properties", FormatProperties(n.metadata));
   }
+}
+
+Status ReplyLease(Ctx& c, const lake::LeaseRequest& req, const lake::LeaseResult& r) {
+  http::Headers h;
+  h.emplace_back("ETag", QuoteEtag(r.etag));
+  h.emplace_back("Last-Modified", FormatHttpDate(r.modified_us));
+  using A = lake::LeaseRequest::Action;
+  int status = 200;
+  if (req.action == A::kAcquire) status = 201;
+  if (req.action == A::kBreak) {
+    status = 202;
+    h.emplace_back("x-ms-lease-time", std::to_string(r.lease_time_s));
+  } else if (req.action != A::kRelease) {
+    h.emplace_back("x-ms-lease-id", r.lease_id);
+  }
+  return c.Reply(status, std::move(h));
 }
 
 Status StreamPlan(Ctx& c, lake::ReadPlan& plan) {

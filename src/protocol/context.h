@@ -88,7 +88,8 @@ StatusOr<std::optional<lake::ByteRange>> ParseRange(const Ctx& c);
 StatusOr<int32_t> ParseIntHeader(const Ctx& c, std::string_view name, int32_t dflt);
 StatusOr<int64_t> ParseIntQuery(const Ctx& c, const std::string& name, int64_t dflt);
 bool QueryBool(const Ctx& c, const std::string& name, bool dflt);
-StatusOr<lake::LeaseRequest> ParseLeaseRequest(const Ctx& c, const std::string& action);
+// x-ms-lease-action and its companions (lease IDs, duration, break period).
+StatusOr<lake::LeaseRequest> ParseLeaseRequest(const Ctx& c);
 // Requires Content-Length: 0 (or none) on operations that take no body.
 Status RequireEmptyBody(const Ctx& c);
 
@@ -110,6 +111,8 @@ std::string JsonText(const nlohmann::json& j);
 void AddNodeProperties(const Ctx& c, const lake::Node& n, http::Headers* h);
 void AddMetadataHeaders(const lake::Metadata& m, http::Headers* h);
 void AddLeaseHeaders(const meta::Lease& l, http::Headers* h);
+// Answers a lease operation: 201 acquire, 202 break (x-ms-lease-time), 200 otherwise.
+Status ReplyLease(Ctx& c, const lake::LeaseRequest& req, const lake::LeaseResult& r);
 // Streams a read plan as the body of an already started response.
 Status StreamPlan(Ctx& c, lake::ReadPlan& plan);
 

@@ -164,24 +164,10 @@ Status SetContainerAcl(Ctx& c) {
 }
 
 Status LeaseContainer(Ctx& c) {
-  const std::string* action = c.Header("x-ms-lease-action");
-  if (!action) return Error(Reason::kMissingRequiredHeader, "x-ms-lease-action is required.");
-  TARN_ASSIGN_OR_RETURN(auto req, ParseLeaseRequest(c, *action));
+  TARN_ASSIGN_OR_RETURN(auto req, ParseLeaseRequest(c));
   TARN_ASSIGN_OR_RETURN(auto cond, ParseConditions(c));
   TARN_ASSIGN_OR_RETURN(auto r, c.lake.LeaseFilesystem(c.account->name, c.fs, req, cond));
-  http::Headers h;
-  h.emplace_back("ETag", QuoteEtag(r.etag));
-  h.emplace_back("Last-Modified", FormatHttpDate(r.modified_us));
-  using A = lake::LeaseRequest::Action;
-  int status = 200;
-  if (req.action == A::kAcquire) status = 201;
-  if (req.action == A::kBreak) {
-    status = 202;
-    h.emplace_back("x-ms-lease-time", std::to_string(r.lease_time_s));
-  } else if (req.action != A::kRelease) {
-    h.emplace_back("x-ms-lease-id", r.lease_id);
-  }
-  return c.Reply(status, std::move(h));
+  return ReplyLease(c, req, r);
 }
 
 Status ListBlobs(Ctx& c) {
