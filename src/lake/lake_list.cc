@@ -36,7 +36,6 @@ Status Walk(ReadTxn& t, std::vector<Frame>& frames, int budget,
       frames.pop_back();
       continue;
     }
-    bool descended = false;
     for (auto& k : kids) {
       std::string p = JoinPath(top.path, k.name);
       top.after = k.name;
@@ -45,11 +44,9 @@ Status Walk(ReadTxn& t, std::vector<Frame>& frames, int budget,
       if (k.is_dir) {
         Frame f{k, p, "", ""};
         frames.push_back(std::move(f));
-        descended = true;
-        break;
+        break;  // the new frame is walked first; this one resumes after k
       }
     }
-    (void)descended;
   }
   return Status::Ok();
 }
@@ -70,12 +67,9 @@ StatusOr<std::vector<Frame>> ResumeFrames(ReadTxn& t, const Filesystem& fs, cons
     top.after = parts[i];
     TARN_ASSIGN_OR_RETURN(auto child, t.Lookup(fs.id, top.dir.id, parts[i]));
     if (!child || !child->is_dir) break;
-    if (i + 1 == parts.size()) {
-      // The last entry returned was this directory: its children come next.
-      frames.push_back(Frame{*child, JoinPath(top.path, parts[i]), "", ""});
-    } else {
-      frames.push_back(Frame{*child, JoinPath(top.path, parts[i]), "", ""});
-    }
+    // Descend: the next component resumes inside it, or, when this directory was the last
+    // entry returned, its children come next.
+    frames.push_back(Frame{*child, JoinPath(top.path, parts[i]), "", ""});
   }
   return frames;
 }
@@ -158,8 +152,6 @@ StatusOr<ListBlobsPage> LakeService::ListBlobs(const std::string& account,
     TARN_ASSIGN_OR_RETURN(auto dir, Resolve(t, fs, dir_path));
     if (!dir || !dir->is_dir) return Status::Ok();
     int remaining = max_results;
-    auto full = [&](const std::string& p) { return remaining == 0 && (page.next_marker = p, true); };
-    (void)full;
     std::string last_emitted;
     auto emit_blob = [&](const std::string& p, const Node& n) {
       if (remaining == 0) {
