@@ -5,7 +5,6 @@
 #include <atomic>
 #include <cinttypes>
 #include <cstdio>
-#include <unordered_set>
 
 #include "common/crypto.h"
 #include "common/encoding.h"
