@@ -243,8 +243,10 @@ void Frontend::Handle(http::Request& req, http::ResponseWriter& w) {
     }
   }
   if (!s.ok()) c.ReplyError(s);
-  spdlog::debug("{} {} {} {} -> {} {} us", req.remote, req.method, req.raw_path, name,
-                s.ok() ? "ok" : s.ToString(), MonotonicMicros() - start);
+  if (spdlog::should_log(spdlog::level::debug)) {
+    spdlog::debug("{} {} {} {} -> {} {} us", req.remote, req.method, req.raw_path, name,
+                  s.ok() ? "ok" : s.ToString(), MonotonicMicros() - start);
+  }
 }
 
 void Frontend::HandleBadRequest(int status, const std::string& why, http::ResponseWriter& w) {
