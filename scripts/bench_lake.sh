@@ -88,30 +88,23 @@ done
 echo "bench_lake: tarnd at $url, data in $work ($(fs_of "$work"))"
 
 failures=0
-# run NAME ARGS...: one tarn_bench workload, bounded in time; its JSON line goes to NAME.json.
-run() {
-  local name="$1"; shift
+# record KIND TIMEOUT NAME ARGS...: one tarn_bench run, bounded in time; its JSON line goes to
+# NAME.json, and a failure is counted.
+record() {
+  local kind="$1" limit_s="$2" name="$3"; shift 3
   local line rc=0
-  line="$(timeout 900 "$bench" "$@" --max-seconds 600)" || rc=$?
+  line="$(timeout "$limit_s" "$bench" "$@")" || rc=$?
   echo "$line" >"$results/$name.json"
   echo "  $name: $line"
   if ((rc != 0)); then
-    echo "bench_lake: workload $name failed (exit $rc)" >&2
+    echo "bench_lake: $kind $name failed (exit $rc)" >&2
     failures=$((failures + 1))
   fi
 }
+# run NAME ARGS...: a workload against tarnd.
+run() { local name="$1"; shift; record workload 900 "$name" "$@" --max-seconds 600; }
 # limit NAME ARGS...: a physical-limit probe (no server).
-limit() {
-  local name="$1"; shift
-  local line rc=0
-  line="$(timeout 300 "$bench" "$@")" || rc=$?
-  echo "$line" >"$results/$name.json"
-  echo "  $name: $line"
-  if ((rc != 0)); then
-    echo "bench_lake: probe $name failed (exit $rc)" >&2
-    failures=$((failures + 1))
-  fi
-}
+limit() { local name="$1"; shift; record probe 300 "$name" "$@"; }
 # dd_fsync NAME COUNT: the disk's sequential write rate with fsync, 1 MiB blocks, as JSON.
 dd_fsync() {
   local name="$1" count="$2" text bytes secs

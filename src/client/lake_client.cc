@@ -150,18 +150,27 @@ Status LakeClient::PutBlob(const std::string& fs, const std::string& path, int64
       .status();
 }
 
+namespace {
+
+// x-ms-range for an optional byte range.
+Status AddRange(const std::optional<ByteRange>& range, Headers* h) {
+  if (!range) return Status::Ok();
+  if (range->length <= 0 || range->offset < 0) {
+    return Status(Code::kInvalidArgument, "a range needs offset >= 0 and length > 0");
+  }
+  h->emplace_back("x-ms-range", "bytes=" + std::to_string(range->offset) + "-" +
+                                    std::to_string(range->offset + range->length - 1));
+  return Status::Ok();
+}
+
+}  // namespace
+
 StatusOr<int64_t> LakeClient::GetBlob(const std::string& fs, const std::string& path,
                                       const std::optional<ByteRange>& range,
                                       const BodySink& sink) {
   if (!sink) return Status(Code::kInvalidArgument, "GetBlob needs a sink");
   Headers h;
-  if (range) {
-    if (range->length <= 0 || range->offset < 0) {
-      return Status(Code::kInvalidArgument, "a range needs offset >= 0 and length > 0");
-    }
-    h.emplace_back("x-ms-range", "bytes=" + std::to_string(range->offset) + "-" +
-                                     std::to_string(range->offset + range->length - 1));
-  }
+  TARN_RETURN_IF_ERROR(AddRange(range, &h));
   TARN_ASSIGN_OR_RETURN(Response r, Call("GET", fs, path, {}, std::move(h), {}, nullptr, 0, &sink));
   return r.body_bytes;
 }
@@ -169,13 +178,7 @@ StatusOr<int64_t> LakeClient::GetBlob(const std::string& fs, const std::string& 
 StatusOr<std::string> LakeClient::GetBlob(const std::string& fs, const std::string& path,
                                           const std::optional<ByteRange>& range) {
   Headers h;
-  if (range) {
-    if (range->length <= 0 || range->offset < 0) {
-      return Status(Code::kInvalidArgument, "a range needs offset >= 0 and length > 0");
-    }
-    h.emplace_back("x-ms-range", "bytes=" + std::to_string(range->offset) + "-" +
-                                     std::to_string(range->offset + range->length - 1));
-  }
+  TARN_RETURN_IF_ERROR(AddRange(range, &h));
   TARN_ASSIGN_OR_RETURN(Response r, Call("GET", fs, path, {}, std::move(h)));
   return std::move(r.body);
 }

@@ -145,17 +145,11 @@ class RawClient:
 
     def send(self, method, target, hdrs, body=b"", conn=None):
         """Sends an already prepared request (tests may tamper with it after signing). With
-        conn (an open http.client.HTTPConnection) the connection is reused (keep-alive)."""
-        if conn is not None:
-            conn.putrequest(method, target, skip_host=False, skip_accept_encoding=True)
-            for k, v in hdrs.items():
-                conn.putheader(k, v)
-            conn.endheaders()
-            if body:
-                conn.send(body)
-            resp = conn.getresponse()
-            return Response(resp.status, resp.reason, resp.getheaders(), resp.read())
-        conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+        conn (an open http.client.HTTPConnection) the connection is reused (keep-alive);
+        without, a fresh one is opened and closed."""
+        own = conn is None
+        if own:
+            conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
         try:
             conn.putrequest(method, target, skip_host=False, skip_accept_encoding=True)
             for k, v in hdrs.items():
@@ -164,10 +158,10 @@ class RawClient:
             if body:
                 conn.send(body)
             resp = conn.getresponse()
-            data = resp.read()
-            return Response(resp.status, resp.reason, resp.getheaders(), data)
+            return Response(resp.status, resp.reason, resp.getheaders(), resp.read())
         finally:
-            conn.close()
+            if own:
+                conn.close()
 
     def connection(self):
         """A keep-alive connection for send(..., conn=...)."""
