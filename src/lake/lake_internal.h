@@ -22,5 +22,7 @@ StatusOr<Filesystem> RequireFilesystem(meta::ReadTxn& t, const std::string& acco
 // Walks from the root; nullopt if any component is missing (or a file is in the way).
 StatusOr<std::optional<Node>> Resolve(meta::ReadTxn& t, const Filesystem& fs,
                                       const std::string& path);
+// Resolve, with a missing path as Reason::kPathNotFound.
+StatusOr<Node> RequirePath(meta::ReadTxn& t, const Filesystem& fs, const std::string& path);
 
 }  // namespace tarn::lake::internal

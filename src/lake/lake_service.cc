@@ -55,6 +55,12 @@ StatusOr<Filesystem> RequireFilesystem(ReadTxn& t, const std::string& account,
   return *fs;
 }
 
+StatusOr<Node> RequirePath(ReadTxn& t, const Filesystem& fs, const std::string& path) {
+  TARN_ASSIGN_OR_RETURN(auto n, Resolve(t, fs, path));
+  if (!n) return Error(Reason::kPathNotFound, "The specified path does not exist.");
+  return std::move(*n);
+}
+
 StatusOr<std::optional<Node>> Resolve(ReadTxn& t, const Filesystem& fs,
                                       const std::string& path) {
   TARN_ASSIGN_OR_RETURN(auto node, t.GetNode(fs.root_id));
@@ -640,8 +646,7 @@ StatusOr<Node> LakeService::GetPath(const std::string& account, const std::strin
   Node out;
   TARN_RETURN_IF_ERROR(store_->Read([&](ReadTxn& t) -> Status {
     TARN_ASSIGN_OR_RETURN(Filesystem fs, RequireFilesystem(t, account, fs_name));
-    TARN_ASSIGN_OR_RETURN(auto n, Resolve(t, fs, path));
-    if (!n) return Error(Reason::kPathNotFound, "The specified path does not exist.");
+    TARN_ASSIGN_OR_RETURN(std::optional<Node> n, RequirePath(t, fs, path));
     TARN_RETURN_IF_ERROR(CheckNodeConditions(access.cond, n, true));
     if (access.lease_id) TARN_RETURN_IF_ERROR(CheckWriteLease(n->lease, access.lease_id));
     out = std::move(*n);
@@ -965,13 +970,12 @@ StatusOr<Node> FlushTxn(WriteTxn& t, const Filesystem& fs, const std::string& pa
 }
 
 StatusOr<Node> RequireFile(ReadTxn& t, const Filesystem& fs, const std::string& path) {
-  TARN_ASSIGN_OR_RETURN(auto n, Resolve(t, fs, path));
-  if (!n) return Error(Reason::kPathNotFound, "The specified path does not exist.");
-  if (n->is_dir) {
+  TARN_ASSIGN_OR_RETURN(Node n, RequirePath(t, fs, path));
+  if (n.is_dir) {
     return Error(Reason::kResourceTypeMismatch,
                  "The resource type of the path is a directory; a file is required.");
   }
-  return *n;
+  return n;
 }
 
 }  // namespace
@@ -1119,8 +1123,7 @@ Status LakeService::Delete(const std::string& account, const std::string& fs_nam
                            const std::string& path, bool recursive, const Access& access) {
   TARN_RETURN_IF_ERROR(store_->Write([&](WriteTxn& t) -> Status {
     TARN_ASSIGN_OR_RETURN(Filesystem fs, RequireFilesystem(t, account, fs_name));
-    TARN_ASSIGN_OR_RETURN(auto n, Resolve(t, fs, path));
-    if (!n) return Error(Reason::kPathNotFound, "The specified path does not exist.");
+    TARN_ASSIGN_OR_RETURN(std::optional<Node> n, RequirePath(t, fs, path));
     TARN_RETURN_IF_ERROR(CheckNodeConditions(access.cond, n, false));
     TARN_RETURN_IF_ERROR(CheckWriteLease(n->lease, access.lease_id));
     if (n->is_dir && !recursive) {
@@ -1152,8 +1155,7 @@ StatusOr<Node> LakeService::SetProperties(const std::string& account, const std:
   Node out;
   TARN_RETURN_IF_ERROR(store_->Write([&](WriteTxn& t) -> Status {
     TARN_ASSIGN_OR_RETURN(Filesystem fs, RequireFilesystem(t, account, fs_name));
-    TARN_ASSIGN_OR_RETURN(auto n, Resolve(t, fs, path));
-    if (!n) return Error(Reason::kPathNotFound, "The specified path does not exist.");
+    TARN_ASSIGN_OR_RETURN(std::optional<Node> n, RequirePath(t, fs, path));
     TARN_RETURN_IF_ERROR(CheckNodeConditions(access.cond, n, false));
     TARN_RETURN_IF_ERROR(CheckWriteLease(n->lease, access.lease_id));
     if (metadata) n->metadata = *metadata;
@@ -1177,8 +1179,7 @@ StatusOr<Node> LakeService::SetAccessControl(const std::string& account,
   Node out;
   TARN_RETURN_IF_ERROR(store_->Write([&](WriteTxn& t) -> Status {
     TARN_ASSIGN_OR_RETURN(Filesystem fs, RequireFilesystem(t, account, fs_name));
-    TARN_ASSIGN_OR_RETURN(auto n, Resolve(t, fs, path));
-    if (!n) return Error(Reason::kPathNotFound, "The specified path does not exist.");
+    TARN_ASSIGN_OR_RETURN(std::optional<Node> n, RequirePath(t, fs, path));
     TARN_RETURN_IF_ERROR(CheckNodeConditions(opts.access.cond, n, false));
     TARN_RETURN_IF_ERROR(CheckWriteLease(n->lease, opts.access.lease_id));
     if (opts.owner) n->access.owner = *opts.owner;
@@ -1203,8 +1204,7 @@ StatusOr<LeaseResult> LakeService::LeasePath(const std::string& account,
   LeaseResult r;
   TARN_RETURN_IF_ERROR(store_->Write([&](WriteTxn& t) -> Status {
     TARN_ASSIGN_OR_RETURN(Filesystem fs, RequireFilesystem(t, account, fs_name));
-    TARN_ASSIGN_OR_RETURN(auto n, Resolve(t, fs, path));
-    if (!n) return Error(Reason::kPathNotFound, "The specified path does not exist.");
+    TARN_ASSIGN_OR_RETURN(std::optional<Node> n, RequirePath(t, fs, path));
     TARN_RETURN_IF_ERROR(CheckNodeConditions(cond, n, false));
     TARN_ASSIGN_OR_RETURN(r, ApplyLease(&n->lease, req, NowMillis()));
     TARN_RETURN_IF_ERROR(t.UpdateNode(*n));
@@ -1262,8 +1262,7 @@ StatusOr<ReadPlan> LakeService::OpenRead(const std::string& account, const std::
   std::shared_lock<std::shared_mutex> gc(gc_mu_);
   TARN_RETURN_IF_ERROR(store_->Read([&](ReadTxn& t) -> Status {
     TARN_ASSIGN_OR_RETURN(Filesystem fs, RequireFilesystem(t, account, fs_name));
-    TARN_ASSIGN_OR_RETURN(auto n, Resolve(t, fs, path));
-    if (!n) return Error(Reason::kPathNotFound, "The specified path does not exist.");
+    TARN_ASSIGN_OR_RETURN(std::optional<Node> n, RequirePath(t, fs, path));
     TARN_RETURN_IF_ERROR(CheckNodeConditions(access.cond, n, true));
     if (access.lease_id) TARN_RETURN_IF_ERROR(CheckWriteLease(n->lease, access.lease_id));
     if (!n->is_dir) {
