@@ -13,7 +13,7 @@
 namespace tarn::protocol {
 namespace {
 
-enum class Level { kAccount, kFilesystem, kPath };
+enum class Level { kAccount, kFilesystem, kPath, kAny };  // kAny: routes only
 enum class ApiMatch { kBlob, kDfs, kAny };
 
 // One row per operation. A row matches when the API shape, level and method agree, the query
@@ -35,16 +35,15 @@ struct Route {
 
 // clang-format off
 constexpr Route kRoutes[] = {
+  // Any level: clients ask for account information on account, container and blob URLs.
+  {ApiMatch::kAny,  Level::kAny, "GET",  "restype", "account", "comp", "properties", nullptr, account_ops::GetAccountInfo, "GetAccountInfo", "r"},
+  {ApiMatch::kAny,  Level::kAny, "HEAD", "restype", "account", "comp", "properties", nullptr, account_ops::GetAccountInfo, "GetAccountInfo", "r"},
   // Account.
-  {ApiMatch::kAny,  Level::kAccount, "GET",  "restype", "account", "comp", "properties", nullptr, account_ops::GetAccountInfo, "GetAccountInfo", "r"},
-  {ApiMatch::kAny,  Level::kAccount, "HEAD", "restype", "account", "comp", "properties", nullptr, account_ops::GetAccountInfo, "GetAccountInfo", "r"},
   {ApiMatch::kBlob, Level::kAccount, "GET",  "restype", "service", "comp", "properties", nullptr, account_ops::GetServiceProperties, "GetServiceProperties", "r"},
   {ApiMatch::kBlob, Level::kAccount, "PUT",  "restype", "service", "comp", "properties", nullptr, account_ops::SetServiceProperties, "SetServiceProperties", "w"},
   {ApiMatch::kBlob, Level::kAccount, "GET",  "comp", "list", nullptr, nullptr, nullptr, blob::ListContainers, "ListContainers", "l"},
   {ApiMatch::kDfs,  Level::kAccount, "GET",  "resource", "account", nullptr, nullptr, nullptr, dfs::ListFilesystems, "ListFilesystems", "l"},
   // Filesystem (container).
-  {ApiMatch::kAny,  Level::kFilesystem, "GET",  "restype", "account", "comp", "properties", nullptr, account_ops::GetAccountInfo, "GetAccountInfo", "r"},
-  {ApiMatch::kAny,  Level::kFilesystem, "HEAD", "restype", "account", "comp", "properties", nullptr, account_ops::GetAccountInfo, "GetAccountInfo", "r"},
   {ApiMatch::kBlob, Level::kFilesystem, "PUT",  "restype", "container", "comp", "metadata", nullptr, blob::SetContainerMetadata, "SetContainerMetadata", "w"},
   {ApiMatch::kBlob, Level::kFilesystem, "PUT",  "restype", "container", "comp", "acl", nullptr, blob::SetContainerAcl, "SetContainerAcl", "w"},
   {ApiMatch::kBlob, Level::kFilesystem, "GET",  "restype", "container", "comp", "acl", nullptr, blob::GetContainerAcl, "GetContainerAcl", "r"},
@@ -61,8 +60,6 @@ constexpr Route kRoutes[] = {
   {ApiMatch::kDfs,  Level::kFilesystem, "DELETE", "resource", "filesystem", nullptr, nullptr, nullptr, dfs::DeleteFilesystem, "DeleteFilesystem", "d"},
   {ApiMatch::kDfs,  Level::kFilesystem, "GET",  "resource", "filesystem", nullptr, nullptr, nullptr, dfs::ListPaths, "ListPaths", "l"},
   // Paths: Blob.
-  {ApiMatch::kAny,  Level::kPath, "GET",  "restype", "account", "comp", "properties", nullptr, account_ops::GetAccountInfo, "GetAccountInfo", "r"},
-  {ApiMatch::kAny,  Level::kPath, "HEAD", "restype", "account", "comp", "properties", nullptr, account_ops::GetAccountInfo, "GetAccountInfo", "r"},
   {ApiMatch::kBlob, Level::kPath, "PUT",  "comp", "block", nullptr, nullptr, nullptr, blob::PutBlock, "PutBlock", "w"},
   {ApiMatch::kBlob, Level::kPath, "PUT",  "comp", "blocklist", nullptr, nullptr, nullptr, blob::PutBlockList, "PutBlockList", "w"},
   {ApiMatch::kBlob, Level::kPath, "GET",  "comp", "blocklist", nullptr, nullptr, nullptr, blob::GetBlockList, "GetBlockList", "r"},
@@ -98,7 +95,7 @@ bool QueryMatches(const Ctx& c, const char* key, const char* value) {
 
 const Route* FindRoute(const Ctx& c, Level level) {
   for (const auto& r : kRoutes) {
-    if (r.level != level || c.req.method != r.method) continue;
+    if ((r.level != Level::kAny && r.level != level) || c.req.method != r.method) continue;
     if (r.api == ApiMatch::kBlob && c.api != Api::kBlob) continue;
     if (r.api == ApiMatch::kDfs && c.api != Api::kDfs) continue;
     if (!QueryMatches(c, r.key, r.value) || !QueryMatches(c, r.key2, r.value2)) continue;
