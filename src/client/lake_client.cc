@@ -76,6 +76,10 @@ StatusOr<std::unique_ptr<LakeClient>> LakeClient::Create(const std::string& url,
     ep.path_prefix.clear();
   }
   if (opts.account.empty()) return Status(Code::kInvalidArgument, "no account given");
+  if (!opts.sas_token.empty()) {
+    if (opts.sas_token[0] == '?') opts.sas_token.erase(0, 1);
+    return std::unique_ptr<LakeClient>(new LakeClient(std::move(ep), std::move(opts), ""));
+  }
   auto key = Base64Decode(opts.key_base64);
   if (!key || key->empty()) {
     return Status(Code::kInvalidArgument, "the account key is not valid base64");
@@ -109,8 +113,12 @@ StatusOr<Response> LakeClient::Call(const std::string& method, const std::string
   const int64_t body_length = source ? length : static_cast<int64_t>(body.size());
   signable.headers = headers;
   if (body_length > 0) signable.headers.emplace_back("Content-Length", std::to_string(body_length));
-  headers.emplace_back("Authorization",
-                       auth::SharedKeyAuthorization(signable, opts_.account, key_));
+  if (!opts_.sas_token.empty()) {
+    target += (query.empty() ? '?' : '&') + opts_.sas_token;
+  } else {
+    headers.emplace_back("Authorization",
+                         auth::SharedKeyAuthorization(signable, opts_.account, key_));
+  }
 
   Request req;
   req.method = method;
@@ -167,10 +175,11 @@ Status AddRange(const std::optional<ByteRange>& range, Headers* h) {
 
 StatusOr<int64_t> LakeClient::GetBlob(const std::string& fs, const std::string& path,
                                       const std::optional<ByteRange>& range,
-                                      const BodySink& sink) {
+                                      const BodySink& sink, const std::string& if_match) {
   if (!sink) return Status(Code::kInvalidArgument, "GetBlob needs a sink");
   Headers h;
   TARN_RETURN_IF_ERROR(AddRange(range, &h));
+  if (!if_match.empty()) h.emplace_back("If-Match", if_match);
   TARN_ASSIGN_OR_RETURN(Response r, Call("GET", fs, path, {}, std::move(h), {}, nullptr, 0, &sink));
   return r.body_bytes;
 }

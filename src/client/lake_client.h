@@ -42,6 +42,9 @@ inline constexpr char kDefaultApiVersion[] = "2021-10-04";
 struct LakeClientOptions {
   std::string account = "devstoreaccount1";
   std::string key_base64;  // the account key as Azure prints it (base64)
+  // Instead of a key: a SAS token ("sv=...&sig=...", already percent-encoded, no leading '?'),
+  // appended to every request, which then carries no Authorization header.
+  std::string sas_token;
   std::string api_version = kDefaultApiVersion;
   ConnectionOptions connection;
 };
@@ -85,8 +88,10 @@ class LakeClient {
   Status PutBlob(const std::string& fs, const std::string& path, int64_t length,
                  const BodySource& source);
   // Streams the blob (or a range of it) into sink; returns the bytes received.
+  // if_match: answer 412 (FailedPrecondition) unless the blob's etag is this one.
   StatusOr<int64_t> GetBlob(const std::string& fs, const std::string& path,
-                            const std::optional<ByteRange>& range, const BodySink& sink);
+                            const std::optional<ByteRange>& range, const BodySink& sink,
+                            const std::string& if_match = "");
   StatusOr<std::string> GetBlob(const std::string& fs, const std::string& path,
                                 const std::optional<ByteRange>& range = std::nullopt);
 

@@ -139,13 +139,36 @@ constexpr ReasonInfo kTable[] = {
     {Reason::kOperationTimedOut, Code::kUnavailable, 500, "OperationTimedOut",
      "OperationTimedOut"},
     {Reason::kNotImplemented, Code::kUnimplemented, 501, "NotImplemented", "NotImplemented"},
+    {Reason::kWorkspaceNotFound, Code::kNotFound, 404, "WorkspaceNotFound", "WorkspaceNotFound"},
+    {Reason::kWorkspaceAlreadyExists, Code::kAlreadyExists, 409,
+     "WorkspaceAlreadyExists", "WorkspaceAlreadyExists"},
+    {Reason::kDatastoreNotFound, Code::kNotFound, 404, "DatastoreNotFound", "DatastoreNotFound"},
+    {Reason::kDatastoreAlreadyExists, Code::kAlreadyExists, 409,
+     "DatastoreAlreadyExists", "DatastoreAlreadyExists"},
+    {Reason::kDatastoreInUse, Code::kFailedPrecondition, 409, "DatastoreInUse", "DatastoreInUse"},
+    {Reason::kDatastoreValidationFailed, Code::kInvalidArgument, 400,
+     "DatastoreValidationFailed", "DatastoreValidationFailed"},
+    {Reason::kDatastoreAccessFailed, Code::kInvalidArgument, 400,
+     "DatastoreAccessFailed", "DatastoreAccessFailed"},
+    {Reason::kDatasetNotFound, Code::kNotFound, 404, "DatasetNotFound", "DatasetNotFound"},
+    {Reason::kDatasetAlreadyExists, Code::kAlreadyExists, 409,
+     "DatasetAlreadyExists", "DatasetAlreadyExists"},
+    {Reason::kInvalidPaths, Code::kInvalidArgument, 400, "InvalidPaths", "InvalidPaths"},
+    {Reason::kEmptyDataset, Code::kInvalidArgument, 400, "EmptyDataset", "EmptyDataset"},
+    {Reason::kDataReadFailed, Code::kInvalidArgument, 400, "DataReadFailed", "DataReadFailed"},
+    {Reason::kDatasetDrift, Code::kFailedPrecondition, 409, "DatasetDrift", "DatasetDrift"},
+    {Reason::kDatasetDataGone, Code::kFailedPrecondition, 409,
+     "DatasetDataGone", "DatasetDataGone"},
+    {Reason::kInvalidName, Code::kInvalidArgument, 400, "InvalidName", "InvalidName"},
+    {Reason::kInvalidDefinition, Code::kInvalidArgument, 400,
+     "InvalidDefinition", "InvalidDefinition"},
 };
 
 constexpr bool TableIsDense() {
   for (size_t i = 0; i < std::size(kTable); ++i) {
     if (static_cast<size_t>(kTable[i].reason) != i) return false;
   }
-  return static_cast<size_t>(Reason::kNotImplemented) + 1 == std::size(kTable);
+  return static_cast<size_t>(Reason::kInvalidDefinition) + 1 == std::size(kTable);
 }
 static_assert(TableIsDense(), "error table rows must follow the Reason enum order, one each");
 

@@ -121,6 +121,23 @@ enum class Reason {
   kServerBusy,
   kOperationTimedOut,
   kNotImplemented,
+  // The workspace catalog (JSON API; one code for both shapes)
+  kWorkspaceNotFound,
+  kWorkspaceAlreadyExists,
+  kDatastoreNotFound,
+  kDatastoreAlreadyExists,
+  kDatastoreInUse,
+  kDatastoreValidationFailed,
+  kDatastoreAccessFailed,
+  kDatasetNotFound,
+  kDatasetAlreadyExists,
+  kInvalidPaths,
+  kEmptyDataset,
+  kDataReadFailed,
+  kDatasetDrift,
+  kDatasetDataGone,
+  kInvalidName,
+  kInvalidDefinition,
 };
 
 struct ReasonInfo {

@@ -1271,7 +1271,12 @@ StatusOr<ReadPlan> LakeService::OpenRead(const std::string& account, const std::
     plan.node = std::move(*n);
     return Status::Ok();
   }));
-  int64_t size = plan.node.length;
+  TARN_RETURN_IF_ERROR(PlanPieces(slices, plan.node.length, range, &plan));
+  return plan;
+}
+
+Status LakeService::PlanPieces(const std::vector<ExtentSlice>& slices, int64_t size,
+                               const std::optional<ByteRange>& range, ReadPlan* plan) {
   int64_t start = 0, end = size - 1;
   if (range) {
     if (range->start >= size) {
@@ -1280,8 +1285,8 @@ StatusOr<ReadPlan> LakeService::OpenRead(const std::string& account, const std::
     start = range->start;
     if (range->end && *range->end < end) end = *range->end;
   }
-  plan.start = start;
-  plan.length = size == 0 ? 0 : end - start + 1;
+  plan->start = start;
+  plan->length = size == 0 ? 0 : end - start + 1;
   int64_t pos = 0;
   for (const auto& s : slices) {
     int64_t s_begin = pos, s_end = pos + s.length;  // [s_begin, s_end)
@@ -1289,10 +1294,10 @@ StatusOr<ReadPlan> LakeService::OpenRead(const std::string& account, const std::
     if (s_end <= start || s_begin > end) continue;
     int64_t from = std::max(start, s_begin), to = std::min(end + 1, s_end);
     TARN_ASSIGN_OR_RETURN(auto reader, extents_->Open(s.extent_id));
-    plan.pieces.push_back(
+    plan->pieces.push_back(
         ReadPlan::Piece{std::move(reader), s.offset + (from - s_begin), to - from});
   }
-  return plan;
+  return Status::Ok();
 }
 
 }  // namespace tarn::lake

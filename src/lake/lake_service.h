@@ -172,6 +172,13 @@ struct ListPathsPage {
   std::string continuation;  // empty when done
 };
 
+// A file whose committed content a holder pinned: the node as it was and its slices.
+struct PinnedFile {
+  std::string path;
+  Node node;
+  std::vector<meta::ExtentSlice> slices;
+};
+
 struct ListBlobsPage {
   std::vector<PathEntry> blobs;
   std::vector<std::string> prefixes;  // with the trailing delimiter
@@ -278,7 +285,26 @@ class LakeService {
                                     const std::string& prefix, const std::string& delimiter,
                                     const std::string& marker, int max_results);
 
+  // Pins (lake_pins.cc). A holder (a dataset version) keeps the exact bytes of files alive,
+  // whatever later happens to their paths.
+  // Pins the committed content of every path under holder, in one transaction: all or none.
+  // A missing path or a directory is kPathNotFound naming the path.
+  StatusOr<std::vector<PinnedFile>> PinFiles(const std::string& holder,
+                                             const std::string& account, const std::string& fs,
+                                             const std::vector<std::string>& paths);
+  // Releases every pin of holder; bytes nothing else holds are collected in the background.
+  Status Unpin(const std::string& holder);
+  StatusOr<std::vector<std::string>> ListPinHolders(const std::string& prefix);
+  // Reads content made of slices (a pinned file of `size` bytes), or a range of it. The plan's
+  // node is empty apart from its length.
+  StatusOr<ReadPlan> OpenSlices(const std::vector<meta::ExtentSlice>& slices, int64_t size,
+                                const std::optional<ByteRange>& range);
+
  private:
+  // Fills plan->start, length and pieces for a range of content made of slices, with gc_mu_
+  // held shared by the caller.
+  Status PlanPieces(const std::vector<meta::ExtentSlice>& slices, int64_t size,
+                    const std::optional<ByteRange>& range, ReadPlan* plan);
   struct WrittenExtent;
   StatusOr<std::optional<WrittenExtent>> WriteExtent(ByteSource& body,
                                                      const std::optional<std::string>& md5);

@@ -2196,5 +2196,47 @@ TEST_F(LakeServiceTest, ConcurrentWritersToDistinctFiles) {
   EXPECT_EQ(ExtentCount(), static_cast<size_t>(kThreads * kFiles));
 }
 
+// ----- pins ---------------------------------------------------------------------------------
+
+TEST_F(LakeServiceTest, PinnedBytesOutliveOverwriteAndDelete) {
+  MustPut("d/a.csv", "version one of a");
+  MustPut("d/b.csv", std::string(200000, 'b'));
+  auto pinned = lake_->PinFiles("ds:v1", kAcct, kFs, {"d/a.csv", "d/b.csv"});
+  ASSERT_OK(pinned);
+  ASSERT_EQ(pinned->size(), 2u);
+  EXPECT_EQ((*pinned)[0].node.length, 16);
+  MustPut("d/a.csv", "overwritten");
+  ASSERT_OK(lake_->Delete(kAcct, kFs, "d/b.csv", false, {}));
+  EXPECT_EQ(Collect(), 0);
+  for (const auto& f : *pinned) {
+    auto plan = lake_->OpenSlices(f.slices, f.node.length, std::nullopt);
+    ASSERT_OK(plan);
+    auto bytes = Drain(*plan);
+    ASSERT_OK(bytes);
+    EXPECT_EQ(*bytes, f.path == "d/a.csv" ? "version one of a" : std::string(200000, 'b'));
+  }
+  auto part = lake_->OpenSlices((*pinned)[0].slices, 16, ByteRange{8, 10});
+  ASSERT_OK(part);
+  EXPECT_EQ(*Drain(*part), "one");
+  EXPECT_EQ(*lake_->ListPinHolders("ds:"), std::vector<std::string>{"ds:v1"});
+  ASSERT_OK(lake_->Unpin("ds:v1"));
+  EXPECT_TRUE(lake_->ListPinHolders("ds:")->empty());
+  EXPECT_EQ(Collect(), 2);  // the first a.csv and b.csv; the new a.csv stays
+  EXPECT_EQ(*Read("d/a.csv"), "overwritten");
+}
+
+TEST_F(LakeServiceTest, PinFilesIsAllOrNothing) {
+  MustPut("x.txt", "x");
+  auto r = lake_->PinFiles("ds:v2", kAcct, kFs, {"x.txt", "missing.txt"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().reason(), Reason::kPathNotFound);
+  EXPECT_NE(r.status().message().find("missing.txt"), std::string::npos);
+  EXPECT_TRUE(lake_->ListPinHolders("")->empty());
+  CreateOptions dir;
+  dir.is_dir = true;
+  ASSERT_OK(lake_->CreatePath(kAcct, kFs, "dir", dir));
+  EXPECT_FALSE(lake_->PinFiles("ds:v2", kAcct, kFs, {"dir"}).ok());
+}
+
 }  // namespace
 }  // namespace tarn::lake

@@ -7,6 +7,7 @@
 #include "common/strings.h"
 #include "common/time_util.h"
 #include "protocol/auth.h"
+#include "protocol/catalog/catalog_ops.h"
 #include "protocol/ops.h"
 #include "protocol/sas.h"
 
@@ -128,8 +129,9 @@ Level LevelOf(const Ctx& c) {
 
 }  // namespace
 
-Frontend::Frontend(lake::LakeService* lake, std::vector<Account> accounts)
-    : lake_(lake), accounts_(std::move(accounts)) {}
+Frontend::Frontend(lake::LakeService* lake, std::vector<Account> accounts,
+                   catalog::CatalogService* catalog)
+    : lake_(lake), accounts_(std::move(accounts)), catalog_(catalog) {}
 
 Status Frontend::Parse(Ctx& c) {
   // Query first: the API shape depends on it.
@@ -162,6 +164,15 @@ Status Frontend::Parse(Ctx& c) {
   }
   std::string_view p = c.req.raw_path;
   if (p.empty() || p[0] != '/') return Error(Reason::kInvalidUri, "The request URI is invalid.");
+  if (IsCatalogPath(p)) {
+    c.api = Api::kDfs;  // JSON errors
+    if (!catalog_) return Error(Reason::kNotImplemented, "this server has no workspace catalog");
+    if (!c.Header("authorization")) {
+      return Error(Reason::kNoAuthenticationInformation,
+                   "the workspace catalog needs a request signed with an account's Shared Key");
+    }
+    return Status::Ok();
+  }
   p.remove_prefix(1);
   size_t s1 = p.find('/');
   auto account = PercentDecode(p.substr(0, s1));
@@ -218,7 +229,14 @@ void Frontend::Handle(http::Request& req, http::ResponseWriter& w) {
   Status s = Parse(c);
   if (s.ok()) s = Authenticate(c, accounts_);
   const Route* route = nullptr;
-  if (s.ok()) {
+  if (s.ok() && IsCatalogPath(req.raw_path)) {
+    name = "Catalog";
+    try {
+      s = ServeCatalog(c, *catalog_);
+    } catch (const std::exception& e) {
+      s = InternalError(std::string("unexpected failure: ") + e.what());
+    }
+  } else if (s.ok()) {
     Level level = LevelOf(c);
     route = FindRoute(c, level);
     if (!route) {
@@ -230,7 +248,7 @@ void Frontend::Handle(http::Request& req, http::ResponseWriter& w) {
                     route->sas_permissions);
     }
   }
-  if (s.ok()) {
+  if (s.ok() && route) {
     // Operations report errors as Status; an exception here is a bug, and answering 500 keeps
     // one bad request from taking the server down.
     try {

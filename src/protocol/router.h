@@ -12,11 +12,17 @@
 #include "lake/lake_service.h"
 #include "protocol/context.h"
 
+namespace tarn::catalog {
+class CatalogService;
+}
+
 namespace tarn::protocol {
 
 class Frontend {
  public:
-  Frontend(lake::LakeService* lake, std::vector<Account> accounts);
+  // catalog: serves /workspaces/... when given (docs/catalog-api.md).
+  Frontend(lake::LakeService* lake, std::vector<Account> accounts,
+           catalog::CatalogService* catalog = nullptr);
   void Handle(http::Request& req, http::ResponseWriter& w);
   // Answers a request the HTTP layer could not parse (too-large headers, bad syntax).
   void HandleBadRequest(int status, const std::string& why, http::ResponseWriter& w);
@@ -28,6 +34,7 @@ class Frontend {
 
   lake::LakeService* lake_;
   std::vector<Account> accounts_;
+  catalog::CatalogService* catalog_;
 };
 
 }  // namespace tarn::protocol

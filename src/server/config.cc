@@ -48,6 +48,10 @@ Status LoadConfigFile(const std::string& path, Config* cfg) {
         return Error(Reason::kInvalidInput, "every account needs a name");
       }
       acct.name = a["name"].get<std::string>();
+      if (acct.name == "workspaces") {
+        return Error(Reason::kInvalidInput,
+                     "'workspaces' cannot be an account name: /workspaces is the catalog's path");
+      }
       if (!a.contains("keys") || !a["keys"].is_array() || a["keys"].empty() ||
           a["keys"].size() > 2) {
         return Error(Reason::kInvalidInput, "account " + acct.name + " needs one or two keys");

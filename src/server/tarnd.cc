@@ -11,10 +11,13 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "catalog/catalog_service.h"
+#include "catalog/secret_box.h"
 #include "http/server.h"
 #include "lake/lake_service.h"
 #include "protocol/router.h"
 #include "server/config.h"
+#include "store/catalog/sqlite/sqlite_catalog_store.h"
 #include "store/extent/local/local_extent_store.h"
 #include "store/extent/packed/packed_extent_store.h"
 #include "store/meta/sqlite/sqlite_namespace_store.h"
@@ -99,9 +102,21 @@ int main(int argc, char** argv) {
   auto reclaimed = lake.Recover();
   if (!reclaimed.ok()) return Fail("recovery failed: " + reclaimed.status().ToString());
   if (*reclaimed > 0) spdlog::info("recovery reclaimed {} unreferenced extents", *reclaimed);
+  // The workspace catalog keeps its tables in the same metadata database; its secrets are
+  // sealed under a master key kept beside it, never inside it.
+  auto catalog_store = catalog::SqliteCatalogStore::Open(cfg.data_dir + "/meta.db");
+  if (!catalog_store.ok()) return Fail("cannot open catalog: " + catalog_store.status().ToString());
+  auto box = catalog::SecretBox::OpenOrCreate(cfg.data_dir + "/catalog.key");
+  if (!box.ok()) return Fail(box.status().message());
+  std::vector<std::string> account_names;
+  for (const auto& a : cfg.accounts) account_names.push_back(a.name);
+  catalog::CatalogService catalog(catalog_store->get(), &lake, box->get(), account_names);
+  auto released = catalog.Recover();
+  if (!released.ok()) return Fail("catalog recovery failed: " + released.status().ToString());
+  if (*released > 0) spdlog::info("released the pins of {} unregistered dataset versions", *released);
   lake.StartCollector();
 
-  protocol::Frontend frontend(&lake, cfg.accounts);
+  protocol::Frontend frontend(&lake, cfg.accounts, &catalog);
   http::ServerOptions opts;
   opts.listen = cfg.listen;
   opts.max_connections = cfg.max_connections;
@@ -115,6 +130,7 @@ int main(int argc, char** argv) {
   });
   auto url = server.Start();
   if (!url.ok()) return Fail(url.status().message());
+  catalog.SetSelfUrl(*url);
   std::string names;
   for (const auto& a : cfg.accounts) names += (names.empty() ? "" : ",") + a.name;
   std::printf("tarnd listening on %s (accounts: %s; data: %s)\n", url->c_str(), names.c_str(),

@@ -74,6 +74,8 @@ class ReadTxn {
   virtual StatusOr<std::vector<uint64_t>> ListGarbage(int limit) = 0;
   // Whether an extent record exists at all (any refcount).
   virtual StatusOr<bool> ExtentKnown(uint64_t extent_id) = 0;
+  // Distinct pin holders whose name starts with prefix, in byte order.
+  virtual StatusOr<std::vector<std::string>> ListPinHolders(const std::string& prefix) = 0;
 };
 
 class WriteTxn : public ReadTxn {

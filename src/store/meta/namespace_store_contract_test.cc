@@ -856,8 +856,17 @@ TEST_P(NamespaceStoreContractTest, PinsHoldExtents) {
   EXPECT_EQ(Refcount(store(), e1), 1);
   EXPECT_EQ(Refcount(store(), e2), 0);
   EXPECT_EQ(Garbage(store()), std::vector<uint64_t>{e2});
+  ASSERT_OK(store().Write([&](WriteTxn& t) { return t.Pin("datasetx", {Slice(e1)}); }));
+  auto holders = [&](const std::string& prefix) {
+    return ReadValue<std::vector<std::string>>(
+        store(), [&](ReadTxn& t) { return t.ListPinHolders(prefix); });
+  };
+  EXPECT_EQ(holders("dataset/"), std::vector<std::string>{"dataset/v2"});
+  EXPECT_EQ(holders(""), (std::vector<std::string>{"dataset/v2", "datasetx"}));
+  ASSERT_OK(store().Write([&](WriteTxn& t) { return t.UnpinAll("datasetx"); }));
   ASSERT_OK(store().Write([&](WriteTxn& t) { return t.UnpinAll("never-pinned"); }));
   ASSERT_OK(store().Write([&](WriteTxn& t) { return t.UnpinAll("dataset/v2"); }));
+  EXPECT_TRUE(holders("").empty());
   EXPECT_EQ(Garbage(store()), (std::vector<uint64_t>{e1, e2}));
 }
 

@@ -469,6 +469,20 @@ class SqliteTxn final : public WriteTxn {
     return q.Step();
   }
 
+  StatusOr<std::vector<std::string>> ListPinHolders(const std::string& prefix) override {
+    Query q(c_,
+            "SELECT DISTINCT holder FROM pins WHERE holder >= ? AND substr(holder, 1, ?) = ?"
+            " ORDER BY holder");
+    q.Text(prefix).Int(static_cast<int64_t>(prefix.size())).Text(prefix);
+    std::vector<std::string> out;
+    while (true) {
+      TARN_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      out.push_back(q.ColText(0));
+    }
+    return out;
+  }
+
   // ---- Writes ----
 
   StatusOr<Filesystem> CreateFilesystem(Filesystem fs, const Node& root) override {

@@ -1,0 +1,729 @@
+// CatalogService: registering dataset versions (resolving paths into a manifest, pinning,
+// profiling) and reading the files a version registered.
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <mutex>
+#include <set>
+
+#include "catalog/catalog_internal.h"
+#include "catalog/glob.h"
+#include "client/lake_client.h"
+#include "common/crypto.h"
+#include "common/encoding.h"
+#include "common/time_util.h"
+
+namespace tarn::catalog {
+
+// ----- small helpers --------------------------------------------------------------------------
+
+namespace internal {
+
+std::string NowIso() { return FormatIso8601(NowMicros()); }
+
+StatusOr<std::string> Str(const Json& body, const char* key, const std::string& dflt) {
+  if (!body.is_object()) return dflt;
+  auto it = body.find(key);
+  if (it == body.end() || it->is_null()) return dflt;
+  if (!it->is_string()) {
+    return Error(Reason::kInvalidDefinition, std::string(key) + " must be a string");
+  }
+  return it->get<std::string>();
+}
+
+bool SameName(const std::string& a, const std::string& b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+bool ParsePositive(const std::string& s, int64_t* out) {
+  if (s.empty() || s.size() > 15) return false;
+  int64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + (c - '0');
+  }
+  *out = v;
+  return v > 0;
+}
+
+bool IsStringMap(const Json& j) {
+  return j.is_object() &&
+         std::all_of(j.begin(), j.end(), [](const Json& v) { return v.is_string(); });
+}
+
+bool IsStringList(const Json& j) {
+  return j.is_array() &&
+         std::all_of(j.begin(), j.end(), [](const Json& v) { return v.is_string(); });
+}
+
+}  // namespace internal
+
+using internal::NowIso;
+using internal::Str;
+
+namespace {
+
+std::string Quoted(const std::string& etag) {
+  return !etag.empty() && etag.front() == '"' ? etag : "\"" + etag + "\"";
+}
+
+std::string Unquoted(std::string etag) {
+  if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') {
+    etag = etag.substr(1, etag.size() - 2);
+  }
+  return etag;
+}
+
+Json ManifestToJson(const std::vector<ManifestFile>& files) {
+  Json arr = Json::array();
+  for (const auto& f : files) {
+    Json ext = Json::array();
+    for (const auto& s : f.slices) ext.push_back({s.extent_id, s.offset, s.length});
+    arr.push_back({{"path", f.path},
+                   {"datastore", f.datastore},
+                   {"size", f.size},
+                   {"etag", f.etag},
+                   {"md5", f.md5},
+                   {"partition", f.partition},
+                   {"pinned", f.pinned},
+                   {"extents", ext}});
+  }
+  return arr;
+}
+
+std::vector<ManifestFile> ManifestFromJson(const Json& arr) {
+  std::vector<ManifestFile> out;
+  out.reserve(arr.size());
+  for (const auto& j : arr) {
+    ManifestFile f;
+    f.path = j.value("path", "");
+    f.datastore = j.value("datastore", "");
+    f.size = j.value("size", int64_t{0});
+    f.etag = j.value("etag", "");
+    f.md5 = j.value("md5", "");
+    f.partition = j.value("partition", Json::object());
+    f.pinned = j.value("pinned", false);
+    for (const auto& s : j.value("extents", Json::array())) {
+      f.slices.push_back(
+          meta::ExtentSlice{s[0].get<uint64_t>(), s[1].get<int64_t>(), s[2].get<int64_t>(), ""});
+    }
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
+// Whether two slice lists name the same bytes (block IDs aside).
+bool SameBytes(const std::vector<meta::ExtentSlice>& a, const std::vector<meta::ExtentSlice>& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                    [](const meta::ExtentSlice& x, const meta::ExtentSlice& y) {
+                      return x.extent_id == y.extent_id && x.offset == y.offset &&
+                             x.length == y.length;
+                    });
+}
+
+Json FileView(size_t index, const ManifestFile& f) {
+  return Json{{"index", index}, {"path", f.path}, {"datastore", f.datastore}, {"size", f.size},
+              {"etag", f.etag}, {"md5", f.md5},   {"partition", f.partition}};
+}
+
+// A remote datastore error, turned into what the catalog reports.
+Status RemoteError(const std::string& what, const Status& s) {
+  if (s.code() == Code::kPermissionDenied || s.code() == Code::kUnauthenticated) {
+    return Error(Reason::kDatastoreAccessFailed, what +
+                                                     ": the datastore's credential was "
+                                                     "refused: " +
+                                                     s.message());
+  }
+  if (s.code() == Code::kUnavailable) {
+    return Error(Reason::kDatastoreAccessFailed, what + ": " + s.message());
+  }
+  return Error(Reason::kDatastoreAccessFailed, what + ": " + s.message());
+}
+
+}  // namespace
+
+// ----- datastore access -----------------------------------------------------------------------
+
+class CatalogService::LocalAccess final : public CatalogService::Access {
+ public:
+  LocalAccess(lake::LakeService* lake, std::string account, std::string fs)
+      : lake_(lake), account_(std::move(account)), fs_(std::move(fs)) {}
+
+  StatusOr<std::optional<Entry>> Stat(const std::string& path) override {
+    auto n = lake_->GetPath(account_, fs_, path, {});
+    if (!n.ok()) {
+      if (n.status().code() == Code::kNotFound) return std::optional<Entry>();
+      return n.status();
+    }
+    return std::optional<Entry>(ToEntry(path, *n));
+  }
+
+  StatusOr<std::vector<Entry>> ListFiles(const std::string& dir, bool recursive) override {
+    std::vector<Entry> out;
+    std::string cont;
+    do {
+      auto page = lake_->ListPaths(account_, fs_, dir, recursive, cont, 5000);
+      if (!page.ok()) {
+        if (page.status().reason() == Reason::kPathNotFound) return out;
+        return page.status();
+      }
+      for (const auto& e : page->entries) {
+        if (!e.node.is_dir) out.push_back(ToEntry(e.path, e.node));
+      }
+      cont = page->continuation;
+    } while (!cont.empty());
+    return out;
+  }
+
+ private:
+  static Entry ToEntry(const std::string& path, const lake::Node& n) {
+    Entry e;
+    e.path = path;
+    e.is_dir = n.is_dir;
+    e.size = n.length;
+    e.etag = n.etag;
+    e.md5 = n.headers.content_md5.empty() ? "" : Base64Encode(n.headers.content_md5);
+    e.modified_us = n.modified_us;
+    return e;
+  }
+
+  lake::LakeService* lake_;
+  std::string account_, fs_;
+};
+
+class CatalogService::RemoteAccess final : public CatalogService::Access {
+ public:
+  explicit RemoteAccess(std::unique_ptr<client::LakeClient> c, std::string fs)
+      : client_(std::move(c)), fs_(std::move(fs)) {}
+
+  StatusOr<std::optional<Entry>> Stat(const std::string& path) override {
+    auto p = client_->GetPathProperties(fs_, path);
+    if (!p.ok()) {
+      if (p.status().code() == Code::kNotFound) return std::optional<Entry>();
+      return RemoteError("reading the properties of '" + path + "'", p.status());
+    }
+    return std::optional<Entry>(
+        Entry{path, p->is_directory, p->content_length, Unquoted(p->etag), "", 0});
+  }
+
+  StatusOr<std::vector<Entry>> ListFiles(const std::string& dir, bool recursive) override {
+    std::vector<Entry> out;
+    std::string cont;
+    do {
+      auto page = client_->ListPaths(fs_, dir, recursive, cont);
+      if (!page.ok()) {
+        if (page.status().code() == Code::kNotFound && !dir.empty()) return out;
+        return RemoteError("listing '" + fs_ + "/" + dir + "'", page.status());
+      }
+      for (const auto& p : page->paths) {
+        if (!p.is_directory) {
+          out.push_back(Entry{p.name, false, p.content_length, Unquoted(p.etag), "", 0});
+        }
+      }
+      cont = page->continuation;
+    } while (!cont.empty());
+    return out;
+  }
+
+ private:
+  std::unique_ptr<client::LakeClient> client_;
+  std::string fs_;
+};
+
+namespace {
+
+StatusOr<std::unique_ptr<client::LakeClient>> RemoteClient(const std::string& endpoint,
+                                                           const std::string& type,
+                                                           const std::string& secret) {
+  client::LakeClientOptions o;
+  if (type == "account_key") {
+    o.key_base64 = secret;
+  } else if (type == "sas") {
+    o.sas_token = secret;
+  } else if (type == "service_principal") {
+    return Error(Reason::kDatastoreAccessFailed,
+                 "this datastore uses a service principal, and this tarnd has no token service "
+                 "yet (issue 3); re-register it with an account key or a SAS");
+  } else {
+    return Error(Reason::kDatastoreAccessFailed,
+                 "this datastore has no saved credential, so tarnd cannot read it on the "
+                 "caller's behalf; re-register it with an account key or a SAS");
+  }
+  o.connection.io_timeout_ms = 30000;
+  auto c = client::LakeClient::Create(endpoint, o);
+  if (!c.ok()) {
+    return Error(Reason::kDatastoreAccessFailed,
+                 "cannot reach datastore endpoint " + endpoint + ": " + c.status().message());
+  }
+  return std::move(c).value();
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<CatalogService::Access>> CatalogService::Connect(const Datastore& d) {
+  // A local datastore's credential was checked over HTTP when it was registered; from then on
+  // the catalog reads the lake directly.
+  if (d.local && d.doc.value("validated", false)) {
+    return std::unique_ptr<Access>(new LocalAccess(lake_, d.account, d.filesystem));
+  }
+  TARN_ASSIGN_OR_RETURN(auto c, RemoteClient(d.endpoint, d.credential_type, d.secret));
+  return std::unique_ptr<Access>(new RemoteAccess(std::move(c), d.filesystem));
+}
+
+// ----- resolving paths ------------------------------------------------------------------------
+
+namespace {
+
+struct PathSpec {
+  std::string datastore;  // as given
+  std::string pattern;
+};
+
+// "azureml://datastores/<name>/paths/<glob>" or "http(s)://host[:port]/<account>/<fs>/<glob>"
+// matched against the registered datastores' endpoints and filesystems.
+StatusOr<PathSpec> ParseUrl(const std::string& url, const Json& datastores) {
+  const std::string am = "azureml://datastores/";
+  if (url.rfind(am, 0) == 0) {
+    std::string rest = url.substr(am.size());
+    size_t p = rest.find("/paths/");
+    if (p == std::string::npos) {
+      return Error(Reason::kInvalidPaths,
+                   "'" + url + "' is not of the form azureml://datastores/<name>/paths/<path>");
+    }
+    return PathSpec{rest.substr(0, p), rest.substr(p + 7)};
+  }
+  for (const auto& d : datastores) {
+    std::string prefix = d.value("endpoint", "") + "/" + d.value("filesystem", "") + "/";
+    if (url.rfind(prefix, 0) == 0) {
+      auto decoded = PercentDecode(url.substr(prefix.size()));
+      if (!decoded) return Error(Reason::kInvalidPaths, "'" + url + "' is not validly encoded");
+      return PathSpec{d.value("name", ""), *decoded};
+    }
+  }
+  return Error(Reason::kInvalidPaths, "no registered datastore serves the URL '" + url +
+                                          "'; register its filesystem as a datastore first");
+}
+
+}  // namespace
+
+StatusOr<std::vector<ManifestFile>> CatalogService::Resolve(const std::string& ws,
+                                                            const Json& paths,
+                                                            std::vector<Datastore>* stores) {
+  if (!paths.is_array() || paths.empty()) {
+    return Error(Reason::kInvalidPaths, "definition.paths must be a non-empty list");
+  }
+  std::vector<PathSpec> specs;
+  bool urls = false, tuples = false;
+  Json registered;
+  for (const auto& p : paths) {
+    if (p.is_object() && p.contains("url")) {
+      urls = true;
+      if (registered.is_null()) {
+        TARN_ASSIGN_OR_RETURN(Json l, ListDatastores(ws));
+        registered = l["datastores"];
+      }
+      TARN_ASSIGN_OR_RETURN(std::string url, Str(p, "url", ""));
+      TARN_ASSIGN_OR_RETURN(PathSpec s, ParseUrl(url, registered));
+      specs.push_back(std::move(s));
+    } else if (p.is_object() && p.contains("datastore")) {
+      tuples = true;
+      TARN_ASSIGN_OR_RETURN(std::string ds, Str(p, "datastore", ""));
+      TARN_ASSIGN_OR_RETURN(std::string pattern, Str(p, "path", ""));
+      specs.push_back(PathSpec{ds, pattern});
+    } else {
+      return Error(Reason::kInvalidPaths,
+                   "each path must be {\"datastore\", \"path\"} or {\"url\"}, not " + p.dump());
+    }
+  }
+  if (urls && tuples) {
+    return Error(Reason::kInvalidPaths, "datastore paths and URLs cannot be mixed in one list");
+  }
+  std::map<std::string, size_t> store_index;  // lowercased name -> index in *stores
+  std::vector<std::unique_ptr<Access>> access;
+  std::vector<ManifestFile> files;
+  std::set<std::pair<std::string, std::string>> seen;
+  for (const PathSpec& s : specs) {
+    TARN_ASSIGN_OR_RETURN(Glob glob, Glob::Parse(s.pattern));
+    std::string key = s.datastore;
+    std::transform(key.begin(), key.end(), key.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
+    auto it = store_index.find(key);
+    if (it == store_index.end()) {
+      TARN_ASSIGN_OR_RETURN(Datastore d, LoadDatastore(ws, s.datastore));
+      TARN_ASSIGN_OR_RETURN(auto a, Connect(d));
+      stores->push_back(std::move(d));
+      access.push_back(std::move(a));
+      it = store_index.emplace(key, stores->size() - 1).first;
+    }
+    const Datastore& d = (*stores)[it->second];
+    Access& a = *access[it->second];
+    std::vector<Access::Entry> found;
+    if (!glob.has_wildcards()) {
+      TARN_ASSIGN_OR_RETURN(auto e, a.Stat(glob.pattern()));
+      if (e && !e->is_dir) {
+        found.push_back(*e);
+      } else if (e) {
+        TARN_ASSIGN_OR_RETURN(found, a.ListFiles(glob.pattern(), true));
+      }
+    } else {
+      TARN_ASSIGN_OR_RETURN(auto listed, a.ListFiles(glob.base_dir(), glob.recursive()));
+      for (auto& e : listed) {
+        if (glob.Matches(e.path)) found.push_back(std::move(e));
+      }
+    }
+    if (found.empty()) {
+      return Error(Reason::kEmptyDataset, "no file matches '" + glob.pattern() +
+                                              "' in datastore '" + d.name + "' (filesystem '" +
+                                              d.filesystem + "')");
+    }
+    for (auto& e : found) {
+      if (!seen.emplace(d.name, e.path).second) continue;
+      ManifestFile f;
+      f.path = e.path;
+      f.datastore = d.name;
+      f.size = e.size;
+      f.etag = e.etag;
+      f.md5 = e.md5;
+      files.push_back(std::move(f));
+    }
+  }
+  std::stable_sort(files.begin(), files.end(), [](const ManifestFile& x, const ManifestFile& y) {
+    return std::tie(x.datastore, x.path) < std::tie(y.datastore, y.path);
+  });
+  return files;
+}
+
+// ----- registering ----------------------------------------------------------------------------
+
+namespace {
+
+Status ValidateDefinition(const Json& def) {
+  if (!def.is_object()) return Error(Reason::kInvalidDefinition, "definition must be an object");
+  TARN_ASSIGN_OR_RETURN(std::string kind, Str(def, "kind", ""));
+  if (kind != "tabular" && kind != "file") {
+    return Error(Reason::kInvalidDefinition,
+                 "definition.kind must be 'tabular' or 'file', not '" + kind + "'");
+  }
+  TARN_ASSIGN_OR_RETURN(std::string format, Str(def, "format", ""));
+  if (kind == "tabular" && format != "csv" && format != "parquet" && format != "jsonl") {
+    return Error(Reason::kInvalidDefinition,
+                 "a tabular dataset's format must be csv, parquet or jsonl, not '" + format + "'");
+  }
+  for (const auto& [k, v] : def.items()) {
+    if (k != "kind" && k != "format" && k != "paths" && k != "options" && k != "transforms") {
+      return Error(Reason::kInvalidDefinition, "unknown definition field '" + k + "'");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+StatusOr<Json> CatalogService::RegisterVersion(const std::string& ws, const std::string& name,
+                                               const Json& body, const std::string& creator) {
+  TARN_RETURN_IF_ERROR(ValidateDatasetName(name));
+  if (!body.is_object()) return Error(Reason::kInvalidDefinition, "the body must be a JSON object");
+  const bool new_version = body.value("create_new_version", false);
+  TARN_ASSIGN_OR_RETURN(std::string description, Str(body, "description", ""));
+  Json tags = body.value("tags", Json::object());
+  if (tags.is_null()) tags = Json::object();
+  if (!internal::IsStringMap(tags)) {
+    return Error(Reason::kInvalidDefinition, "tags must be an object of string values");
+  }
+  const Json def = body.value("definition", Json());
+  TARN_RETURN_IF_ERROR(ValidateDefinition(def));
+  const bool tabular = def["kind"] == "tabular";
+
+  // Fail fast on a collision; the store checks again when it inserts.
+  TARN_RETURN_IF_ERROR(store_->Read([&](CatalogTxn& t) -> Status {
+    TARN_RETURN_IF_ERROR(RequireWorkspace(t, ws).status());
+    TARN_ASSIGN_OR_RETURN(int64_t last, t.MaxVersion(ws, name));
+    if (last > 0 && !new_version) {
+      return Error(Reason::kDatasetAlreadyExists,
+                   "dataset '" + name + "' already exists (latest version " + std::to_string(last) +
+                       "); pass create_new_version=true to add a version");
+    }
+    return Status::Ok();
+  }));
+
+  std::vector<Datastore> stores;
+  TARN_ASSIGN_OR_RETURN(std::vector<ManifestFile> files, Resolve(ws, def["paths"], &stores));
+
+  const std::string id = NewUuid();
+  const std::string holder = internal::kPinPrefix + id;
+  bool pinned = false;
+  auto unpin = [&]() {
+    if (pinned) lake_->Unpin(holder).IgnoreError();
+  };
+  // Local datastores: pin each one's files in one transaction, and take the pinned state
+  // (size, etag) as the truth, since a file may have changed since it was listed.
+  int64_t changed_us = 0;
+  for (const Datastore& d : stores) {
+    if (!d.local) continue;
+    std::vector<std::string> paths;
+    std::vector<size_t> where;
+    for (size_t i = 0; i < files.size(); ++i) {
+      if (files[i].datastore == d.name) {
+        paths.push_back(files[i].path);
+        where.push_back(i);
+      }
+    }
+    pinned = true;
+    auto got = lake_->PinFiles(holder, d.account, d.filesystem, paths);
+    if (!got.ok()) {
+      unpin();
+      return got.status();
+    }
+    for (size_t k = 0; k < where.size(); ++k) {
+      ManifestFile& f = files[where[k]];
+      lake::PinnedFile& p = (*got)[k];
+      f.size = p.node.length;
+      f.etag = p.node.etag;
+      f.md5 = p.node.headers.content_md5.empty() ? "" : Base64Encode(p.node.headers.content_md5);
+      f.slices = std::move(p.slices);
+      f.pinned = true;
+      changed_us = std::max(changed_us, p.node.modified_us);
+    }
+  }
+
+  int64_t total = 0;
+  for (const auto& f : files) total += f.size;
+  Json doc{{"id", id},
+           {"name", name},
+           {"description", description},
+           {"tags", tags},
+           {"state", "active"},
+           {"created_time", NowIso()},
+           {"created_by", creator},
+           {"data_changed_time", changed_us > 0 ? FormatIso8601(changed_us) : NowIso()},
+           {"kind", def["kind"]},
+           {"definition", def},
+           {"pinned", pinned},
+           {"file_count", files.size()},
+           {"total_bytes", total},
+           {"lineage", {{"run_id", nullptr}, {"inputs", Json::array()}}}};
+  Json ds_names = Json::array();
+  std::vector<std::string> used;
+  for (const auto& d : stores) {
+    ds_names.push_back(d.name);
+    used.push_back(d.name);
+  }
+  doc["datastores"] = ds_names;
+  if (tabular) {
+    auto read = [&](size_t i, const std::optional<lake::ByteRange>& range) {
+      const ManifestFile& f = files[i];
+      const Datastore* d = nullptr;
+      for (const auto& s : stores) {
+        if (s.name == f.datastore) d = &s;
+      }
+      return ReadFile(*d, f, f.pinned, range, false);
+    };
+    Status s = internal::ProfileTabular(def, &files, read, &doc);
+    if (!s.ok()) {
+      unpin();
+      return s;
+    }
+  }
+
+  VersionRecord rec{id, ws, name, 0, "active", used, ""};
+  const std::string manifest = ManifestToJson(files).dump();
+  Status s = store_->Write([&](CatalogTxn& t) -> Status {
+    TARN_RETURN_IF_ERROR(RequireWorkspace(t, ws).status());
+    TARN_ASSIGN_OR_RETURN(int64_t last, t.MaxVersion(ws, name));
+    if (last > 0 && !new_version) {
+      return Error(Reason::kDatasetAlreadyExists,
+                   "dataset '" + name + "' already exists; pass create_new_version=true");
+    }
+    rec.version = last + 1;
+    doc["version"] = rec.version;
+    rec.doc = doc.dump();
+    return t.PutVersion(rec, &manifest);
+  });
+  if (!s.ok()) {
+    unpin();
+    return s;
+  }
+  return doc;
+}
+
+StatusOr<Json> CatalogService::SetVersionState(const std::string& ws, const std::string& name,
+                                               const std::string& version,
+                                               const std::string& action) {
+  if (action != "archive" && action != "reactivate") {
+    return Error(Reason::kInvalidDefinition,
+                 "action must be 'archive' or 'reactivate', not '" + action + "'");
+  }
+  TARN_ASSIGN_OR_RETURN(VersionRecord v, ReadVersion(ws, name, version));
+  Json doc = Json::parse(v.doc);
+  const std::string target = action == "archive" ? "archived" : "active";
+  if (v.state == target) return doc;
+  const std::string holder = internal::kPinPrefix + v.id;
+  if (action == "reactivate" && doc.value("pinned", false)) {
+    // The pins went with the archive. The version can be pinned again only if every file still
+    // holds exactly the registered bytes.
+    TARN_ASSIGN_OR_RETURN(auto files, LoadManifest(v.id));
+    std::map<std::string, std::vector<size_t>> by_store;
+    for (size_t i = 0; i < files.size(); ++i) by_store[files[i].datastore].push_back(i);
+    for (const auto& [ds, idx] : by_store) {
+      TARN_ASSIGN_OR_RETURN(Datastore d, LoadDatastore(ws, ds));
+      std::vector<std::string> paths;
+      for (size_t i : idx) paths.push_back(files[i].path);
+      auto got = lake_->PinFiles(holder, d.account, d.filesystem, paths);
+      Status gone;
+      if (got.ok()) {
+        for (size_t k = 0; k < idx.size() && gone.ok(); ++k) {
+          if (!SameBytes((*got)[k].slices, files[idx[k]].slices)) {
+            gone = Error(Reason::kDatasetDataGone, "'" + files[idx[k]].path + "' has changed");
+          }
+        }
+      } else {
+        gone = Error(Reason::kDatasetDataGone, got.status().message());
+      }
+      if (!gone.ok()) {
+        lake_->Unpin(holder).IgnoreError();
+        return Error(Reason::kDatasetDataGone,
+                     "version " + std::to_string(v.version) + " of '" + name +
+                         "' cannot be reactivated: its bytes were released when it was archived "
+                         "and the files no longer hold them (" +
+                         gone.message() + ")");
+      }
+    }
+  }
+  doc["state"] = target;
+  v.state = target;
+  v.doc = doc.dump();
+  Status s = store_->Write([&](CatalogTxn& t) { return t.PutVersion(v, nullptr); });
+  if (!s.ok()) {
+    if (action == "reactivate") lake_->Unpin(holder).IgnoreError();
+    return s;
+  }
+  if (action == "archive") TARN_RETURN_IF_ERROR(Release(v));
+  return doc;
+}
+
+StatusOr<VersionRecord> CatalogService::ReadVersion(const std::string& ws,
+                                                    const std::string& name,
+                                                    const std::string& version) {
+  VersionRecord v;
+  TARN_RETURN_IF_ERROR(store_->Read([&](CatalogTxn& t) -> Status {
+    TARN_ASSIGN_OR_RETURN(v, RequireVersion(t, ws, name, version));
+    return Status::Ok();
+  }));
+  return v;
+}
+
+// ----- reading --------------------------------------------------------------------------------
+
+StatusOr<std::vector<ManifestFile>> CatalogService::LoadManifest(const std::string& id) {
+  std::string text;
+  TARN_RETURN_IF_ERROR(store_->Read([&](CatalogTxn& t) -> Status {
+    TARN_ASSIGN_OR_RETURN(text, t.GetManifest(id));
+    return Status::Ok();
+  }));
+  return ManifestFromJson(Json::parse(text));
+}
+
+StatusOr<Json> CatalogService::ListFiles(const std::string& ws, const std::string& name,
+                                         const std::string& version, int64_t marker,
+                                         int64_t max_results) {
+  TARN_ASSIGN_OR_RETURN(VersionRecord v, ReadVersion(ws, name, version));
+  TARN_ASSIGN_OR_RETURN(auto files, LoadManifest(v.id));
+  if (max_results <= 0 || max_results > 5000) max_results = 5000;
+  Json arr = Json::array();
+  size_t i = static_cast<size_t>(std::max<int64_t>(marker, 0));
+  for (; i < files.size() && static_cast<int64_t>(arr.size()) < max_results; ++i) {
+    arr.push_back(FileView(i, files[i]));
+  }
+  Json out{{"files", arr}, {"next_marker", i < files.size() ? std::to_string(i) : ""}};
+  return out;
+}
+
+StatusOr<FileRead> CatalogService::ReadFile(const Datastore& d, const ManifestFile& f, bool pinned,
+                                            const std::optional<lake::ByteRange>& range,
+                                            bool ignore_drift) {
+  FileRead r;
+  r.size = f.size;
+  if (pinned) {
+    TARN_ASSIGN_OR_RETURN(lake::ReadPlan plan, lake_->OpenSlices(f.slices, f.size, range));
+    r.start = plan.start;
+    r.length = plan.length;
+    r.local = std::move(plan);
+    return r;
+  }
+  auto drift = [&](const std::string& why) {
+    return Error(Reason::kDatasetDrift,
+                 "'" + f.path + "' in datastore '" + d.name + "' " + why +
+                     " since the version was registered (etag " + f.etag +
+                     "); read with drift checks off to use the current bytes");
+  };
+  if (d.local) {
+    lake::Access access;
+    if (!ignore_drift) access.cond.if_match = f.etag;
+    auto plan = lake_->OpenRead(d.account, d.filesystem, f.path, range, access);
+    if (!plan.ok()) {
+      if (plan.status().reason() == Reason::kConditionNotMet) return drift("has changed");
+      if (plan.status().code() == Code::kNotFound) return drift("was deleted");
+      return plan.status();
+    }
+    r.size = plan->node.length;
+    r.start = plan->start;
+    r.length = plan->length;
+    r.local = std::move(*plan);
+    return r;
+  }
+  TARN_ASSIGN_OR_RETURN(auto c, RemoteClient(d.endpoint, d.credential_type, d.secret));
+  auto props = c->GetPathProperties(d.filesystem, f.path);
+  if (!props.ok()) {
+    if (props.status().code() == Code::kNotFound) {
+      if (!ignore_drift) return drift("was deleted");
+      return Error(Reason::kPathNotFound, "'" + f.path + "' no longer exists");
+    }
+    return RemoteError("reading '" + f.path + "'", props.status());
+  }
+  if (!ignore_drift && Unquoted(props->etag) != f.etag) return drift("has changed");
+  r.size = props->content_length;
+  int64_t start = range ? range->start : 0;
+  int64_t end = r.size - 1;
+  if (range && range->end && *range->end < end) end = *range->end;
+  if (r.size > 0 && start >= r.size) {
+    return Error(Reason::kInvalidRange, "the range starts beyond the end of '" + f.path + "'");
+  }
+  r.start = start;
+  r.length = r.size == 0 ? 0 : end - start + 1;
+  std::string if_match = ignore_drift ? "" : Quoted(f.etag);
+  auto shared = std::make_shared<std::unique_ptr<client::LakeClient>>(std::move(c));
+  std::string fs = d.filesystem, path = f.path;
+  int64_t len = r.length;
+  r.remote = [shared, fs, path, start, len,
+              if_match](const std::function<Status(std::string_view)>& sink) -> Status {
+    if (len == 0) return Status::Ok();
+    client::BodySink body = [&](std::string_view chunk) { return sink(chunk); };
+    auto got = (*shared)->GetBlob(fs, path, client::ByteRange{start, len}, body, if_match);
+    if (!got.ok()) return got.status();
+    if (*got != len) return InternalError("the remote file ended early");
+    return Status::Ok();
+  };
+  return r;
+}
+
+StatusOr<FileRead> CatalogService::OpenFile(const std::string& ws, const std::string& name,
+                                            const std::string& version, int64_t index,
+                                            const std::optional<lake::ByteRange>& range,
+                                            bool ignore_drift) {
+  TARN_ASSIGN_OR_RETURN(VersionRecord v, ReadVersion(ws, name, version));
+  TARN_ASSIGN_OR_RETURN(auto files, LoadManifest(v.id));
+  if (index < 0 || static_cast<size_t>(index) >= files.size()) {
+    return Error(Reason::kInvalidDefinition, "version " + std::to_string(v.version) + " of '" +
+                                                 name + "' has " + std::to_string(files.size()) +
+                                                 " files; there is no file " +
+                                                 std::to_string(index));
+  }
+  const ManifestFile& f = files[static_cast<size_t>(index)];
+  TARN_ASSIGN_OR_RETURN(Datastore d, LoadDatastore(ws, f.datastore));
+  return ReadFile(d, f, v.state == "active" && f.pinned, range, ignore_drift);
+}
+
+}  // namespace tarn::catalog

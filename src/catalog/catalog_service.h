@@ -1,0 +1,144 @@
+// CatalogService: the workspace catalog. Workspaces hold datastores (a lake location plus a
+// sealed credential) and datasets: named, immutable versions that reference lake files without
+// copying them. The REST shapes it takes and returns are those of docs/catalog-api.md.
+//
+// Contract
+// - Knows nothing of HTTP; takes and returns JSON documents (the catalog's own format), and
+//   reports errors as Status with the catalog's reasons (kDatasetNotFound, kDatasetDrift...).
+// - Secrets are sealed with the SecretBox before they reach the store and never appear in a
+//   returned document or a log line.
+// - Registering a version is all-or-nothing: on a local datastore (this tarnd's own account)
+//   the version pins the exact extents of its files in one namespace transaction, then the
+//   version is stored; a failure in between releases the pins, and Recover() releases pins
+//   whose version a crash left unstored.
+// - Thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "catalog/secret_box.h"
+#include "common/status.h"
+#include "lake/lake_service.h"
+#include "store/catalog/catalog_store.h"
+
+namespace tarn::catalog {
+
+using Json = nlohmann::json;
+
+// One file of a version, as its manifest records it.
+struct ManifestFile {
+  std::string path;  // relative to the datastore's filesystem
+  std::string datastore;
+  int64_t size = 0;
+  std::string etag;
+  std::string md5;  // base64, "" when unknown
+  Json partition = Json::object();
+  bool pinned = false;                    // from a local datastore: slices hold its bytes
+  std::vector<meta::ExtentSlice> slices;  // the pinned content
+};
+
+// A read of one registered file (or a range of it). Exactly one of local/remote is set.
+struct FileRead {
+  int64_t size = 0;    // the whole file
+  int64_t start = 0;   // first byte of the range
+  int64_t length = 0;  // bytes in the range
+  std::optional<lake::ReadPlan> local;
+  // Streams the range from the remote datastore into the sink.
+  std::function<Status(const std::function<Status(std::string_view)>& sink)> remote;
+};
+
+class CatalogService {
+ public:
+  // accounts: the names of this tarnd's own accounts.
+  CatalogService(CatalogStore* store, lake::LakeService* lake, const SecretBox* box,
+                 std::vector<std::string> accounts);
+  ~CatalogService();
+
+  // The URL this tarnd serves ("http://127.0.0.1:PORT"), known once it listens. Datastores
+  // whose endpoint is this URL plus an own account are local.
+  void SetSelfUrl(const std::string& url);
+  // Start-up reconciliation: releases pins held for versions the catalog does not have.
+  StatusOr<int64_t> Recover();
+
+  // Workspaces.
+  StatusOr<Json> PutWorkspace(const std::string& name, const Json& body, bool* created);
+  StatusOr<Json> GetWorkspace(const std::string& name);
+  StatusOr<Json> ListWorkspaces();
+  Status DeleteWorkspace(const std::string& name);
+
+  // Datastores.
+  StatusOr<Json> RegisterDatastore(const std::string& ws, const std::string& name, const Json& body,
+                                   bool* created);
+  StatusOr<Json> GetDatastore(const std::string& ws, const std::string& name);
+  StatusOr<Json> ListDatastores(const std::string& ws);
+  Status UnregisterDatastore(const std::string& ws, const std::string& name);
+  StatusOr<Json> SetDefaultDatastore(const std::string& ws, const std::string& name);
+  StatusOr<Json> GetDefaultDatastore(const std::string& ws);
+
+  // Datasets.
+  StatusOr<Json> RegisterVersion(const std::string& ws, const std::string& name, const Json& body,
+                                 const std::string& creator);
+  // version: "latest" or a number.
+  StatusOr<Json> GetVersion(const std::string& ws, const std::string& name,
+                            const std::string& version);
+  StatusOr<Json> GetVersionById(const std::string& ws, const std::string& id);
+  StatusOr<Json> ListVersions(const std::string& ws, const std::string& name);
+  StatusOr<Json> ListDatasets(const std::string& ws, bool include_archived);
+  StatusOr<Json> UpdateVersion(const std::string& ws, const std::string& name,
+                               const std::string& version, const Json& body);
+  // action: "archive" or "reactivate".
+  StatusOr<Json> SetVersionState(const std::string& ws, const std::string& name,
+                                 const std::string& version, const std::string& action);
+  Status DeleteVersion(const std::string& ws, const std::string& name, const std::string& version);
+  Status DeleteDataset(const std::string& ws, const std::string& name);
+
+  // A version's files.
+  StatusOr<Json> ListFiles(const std::string& ws, const std::string& name,
+                           const std::string& version, int64_t marker, int64_t max_results);
+  StatusOr<FileRead> OpenFile(const std::string& ws, const std::string& name,
+                              const std::string& version, int64_t index,
+                              const std::optional<lake::ByteRange>& range, bool ignore_drift);
+
+ private:
+  struct Datastore;
+  class Access;
+  class LocalAccess;
+  class RemoteAccess;
+
+  StatusOr<WorkspaceRecord> RequireWorkspace(CatalogTxn& t, const std::string& ws);
+  StatusOr<Datastore> LoadDatastore(const std::string& ws, const std::string& name);
+  StatusOr<std::unique_ptr<Access>> Connect(const Datastore& d);
+  StatusOr<VersionRecord> RequireVersion(CatalogTxn& t, const std::string& ws,
+                                         const std::string& name, const std::string& version);
+  StatusOr<VersionRecord> ReadVersion(const std::string& ws, const std::string& name,
+                                      const std::string& version);
+  StatusOr<std::vector<ManifestFile>> LoadManifest(const std::string& id);
+  StatusOr<std::vector<ManifestFile>> Resolve(const std::string& ws, const Json& paths,
+                                              std::vector<Datastore>* stores);
+  Status Release(const VersionRecord& v);
+  // The registered bytes of f: from its pinned slices, or from the datastore with the
+  // registered etag checked (kDatasetDrift) unless ignore_drift.
+  StatusOr<FileRead> ReadFile(const Datastore& d, const ManifestFile& f, bool pinned,
+                              const std::optional<lake::ByteRange>& range, bool ignore_drift);
+  bool IsLocal(const std::string& endpoint, const std::string& account) const;
+
+  CatalogStore* store_;
+  lake::LakeService* lake_;
+  const SecretBox* box_;
+  std::vector<std::string> accounts_;
+  std::string self_url_;
+};
+
+// Name rules (Azure ML's): kInvalidName errors that say what is allowed.
+Status ValidateWorkspaceName(const std::string& name);
+Status ValidateDatastoreName(const std::string& name);
+Status ValidateDatasetName(const std::string& name);
+
+}  // namespace tarn::catalog

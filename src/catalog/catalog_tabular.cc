@@ -1,0 +1,152 @@
+// Registration of tabular datasets: options and transforms checked, partition values taken
+// from each path, and schema, row count and column profile computed by the tabular engine,
+// which reads the registered bytes (pinned extents or the remote files) without copying them.
+#include <cstring>
+#include <mutex>
+
+#include "catalog/catalog_internal.h"
+
+#if __has_include("tabular/tabular.h")
+#include "tabular/tabular.h"
+
+namespace tarn::catalog::internal {
+namespace {
+
+// One manifest file as the tabular engine sees it: random reads of the registered bytes.
+class ManifestFileReader final : public tabular::RandomAccessFile {
+ public:
+  ManifestFileReader(const FileRangeReader& read, size_t index, int64_t size)
+      : read_(read), index_(index), size_(size) {}
+
+  int64_t Size() const override { return size_; }
+
+  StatusOr<size_t> ReadAt(int64_t offset, char* buf, size_t n) override {
+    if (offset >= size_ || n == 0) return size_t{0};
+    int64_t want = std::min<int64_t>(static_cast<int64_t>(n), size_ - offset);
+    TARN_ASSIGN_OR_RETURN(FileRead r, read_(index_, lake::ByteRange{offset, offset + want - 1}));
+    size_t got = 0;
+    if (r.local) {
+      for (auto& p : r.local->pieces) {
+        int64_t off = p.offset, left = p.length;
+        while (left > 0) {
+          TARN_ASSIGN_OR_RETURN(size_t k,
+                                p.reader->ReadAt(off, buf + got, static_cast<size_t>(left)));
+          if (k == 0) return InternalError("an extent is shorter than its metadata says");
+          got += k;
+          off += static_cast<int64_t>(k);
+          left -= static_cast<int64_t>(k);
+        }
+      }
+    } else {
+      TARN_RETURN_IF_ERROR(r.remote([&](std::string_view chunk) -> Status {
+        size_t k = std::min(chunk.size(), static_cast<size_t>(want) - got);
+        std::memcpy(buf + got, chunk.data(), k);
+        got += k;
+        return Status::Ok();
+      }));
+    }
+    return got;
+  }
+
+ private:
+  const FileRangeReader& read_;
+  size_t index_;
+  int64_t size_;
+};
+
+class ManifestOpener final : public tabular::FileOpener {
+ public:
+  ManifestOpener(const FileRangeReader& read, const std::vector<ManifestFile>& files)
+      : read_(read), files_(files) {}
+
+  StatusOr<std::unique_ptr<tabular::RandomAccessFile>> Open(const tabular::SourceFile& f) override {
+    size_t index = std::stoul(f.key);
+    return std::unique_ptr<tabular::RandomAccessFile>(
+        new ManifestFileReader(read_, index, files_[index].size));
+  }
+
+ private:
+  const FileRangeReader& read_;
+  const std::vector<ManifestFile>& files_;
+};
+
+tabular::Engine& SharedEngine() {
+  static tabular::Engine engine;
+  return engine;
+}
+
+Status Bad(const Status& s) { return Error(Reason::kInvalidDefinition, s.message()); }
+
+}  // namespace
+
+Status ProfileTabular(const Json& definition, std::vector<ManifestFile>* files,
+                      const FileRangeReader& read, Json* doc) {
+  tabular::ReadRequest req;
+  auto format = tabular::ParseFormat(definition.value("format", ""));
+  if (!format.ok()) return Bad(format.status());
+  req.format = *format;
+  auto options = tabular::ParseOptions(definition.value("options", Json::object()));
+  if (!options.ok()) return Bad(options.status());
+  req.options = *options;
+  auto transforms = tabular::ParseTransforms(definition.value("transforms", Json::array()));
+  if (!transforms.ok()) return Bad(transforms.status());
+  req.transforms = *transforms;
+
+  std::vector<tabular::SourceFile> sources;
+  sources.reserve(files->size());
+  for (size_t i = 0; i < files->size(); ++i) {
+    ManifestFile& f = (*files)[i];
+    auto values = tabular::PartitionValues(req.options.partition_format, f.path);
+    if (!values.ok()) {
+      return Error(Reason::kInvalidPaths, "partition_format '" + req.options.partition_format +
+                                              "' does not fit '" + f.path +
+                                              "': " + values.status().message());
+    }
+    f.partition = Json(*values);
+    sources.push_back(tabular::SourceFile{std::to_string(i), f.path, f.size});
+  }
+  ManifestOpener opener(read, *files);
+  auto profile = SharedEngine().ProfileFiles(opener, sources, req);
+  if (!profile.ok()) {
+    if (profile.status().reason() == Reason::kDatasetDrift ||
+        profile.status().reason() == Reason::kDatastoreAccessFailed) {
+      return profile.status();
+    }
+    return Error(Reason::kDataReadFailed, profile.status().message());
+  }
+  Json schema = Json::array();
+  for (const auto& c : profile->schema) schema.push_back({{"name", c.name}, {"type", c.type}});
+  Json columns = Json::array();
+  for (const auto& c : profile->columns) {
+    columns.push_back({{"name", c.name},
+                       {"type", c.type},
+                       {"nulls", c.nulls},
+                       {"min", c.min ? Json(*c.min) : Json()},
+                       {"max", c.max ? Json(*c.max) : Json()},
+                       {"distinct", c.distinct}});
+  }
+  (*doc)["schema"] = schema;
+  (*doc)["row_count"] = profile->row_count;
+  (*doc)["profile"] = columns;
+  (*doc)["partition_keys"] = profile->partition_keys;
+  // The definition as stored is the normalised one, so every reader applies the same options.
+  (*doc)["definition"]["options"] = tabular::OptionsToJson(req.options);
+  (*doc)["definition"]["transforms"] = tabular::TransformsToJson(req.transforms);
+  return Status::Ok();
+}
+
+}  // namespace tarn::catalog::internal
+
+#else  // the tabular engine is not merged yet
+
+namespace tarn::catalog::internal {
+
+Status ProfileTabular(const Json&, std::vector<ManifestFile>*, const FileRangeReader&, Json*) {
+  return Error(Reason::kNotImplemented,
+               "tabular datasets need the tabular engine (DuckDB), which this build lacks; "
+               "register a file dataset instead");
+}
+
+}  // namespace tarn::catalog::internal
+
+#endif

@@ -1,0 +1,315 @@
+#include "store/catalog/sqlite/sqlite_catalog_store.h"
+
+#include <cctype>
+
+namespace tarn::catalog {
+namespace {
+
+using sqlite::Query;
+
+constexpr char kSchema[] = R"sql(
+PRAGMA journal_mode = WAL;
+PRAGMA synchronous = FULL;
+CREATE TABLE IF NOT EXISTS cat_workspaces(
+  name TEXT PRIMARY KEY,
+  doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS cat_datastores(
+  workspace TEXT NOT NULL,
+  name_key TEXT NOT NULL,
+  name TEXT NOT NULL,
+  doc TEXT NOT NULL,
+  secret BLOB,
+  PRIMARY KEY(workspace, name_key));
+CREATE TABLE IF NOT EXISTS cat_versions(
+  id TEXT PRIMARY KEY,
+  workspace TEXT NOT NULL,
+  name TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  datastores TEXT NOT NULL,
+  doc TEXT NOT NULL,
+  manifest BLOB,
+  UNIQUE(workspace, name, version));
+)sql";
+
+std::string Key(const std::string& name) {
+  std::string k = name;
+  for (char& c : k) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return k;
+}
+
+// "|a|b|": lets one LIKE find the versions that read a datastore.
+std::string JoinDatastores(const std::vector<std::string>& names) {
+  std::string out = "|";
+  for (const auto& n : names) out += Key(n) + "|";
+  return out;
+}
+
+std::vector<std::string> SplitDatastores(const std::string& joined) {
+  std::vector<std::string> out;
+  size_t start = 1;
+  while (start < joined.size()) {
+    size_t bar = joined.find('|', start);
+    if (bar == std::string::npos) break;
+    out.push_back(joined.substr(start, bar - start));
+    start = bar + 1;
+  }
+  return out;
+}
+
+constexpr char kVersionColumns[] = "id, workspace, name, version, state, datastores, doc";
+
+VersionRecord ReadVersion(const Query& q) {
+  return VersionRecord{q.ColText(0), q.ColText(1), q.ColText(2),
+                       q.ColInt(3),  q.ColText(4), SplitDatastores(q.ColText(5)),
+                       q.ColText(6)};
+}
+
+class SqliteCatalogTxn final : public CatalogTxn {
+ public:
+  explicit SqliteCatalogTxn(sqlite::Connection& c) : c_(c) {}
+
+  StatusOr<std::optional<WorkspaceRecord>> GetWorkspace(const std::string& name) override {
+    Query q(c_, "SELECT name, doc FROM cat_workspaces WHERE name = ?");
+    q.Text(name);
+    TARN_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return std::optional<WorkspaceRecord>();
+    return std::optional<WorkspaceRecord>(WorkspaceRecord{q.ColText(0), q.ColText(1)});
+  }
+
+  StatusOr<std::vector<WorkspaceRecord>> ListWorkspaces() override {
+    Query q(c_, "SELECT name, doc FROM cat_workspaces ORDER BY name");
+    std::vector<WorkspaceRecord> out;
+    while (true) {
+      TARN_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) return out;
+      out.push_back(WorkspaceRecord{q.ColText(0), q.ColText(1)});
+    }
+  }
+
+  Status PutWorkspace(const WorkspaceRecord& w) override {
+    Query q(c_, "INSERT OR REPLACE INTO cat_workspaces(name, doc) VALUES(?, ?)");
+    q.Text(w.name).Text(w.doc);
+    return q.Run();
+  }
+
+  Status DeleteWorkspace(const std::string& name) override {
+    for (const char* sql : {"DELETE FROM cat_versions WHERE workspace = ?",
+                            "DELETE FROM cat_datastores WHERE workspace = ?",
+                            "DELETE FROM cat_workspaces WHERE name = ?"}) {
+      Query q(c_, sql);
+      q.Text(name);
+      TARN_RETURN_IF_ERROR(q.Run());
+    }
+    return Status::Ok();
+  }
+
+  StatusOr<std::optional<DatastoreRecord>> GetDatastore(const std::string& ws,
+                                                        const std::string& name) override {
+    Query q(c_,
+            "SELECT workspace, name, doc, secret FROM cat_datastores"
+            " WHERE workspace = ? AND name_key = ?");
+    q.Text(ws).Text(Key(name));
+    TARN_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return std::optional<DatastoreRecord>();
+    return std::optional<DatastoreRecord>(
+        DatastoreRecord{q.ColText(0), q.ColText(1), q.ColText(2), q.ColBlob(3)});
+  }
+
+  StatusOr<std::vector<DatastoreRecord>> ListDatastores(const std::string& ws) override {
+    Query q(c_,
+            "SELECT workspace, name, doc, secret FROM cat_datastores WHERE workspace = ?"
+            " ORDER BY name_key");
+    q.Text(ws);
+    std::vector<DatastoreRecord> out;
+    while (true) {
+      TARN_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) return out;
+      out.push_back(DatastoreRecord{q.ColText(0), q.ColText(1), q.ColText(2), q.ColBlob(3)});
+    }
+  }
+
+  Status PutDatastore(const DatastoreRecord& d) override {
+    Query q(c_,
+            "INSERT OR REPLACE INTO cat_datastores(workspace, name_key, name, doc, secret)"
+            " VALUES(?, ?, ?, ?, ?)");
+    q.Text(d.workspace).Text(Key(d.name)).Text(d.name).Text(d.doc).Blob(d.sealed_secret);
+    return q.Run();
+  }
+
+  Status DeleteDatastore(const std::string& ws, const std::string& name) override {
+    Query q(c_, "DELETE FROM cat_datastores WHERE workspace = ? AND name_key = ?");
+    q.Text(ws).Text(Key(name));
+    return q.Run();
+  }
+
+  StatusOr<int64_t> CountActiveVersionsUsing(const std::string& ws,
+                                             const std::string& datastore) override {
+    Query q(c_,
+            "SELECT COUNT(*) FROM cat_versions WHERE workspace = ? AND state = 'active'"
+            " AND instr(datastores, ?) > 0");
+    q.Text(ws).Text("|" + Key(datastore) + "|");
+    TARN_ASSIGN_OR_RETURN(bool row, q.Step());
+    return row ? q.ColInt(0) : 0;
+  }
+
+  StatusOr<std::optional<VersionRecord>> GetVersion(const std::string& ws, const std::string& name,
+                                                    int64_t version) override {
+    Query q(c_, std::string("SELECT ") + kVersionColumns +
+                    " FROM cat_versions WHERE workspace = ? AND name = ? AND version = ?");
+    q.Text(ws).Text(name).Int(version);
+    return One(q);
+  }
+
+  StatusOr<std::optional<VersionRecord>> LatestVersion(const std::string& ws,
+                                                       const std::string& name,
+                                                       bool active_only) override {
+    Query q(c_, std::string("SELECT ") + kVersionColumns +
+                    " FROM cat_versions WHERE workspace = ? AND name = ?"
+                    " AND (? = 0 OR state = 'active') ORDER BY version DESC LIMIT 1");
+    q.Text(ws).Text(name).Int(active_only ? 1 : 0);
+    return One(q);
+  }
+
+  StatusOr<std::optional<VersionRecord>> GetVersionById(const std::string& ws,
+                                                        const std::string& id) override {
+    Query q(c_, std::string("SELECT ") + kVersionColumns +
+                    " FROM cat_versions WHERE workspace = ? AND id = ?");
+    q.Text(ws).Text(id);
+    return One(q);
+  }
+
+  StatusOr<std::vector<VersionRecord>> ListVersions(const std::string& ws,
+                                                    const std::string& name) override {
+    Query q(c_, std::string("SELECT ") + kVersionColumns +
+                    " FROM cat_versions WHERE workspace = ? AND name = ? ORDER BY version");
+    q.Text(ws).Text(name);
+    return All(q);
+  }
+
+  StatusOr<std::vector<VersionRecord>> ListDatasets(const std::string& ws,
+                                                    bool include_archived) override {
+    Query q(c_, std::string("SELECT ") + kVersionColumns +
+                    " FROM cat_versions v WHERE workspace = ?1 AND (?2 OR state = 'active')"
+                    " AND version = (SELECT MAX(version) FROM cat_versions w"
+                    "   WHERE w.workspace = v.workspace AND w.name = v.name"
+                    "   AND (?2 OR w.state = 'active'))"
+                    " ORDER BY name");
+    q.Text(ws).Int(include_archived ? 1 : 0);
+    return All(q);
+  }
+
+  StatusOr<int64_t> MaxVersion(const std::string& ws, const std::string& name) override {
+    Query q(c_,
+            "SELECT COALESCE(MAX(version), 0) FROM cat_versions WHERE workspace = ? AND name = ?");
+    q.Text(ws).Text(name);
+    TARN_ASSIGN_OR_RETURN(bool row, q.Step());
+    return row ? q.ColInt(0) : 0;
+  }
+
+  StatusOr<std::vector<std::string>> ListVersionIds() override {
+    Query q(c_, "SELECT id FROM cat_versions ORDER BY id");
+    std::vector<std::string> out;
+    while (true) {
+      TARN_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) return out;
+      out.push_back(q.ColText(0));
+    }
+  }
+
+  Status PutVersion(const VersionRecord& v, const std::string* manifest) override {
+    {
+      Query q(c_,
+              "SELECT id FROM cat_versions WHERE workspace = ? AND name = ? AND version = ?"
+              " AND id != ?");
+      q.Text(v.workspace).Text(v.name).Int(v.version).Text(v.id);
+      TARN_ASSIGN_OR_RETURN(bool taken, q.Step());
+      if (taken) {
+        return Error(
+            Reason::kDatasetAlreadyExists,
+            "dataset " + v.name + " version " + std::to_string(v.version) + " already exists");
+      }
+    }
+    Query q(c_,
+            "INSERT INTO cat_versions(id, workspace, name, version, state, datastores, doc,"
+            " manifest) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+            " ON CONFLICT(id) DO UPDATE SET workspace = ?2, name = ?3, version = ?4, state = ?5,"
+            " datastores = ?6, doc = ?7, manifest = COALESCE(?8, manifest)");
+    q.Text(v.id).Text(v.workspace).Text(v.name).Int(v.version).Text(v.state);
+    q.Text(JoinDatastores(v.datastores)).Text(v.doc);
+    if (manifest) {
+      q.Blob(*manifest);
+    } else {
+      q.Null();
+    }
+    return q.Run();
+  }
+
+  StatusOr<std::string> GetManifest(const std::string& id) override {
+    Query q(c_, "SELECT manifest FROM cat_versions WHERE id = ?");
+    q.Text(id);
+    TARN_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return Error(Reason::kDatasetNotFound, "no dataset version " + id);
+    return q.ColBlob(0);
+  }
+
+  Status DeleteVersion(const std::string& id) override {
+    Query q(c_, "DELETE FROM cat_versions WHERE id = ?");
+    q.Text(id);
+    return q.Run();
+  }
+
+ private:
+  static StatusOr<std::optional<VersionRecord>> One(Query& q) {
+    TARN_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return std::optional<VersionRecord>();
+    return std::optional<VersionRecord>(ReadVersion(q));
+  }
+  static StatusOr<std::vector<VersionRecord>> All(Query& q) {
+    std::vector<VersionRecord> out;
+    while (true) {
+      TARN_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) return out;
+      out.push_back(ReadVersion(q));
+    }
+  }
+
+  sqlite::Connection& c_;
+};
+
+}  // namespace
+
+StatusOr<std::unique_ptr<SqliteCatalogStore>> SqliteCatalogStore::Open(const std::string& path) {
+  TARN_ASSIGN_OR_RETURN(auto conn, sqlite::Connection::Open(path, false));
+  TARN_RETURN_IF_ERROR(conn->ExecScript(kSchema));
+  return std::unique_ptr<SqliteCatalogStore>(new SqliteCatalogStore(std::move(conn)));
+}
+
+Status SqliteCatalogStore::Run(const char* begin, const std::function<Status(CatalogTxn&)>& fn) {
+  std::lock_guard<std::mutex> lock(mu_);
+  TARN_RETURN_IF_ERROR(conn_->ExecScript(begin));
+  SqliteCatalogTxn txn(*conn_);
+  Status s;
+  try {
+    s = fn(txn);
+  } catch (const std::exception& e) {
+    s = InternalError(std::string("catalog transaction failed: ") + e.what());
+  }
+  if (!s.ok()) {
+    conn_->ExecScript("ROLLBACK").IgnoreError();
+    return s;
+  }
+  Status c = conn_->ExecScript("COMMIT");
+  if (!c.ok()) conn_->ExecScript("ROLLBACK").IgnoreError();
+  return c;
+}
+
+Status SqliteCatalogStore::Write(const std::function<Status(CatalogTxn&)>& fn) {
+  return Run("BEGIN IMMEDIATE", fn);
+}
+
+Status SqliteCatalogStore::Read(const std::function<Status(CatalogTxn&)>& fn) {
+  return Run("BEGIN", fn);
+}
+
+}  // namespace tarn::catalog
