@@ -9,7 +9,6 @@
 #include "common/time_util.h"
 
 namespace tarn::client {
-namespace {
 
 Code CodeForHttp(int status, const std::string& azure_code) {
   switch (status) {
@@ -34,6 +33,8 @@ Code CodeForHttp(int status, const std::string& azure_code) {
       return status >= 500 ? Code::kUnavailable : Code::kInternal;
   }
 }
+
+namespace {
 
 // A one-line excerpt of an error document, for messages.
 std::string Excerpt(const std::string& body) {

@@ -39,6 +39,9 @@ namespace tarn::client {
 
 inline constexpr char kDefaultApiVersion[] = "2021-10-04";
 
+// The canonical code of a non-2xx HTTP answer (azure_code: its x-ms-error-code, or "").
+Code CodeForHttp(int status, const std::string& azure_code);
+
 struct LakeClientOptions {
   std::string account = "devstoreaccount1";
   std::string key_base64;  // the account key as Azure prints it (base64)
