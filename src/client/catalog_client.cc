@@ -10,19 +10,11 @@
 #include <filesystem>
 #include <thread>
 
-#include "auth/shared_key.h"
 #include "common/encoding.h"
 #include "common/strings.h"
-#include "common/time_util.h"
 
 namespace tarn::client {
 namespace {
-
-std::string Excerpt(const std::string& body) {
-  std::string out;
-  for (char ch : body.substr(0, 300)) out += (ch == '\n' || ch == '\r') ? ' ' : ch;
-  return out;
-}
 
 Status ErrorFromResponse(const std::string& method, const std::string& path, const Response& r) {
   std::string code, message;
@@ -33,7 +25,7 @@ Status ErrorFromResponse(const std::string& method, const std::string& path, con
     if (code.empty() && e.contains("code") && e["code"].is_string()) code = e["code"];
     if (e.contains("message") && e["message"].is_string()) message = e["message"];
   } else if (!r.body.empty()) {
-    message = Excerpt(r.body);
+    message = BodyExcerpt(r.body);
   }
   if (code.empty()) code = "HttpStatus" + std::to_string(r.status);
   if (message.empty()) message = method + " " + path + " failed";
@@ -198,26 +190,14 @@ StatusOr<Response> CatalogClient::Call(const std::string& method,
                                        const BodySink* sink) {
   std::string raw_path = "/workspaces";
   for (const auto& s : segments) raw_path += "/" + PercentEncode(s);
-  std::string target = raw_path;
-  auth::SignableRequest signable;
-  signable.method = method;
-  signable.raw_path = raw_path;
-  for (size_t i = 0; i < query.size(); ++i) {
-    target += i == 0 ? '?' : '&';
-    target += PercentEncode(query[i].first) + "=" + PercentEncode(query[i].second);
-    signable.query.emplace(ToLower(query[i].first), query[i].second);
-  }
   std::string text;
   if (body) {
     text = body->dump();
     headers.emplace_back("Content-Type", "application/json");
   }
-  headers.emplace_back("x-ms-date", FormatHttpDate(NowMicros()));
-  headers.emplace_back("x-ms-version", opts_.api_version);
-  signable.headers = headers;
-  if (!text.empty()) signable.headers.emplace_back("Content-Length", std::to_string(text.size()));
-  headers.emplace_back("Authorization",
-                       auth::SharedKeyAuthorization(signable, opts_.account, key_));
+  std::string target =
+      SignSharedKey(method, raw_path, query, static_cast<int64_t>(text.size()), opts_.account,
+                    key_, opts_.api_version, &headers);
   Request req;
   req.method = method;
   req.target = std::move(target);
@@ -242,7 +222,7 @@ StatusOr<Json> CatalogClient::CallJson(const std::string& method,
   Json j = Json::parse(r.body, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) {
     return Status(Code::kInternal, "tarnd answered " + method + " with a body that is not JSON: " +
-                                       Excerpt(r.body));
+                                       BodyExcerpt(r.body));
   }
   return j;
 }
@@ -349,7 +329,8 @@ StatusOr<std::vector<DatasetFile>> CatalogClient::ListFiles(const VersionRef& v)
                                                    std::to_string(v.version), "files"},
                                            q));
     if (!j.contains("files") || !j["files"].is_array()) {
-      return Status(Code::kInternal, "the file listing lacks \"files\": " + Excerpt(j.dump()));
+      return Status(Code::kInternal,
+                    "the file listing lacks \"files\": " + BodyExcerpt(j.dump()));
     }
     for (const auto& e : j["files"]) {
       TARN_ASSIGN_OR_RETURN(DatasetFile f, ParseDatasetFile(e));

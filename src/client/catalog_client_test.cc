@@ -13,6 +13,7 @@
 #include <mutex>
 
 #include "auth/shared_key.h"
+#include "common/dev_account.h"
 #include "common/encoding.h"
 #include "common/strings.h"
 #include "http/server.h"
@@ -20,8 +21,6 @@
 namespace tarn::client {
 namespace {
 
-constexpr char kDevKey[] =
-    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 constexpr char kAccount[] = "devstoreaccount1";
 
 std::string FileBytes(size_t n) {

@@ -34,14 +34,36 @@ Code CodeForHttp(int status, const std::string& azure_code) {
   }
 }
 
-namespace {
-
-// A one-line excerpt of an error document, for messages.
-std::string Excerpt(const std::string& body) {
+std::string BodyExcerpt(const std::string& body) {
   std::string out;
   for (char ch : body.substr(0, 300)) out += (ch == '\n' || ch == '\r') ? ' ' : ch;
   return out;
 }
+
+std::string SignSharedKey(const std::string& method, const std::string& raw_path,
+                          const std::vector<std::pair<std::string, std::string>>& query,
+                          int64_t body_length, const std::string& account,
+                          const std::string& key_bytes, const std::string& api_version,
+                          Headers* headers) {
+  std::string target = raw_path;
+  auth::SignableRequest signable;
+  signable.method = method;
+  signable.raw_path = raw_path;
+  for (size_t i = 0; i < query.size(); ++i) {
+    target += i == 0 ? '?' : '&';
+    target += PercentEncode(query[i].first) + "=" + PercentEncode(query[i].second);
+    signable.query.emplace(ToLower(query[i].first), query[i].second);
+  }
+  headers->emplace_back("x-ms-date", FormatHttpDate(NowMicros()));
+  headers->emplace_back("x-ms-version", api_version);
+  if (key_bytes.empty()) return target;
+  signable.headers = *headers;
+  if (body_length > 0) signable.headers.emplace_back("Content-Length", std::to_string(body_length));
+  headers->emplace_back("Authorization", auth::SharedKeyAuthorization(signable, account, key_bytes));
+  return target;
+}
+
+namespace {
 
 bool JsonTrue(const nlohmann::json& j, const char* key) {
   auto it = j.find(key);
@@ -100,26 +122,11 @@ StatusOr<Response> LakeClient::Call(const std::string& method, const std::string
                                     int64_t length, const BodySink* sink) {
   std::string raw_path = account_prefix_ + "/" + PercentEncode(fs);
   if (!path.empty()) raw_path += "/" + PercentEncode(path, /*keep_slash=*/true);
-  std::string target = raw_path;
-  auth::SignableRequest signable;
-  signable.method = method;
-  signable.raw_path = raw_path;
-  for (size_t i = 0; i < query.size(); ++i) {
-    target += i == 0 ? '?' : '&';
-    target += PercentEncode(query[i].first) + "=" + PercentEncode(query[i].second);
-    signable.query.emplace(ToLower(query[i].first), query[i].second);
-  }
-  headers.emplace_back("x-ms-date", FormatHttpDate(NowMicros()));
-  headers.emplace_back("x-ms-version", opts_.api_version);
   const int64_t body_length = source ? length : static_cast<int64_t>(body.size());
-  signable.headers = headers;
-  if (body_length > 0) signable.headers.emplace_back("Content-Length", std::to_string(body_length));
-  if (!opts_.sas_token.empty()) {
-    target += (query.empty() ? '?' : '&') + opts_.sas_token;
-  } else {
-    headers.emplace_back("Authorization",
-                         auth::SharedKeyAuthorization(signable, opts_.account, key_));
-  }
+  const bool sas = !opts_.sas_token.empty();
+  std::string target = SignSharedKey(method, raw_path, query, body_length, opts_.account,
+                                     sas ? std::string() : key_, opts_.api_version, &headers);
+  if (sas) target += (query.empty() ? '?' : '&') + opts_.sas_token;
 
   Request req;
   req.method = method;
@@ -137,7 +144,7 @@ StatusOr<Response> LakeClient::Call(const std::string& method, const std::string
   std::string azure_code = code ? *code : "";
   std::string msg = method + " " + raw_path + ": HTTP " + std::to_string(r.status);
   if (!azure_code.empty()) msg += " " + azure_code;
-  if (!r.body.empty()) msg += ": " + Excerpt(r.body);
+  if (!r.body.empty()) msg += ": " + BodyExcerpt(r.body);
   return Status(CodeForHttp(r.status, azure_code), std::move(msg));
 }
 
@@ -241,7 +248,7 @@ StatusOr<PathPage> LakeClient::ListPaths(const std::string& fs, const std::strin
   auto j = nlohmann::json::parse(r.body, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object() || !j.contains("paths") || !j["paths"].is_array()) {
     return Status(Code::kInternal, "List Paths answered with an unexpected body: " +
-                                       Excerpt(r.body));
+                                       BodyExcerpt(r.body));
   }
   for (const auto& e : j["paths"]) {
     PathItem item;

@@ -42,6 +42,19 @@ inline constexpr char kDefaultApiVersion[] = "2021-10-04";
 // The canonical code of a non-2xx HTTP answer (azure_code: its x-ms-error-code, or "").
 Code CodeForHttp(int status, const std::string& azure_code);
 
+// A one-line excerpt of an error document, for messages.
+std::string BodyExcerpt(const std::string& body);
+
+// Prepares a request signed with Shared Key, as LakeClient and CatalogClient send them: appends
+// x-ms-date, x-ms-version and, unless key_bytes is empty, the Authorization header to `headers`,
+// and returns the request target (raw_path plus the percent-encoded query). raw_path is as sent;
+// query names and values are decoded.
+std::string SignSharedKey(const std::string& method, const std::string& raw_path,
+                          const std::vector<std::pair<std::string, std::string>>& query,
+                          int64_t body_length, const std::string& account,
+                          const std::string& key_bytes, const std::string& api_version,
+                          Headers* headers);
+
 struct LakeClientOptions {
   std::string account = "devstoreaccount1";
   std::string key_base64;  // the account key as Azure prints it (base64)

@@ -172,6 +172,8 @@ constexpr bool TableIsDense() {
 }
 static_assert(TableIsDense(), "error table rows must follow the Reason enum order, one each");
 
+}  // namespace
+
 const char* CodeName(Code c) {
   switch (c) {
     case Code::kOk: return "OK";
@@ -190,8 +192,6 @@ const char* CodeName(Code c) {
   }
   return "Unknown";
 }
-
-}  // namespace
 
 const ReasonInfo& Describe(Reason reason) {
   auto i = static_cast<size_t>(reason);

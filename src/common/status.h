@@ -151,6 +151,9 @@ struct ReasonInfo {
 // The single mapping table. Never returns null.
 const ReasonInfo& Describe(Reason reason);
 
+// "InvalidArgument", "NotFound", ...: the code's name.
+const char* CodeName(Code c);
+
 class [[nodiscard]] Status {
  public:
   Status() = default;

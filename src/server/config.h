@@ -4,15 +4,11 @@
 #include <string>
 #include <vector>
 
+#include "common/dev_account.h"
 #include "common/status.h"
 #include "protocol/context.h"
 
 namespace tarn::server {
-
-// The development account every Azure emulator serves, with its published key.
-inline constexpr char kDevAccount[] = "devstoreaccount1";
-inline constexpr char kDevKey[] =
-    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
 struct Config {
   std::string listen = "127.0.0.1:10000";

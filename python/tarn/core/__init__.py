@@ -1,0 +1,8 @@
+"""tarn.core: azureml.core's (SDK v1) Workspace, Datastore and Dataset over a tarnd."""
+
+from tarn.core.data import FileDataset, TabularDataset  # noqa: F401
+from tarn.core.dataset import Dataset  # noqa: F401
+from tarn.core.datastore import Datastore  # noqa: F401
+from tarn.core.exceptions import (DatasetDriftError, TarnError,  # noqa: F401
+                                  UserErrorException)
+from tarn.core.workspace import Workspace  # noqa: F401

@@ -1,0 +1,94 @@
+"""The connection to tarnd: the native client, and native errors turned into SDK exceptions."""
+
+import functools
+import ipaddress
+import os
+import urllib.parse
+
+from tarn.core.exceptions import (DataReadError, DatasetDriftError, TarnConnectionError,
+                                  TarnError, UserErrorException)
+
+DEV_ACCOUNT = "devstoreaccount1"
+DEV_KEY = ("Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/"
+           "K1SZFPTOtr/KBHBeksoGMGw==")
+
+
+def _native():
+    try:
+        from tarn import _native
+    except ImportError as e:  # pragma: no cover - a build problem, said plainly
+        raise TarnError("the extension tarn._native is not built or not on PYTHONPATH "
+                        "(see docs/sdk.md): %s" % e, code="NoExtension") from e
+    return _native
+
+
+def is_loopback(endpoint):
+    host = urllib.parse.urlsplit(endpoint).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def convert(err):
+    """A native CatalogError as the SDK's exception."""
+    server_code, message, status = (list(err.args) + ["", "", ""])[:3]
+    if server_code == "DatasetDrift":
+        return DatasetDriftError(message, server_code)
+    if server_code == "DataReadFailed" or (not server_code and status == "FailedPrecondition"):
+        return DataReadError(message, server_code or "DataReadFailed")
+    if status == "Unavailable" and not server_code:
+        return TarnConnectionError(message, "Unavailable")
+    if server_code or status in ("InvalidArgument", "NotFound", "AlreadyExists", "Conflict",
+                                 "PermissionDenied", "Unauthenticated"):
+        return UserErrorException(message, server_code or status)
+    return TarnError(message, server_code or status)
+
+
+class Client:
+    """The native client, every call's CatalogError re-raised as the SDK's exception."""
+
+    def __init__(self, endpoint, account=None, account_key=None):
+        if not endpoint:
+            raise UserErrorException(
+                "no tarnd endpoint: put \"tarn_endpoint\" in config.json or set TARN_ENDPOINT",
+                "NoEndpoint")
+        key = account_key or os.environ.get("TARN_ACCOUNT_KEY")
+        if not key:
+            if not is_loopback(endpoint):
+                raise UserErrorException(
+                    "no account key: set TARN_ACCOUNT_KEY (the development key is only used "
+                    "for loopback endpoints, and %s is not one)" % endpoint, "NoAccountKey")
+            key = DEV_KEY
+        native = _native()
+        self._error = native.CatalogError
+        self.endpoint = endpoint
+        self._key = key
+        try:
+            self._c = native.Client(endpoint, account or "", key)
+        except native.CatalogError as e:
+            raise convert(e) from None
+
+    @property
+    def account(self):
+        return self._c.account
+
+    @property
+    def account_url(self):
+        return self._c.account_url
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        fn = getattr(self._c, name)
+        error = self._error
+
+        @functools.wraps(fn)
+        def call(*args, **kwargs):
+            try:
+                return fn(*args, **kwargs)
+            except error as e:
+                raise convert(e) from None
+        return call

@@ -1,0 +1,102 @@
+"""Filter expressions built with Python operators, rendered in the tabular engine's language
+(docs/catalog-api.md, transforms.filter):  ident op literal, combined with and / or / not.
+
+    ds.filter(ds['age'] > 15)
+    ds.filter((ds.region == 'eu') & ~(ds['amount'] < 0))
+"""
+
+import datetime
+import re
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_WORDS = {"and", "or", "not", "true", "false", "null"}
+
+
+def _ident(name):
+    if _IDENT.match(name) and name.lower() not in _WORDS:
+        return name
+    return "`" + name.replace("`", "``") + "`"
+
+
+def _literal(v):
+    if v is None:
+        return "null"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        if v != v or v in (float("inf"), float("-inf")):
+            raise ValueError("a filter literal must be finite, not %r" % v)
+        return repr(v)
+    if isinstance(v, (datetime.datetime, datetime.date)):
+        v = v.isoformat(sep=" ") if isinstance(v, datetime.datetime) else v.isoformat()
+    if isinstance(v, str):
+        if "'" not in v:
+            return "'" + v + "'"
+        if '"' not in v:
+            return '"' + v + '"'
+        raise ValueError("a filter string cannot hold both ' and \": %r" % v)
+    raise TypeError("unsupported filter literal %r (numbers, strings, bools, dates, None)" % (v,))
+
+
+class Expression:
+    """A boolean expression over columns; combine with &, | and ~."""
+
+    def __init__(self, text):
+        self.text = text
+
+    def __and__(self, other):
+        return Expression("(%s) and (%s)" % (self.text, _expr(other).text))
+
+    def __or__(self, other):
+        return Expression("(%s) or (%s)" % (self.text, _expr(other).text))
+
+    def __invert__(self):
+        return Expression("not (%s)" % self.text)
+
+    def __bool__(self):
+        raise TypeError("use &, | and ~ to combine filter expressions, not and/or/not")
+
+    def __repr__(self):
+        return "Expression(%r)" % self.text
+
+    def __str__(self):
+        return self.text
+
+
+def _expr(e):
+    if isinstance(e, Expression):
+        return e
+    raise TypeError("expected a filter expression such as ds['age'] > 15, not %r" % (e,))
+
+
+class Column:
+    """A column reference: ds['name'] or ds.name."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def _cmp(self, op, value):
+        return Expression("%s %s %s" % (_ident(self.name), op, _literal(value)))
+
+    def __eq__(self, v):
+        return self._cmp("==", v)
+
+    def __ne__(self, v):
+        return self._cmp("!=", v)
+
+    def __lt__(self, v):
+        return self._cmp("<", v)
+
+    def __le__(self, v):
+        return self._cmp("<=", v)
+
+    def __gt__(self, v):
+        return self._cmp(">", v)
+
+    def __ge__(self, v):
+        return self._cmp(">=", v)
+
+    __hash__ = None
+
+    def __repr__(self):
+        return "Column(%r)" % self.name

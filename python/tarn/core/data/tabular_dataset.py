@@ -1,0 +1,221 @@
+"""TabularDataset, as azureml.data.TabularDataset: lazy and immutable; every transform returns a
+new dataset, applied by the tabular engine when the data is read.
+
+to_pandas_dataframe reads the registered bytes with DuckDB inside tarn._native (parallel range
+reads, no temporary copy) and builds numpy arrays straight from the engine's column vectors.
+Null handling, as azureml: float NaN; an integer column with nulls becomes float64 with NaN; a
+datetime NaT; a bool column with nulls and string columns are object arrays holding None.
+"""
+
+import os
+import random
+import shutil
+import tempfile
+import uuid
+
+from tarn.core.data._expression import Column, Expression
+from tarn.core.data.abstract_dataset import AbstractDataset
+from tarn.core.exceptions import DataReadError, UserErrorException
+
+_ON_ERROR = ("null", "fail")
+
+
+def _columns(columns):
+    if isinstance(columns, str):
+        return [columns]
+    cols = list(columns)
+    if not all(isinstance(c, str) for c in cols):
+        raise UserErrorException("columns must be names (strings)", "InvalidColumns")
+    return cols
+
+
+def _count(count, what):
+    if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+        raise UserErrorException("%s needs a non-negative integer count, not %r" % (what, count),
+                                 "InvalidArgument")
+    return count
+
+
+class TabularDataset(AbstractDataset):
+    # ----- column references for filter() --------------------------------------------------
+    def __getitem__(self, name):
+        return Column(name)
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return Column(name)
+
+    # ----- subsetting -----------------------------------------------------------------------
+    def take(self, count):
+        return self._derive({"op": "take", "count": _count(count, "take")})
+
+    def skip(self, count):
+        return self._derive({"op": "skip", "count": _count(count, "skip")})
+
+    def take_sample(self, probability, seed=None):
+        if not 0 <= probability <= 1:
+            raise UserErrorException("probability must be within [0, 1]", "InvalidArgument")
+        t = {"op": "take_sample", "probability": float(probability)}
+        if seed is not None:
+            t["seed"] = int(seed)
+        return self._derive(t)
+
+    def random_split(self, percentage, seed=None):
+        """(first, second): a `percentage` share of the rows and the rest, disjoint."""
+        if not 0 < percentage < 1:
+            raise UserErrorException("percentage must be between 0.0 and 1.0", "InvalidArgument")
+        seed = random.randrange(2 ** 31) if seed is None else int(seed)
+        return tuple(self._derive({"op": "random_split", "percentage": float(percentage),
+                                   "seed": seed, "part": part}) for part in (0, 1))
+
+    def keep_columns(self, columns, validate=False):
+        return self._derive({"op": "keep_columns", "columns": _columns(columns)})
+
+    def drop_columns(self, columns):
+        return self._derive({"op": "drop_columns", "columns": _columns(columns)})
+
+    def filter(self, expression):
+        """Rows where the expression holds: ds.filter(ds['age'] > 15), combine with & | ~.
+        A string in the engine's language ("age > 15 and region == 'eu'") is taken as is."""
+        if isinstance(expression, Expression):
+            text = expression.text
+        elif isinstance(expression, str):
+            text = expression
+        else:
+            raise UserErrorException("filter takes an expression such as ds['age'] > 15",
+                                     "InvalidArgument")
+        return self._derive({"op": "filter", "expression": text})
+
+    # ----- partitions -----------------------------------------------------------------------
+    @property
+    def partition_keys(self):
+        return list((self._doc or {}).get("partition_keys") or [])
+
+    def get_partition_key_values(self, partition_keys=None):
+        keys = list(partition_keys or self.partition_keys)
+        seen, out = set(), []
+        with self._read_source() as source:
+            for f in self._files(source):
+                row = tuple((k, f["partition"].get(k)) for k in keys)
+                if row not in seen:
+                    seen.add(row)
+                    out.append(dict(row))
+        return out
+
+    # ----- output ---------------------------------------------------------------------------
+    def _read_columns(self, on_error, limit=None, ignore_drift=False):
+        if on_error not in _ON_ERROR:
+            raise UserErrorException("on_error is 'null' or 'fail', not %r" % (on_error,),
+                                     "InvalidArgument")
+        ws = self._need_workspace()
+        with self._read_source() as (name, version, definition):
+            return ws._client.read_table(ws.name, name, version, definition, on_error == "fail",
+                                         limit, bool(ignore_drift))
+
+    def to_pandas_dataframe(self, on_error="null", out_of_range_datetime="null", *,
+                            ignore_drift=False):
+        """Loads every row into a pandas DataFrame.
+
+        on_error='null' turns values set_column_types cannot convert into nulls; 'fail' raises
+        DataReadError. out_of_range_datetime='null' turns datetimes pandas cannot hold (outside
+        1677-2262) into NaT; 'fail' raises. ignore_drift=True reads files of an external
+        datastore that changed since registration instead of raising DatasetDriftError.
+        """
+        import numpy as np
+        import pandas as pd
+        if out_of_range_datetime not in _ON_ERROR:
+            raise UserErrorException("out_of_range_datetime is 'null' or 'fail'",
+                                     "InvalidArgument")
+        cols = self._read_columns(on_error, None, ignore_drift)
+        data = {}
+        lo, hi = pd.Timestamp.min.value // 1000 + 1, pd.Timestamp.max.value // 1000
+        for name, kind, values in cols:
+            if kind == "datetime" and len(values):
+                raw = values.view("int64")
+                nat = np.iinfo(np.int64).min
+                bad = (raw != nat) & ((raw < lo) | (raw > hi))
+                if bad.any():
+                    if out_of_range_datetime == "fail":
+                        raise DataReadError("column %s holds a datetime pandas cannot represent"
+                                            % name, "OutOfRangeDatetime")
+                    values = values.copy()
+                    values[bad] = np.datetime64("NaT")
+            data[name] = values
+        return pd.DataFrame(data, copy=False)
+
+    def _write(self, fmt, separator=","):
+        ws = self._need_workspace()
+        store = ws.get_default_datastore()
+        if not store.local:
+            raise UserErrorException(
+                "to_%s_files writes to the workspace's default datastore, which must be on this "
+                "tarnd (%s is external)" % (fmt, store.name), "ExternalDefaultDatastore")
+        prefix = "tarn-output/%s" % uuid.uuid4().hex
+        tmp = tempfile.mkdtemp(prefix="tarn-write-")
+        try:
+            with self._read_source() as (name, version, definition):
+                names = ws._client.write_table(ws.name, name, version, definition, fmt, tmp,
+                                               separator, False)
+            for n in names:
+                ws._client.upload_file(store.filesystem, prefix + "/" + n, os.path.join(tmp, n))
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        from tarn.core.data.dataset_factory import FileDatasetFactory
+        return FileDatasetFactory.from_files((store, prefix + "/**"), validate=False)
+
+    def to_csv_files(self, separator=","):
+        """Writes the data as CSV files to the default datastore (tarn-output/<uuid>/) and
+        returns a FileDataset over them."""
+        return self._write("csv", separator)
+
+    def to_parquet_files(self):
+        """As to_csv_files, in Parquet."""
+        return self._write("parquet")
+
+    # ----- profile --------------------------------------------------------------------------
+    def get_profile(self, arguments=None, generate_if_not_exist=True, workspace=None,
+                    compute_target=None):
+        """The column profile tarnd computed at registration (for a derived or unregistered
+        dataset, through a short-lived registration)."""
+        if self._doc:
+            return DatasetProfile(self._doc)
+        ws = self._need_workspace()
+        name = "tarn-tmp-" + uuid.uuid4().hex
+        doc = ws._client.register_version(ws.name, name, self._definition, "temporary profile",
+                                          {"tarn.temporary": "true"}, False)
+        try:
+            return DatasetProfile(doc)
+        finally:
+            ws._client.delete_dataset(ws.name, name)
+
+
+class ColumnProfile:
+    def __init__(self, doc):
+        self.column_name = doc.get("name")
+        self.type = doc.get("type")
+        self.min = doc.get("min")
+        self.max = doc.get("max")
+        self.missing_count = doc.get("nulls")
+        self.unique_values = doc.get("distinct")
+
+    def __repr__(self):
+        return ("ColumnProfile(column_name=%r, type=%r, min=%r, max=%r, missing_count=%r, "
+                "unique_values=%r)" % (self.column_name, self.type, self.min, self.max,
+                                       self.missing_count, self.unique_values))
+
+
+class DatasetProfile:
+    """row_count and columns {name: ColumnProfile}."""
+
+    def __init__(self, doc):
+        self.row_count = doc.get("row_count")
+        self.columns = {c["name"]: ColumnProfile(c) for c in doc.get("profile") or []}
+
+    def to_pandas_dataframe(self):
+        import pandas as pd
+        return pd.DataFrame([vars(c) for c in self.columns.values()])
+
+    def __repr__(self):
+        return "DatasetProfile(row_count=%r, columns=%r)" % (self.row_count,
+                                                             list(self.columns.values()))

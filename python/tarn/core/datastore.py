@@ -1,0 +1,178 @@
+"""Datastore, as azureml.core.datastore.Datastore (SDK v1): lake locations plus credentials,
+registered in a workspace of tarnd.
+
+Every datastore is an ADLS Gen2-compatible filesystem (tarnd serves Blob and DFS on one port):
+- register_azure_data_lake: `store_name` names a filesystem on the workspace's own tarnd account
+  (the Gen1 "store" becomes a Tarn filesystem). tenant_id/client_id/client_secret register a
+  service principal credential, stored sealed by tarnd without validation until tarnd's
+  identity service lands (the SDK sends skip_validation for it; data behind it cannot be read
+  until then); Tarn's keyword-only account_key= / sas_token= register a key or SAS instead, validated
+  now; with none of them the datastore uses the caller's identity.
+- register_azure_data_lake_gen2: `filesystem` on `account_name`. `endpoint` may be a full account
+  URL (any ADLS Gen2 endpoint, e.g. "http://127.0.0.1:10001/devstoreaccount1" for a second
+  tarnd) or Azure's storage suffix ("core.windows.net", combined with `protocol`); None means this
+  tarnd.
+- register_azure_blob_container: the same, for a container.
+Secrets are sent once and never returned.
+"""
+
+from tarn.core.exceptions import UserErrorException
+
+DEFAULT_DATALAKE_RESOURCE = "https://datalake.azure.net/"
+DEFAULT_STORAGE_RESOURCE = "https://storage.azure.com/"
+DEFAULT_AUTHORITY = "https://login.microsoftonline.com"
+
+
+def _credential(tenant_id=None, client_id=None, client_secret=None, resource_url=None,
+                authority_url=None, account_key=None, sas_token=None):
+    given = [k for k, v in (("service principal", client_secret), ("account_key", account_key),
+                            ("sas_token", sas_token)) if v]
+    if len(given) > 1:
+        raise UserErrorException("give one credential, not %s" % " and ".join(given),
+                                 "InvalidCredential")
+    if account_key:
+        return {"type": "account_key", "account_key": account_key}
+    if sas_token:
+        return {"type": "sas", "sas_token": sas_token}
+    if tenant_id or client_id or client_secret:
+        missing = [n for n, v in (("tenant_id", tenant_id), ("client_id", client_id),
+                                  ("client_secret", client_secret)) if not v]
+        if missing:
+            raise UserErrorException("a service principal needs %s" % ", ".join(missing),
+                                     "InvalidCredential")
+        return {"type": "service_principal", "tenant_id": tenant_id, "client_id": client_id,
+                "client_secret": client_secret, "resource_url": resource_url,
+                "authority_url": authority_url}
+    return {"type": "none"}
+
+
+def _endpoint_url(account_name, endpoint, protocol):
+    if not endpoint:
+        return ""
+    if "://" in endpoint:
+        return endpoint.rstrip("/")
+    return "%s://%s.dfs.%s" % (protocol or "https", account_name, endpoint)
+
+
+class Datastore:
+    """A registered datastore. Datastore(workspace, name=None) gets it (the default one when
+    name is None)."""
+
+    def __new__(cls, workspace=None, name=None):
+        if workspace is None:  # internal construction (_from_doc)
+            return super().__new__(cls)
+        return Datastore.get_default(workspace) if name is None else Datastore.get(workspace, name)
+
+    @classmethod
+    def _from_doc(cls, workspace, doc):
+        kind = {"AzureDataLakeGen2": AzureDataLakeGen2Datastore}.get(doc.get("datastore_type"),
+                                                                     Datastore)
+        ds = object.__new__(kind)
+        ds.workspace = workspace
+        ds._doc = doc
+        return ds
+
+    # ----- attributes -----------------------------------------------------------------------
+    name = property(lambda self: self._doc.get("name"))
+    datastore_type = property(lambda self: self._doc.get("datastore_type"))
+    account_name = property(lambda self: self._doc.get("account_name"))
+    filesystem = property(lambda self: self._doc.get("filesystem"))
+    container_name = filesystem
+    endpoint = property(lambda self: self._doc.get("endpoint"))
+    credential_type = property(lambda self: self._doc.get("credential_type"))
+    tenant_id = property(lambda self: self._doc.get("tenant_id"))
+    client_id = property(lambda self: self._doc.get("client_id"))
+    is_default = property(lambda self: bool(self._doc.get("is_default")))
+    local = property(lambda self: bool(self._doc.get("local")))
+
+    def __repr__(self):
+        shown = {k: self._doc.get(k) for k in ("name", "datastore_type", "account_name",
+                                                "filesystem", "endpoint", "credential_type")}
+        return "%s(%r)" % (type(self).__name__, shown)
+
+    def path(self, path=None, data_reference_name=None):
+        """(datastore, path), the form dataset factories take."""
+        return (self, path or "")
+
+    # ----- lookup and lifecycle -------------------------------------------------------------
+    @staticmethod
+    def get(workspace, datastore_name):
+        return Datastore._from_doc(workspace,
+                                   workspace._client.get_datastore(workspace.name, datastore_name))
+
+    @staticmethod
+    def get_default(workspace):
+        return Datastore._from_doc(workspace,
+                                   workspace._client.get_default_datastore(workspace.name))
+
+    def set_as_default(self):
+        self.workspace.set_default_datastore(self.name)
+        self._doc = dict(self._doc, is_default=True)
+
+    def unregister(self):
+        """Removes the registration; the lake data stays."""
+        self.workspace._client.unregister_datastore(self.workspace.name, self.name)
+
+    # ----- registration ---------------------------------------------------------------------
+    @staticmethod
+    def _register(workspace, name, filesystem, account_name, endpoint, credential, overwrite,
+                  skip_validation=False):
+        client = workspace._client
+        if credential["type"] == "service_principal":
+            # tarnd cannot obtain a token yet (identity service pending): it stores the
+            # principal unvalidated rather than refuse it.
+            skip_validation = True
+        doc = client.register_datastore(workspace.name, name, endpoint or "",
+                                        account_name or client.account, filesystem, credential,
+                                        bool(overwrite), bool(skip_validation))
+        return Datastore._from_doc(workspace, doc)
+
+    @staticmethod
+    def register_azure_data_lake(workspace, datastore_name, store_name, tenant_id=None,
+                                 client_id=None, client_secret=None, resource_url=None,
+                                 authority_url=None, subscription_id=None, resource_group=None,
+                                 overwrite=False, grant_workspace_access=False, *,
+                                 account_key=None, sas_token=None):
+        cred = _credential(tenant_id, client_id, client_secret,
+                           resource_url or DEFAULT_DATALAKE_RESOURCE,
+                           authority_url or DEFAULT_AUTHORITY, account_key, sas_token)
+        return Datastore._register(workspace, datastore_name, store_name, None, None, cred,
+                                   overwrite)
+
+    @staticmethod
+    def register_azure_data_lake_gen2(workspace, datastore_name, filesystem, account_name,
+                                      tenant_id=None, client_id=None, client_secret=None,
+                                      resource_url=None, authority_url=None, protocol=None,
+                                      endpoint=None, overwrite=False, subscription_id=None,
+                                      resource_group=None, grant_workspace_access=False, *,
+                                      account_key=None, sas_token=None, skip_validation=False):
+        cred = _credential(tenant_id, client_id, client_secret,
+                           resource_url or DEFAULT_STORAGE_RESOURCE,
+                           authority_url or DEFAULT_AUTHORITY, account_key, sas_token)
+        return Datastore._register(workspace, datastore_name, filesystem, account_name,
+                                   _endpoint_url(account_name, endpoint, protocol), cred,
+                                   overwrite, skip_validation)
+
+    @staticmethod
+    def register_azure_blob_container(workspace, datastore_name, container_name, account_name,
+                                      sas_token=None, account_key=None, protocol=None,
+                                      endpoint=None, overwrite=False, create_if_not_exists=False,
+                                      skip_validation=False, blob_cache_timeout=None,
+                                      grant_workspace_access=False, subscription_id=None,
+                                      resource_group=None):
+        """create_if_not_exists creates the container only on this tarnd's own account."""
+        url = _endpoint_url(account_name, endpoint, protocol)
+        if create_if_not_exists and not url and (account_name or workspace._client.account) == \
+                workspace._client.account:
+            workspace._client.create_filesystem(container_name)
+        cred = _credential(account_key=account_key, sas_token=sas_token)
+        return Datastore._register(workspace, datastore_name, container_name, account_name, url,
+                                   cred, overwrite, skip_validation)
+
+
+class AzureDataLakeGen2Datastore(Datastore):
+    """A datastore on an ADLS Gen2 filesystem (every Tarn datastore is one)."""
+
+
+AzureDataLakeDatastore = AzureDataLakeGen2Datastore
+AzureBlobDatastore = AzureDataLakeGen2Datastore

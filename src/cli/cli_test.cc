@@ -1,0 +1,92 @@
+// The tarn CLI's hermetic parts: connection resolution (flags, environment, config.json
+// discovery, the loopback-only development key) and output formatting.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "cli/connection.h"
+#include "cli/output.h"
+#include "common/dev_account.h"
+
+namespace tarn::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+class ConnectionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = fs::temp_directory_path() / ("tarn_cli_test_" + std::to_string(::getpid()));
+    fs::remove_all(root_);
+    fs::create_directories(root_ / "proj" / ".azureml");
+    fs::create_directories(root_ / "proj" / "src" / "deep");
+    std::ofstream(root_ / "proj" / ".azureml" / "config.json")
+        << R"({"subscription_id":"s","resource_group":"r","workspace_name":"ws1",
+              "tarn_endpoint":"http://127.0.0.1:9999/acct2"})";
+  }
+  void TearDown() override { fs::remove_all(root_); }
+  EnvLookup Env() {
+    return [this](const std::string& k) -> std::optional<std::string> {
+      auto it = env_.find(k);
+      if (it == env_.end()) return std::nullopt;
+      return it->second;
+    };
+  }
+  fs::path root_;
+  std::map<std::string, std::string> env_;
+};
+
+TEST_F(ConnectionTest, FindsConfigInAzuremlOfAParent) {
+  auto p = FindConfig((root_ / "proj" / "src" / "deep").string());
+  ASSERT_TRUE(p.has_value());
+  EXPECT_EQ(*p, (root_ / "proj" / ".azureml" / "config.json").string());
+  auto c = ResolveConnection({}, Env(), (root_ / "proj" / "src").string());
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->workspace, "ws1");
+  EXPECT_EQ(c->account, "acct2");  // from the endpoint's path
+  EXPECT_EQ(c->key, kDevKey);      // loopback only
+}
+
+TEST_F(ConnectionTest, FlagsBeatEnvironmentWhichBeatsConfig) {
+  env_["TARN_WORKSPACE"] = "from-env";
+  env_["TARN_ENDPOINT"] = "http://10.1.2.3:10000";
+  env_["TARN_ACCOUNT_KEY"] = "a2V5";
+  ConnectionFlags f;
+  f.workspace = "from-flag";
+  auto c = ResolveConnection(f, Env(), (root_ / "proj").string());
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->workspace, "from-flag");
+  EXPECT_EQ(c->endpoint, "http://10.1.2.3:10000");
+  EXPECT_EQ(c->key, "a2V5");
+}
+
+TEST_F(ConnectionTest, NoDevelopmentKeyOffLoopbackAndNoEndpointIsAnError) {
+  env_["TARN_ENDPOINT"] = "http://10.1.2.3:10000";
+  auto c = ResolveConnection({}, Env(), root_.string());
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("TARN_ACCOUNT_KEY"), std::string::npos);
+  env_.clear();
+  auto none = ResolveConnection({}, Env(), root_.string());
+  ASSERT_FALSE(none.ok());
+  EXPECT_NE(none.status().message().find("--endpoint"), std::string::npos);
+}
+
+TEST(OutputTest, TablesAlignWithoutTrailingSpaces) {
+  EXPECT_EQ(FormatTable({"NAME", "VERSION"}, {{"sales", "2"}, {"a", "10"}}),
+            "NAME   VERSION\nsales  2\na      10\n");
+  EXPECT_EQ(FormatBytes(512), "512 B");
+  EXPECT_EQ(FormatBytes(1536), "1.5 KiB");
+  EXPECT_EQ(ProgressBar::Render(50, 100, 1.0).substr(0, 32),
+            "[" + std::string(15, '#') + std::string(15, '.') + "]");
+  nlohmann::json j = {{"s", "x"}, {"n", 3}, {"z", nullptr}};
+  EXPECT_EQ(Cell(j, "s"), "x");
+  EXPECT_EQ(Cell(j, "n"), "3");
+  EXPECT_EQ(Cell(j, "z"), "");
+  EXPECT_EQ(Cell(j, "missing"), "");
+}
+
+}  // namespace
+}  // namespace tarn::cli

@@ -1,0 +1,75 @@
+#include "cli/connection.h"
+
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "client/http_connection.h"
+#include "common/dev_account.h"
+#include "common/encoding.h"
+
+namespace tarn::cli {
+
+std::optional<std::string> FindConfig(const std::string& start) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::path dir = fs::absolute(start, ec);
+  if (ec) return std::nullopt;
+  for (;;) {
+    for (const fs::path& candidate : {dir / "config.json", dir / ".azureml" / "config.json"}) {
+      if (fs::is_regular_file(candidate, ec)) return candidate.string();
+    }
+    if (!dir.has_parent_path() || dir.parent_path() == dir) return std::nullopt;
+    dir = dir.parent_path();
+  }
+}
+
+StatusOr<Connection> ResolveConnection(const ConnectionFlags& flags, const EnvLookup& env,
+                                       const std::string& cwd) {
+  nlohmann::json config = nlohmann::json::object();
+  Connection c;
+  std::optional<std::string> path =
+      flags.config.empty() ? FindConfig(cwd) : std::optional<std::string>(flags.config);
+  if (path) {
+    std::ifstream in(*path);
+    if (!in) return Status(Code::kNotFound, "cannot read " + *path);
+    config = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+    if (config.is_discarded() || !config.is_object()) {
+      return Status(Code::kInvalidArgument, *path + " is not a JSON object");
+    }
+    c.config_path = *path;
+  }
+  auto pick = [&](const std::string& flag, const char* var, const char* key) -> std::string {
+    if (!flag.empty()) return flag;
+    if (auto v = env(var); v && !v->empty()) return *v;
+    if (auto it = config.find(key); it != config.end() && it->is_string()) return *it;
+    return "";
+  };
+  c.endpoint = pick(flags.endpoint, "TARN_ENDPOINT", "tarn_endpoint");
+  c.account = pick(flags.account, "TARN_ACCOUNT", "account");
+  c.workspace = pick(flags.workspace, "TARN_WORKSPACE", "workspace_name");
+  if (c.endpoint.empty()) {
+    return Status(Code::kInvalidArgument,
+                  "no tarnd endpoint: give --endpoint, set TARN_ENDPOINT, or put \"tarn_endpoint\""
+                  " in config.json");
+  }
+  TARN_ASSIGN_OR_RETURN(client::Endpoint ep, client::ParseEndpoint(c.endpoint));
+  if (c.account.empty() && ep.path_prefix.size() > 1) {
+    auto a = PercentDecode(std::string_view(ep.path_prefix).substr(1));
+    if (a) c.account = *a;
+  }
+  if (c.account.empty()) c.account = kDevAccount;
+  if (auto k = env("TARN_ACCOUNT_KEY"); k && !k->empty()) {
+    c.key = *k;
+  } else if (client::IsLoopbackHost(ep.host)) {
+    c.key = kDevKey;
+  } else {
+    return Status(Code::kInvalidArgument,
+                  "no account key: set TARN_ACCOUNT_KEY (the development key is used only for "
+                  "loopback endpoints, and " + ep.host + " is not one)");
+  }
+  return c;
+}
+
+}  // namespace tarn::cli

@@ -1,0 +1,41 @@
+// Where the tarn CLI connects, and as whom: flags over environment over config.json.
+//
+//   endpoint   --endpoint, TARN_ENDPOINT, config.json "tarn_endpoint" ("http://host:port" or
+//              "http://host:port/<account>")
+//   account    --account, TARN_ACCOUNT, config.json "account", the endpoint's path, or
+//              devstoreaccount1
+//   key        TARN_ACCOUNT_KEY; the development key only when the endpoint is on loopback
+//   workspace  --workspace, TARN_WORKSPACE, config.json "workspace_name"
+//
+// config.json is looked up as the Python SDK's Workspace.from_config does: in the directory,
+// in its .azureml/, then in each parent directory the same way.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "common/status.h"
+
+namespace tarn::cli {
+
+struct ConnectionFlags {
+  std::string endpoint, account, workspace, config;  // "" = not given
+};
+
+struct Connection {
+  std::string endpoint;
+  std::string account;
+  std::string key;
+  std::string workspace;    // "" when none was found
+  std::string config_path;  // the config.json used, if any
+};
+
+// The first config.json found from `start` upwards (see above), or nullopt.
+std::optional<std::string> FindConfig(const std::string& start);
+
+using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
+StatusOr<Connection> ResolveConnection(const ConnectionFlags& flags, const EnvLookup& env,
+                                       const std::string& cwd);
+
+}  // namespace tarn::cli

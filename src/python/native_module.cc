@@ -1,0 +1,464 @@
+// tarn._native: the C++ catalog client and tabular reader for the Python SDK (python/tarn).
+//
+// - Client wraps client::CatalogClient (and a LakeClient for uploads to this tarnd's own
+//   account). Documents come back as Python dicts; every network call releases the GIL.
+// - Failures raise CatalogError(server_code, message, status_name); the pure-Python layer turns
+//   the server codes into its exception classes (DatasetDriftError, ...).
+// - read_table() returns [(name, kind, ndarray)] built straight from the engine's column vectors:
+//   numeric, bool and timestamp columns without nulls are the C++ vectors themselves, handed to
+//   numpy with a capsule that owns them (no copy, no Python object per row). Nulls: float NaN,
+//   int64 with nulls -> float64 with NaN (as azureml), timestamp NaT, bool with nulls and strings
+//   -> object arrays with None.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "client/catalog_client.h"
+#include "client/lake_client.h"
+#ifdef TARN_WITH_TABULAR
+#include "dataset_reader/dataset_reader.h"
+#endif
+
+namespace py = pybind11;
+
+namespace tarn::python {
+namespace {
+
+using client::Json;
+
+struct CatalogException : std::runtime_error {
+  CatalogException(std::string server_code, std::string message, std::string status)
+      : std::runtime_error(message), server_code(std::move(server_code)),
+        status(std::move(status)) {}
+  std::string server_code, status;
+};
+
+[[noreturn]] void Raise(const Status& s) {
+  throw CatalogException(client::ServerErrorCode(s), s.message(), CodeName(s.code()));
+}
+
+template <typename T>
+T Take(StatusOr<T> r) {
+  if (!r.ok()) Raise(r.status());
+  return std::move(r).value();
+}
+
+void Check(const Status& s) {
+  if (!s.ok()) Raise(s);
+}
+
+py::object ToPython(const Json& j) {
+  py::object loads = py::module_::import("json").attr("loads");
+  return loads(j.dump());
+}
+
+Json FromPython(const py::object& o) {
+  py::object dumps = py::module_::import("json").attr("dumps");
+  return Json::parse(dumps(o).cast<std::string>());
+}
+
+std::map<std::string, std::string> Tags(const py::object& o) {
+  std::map<std::string, std::string> out;
+  if (o.is_none()) return out;
+  for (auto item : o.cast<py::dict>()) {
+    out[py::str(item.first)] = py::str(item.second);
+  }
+  return out;
+}
+
+#ifdef TARN_WITH_TABULAR
+tabular::Engine& SharedEngine() {
+  static tabular::Engine engine;
+  return engine;
+}
+
+// A numpy array over a vector it takes ownership of.
+template <typename T>
+py::array Adopt(std::vector<T>&& v, const py::dtype& dtype) {
+  auto* owned = new std::vector<T>(std::move(v));
+  py::capsule holder(owned, [](void* p) { delete static_cast<std::vector<T>*>(p); });
+  return py::array(dtype, {static_cast<py::ssize_t>(owned->size())},
+                   {static_cast<py::ssize_t>(sizeof(T))}, owned->data(), holder);
+}
+
+py::tuple ConvertColumn(tabular::Column& c, int64_t rows) {
+  using T = tabular::Column::Type;
+  bool has_nulls = false;
+  for (uint8_t v : c.valid) has_nulls |= v == 0;
+  auto valid = [&](size_t i) { return c.valid.empty() || c.valid[i] != 0; };
+  switch (c.type) {
+    case T::kDouble:
+      if (has_nulls) {
+        for (size_t i = 0; i < c.f64.size(); ++i) {
+          if (!valid(i)) c.f64[i] = std::numeric_limits<double>::quiet_NaN();
+        }
+      }
+      return py::make_tuple(c.name, "float", Adopt(std::move(c.f64), py::dtype("float64")));
+    case T::kInt64:
+      if (has_nulls) {
+        std::vector<double> f(c.i64.size());
+        for (size_t i = 0; i < f.size(); ++i) {
+          f[i] = valid(i) ? static_cast<double>(c.i64[i])
+                          : std::numeric_limits<double>::quiet_NaN();
+        }
+        return py::make_tuple(c.name, "int_with_nulls", Adopt(std::move(f), py::dtype("float64")));
+      }
+      return py::make_tuple(c.name, "int", Adopt(std::move(c.i64), py::dtype("int64")));
+    case T::kTimestampUs:
+      for (size_t i = 0; i < c.i64.size(); ++i) {
+        if (!valid(i)) c.i64[i] = std::numeric_limits<int64_t>::min();  // NaT
+      }
+      return py::make_tuple(c.name, "datetime",
+                            Adopt(std::move(c.i64), py::dtype("datetime64[us]")));
+    case T::kBool:
+      if (!has_nulls) {
+        return py::make_tuple(c.name, "bool", Adopt(std::move(c.b), py::dtype("bool")));
+      } else {
+        py::array out(py::dtype("object"), {static_cast<py::ssize_t>(rows)});
+        auto** cells = static_cast<PyObject**>(out.mutable_data());
+        for (int64_t i = 0; i < rows; ++i) {
+          PyObject* v = !valid(i) ? Py_None : (c.b[i] ? Py_True : Py_False);
+          Py_INCREF(v);
+          Py_XDECREF(cells[i]);
+          cells[i] = v;
+        }
+        return py::make_tuple(c.name, "bool_with_nulls", out);
+      }
+    case T::kString: {
+      py::array out(py::dtype("object"), {static_cast<py::ssize_t>(rows)});
+      auto** cells = static_cast<PyObject**>(out.mutable_data());
+      for (int64_t i = 0; i < rows; ++i) {
+        PyObject* v;
+        if (!valid(i)) {
+          v = Py_None;
+          Py_INCREF(v);
+        } else {
+          const std::string& s = c.str[i];
+          v = PyUnicode_DecodeUTF8(s.data(), static_cast<Py_ssize_t>(s.size()), "replace");
+          if (!v) throw py::error_already_set();
+        }
+        Py_XDECREF(cells[i]);
+        cells[i] = v;
+      }
+      std::vector<std::string>().swap(c.str);
+      return py::make_tuple(c.name, "string", out);
+    }
+  }
+  throw std::runtime_error("unknown column type");
+}
+#endif
+
+class Client {
+ public:
+  Client(const std::string& endpoint, const std::string& account, const std::string& key,
+         int parallel_reads) {
+    client::CatalogClientOptions o;
+    if (!account.empty()) o.account = account;
+    o.key_base64 = key;
+    o.parallel_reads = parallel_reads;
+    catalog_ = Take(client::CatalogClient::Create(endpoint, o));
+    key_ = key;
+  }
+
+  std::string account() const { return catalog_->account(); }
+  std::string account_url() const { return catalog_->AccountUrl(); }
+
+  py::object create_workspace(const std::string& ws, const std::string& sub,
+                              const std::string& rg, const std::string& description) {
+    return Json_(
+        [&] { return catalog_->CreateWorkspace(ws, client::WorkspaceSpec{sub, rg, description}); });
+  }
+  py::object list_workspaces() { return Json_([&] { return catalog_->ListWorkspaces(); }); }
+  py::object get_workspace(const std::string& ws) {
+    return Json_([&] { return catalog_->GetWorkspace(ws); });
+  }
+  void delete_workspace(const std::string& ws) {
+    Status_([&] { return catalog_->DeleteWorkspace(ws); });
+  }
+
+  py::object register_datastore(const std::string& ws, const std::string& name,
+                                const std::string& endpoint, const std::string& account_name,
+                                const std::string& filesystem, const py::object& credential,
+                                bool overwrite, bool skip_validation) {
+    client::DatastoreSpec s;
+    s.endpoint = endpoint;
+    s.account_name = account_name;
+    s.filesystem = filesystem;
+    s.credential = FromPython(credential);
+    s.overwrite = overwrite;
+    s.skip_validation = skip_validation;
+    return Json_([&] { return catalog_->RegisterDatastore(ws, name, s); });
+  }
+  py::object list_datastores(const std::string& ws) {
+    return Json_([&] { return catalog_->ListDatastores(ws); });
+  }
+  py::object get_datastore(const std::string& ws, const std::string& name) {
+    return Json_([&] { return catalog_->GetDatastore(ws, name); });
+  }
+  void unregister_datastore(const std::string& ws, const std::string& name) {
+    Status_([&] { return catalog_->UnregisterDatastore(ws, name); });
+  }
+  py::object set_default_datastore(const std::string& ws, const std::string& name) {
+    return Json_([&] { return catalog_->SetDefaultDatastore(ws, name); });
+  }
+  py::object get_default_datastore(const std::string& ws) {
+    return Json_([&] { return catalog_->GetDefaultDatastore(ws); });
+  }
+
+  py::object register_version(const std::string& ws, const std::string& name,
+                              const py::object& definition, const std::string& description,
+                              const py::object& tags, bool create_new_version) {
+    client::VersionSpec s;
+    s.definition = FromPython(definition);
+    s.description = description;
+    s.tags = Tags(tags);
+    s.create_new_version = create_new_version;
+    return Json_([&] { return catalog_->RegisterVersion(ws, name, s); });
+  }
+  py::object list_datasets(const std::string& ws, bool include_archived) {
+    return Json_([&] { return catalog_->ListDatasets(ws, include_archived); });
+  }
+  py::object get_dataset(const std::string& ws, const std::string& name,
+                         const std::string& version) {
+    return Json_([&] { return catalog_->GetDataset(ws, name, version); });
+  }
+  py::object list_versions(const std::string& ws, const std::string& name) {
+    return Json_([&] { return catalog_->ListVersions(ws, name); });
+  }
+  py::object get_dataset_by_id(const std::string& ws, const std::string& id) {
+    return Json_([&] { return catalog_->GetDatasetById(ws, id); });
+  }
+  py::object update_version(const std::string& ws, const std::string& name, int64_t version,
+                            const py::object& description, const py::object& tags,
+                            const py::object& add_tags, const py::object& remove_tags) {
+    client::VersionUpdate u;
+    if (!description.is_none()) u.description = description.cast<std::string>();
+    if (!tags.is_none()) u.tags = Tags(tags);
+    u.add_tags = Tags(add_tags);
+    if (!remove_tags.is_none()) u.remove_tags = remove_tags.cast<std::vector<std::string>>();
+    return Json_([&] { return catalog_->UpdateVersion(ws, name, version, u); });
+  }
+  py::object set_version_state(const std::string& ws, const std::string& name, int64_t version,
+                               bool archive) {
+    return Json_([&] {
+      return archive ? catalog_->ArchiveVersion(ws, name, version)
+                     : catalog_->ReactivateVersion(ws, name, version);
+    });
+  }
+  void delete_version(const std::string& ws, const std::string& name, int64_t version) {
+    Status_([&] { return catalog_->DeleteVersion(ws, name, version); });
+  }
+  void delete_dataset(const std::string& ws, const std::string& name) {
+    Status_([&] { return catalog_->DeleteDataset(ws, name); });
+  }
+
+  py::list list_files(const std::string& ws, const std::string& name, int64_t version) {
+    std::vector<client::DatasetFile> files;
+    {
+      py::gil_scoped_release nogil;
+      files = Take(catalog_->ListFiles(client::VersionRef{ws, name, version}));
+    }
+    py::list out;
+    for (const auto& f : files) {
+      py::dict d;
+      d["index"] = f.index;
+      d["path"] = f.path;
+      d["size"] = f.size;
+      d["etag"] = f.etag;
+      d["md5"] = f.md5;
+      d["partition"] = f.partition;
+      out.append(d);
+    }
+    return out;
+  }
+
+  void download_file(const std::string& ws, const std::string& name, int64_t version,
+                     int64_t index, const std::string& path, int64_t size,
+                     const std::string& local_path, bool ignore_drift) {
+    client::DatasetFile f{index, path, size, "", "", {}};
+    py::gil_scoped_release nogil;
+    Check(catalog_->DownloadFile(client::VersionRef{ws, name, version, ignore_drift}, f,
+                                 local_path));
+  }
+
+  py::bytes read_file(const std::string& ws, const std::string& name, int64_t version,
+                      int64_t index, bool ignore_drift) {
+    std::string out;
+    {
+      py::gil_scoped_release nogil;
+      client::BodySink sink = [&](std::string_view p) {
+        out.append(p);
+        return Status::Ok();
+      };
+      Take(catalog_->ReadFile(client::VersionRef{ws, name, version, ignore_drift}, index,
+                              std::nullopt, sink));
+    }
+    return py::bytes(out);
+  }
+
+  // Creates a filesystem on this tarnd's own account; one that exists is fine.
+  void create_filesystem(const std::string& filesystem) {
+    py::gil_scoped_release nogil;
+    Status s = Lake()->CreateFilesystem(filesystem);
+    if (s.code() != Code::kAlreadyExists) Check(s);
+  }
+
+  // Uploads a local file to <filesystem>/<path> on this tarnd's own account (Put Blob).
+  void upload_file(const std::string& filesystem, const std::string& path,
+                   const std::string& local_path) {
+    py::gil_scoped_release nogil;
+    auto lake = Lake();
+    std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(local_path.c_str(), "rb"), &std::fclose);
+    if (!f) Raise(Status(Code::kNotFound, "cannot open " + local_path));
+    std::fseek(f.get(), 0, SEEK_END);
+    int64_t size = std::ftell(f.get());
+    std::fseek(f.get(), 0, SEEK_SET);
+    std::vector<char> buf(1 << 20);
+    client::BodySource src = [&]() -> StatusOr<std::string_view> {
+      size_t k = std::fread(buf.data(), 1, buf.size(), f.get());
+      return std::string_view(buf.data(), k);
+    };
+    Check(lake->PutBlob(filesystem, path, size, src));
+  }
+
+  py::list read_table(const std::string& ws, const std::string& name, int64_t version,
+                      const py::object& definition, bool fail_on_error,
+                      const py::object& limit, bool ignore_drift) {
+#ifdef TARN_WITH_TABULAR
+    Json def = FromPython(definition);
+    dataset_reader::ReadOptions o;
+    o.fail_on_error = fail_on_error;
+    if (!limit.is_none()) o.limit = limit.cast<int64_t>();
+    tabular::Table t;
+    {
+      py::gil_scoped_release nogil;
+      client::VersionRef v{ws, name, version, ignore_drift};
+      auto files = Take(catalog_->ListFiles(v));
+      dataset_reader::DatasetReader reader(SharedEngine(), *catalog_, v, files);
+      t = Take(reader.Read(def, o));
+    }
+    py::list out;
+    for (auto& c : t.columns) out.append(ConvertColumn(c, t.rows));
+    return out;
+#else
+    Raise(Status(Code::kUnimplemented,
+                 "this build of tarn._native lacks the tabular engine (DuckDB)"));
+#endif
+  }
+
+  py::list write_table(const std::string& ws, const std::string& name, int64_t version,
+                       const py::object& definition, const std::string& format,
+                       const std::string& local_dir, const std::string& separator,
+                       bool ignore_drift) {
+#ifdef TARN_WITH_TABULAR
+    Json def = FromPython(definition);
+    std::vector<std::string> names;
+    {
+      py::gil_scoped_release nogil;
+      auto out = Take(tabular::ParseFormat(format));
+      client::VersionRef v{ws, name, version, ignore_drift};
+      auto files = Take(catalog_->ListFiles(v));
+      dataset_reader::DatasetReader reader(SharedEngine(), *catalog_, v, files);
+      names = Take(reader.Write(def, out, local_dir, separator));
+    }
+    py::list l;
+    for (auto& n : names) l.append(n);
+    return l;
+#else
+    Raise(Status(Code::kUnimplemented,
+                 "this build of tarn._native lacks the tabular engine (DuckDB)"));
+#endif
+  }
+
+ private:
+  std::unique_ptr<client::LakeClient> Lake() {
+    client::LakeClientOptions o;
+    o.account = catalog_->account();
+    o.key_base64 = key_;
+    return Take(client::LakeClient::Create("http://" + catalog_->endpoint().HostHeader(), o));
+  }
+
+  template <typename F>
+  py::object Json_(F&& f) {
+    StatusOr<Json> r = Status(Code::kInternal, "not called");
+    {
+      py::gil_scoped_release nogil;
+      r = f();
+    }
+    return ToPython(Take(std::move(r)));
+  }
+  template <typename F>
+  void Status_(F&& f) {
+    Status s;
+    {
+      py::gil_scoped_release nogil;
+      s = f();
+    }
+    Check(s);
+  }
+
+  std::unique_ptr<client::CatalogClient> catalog_;
+  std::string key_;
+};
+
+}  // namespace
+}  // namespace tarn::python
+
+PYBIND11_MODULE(_native, m) {
+  using tarn::python::CatalogException;
+  using tarn::python::Client;
+  m.doc() = "Tarn's C++ catalog client and tabular reader (see docs/sdk.md)";
+  static py::exception<CatalogException> error(m, "CatalogError", PyExc_RuntimeError);
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const CatalogException& e) {
+      PyErr_SetObject(error.ptr(), py::make_tuple(e.server_code, e.what(), e.status).ptr());
+    }
+  });
+#ifdef TARN_WITH_TABULAR
+  m.attr("HAVE_TABULAR") = true;
+#else
+  m.attr("HAVE_TABULAR") = false;
+#endif
+  py::class_<Client>(m, "Client")
+      .def(py::init<const std::string&, const std::string&, const std::string&, int>(),
+           py::arg("endpoint"), py::arg("account"), py::arg("key"), py::arg("parallel_reads") = 4)
+      .def_property_readonly("account", &Client::account)
+      .def_property_readonly("account_url", &Client::account_url)
+      .def("create_workspace", &Client::create_workspace)
+      .def("list_workspaces", &Client::list_workspaces)
+      .def("get_workspace", &Client::get_workspace)
+      .def("delete_workspace", &Client::delete_workspace)
+      .def("register_datastore", &Client::register_datastore)
+      .def("list_datastores", &Client::list_datastores)
+      .def("get_datastore", &Client::get_datastore)
+      .def("unregister_datastore", &Client::unregister_datastore)
+      .def("set_default_datastore", &Client::set_default_datastore)
+      .def("get_default_datastore", &Client::get_default_datastore)
+      .def("register_version", &Client::register_version)
+      .def("list_datasets", &Client::list_datasets)
+      .def("get_dataset", &Client::get_dataset)
+      .def("list_versions", &Client::list_versions)
+      .def("get_dataset_by_id", &Client::get_dataset_by_id)
+      .def("update_version", &Client::update_version)
+      .def("set_version_state", &Client::set_version_state)
+      .def("delete_version", &Client::delete_version)
+      .def("delete_dataset", &Client::delete_dataset)
+      .def("list_files", &Client::list_files)
+      .def("download_file", &Client::download_file)
+      .def("read_file", &Client::read_file)
+      .def("upload_file", &Client::upload_file)
+      .def("create_filesystem", &Client::create_filesystem)
+      .def("read_table", &Client::read_table)
+      .def("write_table", &Client::write_table);
+}

@@ -1,0 +1,138 @@
+"""The tarn CLI against a real tarnd, and agreement between the CLI and the SDK."""
+
+import json
+import os
+import subprocess
+
+import pytest
+
+from conftest import CLI_BIN, unique
+
+
+def tarn_cli(server, ws, *args, expect=0, cwd=None):
+    env = dict(os.environ, TARN_ENDPOINT=server.url)
+    env.pop("TARN_ACCOUNT_KEY", None)
+    if ws:
+        env["TARN_WORKSPACE"] = ws
+    r = subprocess.run([str(CLI_BIN), *args], env=env, capture_output=True, text=True,
+                       timeout=120, cwd=cwd)
+    assert r.returncode == expect, (args, r.returncode, r.stdout, r.stderr)
+    return r
+
+
+def cli_json(server, ws, *args):
+    return json.loads(tarn_cli(server, ws, "--json", *args).stdout)
+
+
+@pytest.fixture(autouse=True)
+def need_cli():
+    if not CLI_BIN.exists():
+        pytest.fail(f"tarn CLI not built at {CLI_BIN}")
+
+
+def test_help_at_every_level(tarn):
+    for args in ([], ["workspace"], ["datastore"], ["dataset"], ["dataset", "create"],
+                 ["dataset", "download"], ["datastore", "register"]):
+        r = tarn_cli(tarn, None, *args, "--help")
+        assert "Usage" in r.stdout or "usage" in r.stdout.lower()
+    r = tarn_cli(tarn, None, expect=106)  # CLI11: a subcommand is required
+    assert "subcommand" in (r.stderr + r.stdout).lower()
+
+
+def test_workspace_and_datastore_commands(tarn, lake):
+    name = unique("cliws-")
+    w = cli_json(tarn, None, "workspace", "create", name, "--subscription-id", "s1",
+                 "--resource-group", "r1")
+    assert w["name"] == name and w["subscription_id"] == "s1"
+    assert name in tarn_cli(tarn, None, "workspace", "list").stdout
+    assert cli_json(tarn, name, "workspace", "show")["resource_group"] == "r1"
+    d = cli_json(tarn, name, "datastore", "register", "lake_1", "--filesystem", lake.name,
+                 "--account-key", tarn.key)
+    assert d["credential_type"] == "account_key" and d["local"] is True
+    assert tarn.key not in json.dumps(d)
+    tarn_cli(tarn, name, "datastore", "set-default", "lake_1")
+    assert cli_json(tarn, name, "datastore", "show")["name"] == "lake_1"
+    table = tarn_cli(tarn, name, "datastore", "list").stdout
+    assert table.splitlines()[0].split()[:3] == ["NAME", "ACCOUNT", "FILESYSTEM"]
+    assert "lake_1" in table
+    r = tarn_cli(tarn, name, "datastore", "register", "lake_1", "--filesystem", lake.name,
+                 "--account-key", tarn.key, expect=4)
+    assert "DatastoreAlreadyExists" in r.stderr
+    r = tarn_cli(tarn, name, "datastore", "show", "nope", expect=3)
+    assert "DatastoreNotFound" in r.stderr and "nope" in r.stderr
+    tarn_cli(tarn, name, "datastore", "unregister", "lake_1")
+    tarn_cli(tarn, name, "workspace", "delete", name)
+    tarn_cli(tarn, name, "workspace", "show", expect=3)
+
+
+def test_cli_and_sdk_agree(tarn, ws, store, lake, tmp_path):
+    lake.write("docs/a.txt", "alpha")
+    lake.write("docs/b/c.txt", "gamma" * 1000)
+    v = cli_json(tarn, ws.name, "dataset", "create", "docs", "--kind", "file", "--datastore",
+                 store.name, "--path", "docs/**", "--description", "some docs", "--tag", "k=v")
+    assert v["version"] == 1
+    from tarn.core import Dataset
+    ds = Dataset.get_by_name(ws, "docs")
+    shown = cli_json(tarn, ws.name, "dataset", "show", "docs")
+    assert shown["name"] == ds.name and shown["version"] == ds.version
+    assert shown["id"] == ds.id and shown["description"] == ds.description
+    assert shown["tags"] == ds.tags
+    assert shown["data_changed_time"].startswith(ds.data_changed_time.strftime("%Y-%m-%dT%H:%M"))
+    human = tarn_cli(tarn, ws.name, "dataset", "show", "docs").stdout
+    assert ds.id in human and "some docs" in human
+    listed = cli_json(tarn, ws.name, "dataset", "list")["datasets"]
+    assert {d["name"] for d in listed} == set(Dataset.get_all(ws))
+    versions = cli_json(tarn, ws.name, "dataset", "versions", "docs")["versions"]
+    assert [x["version"] for x in versions] == [1]
+
+    out = tmp_path / "dl"
+    r = tarn_cli(tarn, ws.name, "dataset", "download", "docs", "--target", str(out))
+    assert "downloaded 2 files" in r.stdout
+    assert (out / "docs" / "b" / "c.txt").read_text() == "gamma" * 1000
+    r = tarn_cli(tarn, ws.name, "dataset", "download", "docs", "--target", str(out), expect=4)
+    assert "--overwrite" in r.stderr
+    tarn_cli(tarn, ws.name, "dataset", "download", "docs", "--target", str(out), "--overwrite")
+    assert not [p for p in out.rglob("*") if ".tarn-" in p.name]  # no temporaries left
+
+    a = cli_json(tarn, ws.name, "dataset", "archive", "docs", "--version", "1")
+    assert a["state"] == "archived"
+    assert Dataset.get_by_name(ws, "docs", version=1).is_archived
+    tarn_cli(tarn, ws.name, "dataset", "archive", "docs", "-v", "1", "--reactivate")
+
+
+def test_tabular_commands(tarn, ws, store, lake):
+    import tarn._native as native
+    if not native.HAVE_TABULAR:
+        pytest.skip("this build has no tabular engine (DuckDB)")
+    lake.write("s/a.csv", "region,amount\neu,1.5\nus,2.5\neu,\n")
+    v = cli_json(tarn, ws.name, "dataset", "create", "sales", "--datastore", store.name,
+                 "--path", "s/*.csv")
+    assert v["row_count"] == 3
+    rows = cli_json(tarn, ws.name, "dataset", "preview", "sales", "-n", "2")
+    assert rows == [{"region": "eu", "amount": 1.5}, {"region": "us", "amount": 2.5}]
+    table = tarn_cli(tarn, ws.name, "dataset", "preview", "sales").stdout
+    assert table.splitlines()[0].split() == ["region", "amount"]
+    prof = cli_json(tarn, ws.name, "dataset", "profile", "sales")
+    by = {c["name"]: c for c in prof["profile"]}
+    assert by["amount"]["nulls"] == 1
+    from tarn.core import Dataset
+    sdk = Dataset.get_by_name(ws, "sales").get_profile()
+    assert sdk.columns["amount"].missing_count == by["amount"]["nulls"]
+    assert sdk.row_count == prof["row_count"] == 3
+
+
+def test_cli_errors_name_the_problem(tarn, ws, store):
+    r = tarn_cli(tarn, ws.name, "dataset", "show", "missing", expect=3)
+    assert "DatasetNotFound" in r.stderr
+    r = tarn_cli(tarn, ws.name, "dataset", "create", "x", "--datastore", store.name, expect=1)
+    assert "--path" in r.stderr
+    r = tarn_cli(tarn, ws.name, "dataset", "create", "x", "--datastore", store.name, "--path",
+                 "nothing/*.csv", expect=1)
+    assert "EmptyDataset" in r.stderr
+    r = tarn_cli(tarn, None, "dataset", "list", expect=1, cwd="/")
+    assert "no workspace" in r.stderr
+    env = dict(os.environ, TARN_ENDPOINT="http://10.255.255.1:1")
+    env.pop("TARN_ACCOUNT_KEY", None)
+    r = subprocess.run([str(CLI_BIN), "workspace", "list"], env=env, capture_output=True,
+                       text=True)
+    assert r.returncode == 1 and "TARN_ACCOUNT_KEY" in r.stderr

@@ -1,0 +1,366 @@
+"""The Python SDK (tarn.core) against real tarnds: issue 4's proofs (section 6) and bad input
+(section 7)."""
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import sdk_env, unique, write_config
+
+SALES_V1 = "region,amount,units,day\neu,10.5,1,2024-01-02\nus,20.25,2,2024-01-03\n"
+SALES_V1B = "region,amount,units,day\neu,1.0,,2024-02-01\n"
+SALES_V2 = "region,amount,units,day\nap,99.0,9,2024-03-04\n"
+
+
+def test_imports_and_extension():
+    import tarn._native as native
+    from tarn.core import Datastore, Dataset, Workspace  # noqa: F401
+    from tarn.core.data import FileDataset, TabularDataset  # noqa: F401
+    from tarn.core.dataset import Dataset as D2
+    assert D2 is Dataset
+    assert native.HAVE_TABULAR in (True, False)
+
+
+def test_issue_snippet_runs_with_only_the_imports_changed(tarn, ws, lake, tmp_path,
+                                                          monkeypatch):
+    write_config(tmp_path, ws, tarn)
+    (tmp_path / "notebooks").mkdir()
+    monkeypatch.chdir(tmp_path / "notebooks")
+    datastore_name = "product_lake"
+    # --- the issue's snippet, imports changed, placeholders filled ---
+    from tarn.core.workspace import Workspace
+    from tarn.core.datastore import Datastore
+    from tarn.core.dataset import Dataset  # noqa: F401
+    workspace = Workspace.from_config()      # config.json: subscription_id, resource_group, workspace_name
+    Datastore.register_azure_data_lake(workspace, datastore_name, lake.name,
+        "tenant-0000", "app-0000", "secret-0000", overwrite=False)
+    # --- end of snippet ---
+    got = Datastore.get(workspace, "PRODUCT_LAKE")  # names are case-insensitive
+    assert got.name == datastore_name
+    assert got.credential_type == "service_principal"
+    assert got.tenant_id == "tenant-0000" and got.client_id == "app-0000"
+    assert "secret-0000" not in repr(got._doc)
+    assert datastore_name in workspace.datastores
+    # The account-key form (until the identity service lands) validates and reads.
+    key_store = Datastore.register_azure_data_lake(workspace, "product_key", lake.name,
+                                                   account_key=tarn.key)
+    assert key_store.credential_type == "account_key" and key_store.local
+
+
+def test_config_search_and_errors(tarn, ws, tmp_path, monkeypatch):
+    from tarn.core import Workspace, UserErrorException
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(UserErrorException, match="config.json"):
+        Workspace.from_config()
+    cfg = write_config(tmp_path / "a", ws, tarn)
+    w = Workspace.from_config(path=str(cfg))
+    assert (w.name, w.subscription_id, w.resource_group) == (ws.name, "sub-1", "rg-1")
+    deep = tmp_path / "a" / "b" / "c"
+    deep.mkdir(parents=True)
+    assert Workspace.from_config(path=str(deep)).name == ws.name
+    with pytest.raises(UserErrorException) as e:
+        Workspace.get(unique("nope-"), tarn_endpoint=tarn.url)
+    assert e.value.code == "WorkspaceNotFound"
+    with pytest.raises(UserErrorException) as e:
+        Workspace.create(ws.name, subscription_id="sub-1", resource_group="rg-1",
+                         tarn_endpoint=tarn.url)
+    assert Workspace.create(ws.name, subscription_id="sub-1", resource_group="rg-1",
+                            exist_ok=True, tarn_endpoint=tarn.url).name == ws.name
+    assert ws.name in Workspace.list(tarn_endpoint=tarn.url)
+
+
+def test_datastore_lifecycle(tarn, ws, lake):
+    from tarn.core import Datastore, UserErrorException
+    a = Datastore.register_azure_data_lake_gen2(ws, "store_a", lake.name, tarn.account,
+                                                account_key=tarn.key)
+    assert a.datastore_type == "AzureDataLakeGen2" and a.local
+    with pytest.raises(UserErrorException) as e:
+        Datastore.get_default(ws)
+    assert e.value.code == "DatastoreNotFound"
+    a.set_as_default()
+    assert Datastore.get_default(ws).name == "store_a"
+    assert Datastore(ws).name == "store_a"
+    assert ws.get_default_datastore().name == "store_a"
+    b = Datastore.register_azure_blob_container(ws, "store_b", lake.name, tarn.account,
+                                                account_key=tarn.key)
+    ws.set_default_datastore("store_b")
+    assert ws.get_default_datastore().name == "store_b"
+    assert set(ws.datastores) == {"store_a", "store_b"}
+    with pytest.raises(UserErrorException) as e:
+        Datastore.register_azure_data_lake_gen2(ws, "store_a", lake.name, tarn.account,
+                                                account_key=tarn.key)
+    assert e.value.code == "DatastoreAlreadyExists"
+    Datastore.register_azure_data_lake_gen2(ws, "store_a", lake.name, tarn.account,
+                                            account_key=tarn.key, overwrite=True)
+    b.unregister()
+    assert set(ws.datastores) == {"store_a"}
+    assert lake.fs.exists()  # the data is untouched
+
+
+def _register_sales(ws, store, name, create_new_version=False):
+    from tarn.core import Dataset
+    ds = Dataset.Tabular.from_delimited_files(path=[(store, "sales/**/*.csv")])
+    return ds.register(ws, name, description="product zone sales", tags={"zone": "product"},
+                       create_new_version=create_new_version)
+
+
+@pytest.fixture
+def tabular():
+    import tarn._native as native
+    if not native.HAVE_TABULAR:
+        pytest.skip("this build has no tabular engine (DuckDB)")
+
+
+def test_registered_csv_read_in_a_fresh_process(tarn, ws, store, lake, tmp_path, tabular):
+    lake.write("sales/2024/01/a.csv", SALES_V1)
+    lake.write("sales/2024/02/b.csv", SALES_V1B)
+    v1 = _register_sales(ws, store, "sales")
+    assert (v1.name, v1.version) == ("sales", 1)
+    assert v1.tags == {"zone": "product"} and v1.description == "product zone sales"
+    assert v1.data_changed_time is not None and v1.id
+
+    write_config(tmp_path, ws, tarn)
+    script = textwrap.dedent("""
+        import json
+        from tarn.core import Workspace, Dataset
+        ws = Workspace.from_config()
+        ds = Dataset.get_by_name(ws, "sales")
+        df = ds.to_pandas_dataframe()
+        print(json.dumps({"version": ds.version, "rows": len(df), "cols": list(df.columns),
+                          "dtypes": [str(t) for t in df.dtypes],
+                          "amount": df["amount"].tolist(), "region": df["region"].tolist()}))
+    """)
+    out = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=sdk_env(),
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    got = json.loads(out.stdout)
+    assert got["version"] == 1 and got["rows"] == 3
+    assert got["cols"] == ["region", "amount", "units", "day"]
+    assert got["region"] == ["eu", "us", "eu"]
+    assert got["amount"] == [10.5, 20.25, 1.0]
+    # an int column with a null becomes float with NaN, as azureml; day is a datetime
+    assert got["dtypes"][2] == "float64" and got["dtypes"][3].startswith("datetime64")
+
+
+def test_numpy_columns_come_without_python_objects(ws, store, lake, tabular):
+    lake.write("n/a.csv", "i,f,b,s\n1,1.5,true,x\n2,,false,\n3,2.5,true,z\n")
+    from tarn.core import Dataset
+    ds = Dataset.Tabular.from_delimited_files(path=(store, "n/a.csv")).register(ws, "nums")
+    cols = ws._client.read_table(ws.name, "nums", ds.version, ds._definition, False, None,
+                                 False)
+    kinds = {name: (kind, arr.dtype) for name, kind, arr in cols}
+    assert kinds["i"] == ("int", np.dtype("int64"))
+    assert kinds["f"][1] == np.dtype("float64")
+    assert kinds["b"] == ("bool", np.dtype("bool"))
+    assert kinds["s"][1] == np.dtype("O")
+    arr = dict((n, a) for n, _, a in cols)["i"]
+    assert arr.base is not None  # a view over the C++ vector, owned by a capsule
+    df = ds.to_pandas_dataframe()
+    assert np.isnan(df["f"][1]) and df["s"][1] is None
+
+
+def test_versions_are_immutable_without_copies(ws, store, lake, tabular):
+    lake.write("sales/2024/01/a.csv", SALES_V1)
+    lake.write("sales/2024/02/b.csv", SALES_V1B)
+    from tarn.core import Dataset, UserErrorException
+    v1 = _register_sales(ws, store, "immut")
+    lake.write("sales/2024/01/a.csv", SALES_V2)  # overwrite
+    lake.delete("sales/2024/02/b.csv")           # delete
+    with pytest.raises(UserErrorException) as e:
+        _register_sales(ws, store, "immut")
+    assert e.value.code == "DatasetAlreadyExists"
+    v2 = _register_sales(ws, store, "immut", create_new_version=True)
+    assert v2.version == 2
+    old = Dataset.get_by_name(ws, "immut", version=1).to_pandas_dataframe()
+    new = Dataset.get_by_name(ws, "immut").to_pandas_dataframe()
+    assert old["region"].tolist() == ["eu", "us", "eu"]
+    assert new["region"].tolist() == ["ap"]
+    assert Dataset.get_by_id(ws, v1.id).version == 1
+    assert set(Dataset.get_all(ws)) >= {"immut"}
+
+
+def test_transforms_filter_and_profile(ws, store, lake, tabular):
+    rows = "".join(f"{'eu' if i % 2 else 'us'},{i},{i * 10}\n" for i in range(20))
+    lake.write("t/data.csv", "region,age,score\n" + rows)
+    from tarn.core import Dataset
+    ds = Dataset.Tabular.from_delimited_files(path=[(store, "t/*.csv")]).register(ws, "people")
+    assert len(ds.take(5).to_pandas_dataframe()) == 5
+    assert ds.skip(15).to_pandas_dataframe()["age"].tolist() == [15, 16, 17, 18, 19]
+    f = ds.filter((ds["age"] > 15) & (ds.region == "eu")).to_pandas_dataframe()
+    assert f["age"].tolist() == [17, 19]
+    f = ds.filter(~(ds["age"] >= 2) | (ds["age"] == 19)).to_pandas_dataframe()
+    assert f["age"].tolist() == [0, 1, 19]
+    assert list(ds.keep_columns(["age"]).to_pandas_dataframe().columns) == ["age"]
+    assert list(ds.drop_columns("score").to_pandas_dataframe().columns) == ["region", "age"]
+    a, b = ds.random_split(0.3, seed=7)
+    ra, rb = a.to_pandas_dataframe(), b.to_pandas_dataframe()
+    assert len(ra) + len(rb) == 20 and not set(ra["age"]) & set(rb["age"])
+    sample = ds.take_sample(0.5, seed=1).to_pandas_dataframe()
+    assert 0 < len(sample) < 20
+    p = ds.get_profile()
+    assert p.row_count == 20
+    assert p.columns["age"].min in ("0", 0) and p.columns["age"].max in ("19", 19)
+    derived = ds.take(3)
+    assert derived.name is None
+    small = derived.register(ws, "people_small")
+    assert len(small.to_pandas_dataframe()) == 3
+
+
+def test_unregistered_dataset_reads_and_leaves_no_registration(ws, store, lake, tabular):
+    lake.write("u/a.csv", "x\n1\n2\n")
+    from tarn.core import Dataset
+    before = set(Dataset.get_all(ws))
+    df = Dataset.Tabular.from_delimited_files(path=(store, "u/*.csv")).to_pandas_dataframe()
+    assert df["x"].tolist() == [1, 2]
+    assert set(Dataset.get_all(ws)) == before
+
+
+def test_file_dataset_download_and_to_path(ws, store, lake, tmp_path):
+    lake.write("files/a.txt", "alpha")
+    lake.write("files/sub/b.txt", "beta" * 100000)
+    from tarn.core import Dataset, UserErrorException
+    fds = Dataset.File.from_files(path=[(store, "files/**")]).register(ws, "docs")
+    assert sorted(fds.to_path()) == ["/a.txt", "/sub/b.txt"]
+    lake.write("files/a.txt", "changed")  # the version keeps the registered bytes
+    got = fds.download(target_path=str(tmp_path / "out"))
+    assert sorted(p.replace(str(tmp_path / "out"), "") for p in got) == ["/a.txt", "/sub/b.txt"]
+    assert (tmp_path / "out" / "a.txt").read_text() == "alpha"
+    assert (tmp_path / "out" / "sub" / "b.txt").read_text() == "beta" * 100000
+    with pytest.raises(UserErrorException, match="overwrite"):
+        fds.download(target_path=str(tmp_path / "out"))
+    fds.download(target_path=str(tmp_path / "out"), overwrite=True)
+
+
+def test_tags_update_archive_unregister(ws, store, lake):
+    lake.write("g/a.bin", "x")
+    from tarn.core import Dataset, UserErrorException
+    ds = Dataset.File.from_files(path=(store, "g/a.bin")).register(ws, "tagged", tags={"a": "1"})
+    ds.add_tags({"b": "2"})
+    assert ds.tags == {"a": "1", "b": "2"}
+    ds.remove_tags(["a"])
+    assert ds.tags == {"b": "2"}
+    ds.update(description="new words")
+    assert Dataset.get_by_name(ws, "tagged").description == "new words"
+    ds.archive()
+    assert ds.is_archived
+    ds.reactivate()
+    ds.unregister_all_versions()
+    with pytest.raises(UserErrorException) as e:
+        Dataset.get_by_name(ws, "tagged")
+    assert e.value.code == "DatasetNotFound"
+
+
+def test_external_datastore_drift(tarn2, ws):
+    from conftest import Lake
+    from tarn.core import Dataset, Datastore, DatasetDriftError
+    remote = Lake(tarn2)
+    remote.write("ext/a.csv", "k,v\na,1\n")
+    ext = Datastore.register_azure_data_lake_gen2(ws, "external", remote.name, tarn2.account,
+                                                  endpoint=tarn2.account_url,
+                                                  account_key=tarn2.key)
+    assert not ext.local
+    fds = Dataset.File.from_files(path=(ext, "ext/a.csv")).register(ws, "ext_files")
+    import tarn._native as native
+    tds = None
+    if native.HAVE_TABULAR:
+        tds = Dataset.Tabular.from_delimited_files(path=(ext, "ext/*.csv")).register(ws, "ext_t")
+        assert tds.to_pandas_dataframe()["k"].tolist() == ["a"]
+    remote.write("ext/a.csv", "k,v\nb,2\n")
+    with pytest.raises(DatasetDriftError) as e:
+        fds.download(target_path=None)
+    assert e.value.code == "DatasetDrift" and "ext/a.csv" in str(e.value)
+    got = fds.download(ignore_drift=True)
+    assert open(got[0]).read() == "k,v\nb,2\n"
+    if tds is not None:
+        with pytest.raises(DatasetDriftError):
+            tds.to_pandas_dataframe()
+        assert tds.to_pandas_dataframe(ignore_drift=True)["k"].tolist() == ["b"]
+
+
+# ----- issue 4, section 7: bad input gets a clear error and registers nothing -------------------
+
+def _names(ws):
+    from tarn.core import Dataset
+    return set(Dataset.get_all(ws))
+
+
+def test_bad_globs(ws, store, lake):
+    from tarn.core import Dataset, UserErrorException
+    lake.write("present/a.csv", "x\n1\n")
+    before = _names(ws)
+    with pytest.raises(UserErrorException) as e:
+        Dataset.File.from_files(path=(store, "absent/**/*.csv")).register(ws, "empty")
+    assert e.value.code == "EmptyDataset"
+    with pytest.raises(UserErrorException) as e:
+        Dataset.File.from_files(path=(store, "present/[abc.csv")).register(ws, "badglob")
+    assert e.value.code == "InvalidPaths"
+    with pytest.raises(UserErrorException, match="empty glob"):
+        Dataset.File.from_files(path=(store, ""))
+    with pytest.raises(UserErrorException, match="mixed"):
+        Dataset.File.from_files(path=[(store, "present/*"), "http://127.0.0.1:1/x/y"])
+    assert _names(ws) == before
+
+
+def test_unknown_datastore_and_wrong_credentials(tarn, ws, lake):
+    from tarn.core import Dataset, Datastore, UserErrorException
+    gone = Datastore.register_azure_data_lake_gen2(ws, "gone", lake.name, tarn.account,
+                                                   account_key=tarn.key)
+    gone.unregister()
+    with pytest.raises(UserErrorException) as e:
+        Dataset.Tabular.from_delimited_files(path=(gone, "*.csv"))
+    assert e.value.code == "DatastoreNotFound"
+    with pytest.raises(UserErrorException) as e:
+        Dataset.File.from_files(path=(gone, "*.csv"), validate=False).register(ws, "orphan")
+    assert e.value.code == "DatastoreNotFound"
+    wrong = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWY="
+    with pytest.raises(UserErrorException) as e:
+        Datastore.register_azure_data_lake_gen2(ws, "badkey", lake.name, tarn.account,
+                                                account_key=wrong)
+    assert e.value.code == "DatastoreValidationFailed"
+    assert "badkey" not in ws.datastores
+    assert "orphan" not in _names(ws)
+
+
+def test_invalid_names(tarn, ws, store, lake):
+    from tarn.core import Dataset, Datastore, UserErrorException
+    lake.write("n/a.csv", "x\n1\n")
+    with pytest.raises(UserErrorException) as e:
+        Dataset.File.from_files(path=(store, "n/a.csv")).register(ws, "bad name!")
+    assert "name" in str(e.value).lower()
+    with pytest.raises(UserErrorException) as e:
+        Datastore.register_azure_data_lake_gen2(ws, "bad-store", lake.name, tarn.account,
+                                                account_key=tarn.key)
+    assert "name" in str(e.value).lower()
+    with pytest.raises(UserErrorException):
+        from tarn.core import Workspace
+        Workspace.create("x", tarn_endpoint=tarn.url)  # too short
+    assert "bad name!" not in _names(ws)
+
+
+def test_type_conversion_on_error(ws, store, lake, tabular):
+    from tarn.core import Dataset
+    from tarn.core.data import DataType
+    from tarn.core.exceptions import DataReadError
+    lake.write("conv/a.csv", "id,amount\n1,10\n2,abc\n3,30\n")
+    ds = Dataset.Tabular.from_delimited_files(
+        path=(store, "conv/a.csv"), set_column_types={"amount": DataType.to_long()}
+    ).register(ws, "conv")
+    df = ds.to_pandas_dataframe()  # on_error='null': the bad value is a null
+    assert df["amount"].isna().tolist() == [False, True, False]
+    with pytest.raises(DataReadError) as e:
+        ds.to_pandas_dataframe(on_error="fail")
+    assert "abc" in str(e.value)
+
+
+def test_filter_expressions_render_the_engine_language():
+    from tarn.core.data._expression import Column
+    e = (Column("age") > 15) & ~(Column("region") == "eu") | (Column("odd name") != None)  # noqa
+    assert e.text == "((age > 15) and (not (region == 'eu'))) or (`odd name` != null)"
+    assert (Column("q") == "it's").text == 'q == "it\'s"'
+    with pytest.raises(TypeError):
+        bool(Column("a") > 1)
