@@ -23,5 +23,8 @@ echo "== conformance tests (Microsoft clients against tarnd)"
 export TARND_BIN="$here/build/release/src/server/tarnd"
 /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/conformance
 
+echo "== SDK and CLI tests (tarn.core and the tarn CLI against real tarnds)"
+/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/sdk
+
 echo "== benchmark harness (quick: completion only, never a timing)"
 bash scripts/bench_lake.sh --quick

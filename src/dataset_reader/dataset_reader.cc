@@ -7,14 +7,18 @@ namespace {
 
 class CatalogFile final : public tabular::RandomAccessFile {
  public:
-  CatalogFile(client::CatalogClient& catalog, client::VersionRef v, int64_t index, int64_t size)
-      : reader_(catalog, std::move(v), index, size) {}
+  CatalogFile(CatalogFileOpener& opener, client::CatalogClient& catalog, client::VersionRef v,
+              int64_t index, int64_t size)
+      : opener_(opener), reader_(catalog, std::move(v), index, size) {}
   int64_t Size() const override { return reader_.Size(); }
   StatusOr<size_t> ReadAt(int64_t offset, char* buf, size_t n) override {
-    return reader_.ReadAt(offset, buf, n);
+    StatusOr<size_t> r = reader_.ReadAt(offset, buf, n);
+    if (!r.ok()) opener_.RecordError(r.status());
+    return r;
   }
 
  private:
+  CatalogFileOpener& opener_;
   client::DatasetFileReader reader_;
 };
 
@@ -27,7 +31,19 @@ StatusOr<std::unique_ptr<tabular::RandomAccessFile>> CatalogFileOpener::Open(
     return Status(Code::kInvalidArgument, "not a manifest index: " + f.key);
   }
   return std::unique_ptr<tabular::RandomAccessFile>(
-      std::make_unique<CatalogFile>(catalog_, v_, index, f.size));
+      std::make_unique<CatalogFile>(*this, catalog_, v_, index, f.size));
+}
+
+void CatalogFileOpener::RecordError(const Status& s) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (first_error_.ok()) first_error_ = s;
+}
+
+Status CatalogFileOpener::Explain(const Status& s) {
+  std::lock_guard<std::mutex> l(mu_);
+  std::string code = client::ServerErrorCode(first_error_);
+  if (code.empty() || client::ServerErrorCode(s) == code) return s;
+  return Status(first_error_.code(), code + ": " + s.message());
 }
 
 StatusOr<tabular::ReadRequest> RequestFor(const nlohmann::json& definition, const ReadOptions& o) {
@@ -61,12 +77,16 @@ DatasetReader::DatasetReader(tabular::Engine& engine, client::CatalogClient& cat
 StatusOr<tabular::Table> DatasetReader::Read(const nlohmann::json& definition,
                                              const ReadOptions& o) {
   TARN_ASSIGN_OR_RETURN(tabular::ReadRequest req, RequestFor(definition, o));
-  return engine_.Read(opener_, sources_, req);
+  auto t = engine_.Read(opener_, sources_, req);
+  if (!t.ok()) return opener_.Explain(t.status());
+  return t;
 }
 
 StatusOr<tabular::Profile> DatasetReader::Profile(const nlohmann::json& definition) {
   TARN_ASSIGN_OR_RETURN(tabular::ReadRequest req, RequestFor(definition));
-  return engine_.ProfileFiles(opener_, sources_, req);
+  auto p = engine_.ProfileFiles(opener_, sources_, req);
+  if (!p.ok()) return opener_.Explain(p.status());
+  return p;
 }
 
 StatusOr<std::vector<std::string>> DatasetReader::Write(const nlohmann::json& definition,
@@ -74,7 +94,9 @@ StatusOr<std::vector<std::string>> DatasetReader::Write(const nlohmann::json& de
                                                         const std::string& local_dir,
                                                         const std::string& separator) {
   TARN_ASSIGN_OR_RETURN(tabular::ReadRequest req, RequestFor(definition));
-  return engine_.Write(opener_, sources_, req, out, local_dir, separator);
+  auto names = engine_.Write(opener_, sources_, req, out, local_dir, separator);
+  if (!names.ok()) return opener_.Explain(names.status());
+  return names;
 }
 
 }  // namespace tarn::dataset_reader

@@ -11,6 +11,7 @@
 // transforms appended by the caller (take, filter, ...). Thread-safety: as the Engine's.
 #pragma once
 
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,16 +24,24 @@
 
 namespace tarn::dataset_reader {
 
-// Files of a version as the engine sees them: SourceFile::key is the manifest index.
+// Files of a version as the engine sees them: SourceFile::key is the manifest index. The first
+// failed read is kept, so that a caller can tell the server's error (DatasetDrift, ...) from the
+// engine's message, which wraps it.
 class CatalogFileOpener final : public tabular::FileOpener {
  public:
   CatalogFileOpener(client::CatalogClient& catalog, client::VersionRef v)
       : catalog_(catalog), v_(std::move(v)) {}
   StatusOr<std::unique_ptr<tabular::RandomAccessFile>> Open(const tabular::SourceFile& f) override;
 
+  void RecordError(const Status& s);
+  // The engine's failure `s`, led by the server's error code of the first failed read, if any.
+  Status Explain(const Status& s);
+
  private:
   client::CatalogClient& catalog_;
   client::VersionRef v_;
+  std::mutex mu_;
+  Status first_error_;  // guarded by mu_
 };
 
 struct ReadOptions {

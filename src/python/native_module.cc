@@ -123,7 +123,7 @@ py::tuple ConvertColumn(tabular::Column& c, int64_t rows) {
       if (!has_nulls) {
         return py::make_tuple(c.name, "bool", Adopt(std::move(c.b), py::dtype("bool")));
       } else {
-        py::array out(py::dtype("object"), {static_cast<py::ssize_t>(rows)});
+        py::array out(py::dtype("object"), std::vector<py::ssize_t>{rows});
         auto** cells = static_cast<PyObject**>(out.mutable_data());
         for (int64_t i = 0; i < rows; ++i) {
           PyObject* v = !valid(i) ? Py_None : (c.b[i] ? Py_True : Py_False);
@@ -134,7 +134,7 @@ py::tuple ConvertColumn(tabular::Column& c, int64_t rows) {
         return py::make_tuple(c.name, "bool_with_nulls", out);
       }
     case T::kString: {
-      py::array out(py::dtype("object"), {static_cast<py::ssize_t>(rows)});
+      py::array out(py::dtype("object"), std::vector<py::ssize_t>{rows});
       auto** cells = static_cast<PyObject**>(out.mutable_data());
       for (int64_t i = 0; i < rows; ++i) {
         PyObject* v;
