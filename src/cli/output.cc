@@ -69,7 +69,7 @@ void ProgressBar::Add(int64_t bytes) {
   std::lock_guard<std::mutex> l(mu_);
   done_ += bytes;
   auto now = std::chrono::steady_clock::now();
-  if (now - last_ < std::chrono::milliseconds(100) && done_ < total_) return;
+  if (now - last_ < std::chrono::milliseconds(100)) return;
   last_ = now;
   double secs = std::chrono::duration<double>(now - start_).count();
   std::fprintf(out_, "\r%s", Render(done_, total_, secs).c_str());

@@ -364,3 +364,48 @@ def test_filter_expressions_render_the_engine_language():
     assert (Column("q") == "it's").text == 'q == "it\'s"'
     with pytest.raises(TypeError):
         bool(Column("a") > 1)
+
+
+def test_write_back_and_parquet_round_trip(ws, store, lake, tabular):
+    lake.write("w/a.csv", "id,name,score\n1,ann,1.5\n2,bob,\n3,cy,3.5\n")
+    from tarn.core import Dataset
+    from tarn.core.data import FileDataset
+    ds = Dataset.Tabular.from_delimited_files(path=(store, "w/a.csv")).register(ws, "w")
+    pq = ds.filter(ds["id"] >= 2).to_parquet_files()  # ds.id is the dataset id
+    assert isinstance(pq, FileDataset)
+    assert all(p.endswith(".parquet") for p in pq.to_path())
+    back = Dataset.Tabular.from_parquet_files(path=(store, pq._definition["paths"][0]["path"]))
+    df = back.to_pandas_dataframe()
+    assert df["id"].tolist() == [2, 3] and df["name"].tolist() == ["bob", "cy"]
+    assert np.isnan(df["score"][0])
+    csv = ds.take(1).to_csv_files(separator=";")
+    files = csv.download()
+    assert open(files[0]).read().splitlines()[0] == "id;name;score"
+
+
+def test_partitions_json_lines_and_datetimes(ws, store, lake, tabular):
+    lake.write("p/eu/2024/01/02/a.jsonl", '{"v": 1, "t": "2024-01-02 10:00:00"}\n')
+    lake.write("p/us/2024/01/03/b.jsonl", '{"v": 2, "t": "2024-01-03 11:30:00"}\n')
+    from tarn.core import Dataset
+    ds = Dataset.Tabular.from_json_lines_files(
+        path=(store, "p/**/*.jsonl"),
+        partition_format="{region}/{day:yyyy/MM/dd}/*.jsonl").register(ws, "parts")
+    assert ds.partition_keys == ["region", "day"]
+    assert {v["region"] for v in ds.get_partition_key_values(["region"])} == {"eu", "us"}
+    df = ds.to_pandas_dataframe()
+    assert df["v"].tolist() == [1, 2]
+    assert str(df["day"].dtype).startswith("datetime64")
+    assert df["day"].tolist() == [pd.Timestamp("2024-01-02"), pd.Timestamp("2024-01-03")]
+    eu = ds.filter(ds.region == "eu").to_pandas_dataframe()
+    assert eu["v"].tolist() == [1]
+
+
+def test_out_of_range_datetime(ws, store, lake, tabular):
+    lake.write("dt/a.csv", "t\n2024-01-01 00:00:00\n3000-01-01 00:00:00\n")
+    from tarn.core import Dataset
+    from tarn.core.exceptions import DataReadError
+    ds = Dataset.Tabular.from_delimited_files(path=(store, "dt/a.csv")).register(ws, "dt")
+    df = ds.to_pandas_dataframe()
+    assert df["t"][0] == pd.Timestamp("2024-01-01") and pd.isna(df["t"][1])
+    with pytest.raises(DataReadError):
+        ds.to_pandas_dataframe(out_of_range_datetime="fail")
