@@ -31,6 +31,8 @@
 
 #include "common/status.h"
 
+typedef struct ssl_ctx_st SSL_CTX;
+
 namespace tarn::http {
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
@@ -81,6 +83,9 @@ struct ServerOptions {
   // Called with a fully formed error response when a request cannot be parsed (bad syntax,
   // headers too large); returns status, headers and body.
   std::function<void(int status, const std::string& why, ResponseWriter&)> on_bad_request;
+  // When set, every connection starts with a TLS handshake and the URL is https://. Not owned;
+  // must outlive the server.
+  SSL_CTX* tls = nullptr;
 };
 
 const char* StatusText(int status);

@@ -25,6 +25,9 @@ Status LoadConfigFile(const std::string& path, Config* cfg) {
   TARN_RETURN_IF_ERROR(str("listen", &cfg->listen));
   TARN_RETURN_IF_ERROR(str("data_dir", &cfg->data_dir));
   TARN_RETURN_IF_ERROR(str("log_level", &cfg->log_level));
+  TARN_RETURN_IF_ERROR(str("tls_listen", &cfg->tls_listen));
+  TARN_RETURN_IF_ERROR(str("tls_cert", &cfg->tls_cert));
+  TARN_RETURN_IF_ERROR(str("tls_key", &cfg->tls_key));
   if (j.contains("limits")) {
     const auto& l = j["limits"];
     if (!l.is_object()) return Error(Reason::kInvalidInput, "limits must be an object");
@@ -77,17 +80,22 @@ bool IsLoopbackListen(const std::string& listen) {
 }
 
 Status FinishConfig(Config* cfg) {
+  if (cfg->tls_cert.empty() != cfg->tls_key.empty()) {
+    return Error(Reason::kInvalidInput, "tls_cert and tls_key must be given together");
+  }
   if (cfg->accounts.empty()) {
     cfg->accounts.push_back(protocol::Account{kDevAccount, {*Base64Decode(kDevKey)}});
   }
   const std::string dev = *Base64Decode(kDevKey);
   for (const auto& a : cfg->accounts) {
     for (const auto& k : a.keys) {
-      if (k == dev && !IsLoopbackListen(cfg->listen)) {
-        return Error(Reason::kInvalidInput,
-                     "refusing to listen on " + cfg->listen + " with the well-known development "
-                     "key configured (account " + a.name + "); configure your own account keys "
-                     "or listen on loopback");
+      for (const std::string& l : {cfg->listen, cfg->tls_listen}) {
+        if (k == dev && l != "off" && !IsLoopbackListen(l)) {
+          return Error(Reason::kInvalidInput,
+                       "refusing to listen on " + l + " with the well-known development "
+                       "key configured (account " + a.name + "); configure your own account "
+                       "keys or listen on loopback");
+        }
       }
     }
   }

@@ -138,7 +138,7 @@ def test_datastore_register_validates_and_hides_secrets(tarn, cat, ws, lake):
     import base64
     assert ACCOUNT_KEY.encode() not in db
     assert base64.b64decode(ACCOUNT_KEY) not in db
-    assert (tarn.data_dir / "catalog.key").stat().st_mode & 0o077 == 0
+    assert (tarn.data_dir / "master.key").stat().st_mode & 0o077 == 0
 
 
 def test_datastore_wrong_credentials_register_nothing(cat, ws, lake):
