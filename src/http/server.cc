@@ -368,6 +368,7 @@ void Server::Serve(int fd, std::string remote) {
     req.raw_path = req.target.substr(0, q);
     if (q != std::string::npos) req.raw_query = req.target.substr(q + 1);
     req.remote = remote;
+    req.secure = stream.tls();
     for (const auto& f : h) {
       req.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
     }

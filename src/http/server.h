@@ -54,6 +54,7 @@ struct Request {
   std::optional<int64_t> content_length;
   bool chunked = false;
   std::string remote;  // "ip:port"
+  bool secure = false;  // arrived over TLS
   Body* body = nullptr;
 
   // First value of a header (name compared case-insensitively), or null.

@@ -26,9 +26,7 @@ struct FileClose {
   void operator()(FILE* f) const { std::fclose(f); }
 };
 
-Status TlsError(const std::string& what) {
-  return InternalError(what + ": " + OpenSslErrors());
-}
+Status TlsError(const std::string& what) { return InternalError(what + ": " + OpenSslErrors()); }
 
 Status AddExtension(X509* cert, int nid, const char* value) {
   X509V3_CTX ctx;
@@ -135,8 +133,8 @@ Status EnsureSelfSigned(const std::string& dir) {
   X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
                              reinterpret_cast<const unsigned char*>("localhost"), -1, -1, 0);
   X509_set_issuer_name(cert.get(), name);
-  TARN_RETURN_IF_ERROR(AddExtension(cert.get(), NID_subject_alt_name,
-                                    "DNS:localhost,IP:127.0.0.1,IP:::1"));
+  TARN_RETURN_IF_ERROR(
+      AddExtension(cert.get(), NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1,IP:::1"));
   TARN_RETURN_IF_ERROR(AddExtension(cert.get(), NID_basic_constraints, "critical,CA:TRUE"));
   TARN_RETURN_IF_ERROR(
       AddExtension(cert.get(), NID_key_usage, "critical,digitalSignature,keyCertSign"));

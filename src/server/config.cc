@@ -37,6 +37,24 @@ Status LoadConfigFile(const std::string& path, Config* cfg) {
     }
     if (l.contains("idle_timeout_s")) cfg->idle_timeout_s = l["idle_timeout_s"].get<int>();
   }
+  if (j.contains("identity")) {
+    const auto& id = j["identity"];
+    if (!id.is_object()) return Error(Reason::kInvalidInput, "identity must be an object");
+    for (auto [name, field] : {std::pair{"token_lifetime_s", &cfg->token_lifetime_s},
+                               std::pair{"key_rotation_s", &cfg->key_rotation_s},
+                               std::pair{"clock_skew_s", &cfg->clock_skew_s}}) {
+      if (!id.contains(name)) continue;
+      if (!id[name].is_number_integer() || id[name].get<int64_t>() < 0) {
+        return Error(Reason::kInvalidInput,
+                     std::string("identity.") + name + " must be a whole number of seconds");
+      }
+      *field = id[name].get<int64_t>();
+    }
+    if (cfg->token_lifetime_s < 1 || cfg->key_rotation_s < 1) {
+      return Error(Reason::kInvalidInput,
+                   "identity.token_lifetime_s and key_rotation_s must be at least 1");
+    }
+  }
   if (j.contains("accounts")) {
     struct stat st{};
     if (::stat(path.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {

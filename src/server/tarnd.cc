@@ -12,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include "catalog/catalog_service.h"
+#include "identity/identity_service.h"
 #include "common/secret_box.h"
 #include "http/server.h"
 #include "http/tls.h"
@@ -19,6 +20,7 @@
 #include "protocol/router.h"
 #include "server/config.h"
 #include "store/catalog/sqlite/sqlite_catalog_store.h"
+#include "store/identity/sqlite/sqlite_identity_store.h"
 #include "store/extent/local/local_extent_store.h"
 #include "store/extent/packed/packed_extent_store.h"
 #include "store/meta/sqlite/sqlite_namespace_store.h"
@@ -126,9 +128,20 @@ int main(int argc, char** argv) {
   auto released = catalog.Recover();
   if (!released.ok()) return Fail("catalog recovery failed: " + released.status().ToString());
   if (*released > 0) spdlog::info("released the pins of {} unregistered dataset versions", *released);
+  // The directory and token service: tenants, principals, groups, roles and signing keys.
+  auto identity_store = identity::SqliteIdentityStore::Open(cfg.data_dir + "/meta.db");
+  if (!identity_store.ok()) {
+    return Fail("cannot open the directory: " + identity_store.status().ToString());
+  }
+  identity::IdentityOptions id_opts;
+  id_opts.token_lifetime_s = cfg.token_lifetime_s;
+  id_opts.key_rotation_s = cfg.key_rotation_s;
+  id_opts.clock_skew_s = cfg.clock_skew_s;
+  identity::IdentityService identity(identity_store->get(), box->get(), id_opts);
+  if (Status s = identity.Start(); !s.ok()) return Fail("identity: " + s.ToString());
   lake.StartCollector();
 
-  protocol::Frontend frontend(&lake, cfg.accounts, &catalog);
+  protocol::Frontend frontend(&lake, cfg.accounts, &catalog, &identity);
   http::ServerOptions opts;
   opts.listen = cfg.listen;
   opts.max_connections = cfg.max_connections;
@@ -168,6 +181,7 @@ int main(int argc, char** argv) {
     tls_url = *u;
   }
   catalog.SetSelfUrls({*url, tls_url});
+  identity.SetBaseUrl(tls_url);
   std::string names;
   for (const auto& a : cfg.accounts) names += (names.empty() ? "" : ",") + a.name;
   std::printf("tarnd listening on %s%s (accounts: %s; data: %s)\n", url->c_str(),
