@@ -31,8 +31,22 @@ tools="$here/.tools"
 azcopy_bin="$tools/node_modules/@azure-tools/azcopy-linux/dist/bin/azcopy_linux_amd64"
 if [ ! -f "$azcopy_bin" ]; then
   mkdir -p "$tools"
-  npm install --silent --no-audit --no-fund --prefix "$tools" @azure-tools/azcopy-linux@10.32.2 >/dev/null
+  # --ignore-scripts: this reinstalls the whole prefix, whose duckdb package must not run its own.
+  npm install --silent --no-audit --no-fund --ignore-scripts --prefix "$tools" \
+    @azure-tools/azcopy-linux@10.32.2 >/dev/null
 fi
 chmod +x "$azcopy_bin"
 ln -sf "$azcopy_bin" "$tools/azcopy"
+
+# DuckDB 1.4 (LTS), pinned, from npm: the node bindings ship libduckdb.so and the old node package
+# ships the matching C++ headers. --ignore-scripts: that package's install script would download or
+# compile a binary. CMake finds both under .tools/node_modules (cmake/FindDuckDB.cmake).
+duckdb_lib="$tools/node_modules/@duckdb/node-bindings-linux-x64/libduckdb.so"
+duckdb_hdr="$tools/node_modules/duckdb/src/duckdb/src/include/duckdb.hpp"
+if [ ! -f "$duckdb_lib" ] || [ ! -f "$duckdb_hdr" ]; then
+  echo "bootstrap: installing DuckDB 1.4.4 into .tools"
+  mkdir -p "$tools"
+  npm install --silent --no-audit --no-fund --ignore-scripts --save-exact --prefix "$tools" \
+    @duckdb/node-bindings-linux-x64@1.4.4-r.1 duckdb@1.4.4 >/dev/null
+fi
 echo "bootstrap: ok"

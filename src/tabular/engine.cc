@@ -1,0 +1,505 @@
+// Engine: one in-memory DuckDB database, the lake file system registered in it, and per call a
+// connection running the SQL that QueryPlan builds.
+#include <algorithm>
+#include <cstring>
+
+#include "duckdb.hpp"
+#include "tabular/lake_file_system.h"
+#include "tabular/query.h"
+#include "tabular/sql_text.h"
+#include "tabular/tabular.h"
+
+namespace tarn::tabular {
+
+struct Engine::Impl {
+  // Runs f(call) on a prepared Call; no exception leaves.
+  template <typename T, typename F>
+  StatusOr<T> Run(FileOpener& opener, const std::vector<SourceFile>& files, const ReadRequest& req,
+                  F&& f);
+
+  Status init;  // why the database could not start, answered by every call
+  std::unique_ptr<duckdb::DuckDB> db;
+  LakeFileSystem* fs = nullptr;  // owned by db's virtual file system
+};
+
+namespace {
+
+constexpr size_t kMaxMessage = 2000;
+
+// The first paragraph of a DuckDB message, on one line: its later paragraphs repeat our SQL
+// ("LINE 1: SELECT ...") or list the CSV dialect.
+std::string FirstParagraph(const std::string& msg) {
+  std::string out = msg.substr(0, msg.find("\n\n"));
+  std::replace(out.begin(), out.end(), '\n', ' ');
+  if (out.size() > kMaxMessage) out = out.substr(0, kMaxMessage) + "...";
+  return out;
+}
+
+bool IsNameChar(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || std::strchr("-_.~/%", c) != nullptr;
+}
+
+// Footer statistics are cast to the column's type by name; only plain type names qualify.
+bool IsPlainTypeName(const std::string& type) {
+  return !type.empty() && std::all_of(type.begin(), type.end(), [](char c) {
+    return std::isupper(static_cast<unsigned char>(c)) ||
+           std::isdigit(static_cast<unsigned char>(c)) || c == '(' || c == ')' || c == ',' ||
+           c == ' ' || c == '_';
+  });
+}
+
+bool IsNested(const std::string& type) {
+  return type.find('[') != std::string::npos || type.rfind("STRUCT", 0) == 0 ||
+         type.rfind("MAP", 0) == 0 || type.rfind("UNION", 0) == 0;
+}
+
+// One Engine call: the files served under its own tarn:// names, its own connection, its plan.
+class Call {
+ public:
+  Call(duckdb::DuckDB& db, LakeFileSystem& fs, FileOpener& opener,
+       const std::vector<SourceFile>& files, const ReadRequest& req)
+      : fs_(fs), files_(std::make_shared<CallFiles>(opener, files)), req_(req) {
+    con_ = std::make_unique<duckdb::Connection>(db);
+    id_ = fs_.Register(files_);
+  }
+  ~Call() {
+    con_.reset();
+    fs_.Unregister(id_);
+  }
+  Call(const Call&) = delete;
+  Call& operator=(const Call&) = delete;
+
+  // Builds and binds the plan: detects the files' columns first.
+  Status Prepare() {
+    std::vector<std::string> names;
+    for (size_t i = 0; i < files_->files().size(); ++i) {
+      names.push_back(LakeFileSystem::FileName(id_, i, files_->files()[i].path));
+    }
+    StatusOr<QueryPlan> plan = QueryPlan::Make(req_, files_->files(), std::move(names));
+    if (!plan.ok()) return plan.status();
+    plan_.emplace(std::move(*plan));
+    files_->SetFileValues(plan_->FileValues());
+    TARN_ASSIGN_OR_RETURN(std::vector<ColumnInfo> columns, Describe(plan_->ScanSql()));
+    TARN_RETURN_IF_ERROR(plan_->Bind(std::move(columns)));
+    bound_ = true;
+    return Status::Ok();
+  }
+
+  const QueryPlan& plan() const { return *plan_; }
+
+  StatusOr<std::vector<ColumnInfo>> Describe(const std::string& sql) {
+    TARN_ASSIGN_OR_RETURN(auto result, Query("DESCRIBE " + sql));
+    std::vector<ColumnInfo> out;
+    for (duckdb::idx_t r = 0; r < result->RowCount(); ++r) {
+      out.push_back({result->GetValue(0, r).ToString(), result->GetValue(1, r).ToString()});
+    }
+    return out;
+  }
+
+  StatusOr<duckdb::unique_ptr<duckdb::MaterializedQueryResult>> Query(const std::string& sql) {
+    duckdb::unique_ptr<duckdb::MaterializedQueryResult> result = con_->Query(sql);
+    if (result->HasError()) return Failure(result->GetErrorObject());
+    return result;
+  }
+
+  // Streams the rows of sql: start(result) once, with the names and types, then chunk(chunk) per
+  // chunk.
+  template <typename Start, typename Chunk>
+  Status Stream(const std::string& sql, Start&& start, Chunk&& chunk) {
+    duckdb::unique_ptr<duckdb::QueryResult> result = con_->SendQuery(sql);
+    if (result->HasError()) return Failure(result->GetErrorObject());
+    start(*result);
+    while (true) {
+      duckdb::unique_ptr<duckdb::DataChunk> c = result->Fetch();
+      if (result->HasError()) return Failure(result->GetErrorObject());
+      if (!c || c->size() == 0) break;
+      chunk(*c);
+    }
+    return Status::Ok();
+  }
+
+  // The Status for a DuckDB error: the opener's own when it failed, else the message with tarn://
+  // names turned back into paths and led by the file's path.
+  Status Failure(const duckdb::ErrorData& error) {
+    if (std::optional<Status> first = files_->first_error()) return *first;
+    std::string path;
+    std::string msg = NamesToPaths(error.RawMessage(), &path);
+    const duckdb::ExceptionType type = error.Type();
+    if (type == duckdb::ExceptionType::INTERNAL || type == duckdb::ExceptionType::FATAL ||
+        type == duckdb::ExceptionType::PARSER) {
+      return InternalError("tabular engine: " + FirstParagraph(msg));
+    }
+    if (req_.fail_on_error && bound_ && !diagnosing_ &&
+        (type == duckdb::ExceptionType::CONVERSION ||
+         type == duckdb::ExceptionType::INVALID_INPUT)) {
+      if (std::optional<Status> bad = BadValue()) return *bad;
+    }
+    msg = FirstParagraph(msg);
+    if (type == duckdb::ExceptionType::BINDER) return Error(Reason::kInvalidInput, msg);
+    if (path.empty() && files_->files().size() == 1) path = files_->files()[0].path;
+    if (!path.empty() && msg.rfind(path + ": ", 0) != 0) msg = path + ": " + msg;
+    return Status(Code::kFailedPrecondition, msg);
+  }
+
+ private:
+  std::string NamesToPaths(const std::string& msg, std::string* first_path) {
+    std::string out;
+    size_t i = 0;
+    for (size_t at = msg.find(LakeFileSystem::kScheme); at != std::string::npos;
+         at = msg.find(LakeFileSystem::kScheme, i)) {
+      size_t end = at + std::strlen(LakeFileSystem::kScheme);
+      while (end < msg.size() && IsNameChar(msg[end])) ++end;
+      out += msg.substr(i, at - i);
+      const std::string name = msg.substr(at, end - at);
+      std::optional<std::string> path = fs_.PathOf(name);
+      out += path ? *path : name;
+      if (path && first_path->empty()) *first_path = *path;
+      i = end;
+    }
+    return out + msg.substr(i);
+  }
+
+  // Which file and value a failed set_column_types conversion came from.
+  std::optional<Status> BadValue() {
+    diagnosing_ = true;
+    std::optional<Status> out;
+    for (const ColumnCast& c : plan_->casts()) {
+      duckdb::unique_ptr<duckdb::MaterializedQueryResult> r = con_->Query(plan_->BadValueSql(c));
+      if (r->HasError() || r->RowCount() == 0) continue;
+      std::string path;
+      NamesToPaths(r->GetValue(0, 0).ToString(), &path);
+      out = Status(Code::kFailedPrecondition, path + ": could not convert '" +
+                                                  r->GetValue(1, 0).ToString() + "' to " + c.type +
+                                                  " in column " + c.column);
+      break;
+    }
+    diagnosing_ = false;
+    return out;
+  }
+
+  LakeFileSystem& fs_;
+  std::shared_ptr<CallFiles> files_;
+  const ReadRequest& req_;
+  uint64_t id_ = 0;
+  std::unique_ptr<duckdb::Connection> con_;
+  std::optional<QueryPlan> plan_;
+  bool bound_ = false;
+  bool diagnosing_ = false;
+};
+
+// Appends one result vector to a Column, converting DuckDB's physical types.
+class ColumnBuilder {
+ public:
+  ColumnBuilder(Column* col, const duckdb::LogicalType& type) : col_(col), type_(type) {
+    using Id = duckdb::LogicalTypeId;
+    switch (type.id()) {
+      case Id::BOOLEAN:
+        col->type = Column::Type::kBool;
+        break;
+      case Id::TINYINT:
+      case Id::SMALLINT:
+      case Id::INTEGER:
+      case Id::BIGINT:
+      case Id::UTINYINT:
+      case Id::USMALLINT:
+      case Id::UINTEGER:
+        col->type = Column::Type::kInt64;
+        break;
+      case Id::UBIGINT:
+      case Id::HUGEINT:
+      case Id::UHUGEINT:
+      case Id::FLOAT:
+      case Id::DOUBLE:
+      case Id::DECIMAL:
+        col->type = Column::Type::kDouble;
+        break;
+      case Id::DATE:
+      case Id::TIMESTAMP:
+      case Id::TIMESTAMP_SEC:
+      case Id::TIMESTAMP_MS:
+      case Id::TIMESTAMP_NS:
+      case Id::TIMESTAMP_TZ:
+        col->type = Column::Type::kTimestampUs;
+        break;
+      default:
+        col->type = Column::Type::kString;
+        break;
+    }
+  }
+
+  void Append(duckdb::Vector& v, duckdb::idx_t n) {
+    using Id = duckdb::LogicalTypeId;
+    v.Flatten(n);
+    const duckdb::ValidityMask& valid = duckdb::FlatVector::Validity(v);
+    for (duckdb::idx_t i = 0; i < n; ++i) col_->valid.push_back(valid.RowIsValid(i) ? 1 : 0);
+    switch (type_.id()) {
+      case Id::BOOLEAN:
+        Copy<bool>(v, n, &col_->b);
+        return;
+      case Id::TINYINT:
+        Copy<int8_t>(v, n, &col_->i64);
+        return;
+      case Id::SMALLINT:
+        Copy<int16_t>(v, n, &col_->i64);
+        return;
+      case Id::INTEGER:
+        Copy<int32_t>(v, n, &col_->i64);
+        return;
+      case Id::BIGINT:
+        Copy<int64_t>(v, n, &col_->i64);
+        return;
+      case Id::UTINYINT:
+        Copy<uint8_t>(v, n, &col_->i64);
+        return;
+      case Id::USMALLINT:
+        Copy<uint16_t>(v, n, &col_->i64);
+        return;
+      case Id::UINTEGER:
+        Copy<uint32_t>(v, n, &col_->i64);
+        return;
+      case Id::FLOAT:
+        Copy<float>(v, n, &col_->f64);
+        return;
+      case Id::DOUBLE:
+        Copy<double>(v, n, &col_->f64);
+        return;
+      case Id::DATE:
+        Copy<int32_t>(v, n, &col_->i64, duckdb::Interval::MICROS_PER_DAY);
+        return;
+      case Id::TIMESTAMP:
+      case Id::TIMESTAMP_TZ:
+        Copy<int64_t>(v, n, &col_->i64);
+        return;
+      case Id::TIMESTAMP_SEC:
+        Copy<int64_t>(v, n, &col_->i64, duckdb::Interval::MICROS_PER_SEC);
+        return;
+      case Id::TIMESTAMP_MS:
+        Copy<int64_t>(v, n, &col_->i64, duckdb::Interval::MICROS_PER_MSEC);
+        return;
+      case Id::TIMESTAMP_NS: {
+        const int64_t* data = duckdb::FlatVector::GetData<int64_t>(v);
+        for (duckdb::idx_t i = 0; i < n; ++i) col_->i64.push_back(data[i] / 1000);
+        return;
+      }
+      case Id::VARCHAR: {
+        const duckdb::string_t* data = duckdb::FlatVector::GetData<duckdb::string_t>(v);
+        for (duckdb::idx_t i = 0; i < n; ++i) {
+          col_->str.push_back(valid.RowIsValid(i) ? data[i].GetString() : std::string());
+        }
+        return;
+      }
+      default:
+        break;
+    }
+    for (duckdb::idx_t i = 0; i < n; ++i) {
+      const bool ok = valid.RowIsValid(i);
+      if (col_->type == Column::Type::kDouble) {
+        col_->f64.push_back(
+            ok ? v.GetValue(i).DefaultCastAs(duckdb::LogicalType::DOUBLE).GetValue<double>() : 0.0);
+      } else {
+        col_->str.push_back(ok ? v.GetValue(i).ToString() : std::string());
+      }
+    }
+  }
+
+ private:
+  // A null's slot holds whatever DuckDB left there; zero it so the arrays are deterministic.
+  template <typename From, typename To>
+  void Copy(duckdb::Vector& v, duckdb::idx_t n, std::vector<To>* out, int64_t scale = 1) {
+    const From* data = duckdb::FlatVector::GetData<From>(v);
+    const duckdb::ValidityMask& valid = duckdb::FlatVector::Validity(v);
+    for (duckdb::idx_t i = 0; i < n; ++i) {
+      out->push_back(valid.RowIsValid(i) ? static_cast<To>(static_cast<To>(data[i]) * scale)
+                                         : To{});
+    }
+  }
+
+  Column* col_;
+  duckdb::LogicalType type_;
+};
+
+// Parquet footer statistics for the profile: row count, and per column nulls/min/max when every
+// row group of every file has them. Marks in `needs` what the scan no longer has to compute.
+Status FooterStats(Call& call, std::vector<ProfileNeeds>* needs, std::vector<ColumnProfile>* cols,
+                   std::optional<int64_t>* rows) {
+  const std::vector<std::string> footer = call.plan().FooterColumns();
+  TARN_ASSIGN_OR_RETURN(
+      auto created,
+      call.Query("CREATE TEMP TABLE __tarn_meta AS SELECT file_name, row_group_id, "
+                 "row_group_num_rows, path_in_schema, stats_null_count, stats_min_value, "
+                 "stats_max_value, min_is_exact, max_is_exact FROM parquet_metadata(" +
+                 call.plan().FileListSql() + ")"));
+  (void)created;
+  TARN_ASSIGN_OR_RETURN(auto groups,
+                        call.Query("SELECT count(*), CAST(coalesce(sum(row_group_num_rows), 0) AS "
+                                   "BIGINT) FROM (SELECT DISTINCT file_name, row_group_id, "
+                                   "row_group_num_rows FROM __tarn_meta)"));
+  const int64_t row_groups = groups->GetValue(0, 0).GetValue<int64_t>();
+  *rows = groups->GetValue(1, 0).GetValue<int64_t>();
+  for (size_t i = 0; i < needs->size(); ++i) {
+    ProfileNeeds& need = (*needs)[i];
+    if (IsNested(need.type) || !IsPlainTypeName(need.type) ||
+        std::find(footer.begin(), footer.end(), need.name) == footer.end()) {
+      continue;
+    }
+    const std::string min = "TRY_CAST(stats_min_value AS " + need.type + ")";
+    const std::string max = "TRY_CAST(stats_max_value AS " + need.type + ")";
+    const std::string all_null = "stats_null_count = row_group_num_rows";
+    TARN_ASSIGN_OR_RETURN(
+        auto s,
+        call.Query(
+            "SELECT count(*), count(stats_null_count), CAST(sum(stats_null_count) AS "
+            "BIGINT), bool_and(((" +
+            min + " IS NOT NULL AND min_is_exact) OR " + all_null + ") AND ((" + max +
+            " IS NOT NULL AND max_is_exact) OR " + all_null + ")), CAST(min(" + min +
+            ") AS VARCHAR), CAST(max(" + max +
+            ") AS VARCHAR) FROM __tarn_meta WHERE path_in_schema = " + QuoteLiteral(need.name)));
+    if (s->GetValue(0, 0).GetValue<int64_t>() != row_groups || row_groups == 0) continue;
+    ColumnProfile& col = (*cols)[i];
+    if (s->GetValue(1, 0).GetValue<int64_t>() == row_groups) {
+      col.nulls = s->GetValue(2, 0).GetValue<int64_t>();
+      need.nulls = false;
+    }
+    const duckdb::Value exact = s->GetValue(3, 0);
+    if (!exact.IsNull() && exact.GetValue<bool>()) {
+      if (!s->GetValue(4, 0).IsNull()) col.min = s->GetValue(4, 0).ToString();
+      if (!s->GetValue(5, 0).IsNull()) col.max = s->GetValue(5, 0).ToString();
+      need.min_max = false;
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+template <typename T, typename F>
+StatusOr<T> Engine::Impl::Run(FileOpener& opener, const std::vector<SourceFile>& files,
+                              const ReadRequest& req, F&& f) {
+  if (!init.ok()) return init;
+  try {
+    Call call(*db, *fs, opener, files, req);
+    TARN_RETURN_IF_ERROR(call.Prepare());
+    return f(call);
+  } catch (const std::exception& e) {
+    return InternalError("tabular engine: " + FirstParagraph(duckdb::ErrorData(e).RawMessage()));
+  } catch (...) {
+    return InternalError("tabular engine: unknown exception");
+  }
+}
+
+Engine::Engine() : Engine(EngineOptions{}) {}
+
+Engine::Engine(const EngineOptions& options) : impl_(std::make_unique<Impl>()) {
+  try {
+    duckdb::DBConfig config;
+    config.SetOptionByName("autoinstall_known_extensions", duckdb::Value::BOOLEAN(false));
+    config.SetOptionByName("autoload_known_extensions", duckdb::Value::BOOLEAN(false));
+    // Each call has its own names: cached ranges would never be read again.
+    config.SetOptionByName("enable_external_file_cache", duckdb::Value::BOOLEAN(false));
+    config.SetOptionByName("temp_directory", duckdb::Value(options.temp_directory));
+    if (options.threads > 0) {
+      config.SetOptionByName("threads", duckdb::Value::BIGINT(options.threads));
+    }
+    if (!options.memory_limit.empty()) {
+      config.SetOptionByName("memory_limit", duckdb::Value(options.memory_limit));
+    }
+    impl_->db = std::make_unique<duckdb::DuckDB>(nullptr, &config);
+    auto fs = duckdb::make_uniq<LakeFileSystem>();
+    impl_->fs = fs.get();
+    impl_->db->GetFileSystem().RegisterSubSystem(std::move(fs));
+    duckdb::Connection con(*impl_->db);
+    impl_->fs->RegisterFileValueFunction(con);
+  } catch (const std::exception& e) {
+    impl_->init = InternalError("tabular engine: cannot start DuckDB: " +
+                                FirstParagraph(duckdb::ErrorData(e).RawMessage()));
+  }
+}
+
+Engine::~Engine() = default;
+
+StatusOr<std::vector<ColumnInfo>> Engine::Schema(FileOpener& opener,
+                                                 const std::vector<SourceFile>& files,
+                                                 const ReadRequest& req) {
+  return impl_->Run<std::vector<ColumnInfo>>(
+      opener, files, req, [](Call& call) { return call.Describe(call.plan().FinalSql()); });
+}
+
+StatusOr<Profile> Engine::ProfileFiles(FileOpener& opener, const std::vector<SourceFile>& files,
+                                       const ReadRequest& req) {
+  return impl_->Run<Profile>(opener, files, req, [&](Call& call) -> StatusOr<Profile> {
+    Profile p;
+    TARN_ASSIGN_OR_RETURN(p.schema, call.Describe(call.plan().FinalSql()));
+    for (const PartitionKey& k : call.plan().partition_keys()) p.partition_keys.push_back(k.name);
+    std::vector<ProfileNeeds> needs;
+    for (const ColumnInfo& c : p.schema) {
+      needs.push_back({c.name, c.type, true, !IsNested(c.type)});
+      p.columns.push_back({c.name, c.type, 0, std::nullopt, std::nullopt, 0});
+    }
+    std::optional<int64_t> rows;
+    if (req.format == Format::kParquet && !call.plan().FooterColumns().empty()) {
+      TARN_RETURN_IF_ERROR(FooterStats(call, &needs, &p.columns, &rows));
+    }
+    TARN_ASSIGN_OR_RETURN(auto r, call.Query(QueryPlan::ProfileSql(call.plan().FinalSql(), needs)));
+    duckdb::idx_t at = 0;
+    p.row_count = rows ? *rows : r->GetValue(at, 0).GetValue<int64_t>();
+    ++at;
+    for (size_t i = 0; i < needs.size(); ++i) {
+      ColumnProfile& c = p.columns[i];
+      if (needs[i].nulls) c.nulls = r->GetValue(at++, 0).GetValue<int64_t>();
+      if (needs[i].min_max) {
+        const duckdb::Value min = r->GetValue(at++, 0), max = r->GetValue(at++, 0);
+        if (!min.IsNull()) c.min = min.ToString();
+        if (!max.IsNull()) c.max = max.ToString();
+      }
+      // HyperLogLog may overshoot on small columns; never more than the values counted.
+      c.distinct = std::min(r->GetValue(at++, 0).GetValue<int64_t>(), p.row_count - c.nulls);
+    }
+    return p;
+  });
+}
+
+StatusOr<Table> Engine::Read(FileOpener& opener, const std::vector<SourceFile>& files,
+                             const ReadRequest& req) {
+  return impl_->Run<Table>(opener, files, req, [&](Call& call) -> StatusOr<Table> {
+    Table t;
+    std::vector<ColumnBuilder> builders;
+    TARN_RETURN_IF_ERROR(call.Stream(
+        call.plan().FinalSql(),
+        [&](duckdb::QueryResult& result) {
+          t.columns.resize(result.names.size());
+          for (size_t c = 0; c < result.names.size(); ++c) {
+            t.columns[c].name = result.names[c];
+            builders.emplace_back(&t.columns[c], result.types[c]);
+          }
+        },
+        [&](duckdb::DataChunk& chunk) {
+          for (size_t c = 0; c < builders.size(); ++c)
+            builders[c].Append(chunk.data[c], chunk.size());
+          t.rows += static_cast<int64_t>(chunk.size());
+        }));
+    return t;
+  });
+}
+
+StatusOr<std::vector<std::string>> Engine::Write(FileOpener& opener,
+                                                 const std::vector<SourceFile>& files,
+                                                 const ReadRequest& req, Format out,
+                                                 const std::string& local_dir,
+                                                 const std::string& separator) {
+  if (out == Format::kJsonLines) return Error(Reason::kInvalidInput, "Write: csv or parquet only");
+  if (separator.empty()) return Error(Reason::kInvalidInput, "Write: empty separator");
+  return impl_->Run<std::vector<std::string>>(
+      opener, files, req, [&](Call& call) -> StatusOr<std::vector<std::string>> {
+        const std::string name = out == Format::kCsv ? "part-00000.csv" : "part-00000.parquet";
+        const std::string options =
+            out == Format::kCsv ? "FORMAT csv, HEADER true, DELIMITER " + QuoteLiteral(separator)
+                                : "FORMAT parquet";
+        TARN_ASSIGN_OR_RETURN(
+            auto r, call.Query("COPY (" + call.plan().FinalSql() + ") TO " +
+                               QuoteLiteral(local_dir + "/" + name) + " (" + options + ")"));
+        (void)r;
+        return std::vector<std::string>{name};
+      });
+}
+
+}  // namespace tarn::tabular
