@@ -63,14 +63,16 @@ CatalogService::CatalogService(CatalogStore* store, lake::LakeService* lake, con
 
 CatalogService::~CatalogService() = default;
 
-void CatalogService::SetSelfUrl(const std::string& url) { self_url_ = url; }
+void CatalogService::SetSelfUrls(std::vector<std::string> urls) { self_urls_ = std::move(urls); }
 
 bool CatalogService::IsLocal(const std::string& endpoint, const std::string& account) const {
   bool own = std::find(accounts_.begin(), accounts_.end(), account) != accounts_.end();
   if (!own) return false;
   std::string e = endpoint;
   while (!e.empty() && e.back() == '/') e.pop_back();
-  return e.empty() || e == self_url_ + "/" + account;
+  return e.empty() || std::any_of(self_urls_.begin(), self_urls_.end(), [&](const std::string& u) {
+           return e == u + "/" + account;
+         });
 }
 
 StatusOr<int64_t> CatalogService::Recover() {
@@ -213,7 +215,7 @@ StatusOr<Json> CatalogService::RegisterDatastore(const std::string& ws, const st
   d.filesystem = fs;
   d.credential_type = type;
   d.local = IsLocal(endpoint, account);
-  d.endpoint = endpoint.empty() ? self_url_ + "/" + account : endpoint;
+  d.endpoint = endpoint.empty() && !self_urls_.empty() ? self_urls_[0] + "/" + account : endpoint;
   Json doc{{"name", name},           {"datastore_type", "AzureDataLakeGen2"},
            {"endpoint", d.endpoint}, {"account_name", account},
            {"filesystem", fs},       {"credential_type", type},

@@ -23,7 +23,7 @@
 #include <string_view>
 #include <vector>
 
-#include "catalog/secret_box.h"
+#include "common/secret_box.h"
 #include "common/status.h"
 #include "lake/lake_service.h"
 #include "store/catalog/catalog_store.h"
@@ -61,9 +61,10 @@ class CatalogService {
                  std::vector<std::string> accounts);
   ~CatalogService();
 
-  // The URL this tarnd serves ("http://127.0.0.1:PORT"), known once it listens. Datastores
-  // whose endpoint is this URL plus an own account are local.
-  void SetSelfUrl(const std::string& url);
+  // The URLs this tarnd serves ("http://127.0.0.1:PORT", then any https one), known once it
+  // listens. Datastores whose endpoint is one of them plus an own account are local; the first
+  // is the endpoint of datastores registered without one.
+  void SetSelfUrls(std::vector<std::string> urls);
   // Start-up reconciliation: releases pins held for versions the catalog does not have.
   StatusOr<int64_t> Recover();
 
@@ -133,7 +134,7 @@ class CatalogService {
   lake::LakeService* lake_;
   const SecretBox* box_;
   std::vector<std::string> accounts_;
-  std::string self_url_;
+  std::vector<std::string> self_urls_;
 };
 
 // Name rules (Azure ML's): kInvalidName errors that say what is allowed.

@@ -5,8 +5,6 @@
 #include <mutex>
 
 #include "catalog/catalog_internal.h"
-
-#if __has_include("tabular/tabular.h")
 #include "tabular/tabular.h"
 
 namespace tarn::catalog::internal {
@@ -108,11 +106,14 @@ Status ProfileTabular(const Json& definition, std::vector<ManifestFile>* files,
   ManifestOpener opener(read, *files);
   auto profile = SharedEngine().ProfileFiles(opener, sources, req);
   if (!profile.ok()) {
-    if (profile.status().reason() == Reason::kDatasetDrift ||
-        profile.status().reason() == Reason::kDatastoreAccessFailed) {
-      return profile.status();
+    const Status& s = profile.status();
+    if (s.reason() == Reason::kDatasetDrift || s.reason() == Reason::kDatastoreAccessFailed) {
+      return s;
     }
-    return Error(Reason::kDataReadFailed, profile.status().message());
+    // A request the data cannot answer (an unknown column in a transform, a bad filter) is the
+    // definition's fault; anything else is the data's.
+    if (s.reason() == Reason::kInvalidInput) return Bad(s);
+    return Error(Reason::kDataReadFailed, s.message());
   }
   Json schema = Json::array();
   for (const auto& c : profile->schema) schema.push_back({{"name", c.name}, {"type", c.type}});
@@ -136,17 +137,3 @@ Status ProfileTabular(const Json& definition, std::vector<ManifestFile>* files,
 }
 
 }  // namespace tarn::catalog::internal
-
-#else  // the tabular engine is not merged yet
-
-namespace tarn::catalog::internal {
-
-Status ProfileTabular(const Json&, std::vector<ManifestFile>*, const FileRangeReader&, Json*) {
-  return Error(Reason::kNotImplemented,
-               "tabular datasets need the tabular engine (DuckDB), which this build lacks; "
-               "register a file dataset instead");
-}
-
-}  // namespace tarn::catalog::internal
-
-#endif

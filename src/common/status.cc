@@ -162,13 +162,25 @@ constexpr ReasonInfo kTable[] = {
     {Reason::kInvalidName, Code::kInvalidArgument, 400, "InvalidName", "InvalidName"},
     {Reason::kInvalidDefinition, Code::kInvalidArgument, 400,
      "InvalidDefinition", "InvalidDefinition"},
+    {Reason::kInvalidAuthenticationInfo, Code::kUnauthenticated, 401, "InvalidAuthenticationInfo",
+     "InvalidAuthenticationInfo"},
+    {Reason::kPrincipalNotFound, Code::kNotFound, 404, "PrincipalNotFound",
+     "PrincipalNotFound"},
+    {Reason::kTenantNotFound, Code::kNotFound, 404, "TenantNotFound",
+     "TenantNotFound"},
+    {Reason::kRoleAssignmentNotFound, Code::kNotFound, 404, "RoleAssignmentNotFound",
+     "RoleAssignmentNotFound"},
+    {Reason::kGroupNotFound, Code::kNotFound, 404, "GroupNotFound",
+     "GroupNotFound"},
+    {Reason::kObjectAlreadyExists, Code::kAlreadyExists, 409, "ObjectAlreadyExists",
+     "ObjectAlreadyExists"},
 };
 
 constexpr bool TableIsDense() {
   for (size_t i = 0; i < std::size(kTable); ++i) {
     if (static_cast<size_t>(kTable[i].reason) != i) return false;
   }
-  return static_cast<size_t>(Reason::kInvalidDefinition) + 1 == std::size(kTable);
+  return static_cast<size_t>(Reason::kObjectAlreadyExists) + 1 == std::size(kTable);
 }
 static_assert(TableIsDense(), "error table rows must follow the Reason enum order, one each");
 

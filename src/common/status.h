@@ -138,6 +138,13 @@ enum class Reason {
   kDatasetDataGone,
   kInvalidName,
   kInvalidDefinition,
+  // Identity (bearer tokens, the directory)
+  kInvalidAuthenticationInfo,
+  kPrincipalNotFound,
+  kTenantNotFound,
+  kRoleAssignmentNotFound,
+  kGroupNotFound,
+  kObjectAlreadyExists,
 };
 
 struct ReasonInfo {

@@ -9,7 +9,7 @@ namespace tarn {
 namespace {
 
 TEST(ErrorTableTest, EveryReasonDescribesItself) {
-  for (int i = 0; i <= static_cast<int>(Reason::kInvalidDefinition); ++i) {
+  for (int i = 0; i <= static_cast<int>(Reason::kObjectAlreadyExists); ++i) {
     auto r = static_cast<Reason>(i);
     const ReasonInfo& info = Describe(r);
     EXPECT_EQ(info.reason, r) << i;

@@ -261,7 +261,7 @@ StatusOr<std::string> Server::Start() {
   listen_fd_ = fd;
   acceptor_ = std::thread([this] { AcceptLoop(); });
   std::string host = ss.ss_family == AF_INET6 ? "[" + hp.first + "]" : hp.first;
-  return "http://" + host + ":" + std::to_string(port_);
+  return std::string(opts_.tls ? "https://" : "http://") + host + ":" + std::to_string(port_);
 }
 
 void Server::Stop() {
@@ -334,6 +334,7 @@ void Server::AcceptLoop() {
 
 void Server::Serve(int fd, std::string remote) {
   TimedSocket stream(fd, opts_.idle_timeout_s * 1000);
+  if (opts_.tls && !stream.StartTls(opts_.tls, /*server=*/true).ok()) return;
   beast::flat_buffer buf;
   for (;;) {
     Parser parser;
@@ -367,6 +368,7 @@ void Server::Serve(int fd, std::string remote) {
     req.raw_path = req.target.substr(0, q);
     if (q != std::string::npos) req.raw_query = req.target.substr(q + 1);
     req.remote = remote;
+    req.secure = stream.tls();
     for (const auto& f : h) {
       req.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
     }

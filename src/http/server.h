@@ -31,6 +31,8 @@
 
 #include "common/status.h"
 
+typedef struct ssl_ctx_st SSL_CTX;
+
 namespace tarn::http {
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
@@ -52,6 +54,7 @@ struct Request {
   std::optional<int64_t> content_length;
   bool chunked = false;
   std::string remote;  // "ip:port"
+  bool secure = false;  // arrived over TLS
   Body* body = nullptr;
 
   // First value of a header (name compared case-insensitively), or null.
@@ -81,6 +84,9 @@ struct ServerOptions {
   // Called with a fully formed error response when a request cannot be parsed (bad syntax,
   // headers too large); returns status, headers and body.
   std::function<void(int status, const std::string& why, ResponseWriter&)> on_bad_request;
+  // When set, every connection starts with a TLS handshake and the URL is https://. Not owned;
+  // must outlive the server.
+  SSL_CTX* tls = nullptr;
 };
 
 const char* StatusText(int status);

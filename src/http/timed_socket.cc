@@ -1,13 +1,19 @@
 #include "http/timed_socket.h"
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <poll.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <string>
+
+#include "http/tls.h"
 
 namespace tarn::http {
 namespace {
@@ -21,7 +27,68 @@ Status IoError(const std::string& what) { return Status(Code::kUnavailable, what
 
 }  // namespace
 
+TimedSocket::~TimedSocket() {
+  if (ssl_) SSL_free(ssl_);
+}
+
+Status TimedSocket::StartTls(SSL_CTX* ctx, bool server, const std::string& host_name) {
+  ssl_ = SSL_new(ctx);
+  if (!ssl_ || SSL_set_fd(ssl_, fd_) != 1) return IoError("TLS: " + OpenSslErrors());
+  if (!server && !host_name.empty()) {
+    SSL_set_tlsext_host_name(ssl_, host_name.c_str());
+    if (SSL_set1_host(ssl_, host_name.c_str()) != 1) return IoError("TLS: " + OpenSslErrors());
+  }
+  for (;;) {
+    ERR_clear_error();
+    int r = server ? SSL_accept(ssl_) : SSL_connect(ssl_);
+    if (r == 1) return Status::Ok();
+    TARN_RETURN_IF_ERROR(TlsWait(r, "TLS handshake"));
+  }
+}
+
+Status TimedSocket::TlsWait(int r, const char* what) {
+  int e = SSL_get_error(ssl_, r);
+  if (e == SSL_ERROR_WANT_READ) return Wait(POLLIN);
+  if (e == SSL_ERROR_WANT_WRITE) return Wait(POLLOUT);
+  if (e == SSL_ERROR_SYSCALL && errno == EINTR) return Status::Ok();
+  if (e == SSL_ERROR_ZERO_RETURN) return IoError(std::string(what) + ": the peer closed TLS");
+  return IoError(std::string(what) + " failed: " + OpenSslErrors());
+}
+
+StatusOr<size_t> TimedSocket::TlsRecv(char* p, size_t n) {
+  for (;;) {
+    ERR_clear_error();
+    size_t got = 0;
+    int r = SSL_read_ex(ssl_, p, n, &got);
+    if (r == 1) {
+      received_ += static_cast<int64_t>(got);
+      return got;
+    }
+    int e = SSL_get_error(ssl_, r);
+    // A clean close_notify, or a peer that just closed the TCP connection: the end.
+    if (e == SSL_ERROR_ZERO_RETURN) return size_t{0};
+    if (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0 && errno == 0) return size_t{0};
+    TARN_RETURN_IF_ERROR(TlsWait(r, "TLS read"));
+  }
+}
+
+Status TimedSocket::TlsSend(const char* p, size_t n) {
+  while (n > 0) {
+    ERR_clear_error();
+    size_t w = 0;
+    int r = SSL_write_ex(ssl_, p, n, &w);
+    if (r == 1) {
+      p += w;
+      n -= w;
+      continue;
+    }
+    TARN_RETURN_IF_ERROR(TlsWait(r, "TLS write"));
+  }
+  return Status::Ok();
+}
+
 StatusOr<size_t> TimedSocket::Recv(char* p, size_t n) {
+  if (ssl_) return TlsRecv(p, n);
   for (;;) {
     ssize_t r = ::recv(fd_, p, n, 0);
     if (r >= 0) {
@@ -35,6 +102,7 @@ StatusOr<size_t> TimedSocket::Recv(char* p, size_t n) {
 }
 
 Status TimedSocket::SendAll(const char* p, size_t n, bool more) {
+  if (ssl_) return TlsSend(p, n);
   while (n > 0) {
     ssize_t w = ::send(fd_, p, n, MSG_NOSIGNAL | (more ? MSG_MORE : 0));
     if (w < 0) {
@@ -50,6 +118,20 @@ Status TimedSocket::SendAll(const char* p, size_t n, bool more) {
 }
 
 Status TimedSocket::SendFile(int in_fd, int64_t offset, int64_t len) {
+  if (ssl_) {
+    constexpr size_t kChunk = 256 << 10;
+    std::unique_ptr<char[]> buf(new char[kChunk]);
+    while (len > 0) {
+      ssize_t r = ::pread(in_fd, buf.get(), static_cast<size_t>(std::min<int64_t>(len, kChunk)),
+                          offset);
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) return IoError("read for TLS send: the file is shorter than expected");
+      TARN_RETURN_IF_ERROR(TlsSend(buf.get(), static_cast<size_t>(r)));
+      offset += r;
+      len -= r;
+    }
+    return Status::Ok();
+  }
   off_t off = offset;
   while (len > 0) {
     ssize_t w = ::sendfile(fd_, in_fd, &off, static_cast<size_t>(std::min<int64_t>(len, 1 << 30)));

@@ -17,12 +17,23 @@
 
 #include "common/status.h"
 
+typedef struct ssl_st SSL;
+typedef struct ssl_ctx_st SSL_CTX;
+
 namespace tarn::http {
 
 class TimedSocket {
  public:
   // fd must be non-blocking. timeout_ms bounds each wait for the socket to become ready.
   TimedSocket(int fd, int timeout_ms) : fd_(fd), timeout_ms_(timeout_ms) {}
+  ~TimedSocket();
+  TimedSocket(const TimedSocket&) = delete;
+  TimedSocket& operator=(const TimedSocket&) = delete;
+
+  // Runs a TLS handshake (as the server, or as the client verifying host_name) over the socket;
+  // every later read and write is encrypted. SendFile then copies through user space.
+  Status StartTls(SSL_CTX* ctx, bool server, const std::string& host_name = "");
+  bool tls() const { return ssl_ != nullptr; }
 
   // Receives up to n bytes; 0 means the peer closed the connection.
   StatusOr<size_t> Recv(char* p, size_t n);
@@ -64,11 +75,16 @@ class TimedSocket {
 
  private:
   Status Wait(short events);
+  // Waits as OpenSSL asks after a non-blocking call returned r; other errors end the connection.
+  Status TlsWait(int r, const char* what);
+  StatusOr<size_t> TlsRecv(char* p, size_t n);
+  Status TlsSend(const char* p, size_t n);
 
   int fd_;
   int timeout_ms_;
   int64_t received_ = 0;
   Status last_error_;
+  SSL* ssl_ = nullptr;  // owned
 };
 
 }  // namespace tarn::http

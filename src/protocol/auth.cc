@@ -22,8 +22,38 @@ std::string HeaderOrEmpty(const Ctx& c, std::string_view name) {
 
 }  // namespace
 
-Status Authenticate(Ctx& c, const std::vector<Account>& accounts) {
+Status AuthenticateBearer(Ctx& c, std::string_view token, identity::IdentityService* ids) {
+  if (!ids) {
+    return Error(Reason::kInvalidAuthenticationInfo,
+                 "this server does not accept bearer tokens (no identity service)");
+  }
+  if (!c.req.secure) {
+    return Error(Reason::kAuthenticationFailed,
+                 "Server failed to authenticate the request. Bearer tokens are accepted only "
+                 "over HTTPS.");
+  }
+  if (token.empty()) return Error(Reason::kInvalidAuthenticationInfo, "the bearer token is empty");
+  TARN_ASSIGN_OR_RETURN(identity::Caller who, ids->Authenticate(token));
+  c.identity = Identity{};
+  c.identity.kind = Identity::Kind::kBearer;
+  c.identity.account = c.account ? c.account->name : "";
+  c.identity.oid = who.oid;
+  c.identity.tid = who.tid;
+  c.identity.appid = who.appid;
+  c.identity.groups = std::move(who.groups);
+  return Status::Ok();
+}
+
+Status Authenticate(Ctx& c, const std::vector<Account>& accounts,
+                    identity::IdentityService* ids) {
   const std::string* auth = c.Header("authorization");
+  if (auth) {
+    std::string_view a = Trim(*auth);
+    std::string_view scheme = a.substr(0, a.find(' '));
+    if (EqualsIgnoreCase(scheme, "Bearer")) {
+      return AuthenticateBearer(c, Trim(a.substr(scheme.size())), ids);
+    }
+  }
   if (!auth) {
     if (c.HasQuery("sig")) return AuthenticateSas(c, *c.account);
     c.identity = Identity{};
@@ -36,7 +66,7 @@ Status Authenticate(Ctx& c, const std::vector<Account>& accounts) {
   };
   std::string_view a = Trim(*auth);
   if (!StartsWith(a, "SharedKey ")) {
-    return fail("Only SharedKey authorization is supported on this endpoint.");
+    return fail("Authorization must be SharedKey or Bearer.");
   }
   a.remove_prefix(10);
   size_t colon = a.rfind(':');

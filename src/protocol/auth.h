@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "identity/identity_service.h"
 #include "protocol/context.h"
 
 namespace tarn::protocol {
@@ -14,6 +15,8 @@ namespace tarn::protocol {
 // Verifies the Authorization header, if any, and fills c.identity. A request without one is
 // anonymous (authorize decides what it may do). A bad or unverifiable signature is
 // AuthenticationFailed (403).
-Status Authenticate(Ctx& c, const std::vector<Account>& accounts);
+// Shared Key, SAS, or (when ids is given) an OAuth bearer token; anonymous otherwise.
+Status Authenticate(Ctx& c, const std::vector<Account>& accounts,
+                    identity::IdentityService* ids);
 
 }  // namespace tarn::protocol

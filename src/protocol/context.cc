@@ -53,7 +53,9 @@ void Ctx::ReplyError(const Status& s) {
   http::Headers h = StdHeaders();
   h.emplace_back("x-ms-error-code", code);
   if (info.http_status == 401) {
-    h.emplace_back("WWW-Authenticate", "Bearer authorization_uri=, resource_id=https://storage.azure.com");
+    h.emplace_back("WWW-Authenticate",
+                   "Bearer authorization_uri=https://login.microsoftonline.com/common/oauth2/"
+                   "authorize resource_id=https://storage.azure.com");
   }
   // A request whose body we did not read cannot safely be followed on this connection.
   if (req.body && !req.body->done()) w.CloseAfter();

@@ -25,7 +25,7 @@ struct Account {
 
 // Who made the request, as authentication established it.
 struct Identity {
-  enum class Kind { kAnonymous, kSharedKey, kSas };
+  enum class Kind { kAnonymous, kSharedKey, kSas, kBearer };
   Kind kind = Kind::kAnonymous;
   std::string account;
   // SAS only: what the signature grants.
@@ -34,6 +34,9 @@ struct Identity {
   std::string sas_resource;    // service SAS sr: "c", "b" or "d"
   std::string sas_fs;          // service SAS: the container it is scoped to
   std::string sas_path;        // service SAS: blob or directory path ("" for a container)
+  // Bearer only: the validated token's principal.
+  std::string oid, tid, appid;
+  std::vector<std::string> groups;
 };
 
 struct Ctx {

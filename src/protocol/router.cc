@@ -8,6 +8,7 @@
 #include "common/time_util.h"
 #include "protocol/auth.h"
 #include "protocol/catalog/catalog_ops.h"
+#include "protocol/identity/identity_ops.h"
 #include "protocol/ops.h"
 #include "protocol/sas.h"
 
@@ -130,8 +131,8 @@ Level LevelOf(const Ctx& c) {
 }  // namespace
 
 Frontend::Frontend(lake::LakeService* lake, std::vector<Account> accounts,
-                   catalog::CatalogService* catalog)
-    : lake_(lake), accounts_(std::move(accounts)), catalog_(catalog) {}
+                   catalog::CatalogService* catalog, identity::IdentityService* identity)
+    : lake_(lake), accounts_(std::move(accounts)), catalog_(catalog), identity_(identity) {}
 
 Status Frontend::Parse(Ctx& c) {
   // Query first: the API shape depends on it.
@@ -164,6 +165,11 @@ Status Frontend::Parse(Ctx& c) {
   }
   std::string_view p = c.req.raw_path;
   if (p.empty() || p[0] != '/') return Error(Reason::kInvalidUri, "The request URI is invalid.");
+  if (IsIdentityAdminPath(p) || IsTokenServicePath(p)) {
+    c.api = Api::kDfs;  // JSON errors
+    if (!identity_) return Error(Reason::kNotImplemented, "this server has no identity service");
+    return Status::Ok();
+  }
   if (IsCatalogPath(p)) {
     c.api = Api::kDfs;  // JSON errors
     if (!catalog_) return Error(Reason::kNotImplemented, "this server has no workspace catalog");
@@ -203,6 +209,7 @@ Status Frontend::Parse(Ctx& c) {
 Status Frontend::Authorize(Ctx& c, char level, const char* sas_permissions) {
   if (c.identity.kind == Identity::Kind::kSharedKey) return Status::Ok();
   if (c.identity.kind == Identity::Kind::kSas) return AuthorizeSas(c, level, sas_permissions);
+  if (c.identity.kind == Identity::Kind::kBearer) return AuthorizeBearer(c, sas_permissions);
   // Anonymous: only reads that the container's public access level allows.
   bool read = c.req.method == "GET" || c.req.method == "HEAD";
   if (read && !c.fs.empty() && c.api == Api::kBlob) {
@@ -221,15 +228,56 @@ Status Frontend::Authorize(Ctx& c, char level, const char* sas_permissions) {
                "the www-authenticate header.");
 }
 
+Status Frontend::AuthorizeBearer(Ctx& c, const char* sas_permissions) {
+  // The operation's SAS letters say what it does: reads and listings need Reader, access-control
+  // changes need Owner, everything else needs Contributor.
+  std::string_view perms = sas_permissions;
+  identity::Role need = identity::Role::kContributor;
+  if (perms.find_first_not_of("rle") == std::string_view::npos) need = identity::Role::kReader;
+  if (perms == "p") need = identity::Role::kOwner;
+  identity::Caller who{c.identity.oid, c.identity.tid, c.identity.appid, c.identity.groups, 0};
+  auto check = [&](const std::string& resource) -> Status {
+    TARN_ASSIGN_OR_RETURN(identity::Role has, identity_->EffectiveRole(who, resource));
+    if (has >= need) return Status::Ok();
+    return Error(Reason::kAuthorizationPermissionMismatch,
+                 "This request is not authorized to perform this operation using this "
+                 "permission. It needs the role '" + std::string(identity::RoleName(need)) +
+                     "' (or stronger) at a scope containing " + resource + ".");
+  };
+  std::string resource = "/" + c.account->name;
+  if (!c.fs.empty()) resource += "/" + c.fs;
+  if (c.has_path && !c.path.empty()) resource += "/" + c.path;
+  TARN_RETURN_IF_ERROR(check(resource));
+  // A rename also removes its source: Contributor is needed there too.
+  if (const std::string* src = c.Header("x-ms-rename-source")) {
+    std::string_view raw = *src;
+    raw = raw.substr(0, raw.find('?'));
+    auto decoded = PercentDecode(raw);
+    if (!decoded) return Error(Reason::kInvalidSourceUri, "x-ms-rename-source is not valid");
+    std::string source = *decoded;
+    while (!source.empty() && source.back() == '/') source.pop_back();
+    TARN_RETURN_IF_ERROR(check("/" + c.account->name + source));
+  }
+  return Status::Ok();
+}
+
 void Frontend::Handle(http::Request& req, http::ResponseWriter& w) {
   Ctx c(req, w, *lake_, NewUuid(), "2021-10-04");
   if (const auto* v = req.Header("x-ms-version")) c.version = *v;
   int64_t start = MonotonicMicros();
   const char* name = "-";
   Status s = Parse(c);
-  if (s.ok()) s = Authenticate(c, accounts_);
+  if (s.ok() && identity_ && IsTokenServicePath(req.raw_path)) {
+    // Anonymous, as on login.microsoftonline.com; answers in OAuth's own error shape.
+    ServeTokenService(c, *identity_);
+    return;
+  }
+  if (s.ok()) s = Authenticate(c, accounts_, identity_);
   const Route* route = nullptr;
-  if (s.ok() && IsCatalogPath(req.raw_path)) {
+  if (s.ok() && IsIdentityAdminPath(req.raw_path)) {
+    name = "IdentityAdmin";
+    s = ServeIdentityAdmin(c, *identity_);
+  } else if (s.ok() && IsCatalogPath(req.raw_path)) {
     name = "Catalog";
     try {
       s = ServeCatalog(c, *catalog_);

@@ -15,14 +15,19 @@
 namespace tarn::catalog {
 class CatalogService;
 }
+namespace tarn::identity {
+class IdentityService;
+}
 
 namespace tarn::protocol {
 
 class Frontend {
  public:
   // catalog: serves /workspaces/... when given (docs/catalog-api.md).
+  // identity: serves the token service and /identity, and accepts bearer tokens, when given.
   Frontend(lake::LakeService* lake, std::vector<Account> accounts,
-           catalog::CatalogService* catalog = nullptr);
+           catalog::CatalogService* catalog = nullptr,
+           identity::IdentityService* identity = nullptr);
   void Handle(http::Request& req, http::ResponseWriter& w);
   // Answers a request the HTTP layer could not parse (too-large headers, bad syntax).
   void HandleBadRequest(int status, const std::string& why, http::ResponseWriter& w);
@@ -31,10 +36,13 @@ class Frontend {
   Status Parse(Ctx& c);
   // level: 's' account, 'c' filesystem, 'o' path (the SAS resource types).
   Status Authorize(Ctx& c, char level, const char* sas_permissions);
+  // RBAC for bearer callers: the role the operation needs at the resource it touches.
+  Status AuthorizeBearer(Ctx& c, const char* sas_permissions);
 
   lake::LakeService* lake_;
   std::vector<Account> accounts_;
   catalog::CatalogService* catalog_;
+  identity::IdentityService* identity_;
 };
 
 }  // namespace tarn::protocol

@@ -25,6 +25,9 @@ Status LoadConfigFile(const std::string& path, Config* cfg) {
   TARN_RETURN_IF_ERROR(str("listen", &cfg->listen));
   TARN_RETURN_IF_ERROR(str("data_dir", &cfg->data_dir));
   TARN_RETURN_IF_ERROR(str("log_level", &cfg->log_level));
+  TARN_RETURN_IF_ERROR(str("tls_listen", &cfg->tls_listen));
+  TARN_RETURN_IF_ERROR(str("tls_cert", &cfg->tls_cert));
+  TARN_RETURN_IF_ERROR(str("tls_key", &cfg->tls_key));
   if (j.contains("limits")) {
     const auto& l = j["limits"];
     if (!l.is_object()) return Error(Reason::kInvalidInput, "limits must be an object");
@@ -33,6 +36,24 @@ Status LoadConfigFile(const std::string& path, Config* cfg) {
       cfg->header_limit_bytes = l["header_limit_bytes"].get<size_t>();
     }
     if (l.contains("idle_timeout_s")) cfg->idle_timeout_s = l["idle_timeout_s"].get<int>();
+  }
+  if (j.contains("identity")) {
+    const auto& id = j["identity"];
+    if (!id.is_object()) return Error(Reason::kInvalidInput, "identity must be an object");
+    for (auto [name, field] : {std::pair{"token_lifetime_s", &cfg->token_lifetime_s},
+                               std::pair{"key_rotation_s", &cfg->key_rotation_s},
+                               std::pair{"clock_skew_s", &cfg->clock_skew_s}}) {
+      if (!id.contains(name)) continue;
+      if (!id[name].is_number_integer() || id[name].get<int64_t>() < 0) {
+        return Error(Reason::kInvalidInput,
+                     std::string("identity.") + name + " must be a whole number of seconds");
+      }
+      *field = id[name].get<int64_t>();
+    }
+    if (cfg->token_lifetime_s < 1 || cfg->key_rotation_s < 1) {
+      return Error(Reason::kInvalidInput,
+                   "identity.token_lifetime_s and key_rotation_s must be at least 1");
+    }
   }
   if (j.contains("accounts")) {
     struct stat st{};
@@ -77,17 +98,22 @@ bool IsLoopbackListen(const std::string& listen) {
 }
 
 Status FinishConfig(Config* cfg) {
+  if (cfg->tls_cert.empty() != cfg->tls_key.empty()) {
+    return Error(Reason::kInvalidInput, "tls_cert and tls_key must be given together");
+  }
   if (cfg->accounts.empty()) {
     cfg->accounts.push_back(protocol::Account{kDevAccount, {*Base64Decode(kDevKey)}});
   }
   const std::string dev = *Base64Decode(kDevKey);
   for (const auto& a : cfg->accounts) {
     for (const auto& k : a.keys) {
-      if (k == dev && !IsLoopbackListen(cfg->listen)) {
-        return Error(Reason::kInvalidInput,
-                     "refusing to listen on " + cfg->listen + " with the well-known development "
-                     "key configured (account " + a.name + "); configure your own account keys "
-                     "or listen on loopback");
+      for (const std::string& l : {cfg->listen, cfg->tls_listen}) {
+        if (k == dev && l != "off" && !IsLoopbackListen(l)) {
+          return Error(Reason::kInvalidInput,
+                       "refusing to listen on " + l + " with the well-known development "
+                       "key configured (account " + a.name + "); configure your own account "
+                       "keys or listen on loopback");
+        }
       }
     }
   }

@@ -1,6 +1,7 @@
 // tarnd's configuration: command-line flags over an optional JSON config file over defaults.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -18,12 +19,22 @@ struct Config {
   size_t header_limit_bytes = 64 * 1024;
   int idle_timeout_s = 120;
   std::string log_level = "info";
+  // HTTPS beside plain HTTP: "off" disables it. The certificate and key default to a
+  // self-signed pair made on first start in <data_dir>/tls.
+  std::string tls_listen = "127.0.0.1:0";
+  std::string tls_cert, tls_key;
+  // The token service: access-token lifetime, signing-key rotation period, allowed clock skew.
+  int64_t token_lifetime_s = 3600;
+  int64_t key_rotation_s = 7 * 24 * 3600;
+  int64_t clock_skew_s = 300;
 };
 
 // Reads a JSON config file:
 //   {"listen": "...", "data_dir": "...", "log_level": "info",
+//    "tls_listen": "127.0.0.1:0" | "off", "tls_cert": "cert.pem", "tls_key": "key.pem",
 //    "accounts": [{"name": "acct", "keys": ["<base64>", "<base64>"]}],
-//    "limits": {"max_connections": 1024, "header_limit_bytes": 65536, "idle_timeout_s": 120}}
+//    "limits": {"max_connections": 1024, "header_limit_bytes": 65536, "idle_timeout_s": 120},
+//    "identity": {"token_lifetime_s": 3600, "key_rotation_s": 604800, "clock_skew_s": 300}}
 // A file that holds account keys must not be readable by group or others.
 Status LoadConfigFile(const std::string& path, Config* cfg);
 

@@ -12,12 +12,15 @@
 #include <spdlog/spdlog.h>
 
 #include "catalog/catalog_service.h"
-#include "catalog/secret_box.h"
+#include "identity/identity_service.h"
+#include "common/secret_box.h"
 #include "http/server.h"
+#include "http/tls.h"
 #include "lake/lake_service.h"
 #include "protocol/router.h"
 #include "server/config.h"
 #include "store/catalog/sqlite/sqlite_catalog_store.h"
+#include "store/identity/sqlite/sqlite_identity_store.h"
 #include "store/extent/local/local_extent_store.h"
 #include "store/extent/packed/packed_extent_store.h"
 #include "store/meta/sqlite/sqlite_namespace_store.h"
@@ -57,6 +60,14 @@ int main(int argc, char** argv) {
                  "JSON config file: accounts and keys, limits (see docs/configuration.md)");
   app.add_option("--log-level", log_level, "trace, debug, info, warn or error")
       ->default_str(cfg.log_level);
+  std::string tls_listen, tls_cert, tls_key;
+  app.add_option("--tls-listen", tls_listen,
+                 "host:port for HTTPS (needed for OAuth bearer tokens), or 'off'")
+      ->default_str(cfg.tls_listen);
+  app.add_option("--tls-cert", tls_cert,
+                 "PEM certificate chain for HTTPS (default: a self-signed one made on first "
+                 "start in <data-dir>/tls/cert.pem, which clients can trust)");
+  app.add_option("--tls-key", tls_key, "PEM private key for --tls-cert");
   CLI11_PARSE(app, argc, argv);
 
   if (!config_path.empty()) {
@@ -66,6 +77,9 @@ int main(int argc, char** argv) {
   if (!listen.empty()) cfg.listen = listen;
   if (!data_dir.empty()) cfg.data_dir = data_dir;
   if (!log_level.empty()) cfg.log_level = log_level;
+  if (!tls_listen.empty()) cfg.tls_listen = tls_listen;
+  if (!tls_cert.empty()) cfg.tls_cert = tls_cert;
+  if (!tls_key.empty()) cfg.tls_key = tls_key;
   if (Status s = server::FinishConfig(&cfg); !s.ok()) return Fail(s.message());
 
   auto logger = spdlog::stderr_color_mt("tarnd");
@@ -106,7 +120,7 @@ int main(int argc, char** argv) {
   // sealed under a master key kept beside it, never inside it.
   auto catalog_store = catalog::SqliteCatalogStore::Open(cfg.data_dir + "/meta.db");
   if (!catalog_store.ok()) return Fail("cannot open catalog: " + catalog_store.status().ToString());
-  auto box = catalog::SecretBox::OpenOrCreate(cfg.data_dir + "/catalog.key");
+  auto box = SecretBox::OpenOrCreate(cfg.data_dir + "/master.key");
   if (!box.ok()) return Fail(box.status().message());
   std::vector<std::string> account_names;
   for (const auto& a : cfg.accounts) account_names.push_back(a.name);
@@ -114,9 +128,20 @@ int main(int argc, char** argv) {
   auto released = catalog.Recover();
   if (!released.ok()) return Fail("catalog recovery failed: " + released.status().ToString());
   if (*released > 0) spdlog::info("released the pins of {} unregistered dataset versions", *released);
+  // The directory and token service: tenants, principals, groups, roles and signing keys.
+  auto identity_store = identity::SqliteIdentityStore::Open(cfg.data_dir + "/meta.db");
+  if (!identity_store.ok()) {
+    return Fail("cannot open the directory: " + identity_store.status().ToString());
+  }
+  identity::IdentityOptions id_opts;
+  id_opts.token_lifetime_s = cfg.token_lifetime_s;
+  id_opts.key_rotation_s = cfg.key_rotation_s;
+  id_opts.clock_skew_s = cfg.clock_skew_s;
+  identity::IdentityService identity(identity_store->get(), box->get(), id_opts);
+  if (Status s = identity.Start(); !s.ok()) return Fail("identity: " + s.ToString());
   lake.StartCollector();
 
-  protocol::Frontend frontend(&lake, cfg.accounts, &catalog);
+  protocol::Frontend frontend(&lake, cfg.accounts, &catalog, &identity);
   http::ServerOptions opts;
   opts.listen = cfg.listen;
   opts.max_connections = cfg.max_connections;
@@ -125,21 +150,49 @@ int main(int argc, char** argv) {
   opts.on_bad_request = [&](int status, const std::string& why, http::ResponseWriter& w) {
     frontend.HandleBadRequest(status, why, w);
   };
-  http::Server server(opts, [&](http::Request& r, http::ResponseWriter& w) {
-    frontend.Handle(r, w);
-  });
+  auto handler = [&](http::Request& r, http::ResponseWriter& w) { frontend.Handle(r, w); };
+  http::Server server(opts, handler);
+  // HTTPS on its own port, with the same handler: OAuth clients refuse plain http.
+  std::unique_ptr<http::TlsContext> tls;
+  std::unique_ptr<http::Server> tls_server;
+  std::string tls_url;
+  if (cfg.tls_listen != "off") {
+    std::string cert = cfg.tls_cert, key = cfg.tls_key;
+    if (cert.empty()) {
+      if (Status s = http::EnsureSelfSigned(cfg.data_dir + "/tls"); !s.ok()) {
+        return Fail("cannot make a TLS certificate: " + s.message());
+      }
+      cert = cfg.data_dir + "/tls/cert.pem";
+      key = cfg.data_dir + "/tls/key.pem";
+    }
+    auto ctx = http::TlsContext::ForServer(cert, key);
+    if (!ctx.ok()) return Fail(ctx.status().message());
+    tls = std::move(ctx).value();
+    http::ServerOptions tls_opts = opts;
+    tls_opts.listen = cfg.tls_listen;
+    tls_opts.tls = tls->get();
+    tls_server = std::make_unique<http::Server>(tls_opts, handler);
+  }
   auto url = server.Start();
   if (!url.ok()) return Fail(url.status().message());
-  catalog.SetSelfUrl(*url);
+  if (tls_server) {
+    auto u = tls_server->Start();
+    if (!u.ok()) return Fail("HTTPS: " + u.status().message());
+    tls_url = *u;
+  }
+  catalog.SetSelfUrls({*url, tls_url});
+  identity.SetBaseUrl(tls_url);
   std::string names;
   for (const auto& a : cfg.accounts) names += (names.empty() ? "" : ",") + a.name;
-  std::printf("tarnd listening on %s (accounts: %s; data: %s)\n", url->c_str(), names.c_str(),
+  std::printf("tarnd listening on %s%s (accounts: %s; data: %s)\n", url->c_str(),
+              tls_url.empty() ? "" : (" and " + tls_url).c_str(), names.c_str(),
               cfg.data_dir.c_str());
   std::fflush(stdout);
 
   int sig = 0;
   sigwait(&sigs, &sig);
   spdlog::info("signal {}: stopping", sig);
+  if (tls_server) tls_server->Stop();
   server.Stop();
   return 0;
 }

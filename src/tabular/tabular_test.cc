@@ -530,20 +530,30 @@ TEST_F(EngineTest, WriteCsvWithSeparator) {
   EXPECT_EQ(Slurp(dir.path() + "/" + (*w)[0]), "id|name\n2|bob\n");
 }
 
+// Under ASan each file's read buffers go through the sanitizer's allocator (about 60 ms a file):
+// fewer files there, the same code paths.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr int kManyFiles = 300;
+#else
+constexpr int kManyFiles = 2000;
+#endif
+
 TEST_F(EngineTest, TwoThousandFilesInOrder) {
   MemoryOpener o;
-  for (int i = 0; i < 2000; ++i) {
+  for (int i = 0; i < kManyFiles; ++i) {
     o.Add("many/region=r" + std::to_string(i % 3) + "/f" + std::to_string(i) + ".csv",
           "id,v\n" + std::to_string(i) + "," + std::to_string(i * 2) + "\n");
   }
   ReadRequest r = Req();
   r.options.include_path = true;
   Table t = MustRead(o, r);
-  ASSERT_EQ(t.rows, 2000);
+  ASSERT_EQ(t.rows, kManyFiles);
   std::vector<std::string> ids = Values(t, "id");
-  for (int i = 0; i < 2000; ++i) ASSERT_EQ(ids[i], std::to_string(i));
-  EXPECT_EQ(Values(t, "region")[1999], "r1");
-  EXPECT_EQ(Values(t, "Path")[1999], "many/region=r1/f1999.csv");
+  for (int i = 0; i < kManyFiles; ++i) ASSERT_EQ(ids[i], std::to_string(i));
+  const int last = kManyFiles - 1;
+  EXPECT_EQ(Values(t, "region")[last], "r" + std::to_string(last % 3));
+  EXPECT_EQ(Values(t, "Path")[last],
+            "many/region=r" + std::to_string(last % 3) + "/f" + std::to_string(last) + ".csv");
 
   // Splits stay complementary over many files and threads.
   r.transforms = {{.op = "random_split", .seed = 9, .percentage = 0.5, .part = 0}};
@@ -553,8 +563,8 @@ TEST_F(EngineTest, TwoThousandFilesInOrder) {
   std::vector<std::string> b = Values(MustRead(o, r), "id");
   std::set<std::string> all(a.begin(), a.end());
   all.insert(b.begin(), b.end());
-  EXPECT_EQ(a.size() + b.size(), 2000u);
-  EXPECT_EQ(all.size(), 2000u);
+  EXPECT_EQ(a.size() + b.size(), static_cast<size_t>(kManyFiles));
+  EXPECT_EQ(all.size(), static_cast<size_t>(kManyFiles));
 }
 
 TEST_F(EngineTest, ConcurrentCallsDoNotMix) {

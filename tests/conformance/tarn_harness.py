@@ -28,6 +28,7 @@ DEFAULT_BIN = REPO_ROOT / "build" / "release" / "src" / "server" / "tarnd"
 READY_TIMEOUT = 20.0
 STOP_TIMEOUT = 10.0
 URL_RE = re.compile(r"http://127\.0\.0\.1:\d+")
+HTTPS_RE = re.compile(r"https://127\.0\.0\.1:\d+")
 
 # Client-side knobs shared by every SDK client the tests build. Retries are off so that a
 # server error (500, 503, a dropped connection) fails the test instead of being papered over.
@@ -61,6 +62,7 @@ class TarnServer:
         self.key = ACCOUNT_KEY
         self.proc = None
         self.url = None  # http://127.0.0.1:PORT
+        self.https_url = None  # https://127.0.0.1:PORT, unless started with --tls-listen off
         self.generation = 0
         self.header_violations = []  # filled by the SDK response hook (see _sdk_options)
         self._stdout_thread = None
@@ -73,6 +75,11 @@ class TarnServer:
     @property
     def port(self):
         return int(self.url.rsplit(":", 1)[1])
+
+    @property
+    def ca_file(self):
+        """The self-signed certificate clients trust for https_url."""
+        return str(self.data_dir / "tls" / "cert.pem")
 
     @property
     def account_url(self):
@@ -142,6 +149,8 @@ class TarnServer:
                         m = URL_RE.search(line)
                         if m:
                             found.append(m.group(0))
+                            tls = HTTPS_RE.search(line)
+                            found.append(tls.group(0) if tls else None)
                             ready.set()
             ready.set()  # EOF: the process is gone
 
@@ -153,7 +162,7 @@ class TarnServer:
             self.stop()
             pytest.fail(f"tarnd did not print its URL within {READY_TIMEOUT:.0f} s "
                         f"(returncode={rc})\n{self.describe()}")
-        self.url = found[0]
+        self.url, self.https_url = found[0], found[1]
         return self
 
     def alive(self):

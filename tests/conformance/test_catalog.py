@@ -138,7 +138,7 @@ def test_datastore_register_validates_and_hides_secrets(tarn, cat, ws, lake):
     import base64
     assert ACCOUNT_KEY.encode() not in db
     assert base64.b64decode(ACCOUNT_KEY) not in db
-    assert (tarn.data_dir / "catalog.key").stat().st_mode & 0o077 == 0
+    assert (tarn.data_dir / "master.key").stat().st_mode & 0o077 == 0
 
 
 def test_datastore_wrong_credentials_register_nothing(cat, ws, lake):
@@ -355,3 +355,69 @@ def test_pins_survive_kill_and_restart(tarn_factory):
     srv.kill()
     srv.start()
     assert read_file(Catalog(srv), ws, "keep", 1, 0).body == b"pinned bytes"
+
+
+# ----- tabular datasets (schema, row count and profile from the tabular engine) ---------------
+
+def test_tabular_csv_profile_with_hive_partitions(cat, ws, lake):
+    write(lake, "sales/region=eu/part1.csv", b"id,amount,day\n1,10.5,2024-01-02\n2,,2024-01-03\n")
+    write(lake, "sales/region=us/part1.csv", b"id,amount,day\n3,99,2024-02-01\n")
+    register_store(cat, ws, "product", lake.file_system_name)
+    v = cat.json("POST", f"/{ws}/datasets/sales_tab/versions",
+                 {"definition": {"kind": "tabular", "format": "csv",
+                                 "paths": [{"datastore": "product", "path": "sales/**/*.csv"}],
+                                 "options": {"header": True}}}, expect=201)
+    assert v["row_count"] == 3 and v["file_count"] == 2 and v["pinned"] is True
+    names = [c["name"] for c in v["schema"]]
+    assert names[:3] == ["id", "amount", "day"] and "region" in names
+    assert v["partition_keys"] == ["region"]
+    prof = {c["name"]: c for c in v["profile"]}
+    assert prof["amount"]["nulls"] == 1 and float(prof["amount"]["max"]) == 99
+    assert prof["id"]["min"] == "1" and prof["id"]["distinct"] == 3
+    files = cat.json("GET", f"/{ws}/datasets/sales_tab/versions/1/files")["files"]
+    assert [f["partition"] for f in files] == [{"region": "eu"}, {"region": "us"}]
+    # The stored definition carries every option, normalised.
+    assert v["definition"]["options"]["separator"] == ","
+
+
+def test_tabular_partition_format_and_json_lines(cat, ws, lake):
+    write(lake, "events/eu/2024/01/31/a.jsonl", b'{"k": 1, "v": "x"}\n{"k": 2, "v": "y"}\n')
+    register_store(cat, ws, "product", lake.file_system_name)
+    v = cat.json("POST", f"/{ws}/datasets/events/versions",
+                 {"definition": {"kind": "tabular", "format": "jsonl",
+                                 "paths": [{"datastore": "product", "path": "events/**"}],
+                                 "options": {"partition_format":
+                                             "{region}/{day:yyyy/MM/dd}/a.jsonl"}}},
+                 expect=201)
+    assert v["row_count"] == 2
+    assert set(v["partition_keys"]) == {"region", "day"}
+    types = {c["name"]: c["type"] for c in v["schema"]}
+    assert types["day"].startswith("TIMESTAMP") and types["region"] == "VARCHAR"
+
+
+def test_tabular_bad_data_and_bad_definitions_register_nothing(cat, ws, lake):
+    write(lake, "bad/x.csv", b"a,b\n1,2\n")
+    write(lake, "bad/y.csv", b"a,b\nnot-a-number,2\n")
+    register_store(cat, ws, "product", lake.file_system_name)
+    base = {"kind": "tabular", "format": "csv",
+            "paths": [{"datastore": "product", "path": "bad/*.csv"}]}
+    for extra, code in [({"options": {"separator": ",", "colour": "red"}}, "InvalidDefinition"),
+                        ({"transforms": [{"op": "keep_columns", "columns": ["nope"]}]},
+                         "InvalidDefinition"),
+                        ({"transforms": [{"op": "filter", "expression": "a >"}]},
+                         "InvalidDefinition")]:
+        r = cat.call("POST", f"/{ws}/datasets/bad/versions", {"definition": dict(base, **extra)})
+        assert r.status == 400 and error_code(r) == code, (extra, r)
+    # A conversion that fails with on_error = fail names the file and the column.
+    write(lake, "bad/x.csv", b"a,b\n1,2\n")
+    r = cat.call("POST", f"/{ws}/datasets/bad/versions",
+                 {"definition": dict(base, options={"set_column_types": {"a": "long"}},
+                                     transforms=[{"op": "take", "count": 10}])})
+    assert r.status == 201, r  # default on_error: bad values become nulls
+    assert json.loads(r.body)["profile"][0]["nulls"] == 1
+    write(lake, "bad/z.csv", b"a,b,c\n\"unterminated,2\n")
+    r = cat.call("POST", f"/{ws}/datasets/bad2/versions",
+                 {"definition": dict(base, paths=[{"datastore": "product", "path": "bad/z.csv"}])})
+    assert r.status == 400 and error_code(r) == "DataReadFailed", r
+    assert "bad/z.csv" in json.loads(r.body)["error"]["message"]
+    cat.call("GET", f"/{ws}/datasets/bad2/versions", expect=404)

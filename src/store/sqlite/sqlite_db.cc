@@ -21,4 +21,22 @@ bool IsUniqueViolation(int rc) {
 
 Status Exec(Connection& conn, std::string_view sql) { return Query(conn, sql).Run(); }
 
+Status InTransaction(Connection& conn, const char* begin, const char* what,
+                     const std::function<Status()>& fn) {
+  TARN_RETURN_IF_ERROR(conn.ExecScript(begin));
+  Status s;
+  try {
+    s = fn();
+  } catch (const std::exception& e) {
+    s = InternalError(std::string(what) + " transaction failed: " + e.what());
+  }
+  if (!s.ok()) {
+    conn.ExecScript("ROLLBACK").IgnoreError();
+    return s;
+  }
+  Status c = conn.ExecScript("COMMIT");
+  if (!c.ok()) conn.ExecScript("ROLLBACK").IgnoreError();
+  return c;
+}
+
 }  // namespace tarn::sqlite

@@ -194,4 +194,9 @@ class Query {
 // Runs one statement to the end, ignoring rows.
 Status Exec(Connection& conn, std::string_view sql);
 
+// Runs fn inside a transaction opened with `begin` ("BEGIN" or "BEGIN IMMEDIATE"): commits if
+// it succeeds, rolls back if it fails or throws. `what` names the store in error messages.
+Status InTransaction(Connection& conn, const char* begin, const char* what,
+                     const std::function<Status()>& fn);
+
 }  // namespace tarn::sqlite

@@ -287,21 +287,8 @@ StatusOr<std::unique_ptr<SqliteCatalogStore>> SqliteCatalogStore::Open(const std
 
 Status SqliteCatalogStore::Run(const char* begin, const std::function<Status(CatalogTxn&)>& fn) {
   std::lock_guard<std::mutex> lock(mu_);
-  TARN_RETURN_IF_ERROR(conn_->ExecScript(begin));
   SqliteCatalogTxn txn(*conn_);
-  Status s;
-  try {
-    s = fn(txn);
-  } catch (const std::exception& e) {
-    s = InternalError(std::string("catalog transaction failed: ") + e.what());
-  }
-  if (!s.ok()) {
-    conn_->ExecScript("ROLLBACK").IgnoreError();
-    return s;
-  }
-  Status c = conn_->ExecScript("COMMIT");
-  if (!c.ok()) conn_->ExecScript("ROLLBACK").IgnoreError();
-  return c;
+  return sqlite::InTransaction(*conn_, begin, "catalog", [&] { return fn(txn); });
 }
 
 Status SqliteCatalogStore::Write(const std::function<Status(CatalogTxn&)>& fn) {

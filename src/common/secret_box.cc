@@ -1,4 +1,4 @@
-#include "catalog/secret_box.h"
+#include "common/secret_box.h"
 
 #include <fcntl.h>
 #include <sodium.h>
@@ -8,7 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
-namespace tarn::catalog {
+namespace tarn {
 namespace {
 
 static_assert(crypto_secretbox_KEYBYTES == 32);
@@ -56,17 +56,17 @@ StatusOr<std::unique_ptr<SecretBox>> SecretBox::OpenOrCreate(const std::string& 
     if (::stat(key_path.c_str(), &st) != 0) return SysError("cannot stat " + key_path);
   }
   if ((st.st_mode & 077) != 0) {
-    return InternalError("the catalog master key " + key_path +
+    return InternalError("the master key " + key_path +
                          " is readable by group or others; run chmod 600 on it");
   }
   if (st.st_size != 32) {
-    return InternalError("the catalog master key " + key_path + " is not 32 bytes long");
+    return InternalError("the master key " + key_path + " is not 32 bytes long");
   }
   int fd = ::open(key_path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return SysError("cannot open " + key_path);
   ssize_t n = ::read(fd, box->key_, sizeof box->key_);
   ::close(fd);
-  if (n != 32) return InternalError("cannot read the catalog master key " + key_path);
+  if (n != 32) return InternalError("cannot read the master key " + key_path);
   return box;
 }
 
@@ -95,4 +95,4 @@ StatusOr<std::string> SecretBox::Open(const std::string& sealed) const {
   return out;
 }
 
-}  // namespace tarn::catalog
+}  // namespace tarn

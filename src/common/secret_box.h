@@ -1,5 +1,5 @@
-// SecretBox: seals datastore secrets (account keys, SAS tokens, client secrets) for storage in
-// the catalog, with libsodium's crypto_secretbox (XSalsa20-Poly1305) under a 32-byte master key
+// SecretBox: seals secrets that tarnd must store (datastore keys and SAS tokens, token-signing
+// keys) with libsodium's crypto_secretbox (XSalsa20-Poly1305) under a 32-byte master key
 // kept in its own file, outside the metadata database.
 //
 // Contract
@@ -10,7 +10,7 @@
 //   foreign blob is an error, never garbage.
 // - Thread-safe (immutable after construction). The key is wiped when the box is destroyed.
 //
-//   TARN_ASSIGN_OR_RETURN(auto box, SecretBox::OpenOrCreate(data_dir + "/catalog.key"));
+//   TARN_ASSIGN_OR_RETURN(auto box, SecretBox::OpenOrCreate(data_dir + "/master.key"));
 //   std::string sealed = box->Seal("secret");
 //   TARN_ASSIGN_OR_RETURN(std::string plain, box->Open(sealed));
 #pragma once
@@ -20,7 +20,7 @@
 
 #include "common/status.h"
 
-namespace tarn::catalog {
+namespace tarn {
 
 class SecretBox {
  public:
@@ -37,4 +37,4 @@ class SecretBox {
   unsigned char key_[32] = {};
 };
 
-}  // namespace tarn::catalog
+}  // namespace tarn

@@ -1,4 +1,4 @@
-#include "catalog/secret_box.h"
+#include "common/secret_box.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
-namespace tarn::catalog {
+namespace tarn {
 namespace {
 
 class SecretBoxTest : public ::testing::Test {
@@ -64,4 +64,4 @@ TEST_F(SecretBoxTest, RefusesAKeyOthersCanRead) {
 }
 
 }  // namespace
-}  // namespace tarn::catalog
+}  // namespace tarn

@@ -1,0 +1,654 @@
+#include "identity/identity_service.h"
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <set>
+
+#include "common/crypto.h"
+#include "common/encoding.h"
+#include "common/time_util.h"
+
+namespace tarn::identity {
+namespace {
+
+constexpr char kAudience[] = "https://storage.azure.com";
+constexpr const char* kRoles[] = {"", "Storage Blob Data Reader", "Storage Blob Data Contributor",
+                                  "Storage Blob Data Owner"};
+
+int64_t NowSeconds() { return NowMicros() / 1000000; }
+
+Status Bad(const std::string& why) { return Error(Reason::kInvalidDefinition, why); }
+
+StatusOr<std::string> Field(const Json& body, const char* key, bool required) {
+  if (!body.is_object() || !body.contains(key) || body[key].is_null()) {
+    if (required) return Bad(std::string("the body needs \"") + key + "\"");
+    return std::string();
+  }
+  if (!body[key].is_string()) return Bad(std::string(key) + " must be a string");
+  return body[key].get<std::string>();
+}
+
+bool IsGuid(const std::string& s) {
+  if (s.size() != 36) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash != (s[i] == '-')) return false;
+    if (!dash && !std::isxdigit(static_cast<unsigned char>(s[i]))) return false;
+  }
+  return true;
+}
+
+OAuthReply OAuthError(int status, const std::string& error, int code, const std::string& text) {
+  std::string trace = NewUuid(), corr = NewUuid(), ts = FormatIso8601(NowMicros());
+  return OAuthReply{status,
+                    Json{{"error", error},
+                         {"error_description",
+                          "AADSTS" + std::to_string(code) + ": " + text + "\r\nTrace ID: " + trace +
+                              "\r\nCorrelation ID: " + corr + "\r\nTimestamp: " + ts},
+                         {"error_codes", {code}},
+                         {"timestamp", ts},
+                         {"trace_id", trace},
+                         {"correlation_id", corr}}};
+}
+
+// Whether a role scope contains a resource ("/acct/fs/dir" contains "/acct/fs/dir/x").
+bool ScopeContains(const std::string& scope, const std::string& resource) {
+  if (scope.empty() || scope == "/") return true;
+  return resource == scope ||
+         (resource.size() > scope.size() && resource.compare(0, scope.size(), scope) == 0 &&
+          resource[scope.size()] == '/');
+}
+
+}  // namespace
+
+const char* RoleName(Role r) { return kRoles[static_cast<int>(r)]; }
+
+IdentityService::IdentityService(IdentityStore* store, const SecretBox* box, IdentityOptions opts)
+    : store_(store), box_(box), opts_(opts) {}
+
+IdentityService::~IdentityService() = default;
+
+void IdentityService::SetBaseUrl(const std::string& https_url) { base_url_ = https_url; }
+
+std::string IdentityService::Issuer(const std::string& tenant) const {
+  return base_url_ + "/" + tenant + "/v2.0";
+}
+
+void IdentityService::DirectoryChanged() {
+  std::lock_guard<std::mutex> l(mu_);
+  ++generation_;
+  cache_.clear();
+}
+
+// ----- signing keys ---------------------------------------------------------------------------
+
+Status IdentityService::Start() {
+  if (sodium_init() < 0) return InternalError("libsodium failed to initialise");
+  return LoadOrRotateKeys(NowSeconds());
+}
+
+Status IdentityService::LoadOrRotateKeys(int64_t now) {
+  std::vector<KeyEntry> keys;
+  TARN_RETURN_IF_ERROR(store_->Write([&](IdentityTxn& t) -> Status {
+    keys.clear();
+    TARN_ASSIGN_OR_RETURN(auto recs, t.List("key", ""));
+    for (const auto& r : recs) {
+      Json d = Json::parse(r.doc);
+      int64_t retired = d.value("retired", int64_t{0});
+      // Keys retired longer ago than any token they signed can live are dropped for good.
+      if (retired > 0 && retired + opts_.token_lifetime_s + opts_.clock_skew_s < now) {
+        TARN_RETURN_IF_ERROR(t.Delete("key", r.id));
+        continue;
+      }
+      auto sealed = Base64Decode(d.value("sealed", ""));
+      if (!sealed) return InternalError("a stored signing key is corrupt");
+      TARN_ASSIGN_OR_RETURN(std::string pem, box_->Open(*sealed));
+      TARN_ASSIGN_OR_RETURN(auto key, SigningKey::FromPem(r.id, pem));
+      sodium_memzero(pem.data(), pem.size());
+      keys.push_back(KeyEntry{std::shared_ptr<SigningKey>(std::move(key)),
+                              d.value("created", int64_t{0}), retired});
+    }
+    std::sort(keys.begin(), keys.end(),
+              [](const KeyEntry& a, const KeyEntry& b) { return a.created < b.created; });
+    bool need_new = keys.empty() || keys.back().retired != 0 ||
+                    keys.back().created + opts_.key_rotation_s <= now;
+    if (!need_new) return Status::Ok();
+    for (auto& k : keys) {
+      if (k.retired == 0) {
+        k.retired = now;
+        Json d{{"created", k.created}, {"retired", now}};
+        TARN_ASSIGN_OR_RETURN(auto old, t.Get("key", k.key->kid()));
+        d["sealed"] = Json::parse(old->doc)["sealed"];
+        TARN_RETURN_IF_ERROR(t.Put(IdentityRecord{"key", k.key->kid(), "", "", d.dump()}));
+      }
+    }
+    TARN_ASSIGN_OR_RETURN(auto fresh, SigningKey::Generate());
+    std::string pem = fresh->PrivatePem();
+    Json d{{"created", now}, {"retired", 0}, {"sealed", Base64Encode(box_->Seal(pem))}};
+    sodium_memzero(pem.data(), pem.size());
+    TARN_RETURN_IF_ERROR(t.Put(IdentityRecord{"key", fresh->kid(), "", "", d.dump()}));
+    keys.push_back(KeyEntry{std::shared_ptr<SigningKey>(std::move(fresh)), now, 0});
+    return Status::Ok();
+  }));
+  std::lock_guard<std::mutex> l(mu_);
+  keys_ = std::move(keys);
+  return Status::Ok();
+}
+
+std::shared_ptr<SigningKey> IdentityService::ActiveKey() {
+  int64_t now = NowSeconds();
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (!keys_.empty() && keys_.back().created + opts_.key_rotation_s > now) {
+      return keys_.back().key;
+    }
+  }
+  LoadOrRotateKeys(now).IgnoreError();  // on failure the newest key keeps signing
+  std::lock_guard<std::mutex> l(mu_);
+  return keys_.empty() ? nullptr : keys_.back().key;
+}
+
+// ----- the directory --------------------------------------------------------------------------
+
+StatusOr<Json> IdentityService::RequireTenant(IdentityTxn& t, const std::string& tenant) {
+  TARN_ASSIGN_OR_RETURN(auto r, t.Get("tenant", tenant));
+  if (!r) return Error(Reason::kTenantNotFound, "tenant '" + tenant + "' does not exist");
+  return Json::parse(r->doc);
+}
+
+StatusOr<Json> IdentityService::CreateTenant(const Json& body) {
+  TARN_ASSIGN_OR_RETURN(std::string name, Field(body, "display_name", false));
+  TARN_ASSIGN_OR_RETURN(std::string id, Field(body, "tenant_id", false));
+  if (id.empty()) id = NewUuid();
+  if (!IsGuid(id)) return Bad("tenant_id must be a GUID");
+  Json doc{{"tenant_id", id}, {"display_name", name}, {"created_time", FormatIso8601(NowMicros())}};
+  TARN_RETURN_IF_ERROR(store_->Write([&](IdentityTxn& t) -> Status {
+    TARN_ASSIGN_OR_RETURN(auto existing, t.Get("tenant", id));
+    if (existing) return Error(Reason::kObjectAlreadyExists, "tenant " + id + " already exists");
+    return t.Put(IdentityRecord{"tenant", id, "", "", doc.dump()});
+  }));
+  return doc;
+}
+
+StatusOr<Json> IdentityService::ListTenants() {
+  Json out = Json::array();
+  TARN_RETURN_IF_ERROR(store_->Read([&](IdentityTxn& t) -> Status {
+    TARN_ASSIGN_OR_RETURN(auto recs, t.List("tenant", ""));
+    for (const auto& r : recs) out.push_back(Json::parse(r.doc));
+    return Status::Ok();
+  }));
+  return Json{{"tenants", out}};
+}
+
+StatusOr<Json> IdentityService::CreatePrincipal(const std::string& tenant, const Json& body) {
+  TARN_ASSIGN_OR_RETURN(std::string kind, Field(body, "kind", true));
+  TARN_ASSIGN_OR_RETURN(std::string name, Field(body, "display_name", true));
+  if (kind != "service_principal" && kind != "user") {
+    return Bad("kind must be 'service_principal' or 'user'");
+  }
+  TARN_ASSIGN_OR_RETURN(std::string upn, Field(body, "upn", kind == "user"));
+  Json doc{{"object_id", NewUuid()},
+           {"tenant_id", tenant},
+           {"kind", kind},
+           {"display_name", name},
+           {"created_time", FormatIso8601(NowMicros())}};
+  std::string lookup;
+  if (kind == "service_principal") {
+    doc["app_id"] = NewUuid();
+    lookup = doc["app_id"];
+  } else {
+    doc["upn"] = upn;
+    lookup = "upn:" + upn;
+  }
+  TARN_RETURN_IF_ERROR(store_->Write([&](IdentityTxn& t) -> Status {
+    TARN_RETURN_IF_ERROR(RequireTenant(t, tenant).status());
+    return t.Put(IdentityRecord{"principal", doc["object_id"], tenant, lookup, doc.dump()});
+  }));
+  return doc;
+}
+
+StatusOr<Json> IdentityService::ListPrincipals(const std::string& tenant) {
+  Json out = Json::array();
+  TARN_RETURN_IF_ERROR(store_->Read([&](IdentityTxn& t) -> Status {
+    TARN_RETURN_IF_ERROR(RequireTenant(t, tenant).status());
+    TARN_ASSIGN_OR_RETURN(auto recs, t.List("principal", tenant));
+    for (const auto& r : recs) out.push_back(Json::parse(r.doc));
+    return Status::Ok();
+  }));
+  return Json{{"principals", out}};
+}
+
+StatusOr<Json> IdentityService::GetPrincipal(const std::string& oid) {
+  Json out;
+  TARN_RETURN_IF_ERROR(store_->Read([&](IdentityTxn& t) -> Status {
+    TARN_ASSIGN_OR_RETURN(auto r, t.Get("principal", oid));
+    if (!r) return Error(Reason::kPrincipalNotFound, "principal '" + oid + "' does not exist");
+    out = Json::parse(r->doc);
+    Json secrets = Json::array();
+    TARN_ASSIGN_OR_RETURN(auto recs, t.List("secret", oid));
+    for (const auto& s : recs) {
+      Json d = Json::parse(s.doc);
+      d.erase("hash");
+      secrets.push_back(d);
+    }
+    out["secrets"] = secrets;
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Status IdentityService::DeletePrincipal(const std::string& oid) {
+  TARN_RETURN_IF_ERROR(store_->Write([&](IdentityTxn& t) -> Status {
+    TARN_ASSIGN_OR_RETURN(auto r, t.Get("principal", oid));
+    if (!r) return Error(Reason::kPrincipalNotFound, "principal '" + oid + "' does not exist");
+    TARN_ASSIGN_OR_RETURN(auto secrets, t.List("secret", oid));
+    for (const auto& s : secrets) TARN_RETURN_IF_ERROR(t.Delete("secret", s.id));
+    TARN_ASSIGN_OR_RETURN(auto members, t.List("member", ""));
+    for (const auto& m : members) {
+      if (Json::parse(m.doc).value("member", "") == oid) {
+        TARN_RETURN_IF_ERROR(t.Delete("member", m.id));
+      }
+    }
+    TARN_ASSIGN_OR_RETURN(auto roles, t.List("role", oid));
+    for (const auto& ra : roles) TARN_RETURN_IF_ERROR(t.Delete("role", ra.id));
+    return t.Delete("principal", oid);
+  }));
+  DirectoryChanged();
+  return Status::Ok();
+}
+
+StatusOr<Json> IdentityService::AddSecret(const std::string& oid, const Json& body) {
+  int64_t days = 180;
+  if (body.is_object() && body.contains("expires_in_days")) {
+    if (!body["expires_in_days"].is_number_integer()) {
+      return Bad("expires_in_days must be a whole number");
+    }
+    days = body["expires_in_days"].get<int64_t>();
+  }
+  if (days < 1 || days > opts_.max_secret_days) {
+    return Bad("expires_in_days must be between 1 and " + std::to_string(opts_.max_secret_days));
+  }
+  std::string value = Base64UrlEncode(RandomBytes(30));
+  value = value.substr(0, 3) + "8Q~" + value.substr(3);  // the shape of Azure's secrets
+  char hash[crypto_pwhash_STRBYTES];
+  if (crypto_pwhash_str(hash, value.data(), value.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                        crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
+    return InternalError("out of memory while hashing the secret");
+  }
+  int64_t expires = NowSeconds() + days * 86400;
+  Json doc{{"secret_id", NewUuid()},
+           {"hint", value.substr(0, 3)},
+           {"expires", FormatIso8601(expires * 1000000)},
+           {"expires_unix", expires},
+           {"hash", std::string(hash)}};
+  TARN_RETURN_IF_ERROR(store_->Write([&](IdentityTxn& t) -> Status {
+    TARN_ASSIGN_OR_RETURN(auto r, t.Get("principal", oid));
+    if (!r) return Error(Reason::kPrincipalNotFound, "principal '" + oid + "' does not exist");
+    if (Json::parse(r->doc).value("kind", "") != "service_principal") {
+      return Bad("only service principals have client secrets");
+    }
+    return t.Put(IdentityRecord{"secret", doc["secret_id"], oid, "", doc.dump()});
+  }));
+  doc.erase("hash");
+  doc["secret"] = value;
+  return doc;
+}
+
+Status IdentityService::RemoveSecret(const std::string& oid, const std::string& secret_id) {
+  return store_->Write([&](IdentityTxn& t) -> Status {
+    TARN_ASSIGN_OR_RETURN(auto r, t.Get("secret", secret_id));
+    if (!r || r->parent != oid) {
+      return Error(Reason::kPrincipalNotFound,
+                   "principal '" + oid + "' has no secret '" + secret_id + "'");
+    }
+    return t.Delete("secret", secret_id);
+  });
+}
+
+StatusOr<Json> IdentityService::CreateGroup(const std::string& tenant, const Json& body) {
+  TARN_ASSIGN_OR_RETURN(std::string name, Field(body, "display_name", true));
+  Json doc{{"object_id", NewUuid()}, {"tenant_id", tenant}, {"display_name", name}};
+  TARN_RETURN_IF_ERROR(store_->Write([&](IdentityTxn& t) -> Status {
+    TARN_RETURN_IF_ERROR(RequireTenant(t, tenant).status());
+    return t.Put(IdentityRecord{"group", doc["object_id"], tenant, "", doc.dump()});
+  }));
+  return doc;
+}
+
+StatusOr<Json> IdentityService::ListGroups(const std::string& tenant) {
+  Json out = Json::array();
+  TARN_RETURN_IF_ERROR(store_->Read([&](IdentityTxn& t) -> Status {
+    TARN_ASSIGN_OR_RETURN(auto recs, t.List("group", tenant));
+    for (const auto& r : recs) {
+      Json d = Json::parse(r.doc);
+      Json members = Json::array();
+      TARN_ASSIGN_OR_RETURN(auto ms, t.List("member", r.id));
+      for (const auto& m : ms) members.push_back(Json::parse(m.doc)["member"]);
+      d["members"] = members;
+      out.push_back(d);
+    }
+    return Status::Ok();
+  }));
+  return Json{{"groups", out}};
+}
+
+Status IdentityService::AddMember(const std::string& group, const std::string& member) {
+  TARN_RETURN_IF_ERROR(store_->Write([&](IdentityTxn& t) -> Status {
+    TARN_ASSIGN_OR_RETURN(auto g, t.Get("group", group));
+    if (!g) return Error(Reason::kGroupNotFound, "group '" + group + "' does not exist");
+    TARN_ASSIGN_OR_RETURN(auto p, t.Get("principal", member));
+    TARN_ASSIGN_OR_RETURN(auto sub, t.Get("group", member));
+    if (!p && !sub) {
+      return Error(Reason::kPrincipalNotFound, "no principal or group '" + member + "' exists");
+    }
+    if (member == group) return Bad("a group cannot contain itself");
+    Json d{{"group", group}, {"member", member}};
+    return t.Put(IdentityRecord{"member", group + "/" + member, group, "", d.dump()});
+  }));
+  DirectoryChanged();
+  return Status::Ok();
+}
+
+Status IdentityService::RemoveMember(const std::string& group, const std::string& member) {
+  TARN_RETURN_IF_ERROR(store_->Write([&](IdentityTxn& t) -> Status {
+    TARN_ASSIGN_OR_RETURN(auto m, t.Get("member", group + "/" + member));
+    if (!m) {
+      return Error(Reason::kGroupNotFound, "'" + member + "' is not a member of '" + group + "'");
+    }
+    return t.Delete("member", group + "/" + member);
+  }));
+  DirectoryChanged();
+  return Status::Ok();
+}
+
+StatusOr<Json> IdentityService::AssignRole(const Json& body) {
+  TARN_ASSIGN_OR_RETURN(std::string principal, Field(body, "principal_id", true));
+  TARN_ASSIGN_OR_RETURN(std::string role, Field(body, "role", true));
+  TARN_ASSIGN_OR_RETURN(std::string scope, Field(body, "scope", true));
+  if (std::find(std::begin(kRoles) + 1, std::end(kRoles), role) == std::end(kRoles)) {
+    return Bad(
+        "role must be 'Storage Blob Data Owner', 'Storage Blob Data Contributor' or "
+        "'Storage Blob Data Reader', not '" +
+        role + "'");
+  }
+  while (scope.size() > 1 && scope.back() == '/') scope.pop_back();
+  if (scope.empty() || scope[0] != '/') {
+    return Bad(
+        "scope must be /<account>, /<account>/<filesystem> or "
+        "/<account>/<filesystem>/<directory>");
+  }
+  Json doc{{"id", NewUuid()}, {"principal_id", principal}, {"role", role}, {"scope", scope}};
+  TARN_RETURN_IF_ERROR(store_->Write([&](IdentityTxn& t) -> Status {
+    TARN_ASSIGN_OR_RETURN(auto p, t.Get("principal", principal));
+    TARN_ASSIGN_OR_RETURN(auto g, t.Get("group", principal));
+    if (!p && !g) {
+      return Error(Reason::kPrincipalNotFound, "no principal or group '" + principal + "' exists");
+    }
+    return t.Put(IdentityRecord{"role", doc["id"], principal, "", doc.dump()});
+  }));
+  DirectoryChanged();
+  return doc;
+}
+
+StatusOr<Json> IdentityService::ListRoles() {
+  Json out = Json::array();
+  TARN_RETURN_IF_ERROR(store_->Read([&](IdentityTxn& t) -> Status {
+    TARN_ASSIGN_OR_RETURN(auto recs, t.List("role", ""));
+    for (const auto& r : recs) out.push_back(Json::parse(r.doc));
+    return Status::Ok();
+  }));
+  return Json{{"role_assignments", out}};
+}
+
+Status IdentityService::RemoveRole(const std::string& id) {
+  TARN_RETURN_IF_ERROR(store_->Write([&](IdentityTxn& t) -> Status {
+    TARN_ASSIGN_OR_RETURN(auto r, t.Get("role", id));
+    if (!r) return Error(Reason::kRoleAssignmentNotFound, "no role assignment '" + id + "'");
+    return t.Delete("role", id);
+  }));
+  DirectoryChanged();
+  return Status::Ok();
+}
+
+// ----- the token service ----------------------------------------------------------------------
+
+StatusOr<Json> IdentityService::OpenIdConfiguration(const std::string& tenant) {
+  TARN_RETURN_IF_ERROR(
+      store_->Read([&](IdentityTxn& t) { return RequireTenant(t, tenant).status(); }));
+  std::string base = base_url_ + "/" + tenant;
+  return Json{{"issuer", Issuer(tenant)},
+              {"token_endpoint", base + "/oauth2/v2.0/token"},
+              {"authorization_endpoint", base + "/oauth2/v2.0/authorize"},
+              {"jwks_uri", base + "/discovery/v2.0/keys"},
+              {"token_endpoint_auth_methods_supported", {"client_secret_post"}},
+              {"grant_types_supported", {"client_credentials"}},
+              {"response_types_supported", {"token"}},
+              {"id_token_signing_alg_values_supported", {"RS256"}},
+              {"subject_types_supported", {"pairwise"}},
+              {"scopes_supported", {"https://storage.azure.com/.default"}},
+              {"tenant_region_scope", "self-hosted"}};
+}
+
+StatusOr<Json> IdentityService::Jwks(const std::string& tenant) {
+  TARN_RETURN_IF_ERROR(
+      store_->Read([&](IdentityTxn& t) { return RequireTenant(t, tenant).status(); }));
+  ActiveKey();  // rotates if due
+  Json keys = Json::array();
+  std::lock_guard<std::mutex> l(mu_);
+  for (const auto& k : keys_) keys.push_back(k.key->Jwk());
+  return Json{{"keys", keys}};
+}
+
+OAuthReply IdentityService::Token(const std::string& tenant,
+                                  const std::map<std::string, std::string>& form) {
+  auto get = [&](const char* k) {
+    auto it = form.find(k);
+    return it == form.end() ? std::string() : it->second;
+  };
+  bool tenant_ok = false;
+  store_
+      ->Read([&](IdentityTxn& t) -> Status {
+        tenant_ok = RequireTenant(t, tenant).ok();
+        return Status::Ok();
+      })
+      .IgnoreError();
+  if (!tenant_ok) {
+    return OAuthError(400, "invalid_request", 90002,
+                      "Tenant '" + tenant + "' not found. Check the tenant ID.");
+  }
+  std::string grant = get("grant_type");
+  if (grant.empty()) {
+    return OAuthError(400, "invalid_request", 900144,
+                      "The request body must contain the following parameter: 'grant_type'.");
+  }
+  if (grant != "client_credentials") {
+    return OAuthError(400, "unsupported_grant_type", 70003,
+                      "The app requested an unsupported grant type '" + grant +
+                          "'; this token service supports client_credentials.");
+  }
+  std::string client_id = get("client_id"), secret = get("client_secret"), scope = get("scope");
+  if (client_id.empty()) {
+    return OAuthError(400, "invalid_request", 900144,
+                      "The request body must contain the following parameter: 'client_id'.");
+  }
+  std::string resource = scope;
+  if (resource.size() > 9 && resource.compare(resource.size() - 9, 9, "/.default") == 0) {
+    resource.resize(resource.size() - 9);
+  }
+  while (!resource.empty() && resource.back() == '/') resource.pop_back();
+  if (resource != kAudience) {
+    return OAuthError(400, "invalid_scope", 70011,
+                      "The provided value for the input parameter 'scope' is not valid: '" + scope +
+                          "'. Use https://storage.azure.com/.default.");
+  }
+  std::optional<IdentityRecord> principal;
+  std::vector<IdentityRecord> secrets;
+  store_
+      ->Read([&](IdentityTxn& t) -> Status {
+        TARN_ASSIGN_OR_RETURN(principal, t.FindByLookup("principal", client_id));
+        if (principal) {
+          TARN_ASSIGN_OR_RETURN(secrets, t.List("secret", principal->id));
+        }
+        return Status::Ok();
+      })
+      .IgnoreError();
+  if (!principal || principal->parent != tenant) {
+    return OAuthError(400, "unauthorized_client", 700016,
+                      "Application with identifier '" + client_id +
+                          "' was not found in the directory '" + tenant + "'.");
+  }
+  if (secret.empty()) {
+    return OAuthError(401, "invalid_client", 7000218,
+                      "The request body must contain the following parameter: "
+                      "'client_assertion' or 'client_secret'.");
+  }
+  int64_t now = NowSeconds();
+  bool expired_match = false, match = false;
+  for (const auto& s : secrets) {
+    Json d = Json::parse(s.doc);
+    std::string hash = d.value("hash", "");
+    if (crypto_pwhash_str_verify(hash.c_str(), secret.data(), secret.size()) != 0) continue;
+    if (d.value("expires_unix", int64_t{0}) <= now) {
+      expired_match = true;
+    } else {
+      match = true;
+    }
+    break;
+  }
+  if (!match) {
+    if (expired_match) {
+      return OAuthError(401, "invalid_client", 7000222,
+                        "The provided client secret keys for app '" + client_id + "' are expired.");
+    }
+    return OAuthError(401, "invalid_client", 7000215,
+                      "Invalid client secret provided. Ensure the secret being sent in the "
+                      "request is the client secret value, not the client secret ID, for a "
+                      "secret added to app '" +
+                          client_id + "'.");
+  }
+  auto key = ActiveKey();
+  if (!key) return OAuthError(500, "temporarily_unavailable", 50000, "No signing key.");
+  Json claims{{"aud", kAudience},
+              {"iss", Issuer(tenant)},
+              {"iat", now},
+              {"nbf", now},
+              {"exp", now + opts_.token_lifetime_s},
+              {"oid", principal->id},
+              {"sub", principal->id},
+              {"tid", tenant},
+              {"appid", client_id},
+              {"azp", client_id},
+              {"ver", "2.0"},
+              {"uti", Base64UrlEncode(RandomBytes(16))}};
+  return OAuthReply{200, Json{{"token_type", "Bearer"},
+                              {"expires_in", opts_.token_lifetime_s},
+                              {"ext_expires_in", opts_.token_lifetime_s},
+                              {"access_token", key->Sign(claims)}}};
+}
+
+std::string IdentityService::SignForTest(const Json& claims) {
+  auto key = ActiveKey();
+  return key ? key->Sign(claims) : "";
+}
+
+// ----- bearer tokens --------------------------------------------------------------------------
+
+StatusOr<std::vector<std::string>> IdentityService::GroupsOf(IdentityTxn& t,
+                                                             const std::string& oid) {
+  TARN_ASSIGN_OR_RETURN(auto members, t.List("member", ""));
+  std::set<std::string> groups;
+  std::vector<std::string> frontier{oid};
+  while (!frontier.empty()) {
+    std::string who = frontier.back();
+    frontier.pop_back();
+    for (const auto& m : members) {
+      Json d = Json::parse(m.doc);
+      if (d.value("member", "") == who && groups.insert(d.value("group", "")).second) {
+        frontier.push_back(d.value("group", ""));
+      }
+    }
+  }
+  return std::vector<std::string>(groups.begin(), groups.end());
+}
+
+StatusOr<Caller> IdentityService::Authenticate(std::string_view token) {
+  const std::string digest = Sha256(token);
+  const int64_t now = NowSeconds();
+  uint64_t generation;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    generation = generation_;
+    auto it = cache_.find(digest);
+    if (it != cache_.end() && it->second.generation == generation_ &&
+        it->second.caller.exp + opts_.clock_skew_s > now) {
+      return it->second.caller;
+    }
+  }
+  auto lookup = [&](const std::string& kid) -> EVP_PKEY* {
+    std::lock_guard<std::mutex> l(mu_);
+    for (const auto& k : keys_) {
+      if (k.key->kid() == kid) return k.key->pkey();
+    }
+    return nullptr;
+  };
+  TARN_ASSIGN_OR_RETURN(Json claims, VerifyRs256(token, lookup));
+  auto invalid = [](const std::string& why) {
+    return Error(Reason::kInvalidAuthenticationInfo, why);
+  };
+  auto num = [&](const char* k) -> std::optional<int64_t> {
+    if (!claims.contains(k) || !claims[k].is_number_integer()) return std::nullopt;
+    return claims[k].get<int64_t>();
+  };
+  auto str = [&](const char* k) {
+    return claims.contains(k) && claims[k].is_string() ? claims[k].get<std::string>() : "";
+  };
+  auto exp = num("exp"), nbf = num("nbf");
+  if (!exp || !nbf) return invalid("the token has no exp or nbf claim");
+  if (*exp + opts_.clock_skew_s <= now) {
+    return invalid("Lifetime validation failed, the token is expired.");
+  }
+  if (*nbf - opts_.clock_skew_s > now) return invalid("the token is not valid yet (nbf)");
+  std::string aud = str("aud");
+  while (!aud.empty() && aud.back() == '/') aud.pop_back();
+  if (aud != kAudience) return invalid("Audience validation failed: '" + str("aud") + "'.");
+  std::string tid = str("tid");
+  if (str("iss") != Issuer(tid)) return invalid("Issuer validation failed.");
+  Caller c{str("oid"), tid, str("appid"), {}, *exp};
+  TARN_RETURN_IF_ERROR(store_->Read([&](IdentityTxn& t) -> Status {
+    TARN_ASSIGN_OR_RETURN(auto tenant, t.Get("tenant", tid));
+    if (!tenant) return invalid("the token's tenant is unknown to this server");
+    TARN_ASSIGN_OR_RETURN(auto p, t.Get("principal", c.oid));
+    if (!p || p->parent != tid) return invalid("the token's principal no longer exists");
+    TARN_ASSIGN_OR_RETURN(c.groups, GroupsOf(t, c.oid));
+    return Status::Ok();
+  }));
+  std::lock_guard<std::mutex> l(mu_);
+  if (generation == generation_) {
+    if (cache_.size() > 100000) cache_.clear();
+    cache_[digest] = Cached{c, generation};
+  }
+  return c;
+}
+
+StatusOr<Role> IdentityService::EffectiveRole(const Caller& caller, const std::string& resource) {
+  Role best = Role::kNone;
+  TARN_RETURN_IF_ERROR(store_->Read([&](IdentityTxn& t) -> Status {
+    std::vector<std::string> who = caller.groups;
+    who.push_back(caller.oid);
+    for (const auto& id : who) {
+      TARN_ASSIGN_OR_RETURN(auto roles, t.List("role", id));
+      for (const auto& r : roles) {
+        Json d = Json::parse(r.doc);
+        if (!ScopeContains(d.value("scope", ""), resource)) continue;
+        for (int i = 1; i <= 3; ++i) {
+          if (d.value("role", "") == kRoles[i]) best = std::max(best, static_cast<Role>(i));
+        }
+      }
+    }
+    return Status::Ok();
+  }));
+  return best;
+}
+
+}  // namespace tarn::identity

@@ -1,0 +1,129 @@
+// IdentityService: the directory (tenants, users and service principals, client secrets, security
+// groups, role assignments), a token service compatible with the Microsoft identity platform v2
+// endpoints that azure-identity uses, and validation of the bearer tokens it issues.
+//
+// Contract
+// - Client secrets are shown once, when added, and stored only as Argon2id hashes
+//   (libsodium crypto_pwhash_str). Signing keys are RSA-2048, stored sealed by the SecretBox.
+// - Access tokens are RS256 JWTs with oid, tid, appid, aud, iss, iat, nbf, exp, signed by the
+//   active key. Keys rotate every key_rotation_s; a retired key stays in the JWKS until the last
+//   token it signed has expired.
+// - Authenticate() checks signature, exp/nbf (with clock skew), audience, issuer and tenant, and
+//   that the principal still exists; results are cached by the token's hash until it expires,
+//   and the cache is invalidated by every directory change.
+// - Role scopes are "/<account>", "/<account>/<filesystem>" or "/<account>/<filesystem>/<dir>";
+//   EffectiveRole() takes the strongest role assigned to the caller or any group it belongs to
+//   (transitively) at a scope that contains the resource.
+// - Thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "common/secret_box.h"
+#include "common/status.h"
+#include "identity/jwt.h"
+#include "store/identity/identity_store.h"
+
+namespace tarn::identity {
+
+// Who a validated bearer token speaks for.
+struct Caller {
+  std::string oid, tid, appid;
+  std::vector<std::string> groups;  // every group the principal belongs to, transitively
+  int64_t exp = 0;                  // Unix seconds
+};
+
+enum class Role { kNone = 0, kReader = 1, kContributor = 2, kOwner = 3 };
+const char* RoleName(Role r);
+
+// An OAuth answer from the token endpoint: status and the JSON body.
+struct OAuthReply {
+  int status = 200;
+  Json body;
+};
+
+struct IdentityOptions {
+  int64_t token_lifetime_s = 3600;
+  int64_t key_rotation_s = 7 * 24 * 3600;
+  int64_t clock_skew_s = 300;
+  int64_t max_secret_days = 730;
+};
+
+class IdentityService {
+ public:
+  IdentityService(IdentityStore* store, const SecretBox* box, IdentityOptions opts = {});
+  ~IdentityService();
+
+  // Loads the signing keys, making (or rotating to) a new one when needed.
+  Status Start();
+  // The https base URL ("https://127.0.0.1:PORT"): issuer and endpoints are built from it.
+  void SetBaseUrl(const std::string& https_url);
+
+  // ----- the directory (admin API, JSON in and out) -----
+  StatusOr<Json> CreateTenant(const Json& body);
+  StatusOr<Json> ListTenants();
+  StatusOr<Json> CreatePrincipal(const std::string& tenant, const Json& body);
+  StatusOr<Json> ListPrincipals(const std::string& tenant);
+  StatusOr<Json> GetPrincipal(const std::string& oid);
+  Status DeletePrincipal(const std::string& oid);
+  // Returns the new secret's value once ("secret"); only its hash is kept.
+  StatusOr<Json> AddSecret(const std::string& oid, const Json& body);
+  Status RemoveSecret(const std::string& oid, const std::string& secret_id);
+  StatusOr<Json> CreateGroup(const std::string& tenant, const Json& body);
+  StatusOr<Json> ListGroups(const std::string& tenant);
+  Status AddMember(const std::string& group, const std::string& member);
+  Status RemoveMember(const std::string& group, const std::string& member);
+  StatusOr<Json> AssignRole(const Json& body);
+  StatusOr<Json> ListRoles();
+  Status RemoveRole(const std::string& id);
+
+  // ----- the token service -----
+  StatusOr<Json> OpenIdConfiguration(const std::string& tenant);
+  StatusOr<Json> Jwks(const std::string& tenant);
+  // POST /{tenant}/oauth2/v2.0/token with the form fields.
+  OAuthReply Token(const std::string& tenant, const std::map<std::string, std::string>& form);
+
+  // ----- bearer tokens -----
+  StatusOr<Caller> Authenticate(std::string_view token);
+  StatusOr<Role> EffectiveRole(const Caller& caller, const std::string& resource);
+
+  // For tests: signs arbitrary claims with the active key (expired, foreign-tenant tokens...).
+  std::string SignForTest(const Json& claims);
+
+ private:
+  struct KeyEntry {
+    std::shared_ptr<SigningKey> key;
+    int64_t created = 0;  // Unix seconds
+    int64_t retired = 0;  // 0 while active
+  };
+
+  Status LoadOrRotateKeys(int64_t now);
+  std::shared_ptr<SigningKey> ActiveKey();
+  StatusOr<Json> RequireTenant(IdentityTxn& t, const std::string& tenant);
+  StatusOr<std::vector<std::string>> GroupsOf(IdentityTxn& t, const std::string& oid);
+  std::string Issuer(const std::string& tenant) const;
+  void DirectoryChanged();
+
+  IdentityStore* store_;
+  const SecretBox* box_;
+  IdentityOptions opts_;
+  std::string base_url_;
+
+  std::mutex mu_;  // guards keys_, cache_, generation_
+  std::vector<KeyEntry> keys_;
+  struct Cached {
+    Caller caller;
+    uint64_t generation;
+  };
+  std::unordered_map<std::string, Cached> cache_;  // by SHA-256 of the token
+  uint64_t generation_ = 0;
+};
+
+}  // namespace tarn::identity

@@ -1,0 +1,258 @@
+"""Identity against a real tarnd over TLS: a service principal gets a token from tarnd's token
+service with Microsoft's azure-identity, then DataLakeServiceClient works with it, and every
+request is allowed or denied by role (RBAC) as ADLS Gen2 does."""
+
+import base64
+import json
+import os
+import time
+
+import pytest
+from azure.core.exceptions import ClientAuthenticationError, HttpResponseError
+from azure.identity import ClientSecretCredential
+from azure.storage.filedatalake import DataLakeServiceClient
+
+from sharedkey import ACCOUNT, ACCOUNT_KEY, RawClient
+from tarn_harness import unique_name
+
+SCOPE = "https://storage.azure.com/.default"
+
+
+class Directory:
+    """The /identity admin API, signed with the account key."""
+
+    def __init__(self, server):
+        self.raw = RawClient(server)
+
+    def call(self, method, path, body=None, expect=None):
+        data = json.dumps(body).encode() if body is not None else b""
+        r = self.raw.request(method, "/identity" + path, (),
+                             {"Content-Type": "application/json"}, data)
+        if expect is not None:
+            assert r.status == expect, r
+        return json.loads(r.body) if r.body else None
+
+    def tenant(self):
+        return self.call("POST", "/tenants", {"display_name": "contoso"}, 201)["tenant_id"]
+
+    def service_principal(self, tenant, name="trainer"):
+        sp = self.call("POST", f"/tenants/{tenant}/principals",
+                       {"kind": "service_principal", "display_name": name}, 201)
+        sp["secret"] = self.call("POST", f"/principals/{sp['object_id']}/secrets",
+                                 {"expires_in_days": 30}, 201)["secret"]
+        return sp
+
+    def assign(self, principal, role, scope):
+        return self.call("POST", "/role-assignments",
+                         {"principal_id": principal, "role": role, "scope": scope}, 201)
+
+
+def credential(srv, tenant, sp):
+    return ClientSecretCredential(tenant, sp["app_id"], sp["secret"], authority=srv.https_url,
+                                  instance_discovery=False, connection_verify=srv.ca_file)
+
+
+def service(srv, cred):
+    return DataLakeServiceClient(f"{srv.https_url}/{ACCOUNT}", credential=cred,
+                                 connection_verify=srv.ca_file, retry_total=0)
+
+
+def token_request(srv, tenant, form, raw_body=None):
+    import requests
+    body = raw_body if raw_body is not None else form
+    return requests.post(f"{srv.https_url}/{tenant}/oauth2/v2.0/token", data=body,
+                         verify=srv.ca_file, timeout=30)
+
+
+def bearer_get(srv, path, token):
+    import requests
+    return requests.get(f"{srv.https_url}/{ACCOUNT}{path}", verify=srv.ca_file, timeout=30,
+                        headers={"Authorization": f"Bearer {token}", "x-ms-version": "2021-10-04"})
+
+
+@pytest.fixture(scope="module")
+def setup(tarn):
+    d = Directory(tarn)
+    tenant = d.tenant()
+    admin = tarn.datalake_service()
+    fs = admin.create_file_system(unique_name("zone"))
+    fs.get_file_client("curated/sales/a.csv").upload_data(b"a,b\n1,2\n", overwrite=True)
+    fs.get_file_client("raw/b.csv").upload_data(b"x\n", overwrite=True)
+    return d, tenant, fs.file_system_name
+
+
+def test_reader_lists_and_reads_but_cannot_write(tarn, setup):
+    d, tenant, fs = setup
+    sp = d.service_principal(tenant)
+    d.assign(sp["object_id"], "Storage Blob Data Reader", f"/{ACCOUNT}/{fs}")
+    cred = credential(tarn, tenant, sp)
+    tok = cred.get_token(SCOPE)
+    assert tok.expires_on > time.time() + 3000
+    fsc = service(tarn, cred).get_file_system_client(fs)
+    assert sorted(p.name for p in fsc.get_paths()) == [
+        "curated", "curated/sales", "curated/sales/a.csv", "raw", "raw/b.csv"]
+    assert fsc.get_file_client("curated/sales/a.csv").download_file().readall() == b"a,b\n1,2\n"
+    with pytest.raises(HttpResponseError) as e:
+        fsc.get_file_client("curated/new.csv").upload_data(b"no", overwrite=True)
+    assert e.value.status_code == 403 and e.value.error_code == "AuthorizationPermissionMismatch"
+    with pytest.raises(HttpResponseError) as e:
+        fsc.get_file_client("raw/b.csv").delete_file()
+    assert e.value.error_code == "AuthorizationPermissionMismatch"
+    # Nothing was changed by the refused writes.
+    assert not tarn.datalake_service().get_file_system_client(fs).get_file_client(
+        "curated/new.csv").exists()
+
+
+def test_roles_follow_scope_and_nested_groups(tarn, setup):
+    d, tenant, fs = setup
+    sp = d.service_principal(tenant, "etl")
+    outer = d.call("POST", f"/tenants/{tenant}/groups", {"display_name": "curators"}, 201)
+    inner = d.call("POST", f"/tenants/{tenant}/groups", {"display_name": "etl-apps"}, 201)
+    d.call("PUT", f"/groups/{outer['object_id']}/members/{inner['object_id']}", expect=200)
+    d.call("PUT", f"/groups/{inner['object_id']}/members/{sp['object_id']}", expect=200)
+    # Contributor on one directory only, through the outer group.
+    ra = d.assign(outer["object_id"], "Storage Blob Data Contributor", f"/{ACCOUNT}/{fs}/curated")
+    fsc = service(tarn, credential(tarn, tenant, sp)).get_file_system_client(fs)
+    fsc.get_file_client("curated/sales/b.csv").upload_data(b"new", overwrite=True)
+    fsc.get_directory_client("curated/sales").rename_directory(f"{fs}/curated/sales2")
+    with pytest.raises(HttpResponseError) as e:
+        fsc.get_file_client("raw/c.csv").upload_data(b"no", overwrite=True)
+    assert e.value.error_code == "AuthorizationPermissionMismatch"
+    # Moving data out of the granted directory needs rights at the destination too.
+    with pytest.raises(HttpResponseError):
+        fsc.get_directory_client("curated/sales2").rename_directory(f"{fs}/raw/sales")
+    # Removing the assignment takes effect at once, even for a cached token.
+    d.call("DELETE", f"/role-assignments/{ra['id']}", expect=200)
+    with pytest.raises(HttpResponseError) as e:
+        fsc.get_file_client("curated/sales2/c.csv").upload_data(b"no", overwrite=True)
+    assert e.value.error_code == "AuthorizationPermissionMismatch"
+
+
+def test_no_role_means_no_access(tarn, setup):
+    d, tenant, fs = setup
+    sp = d.service_principal(tenant, "nobody")
+    fsc = service(tarn, credential(tarn, tenant, sp)).get_file_system_client(fs)
+    with pytest.raises(HttpResponseError) as e:
+        fsc.get_file_client("raw/b.csv").download_file().readall()
+    assert e.value.status_code == 403
+
+
+def test_bad_tokens_get_401(tarn, tarn_factory, setup):
+    d, tenant, fs = setup
+    sp = d.service_principal(tenant, "owner")
+    d.assign(sp["object_id"], "Storage Blob Data Owner", f"/{ACCOUNT}")
+    token = credential(tarn, tenant, sp).get_token(SCOPE).token
+    assert bearer_get(tarn, f"/{fs}/raw/b.csv", token).status_code == 200
+    head, claims, sig = token.split(".")
+    forged_sig = base64.urlsafe_b64encode(bytes(48)).decode().rstrip("=")
+    body = json.loads(base64.urlsafe_b64decode(claims + "=="))
+    body["tid"] = "00000000-0000-0000-0000-000000000000"
+    forged_claims = base64.urlsafe_b64encode(json.dumps(body).encode()).decode().rstrip("=")
+    for bad in [f"{head}.{claims}.{forged_sig}",          # forged signature
+                f"{head}.{forged_claims}.{sig}",          # claims changed after signing
+                "not-a-jwt", "a.b.c", "", "x" * 20000]:
+        r = bearer_get(tarn, f"/{fs}/raw/b.csv", bad)
+        assert r.status_code == 401, (bad[:40], r.status_code, r.text)
+        assert r.headers.get("x-ms-error-code") == "InvalidAuthenticationInfo"
+        assert r.headers.get("WWW-Authenticate", "").startswith("Bearer ")
+    # A token from another tarnd's tenant: its key is unknown here.
+    other = tarn_factory()
+    od = Directory(other)
+    ot = od.tenant()
+    osp = od.service_principal(ot)
+    foreign = credential(other, ot, osp).get_token(SCOPE).token
+    r = bearer_get(tarn, f"/{fs}/raw/b.csv", foreign)
+    assert r.status_code == 401 and "unknown" in r.text
+    # Bearer tokens are refused over plain http.
+    import requests
+    r = requests.get(f"{tarn.url}/{ACCOUNT}/{fs}/raw/b.csv", timeout=30,
+                     headers={"Authorization": f"Bearer {token}", "x-ms-version": "2021-10-04"})
+    assert r.status_code == 403 and r.headers.get("x-ms-error-code") == "AuthenticationFailed"
+
+
+def test_expired_token_gets_401(tarn_factory, tmp_path):
+    cfg = tmp_path / "tarnd.json"
+    cfg.write_text(json.dumps({"identity": {"token_lifetime_s": 1, "clock_skew_s": 0}}))
+    srv = tarn_factory(extra_args=["--config", str(cfg)])
+    d = Directory(srv)
+    tenant = d.tenant()
+    sp = d.service_principal(tenant)
+    d.assign(sp["object_id"], "Storage Blob Data Reader", f"/{ACCOUNT}")
+    srv.datalake_service().create_file_system("expiry")
+    token = credential(srv, tenant, sp).get_token(SCOPE).token
+    time.sleep(2.2)
+    r = bearer_get(srv, "/expiry?resource=filesystem&recursive=false", token)
+    assert r.status_code == 401 and "expired" in r.text, r.text
+
+
+def test_token_endpoint_errors(tarn, setup):
+    d, tenant, fs = setup
+    sp = d.service_principal(tenant, "errs")
+    good = {"grant_type": "client_credentials", "client_id": sp["app_id"],
+            "client_secret": sp["secret"], "scope": SCOPE}
+    assert token_request(tarn, tenant, good).status_code == 200
+    cases = [
+        (dict(good, client_secret="wrong"), 401, "invalid_client", 7000215),
+        (dict(good, client_id="11111111-1111-1111-1111-111111111111"), 400,
+         "unauthorized_client", 700016),
+        (dict(good, grant_type="password"), 400, "unsupported_grant_type", 70003),
+        ({k: v for k, v in good.items() if k != "grant_type"}, 400, "invalid_request", 900144),
+        (dict(good, scope="https://graph.microsoft.com/.default"), 400, "invalid_scope", 70011),
+    ]
+    for form, status, error, code in cases:
+        r = token_request(tarn, tenant, form)
+        assert r.status_code == status, (form, r.text)
+        j = r.json()
+        assert j["error"] == error and j["error_codes"] == [code], j
+        assert j["error_description"].startswith(f"AADSTS{code}:")
+        assert "trace_id" in j and "correlation_id" in j and "access_token" not in j
+    r = token_request(tarn, "22222222-2222-2222-2222-222222222222", good)
+    assert r.status_code == 400 and r.json()["error_codes"] == [90002]
+    r = token_request(tarn, tenant, None, raw_body=b"x=" + b"a" * (70 * 1024))
+    assert r.status_code == 400 and r.json()["error"] == "invalid_request"
+    # azure-identity turns a wrong secret into its own error, with the AADSTS text.
+    bad = ClientSecretCredential(tenant, sp["app_id"], "wrong", authority=tarn.https_url,
+                                 instance_discovery=False, connection_verify=tarn.ca_file)
+    with pytest.raises(ClientAuthenticationError) as e:
+        bad.get_token(SCOPE)
+    assert "AADSTS7000215" in str(e.value)
+
+
+def test_discovery_documents_and_secret_storage(tarn, setup):
+    import requests
+    d, tenant, fs = setup
+    sp = d.service_principal(tenant, "docs")
+    conf = requests.get(f"{tarn.https_url}/{tenant}/v2.0/.well-known/openid-configuration",
+                        verify=tarn.ca_file, timeout=30).json()
+    assert conf["token_endpoint"] == f"{tarn.https_url}/{tenant}/oauth2/v2.0/token"
+    assert conf["issuer"] == f"{tarn.https_url}/{tenant}/v2.0"
+    jwks = requests.get(conf["jwks_uri"], verify=tarn.ca_file, timeout=30).json()
+    assert jwks["keys"] and all(k["kty"] == "RSA" and k["alg"] == "RS256" for k in jwks["keys"])
+    token = credential(tarn, tenant, sp).get_token(SCOPE).token
+    header = json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))
+    claims = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
+    assert header["kid"] in [k["kid"] for k in jwks["keys"]]
+    for claim in ("oid", "tid", "appid", "aud", "iss", "iat", "nbf", "exp"):
+        assert claim in claims
+    assert claims["oid"] == sp["object_id"] and claims["appid"] == sp["app_id"]
+    # The secret is shown once; the directory keeps only an Argon2id hash.
+    shown = d.call("GET", f"/principals/{sp['object_id']}", expect=200)
+    assert sp["secret"] not in json.dumps(shown) and "hash" not in json.dumps(shown)
+    db = b"".join(p.read_bytes() for p in tarn.data_dir.glob("meta.db*"))
+    assert sp["secret"].encode() not in db and b"$argon2id$" in db
+
+
+def test_admin_api_requires_the_account_key(tarn):
+    raw = RawClient(tarn)
+    r = raw.request("POST", "/identity/tenants", (), {"Content-Type": "application/json"}, b"{}",
+                    sign_with=False)
+    assert r.status in (401, 403)
+    d = Directory(tarn)
+    r = d.raw.request("POST", "/identity/tenants/not-a-tenant/principals", (),
+                      {"Content-Type": "application/json"},
+                      b'{"kind":"service_principal","display_name":"x"}')
+    assert r.status == 404 and r.error_code == "TenantNotFound"
+    r = d.raw.request("POST", "/identity/role-assignments", (),
+                      {"Content-Type": "application/json"},
+                      b'{"principal_id":"x","role":"Root","scope":"/a"}')
+    assert r.status == 400
