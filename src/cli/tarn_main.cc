@@ -37,15 +37,24 @@ struct Globals {
   Connection conn;
 };
 
+// Makes `fn` the command to run when the subcommand is chosen.
+void OnRun(CLI::App* sub, std::function<Status()>& run, std::function<Status()> fn) {
+  sub->callback([&run, fn = std::move(fn)] { run = fn; });
+}
+
 int ExitCode(const Status& s) {
   switch (s.code()) {
-    case Code::kNotFound: return 3;
+    case Code::kNotFound:
+      return 3;
     case Code::kAlreadyExists:
     case Code::kConflict:
-    case Code::kFailedPrecondition: return 4;
+    case Code::kFailedPrecondition:
+      return 4;
     case Code::kPermissionDenied:
-    case Code::kUnauthenticated: return 5;
-    default: return 1;
+    case Code::kUnauthenticated:
+      return 5;
+    default:
+      return 1;
   }
 }
 
@@ -108,55 +117,55 @@ void AddWorkspaceCommands(CLI::App& app, Globals& g, std::function<Status()>& ru
   auto* create = grp->add_subcommand("create", "Create a workspace (no-op if it exists alike)");
   auto name = std::make_shared<std::string>();
   auto spec = std::make_shared<client::WorkspaceSpec>();
-  create->add_option("name", *name, "Workspace name: 2-32 letters, digits, '-' or '_'")
-      ->required();
+  create->add_option("name", *name, "Workspace name: 2-32 letters, digits, '-' or '_'")->required();
   create->add_option("--subscription-id", spec->subscription_id, "Subscription id to record");
   create->add_option("--resource-group", spec->resource_group, "Resource group to record");
   create->add_option("--description", spec->description, "Free text");
-  create->callback([&, name, spec] {
-    run = [&, name, spec]() -> Status {
-      TARN_ASSIGN_OR_RETURN(Json w, g.catalog->CreateWorkspace(*name, *spec));
-      if (g.json) PrintJson(w); else PrintWorkspaces(Json::array({w}));
-      return Status::Ok();
-    };
+  OnRun(create, run, [&, name, spec]() -> Status {
+    TARN_ASSIGN_OR_RETURN(Json w, g.catalog->CreateWorkspace(*name, *spec));
+    if (g.json)
+      PrintJson(w);
+    else
+      PrintWorkspaces(Json::array({w}));
+    return Status::Ok();
   });
 
-  grp->add_subcommand("list", "List the workspaces")->callback([&] {
-    run = [&]() -> Status {
-      TARN_ASSIGN_OR_RETURN(Json j, g.catalog->ListWorkspaces());
-      if (g.json) PrintJson(j); else PrintWorkspaces(j.value("workspaces", Json::array()));
-      return Status::Ok();
-    };
+  OnRun(grp->add_subcommand("list", "List the workspaces"), run, [&]() -> Status {
+    TARN_ASSIGN_OR_RETURN(Json j, g.catalog->ListWorkspaces());
+    if (g.json)
+      PrintJson(j);
+    else
+      PrintWorkspaces(j.value("workspaces", Json::array()));
+    return Status::Ok();
   });
 
   auto* show = grp->add_subcommand("show", "Show a workspace (default: the current one)");
   auto show_name = std::make_shared<std::string>();
   show->add_option("name", *show_name, "Workspace name (default: --workspace)");
-  show->callback([&, show_name] {
-    run = [&, show_name]() -> Status {
-      std::string n = show_name->empty() ? g.conn.workspace : *show_name;
-      if (n.empty()) return Status(Code::kInvalidArgument, "name a workspace");
-      TARN_ASSIGN_OR_RETURN(Json w, g.catalog->GetWorkspace(n));
-      if (g.json) {
-        PrintJson(w);
-      } else {
-        PrintFields(w, {"name", "subscription_id", "resource_group", "description",
-                        "default_datastore", "created_time"});
-      }
-      return Status::Ok();
-    };
+  OnRun(show, run, [&, show_name]() -> Status {
+    std::string n = show_name->empty() ? g.conn.workspace : *show_name;
+    if (n.empty()) return Status(Code::kInvalidArgument, "name a workspace");
+    TARN_ASSIGN_OR_RETURN(Json w, g.catalog->GetWorkspace(n));
+    if (g.json) {
+      PrintJson(w);
+    } else {
+      PrintFields(w, {"name", "subscription_id", "resource_group", "description",
+                      "default_datastore", "created_time"});
+    }
+    return Status::Ok();
   });
 
   auto* del = grp->add_subcommand(
       "delete", "Delete a workspace, its datastores and datasets (lake data is kept)");
   auto del_name = std::make_shared<std::string>();
   del->add_option("name", *del_name, "Workspace name")->required();
-  del->callback([&, del_name] {
-    run = [&, del_name]() -> Status {
-      TARN_RETURN_IF_ERROR(g.catalog->DeleteWorkspace(*del_name));
-      if (g.json) PrintJson({{"deleted", *del_name}}); else Print("deleted workspace " + *del_name + "\n");
-      return Status::Ok();
-    };
+  OnRun(del, run, [&, del_name]() -> Status {
+    TARN_RETURN_IF_ERROR(g.catalog->DeleteWorkspace(*del_name));
+    if (g.json)
+      PrintJson({{"deleted", *del_name}});
+    else
+      Print("deleted workspace " + *del_name + "\n");
+    return Status::Ok();
   });
 }
 
@@ -201,8 +210,10 @@ StatusOr<Json> Credential(const DatastoreFlags& f) {
       return Status(Code::kInvalidArgument,
                     "a service principal needs --tenant-id, --client-id and --client-secret");
     }
-    Json c = {{"type", "service_principal"}, {"tenant_id", f.tenant_id},
-              {"client_id", f.client_id}, {"client_secret", f.client_secret}};
+    Json c = {{"type", "service_principal"},
+              {"tenant_id", f.tenant_id},
+              {"client_id", f.client_id},
+              {"client_secret", f.client_secret}};
     if (!f.authority_url.empty()) c["authority_url"] = f.authority_url;
     if (!f.resource_url.empty()) c["resource_url"] = f.resource_url;
     return c;
@@ -233,25 +244,27 @@ void AddDatastoreCommands(CLI::App& app, Globals& g, std::function<Status()>& ru
   reg->add_option("--resource-url", f->resource_url, "Service principal: resource");
   reg->add_flag("--overwrite", f->spec.overwrite, "Replace a datastore of that name");
   reg->add_flag("--skip-validation", f->spec.skip_validation, "Do not list the root first");
-  reg->callback([&, f] {
-    run = [&, f]() -> Status {
-      TARN_RETURN_IF_ERROR(NeedWorkspace(g));
-      client::DatastoreSpec s = f->spec;
-      if (s.account_name.empty()) s.account_name = g.conn.account;
-      TARN_ASSIGN_OR_RETURN(s.credential, Credential(*f));
-      TARN_ASSIGN_OR_RETURN(Json d, g.catalog->RegisterDatastore(g.conn.workspace, f->name, s));
-      if (g.json) PrintJson(d); else PrintDatastores(Json::array({d}));
-      return Status::Ok();
-    };
+  OnRun(reg, run, [&, f]() -> Status {
+    TARN_RETURN_IF_ERROR(NeedWorkspace(g));
+    client::DatastoreSpec s = f->spec;
+    if (s.account_name.empty()) s.account_name = g.conn.account;
+    TARN_ASSIGN_OR_RETURN(s.credential, Credential(*f));
+    TARN_ASSIGN_OR_RETURN(Json d, g.catalog->RegisterDatastore(g.conn.workspace, f->name, s));
+    if (g.json)
+      PrintJson(d);
+    else
+      PrintDatastores(Json::array({d}));
+    return Status::Ok();
   });
 
-  grp->add_subcommand("list", "List the workspace's datastores")->callback([&] {
-    run = [&]() -> Status {
-      TARN_RETURN_IF_ERROR(NeedWorkspace(g));
-      TARN_ASSIGN_OR_RETURN(Json j, g.catalog->ListDatastores(g.conn.workspace));
-      if (g.json) PrintJson(j); else PrintDatastores(j.value("datastores", Json::array()));
-      return Status::Ok();
-    };
+  OnRun(grp->add_subcommand("list", "List the workspace's datastores"), run, [&]() -> Status {
+    TARN_RETURN_IF_ERROR(NeedWorkspace(g));
+    TARN_ASSIGN_OR_RETURN(Json j, g.catalog->ListDatastores(g.conn.workspace));
+    if (g.json)
+      PrintJson(j);
+    else
+      PrintDatastores(j.value("datastores", Json::array()));
+    return Status::Ok();
   });
 
   auto one = [&](const char* cmd, const char* help, std::function<Status(const std::string&)> fn,
@@ -260,14 +273,13 @@ void AddDatastoreCommands(CLI::App& app, Globals& g, std::function<Status()>& ru
     auto name = std::make_shared<std::string>();
     auto* opt = sub->add_option("name", *name, "Datastore name");
     if (name_required) opt->required();
-    sub->callback([&, name, fn] {
-      run = [&, name, fn]() -> Status {
-        TARN_RETURN_IF_ERROR(NeedWorkspace(g));
-        return fn(*name);
-      };
+    OnRun(sub, run, [&, name, fn]() -> Status {
+      TARN_RETURN_IF_ERROR(NeedWorkspace(g));
+      return fn(*name);
     });
   };
-  one("show", "Show a datastore (default: the workspace's default datastore)",
+  one(
+      "show", "Show a datastore (default: the workspace's default datastore)",
       [&](const std::string& n) -> Status {
         StatusOr<Json> d = n.empty() ? g.catalog->GetDefaultDatastore(g.conn.workspace)
                                      : g.catalog->GetDatastore(g.conn.workspace, n);
@@ -282,17 +294,25 @@ void AddDatastoreCommands(CLI::App& app, Globals& g, std::function<Status()>& ru
         return Status::Ok();
       },
       false);
-  one("unregister", "Unregister a datastore (its lake data is untouched)",
+  one(
+      "unregister", "Unregister a datastore (its lake data is untouched)",
       [&](const std::string& n) -> Status {
         TARN_RETURN_IF_ERROR(g.catalog->UnregisterDatastore(g.conn.workspace, n));
-        if (g.json) PrintJson({{"unregistered", n}}); else Print("unregistered datastore " + n + "\n");
+        if (g.json)
+          PrintJson({{"unregistered", n}});
+        else
+          Print("unregistered datastore " + n + "\n");
         return Status::Ok();
       },
       true);
-  one("set-default", "Make a datastore the workspace's default",
+  one(
+      "set-default", "Make a datastore the workspace's default",
       [&](const std::string& n) -> Status {
         TARN_ASSIGN_OR_RETURN(Json w, g.catalog->SetDefaultDatastore(g.conn.workspace, n));
-        if (g.json) PrintJson(w); else Print("default datastore of " + g.conn.workspace + ": " + n + "\n");
+        if (g.json)
+          PrintJson(w);
+        else
+          Print("default datastore of " + g.conn.workspace + ": " + n + "\n");
         return Status::Ok();
       },
       true);
@@ -305,23 +325,23 @@ void PrintVersions(const Json& list, bool with_name) {
   for (const auto& v : list) {
     std::vector<std::string> r;
     if (with_name) r.push_back(Cell(v, "name"));
-    r.insert(r.end(), {Cell(v, "version"), Cell(v, "kind"), Cell(v, "state"),
-                       Cell(v, "row_count"), Cell(v, "file_count"),
+    r.insert(r.end(), {Cell(v, "version"), Cell(v, "kind"), Cell(v, "state"), Cell(v, "row_count"),
+                       Cell(v, "file_count"),
                        v.contains("total_bytes") ? FormatBytes(v.value("total_bytes", 0)) : "",
                        Cell(v, "created_time"), Cell(v, "description")});
     rows.push_back(std::move(r));
   }
   std::vector<std::string> h;
   if (with_name) h.push_back("NAME");
-  h.insert(h.end(), {"VERSION", "KIND", "STATE", "ROWS", "FILES", "SIZE", "CREATED",
-                     "DESCRIPTION"});
+  h.insert(h.end(),
+           {"VERSION", "KIND", "STATE", "ROWS", "FILES", "SIZE", "CREATED", "DESCRIPTION"});
   Print(FormatTable(h, rows));
 }
 
 void PrintVersion(const Json& v) {
-  PrintFields(v, {"name", "version", "id", "kind", "state", "description", "tags",
-                  "created_time", "created_by", "data_changed_time", "pinned", "file_count",
-                  "total_bytes", "row_count"});
+  PrintFields(
+      v, {"name", "version", "id", "kind", "state", "description", "tags", "created_time",
+          "created_by", "data_changed_time", "pinned", "file_count", "total_bytes", "row_count"});
   if (v.contains("definition")) Print("definition:  " + v["definition"].dump() + "\n");
   if (v.contains("schema") && v["schema"].is_array()) {
     std::vector<std::vector<std::string>> rows;
@@ -356,9 +376,12 @@ StatusOr<Json> DefinitionFromFlags(const DefinitionFlags& f) {
   if (f.kind == "tabular") {
     def["format"] = f.format;
     TARN_ASSIGN_OR_RETURN(auto types, Pairs(f.set_types, "--set-type"));
-    Json opts = {{"separator", f.separator}, {"header", !f.no_header},
-                 {"infer_column_types", !f.no_infer}, {"include_path", f.include_path},
-                 {"support_multi_line", f.multi_line}, {"encoding", f.encoding},
+    Json opts = {{"separator", f.separator},
+                 {"header", !f.no_header},
+                 {"infer_column_types", !f.no_infer},
+                 {"include_path", f.include_path},
+                 {"support_multi_line", f.multi_line},
+                 {"encoding", f.encoding},
                  {"empty_as_string", f.empty_as_string},
                  {"set_column_types", types.empty() ? Json::object() : Json(types)}};
     opts["partition_format"] = f.partition_format.empty() ? Json() : Json(f.partition_format);
@@ -394,12 +417,15 @@ std::string FormatValue(const tabular::Column& c, size_t i) {
   if (!c.valid.empty() && !c.valid[i]) return "";
   char buf[64];
   switch (c.type) {
-    case T::kInt64: return std::to_string(c.i64[i]);
+    case T::kInt64:
+      return std::to_string(c.i64[i]);
     case T::kDouble:
       std::snprintf(buf, sizeof buf, "%.15g", c.f64[i]);
       return buf;
-    case T::kBool: return c.b[i] ? "true" : "false";
-    case T::kString: return c.str[i];
+    case T::kBool:
+      return c.b[i] ? "true" : "false";
+    case T::kString:
+      return c.str[i];
     case T::kTimestampUs: {
       int64_t us = c.i64[i];
       std::time_t secs = static_cast<std::time_t>(us >= 0 ? us / 1000000 : (us - 999999) / 1000000);
@@ -422,10 +448,14 @@ Json CellJson(const tabular::Column& c, size_t i) {
   using T = tabular::Column::Type;
   if (!c.valid.empty() && !c.valid[i]) return nullptr;
   switch (c.type) {
-    case T::kInt64: return c.i64[i];
-    case T::kDouble: return c.f64[i];
-    case T::kBool: return c.b[i] != 0;
-    default: return FormatValue(c, i);
+    case T::kInt64:
+      return c.i64[i];
+    case T::kDouble:
+      return c.f64[i];
+    case T::kBool:
+      return c.b[i] != 0;
+    default:
+      return FormatValue(c, i);
   }
 }
 #endif
@@ -492,15 +522,15 @@ Status Download(Globals& g, const Json& v, const std::string& target, bool overw
   }
   ProgressBar bar(stderr, total, !g.json && ::isatty(STDERR_FILENO));
   for (size_t i = 0; i < files.size(); ++i) {
-    TARN_RETURN_IF_ERROR(g.catalog->DownloadFile(ref, files[i], dests[i],
-                                                 [&](int64_t n) { bar.Add(n); }));
+    TARN_RETURN_IF_ERROR(
+        g.catalog->DownloadFile(ref, files[i], dests[i], [&](int64_t n) { bar.Add(n); }));
   }
   bar.Finish();
   if (g.json) {
     PrintJson({{"files", dests}, {"bytes", total}});
   } else {
-    Print("downloaded " + std::to_string(files.size()) + " files (" + FormatBytes(total) +
-          ") to " + target + "\n");
+    Print("downloaded " + std::to_string(files.size()) + " files (" + FormatBytes(total) + ") to " +
+          target + "\n");
   }
   return Status::Ok();
 }
@@ -516,8 +546,7 @@ void AddDatasetCommands(CLI::App& app, Globals& g, std::function<Status()>& run)
     sub->add_flag("--new-version", f.new_version,
                   "Add a version when the name exists (else that is an error)");
   };
-  auto submit = [&g](const std::string& name, const Json& def, const DefinitionFlags& f)
-      -> Status {
+  auto submit = [&g](const std::string& name, const Json& def, const DefinitionFlags& f) -> Status {
     TARN_RETURN_IF_ERROR(NeedWorkspace(g));
     client::VersionSpec s;
     s.definition = def;
@@ -525,7 +554,10 @@ void AddDatasetCommands(CLI::App& app, Globals& g, std::function<Status()>& run)
     TARN_ASSIGN_OR_RETURN(s.tags, Pairs(f.tags, "--tag"));
     s.create_new_version = f.new_version;
     TARN_ASSIGN_OR_RETURN(Json v, g.catalog->RegisterVersion(g.conn.workspace, name, s));
-    if (g.json) PrintJson(v); else PrintVersion(v);
+    if (g.json)
+      PrintJson(v);
+    else
+      PrintVersion(v);
     return Status::Ok();
   };
 
@@ -552,11 +584,9 @@ void AddDatasetCommands(CLI::App& app, Globals& g, std::function<Status()>& run)
     sub->add_flag("--empty-as-string", f->empty_as_string, "Empty CSV fields are '' not null");
     sub->add_option("--encoding", f->encoding, "utf8 (default), latin1, utf16, ...");
     register_common(sub, *f);
-    sub->callback([&, f, name, submit] {
-      run = [&, f, name, submit]() -> Status {
-        TARN_ASSIGN_OR_RETURN(Json def, DefinitionFromFlags(*f));
-        return submit(*name, def, *f);
-      };
+    OnRun(sub, run, [&, f, name, submit]() -> Status {
+      TARN_ASSIGN_OR_RETURN(Json def, DefinitionFromFlags(*f));
+      return submit(*name, def, *f);
     });
   }
   {
@@ -570,60 +600,61 @@ void AddDatasetCommands(CLI::App& app, Globals& g, std::function<Status()>& run)
                     "JSON file with {kind, format, paths, options, transforms}; '-' for stdin")
         ->required();
     register_common(sub, *f);
-    sub->callback([&, f, name, file, submit] {
-      run = [&, f, name, file, submit]() -> Status {
-        std::stringstream text;
-        if (*file == "-") {
-          text << std::cin.rdbuf();
-        } else {
-          std::ifstream in(*file);
-          if (!in) return Status(Code::kNotFound, "cannot read " + *file);
-          text << in.rdbuf();
-        }
-        Json def = Json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
-        if (def.is_discarded() || !def.is_object()) {
-          return Status(Code::kInvalidArgument, *file + " is not a JSON object");
-        }
-        if (def.contains("definition")) def = def["definition"];
-        return submit(*name, def, *f);
-      };
+    OnRun(sub, run, [&, f, name, file, submit]() -> Status {
+      std::stringstream text;
+      if (*file == "-") {
+        text << std::cin.rdbuf();
+      } else {
+        std::ifstream in(*file);
+        if (!in) return Status(Code::kNotFound, "cannot read " + *file);
+        text << in.rdbuf();
+      }
+      Json def = Json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
+      if (def.is_discarded() || !def.is_object()) {
+        return Status(Code::kInvalidArgument, *file + " is not a JSON object");
+      }
+      if (def.contains("definition")) def = def["definition"];
+      return submit(*name, def, *f);
     });
   }
   {
     auto* sub = grp->add_subcommand("list", "List the latest active version of each dataset");
     auto archived = std::make_shared<bool>(false);
     sub->add_flag("--include-archived", *archived, "Also list archived versions");
-    sub->callback([&, archived] {
-      run = [&, archived]() -> Status {
-        TARN_RETURN_IF_ERROR(NeedWorkspace(g));
-        TARN_ASSIGN_OR_RETURN(Json j, g.catalog->ListDatasets(g.conn.workspace, *archived));
-        if (g.json) PrintJson(j); else PrintVersions(j.value("datasets", Json::array()), true);
-        return Status::Ok();
-      };
+    OnRun(sub, run, [&, archived]() -> Status {
+      TARN_RETURN_IF_ERROR(NeedWorkspace(g));
+      TARN_ASSIGN_OR_RETURN(Json j, g.catalog->ListDatasets(g.conn.workspace, *archived));
+      if (g.json)
+        PrintJson(j);
+      else
+        PrintVersions(j.value("datasets", Json::array()), true);
+      return Status::Ok();
     });
   }
   {
     auto a = std::make_shared<VersionArg>();
-    VersionCommand(grp, "show", "Show a dataset version: metadata, definition and schema", a)
-        ->callback([&, a] {
-          run = [&, a]() -> Status {
+    OnRun(VersionCommand(grp, "show", "Show a dataset version: metadata, definition and schema", a),
+          run, [&, a]() -> Status {
             TARN_ASSIGN_OR_RETURN(Json v, ResolveVersion(g, *a));
-            if (g.json) PrintJson(v); else PrintVersion(v);
+            if (g.json)
+              PrintJson(v);
+            else
+              PrintVersion(v);
             return Status::Ok();
-          };
-        });
+          });
   }
   {
     auto* sub = grp->add_subcommand("versions", "List every version of a dataset, oldest first");
     auto name = std::make_shared<std::string>();
     sub->add_option("name", *name, "Dataset name")->required();
-    sub->callback([&, name] {
-      run = [&, name]() -> Status {
-        TARN_RETURN_IF_ERROR(NeedWorkspace(g));
-        TARN_ASSIGN_OR_RETURN(Json j, g.catalog->ListVersions(g.conn.workspace, *name));
-        if (g.json) PrintJson(j); else PrintVersions(j.value("versions", Json::array()), false);
-        return Status::Ok();
-      };
+    OnRun(sub, run, [&, name]() -> Status {
+      TARN_RETURN_IF_ERROR(NeedWorkspace(g));
+      TARN_ASSIGN_OR_RETURN(Json j, g.catalog->ListVersions(g.conn.workspace, *name));
+      if (g.json)
+        PrintJson(j);
+      else
+        PrintVersions(j.value("versions", Json::array()), false);
+      return Status::Ok();
     });
   }
   {
@@ -633,36 +664,33 @@ void AddDatasetCommands(CLI::App& app, Globals& g, std::function<Status()>& run)
     auto* sub = VersionCommand(grp, "preview", "Show the first rows of a tabular dataset", a);
     sub->add_option("--rows,-n", *rows, "Rows to show (default 10)")->check(CLI::PositiveNumber);
     sub->add_flag("--ignore-drift", *ignore, "Read changed files of an external datastore");
-    sub->callback([&, a, rows, ignore] {
-      run = [&, a, rows, ignore]() -> Status {
-        TARN_ASSIGN_OR_RETURN(Json v, ResolveVersion(g, *a));
-        return Preview(g, v, *rows, *ignore);
-      };
+    OnRun(sub, run, [&, a, rows, ignore]() -> Status {
+      TARN_ASSIGN_OR_RETURN(Json v, ResolveVersion(g, *a));
+      return Preview(g, v, *rows, *ignore);
     });
   }
   {
     auto a = std::make_shared<VersionArg>();
-    VersionCommand(grp, "profile",
-                   "Column statistics computed at registration: nulls, min, max, distinct", a)
-        ->callback([&, a] {
-          run = [&, a]() -> Status {
-            TARN_ASSIGN_OR_RETURN(Json v, ResolveVersion(g, *a));
-            if (!v.contains("profile")) {
-              return Status(Code::kInvalidArgument, "a file dataset has no profile");
-            }
-            if (g.json) {
-              PrintJson({{"row_count", v["row_count"]}, {"profile", v["profile"]}});
-              return Status::Ok();
-            }
-            std::vector<std::vector<std::string>> rows;
-            for (const auto& c : v["profile"]) {
-              rows.push_back({Cell(c, "name"), Cell(c, "type"), Cell(c, "nulls"), Cell(c, "min"),
-                              Cell(c, "max"), Cell(c, "distinct")});
-            }
-            Print("rows: " + Cell(v, "row_count") + "\n" +
-                  FormatTable({"COLUMN", "TYPE", "NULLS", "MIN", "MAX", "DISTINCT"}, rows));
+    OnRun(
+        VersionCommand(grp, "profile",
+                       "Column statistics computed at registration: nulls, min, max, distinct", a),
+        run, [&, a]() -> Status {
+          TARN_ASSIGN_OR_RETURN(Json v, ResolveVersion(g, *a));
+          if (!v.contains("profile")) {
+            return Status(Code::kInvalidArgument, "a file dataset has no profile");
+          }
+          if (g.json) {
+            PrintJson({{"row_count", v["row_count"]}, {"profile", v["profile"]}});
             return Status::Ok();
-          };
+          }
+          std::vector<std::vector<std::string>> rows;
+          for (const auto& c : v["profile"]) {
+            rows.push_back({Cell(c, "name"), Cell(c, "type"), Cell(c, "nulls"), Cell(c, "min"),
+                            Cell(c, "max"), Cell(c, "distinct")});
+          }
+          Print("rows: " + Cell(v, "row_count") + "\n" +
+                FormatTable({"COLUMN", "TYPE", "NULLS", "MIN", "MAX", "DISTINCT"}, rows));
+          return Status::Ok();
         });
   }
   {
@@ -670,16 +698,14 @@ void AddDatasetCommands(CLI::App& app, Globals& g, std::function<Status()>& run)
     auto target = std::make_shared<std::string>(".");
     auto overwrite = std::make_shared<bool>(false);
     auto ignore = std::make_shared<bool>(false);
-    auto* sub = VersionCommand(
-        grp, "download", "Download a version's files as registered, under their paths", a);
+    auto* sub = VersionCommand(grp, "download",
+                               "Download a version's files as registered, under their paths", a);
     sub->add_option("--target,-o", *target, "Directory to write into (default '.')");
     sub->add_flag("--overwrite", *overwrite, "Replace files that exist");
     sub->add_flag("--ignore-drift", *ignore, "Read changed files of an external datastore");
-    sub->callback([&, a, target, overwrite, ignore] {
-      run = [&, a, target, overwrite, ignore]() -> Status {
-        TARN_ASSIGN_OR_RETURN(Json v, ResolveVersion(g, *a));
-        return Download(g, v, *target, *overwrite, *ignore);
-      };
+    OnRun(sub, run, [&, a, target, overwrite, ignore]() -> Status {
+      TARN_ASSIGN_OR_RETURN(Json v, ResolveVersion(g, *a));
+      return Download(g, v, *target, *overwrite, *ignore);
     });
   }
   {
@@ -688,27 +714,28 @@ void AddDatasetCommands(CLI::App& app, Globals& g, std::function<Status()>& run)
     auto* sub = VersionCommand(grp, "archive",
                                "Archive a version (releases its pins), or --reactivate it", a);
     sub->add_flag("--reactivate", *reactivate, "Make an archived version active again");
-    sub->callback([&, a, reactivate] {
-      run = [&, a, reactivate]() -> Status {
-        TARN_ASSIGN_OR_RETURN(Json cur, ResolveVersion(g, *a));
-        int64_t n = cur.value("version", int64_t{0});
-        StatusOr<Json> v = *reactivate
-                               ? g.catalog->ReactivateVersion(g.conn.workspace, a->name, n)
-                               : g.catalog->ArchiveVersion(g.conn.workspace, a->name, n);
-        TARN_RETURN_IF_ERROR(v.status());
-        if (g.json) PrintJson(*v); else PrintVersions(Json::array({*v}), true);
-        return Status::Ok();
-      };
+    OnRun(sub, run, [&, a, reactivate]() -> Status {
+      TARN_ASSIGN_OR_RETURN(Json cur, ResolveVersion(g, *a));
+      int64_t n = cur.value("version", int64_t{0});
+      StatusOr<Json> v = *reactivate ? g.catalog->ReactivateVersion(g.conn.workspace, a->name, n)
+                                     : g.catalog->ArchiveVersion(g.conn.workspace, a->name, n);
+      TARN_RETURN_IF_ERROR(v.status());
+      if (g.json)
+        PrintJson(*v);
+      else
+        PrintVersions(Json::array({*v}), true);
+      return Status::Ok();
     });
   }
 }
 
 int Main(int argc, char** argv) {
-  CLI::App app{"tarn: the workspace catalog of a tarnd (workspaces, datastores, datasets).\n"
-               "Connection: --endpoint/TARN_ENDPOINT, --account/TARN_ACCOUNT, key from "
-               "TARN_ACCOUNT_KEY\n(the development key for loopback endpoints only), "
-               "--workspace/TARN_WORKSPACE or a config.json\nfound in the current directory, "
-               "its .azureml/ or a parent."};
+  CLI::App app{
+      "tarn: the workspace catalog of a tarnd (workspaces, datastores, datasets).\n"
+      "Connection: --endpoint/TARN_ENDPOINT, --account/TARN_ACCOUNT, key from "
+      "TARN_ACCOUNT_KEY\n(the development key for loopback endpoints only), "
+      "--workspace/TARN_WORKSPACE or a config.json\nfound in the current directory, "
+      "its .azureml/ or a parent."};
   app.require_subcommand(1);
   Globals g;
   app.add_option("--endpoint", g.flags.endpoint, "tarnd URL, e.g. http://127.0.0.1:10000");

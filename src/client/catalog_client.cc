@@ -136,17 +136,7 @@ std::string ServerErrorCode(const Status& s) {
 StatusOr<std::unique_ptr<CatalogClient>> CatalogClient::Create(const std::string& url,
                                                                CatalogClientOptions opts) {
   TARN_ASSIGN_OR_RETURN(Endpoint ep, ParseEndpoint(url));
-  if (!ep.path_prefix.empty()) {
-    std::string_view account = ep.path_prefix;
-    account.remove_prefix(1);
-    auto decoded = PercentDecode(account);
-    if (account.find('/') != std::string_view::npos || !decoded || decoded->empty()) {
-      return Status(Code::kInvalidArgument,
-                    "the endpoint's path may name only the account: http://host:port/<account>");
-    }
-    opts.account = *decoded;
-    ep.path_prefix.clear();
-  }
+  TARN_RETURN_IF_ERROR(TakeAccountFromPath(&ep, &opts.account));
   if (opts.account.empty()) return Status(Code::kInvalidArgument, "no account given");
   auto key = Base64Decode(opts.key_base64);
   if (!key || key->empty()) {

@@ -34,6 +34,20 @@ Code CodeForHttp(int status, const std::string& azure_code) {
   }
 }
 
+Status TakeAccountFromPath(Endpoint* ep, std::string* account) {
+  if (ep->path_prefix.empty()) return Status::Ok();
+  std::string_view path = ep->path_prefix;
+  path.remove_prefix(1);
+  auto decoded = PercentDecode(path);
+  if (path.find('/') != std::string_view::npos || !decoded || decoded->empty()) {
+    return Status(Code::kInvalidArgument,
+                  "the URL path may name only the account: http://host:port/<account>");
+  }
+  *account = *decoded;
+  ep->path_prefix.clear();
+  return Status::Ok();
+}
+
 std::string BodyExcerpt(const std::string& body) {
   std::string out;
   for (char ch : body.substr(0, 300)) out += (ch == '\n' || ch == '\r') ? ' ' : ch;
@@ -86,18 +100,7 @@ int64_t JsonInt(const nlohmann::json& j, const char* key) {
 StatusOr<std::unique_ptr<LakeClient>> LakeClient::Create(const std::string& url,
                                                          LakeClientOptions opts) {
   TARN_ASSIGN_OR_RETURN(Endpoint ep, ParseEndpoint(url));
-  if (!ep.path_prefix.empty()) {
-    std::string_view account = ep.path_prefix;
-    account.remove_prefix(1);
-    if (account.find('/') != std::string_view::npos) {
-      return Status(Code::kInvalidArgument,
-                    "the URL path may name only the account: http://host:port/<account>");
-    }
-    auto decoded = PercentDecode(account);
-    if (!decoded || decoded->empty()) return Status(Code::kInvalidArgument, "bad account in URL");
-    opts.account = *decoded;
-    ep.path_prefix.clear();
-  }
+  TARN_RETURN_IF_ERROR(TakeAccountFromPath(&ep, &opts.account));
   if (opts.account.empty()) return Status(Code::kInvalidArgument, "no account given");
   if (!opts.sas_token.empty()) {
     if (opts.sas_token[0] == '?') opts.sas_token.erase(0, 1);

@@ -42,6 +42,10 @@ inline constexpr char kDefaultApiVersion[] = "2021-10-04";
 // The canonical code of a non-2xx HTTP answer (azure_code: its x-ms-error-code, or "").
 Code CodeForHttp(int status, const std::string& azure_code);
 
+// For "http://host:port/<account>": moves the account from the endpoint's path into *account.
+// A path of more than one segment is kInvalidArgument.
+Status TakeAccountFromPath(Endpoint* ep, std::string* account);
+
 // A one-line excerpt of an error document, for messages.
 std::string BodyExcerpt(const std::string& body);
 
