@@ -1,5 +1,7 @@
 #include "lake/acl.h"
 
+#include <algorithm>
+
 namespace tarn::lake {
 namespace {
 
@@ -191,6 +193,57 @@ std::string FormatAcl(const meta::Access& a, bool is_dir) {
   std::string s = FormatAclEntries(out);
   if (is_dir && !a.default_acl.empty()) s += "," + a.default_acl;
   return s;
+}
+
+bool AclPermits(const meta::Access& a, const AclPrincipal& who, uint32_t want) {
+  const uint32_t p = a.permissions;
+  if (!who.oid.empty() && who.oid == a.owner) return (((p >> 6) & 7) & want) == want;
+  auto ext = ParseAcl(a.acl);
+  const bool extended = ext.ok() && !ext->empty();
+  const uint32_t mask = extended ? (p >> 3) & 7 : 7;
+  uint32_t owning_group = (p >> 3) & 7;
+  if (extended) {
+    for (const auto& e : *ext) {
+      if (e.type == "user" && !e.id.empty() && e.id == who.oid) return ((e.perms & mask) & want) == want;
+      if (e.type == "group" && e.id.empty()) owning_group = e.perms;
+    }
+  }
+  auto member = [&](const std::string& g) {
+    return std::find(who.groups.begin(), who.groups.end(), g) != who.groups.end();
+  };
+  bool in_group = false;
+  uint32_t granted = 0;
+  if (member(a.group)) {
+    in_group = true;
+    granted |= owning_group & mask;
+  }
+  if (extended) {
+    for (const auto& e : *ext) {
+      if (e.type == "group" && !e.id.empty() && member(e.id)) {
+        in_group = true;
+        granted |= e.perms & mask;
+      }
+    }
+  }
+  if (in_group) return (granted & want) == want;
+  return ((p & 7) & want) == want;
+}
+
+bool InheritDefaultAcl(const meta::Access& parent, bool child_is_dir, meta::Access* child) {
+  if (parent.default_acl.empty()) return false;
+  auto defaults = ParseAcl(parent.default_acl);
+  if (!defaults.ok() || defaults->empty()) return false;
+  std::vector<AclEntry> entries;
+  for (AclEntry e : *defaults) {
+    e.is_default = false;
+    entries.push_back(e);
+  }
+  meta::Access inherited = *child;
+  inherited.permissions &= ~01000u;  // the sticky bit is not inherited
+  if (!ApplyAcl(entries, child_is_dir, &inherited).ok()) return false;
+  if (child_is_dir) inherited.default_acl = parent.default_acl;
+  *child = inherited;
+  return true;
 }
 
 }  // namespace tarn::lake

@@ -35,4 +35,21 @@ Status ApplyAcl(const std::vector<AclEntry>& entries, bool is_dir, meta::Access*
 // The full ACL text of a node, as getAccessControl returns it in x-ms-acl.
 std::string FormatAcl(const meta::Access& access, bool is_dir);
 
+// A caller as POSIX ACLs see it: an object ID and the groups it belongs to.
+struct AclPrincipal {
+  std::string oid;
+  std::vector<std::string> groups;
+};
+
+// POSIX ACL evaluation as ADLS Gen2 documents it: the owner's bits; else a named user entry
+// (through the mask); else, if the caller is in the owning group or any named group, the union
+// of those entries through the mask (and no fall-through to other when none grants); else other.
+// want is rwx as 3 bits (4 read, 2 write, 1 execute).
+bool AclPermits(const meta::Access& access, const AclPrincipal& who, uint32_t want);
+
+// Applies a parent directory's default ACL to a new child: its access entries become the
+// child's ACL, and a child directory inherits the default ACL itself. Returns false (and changes
+// nothing) when the parent has no default ACL, in which case the caller applies the umask.
+bool InheritDefaultAcl(const meta::Access& parent, bool child_is_dir, meta::Access* child);
+
 }  // namespace tarn::lake

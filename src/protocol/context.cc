@@ -79,6 +79,11 @@ void Ctx::ReplyError(const Status& s) {
 
 // ----- request parsing -----------------------------------------------------------------------
 
+std::optional<std::string> Creator(const Ctx& c) {
+  if (c.identity.kind != Identity::Kind::kBearer) return std::nullopt;
+  return c.identity.oid;
+}
+
 namespace {
 
 StatusOr<std::optional<int64_t>> DateHeader(const Ctx& c, std::string_view name) {

@@ -77,6 +77,9 @@ StatusOr<lake::Conditions> ParseConditions(const Ctx& c);
 StatusOr<lake::Conditions> ParseSourceConditions(const Ctx& c);
 lake::Access ParseAccess(const Ctx& c, const lake::Conditions& cond);
 std::optional<std::string> LeaseId(const Ctx& c);
+// The principal that owns what this request creates: an OAuth caller's object ID; none for
+// Shared Key and SAS (the owner is then $superuser).
+std::optional<std::string> Creator(const Ctx& c);
 // x-ms-meta-* headers.
 StatusOr<lake::Metadata> ParseMetadataHeaders(const Ctx& c);
 // x-ms-properties ("n1=base64,n2=base64").

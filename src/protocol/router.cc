@@ -206,10 +206,13 @@ Status Frontend::Parse(Ctx& c) {
   return Status::Ok();
 }
 
-Status Frontend::Authorize(Ctx& c, char level, const char* sas_permissions) {
+Status Frontend::Authorize(Ctx& c, char level, const char* sas_permissions,
+                           const char* route_name) {
   if (c.identity.kind == Identity::Kind::kSharedKey) return Status::Ok();
   if (c.identity.kind == Identity::Kind::kSas) return AuthorizeSas(c, level, sas_permissions);
-  if (c.identity.kind == Identity::Kind::kBearer) return AuthorizeBearer(c, sas_permissions);
+  if (c.identity.kind == Identity::Kind::kBearer) {
+    return AuthorizeBearer(c, sas_permissions, route_name);
+  }
   // Anonymous: only reads that the container's public access level allows.
   bool read = c.req.method == "GET" || c.req.method == "HEAD";
   if (read && !c.fs.empty() && c.api == Api::kBlob) {
@@ -228,7 +231,29 @@ Status Frontend::Authorize(Ctx& c, char level, const char* sas_permissions) {
                "the www-authenticate header.");
 }
 
-Status Frontend::AuthorizeBearer(Ctx& c, const char* sas_permissions) {
+// What an operation does to its path, for the POSIX ACL check; none for operations that only a
+// role can allow (filesystem and account operations).
+static std::optional<lake::AccessIntent> AclIntent(std::string_view op) {
+  using I = lake::AccessIntent;
+  if (op == "GetBlob" || op == "ReadPath") return I::kReadFile;
+  if (op == "ListPaths") return I::kListDir;
+  if (op == "GetBlobProperties" || op == "GetPathProperties" || op == "GetBlockList") {
+    return I::kStat;
+  }
+  if (op == "PutBlob" || op == "PutBlockList" || op == "CopyBlob" || op == "CreatePath") {
+    return I::kCreate;
+  }
+  if (op == "PutBlock" || op == "AppendData" || op == "FlushData" || op == "SetProperties" ||
+      op == "SetBlobMetadata" || op == "SetBlobHttpHeaders" || op == "LeaseBlob" ||
+      op == "LeasePath" || op == "SetBlobTier") {
+    return I::kWriteFile;
+  }
+  if (op == "DeleteBlob" || op == "DeletePath") return I::kDelete;
+  if (op == "SetAccessControl") return I::kChangeAccess;
+  return std::nullopt;
+}
+
+Status Frontend::AuthorizeBearer(Ctx& c, const char* sas_permissions, const char* route_name) {
   // The operation's SAS letters say what it does: reads and listings need Reader, access-control
   // changes need Owner, everything else needs Contributor.
   std::string_view perms = sas_permissions;
@@ -236,9 +261,16 @@ Status Frontend::AuthorizeBearer(Ctx& c, const char* sas_permissions) {
   if (perms.find_first_not_of("rle") == std::string_view::npos) need = identity::Role::kReader;
   if (perms == "p") need = identity::Role::kOwner;
   identity::Caller who{c.identity.oid, c.identity.tid, c.identity.appid, c.identity.groups, 0};
-  auto check = [&](const std::string& resource) -> Status {
+  // Any authenticated caller may ask what kind of account this is (clients probe for HNS).
+  if (std::string_view(route_name) == "GetAccountInfo") return Status::Ok();
+  // RBAC first; where no role covers the request, the POSIX ACLs decide (path operations).
+  const lake::AclPrincipal acl_who{c.identity.oid, c.identity.groups};
+  const std::optional<lake::AccessIntent> intent = AclIntent(route_name);
+  auto check = [&](const std::string& resource, const std::string& fs, const std::string& path,
+                   std::optional<lake::AccessIntent> what) -> Status {
     TARN_ASSIGN_OR_RETURN(identity::Role has, identity_->EffectiveRole(who, resource));
     if (has >= need) return Status::Ok();
+    if (what) return c.lake.CheckAccess(c.account->name, fs, path, acl_who, *what);
     return Error(Reason::kAuthorizationPermissionMismatch,
                  "This request is not authorized to perform this operation using this "
                  "permission. It needs the role '" + std::string(identity::RoleName(need)) +
@@ -247,8 +279,10 @@ Status Frontend::AuthorizeBearer(Ctx& c, const char* sas_permissions) {
   std::string resource = "/" + c.account->name;
   if (!c.fs.empty()) resource += "/" + c.fs;
   if (c.has_path && !c.path.empty()) resource += "/" + c.path;
-  TARN_RETURN_IF_ERROR(check(resource));
-  // A rename also removes its source: Contributor is needed there too.
+  std::string target = c.path;
+  if (intent == lake::AccessIntent::kListDir) target = c.Query("directory").value_or(c.path);
+  TARN_RETURN_IF_ERROR(check(resource, c.fs, target, c.fs.empty() ? std::nullopt : intent));
+  // A rename also removes its source: Contributor (or the ACL's delete rights) is needed there.
   if (const std::string* src = c.Header("x-ms-rename-source")) {
     std::string_view raw = *src;
     raw = raw.substr(0, raw.find('?'));
@@ -256,7 +290,13 @@ Status Frontend::AuthorizeBearer(Ctx& c, const char* sas_permissions) {
     if (!decoded) return Error(Reason::kInvalidSourceUri, "x-ms-rename-source is not valid");
     std::string source = *decoded;
     while (!source.empty() && source.back() == '/') source.pop_back();
-    TARN_RETURN_IF_ERROR(check("/" + c.account->name + source));
+    std::string_view rest = source;
+    while (!rest.empty() && rest.front() == '/') rest.remove_prefix(1);
+    size_t slash = rest.find('/');
+    std::string src_fs(rest.substr(0, slash));
+    std::string src_path(slash == std::string_view::npos ? "" : rest.substr(slash + 1));
+    TARN_RETURN_IF_ERROR(check("/" + c.account->name + source, src_fs, src_path,
+                               lake::AccessIntent::kDelete));
   }
   return Status::Ok();
 }
@@ -293,7 +333,7 @@ void Frontend::Handle(http::Request& req, http::ResponseWriter& w) {
     } else {
       name = route->name;
       s = Authorize(c, level == Level::kAccount ? 's' : level == Level::kFilesystem ? 'c' : 'o',
-                    route->sas_permissions);
+                    route->sas_permissions, route->name);
     }
   }
   if (s.ok() && route) {

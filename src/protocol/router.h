@@ -35,9 +35,10 @@ class Frontend {
  private:
   Status Parse(Ctx& c);
   // level: 's' account, 'c' filesystem, 'o' path (the SAS resource types).
-  Status Authorize(Ctx& c, char level, const char* sas_permissions);
-  // RBAC for bearer callers: the role the operation needs at the resource it touches.
-  Status AuthorizeBearer(Ctx& c, const char* sas_permissions);
+  Status Authorize(Ctx& c, char level, const char* sas_permissions, const char* route_name);
+  // Bearer callers: the role the operation needs at the resource it touches (RBAC), else the
+  // POSIX ACLs along the path.
+  Status AuthorizeBearer(Ctx& c, const char* sas_permissions, const char* route_name);
 
   lake::LakeService* lake_;
   std::vector<Account> accounts_;

@@ -256,3 +256,82 @@ def test_admin_api_requires_the_account_key(tarn):
                       {"Content-Type": "application/json"},
                       b'{"principal_id":"x","role":"Root","scope":"/a"}')
     assert r.status == 400
+
+
+# ----- POSIX ACLs, for principals that no role covers ----------------------------------------
+
+@pytest.fixture
+def acl_setup(tarn):
+    d = Directory(tarn)
+    tenant = d.tenant()
+    sp = d.service_principal(tenant, "acl-user")
+    admin = tarn.datalake_service()
+    fs = admin.create_file_system(unique_name("acl"))
+    fsc = service(tarn, credential(tarn, tenant, sp)).get_file_system_client(fs.file_system_name)
+    return sp["object_id"], fs, fsc
+
+
+def test_acl_read_needs_execute_along_the_chain(acl_setup):
+    oid, admin_fs, fsc = acl_setup
+    admin_fs.get_file_client("a/b/f.txt").upload_data(b"secret rows", overwrite=True)
+    for d in ("/", "a", "a/b"):
+        admin_fs.get_directory_client(d).set_access_control(
+            acl=f"user::rwx,group::r-x,other::---,user:{oid}:--x")
+    admin_fs.get_file_client("a/b/f.txt").set_access_control(
+        acl=f"user::rw-,group::r--,other::---,user:{oid}:r--")
+    assert fsc.get_file_client("a/b/f.txt").download_file().readall() == b"secret rows"
+    # Listing a directory needs read and execute on it: only execute is granted.
+    with pytest.raises(HttpResponseError) as e:
+        list(fsc.get_paths(path="a/b"))
+    assert e.value.error_code == "AuthorizationPermissionMismatch"
+    # Take execute away from one ancestor: the same read is denied.
+    admin_fs.get_directory_client("a").set_access_control(acl="user::rwx,group::r-x,other::---")
+    with pytest.raises(HttpResponseError) as e:
+        fsc.get_file_client("a/b/f.txt").download_file().readall()
+    assert e.value.status_code == 403 and e.value.error_code == "AuthorizationPermissionMismatch"
+
+
+def test_default_acl_inherited_and_umask_only_without_one(acl_setup):
+    oid, admin_fs, fsc = acl_setup
+    admin_fs.get_directory_client("/").set_access_control(
+        acl=f"user::rwx,group::r-x,other::---,user:{oid}:--x")
+    admin_fs.create_directory("inherit")
+    admin_fs.get_directory_client("inherit").set_access_control(
+        acl=f"user::rwx,group::r-x,other::---,user:{oid}:rwx,"
+            f"default:user::rwx,default:group::r-x,default:other::---,default:user:{oid}:rwx")
+    admin_fs.create_directory("plain")
+    admin_fs.get_directory_client("plain").set_access_control(
+        acl=f"user::rwx,group::r-x,other::---,user:{oid}:rwx")
+    # The principal creates files in both; it owns what it creates.
+    fsc.get_file_client("inherit/new.txt").upload_data(b"x", overwrite=True)
+    fsc.get_file_client("plain/new.txt").upload_data(b"x", overwrite=True)
+    inherited = admin_fs.get_file_client("inherit/new.txt").get_access_control()
+    assert inherited["owner"] == oid
+    assert f"user:{oid}:rwx" in inherited["acl"], inherited
+    assert inherited["permissions"].startswith("rw")  # no umask over a default ACL
+    plain = admin_fs.get_file_client("plain/new.txt").get_access_control()
+    assert plain["owner"] == oid and plain["permissions"] == "rw-r-----", plain  # 0666 & ~027
+    assert f"user:{oid}" not in plain["acl"]
+    # A subdirectory inherits the default ACL itself.
+    fsc.create_directory("inherit/sub")
+    sub = admin_fs.get_directory_client("inherit/sub").get_access_control()
+    assert f"default:user:{oid}:rwx" in sub["acl"], sub
+
+
+def test_sticky_bit_limits_delete_to_owners(acl_setup):
+    oid, admin_fs, fsc = acl_setup
+    admin_fs.get_directory_client("/").set_access_control(
+        acl=f"user::rwx,group::r-x,other::---,user:{oid}:--x")
+    admin_fs.create_directory("shared")
+    admin_fs.get_directory_client("shared").set_access_control(permissions="rwxrwxrwt")
+    admin_fs.get_file_client("shared/theirs.txt").upload_data(b"t", overwrite=True)
+    admin_fs.get_file_client("shared/theirs.txt").set_access_control(permissions="rw-rw-rw-")
+    fsc.get_file_client("shared/mine.txt").upload_data(b"m", overwrite=True)
+    with pytest.raises(HttpResponseError) as e:
+        fsc.get_file_client("shared/theirs.txt").delete_file()
+    assert e.value.error_code == "AuthorizationPermissionMismatch"
+    assert "sticky" in str(e.value)
+    fsc.get_file_client("shared/mine.txt").delete_file()
+    # Without the sticky bit, write and execute on the directory are enough.
+    admin_fs.get_directory_client("shared").set_access_control(permissions="rwxrwxrwx")
+    fsc.get_file_client("shared/theirs.txt").delete_file()

@@ -97,6 +97,7 @@ Status PutBlob(Ctx& c) {
                  "Only block blobs are supported on a hierarchical-namespace account.");
   }
   lake::PutOptions o;
+  o.creator = Creator(c);
   TARN_ASSIGN_OR_RETURN(auto cond, ParseConditions(c));
   o.access = ParseAccess(c, cond);
   TARN_ASSIGN_OR_RETURN(o.headers, BlobHeaders(c, true));
@@ -303,6 +304,7 @@ Status PutBlockList(Ctx& c) {
     return Error(Reason::kInvalidBlockList, "A blob may have at most 50,000 blocks.");
   }
   lake::PutOptions o;
+  o.creator = Creator(c);
   TARN_ASSIGN_OR_RETURN(auto cond, ParseConditions(c));
   o.access = ParseAccess(c, cond);
   TARN_ASSIGN_OR_RETURN(o.headers, BlobHeaders(c, false));

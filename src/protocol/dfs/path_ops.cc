@@ -75,6 +75,7 @@ Status CreatePath(Ctx& c) {
                  "The resource query parameter (file or directory) is required.");
   }
   lake::CreateOptions o;
+  o.creator = Creator(c);
   if (*resource == "directory") {
     o.is_dir = true;
   } else if (*resource != "file") {
