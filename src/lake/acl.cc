@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "common/strings.h"
+
 namespace tarn::lake {
 namespace {
 
@@ -244,6 +246,70 @@ bool InheritDefaultAcl(const meta::Access& parent, bool child_is_dir, meta::Acce
   if (child_is_dir) inherited.default_acl = parent.default_acl;
   *child = inherited;
   return true;
+}
+
+StatusOr<std::vector<AclEntry>> ParseAclChange(const std::string& text, AclChangeMode mode) {
+  if (mode != AclChangeMode::kRemove) {
+    TARN_ASSIGN_OR_RETURN(std::vector<AclEntry> entries, ParseAcl(text));
+    size_t defaults = std::count_if(entries.begin(), entries.end(),
+                                    [](const AclEntry& e) { return e.is_default; });
+    if (defaults > 32 || entries.size() - defaults > 32) {
+      return Bad("An ACL may hold at most 32 access and 32 default entries.");
+    }
+    return entries;
+  }
+  std::vector<AclEntry> out;
+  for (std::string_view piece : Split(text, ',')) {
+    std::string raw(piece);
+    AclEntry e;
+    std::string rest = raw;
+    if (rest.rfind("default:", 0) == 0) {
+      e.is_default = true;
+      rest = rest.substr(8);
+    }
+    size_t c1 = rest.find(':');
+    e.type = rest.substr(0, c1);
+    if (c1 != std::string::npos) {
+      size_t c2 = rest.find(':', c1 + 1);
+      e.id = rest.substr(c1 + 1, c2 == std::string::npos ? c2 : c2 - c1 - 1);
+    }
+    if (e.type != "user" && e.type != "group" && e.type != "mask" && e.type != "other") {
+      return Bad("The ACL entry '" + raw + "' has an unknown scope or type.");
+    }
+    out.push_back(e);
+  }
+  if (out.size() > 64) return Bad("An ACL change may hold at most 64 entries.");
+  return out;
+}
+
+Status ChangeAcl(AclChangeMode mode, const std::vector<AclEntry>& change, bool is_dir,
+                 meta::Access* access) {
+  auto same = [](const AclEntry& a, const AclEntry& b) {
+    return a.is_default == b.is_default && a.type == b.type && a.id == b.id;
+  };
+  std::vector<AclEntry> wanted;
+  for (const auto& e : change) {
+    if (!e.is_default || is_dir) wanted.push_back(e);
+  }
+  if (mode == AclChangeMode::kSet) return ApplyAcl(wanted, is_dir, access);
+  TARN_ASSIGN_OR_RETURN(std::vector<AclEntry> current, ParseAcl(FormatAcl(*access, is_dir)));
+  for (const auto& e : wanted) {
+    auto it = std::find_if(current.begin(), current.end(),
+                           [&](const AclEntry& c) { return same(c, e); });
+    if (mode == AclChangeMode::kModify) {
+      if (it != current.end()) {
+        it->perms = e.perms;
+      } else {
+        current.push_back(e);
+      }
+      continue;
+    }
+    if (!e.is_default && e.id.empty() && e.type != "mask") {
+      return Bad("The base entries user::, group:: and other:: cannot be removed.");
+    }
+    if (it != current.end()) current.erase(it);
+  }
+  return ApplyAcl(current, is_dir, access);
 }
 
 }  // namespace tarn::lake

@@ -35,6 +35,15 @@ Status ApplyAcl(const std::vector<AclEntry>& entries, bool is_dir, meta::Access*
 // The full ACL text of a node, as getAccessControl returns it in x-ms-acl.
 std::string FormatAcl(const meta::Access& access, bool is_dir);
 
+// setAccessControlRecursive's modes: replace the ACL, merge entries into it, or remove entries.
+enum class AclChangeMode { kSet, kModify, kRemove };
+// Parses the x-ms-acl of a change. For kRemove, entries may omit permissions ("user:oid").
+StatusOr<std::vector<AclEntry>> ParseAclChange(const std::string& text, AclChangeMode mode);
+// Applies a change to a node's access fields: a file ignores default entries; the base entries
+// (user::, group::, other::) cannot be removed.
+Status ChangeAcl(AclChangeMode mode, const std::vector<AclEntry>& change, bool is_dir,
+                 meta::Access* access);
+
 // A caller as POSIX ACLs see it: an object ID and the groups it belongs to.
 struct AclPrincipal {
   std::string oid;

@@ -149,6 +149,18 @@ struct SetAccessOptions {
   Access access;
 };
 
+// One page of setAccessControlRecursive.
+struct AclChangeResult {
+  int64_t directories = 0, files = 0, failures = 0;
+  struct Failure {
+    std::string path;
+    bool is_dir = false;
+    std::string message;
+  };
+  std::vector<Failure> failed;  // the first 100
+  std::string continuation;     // empty when the subtree is done
+};
+
 // What a caller means to do to a path, for POSIX ACL checks (CheckAccess).
 enum class AccessIntent {
   kStat,         // properties: execute on every ancestor
@@ -306,6 +318,16 @@ class LakeService {
   // operation itself (it answers 404).
   Status CheckAccess(const std::string& account, const std::string& fs, const std::string& path,
                      const AclPrincipal& who, AccessIntent intent);
+
+  // setAccessControlRecursive (lake_acl_recursive.cc): applies a change to path and up to
+  // max_records - 1 of its descendants (then max_records per page, resuming at continuation),
+  // one transaction per page. With who set, only paths it owns change; the others are reported
+  // as failures, and the walk goes on.
+  StatusOr<AclChangeResult> ChangeAclRecursive(const std::string& account, const std::string& fs,
+                                               const std::string& path, AclChangeMode mode,
+                                               const std::vector<AclEntry>& change,
+                                               const std::string& continuation, int max_records,
+                                               const std::optional<AclPrincipal>& who);
 
   // Pins (lake_pins.cc). A holder (a dataset version) keeps the exact bytes of files alive,
   // whatever later happens to their paths.

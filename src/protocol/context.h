@@ -37,6 +37,7 @@ struct Identity {
   // Bearer only: the validated token's principal.
   std::string oid, tid, appid;
   std::vector<std::string> groups;
+  bool by_acl = false;  // no role covered the request: the POSIX ACLs allowed it
 };
 
 struct Ctx {

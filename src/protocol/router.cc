@@ -250,6 +250,8 @@ static std::optional<lake::AccessIntent> AclIntent(std::string_view op) {
   }
   if (op == "DeleteBlob" || op == "DeletePath") return I::kDelete;
   if (op == "SetAccessControl") return I::kChangeAccess;
+  // Each item is checked for ownership as the change walks the subtree.
+  if (op == "SetAccessControlRecursive") return I::kStat;
   return std::nullopt;
 }
 
@@ -270,6 +272,7 @@ Status Frontend::AuthorizeBearer(Ctx& c, const char* sas_permissions, const char
                    std::optional<lake::AccessIntent> what) -> Status {
     TARN_ASSIGN_OR_RETURN(identity::Role has, identity_->EffectiveRole(who, resource));
     if (has >= need) return Status::Ok();
+    c.identity.by_acl = true;
     if (what) return c.lake.CheckAccess(c.account->name, fs, path, acl_who, *what);
     return Error(Reason::kAuthorizationPermissionMismatch,
                  "This request is not authorized to perform this operation using this "

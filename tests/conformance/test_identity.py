@@ -335,3 +335,67 @@ def test_sticky_bit_limits_delete_to_owners(acl_setup):
     # Without the sticky bit, write and execute on the directory are enough.
     admin_fs.get_directory_client("shared").set_access_control(permissions="rwxrwxrwx")
     fsc.get_file_client("shared/theirs.txt").delete_file()
+
+
+# ----- setAccessControlRecursive ---------------------------------------------------------------
+
+@pytest.mark.slow
+def test_set_access_control_recursive_over_5000_paths_with_continuation(tarn):
+    import concurrent.futures
+    admin = tarn.datalake_service()
+    fs = admin.create_file_system(unique_name("rec"))
+    for d in range(50):
+        fs.create_directory(f"tree/d{d:02d}")
+
+    def make(i):
+        fs.get_file_client(f"tree/d{i % 50:02d}/f{i:04d}").create_file()
+
+    with concurrent.futures.ThreadPoolExecutor(16) as pool:
+        list(pool.map(make, range(4949)))
+    tree = fs.get_directory_client("tree")
+    oid = "11111111-2222-3333-4444-555555555555"
+    acl = f"user::rwx,group::r-x,other::---,user:{oid}:r-x"
+    # One batch of 1,000, then resume from its continuation token.
+    first = tree.set_access_control_recursive(acl=acl, batch_size=1000, max_batches=1)
+    assert first.continuation
+    assert first.counters.directories_successful + first.counters.files_successful == 1000
+    rest = tree.set_access_control_recursive(acl=acl, batch_size=1000,
+                                             continuation_token=first.continuation)
+    assert rest.continuation is None
+    total = (first.counters.directories_successful + first.counters.files_successful +
+             rest.counters.directories_successful + rest.counters.files_successful)
+    assert total == 5000 and rest.counters.failure_count == 0
+    for p in ("tree", "tree/d07", "tree/d48/f4948", "tree/d00/f0000"):
+        got = fs.get_file_client(p).get_access_control()
+        assert f"user:{oid}:r-x" in got["acl"], (p, got)
+    # modify adds to what is there; remove takes an entry away.
+    tree.update_access_control_recursive(acl="user:99999999-0000-0000-0000-000000000000:rwx")
+    got = fs.get_file_client("tree/d03/f0003").get_access_control()["acl"]
+    assert f"user:{oid}:r-x" in got and "user:99999999-0000-0000-0000-000000000000:rwx" in got
+    tree.remove_access_control_recursive(acl=f"user:{oid}")
+    got = fs.get_file_client("tree/d03/f0003").get_access_control()["acl"]
+    assert f"user:{oid}" not in got and "user:99999999" in got
+
+
+def test_set_access_control_recursive_reports_failures(tarn, acl_setup):
+    oid, admin_fs, fsc = acl_setup
+    admin_fs.get_directory_client("/").set_access_control(
+        acl=f"user::rwx,group::r-x,other::---,user:{oid}:--x")
+    admin_fs.create_directory("mixed")
+    admin_fs.get_directory_client("mixed").set_access_control(
+        acl=f"user::rwx,group::r-x,other::---,user:{oid}:rwx")
+    admin_fs.get_file_client("mixed/admins.txt").upload_data(b"a", overwrite=True)
+    fsc.get_file_client("mixed/mine1.txt").upload_data(b"1", overwrite=True)
+    fsc.get_file_client("mixed/mine2.txt").upload_data(b"2", overwrite=True)
+    r = fsc.get_directory_client("mixed").set_access_control_recursive(
+        acl="user::rw-,group::r--,other::---", continue_on_failure=True)
+    assert r.counters.files_successful == 2
+    assert r.counters.failure_count == 2  # the directory and admins.txt belong to $superuser
+    # Bad ACL text is refused before anything changes.
+    with pytest.raises(HttpResponseError) as e:
+        admin_fs.get_directory_client("mixed").set_access_control_recursive(acl="user::rwz")
+    assert e.value.status_code == 400
+    entries = ",".join(f"user:{i:08d}-0000-0000-0000-000000000000:r--" for i in range(33))
+    with pytest.raises(HttpResponseError):
+        admin_fs.get_directory_client("mixed").set_access_control_recursive(
+            acl="user::rwx,group::r-x,other::---," + entries)
