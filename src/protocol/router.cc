@@ -6,6 +6,7 @@
 #include "common/encoding.h"
 #include "common/strings.h"
 #include "common/time_util.h"
+#include "audit/audit_log.h"
 #include "protocol/auth.h"
 #include "protocol/catalog/catalog_ops.h"
 #include "protocol/identity/identity_ops.h"
@@ -131,8 +132,13 @@ Level LevelOf(const Ctx& c) {
 }  // namespace
 
 Frontend::Frontend(lake::LakeService* lake, std::vector<Account> accounts,
-                   catalog::CatalogService* catalog, identity::IdentityService* identity)
-    : lake_(lake), accounts_(std::move(accounts)), catalog_(catalog), identity_(identity) {}
+                   catalog::CatalogService* catalog, identity::IdentityService* identity,
+                   audit::AuditLog* audit)
+    : lake_(lake),
+      accounts_(std::move(accounts)),
+      catalog_(catalog),
+      identity_(identity),
+      audit_(audit) {}
 
 Status Frontend::Parse(Ctx& c) {
   // Query first: the API shape depends on it.
@@ -319,7 +325,7 @@ void Frontend::Handle(http::Request& req, http::ResponseWriter& w) {
   const Route* route = nullptr;
   if (s.ok() && IsIdentityAdminPath(req.raw_path)) {
     name = "IdentityAdmin";
-    s = ServeIdentityAdmin(c, *identity_);
+    s = ServeIdentityAdmin(c, *identity_, audit_);
   } else if (s.ok() && IsCatalogPath(req.raw_path)) {
     name = "Catalog";
     try {
@@ -349,10 +355,51 @@ void Frontend::Handle(http::Request& req, http::ResponseWriter& w) {
     }
   }
   if (!s.ok()) c.ReplyError(s);
+  if (audit_) Audit(c, name, route ? route->sas_permissions : nullptr, s);
   if (spdlog::should_log(spdlog::level::debug)) {
     spdlog::debug("{} {} {} {} -> {} {} us", req.remote, req.method, req.raw_path, name,
                   s.ok() ? "ok" : s.ToString(), MonotonicMicros() - start);
   }
+}
+
+void Frontend::Audit(const Ctx& c, const char* op, const char* sas_permissions,
+                     const Status& s) {
+  std::string who;
+  switch (c.identity.kind) {
+    case Identity::Kind::kSharedKey: who = "sharedkey:" + c.identity.account; break;
+    case Identity::Kind::kSas: who = "sas:" + c.identity.account; break;
+    case Identity::Kind::kBearer: who = "oid:" + c.identity.oid; break;
+    case Identity::Kind::kAnonymous: who = "anonymous"; break;
+  }
+  const int status = s.ok() ? 200 : Describe(s.reason()).http_status;
+  const bool denied = status == 401 || status == 403;
+  // Route letters tell reads from writes; the JSON APIs write with anything but GET and HEAD.
+  bool write = sas_permissions
+                   ? std::string_view(sas_permissions).find_first_not_of("rle") !=
+                         std::string_view::npos
+                   : c.req.method != "GET" && c.req.method != "HEAD";
+  if (!denied && !write) {
+    if (s.ok()) audit_->CountRead(who);
+    return;
+  }
+  std::string resource = c.req.raw_path;
+  audit::Json e{{"event", "request"},
+                {"request_id", c.request_id},
+                {"principal", who},
+                {"action", op},
+                {"method", c.req.method},
+                {"resource", resource},
+                {"result", denied ? "denied" : s.ok() ? "allowed" : "failed"},
+                {"status", status},
+                {"remote", c.req.remote}};
+  if (c.identity.kind == Identity::Kind::kBearer) {
+    e["tid"] = c.identity.tid;
+    e["appid"] = c.identity.appid;
+    e["via"] = c.identity.by_acl ? "acl" : "role";
+  }
+  if (!s.ok()) e["error"] = Describe(s.reason()).dfs_code;
+  if (const std::string* acl = c.Header("x-ms-acl")) e["acl"] = *acl;
+  audit_->Append(std::move(e));
 }
 
 void Frontend::HandleBadRequest(int status, const std::string& why, http::ResponseWriter& w) {

@@ -399,3 +399,47 @@ def test_set_access_control_recursive_reports_failures(tarn, acl_setup):
     with pytest.raises(HttpResponseError):
         admin_fs.get_directory_client("mixed").set_access_control_recursive(
             acl="user::rwx,group::r-x,other::---," + entries)
+
+
+# ----- the audit log ---------------------------------------------------------------------------
+
+def test_audit_log_records_decisions(tarn, setup):
+    d, tenant, fs = setup
+    sp = d.service_principal(tenant, "audited")
+    ra = d.assign(sp["object_id"], "Storage Blob Data Reader", f"/{ACCOUNT}/{fs}")
+    fsc = service(tarn, credential(tarn, tenant, sp)).get_file_system_client(fs)
+    fsc.get_file_client("raw/b.csv").download_file().readall()
+    with pytest.raises(HttpResponseError):
+        fsc.get_file_client("raw/audit.csv").upload_data(b"no", overwrite=True)
+    tarn.datalake_service().get_file_system_client(fs).get_directory_client("raw") \
+        .set_access_control(acl="user::rwx,group::r-x,other::---")
+    r = bearer_get(tarn, f"/{fs}/raw/b.csv", "not-a-jwt")
+    assert r.status_code == 401
+
+    def events(**filters):
+        q = [(k, v) for k, v in filters.items()]
+        resp = d.raw.request("GET", "/identity/audit", q)
+        assert resp.status == 200, resp
+        return json.loads(resp.body)["events"]
+
+    who = f"oid:{sp['object_id']}"
+    denied = events(principal=who, result="denied")
+    assert any(e["action"] == "PutBlob" or e["action"] == "CreatePath" for e in denied), denied
+    assert all(e["error"] == "AuthorizationPermissionMismatch" and e["request_id"]
+               for e in denied)
+    reads = events(principal=who, action="")  # summaries carry no action
+    assert any(e.get("event") == "reads" and e["count"] >= 1 for e in reads), reads
+    acl = events(action="SetAccessControl")
+    assert acl and acl[-1]["acl"] == "user::rwx,group::r-x,other::---"
+    assert acl[-1]["principal"] == f"sharedkey:{ACCOUNT}"
+    roles = events(action="IdentityAdmin")
+    assert any(e["resource"] == "/identity/role-assignments" and e["method"] == "POST"
+               for e in roles)
+    bad = events(result="denied", principal="anonymous")
+    assert any(e.get("error") == "InvalidAuthenticationInfo" for e in bad)
+    # Only account owners read the log.
+    assert RawClient(tarn).request("GET", "/identity/audit", sign_with=False).status in (401, 403)
+    # Secrets never reach the log.
+    log_text = "".join(p.read_text() for p in (tarn.data_dir / "audit").glob("audit*.log"))
+    assert sp["secret"] not in log_text
+    assert ra["id"]
