@@ -38,6 +38,8 @@ struct Identity {
   std::string oid, tid, appid;
   std::vector<std::string> groups;
   bool by_acl = false;  // no role covered the request: the POSIX ACLs allowed it
+  // A user-delegation SAS: it speaks for oid/tid as well, so their roles and ACLs also apply.
+  bool delegated = false;
 };
 
 struct Ctx {
@@ -97,6 +99,8 @@ StatusOr<int64_t> ParseIntQuery(const Ctx& c, const std::string& name, int64_t d
 bool QueryBool(const Ctx& c, const std::string& name, bool dflt);
 // x-ms-lease-action and its companions (lease IDs, duration, break period).
 StatusOr<lake::LeaseRequest> ParseLeaseRequest(const Ctx& c);
+// Reads a whole small body (XML or JSON); kRequestBodyTooLarge past limit bytes.
+Status ReadSmallBody(Ctx& c, size_t limit, std::string* out);
 // Requires Content-Length: 0 (or none) on operations that take no body.
 Status RequireEmptyBody(const Ctx& c);
 

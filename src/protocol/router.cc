@@ -44,6 +44,7 @@ constexpr Route kRoutes[] = {
   // Account.
   {ApiMatch::kBlob, Level::kAccount, "GET",  "restype", "service", "comp", "properties", nullptr, account_ops::GetServiceProperties, "GetServiceProperties", "r"},
   {ApiMatch::kBlob, Level::kAccount, "PUT",  "restype", "service", "comp", "properties", nullptr, account_ops::SetServiceProperties, "SetServiceProperties", "w"},
+  {ApiMatch::kBlob, Level::kAccount, "POST", "restype", "service", "comp", "userdelegationkey", nullptr, account_ops::GetUserDelegationKey, "GetUserDelegationKey", "r"},
   {ApiMatch::kBlob, Level::kAccount, "GET",  "comp", "list", nullptr, nullptr, nullptr, blob::ListContainers, "ListContainers", "l"},
   {ApiMatch::kDfs,  Level::kAccount, "GET",  "resource", "account", nullptr, nullptr, nullptr, dfs::ListFilesystems, "ListFilesystems", "l"},
   // Filesystem (container).
@@ -215,7 +216,19 @@ Status Frontend::Parse(Ctx& c) {
 Status Frontend::Authorize(Ctx& c, char level, const char* sas_permissions,
                            const char* route_name) {
   if (c.identity.kind == Identity::Kind::kSharedKey) return Status::Ok();
-  if (c.identity.kind == Identity::Kind::kSas) return AuthorizeSas(c, level, sas_permissions);
+  if (c.identity.kind == Identity::Kind::kSas) {
+    TARN_RETURN_IF_ERROR(AuthorizeSas(c, level, sas_permissions));
+    if (!c.identity.delegated) return Status::Ok();
+    // A user-delegation SAS never grants more than its principal may do now.
+    if (!identity_) return Error(Reason::kAuthorizationFailure, "no identity service");
+    auto who = identity_->CallerFor(c.identity.oid, c.identity.tid);
+    if (!who.ok()) {
+      return Error(Reason::kAuthorizationFailure,
+                   "The user delegation key's principal is not valid: " + who.status().message());
+    }
+    c.identity.groups = who->groups;
+    return AuthorizeBearer(c, sas_permissions, route_name);
+  }
   if (c.identity.kind == Identity::Kind::kBearer) {
     return AuthorizeBearer(c, sas_permissions, route_name);
   }
@@ -270,7 +283,10 @@ Status Frontend::AuthorizeBearer(Ctx& c, const char* sas_permissions, const char
   if (perms == "p") need = identity::Role::kOwner;
   identity::Caller who{c.identity.oid, c.identity.tid, c.identity.appid, c.identity.groups, 0};
   // Any authenticated caller may ask what kind of account this is (clients probe for HNS).
-  if (std::string_view(route_name) == "GetAccountInfo") return Status::Ok();
+  if (std::string_view(route_name) == "GetAccountInfo" ||
+      std::string_view(route_name) == "GetUserDelegationKey") {
+    return Status::Ok();
+  }
   // RBAC first; where no role covers the request, the POSIX ACLs decide (path operations).
   const lake::AclPrincipal acl_who{c.identity.oid, c.identity.groups};
   const std::optional<lake::AccessIntent> intent = AclIntent(route_name);

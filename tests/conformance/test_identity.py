@@ -443,3 +443,37 @@ def test_audit_log_records_decisions(tarn, setup):
     log_text = "".join(p.read_text() for p in (tarn.data_dir / "audit").glob("audit*.log"))
     assert sp["secret"] not in log_text
     assert ra["id"]
+
+
+# ----- user-delegation SAS ---------------------------------------------------------------------
+
+def test_user_delegation_sas(tarn, setup):
+    import requests
+    from datetime import datetime, timedelta, timezone
+    from azure.storage.blob import BlobSasPermissions, BlobServiceClient, generate_blob_sas
+    d, tenant, fs = setup
+    sp = d.service_principal(tenant, "delegator")
+    d.assign(sp["object_id"], "Storage Blob Data Reader", f"/{ACCOUNT}/{fs}")
+    bsc = BlobServiceClient(f"{tarn.https_url}/{ACCOUNT}", credential=credential(tarn, tenant, sp),
+                            connection_verify=tarn.ca_file)
+    now = datetime.now(timezone.utc)
+    udk = bsc.get_user_delegation_key(now - timedelta(minutes=5), now + timedelta(hours=1))
+    assert udk.signed_oid == sp["object_id"] and udk.signed_tid == tenant and udk.value
+    sas = generate_blob_sas(ACCOUNT, fs, "raw/b.csv", user_delegation_key=udk,
+                            permission=BlobSasPermissions(read=True, write=True),
+                            expiry=now + timedelta(minutes=30))
+    url = f"{tarn.url}/{ACCOUNT}/{fs}/raw/b.csv"
+    r = requests.get(f"{url}?{sas}", timeout=30)
+    assert r.status_code == 200 and r.content == b"x\n", r.text
+    # The SAS says write, but its principal is only a Reader: the write is refused.
+    r = requests.put(f"{url}?{sas}", data=b"w", headers={"x-ms-blob-type": "BlockBlob"},
+                     timeout=30)
+    assert r.status_code == 403 and r.headers["x-ms-error-code"] == "AuthorizationPermissionMismatch"
+    # A forged signature, or a SAS for another blob, is refused.
+    forged = sas.replace("sig=", "sig=AAAA")
+    assert requests.get(f"{url}?{forged}", timeout=30).status_code == 403
+    other = f"{tarn.url}/{ACCOUNT}/{fs}/curated/sales/a.csv?{sas}"
+    assert requests.get(other, timeout=30).status_code == 403
+    # Only OAuth callers get delegation keys.
+    with pytest.raises(HttpResponseError):
+        tarn.blob_service().get_user_delegation_key(now, now + timedelta(hours=1))

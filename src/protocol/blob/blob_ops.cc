@@ -73,19 +73,6 @@ Status ValidateBlockId(const std::string& id) {
   return Status::Ok();
 }
 
-Status ReadSmallBody(Ctx& c, size_t limit, std::string* out) {
-  BodySource src(c.req);
-  char buf[16384];
-  for (;;) {
-    TARN_ASSIGN_OR_RETURN(size_t n, src.Read(buf, sizeof buf));
-    if (n == 0) return Status::Ok();
-    out->append(buf, n);
-    if (out->size() > limit) {
-      return Error(Reason::kRequestBodyTooLarge, "The request body is too large.");
-    }
-  }
-}
-
 }  // namespace
 
 Status PutBlob(Ctx& c) {
