@@ -197,20 +197,46 @@ std::string FormatAcl(const meta::Access& a, bool is_dir) {
   return s;
 }
 
+namespace {
+
+// One stored access entry, viewed in place: "type:id:rwx" (canonical text, as ApplyAcl wrote it).
+struct EntryView {
+  std::string_view type, id;
+  uint32_t perms = 0;
+};
+
+// Calls fn for each stored entry without allocating; the text is canonical, so no validation.
+template <typename Fn>
+void ForEachEntry(std::string_view text, Fn&& fn) {
+  while (!text.empty()) {
+    size_t comma = text.find(',');
+    std::string_view item = text.substr(0, comma);
+    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
+    size_t c1 = item.find(':');
+    size_t c2 = item.rfind(':');
+    if (c1 == std::string_view::npos || c2 == c1 || item.size() < c2 + 4) continue;
+    std::string_view rwx = item.substr(c2 + 1, 3);
+    EntryView e{item.substr(0, c1), item.substr(c1 + 1, c2 - c1 - 1),
+                (rwx[0] == 'r' ? 4u : 0u) | (rwx[1] == 'w' ? 2u : 0u) | (rwx[2] == 'x' ? 1u : 0u)};
+    fn(e);
+  }
+}
+
+}  // namespace
+
 bool AclPermits(const meta::Access& a, const AclPrincipal& who, uint32_t want) {
   const uint32_t p = a.permissions;
   if (!who.oid.empty() && who.oid == a.owner) return (((p >> 6) & 7) & want) == want;
-  auto ext = ParseAcl(a.acl);
-  const bool extended = ext.ok() && !ext->empty();
+  const bool extended = !a.acl.empty();
   const uint32_t mask = extended ? (p >> 3) & 7 : 7;
   uint32_t owning_group = (p >> 3) & 7;
-  if (extended) {
-    for (const auto& e : *ext) {
-      if (e.type == "user" && !e.id.empty() && e.id == who.oid) return ((e.perms & mask) & want) == want;
-      if (e.type == "group" && e.id.empty()) owning_group = e.perms;
-    }
-  }
-  auto member = [&](const std::string& g) {
+  std::optional<uint32_t> named_user;
+  ForEachEntry(a.acl, [&](const EntryView& e) {
+    if (e.type == "user" && !e.id.empty() && e.id == who.oid) named_user = e.perms;
+    if (e.type == "group" && e.id.empty()) owning_group = e.perms;
+  });
+  if (named_user) return ((*named_user & mask) & want) == want;
+  auto member = [&](std::string_view g) {
     return std::find(who.groups.begin(), who.groups.end(), g) != who.groups.end();
   };
   bool in_group = false;
@@ -219,13 +245,13 @@ bool AclPermits(const meta::Access& a, const AclPrincipal& who, uint32_t want) {
     in_group = true;
     granted |= owning_group & mask;
   }
-  if (extended) {
-    for (const auto& e : *ext) {
+  if (extended && !who.groups.empty()) {
+    ForEachEntry(a.acl, [&](const EntryView& e) {
       if (e.type == "group" && !e.id.empty() && member(e.id)) {
         in_group = true;
         granted |= e.perms & mask;
       }
-    }
+    });
   }
   if (in_group) return (granted & want) == want;
   return ((p & 7) & want) == want;
