@@ -631,6 +631,19 @@ StatusOr<Caller> IdentityService::Authenticate(std::string_view token) {
   return c;
 }
 
+StatusOr<Caller> IdentityService::CallerFor(const std::string& oid, const std::string& tid) {
+  Caller c{oid, tid, "", {}, 0};
+  TARN_RETURN_IF_ERROR(store_->Read([&](IdentityTxn& t) -> Status {
+    TARN_ASSIGN_OR_RETURN(auto p, t.Get("principal", oid));
+    if (!p || p->parent != tid) {
+      return Error(Reason::kPrincipalNotFound, "principal '" + oid + "' does not exist");
+    }
+    TARN_ASSIGN_OR_RETURN(c.groups, GroupsOf(t, oid));
+    return Status::Ok();
+  }));
+  return c;
+}
+
 StatusOr<Role> IdentityService::EffectiveRole(const Caller& caller, const std::string& resource) {
   Role best = Role::kNone;
   TARN_RETURN_IF_ERROR(store_->Read([&](IdentityTxn& t) -> Status {

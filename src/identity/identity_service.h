@@ -93,6 +93,8 @@ class IdentityService {
   // ----- bearer tokens -----
   StatusOr<Caller> Authenticate(std::string_view token);
   StatusOr<Role> EffectiveRole(const Caller& caller, const std::string& resource);
+  // The principal a user-delegation key was issued to, with its groups, if it still exists.
+  StatusOr<Caller> CallerFor(const std::string& oid, const std::string& tid);
 
   // For tests: signs arbitrary claims with the active key (expired, foreign-tenant tokens...).
   std::string SignForTest(const Json& claims);

@@ -1,5 +1,9 @@
 #include "lake/acl.h"
 
+#include <algorithm>
+
+#include "common/strings.h"
+
 namespace tarn::lake {
 namespace {
 
@@ -191,6 +195,147 @@ std::string FormatAcl(const meta::Access& a, bool is_dir) {
   std::string s = FormatAclEntries(out);
   if (is_dir && !a.default_acl.empty()) s += "," + a.default_acl;
   return s;
+}
+
+namespace {
+
+// One stored access entry, viewed in place: "type:id:rwx" (canonical text, as ApplyAcl wrote it).
+struct EntryView {
+  std::string_view type, id;
+  uint32_t perms = 0;
+};
+
+// Calls fn for each stored entry without allocating; the text is canonical, so no validation.
+template <typename Fn>
+void ForEachEntry(std::string_view text, Fn&& fn) {
+  while (!text.empty()) {
+    size_t comma = text.find(',');
+    std::string_view item = text.substr(0, comma);
+    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
+    size_t c1 = item.find(':');
+    size_t c2 = item.rfind(':');
+    if (c1 == std::string_view::npos || c2 == c1 || item.size() < c2 + 4) continue;
+    std::string_view rwx = item.substr(c2 + 1, 3);
+    EntryView e{item.substr(0, c1), item.substr(c1 + 1, c2 - c1 - 1),
+                (rwx[0] == 'r' ? 4u : 0u) | (rwx[1] == 'w' ? 2u : 0u) | (rwx[2] == 'x' ? 1u : 0u)};
+    fn(e);
+  }
+}
+
+}  // namespace
+
+bool AclPermits(const meta::Access& a, const AclPrincipal& who, uint32_t want) {
+  const uint32_t p = a.permissions;
+  if (!who.oid.empty() && who.oid == a.owner) return (((p >> 6) & 7) & want) == want;
+  const bool extended = !a.acl.empty();
+  const uint32_t mask = extended ? (p >> 3) & 7 : 7;
+  uint32_t owning_group = (p >> 3) & 7;
+  std::optional<uint32_t> named_user;
+  ForEachEntry(a.acl, [&](const EntryView& e) {
+    if (e.type == "user" && !e.id.empty() && e.id == who.oid) named_user = e.perms;
+    if (e.type == "group" && e.id.empty()) owning_group = e.perms;
+  });
+  if (named_user) return ((*named_user & mask) & want) == want;
+  auto member = [&](std::string_view g) {
+    return std::find(who.groups.begin(), who.groups.end(), g) != who.groups.end();
+  };
+  bool in_group = false;
+  uint32_t granted = 0;
+  if (member(a.group)) {
+    in_group = true;
+    granted |= owning_group & mask;
+  }
+  if (extended && !who.groups.empty()) {
+    ForEachEntry(a.acl, [&](const EntryView& e) {
+      if (e.type == "group" && !e.id.empty() && member(e.id)) {
+        in_group = true;
+        granted |= e.perms & mask;
+      }
+    });
+  }
+  if (in_group) return (granted & want) == want;
+  return ((p & 7) & want) == want;
+}
+
+bool InheritDefaultAcl(const meta::Access& parent, bool child_is_dir, meta::Access* child) {
+  if (parent.default_acl.empty()) return false;
+  auto defaults = ParseAcl(parent.default_acl);
+  if (!defaults.ok() || defaults->empty()) return false;
+  std::vector<AclEntry> entries;
+  for (AclEntry e : *defaults) {
+    e.is_default = false;
+    entries.push_back(e);
+  }
+  meta::Access inherited = *child;
+  inherited.permissions &= ~01000u;  // the sticky bit is not inherited
+  if (!ApplyAcl(entries, child_is_dir, &inherited).ok()) return false;
+  if (child_is_dir) inherited.default_acl = parent.default_acl;
+  *child = inherited;
+  return true;
+}
+
+StatusOr<std::vector<AclEntry>> ParseAclChange(const std::string& text, AclChangeMode mode) {
+  if (mode != AclChangeMode::kRemove) {
+    TARN_ASSIGN_OR_RETURN(std::vector<AclEntry> entries, ParseAcl(text));
+    size_t defaults = std::count_if(entries.begin(), entries.end(),
+                                    [](const AclEntry& e) { return e.is_default; });
+    if (defaults > 32 || entries.size() - defaults > 32) {
+      return Bad("An ACL may hold at most 32 access and 32 default entries.");
+    }
+    return entries;
+  }
+  std::vector<AclEntry> out;
+  for (std::string_view piece : Split(text, ',')) {
+    std::string raw(piece);
+    AclEntry e;
+    std::string rest = raw;
+    if (rest.rfind("default:", 0) == 0) {
+      e.is_default = true;
+      rest = rest.substr(8);
+    }
+    size_t c1 = rest.find(':');
+    e.type = rest.substr(0, c1);
+    if (c1 != std::string::npos) {
+      size_t c2 = rest.find(':', c1 + 1);
+      e.id = rest.substr(c1 + 1, c2 == std::string::npos ? c2 : c2 - c1 - 1);
+    }
+    if (e.type != "user" && e.type != "group" && e.type != "mask" && e.type != "other") {
+      return Bad("The ACL entry '" + raw + "' has an unknown scope or type.");
+    }
+    out.push_back(e);
+  }
+  if (out.size() > 64) return Bad("An ACL change may hold at most 64 entries.");
+  return out;
+}
+
+Status ChangeAcl(AclChangeMode mode, const std::vector<AclEntry>& change, bool is_dir,
+                 meta::Access* access) {
+  auto same = [](const AclEntry& a, const AclEntry& b) {
+    return a.is_default == b.is_default && a.type == b.type && a.id == b.id;
+  };
+  std::vector<AclEntry> wanted;
+  for (const auto& e : change) {
+    if (!e.is_default || is_dir) wanted.push_back(e);
+  }
+  if (mode == AclChangeMode::kSet) return ApplyAcl(wanted, is_dir, access);
+  TARN_ASSIGN_OR_RETURN(std::vector<AclEntry> current, ParseAcl(FormatAcl(*access, is_dir)));
+  for (const auto& e : wanted) {
+    auto it = std::find_if(current.begin(), current.end(),
+                           [&](const AclEntry& c) { return same(c, e); });
+    if (mode == AclChangeMode::kModify) {
+      if (it != current.end()) {
+        it->perms = e.perms;
+      } else {
+        current.push_back(e);
+      }
+      continue;
+    }
+    if (!e.is_default && e.id.empty() && e.type != "mask") {
+      return Bad("The base entries user::, group:: and other:: cannot be removed.");
+    }
+    if (it != current.end()) current.erase(it);
+  }
+  return ApplyAcl(current, is_dir, access);
 }
 
 }  // namespace tarn::lake

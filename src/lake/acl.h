@@ -35,4 +35,30 @@ Status ApplyAcl(const std::vector<AclEntry>& entries, bool is_dir, meta::Access*
 // The full ACL text of a node, as getAccessControl returns it in x-ms-acl.
 std::string FormatAcl(const meta::Access& access, bool is_dir);
 
+// setAccessControlRecursive's modes: replace the ACL, merge entries into it, or remove entries.
+enum class AclChangeMode { kSet, kModify, kRemove };
+// Parses the x-ms-acl of a change. For kRemove, entries may omit permissions ("user:oid").
+StatusOr<std::vector<AclEntry>> ParseAclChange(const std::string& text, AclChangeMode mode);
+// Applies a change to a node's access fields: a file ignores default entries; the base entries
+// (user::, group::, other::) cannot be removed.
+Status ChangeAcl(AclChangeMode mode, const std::vector<AclEntry>& change, bool is_dir,
+                 meta::Access* access);
+
+// A caller as POSIX ACLs see it: an object ID and the groups it belongs to.
+struct AclPrincipal {
+  std::string oid;
+  std::vector<std::string> groups;
+};
+
+// POSIX ACL evaluation as ADLS Gen2 documents it: the owner's bits; else a named user entry
+// (through the mask); else, if the caller is in the owning group or any named group, the union
+// of those entries through the mask (and no fall-through to other when none grants); else other.
+// want is rwx as 3 bits (4 read, 2 write, 1 execute).
+bool AclPermits(const meta::Access& access, const AclPrincipal& who, uint32_t want);
+
+// Applies a parent directory's default ACL to a new child: its access entries become the
+// child's ACL, and a child directory inherits the default ACL itself. Returns false (and changes
+// nothing) when the parent has no default ACL, in which case the caller applies the umask.
+bool InheritDefaultAcl(const meta::Access& parent, bool child_is_dir, meta::Access* child);
+
 }  // namespace tarn::lake

@@ -266,5 +266,43 @@ TEST(FormatAclTest, PlainAccess) {
   EXPECT_EQ(FormatAcl(a, false), "user::rw-,group::r--,other::r--");
 }
 
+TEST(AclPermitsTest, OwnerNamedUserGroupsOtherAndMask) {
+  meta::Access a;
+  a.owner = "owner";
+  a.group = "staff";
+  ASSERT_TRUE(ApplyAcl(*ParseAcl("user::rwx,user:alice:rwx,group::r-x,group:eng:rw-,mask::r-x,"
+                                 "other::--x"),
+                       false, &a)
+                  .ok());
+  EXPECT_TRUE(AclPermits(a, {"owner", {}}, 7));
+  EXPECT_TRUE(AclPermits(a, {"alice", {}}, 5));
+  EXPECT_FALSE(AclPermits(a, {"alice", {}}, 2));  // the mask removes write
+  EXPECT_TRUE(AclPermits(a, {"bob", {"staff"}}, 5));
+  EXPECT_TRUE(AclPermits(a, {"bob", {"eng"}}, 4));
+  EXPECT_FALSE(AclPermits(a, {"bob", {"eng"}}, 2));  // masked
+  // In a matching group that grants nothing wanted: no fall-through to other.
+  EXPECT_FALSE(AclPermits(a, {"bob", {"eng"}}, 1));
+  EXPECT_TRUE(AclPermits(a, {"stranger", {}}, 1));
+  EXPECT_FALSE(AclPermits(a, {"stranger", {}}, 4));
+}
+
+TEST(AclPermitsTest, InheritsDefaultAclOnlyWhenThereIsOne) {
+  meta::Access parent;
+  meta::Access child;
+  child.permissions = 0640;
+  EXPECT_FALSE(InheritDefaultAcl(parent, false, &child));
+  EXPECT_EQ(child.permissions, 0640u);
+  ASSERT_TRUE(ApplyAcl(*ParseAcl("user::rwx,group::r-x,other::---,default:user::rwx,"
+                                 "default:user:alice:r-x,default:group::r--,default:other::---"),
+                       true, &parent)
+                  .ok());
+  meta::Access file, dir;
+  ASSERT_TRUE(InheritDefaultAcl(parent, false, &file));
+  EXPECT_TRUE(AclPermits(file, {"alice", {}}, 4));
+  EXPECT_TRUE(file.default_acl.empty());
+  ASSERT_TRUE(InheritDefaultAcl(parent, true, &dir));
+  EXPECT_EQ(dir.default_acl, parent.default_acl);
+}
+
 }  // namespace
 }  // namespace tarn::lake

@@ -365,6 +365,22 @@ Node NewNode(const Filesystem& fs, int64_t parent, const std::string& name, bool
   return n;
 }
 
+// Access of a new node under parent: the parent's default ACL if it has one, else the
+// requested (or default) permissions less the umask. A creator owns the node, with the parent's
+// owning group.
+void InheritAccess(const Node& parent, std::optional<uint32_t> requested, uint32_t umask,
+                   const std::optional<std::string>& creator, Node* n) {
+  if (!InheritDefaultAcl(parent.access, n->is_dir, &n->access)) {
+    // Azure: the result is p & ~umask, whether p is given or the default 0777 / 0666.
+    uint32_t base = requested.value_or(n->is_dir ? 0777 : 0666);
+    n->access.permissions = base & ~(umask & 0777);
+  }
+  if (creator) {
+    n->access.owner = *creator;
+    n->access.group = parent.access.group;
+  }
+}
+
 // Finds the parent directory of path, creating missing ancestors when create is set.
 StatusOr<Node> ParentFor(WriteTxn& t, const Filesystem& fs, const std::vector<std::string>& parts,
                          bool create, int64_t now, Reason missing) {
@@ -375,6 +391,7 @@ StatusOr<Node> ParentFor(WriteTxn& t, const Filesystem& fs, const std::vector<st
     if (!next) {
       if (!create) return Error(missing, "The parent directory of the path does not exist.");
       Node d = NewNode(fs, cur->id, parts[i], true, now);
+      InheritAccess(*cur, std::nullopt, 027, std::nullopt, &d);
       TARN_ASSIGN_OR_RETURN(next, t.InsertNode(d));
     } else if (!next->is_dir) {
       return Error(Reason::kPathConflict,
@@ -690,6 +707,7 @@ StatusOr<Node> CommitFile(WriteTxn& t, const Filesystem& fs, const std::string& 
       return Error(Reason::kLeaseNotPresent, "There is currently no lease on the resource.");
     }
     n = NewNode(fs, parent.id, parts.back(), false, now);
+    InheritAccess(parent, std::nullopt, 027, opts.creator, &n);
   }
   n.headers = opts.headers;
   n.metadata = opts.metadata;
@@ -747,9 +765,7 @@ StatusOr<Node> LakeService::CreatePath(const std::string& account, const std::st
       n.modified_us = now;
     } else {
       n = NewNode(fs, parent.id, parts.back(), opts.is_dir, now);
-      // Azure: the result is p & ~umask, whether p is given or the default 0777 / 0666.
-      uint32_t base = opts.permissions.value_or(opts.is_dir ? 0777 : 0666);
-      n.access.permissions = base & ~(opts.umask & 0777);
+      InheritAccess(parent, opts.permissions, opts.umask, opts.creator, &n);
     }
     if (opts.owner) n.access.owner = *opts.owner;
     if (opts.group) n.access.group = *opts.group;

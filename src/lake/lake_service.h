@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "lake/acl.h"
 #include "store/extent/extent_store.h"
 #include "store/meta/namespace_store.h"
 
@@ -93,6 +94,9 @@ struct CreateOptions {
   uint32_t umask = 027;
   // Blob Put Blob / Put Block List semantics when creating a file over a directory.
   bool blob_api = false;
+  // The principal creating the path (an OAuth caller's object ID): it owns what it creates,
+  // with the parent's owning group. Unset: "$superuser", as for Shared Key.
+  std::optional<std::string> creator;
 };
 
 struct PutOptions {
@@ -100,6 +104,7 @@ struct PutOptions {
   ContentHeaders headers;
   Metadata metadata;
   std::optional<std::string> expected_md5;  // Content-MD5 of the whole body (raw bytes)
+  std::optional<std::string> creator;       // as CreateOptions::creator, for a new file
 };
 
 struct BlockRef {
@@ -142,6 +147,29 @@ struct SetAccessOptions {
   std::optional<std::string> owner, group, acl;
   std::optional<uint32_t> permissions;
   Access access;
+};
+
+// One page of setAccessControlRecursive.
+struct AclChangeResult {
+  int64_t directories = 0, files = 0, failures = 0;
+  struct Failure {
+    std::string path;
+    bool is_dir = false;
+    std::string message;
+  };
+  std::vector<Failure> failed;  // the first 100
+  std::string continuation;     // empty when the subtree is done
+};
+
+// What a caller means to do to a path, for POSIX ACL checks (CheckAccess).
+enum class AccessIntent {
+  kStat,         // properties: execute on every ancestor
+  kReadFile,     // read on the file
+  kListDir,      // read and execute on the directory
+  kWriteFile,    // write on the file (append, flush, properties, leases)
+  kCreate,       // write and execute on the parent; write on the file if it exists
+  kDelete,       // write and execute on the parent, and the sticky-bit rule
+  kChangeAccess  // only the owner
 };
 
 // A planned read: the node and open readers for the byte range, in order.
@@ -284,6 +312,22 @@ class LakeService {
   StatusOr<ListBlobsPage> ListBlobs(const std::string& account, const std::string& fs,
                                     const std::string& prefix, const std::string& delimiter,
                                     const std::string& marker, int max_results);
+
+  // POSIX ACL check (lake_access.cc) for callers that no role covers. OK, or
+  // kAuthorizationPermissionMismatch naming what is missing. A missing path is left to the
+  // operation itself (it answers 404).
+  Status CheckAccess(const std::string& account, const std::string& fs, const std::string& path,
+                     const AclPrincipal& who, AccessIntent intent);
+
+  // setAccessControlRecursive (lake_acl_recursive.cc): applies a change to path and up to
+  // max_records - 1 of its descendants (then max_records per page, resuming at continuation),
+  // one transaction per page. With who set, only paths it owns change; the others are reported
+  // as failures, and the walk goes on.
+  StatusOr<AclChangeResult> ChangeAclRecursive(const std::string& account, const std::string& fs,
+                                               const std::string& path, AclChangeMode mode,
+                                               const std::vector<AclEntry>& change,
+                                               const std::string& continuation, int max_records,
+                                               const std::optional<AclPrincipal>& who);
 
   // Pins (lake_pins.cc). A holder (a dataset version) keeps the exact bytes of files alive,
   // whatever later happens to their paths.

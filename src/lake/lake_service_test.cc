@@ -1584,7 +1584,7 @@ TEST_F(LakeServiceTest, LeaseAcquireDurations) {
   EXPECT_OK(Put(
       "f", "y",
       PutOptions{
-          Access{{}, std::string("abcdef01-0000-0000-0000-000000000000")}, {}, {}, std::nullopt}));
+          Access{{}, std::string("abcdef01-0000-0000-0000-000000000000")}, {}, {}, std::nullopt, std::nullopt}));
 
   EXPECT_REASON(Lease("missing", LeaseRequest::Action::kAcquire), Reason::kPathNotFound);
 }

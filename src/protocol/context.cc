@@ -79,6 +79,24 @@ void Ctx::ReplyError(const Status& s) {
 
 // ----- request parsing -----------------------------------------------------------------------
 
+std::optional<std::string> Creator(const Ctx& c) {
+  if (c.identity.kind != Identity::Kind::kBearer && !c.identity.delegated) return std::nullopt;
+  return c.identity.oid;
+}
+
+Status ReadSmallBody(Ctx& c, size_t limit, std::string* out) {
+  BodySource src(c.req);
+  char buf[16384];
+  for (;;) {
+    TARN_ASSIGN_OR_RETURN(size_t n, src.Read(buf, sizeof buf));
+    if (n == 0) return Status::Ok();
+    out->append(buf, n);
+    if (out->size() > limit) {
+      return Error(Reason::kRequestBodyTooLarge, "The request body is too large.");
+    }
+  }
+}
+
 namespace {
 
 StatusOr<std::optional<int64_t>> DateHeader(const Ctx& c, std::string_view name) {

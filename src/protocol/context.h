@@ -37,6 +37,9 @@ struct Identity {
   // Bearer only: the validated token's principal.
   std::string oid, tid, appid;
   std::vector<std::string> groups;
+  bool by_acl = false;  // no role covered the request: the POSIX ACLs allowed it
+  // A user-delegation SAS: it speaks for oid/tid as well, so their roles and ACLs also apply.
+  bool delegated = false;
 };
 
 struct Ctx {
@@ -77,6 +80,9 @@ StatusOr<lake::Conditions> ParseConditions(const Ctx& c);
 StatusOr<lake::Conditions> ParseSourceConditions(const Ctx& c);
 lake::Access ParseAccess(const Ctx& c, const lake::Conditions& cond);
 std::optional<std::string> LeaseId(const Ctx& c);
+// The principal that owns what this request creates: an OAuth caller's object ID; none for
+// Shared Key and SAS (the owner is then $superuser).
+std::optional<std::string> Creator(const Ctx& c);
 // x-ms-meta-* headers.
 StatusOr<lake::Metadata> ParseMetadataHeaders(const Ctx& c);
 // x-ms-properties ("n1=base64,n2=base64").
@@ -93,6 +99,8 @@ StatusOr<int64_t> ParseIntQuery(const Ctx& c, const std::string& name, int64_t d
 bool QueryBool(const Ctx& c, const std::string& name, bool dflt);
 // x-ms-lease-action and its companions (lease IDs, duration, break period).
 StatusOr<lake::LeaseRequest> ParseLeaseRequest(const Ctx& c);
+// Reads a whole small body (XML or JSON); kRequestBodyTooLarge past limit bytes.
+Status ReadSmallBody(Ctx& c, size_t limit, std::string* out);
 // Requires Content-Length: 0 (or none) on operations that take no body.
 Status RequireEmptyBody(const Ctx& c);
 

@@ -13,6 +13,7 @@ namespace account_ops {
 Status GetAccountInfo(Ctx& c);
 Status GetServiceProperties(Ctx& c);
 Status SetServiceProperties(Ctx& c);
+Status GetUserDelegationKey(Ctx& c);
 }  // namespace account_ops
 
 namespace blob {

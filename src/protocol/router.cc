@@ -6,6 +6,7 @@
 #include "common/encoding.h"
 #include "common/strings.h"
 #include "common/time_util.h"
+#include "audit/audit_log.h"
 #include "protocol/auth.h"
 #include "protocol/catalog/catalog_ops.h"
 #include "protocol/identity/identity_ops.h"
@@ -43,6 +44,7 @@ constexpr Route kRoutes[] = {
   // Account.
   {ApiMatch::kBlob, Level::kAccount, "GET",  "restype", "service", "comp", "properties", nullptr, account_ops::GetServiceProperties, "GetServiceProperties", "r"},
   {ApiMatch::kBlob, Level::kAccount, "PUT",  "restype", "service", "comp", "properties", nullptr, account_ops::SetServiceProperties, "SetServiceProperties", "w"},
+  {ApiMatch::kBlob, Level::kAccount, "POST", "restype", "service", "comp", "userdelegationkey", nullptr, account_ops::GetUserDelegationKey, "GetUserDelegationKey", "r"},
   {ApiMatch::kBlob, Level::kAccount, "GET",  "comp", "list", nullptr, nullptr, nullptr, blob::ListContainers, "ListContainers", "l"},
   {ApiMatch::kDfs,  Level::kAccount, "GET",  "resource", "account", nullptr, nullptr, nullptr, dfs::ListFilesystems, "ListFilesystems", "l"},
   // Filesystem (container).
@@ -131,8 +133,13 @@ Level LevelOf(const Ctx& c) {
 }  // namespace
 
 Frontend::Frontend(lake::LakeService* lake, std::vector<Account> accounts,
-                   catalog::CatalogService* catalog, identity::IdentityService* identity)
-    : lake_(lake), accounts_(std::move(accounts)), catalog_(catalog), identity_(identity) {}
+                   catalog::CatalogService* catalog, identity::IdentityService* identity,
+                   audit::AuditLog* audit)
+    : lake_(lake),
+      accounts_(std::move(accounts)),
+      catalog_(catalog),
+      identity_(identity),
+      audit_(audit) {}
 
 Status Frontend::Parse(Ctx& c) {
   // Query first: the API shape depends on it.
@@ -206,10 +213,25 @@ Status Frontend::Parse(Ctx& c) {
   return Status::Ok();
 }
 
-Status Frontend::Authorize(Ctx& c, char level, const char* sas_permissions) {
+Status Frontend::Authorize(Ctx& c, char level, const char* sas_permissions,
+                           const char* route_name) {
   if (c.identity.kind == Identity::Kind::kSharedKey) return Status::Ok();
-  if (c.identity.kind == Identity::Kind::kSas) return AuthorizeSas(c, level, sas_permissions);
-  if (c.identity.kind == Identity::Kind::kBearer) return AuthorizeBearer(c, sas_permissions);
+  if (c.identity.kind == Identity::Kind::kSas) {
+    TARN_RETURN_IF_ERROR(AuthorizeSas(c, level, sas_permissions));
+    if (!c.identity.delegated) return Status::Ok();
+    // A user-delegation SAS never grants more than its principal may do now.
+    if (!identity_) return Error(Reason::kAuthorizationFailure, "no identity service");
+    auto who = identity_->CallerFor(c.identity.oid, c.identity.tid);
+    if (!who.ok()) {
+      return Error(Reason::kAuthorizationFailure,
+                   "The user delegation key's principal is not valid: " + who.status().message());
+    }
+    c.identity.groups = who->groups;
+    return AuthorizeBearer(c, sas_permissions, route_name);
+  }
+  if (c.identity.kind == Identity::Kind::kBearer) {
+    return AuthorizeBearer(c, sas_permissions, route_name);
+  }
   // Anonymous: only reads that the container's public access level allows.
   bool read = c.req.method == "GET" || c.req.method == "HEAD";
   if (read && !c.fs.empty() && c.api == Api::kBlob) {
@@ -228,7 +250,31 @@ Status Frontend::Authorize(Ctx& c, char level, const char* sas_permissions) {
                "the www-authenticate header.");
 }
 
-Status Frontend::AuthorizeBearer(Ctx& c, const char* sas_permissions) {
+// What an operation does to its path, for the POSIX ACL check; none for operations that only a
+// role can allow (filesystem and account operations).
+static std::optional<lake::AccessIntent> AclIntent(std::string_view op) {
+  using I = lake::AccessIntent;
+  if (op == "GetBlob" || op == "ReadPath") return I::kReadFile;
+  if (op == "ListPaths") return I::kListDir;
+  if (op == "GetBlobProperties" || op == "GetPathProperties" || op == "GetBlockList") {
+    return I::kStat;
+  }
+  if (op == "PutBlob" || op == "PutBlockList" || op == "CopyBlob" || op == "CreatePath") {
+    return I::kCreate;
+  }
+  if (op == "PutBlock" || op == "AppendData" || op == "FlushData" || op == "SetProperties" ||
+      op == "SetBlobMetadata" || op == "SetBlobHttpHeaders" || op == "LeaseBlob" ||
+      op == "LeasePath" || op == "SetBlobTier") {
+    return I::kWriteFile;
+  }
+  if (op == "DeleteBlob" || op == "DeletePath") return I::kDelete;
+  if (op == "SetAccessControl") return I::kChangeAccess;
+  // Each item is checked for ownership as the change walks the subtree.
+  if (op == "SetAccessControlRecursive") return I::kStat;
+  return std::nullopt;
+}
+
+Status Frontend::AuthorizeBearer(Ctx& c, const char* sas_permissions, const char* route_name) {
   // The operation's SAS letters say what it does: reads and listings need Reader, access-control
   // changes need Owner, everything else needs Contributor.
   std::string_view perms = sas_permissions;
@@ -236,9 +282,20 @@ Status Frontend::AuthorizeBearer(Ctx& c, const char* sas_permissions) {
   if (perms.find_first_not_of("rle") == std::string_view::npos) need = identity::Role::kReader;
   if (perms == "p") need = identity::Role::kOwner;
   identity::Caller who{c.identity.oid, c.identity.tid, c.identity.appid, c.identity.groups, 0};
-  auto check = [&](const std::string& resource) -> Status {
+  // Any authenticated caller may ask what kind of account this is (clients probe for HNS).
+  if (std::string_view(route_name) == "GetAccountInfo" ||
+      std::string_view(route_name) == "GetUserDelegationKey") {
+    return Status::Ok();
+  }
+  // RBAC first; where no role covers the request, the POSIX ACLs decide (path operations).
+  const lake::AclPrincipal acl_who{c.identity.oid, c.identity.groups};
+  const std::optional<lake::AccessIntent> intent = AclIntent(route_name);
+  auto check = [&](const std::string& resource, const std::string& fs, const std::string& path,
+                   std::optional<lake::AccessIntent> what) -> Status {
     TARN_ASSIGN_OR_RETURN(identity::Role has, identity_->EffectiveRole(who, resource));
     if (has >= need) return Status::Ok();
+    c.identity.by_acl = true;
+    if (what) return c.lake.CheckAccess(c.account->name, fs, path, acl_who, *what);
     return Error(Reason::kAuthorizationPermissionMismatch,
                  "This request is not authorized to perform this operation using this "
                  "permission. It needs the role '" + std::string(identity::RoleName(need)) +
@@ -247,8 +304,10 @@ Status Frontend::AuthorizeBearer(Ctx& c, const char* sas_permissions) {
   std::string resource = "/" + c.account->name;
   if (!c.fs.empty()) resource += "/" + c.fs;
   if (c.has_path && !c.path.empty()) resource += "/" + c.path;
-  TARN_RETURN_IF_ERROR(check(resource));
-  // A rename also removes its source: Contributor is needed there too.
+  std::string target = c.path;
+  if (intent == lake::AccessIntent::kListDir) target = c.Query("directory").value_or(c.path);
+  TARN_RETURN_IF_ERROR(check(resource, c.fs, target, c.fs.empty() ? std::nullopt : intent));
+  // A rename also removes its source: Contributor (or the ACL's delete rights) is needed there.
   if (const std::string* src = c.Header("x-ms-rename-source")) {
     std::string_view raw = *src;
     raw = raw.substr(0, raw.find('?'));
@@ -256,7 +315,13 @@ Status Frontend::AuthorizeBearer(Ctx& c, const char* sas_permissions) {
     if (!decoded) return Error(Reason::kInvalidSourceUri, "x-ms-rename-source is not valid");
     std::string source = *decoded;
     while (!source.empty() && source.back() == '/') source.pop_back();
-    TARN_RETURN_IF_ERROR(check("/" + c.account->name + source));
+    std::string_view rest = source;
+    while (!rest.empty() && rest.front() == '/') rest.remove_prefix(1);
+    size_t slash = rest.find('/');
+    std::string src_fs(rest.substr(0, slash));
+    std::string src_path(slash == std::string_view::npos ? "" : rest.substr(slash + 1));
+    TARN_RETURN_IF_ERROR(check("/" + c.account->name + source, src_fs, src_path,
+                               lake::AccessIntent::kDelete));
   }
   return Status::Ok();
 }
@@ -276,7 +341,7 @@ void Frontend::Handle(http::Request& req, http::ResponseWriter& w) {
   const Route* route = nullptr;
   if (s.ok() && IsIdentityAdminPath(req.raw_path)) {
     name = "IdentityAdmin";
-    s = ServeIdentityAdmin(c, *identity_);
+    s = ServeIdentityAdmin(c, *identity_, audit_);
   } else if (s.ok() && IsCatalogPath(req.raw_path)) {
     name = "Catalog";
     try {
@@ -293,7 +358,7 @@ void Frontend::Handle(http::Request& req, http::ResponseWriter& w) {
     } else {
       name = route->name;
       s = Authorize(c, level == Level::kAccount ? 's' : level == Level::kFilesystem ? 'c' : 'o',
-                    route->sas_permissions);
+                    route->sas_permissions, route->name);
     }
   }
   if (s.ok() && route) {
@@ -306,10 +371,51 @@ void Frontend::Handle(http::Request& req, http::ResponseWriter& w) {
     }
   }
   if (!s.ok()) c.ReplyError(s);
+  if (audit_) Audit(c, name, route ? route->sas_permissions : nullptr, s);
   if (spdlog::should_log(spdlog::level::debug)) {
     spdlog::debug("{} {} {} {} -> {} {} us", req.remote, req.method, req.raw_path, name,
                   s.ok() ? "ok" : s.ToString(), MonotonicMicros() - start);
   }
+}
+
+void Frontend::Audit(const Ctx& c, const char* op, const char* sas_permissions,
+                     const Status& s) {
+  std::string who;
+  switch (c.identity.kind) {
+    case Identity::Kind::kSharedKey: who = "sharedkey:" + c.identity.account; break;
+    case Identity::Kind::kSas: who = "sas:" + c.identity.account; break;
+    case Identity::Kind::kBearer: who = "oid:" + c.identity.oid; break;
+    case Identity::Kind::kAnonymous: who = "anonymous"; break;
+  }
+  const int status = s.ok() ? 200 : Describe(s.reason()).http_status;
+  const bool denied = status == 401 || status == 403;
+  // Route letters tell reads from writes; the JSON APIs write with anything but GET and HEAD.
+  bool write = sas_permissions
+                   ? std::string_view(sas_permissions).find_first_not_of("rle") !=
+                         std::string_view::npos
+                   : c.req.method != "GET" && c.req.method != "HEAD";
+  if (!denied && !write) {
+    if (s.ok()) audit_->CountRead(who);
+    return;
+  }
+  std::string resource = c.req.raw_path;
+  audit::Json e{{"event", "request"},
+                {"request_id", c.request_id},
+                {"principal", who},
+                {"action", op},
+                {"method", c.req.method},
+                {"resource", resource},
+                {"result", denied ? "denied" : s.ok() ? "allowed" : "failed"},
+                {"status", status},
+                {"remote", c.req.remote}};
+  if (c.identity.kind == Identity::Kind::kBearer) {
+    e["tid"] = c.identity.tid;
+    e["appid"] = c.identity.appid;
+    e["via"] = c.identity.by_acl ? "acl" : "role";
+  }
+  if (!s.ok()) e["error"] = Describe(s.reason()).dfs_code;
+  if (const std::string* acl = c.Header("x-ms-acl")) e["acl"] = *acl;
+  audit_->Append(std::move(e));
 }
 
 void Frontend::HandleBadRequest(int status, const std::string& why, http::ResponseWriter& w) {

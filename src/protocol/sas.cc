@@ -40,6 +40,13 @@ Status CheckIp(const Ctx& c, const std::string& sip) {
 
 }  // namespace
 
+std::string UserDelegationKeyValue(const std::string& account_key, const std::string& oid,
+                                   const std::string& tid, const std::string& start,
+                                   const std::string& expiry, const std::string& version) {
+  return HmacSha256(account_key, "tarn-user-delegation-key\n" + oid + "\n" + tid + "\n" + start +
+                                     "\n" + expiry + "\nb\n" + version);
+}
+
 Status AuthenticateSas(Ctx& c, const Account& account) {
   auto q = [&](const char* k) { return c.Query(k).value_or(""); };
   std::string sv = q("sv"), sp = q("sp"), st = q("st"), se = q("se"), sip = q("sip"),
@@ -103,6 +110,34 @@ Status AuthenticateSas(Ctx& c, const Account& account) {
       for (int64_t i = 0; i < depth; ++i) path += (i ? "/" : "") + std::string(parts[i]);
     }
     std::string resource = "/blob/" + account.name + "/" + c.fs + (path.empty() ? "" : "/" + path);
+    if (!q("skoid").empty()) {
+      // User delegation: signed with a key derived for an OAuth principal (skoid in sktid).
+      std::string skt = q("skt"), ske = q("ske");
+      auto key_start = ParseIso8601(skt), key_expiry = ParseIso8601(ske);
+      if (!key_start || !key_expiry) return Fail("skt and ske must be ISO 8601 times.");
+      if (now < *key_start - 15LL * 60 * 1000000 || now > *key_expiry) {
+        return Fail("The user delegation key is not valid at this time.");
+      }
+      sts = sp + "\n" + st + "\n" + se + "\n" + resource + "\n" + q("skoid") + "\n" +
+            q("sktid") + "\n" + skt + "\n" + ske + "\n" + q("sks") + "\n" + q("skv") + "\n" +
+            q("saoid") + "\n" + q("suoid") + "\n" + q("scid") + "\n" + sip + "\n" + spr + "\n" +
+            sv + "\n" + sr + "\n" + q("snapshot") + "\n" + ses + "\n" + q("rscc") + "\n" +
+            q("rscd") + "\n" + q("rsce") + "\n" + q("rscl") + "\n" + q("rsct");
+      id.sas_resource = sr;
+      id.sas_fs = c.fs;
+      id.sas_path = path;
+      id.delegated = true;
+      id.oid = q("skoid");
+      id.tid = q("sktid");
+      for (const auto& key : account.keys) {
+        std::string derived = UserDelegationKeyValue(key, id.oid, id.tid, skt, ske, q("skv"));
+        if (SecureEquals(HmacSha256(derived, sts), *sig)) {
+          c.identity = std::move(id);
+          return Status::Ok();
+        }
+      }
+      return Fail("Signature did not match.");
+    }
     sts = sp + "\n" + st + "\n" + se + "\n" + resource + "\n" + q("si") + "\n" + sip + "\n" + spr +
           "\n" + sv + "\n";
     if (sv >= "2018-11-09") sts += sr + "\n" + q("snapshot") + "\n";

@@ -11,6 +11,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "audit/audit_log.h"
 #include "catalog/catalog_service.h"
 #include "identity/identity_service.h"
 #include "common/secret_box.h"
@@ -141,7 +142,10 @@ int main(int argc, char** argv) {
   if (Status s = identity.Start(); !s.ok()) return Fail("identity: " + s.ToString());
   lake.StartCollector();
 
-  protocol::Frontend frontend(&lake, cfg.accounts, &catalog, &identity);
+  // The audit log: writes, ACL changes, denials and directory changes; reads summarised.
+  auto audit = audit::AuditLog::Open(cfg.data_dir + "/audit", 64 << 20);
+  if (!audit.ok()) return Fail(audit.status().message());
+  protocol::Frontend frontend(&lake, cfg.accounts, &catalog, &identity, audit->get());
   http::ServerOptions opts;
   opts.listen = cfg.listen;
   opts.max_connections = cfg.max_connections;

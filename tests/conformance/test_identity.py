@@ -256,3 +256,224 @@ def test_admin_api_requires_the_account_key(tarn):
                       {"Content-Type": "application/json"},
                       b'{"principal_id":"x","role":"Root","scope":"/a"}')
     assert r.status == 400
+
+
+# ----- POSIX ACLs, for principals that no role covers ----------------------------------------
+
+@pytest.fixture
+def acl_setup(tarn):
+    d = Directory(tarn)
+    tenant = d.tenant()
+    sp = d.service_principal(tenant, "acl-user")
+    admin = tarn.datalake_service()
+    fs = admin.create_file_system(unique_name("acl"))
+    fsc = service(tarn, credential(tarn, tenant, sp)).get_file_system_client(fs.file_system_name)
+    return sp["object_id"], fs, fsc
+
+
+def test_acl_read_needs_execute_along_the_chain(acl_setup):
+    oid, admin_fs, fsc = acl_setup
+    admin_fs.get_file_client("a/b/f.txt").upload_data(b"secret rows", overwrite=True)
+    for d in ("/", "a", "a/b"):
+        admin_fs.get_directory_client(d).set_access_control(
+            acl=f"user::rwx,group::r-x,other::---,user:{oid}:--x")
+    admin_fs.get_file_client("a/b/f.txt").set_access_control(
+        acl=f"user::rw-,group::r--,other::---,user:{oid}:r--")
+    assert fsc.get_file_client("a/b/f.txt").download_file().readall() == b"secret rows"
+    # Listing a directory needs read and execute on it: only execute is granted.
+    with pytest.raises(HttpResponseError) as e:
+        list(fsc.get_paths(path="a/b"))
+    assert e.value.error_code == "AuthorizationPermissionMismatch"
+    # Take execute away from one ancestor: the same read is denied.
+    admin_fs.get_directory_client("a").set_access_control(acl="user::rwx,group::r-x,other::---")
+    with pytest.raises(HttpResponseError) as e:
+        fsc.get_file_client("a/b/f.txt").download_file().readall()
+    assert e.value.status_code == 403 and e.value.error_code == "AuthorizationPermissionMismatch"
+
+
+def test_default_acl_inherited_and_umask_only_without_one(acl_setup):
+    oid, admin_fs, fsc = acl_setup
+    admin_fs.get_directory_client("/").set_access_control(
+        acl=f"user::rwx,group::r-x,other::---,user:{oid}:--x")
+    admin_fs.create_directory("inherit")
+    admin_fs.get_directory_client("inherit").set_access_control(
+        acl=f"user::rwx,group::r-x,other::---,user:{oid}:rwx,"
+            f"default:user::rwx,default:group::r-x,default:other::---,default:user:{oid}:rwx")
+    admin_fs.create_directory("plain")
+    admin_fs.get_directory_client("plain").set_access_control(
+        acl=f"user::rwx,group::r-x,other::---,user:{oid}:rwx")
+    # The principal creates files in both; it owns what it creates.
+    fsc.get_file_client("inherit/new.txt").upload_data(b"x", overwrite=True)
+    fsc.get_file_client("plain/new.txt").upload_data(b"x", overwrite=True)
+    inherited = admin_fs.get_file_client("inherit/new.txt").get_access_control()
+    assert inherited["owner"] == oid
+    assert f"user:{oid}:rwx" in inherited["acl"], inherited
+    assert inherited["permissions"].startswith("rw")  # no umask over a default ACL
+    plain = admin_fs.get_file_client("plain/new.txt").get_access_control()
+    assert plain["owner"] == oid and plain["permissions"] == "rw-r-----", plain  # 0666 & ~027
+    assert f"user:{oid}" not in plain["acl"]
+    # A subdirectory inherits the default ACL itself.
+    fsc.create_directory("inherit/sub")
+    sub = admin_fs.get_directory_client("inherit/sub").get_access_control()
+    assert f"default:user:{oid}:rwx" in sub["acl"], sub
+
+
+def test_sticky_bit_limits_delete_to_owners(acl_setup):
+    oid, admin_fs, fsc = acl_setup
+    admin_fs.get_directory_client("/").set_access_control(
+        acl=f"user::rwx,group::r-x,other::---,user:{oid}:--x")
+    admin_fs.create_directory("shared")
+    admin_fs.get_directory_client("shared").set_access_control(permissions="rwxrwxrwt")
+    admin_fs.get_file_client("shared/theirs.txt").upload_data(b"t", overwrite=True)
+    admin_fs.get_file_client("shared/theirs.txt").set_access_control(permissions="rw-rw-rw-")
+    fsc.get_file_client("shared/mine.txt").upload_data(b"m", overwrite=True)
+    with pytest.raises(HttpResponseError) as e:
+        fsc.get_file_client("shared/theirs.txt").delete_file()
+    assert e.value.error_code == "AuthorizationPermissionMismatch"
+    assert "sticky" in str(e.value)
+    fsc.get_file_client("shared/mine.txt").delete_file()
+    # Without the sticky bit, write and execute on the directory are enough.
+    admin_fs.get_directory_client("shared").set_access_control(permissions="rwxrwxrwx")
+    fsc.get_file_client("shared/theirs.txt").delete_file()
+
+
+# ----- setAccessControlRecursive ---------------------------------------------------------------
+
+@pytest.mark.slow
+def test_set_access_control_recursive_over_5000_paths_with_continuation(tarn):
+    import concurrent.futures
+    admin = tarn.datalake_service()
+    fs = admin.create_file_system(unique_name("rec"))
+    for d in range(50):
+        fs.create_directory(f"tree/d{d:02d}")
+
+    def make(i):
+        fs.get_file_client(f"tree/d{i % 50:02d}/f{i:04d}").create_file()
+
+    with concurrent.futures.ThreadPoolExecutor(16) as pool:
+        list(pool.map(make, range(4949)))
+    tree = fs.get_directory_client("tree")
+    oid = "11111111-2222-3333-4444-555555555555"
+    acl = f"user::rwx,group::r-x,other::---,user:{oid}:r-x"
+    # One batch of 1,000, then resume from its continuation token.
+    first = tree.set_access_control_recursive(acl=acl, batch_size=1000, max_batches=1)
+    assert first.continuation
+    assert first.counters.directories_successful + first.counters.files_successful == 1000
+    rest = tree.set_access_control_recursive(acl=acl, batch_size=1000,
+                                             continuation_token=first.continuation)
+    assert rest.continuation is None
+    total = (first.counters.directories_successful + first.counters.files_successful +
+             rest.counters.directories_successful + rest.counters.files_successful)
+    assert total == 5000 and rest.counters.failure_count == 0
+    for p in ("tree", "tree/d07", "tree/d48/f4948", "tree/d00/f0000"):
+        got = fs.get_file_client(p).get_access_control()
+        assert f"user:{oid}:r-x" in got["acl"], (p, got)
+    # modify adds to what is there; remove takes an entry away.
+    tree.update_access_control_recursive(acl="user:99999999-0000-0000-0000-000000000000:rwx")
+    got = fs.get_file_client("tree/d03/f0003").get_access_control()["acl"]
+    assert f"user:{oid}:r-x" in got and "user:99999999-0000-0000-0000-000000000000:rwx" in got
+    tree.remove_access_control_recursive(acl=f"user:{oid}")
+    got = fs.get_file_client("tree/d03/f0003").get_access_control()["acl"]
+    assert f"user:{oid}" not in got and "user:99999999" in got
+
+
+def test_set_access_control_recursive_reports_failures(tarn, acl_setup):
+    oid, admin_fs, fsc = acl_setup
+    admin_fs.get_directory_client("/").set_access_control(
+        acl=f"user::rwx,group::r-x,other::---,user:{oid}:--x")
+    admin_fs.create_directory("mixed")
+    admin_fs.get_directory_client("mixed").set_access_control(
+        acl=f"user::rwx,group::r-x,other::---,user:{oid}:rwx")
+    admin_fs.get_file_client("mixed/admins.txt").upload_data(b"a", overwrite=True)
+    fsc.get_file_client("mixed/mine1.txt").upload_data(b"1", overwrite=True)
+    fsc.get_file_client("mixed/mine2.txt").upload_data(b"2", overwrite=True)
+    r = fsc.get_directory_client("mixed").set_access_control_recursive(
+        acl="user::rw-,group::r--,other::---", continue_on_failure=True)
+    assert r.counters.files_successful == 2
+    assert r.counters.failure_count == 2  # the directory and admins.txt belong to $superuser
+    # Bad ACL text is refused before anything changes.
+    with pytest.raises(HttpResponseError) as e:
+        admin_fs.get_directory_client("mixed").set_access_control_recursive(acl="user::rwz")
+    assert e.value.status_code == 400
+    entries = ",".join(f"user:{i:08d}-0000-0000-0000-000000000000:r--" for i in range(33))
+    with pytest.raises(HttpResponseError):
+        admin_fs.get_directory_client("mixed").set_access_control_recursive(
+            acl="user::rwx,group::r-x,other::---," + entries)
+
+
+# ----- the audit log ---------------------------------------------------------------------------
+
+def test_audit_log_records_decisions(tarn, setup):
+    d, tenant, fs = setup
+    sp = d.service_principal(tenant, "audited")
+    ra = d.assign(sp["object_id"], "Storage Blob Data Reader", f"/{ACCOUNT}/{fs}")
+    fsc = service(tarn, credential(tarn, tenant, sp)).get_file_system_client(fs)
+    fsc.get_file_client("raw/b.csv").download_file().readall()
+    with pytest.raises(HttpResponseError):
+        fsc.get_file_client("raw/audit.csv").upload_data(b"no", overwrite=True)
+    tarn.datalake_service().get_file_system_client(fs).get_directory_client("raw") \
+        .set_access_control(acl="user::rwx,group::r-x,other::---")
+    r = bearer_get(tarn, f"/{fs}/raw/b.csv", "not-a-jwt")
+    assert r.status_code == 401
+
+    def events(**filters):
+        q = [(k, v) for k, v in filters.items()]
+        resp = d.raw.request("GET", "/identity/audit", q)
+        assert resp.status == 200, resp
+        return json.loads(resp.body)["events"]
+
+    who = f"oid:{sp['object_id']}"
+    denied = events(principal=who, result="denied")
+    assert any(e["action"] == "PutBlob" or e["action"] == "CreatePath" for e in denied), denied
+    assert all(e["error"] == "AuthorizationPermissionMismatch" and e["request_id"]
+               for e in denied)
+    reads = events(principal=who, action="")  # summaries carry no action
+    assert any(e.get("event") == "reads" and e["count"] >= 1 for e in reads), reads
+    acl = events(action="SetAccessControl")
+    assert acl and acl[-1]["acl"] == "user::rwx,group::r-x,other::---"
+    assert acl[-1]["principal"] == f"sharedkey:{ACCOUNT}"
+    roles = events(action="IdentityAdmin")
+    assert any(e["resource"] == "/identity/role-assignments" and e["method"] == "POST"
+               for e in roles)
+    bad = events(result="denied", principal="anonymous")
+    assert any(e.get("error") == "InvalidAuthenticationInfo" for e in bad)
+    # Only account owners read the log.
+    assert RawClient(tarn).request("GET", "/identity/audit", sign_with=False).status in (401, 403)
+    # Secrets never reach the log.
+    log_text = "".join(p.read_text() for p in (tarn.data_dir / "audit").glob("audit*.log"))
+    assert sp["secret"] not in log_text
+    assert ra["id"]
+
+
+# ----- user-delegation SAS ---------------------------------------------------------------------
+
+def test_user_delegation_sas(tarn, setup):
+    import requests
+    from datetime import datetime, timedelta, timezone
+    from azure.storage.blob import BlobSasPermissions, BlobServiceClient, generate_blob_sas
+    d, tenant, fs = setup
+    sp = d.service_principal(tenant, "delegator")
+    d.assign(sp["object_id"], "Storage Blob Data Reader", f"/{ACCOUNT}/{fs}")
+    bsc = BlobServiceClient(f"{tarn.https_url}/{ACCOUNT}", credential=credential(tarn, tenant, sp),
+                            connection_verify=tarn.ca_file)
+    now = datetime.now(timezone.utc)
+    udk = bsc.get_user_delegation_key(now - timedelta(minutes=5), now + timedelta(hours=1))
+    assert udk.signed_oid == sp["object_id"] and udk.signed_tid == tenant and udk.value
+    sas = generate_blob_sas(ACCOUNT, fs, "raw/b.csv", user_delegation_key=udk,
+                            permission=BlobSasPermissions(read=True, write=True),
+                            expiry=now + timedelta(minutes=30))
+    url = f"{tarn.url}/{ACCOUNT}/{fs}/raw/b.csv"
+    r = requests.get(f"{url}?{sas}", timeout=30)
+    assert r.status_code == 200 and r.content == b"x\n", r.text
+    # The SAS says write, but its principal is only a Reader: the write is refused.
+    r = requests.put(f"{url}?{sas}", data=b"w", headers={"x-ms-blob-type": "BlockBlob"},
+                     timeout=30)
+    assert r.status_code == 403 and r.headers["x-ms-error-code"] == "AuthorizationPermissionMismatch"
+    # A forged signature, or a SAS for another blob, is refused.
+    forged = sas.replace("sig=", "sig=AAAA")
+    assert requests.get(f"{url}?{forged}", timeout=30).status_code == 403
+    other = f"{tarn.url}/{ACCOUNT}/{fs}/curated/sales/a.csv?{sas}"
+    assert requests.get(other, timeout=30).status_code == 403
+    # Only OAuth callers get delegation keys.
+    with pytest.raises(HttpResponseError):
+        tarn.blob_service().get_user_delegation_key(now, now + timedelta(hours=1))

@@ -73,19 +73,6 @@ Status ValidateBlockId(const std::string& id) {
   return Status::Ok();
 }
 
-Status ReadSmallBody(Ctx& c, size_t limit, std::string* out) {
-  BodySource src(c.req);
-  char buf[16384];
-  for (;;) {
-    TARN_ASSIGN_OR_RETURN(size_t n, src.Read(buf, sizeof buf));
-    if (n == 0) return Status::Ok();
-    out->append(buf, n);
-    if (out->size() > limit) {
-      return Error(Reason::kRequestBodyTooLarge, "The request body is too large.");
-    }
-  }
-}
-
 }  // namespace
 
 Status PutBlob(Ctx& c) {
@@ -97,6 +84,7 @@ Status PutBlob(Ctx& c) {
                  "Only block blobs are supported on a hierarchical-namespace account.");
   }
   lake::PutOptions o;
+  o.creator = Creator(c);
   TARN_ASSIGN_OR_RETURN(auto cond, ParseConditions(c));
   o.access = ParseAccess(c, cond);
   TARN_ASSIGN_OR_RETURN(o.headers, BlobHeaders(c, true));
@@ -303,6 +291,7 @@ Status PutBlockList(Ctx& c) {
     return Error(Reason::kInvalidBlockList, "A blob may have at most 50,000 blocks.");
   }
   lake::PutOptions o;
+  o.creator = Creator(c);
   TARN_ASSIGN_OR_RETURN(auto cond, ParseConditions(c));
   o.access = ParseAccess(c, cond);
   TARN_ASSIGN_OR_RETURN(o.headers, BlobHeaders(c, false));

@@ -1,5 +1,7 @@
 // DFS (ADLS Gen2) path operations: create, rename, append, flush, properties, access control,
 // read, delete, lease.
+#include <nlohmann/json.hpp>
+
 #include "common/encoding.h"
 #include "common/strings.h"
 #include "common/time_util.h"
@@ -75,6 +77,7 @@ Status CreatePath(Ctx& c) {
                  "The resource query parameter (file or directory) is required.");
   }
   lake::CreateOptions o;
+  o.creator = Creator(c);
   if (*resource == "directory") {
     o.is_dir = true;
   } else if (*resource != "file") {
@@ -182,8 +185,47 @@ Status SetAccessControl(Ctx& c) {
 }
 
 Status SetAccessControlRecursive(Ctx& c) {
-  return Error(Reason::kNotImplemented,
-               "setAccessControlRecursive arrives with ACL enforcement (identity and access).");
+  std::string mode_text = c.Query("mode").value_or("");
+  lake::AclChangeMode mode;
+  if (mode_text == "set") {
+    mode = lake::AclChangeMode::kSet;
+  } else if (mode_text == "modify") {
+    mode = lake::AclChangeMode::kModify;
+  } else if (mode_text == "remove") {
+    mode = lake::AclChangeMode::kRemove;
+  } else {
+    return Error(Reason::kInvalidQueryParameterValue,
+                 "The mode query parameter must be set, modify or remove.");
+  }
+  const std::string* acl = c.Header("x-ms-acl");
+  if (!acl || acl->empty()) {
+    return Error(Reason::kMissingRequiredHeader, "x-ms-acl is required for setAccessControlRecursive.");
+  }
+  TARN_ASSIGN_OR_RETURN(auto change, lake::ParseAclChange(*acl, mode));
+  TARN_ASSIGN_OR_RETURN(int64_t max, ParseIntQuery(c, "maxrecords", 2000));
+  if (max < 1) return Error(Reason::kInvalidQueryParameterValue, "maxRecords must be positive.");
+  std::optional<lake::AclPrincipal> who;
+  if (c.identity.kind == Identity::Kind::kBearer && c.identity.by_acl) {
+    who = lake::AclPrincipal{c.identity.oid, c.identity.groups};
+  }
+  TARN_ASSIGN_OR_RETURN(
+      lake::AclChangeResult r,
+      c.lake.ChangeAclRecursive(c.account->name, c.fs, c.path, mode, change,
+                                c.Query("continuation").value_or(""),
+                                static_cast<int>(std::min<int64_t>(max, 2000)), who));
+  nlohmann::json failed = nlohmann::json::array();
+  for (const auto& f : r.failed) {
+    failed.push_back({{"name", f.path},
+                      {"type", f.is_dir ? "DIRECTORY" : "FILE"},
+                      {"errorMessage", f.message}});
+  }
+  nlohmann::json body{{"directoriesSuccessful", r.directories},
+                      {"filesSuccessful", r.files},
+                      {"failureCount", r.failures},
+                      {"failedEntries", failed}};
+  http::Headers h;
+  if (!r.continuation.empty()) h.emplace_back("x-ms-continuation", r.continuation);
+  return c.Reply(200, std::move(h), JsonText(body), "application/json;charset=utf-8");
 }
 
 Status GetProperties(Ctx& c) {

@@ -1,5 +1,6 @@
 #include "protocol/identity/identity_ops.h"
 
+#include <algorithm>
 #include <map>
 #include <string>
 #include <vector>
@@ -145,7 +146,7 @@ void ServeTokenService(Ctx& c, identity::IdentityService& ids) {
   not_found();
 }
 
-Status ServeIdentityAdmin(Ctx& c, identity::IdentityService& ids) {
+Status ServeIdentityAdmin(Ctx& c, identity::IdentityService& ids, audit::AuditLog* audit) {
   if (c.identity.kind != Identity::Kind::kSharedKey) {
     return Error(Reason::kNoAuthenticationInformation,
                  "the identity admin API needs a request signed with an account's Shared Key");
@@ -201,6 +202,24 @@ Status ServeIdentityAdmin(Ctx& c, identity::IdentityService& ids) {
     if (m == "GET") return done(ids.ListRoles());
   }
   if (n == 3 && s[1] == "role-assignments" && m == "DELETE") return ok(ids.RemoveRole(s[2]));
+  if (n == 2 && s[1] == "audit" && m == "GET" && audit) {
+    // Filters: principal, result, action (exact), since (RFC 3339, inclusive), limit.
+    const std::string principal = c.Query("principal").value_or("");
+    const std::string result = c.Query("result").value_or("");
+    const std::string action = c.Query("action").value_or("");
+    const std::string since = c.Query("since").value_or("");
+    TARN_ASSIGN_OR_RETURN(int64_t limit, ParseIntQuery(c, "limit", 1000));
+    audit->FlushSummaries();
+    auto keep = [&](const Json& j) {
+      return (principal.empty() || j.value("principal", "") == principal) &&
+             (result.empty() || j.value("result", "") == result) &&
+             (action.empty() || j.value("action", "") == action) &&
+             (since.empty() || j.value("time", "") >= since);
+    };
+    TARN_ASSIGN_OR_RETURN(auto lines,
+                          audit->Read(keep, static_cast<size_t>(std::clamp<int64_t>(limit, 1, 100000))));
+    return ReplyJson(c, 200, Json{{"events", lines}});
+  }
   return Error(Reason::kUnsupportedHttpVerb,
                "unsupported identity request: " + m + " " + c.req.raw_path);
 }

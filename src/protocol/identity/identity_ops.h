@@ -10,6 +10,7 @@
 
 #include <string_view>
 
+#include "audit/audit_log.h"
 #include "identity/identity_service.h"
 #include "protocol/context.h"
 
@@ -19,6 +20,7 @@ bool IsTokenServicePath(std::string_view raw_path);
 bool IsIdentityAdminPath(std::string_view raw_path);
 // Answers a token-service request itself (OAuth errors have their own JSON shape).
 void ServeTokenService(Ctx& c, identity::IdentityService& ids);
-Status ServeIdentityAdmin(Ctx& c, identity::IdentityService& ids);
+// audit (may be null) also serves GET /identity/audit to account owners.
+Status ServeIdentityAdmin(Ctx& c, identity::IdentityService& ids, audit::AuditLog* audit);
 
 }  // namespace tarn::protocol
