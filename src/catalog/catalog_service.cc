@@ -58,8 +58,41 @@ Status ValidateDatasetName(const std::string& n) {
 // ----- construction ---------------------------------------------------------------------------
 
 CatalogService::CatalogService(CatalogStore* store, lake::LakeService* lake, const SecretBox* box,
-                               std::vector<std::string> accounts)
-    : store_(store), lake_(lake), box_(box), accounts_(std::move(accounts)) {}
+                               std::vector<std::string> accounts,
+                               identity::IdentityService* identity)
+    : store_(store),
+      lake_(lake),
+      box_(box),
+      accounts_(std::move(accounts)),
+      identity_(identity) {}
+
+Status CatalogService::ValidateLocalPrincipal(const Datastore& d, const Json& doc) {
+  const std::string tenant = doc.value("tenant_id", "");
+  identity::OAuthReply r = identity_->Token(tenant, {{"grant_type", "client_credentials"},
+                                                     {"client_id", doc.value("client_id", "")},
+                                                     {"client_secret", d.secret},
+                                                     {"scope", "https://storage.azure.com/.default"}});
+  if (r.status != 200) {
+    return Error(Reason::kDatastoreValidationFailed,
+                 "the service principal could not get a token from this tarnd: " +
+                     r.body.value("error_description", r.body.value("error", "")));
+  }
+  TARN_ASSIGN_OR_RETURN(identity::Caller who,
+                        identity_->Authenticate(r.body["access_token"].get<std::string>()));
+  TARN_ASSIGN_OR_RETURN(identity::Role role,
+                        identity_->EffectiveRole(who, "/" + d.account + "/" + d.filesystem));
+  if (role >= identity::Role::kReader) return Status::Ok();
+  Status acl = lake_->CheckAccess(d.account, d.filesystem, "",
+                                  lake::AclPrincipal{who.oid, who.groups},
+                                  lake::AccessIntent::kListDir);
+  if (!acl.ok()) {
+    return Error(Reason::kDatastoreValidationFailed,
+                 "the service principal may not list filesystem '" + d.filesystem +
+                     "': give it Storage Blob Data Reader there, or read and execute in its "
+                     "ACL (" + acl.message() + ")");
+  }
+  return Status::Ok();
+}
 
 CatalogService::~CatalogService() = default;
 
@@ -243,10 +276,16 @@ StatusOr<Json> CatalogService::RegisterDatastore(const std::string& ws, const st
   bool validated = false;
   if (!skip_validation && type != "none") {
     if (type == "service_principal") {
-      return Error(Reason::kDatastoreValidationFailed,
-                   "service-principal credentials cannot be validated yet: this tarnd has no "
-                   "token service (issue 3); register with skip_validation=true to store it");
+      if (!d.local || !identity_) {
+        return Error(Reason::kDatastoreValidationFailed,
+                     "service-principal datastores can be validated only on this tarnd's own "
+                     "accounts for now; register with skip_validation=true to store it");
+      }
+      TARN_RETURN_IF_ERROR(ValidateLocalPrincipal(d, doc));
+      validated = true;
     }
+  }
+  if (!skip_validation && type != "none" && !validated) {
     TARN_ASSIGN_OR_RETURN(auto access, Connect(d));
     Status s = access->ListFiles("", false).status();
     if (!s.ok()) {

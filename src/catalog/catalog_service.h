@@ -25,6 +25,7 @@
 
 #include "common/secret_box.h"
 #include "common/status.h"
+#include "identity/identity_service.h"
 #include "lake/lake_service.h"
 #include "store/catalog/catalog_store.h"
 
@@ -57,8 +58,11 @@ struct FileRead {
 class CatalogService {
  public:
   // accounts: the names of this tarnd's own accounts.
+  // identity (may be null): validates service-principal datastores on this tarnd with its own
+  // token service.
   CatalogService(CatalogStore* store, lake::LakeService* lake, const SecretBox* box,
-                 std::vector<std::string> accounts);
+                 std::vector<std::string> accounts,
+                 identity::IdentityService* identity = nullptr);
   ~CatalogService();
 
   // The URLs this tarnd serves ("http://127.0.0.1:PORT", then any https one), known once it
@@ -129,11 +133,15 @@ class CatalogService {
   StatusOr<FileRead> ReadFile(const Datastore& d, const ManifestFile& f, bool pinned,
                               const std::optional<lake::ByteRange>& range, bool ignore_drift);
   bool IsLocal(const std::string& endpoint, const std::string& account) const;
+  // A service principal on this tarnd: gets a token from the token service and checks that the
+  // principal may list the filesystem's root (a role, or the ACLs).
+  Status ValidateLocalPrincipal(const Datastore& d, const Json& doc);
 
   CatalogStore* store_;
   lake::LakeService* lake_;
   const SecretBox* box_;
   std::vector<std::string> accounts_;
+  identity::IdentityService* identity_;
   std::vector<std::string> self_urls_;
 };
 

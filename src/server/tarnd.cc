@@ -123,12 +123,6 @@ int main(int argc, char** argv) {
   if (!catalog_store.ok()) return Fail("cannot open catalog: " + catalog_store.status().ToString());
   auto box = SecretBox::OpenOrCreate(cfg.data_dir + "/master.key");
   if (!box.ok()) return Fail(box.status().message());
-  std::vector<std::string> account_names;
-  for (const auto& a : cfg.accounts) account_names.push_back(a.name);
-  catalog::CatalogService catalog(catalog_store->get(), &lake, box->get(), account_names);
-  auto released = catalog.Recover();
-  if (!released.ok()) return Fail("catalog recovery failed: " + released.status().ToString());
-  if (*released > 0) spdlog::info("released the pins of {} unregistered dataset versions", *released);
   // The directory and token service: tenants, principals, groups, roles and signing keys.
   auto identity_store = identity::SqliteIdentityStore::Open(cfg.data_dir + "/meta.db");
   if (!identity_store.ok()) {
@@ -140,6 +134,13 @@ int main(int argc, char** argv) {
   id_opts.clock_skew_s = cfg.clock_skew_s;
   identity::IdentityService identity(identity_store->get(), box->get(), id_opts);
   if (Status s = identity.Start(); !s.ok()) return Fail("identity: " + s.ToString());
+  std::vector<std::string> account_names;
+  for (const auto& a : cfg.accounts) account_names.push_back(a.name);
+  catalog::CatalogService catalog(catalog_store->get(), &lake, box->get(), account_names,
+                                 &identity);
+  auto released = catalog.Recover();
+  if (!released.ok()) return Fail("catalog recovery failed: " + released.status().ToString());
+  if (*released > 0) spdlog::info("released the pins of {} unregistered dataset versions", *released);
   lake.StartCollector();
 
   // The audit log: writes, ACL changes, denials and directory changes; reads summarised.

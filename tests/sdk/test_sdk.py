@@ -26,11 +26,34 @@ def test_imports_and_extension():
     assert native.HAVE_TABULAR in (True, False)
 
 
+def _service_principal(tarn, fs_name, role="Storage Blob Data Reader"):
+    """A tenant and a service principal in tarnd's directory, with a role on the filesystem."""
+    import json
+    from sharedkey import RawClient
+    raw = RawClient(tarn)
+
+    def call(method, path, body):
+        r = raw.request(method, "/identity" + path, (), {"Content-Type": "application/json"},
+                        json.dumps(body).encode())
+        assert r.status in (200, 201), r
+        return json.loads(r.body)
+
+    tenant = call("POST", "/tenants", {"display_name": "contoso"})["tenant_id"]
+    sp = call("POST", f"/tenants/{tenant}/principals",
+              {"kind": "service_principal", "display_name": "trainer"})
+    secret = call("POST", f"/principals/{sp['object_id']}/secrets", {})["secret"]
+    if role:
+        call("POST", "/role-assignments", {"principal_id": sp["object_id"], "role": role,
+                                           "scope": f"/{tarn.account}/{fs_name}"})
+    return tenant, sp["app_id"], secret
+
+
 def test_issue_snippet_runs_with_only_the_imports_changed(tarn, ws, lake, tmp_path,
                                                           monkeypatch):
     write_config(tmp_path, ws, tarn)
     (tmp_path / "notebooks").mkdir()
     monkeypatch.chdir(tmp_path / "notebooks")
+    tenant_id, app_id, secret = _service_principal(tarn, lake.name)
     datastore_name = "product_lake"
     # --- the issue's snippet, imports changed, placeholders filled ---
     from tarn.core.workspace import Workspace
@@ -38,15 +61,27 @@ def test_issue_snippet_runs_with_only_the_imports_changed(tarn, ws, lake, tmp_pa
     from tarn.core.dataset import Dataset  # noqa: F401
     workspace = Workspace.from_config()      # config.json: subscription_id, resource_group, workspace_name
     Datastore.register_azure_data_lake(workspace, datastore_name, lake.name,
-        "tenant-0000", "app-0000", "secret-0000", overwrite=False)
+        tenant_id, app_id, secret, overwrite=False)
     # --- end of snippet ---
     got = Datastore.get(workspace, "PRODUCT_LAKE")  # names are case-insensitive
     assert got.name == datastore_name
     assert got.credential_type == "service_principal"
-    assert got.tenant_id == "tenant-0000" and got.client_id == "app-0000"
-    assert "secret-0000" not in repr(got._doc)
+    assert got.tenant_id == tenant_id and got.client_id == app_id
+    assert secret not in repr(got._doc)
     assert datastore_name in workspace.datastores
-    # The account-key form (until the identity service lands) validates and reads.
+    # Registration checked the principal with tarnd's token service: a wrong secret, or a
+    # principal without a role or ACL on the filesystem, registers nothing.
+    from tarn.core import UserErrorException
+    with pytest.raises(UserErrorException) as e:
+        Datastore.register_azure_data_lake(workspace, "wrong_secret", lake.name,
+                                           tenant_id, app_id, "not-the-secret")
+    assert e.value.code == "DatastoreValidationFailed" and "AADSTS7000215" in str(e.value)
+    t2, a2, s2 = _service_principal(tarn, lake.name, role=None)
+    with pytest.raises(UserErrorException) as e:
+        Datastore.register_azure_data_lake(workspace, "no_role", lake.name, t2, a2, s2)
+    assert e.value.code == "DatastoreValidationFailed"
+    assert "no_role" not in workspace.datastores
+    # The account-key form validates and reads too.
     key_store = Datastore.register_azure_data_lake(workspace, "product_key", lake.name,
                                                    account_key=tarn.key)
     assert key_store.credential_type == "account_key" and key_store.local

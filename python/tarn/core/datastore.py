@@ -4,10 +4,10 @@ registered in a workspace of tarnd.
 Every datastore is an ADLS Gen2-compatible filesystem (tarnd serves Blob and DFS on one port):
 - register_azure_data_lake: `store_name` names a filesystem on the workspace's own tarnd account
   (the Gen1 "store" becomes a Tarn filesystem). tenant_id/client_id/client_secret register a
-  service principal credential, stored sealed by tarnd without validation until tarnd's
-  identity service lands (the SDK sends skip_validation for it; data behind it cannot be read
-  until then); Tarn's keyword-only account_key= / sas_token= register a key or SAS instead, validated
-  now; with none of them the datastore uses the caller's identity.
+  service principal of tarnd's directory: tarnd gets a token for it from its own token service
+  and checks that it may list the filesystem (a role or the ACLs) before registering anything;
+  Tarn's keyword-only account_key= / sas_token= register a key or SAS instead; with none of them
+  the datastore uses the caller's identity.
 - register_azure_data_lake_gen2: `filesystem` on `account_name`. `endpoint` may be a full account
   URL (any ADLS Gen2 endpoint, e.g. "http://127.0.0.1:10001/devstoreaccount1" for a second
   tarnd) or Azure's storage suffix ("core.windows.net", combined with `protocol`); None means this
@@ -118,10 +118,6 @@ class Datastore:
     def _register(workspace, name, filesystem, account_name, endpoint, credential, overwrite,
                   skip_validation=False):
         client = workspace._client
-        if credential["type"] == "service_principal":
-            # tarnd cannot obtain a token yet (identity service pending): it stores the
-            # principal unvalidated rather than refuse it.
-            skip_validation = True
         doc = client.register_datastore(workspace.name, name, endpoint or "",
                                         account_name or client.account, filesystem, credential,
                                         bool(overwrite), bool(skip_validation))
