@@ -6,7 +6,8 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"
 bash scripts/bootstrap.sh
-bash scripts/build.sh release tarnd
+bash scripts/build.sh release tarnd tarn_native
+export PYTHONPATH="$here/build/release/python${PYTHONPATH:+:$PYTHONPATH}"
 
 data="$(mktemp -d /tmp/tarn-demo.XXXXXX)"
 out="$data/tarnd.out"
