@@ -177,8 +177,8 @@ void CatalogClient::Release(std::unique_ptr<HttpClient> c) {
 StatusOr<Response> CatalogClient::Call(const std::string& method,
                                        const std::vector<std::string>& segments,
                                        const Query& query, const Json* body, Headers headers,
-                                       const BodySink* sink) {
-  std::string raw_path = "/workspaces";
+                                       const BodySink* sink, const char* root) {
+  std::string raw_path = root;
   for (const auto& s : segments) raw_path += "/" + PercentEncode(s);
   std::string text;
   if (body) {
@@ -206,8 +206,8 @@ StatusOr<Response> CatalogClient::Call(const std::string& method,
 
 StatusOr<Json> CatalogClient::CallJson(const std::string& method,
                                        const std::vector<std::string>& segments,
-                                       const Query& query, const Json* body) {
-  TARN_ASSIGN_OR_RETURN(Response r, Call(method, segments, query, body));
+                                       const Query& query, const Json* body, const char* root) {
+  TARN_ASSIGN_OR_RETURN(Response r, Call(method, segments, query, body, {}, nullptr, root));
   if (r.body.empty()) return Json::object();
   Json j = Json::parse(r.body, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) {
@@ -223,6 +223,12 @@ StatusOr<Json> CatalogClient::CreateWorkspace(const std::string& ws, const Works
 }
 
 StatusOr<Json> CatalogClient::ListWorkspaces() { return CallJson("GET", {}); }
+
+StatusOr<Json> CatalogClient::Identity(const std::string& method,
+                                       const std::vector<std::string>& segments,
+                                       const Query& query, const Json* body) {
+  return CallJson(method, segments, query, body, "/identity");
+}
 
 StatusOr<Json> CatalogClient::GetWorkspace(const std::string& ws) { return CallJson("GET", {ws}); }
 

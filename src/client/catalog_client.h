@@ -169,14 +169,20 @@ class CatalogClient {
   Status DownloadFile(const VersionRef& v, const DatasetFile& f, const std::string& local_path,
                       const std::function<void(int64_t)>& progress = nullptr);
 
+  // The directory admin API (/identity/..., docs/identity-api.md), for account owners.
+  StatusOr<Json> Identity(const std::string& method, const std::vector<std::string>& segments,
+                          const std::vector<std::pair<std::string, std::string>>& query = {},
+                          const Json* body = nullptr);
+
  private:
   using Query = std::vector<std::pair<std::string, std::string>>;
   CatalogClient(Endpoint ep, CatalogClientOptions opts, std::string key);
   StatusOr<Response> Call(const std::string& method, const std::vector<std::string>& segments,
                           const Query& query, const Json* body, Headers headers = {},
-                          const BodySink* sink = nullptr);
+                          const BodySink* sink = nullptr, const char* root = "/workspaces");
   StatusOr<Json> CallJson(const std::string& method, const std::vector<std::string>& segments,
-                          const Query& query = {}, const Json* body = nullptr);
+                          const Query& query = {}, const Json* body = nullptr,
+                          const char* root = "/workspaces");
   std::unique_ptr<HttpClient> Acquire();
   void Release(std::unique_ptr<HttpClient> c);
 

@@ -136,3 +136,39 @@ def test_cli_errors_name_the_problem(tarn, ws, store):
     r = subprocess.run([str(CLI_BIN), "workspace", "list"], env=env, capture_output=True,
                        text=True)
     assert r.returncode == 1 and "TARN_ACCOUNT_KEY" in r.stderr
+
+
+def test_identity_commands(tarn):
+    """tarn tenant|principal|secret|group|role|audit over the /identity admin API; the secret
+    shown once is the one the token service then accepts."""
+    import requests
+    tenant = cli_json(tarn, None, "tenant", "create", "--name", "contoso")["tenant_id"]
+    sp = cli_json(tarn, None, "principal", "create", "--tenant", tenant, "--name", "trainer")
+    listed = cli_json(tarn, None, "principal", "list", "--tenant", tenant)["principals"]
+    assert [p["object_id"] for p in listed] == [sp["object_id"]]
+    secret = cli_json(tarn, None, "secret", "add", sp["object_id"], "--days", "7")
+    assert secret["secret"] and secret["hint"] == secret["secret"][:3]
+    shown = cli_json(tarn, None, "principal", "show", sp["object_id"])
+    assert secret["secret"] not in json.dumps(shown)
+    group = cli_json(tarn, None, "group", "create", "--tenant", tenant, "--name", "etl")
+    tarn_cli(tarn, None, "group", "add-member", group["object_id"], sp["object_id"])
+    ra = cli_json(tarn, None, "role", "assign", "--principal", group["object_id"], "--role",
+                  "Storage Blob Data Reader", "--scope", f"/{tarn.account}")
+    assert ra["id"] in [r["id"] for r in
+                        cli_json(tarn, None, "role", "list")["role_assignments"]]
+    r = tarn_cli(tarn, None, "role", "assign", "--principal", sp["object_id"], "--role", "Root",
+                 "--scope", "/x", expect=1)
+    assert "Storage Blob Data Reader" in r.stderr
+    token = requests.post(f"{tarn.https_url}/{tenant}/oauth2/v2.0/token", verify=tarn.ca_file,
+                          timeout=30, data={"grant_type": "client_credentials",
+                                            "client_id": sp["app_id"],
+                                            "client_secret": secret["secret"],
+                                            "scope": "https://storage.azure.com/.default"})
+    assert token.status_code == 200, token.text
+    tarn_cli(tarn, None, "secret", "remove", sp["object_id"], secret["secret_id"])
+    events = cli_json(tarn, None, "audit", "--action", "IdentityAdmin", "--limit", "1000")
+    assert any(e["resource"] == "/identity/role-assignments" for e in events["events"])
+    table = tarn_cli(tarn, None, "audit", "--result", "failed").stdout
+    assert "RESULT" in table
+    tarn_cli(tarn, None, "principal", "delete", sp["object_id"])
+    tarn_cli(tarn, None, "principal", "show", sp["object_id"], expect=3)
