@@ -329,8 +329,9 @@ def main():
     w("into `.tools/`, `wrk` and matplotlib included; the script runs it itself when something is missing):")
     w("")
     w("```sh")
-    w("bash scripts/bench_lake.sh            # full run, about %d minutes here; rewrites docs/benchmarks.md and .png"
-      % (el // 60 + 1 if not quick else 30))
+    full_min = "about %d minutes here" % (el // 60 + 1) if not quick and m.get("scale", 1) == 1 \
+        else "most of an hour on 2 cores"
+    w("bash scripts/bench_lake.sh            # full run, %s; rewrites docs/benchmarks.md and .png" % full_min)
     w("bash scripts/bench_lake.sh --quick    # under a minute; completion only, for CI")
     w("BENCH_SCALE=0.1 bash scripts/bench_lake.sh --out /tmp/b.md   # the full sequence, scaled down")
     w("BENCH_AZURITE_RENAME_MAX=100000 bash scripts/bench_lake.sh  # also measure Azurite's 100,000 rename")
@@ -393,7 +394,8 @@ def chart(res, out_png, quick):
         ax.set_xticklabels([lbl for _, lbl in items], rotation=20, fontsize=8)
         ax.set_yscale("log")
         ax.set_title(title, fontsize=10)
-    axes[0][0].legend(fontsize=8)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="upper right", fontsize=9, ncol=3)
     ax = axes[1][1]
     for t in TARGETS:
         pts = [(g("rename-%d" % d, "descendants", "tarnd") or d, rename_seconds(res, d, t)) for d in RENAME_SIZES]
@@ -413,7 +415,7 @@ def chart(res, out_png, quick):
         ax.legend(fontsize=8)
     fig.suptitle("tarnd vs Azurite on one machine" + (" (quick run: sizes too small to mean anything)"
                                                       if quick else ""))
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.95))
     fig.savefig(out_png + ".tmp.png", dpi=90)
     os.replace(out_png + ".tmp.png", out_png)
 

@@ -6,6 +6,7 @@
 //   tarn_bench rename   --url U --descendants N [--clients 16] [--repeats 3]
 //   tarn_bench list     --url U --paths N [--clients 16]
 //   tarn_bench soak     --url U [--clients 32] [--duration 60] [--read-percent 80] [--size 16KiB]
+//   tarn_bench drop     --url U --fs NAME      (deletes a filesystem a workload filled)
 //   tarn_bench memcpy | loopback | fsync-latency --dir D
 //
 // --flat speaks the Blob API only, for a flat-namespace store such as Azurite (account
@@ -140,6 +141,9 @@ int main(int argc, char** argv) {
   AddBytes(soak, "--size", &soak_size, "object size");
   soak->add_option("--max-ops", sko.max_ops, "operations at most")->capture_default_str();
 
+  auto* drop = app.add_subcommand("drop", "delete the filesystem (container) and all in it");
+  AddTarget(drop, &t);
+
   auto* mc = app.add_subcommand("memcpy", "memory copy bandwidth");
   MemcpyOptions mo;
   std::string mc_bytes = "256MiB";
@@ -179,6 +183,8 @@ int main(int argc, char** argv) {
   } else if (soak->parsed()) {
     sko.size = BytesOrDie(soak_size, "--size");
     rc = CheckedRun(t, [&] { return RunSoak(t, sko); });
+  } else if (drop->parsed()) {
+    rc = CheckedRun(t, [&] { return RunDrop(t); });
   } else if (mc->parsed()) {
     mo.bytes = BytesOrDie(mc_bytes, "--bytes");
     rc = RunMemcpy(mo);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <functional>
 
 namespace tarn::bench {
 namespace {
@@ -14,6 +15,34 @@ double MbPerS(int64_t bytes, double seconds) {
   return seconds > 0 ? static_cast<double>(bytes) / seconds / 1e6 : 0;
 }
 
+// Starts a workload: false, with the reason logged, when its options are not valid (`need`
+// says what they must be) or the target's filesystem cannot be created.
+bool Ready(const Target& t, bool valid, const char* need, ErrorLog* errors) {
+  if (!valid) {
+    errors->Add(Status(Code::kInvalidArgument, std::string("need ") + need));
+    return false;
+  }
+  Status s = EnsureFilesystem(t);
+  errors->Add(s);
+  return s.ok();
+}
+
+// Writes `data` to name(0) .. name(n - 1) with Put Blob from `clients` parallel clients (an
+// untimed set-up). False when anything failed or the deadline passed.
+bool SeedBlobs(const Target& t, int64_t n, int clients,
+               const std::function<std::string(int64_t)>& name, std::string_view data,
+               const Deadline& deadline, ErrorLog* errors) {
+  std::atomic<int64_t> next{0};
+  RunParallel(clients, [&](int) {
+    auto c = NewClient(t);
+    if (!c.ok()) return errors->Add(c.status());
+    for (int64_t i; (i = next.fetch_add(1)) < n && !deadline.passed();) {
+      errors->Add((*c)->PutBlob(t.filesystem, name(i), data));
+    }
+  });
+  return errors->count() == 0 && !deadline.passed();
+}
+
 // Moves every blob under from/ to to/, one Copy Blob and one Delete Blob each, with `clients`
 // parallel clients: the rename a flat namespace leaves to its clients. Returns the blobs moved.
 StatusOr<int64_t> FlatRename(const Target& t, const std::string& from, const std::string& to,
@@ -23,8 +52,7 @@ StatusOr<int64_t> FlatRename(const Target& t, const std::string& from, const std
     TARN_ASSIGN_OR_RETURN(auto c, NewClient(t));
     std::string marker;
     do {
-      TARN_ASSIGN_OR_RETURN(client::BlobPage page,
-                            c->ListBlobs(t.filesystem, from + "/", marker));
+      TARN_ASSIGN_OR_RETURN(client::BlobPage page, c->ListBlobs(t.filesystem, from + "/", marker));
       for (auto& n : page.names) names.push_back(std::move(n));
       marker = page.next_marker;
       if (deadline.passed()) return TimeLimit();
@@ -54,16 +82,16 @@ StatusOr<int64_t> FlatRename(const Target& t, const std::string& from, const std
 
 int RunUpload(const Target& t, const UploadOptions& o) {
   const bool dfs = o.block > 0 && o.block < o.size;
-  json j = {{"bench", "upload"}, {"mode", dfs ? "dfs-append" : "put-blob"},
-            {"streams", o.streams}, {"size", o.size}, {"block", dfs ? o.block : o.size}};
+  json j = {{"bench", "upload"},
+            {"mode", dfs ? "dfs-append" : "put-blob"},
+            {"streams", o.streams},
+            {"size", o.size},
+            {"block", dfs ? o.block : o.size}};
   ErrorLog errors;
-  if (o.size < 1 || o.streams < 1 || o.streams > 256 || o.block < 0 || (dfs && t.flat)) {
-    errors.Add(Status(Code::kInvalidArgument,
-                      "need size >= 1, 1 <= streams <= 256, block >= 0 (0 on a flat target)"));
-    return Report(j, errors, false);
-  }
-  if (Status s = EnsureFilesystem(t); !s.ok()) {
-    errors.Add(s);
+  const bool valid =
+      !(o.size < 1 || o.streams < 1 || o.streams > 256 || o.block < 0 || (dfs && t.flat));
+  if (!Ready(t, valid, "size >= 1, 1 <= streams <= 256, block >= 0 (0 on a flat target)",
+             &errors)) {
     return Report(j, errors, false);
   }
   const std::string prefix = RunPrefix("upload");
@@ -114,13 +142,14 @@ int RunUpload(const Target& t, const UploadOptions& o) {
 }
 
 int RunDownload(const Target& t, const DownloadOptions& o) {
-  json j = {{"bench", "download"}, {"streams", o.streams}, {"repeat", o.repeat},
-            {"verify", o.verify}};
+  json j = {
+      {"bench", "download"}, {"streams", o.streams}, {"repeat", o.repeat}, {"verify", o.verify}};
   ErrorLog errors;
   if (o.paths.empty() || o.streams < 1 || o.streams > 256 || o.repeat < 1 || o.repeat > 100 ||
       (o.paths.size() > 1 && o.streams != 1 && static_cast<size_t>(o.streams) != o.paths.size())) {
-    errors.Add(Status(Code::kInvalidArgument,
-                      "need --path (one, or one per stream), 1 <= streams <= 256, 1 <= repeat <= 100"));
+    errors.Add(
+        Status(Code::kInvalidArgument,
+               "need --path (one, or one per stream), 1 <= streams <= 256, 1 <= repeat <= 100"));
     return Report(j, errors, false);
   }
   // One stream per piece: (path, offset, length).
@@ -205,16 +234,13 @@ int RunSmall(const Target& t, const SmallOptions& o) {
                                                                 : "read";
   json j = {{"bench", "small"}, {"mode", mode}, {"clients", o.clients}, {"size", o.size}};
   ErrorLog errors;
-  if (o.clients < 1 || o.clients > 1024 || o.ops < 1 || o.size < 0 ||
-      o.size > static_cast<int64_t>(kPatternSize) || o.read_files < 1 || o.duration < 0 ||
-      (t.flat && o.mode == SmallOptions::Mode::kDfsWrite)) {
-    errors.Add(Status(Code::kInvalidArgument,
-                      "need 1 <= clients <= 1024, ops >= 1, 0 <= size <= 4 MiB, read-files >= 1, "
-                      "duration >= 0, and no DFS write mode on a flat target"));
-    return Report(j, errors, false);
-  }
-  if (Status s = EnsureFilesystem(t); !s.ok()) {
-    errors.Add(s);
+  const bool valid = !(o.clients < 1 || o.clients > 1024 || o.ops < 1 || o.size < 0 ||
+                       o.size > static_cast<int64_t>(kPatternSize) || o.read_files < 1 ||
+                       o.duration < 0 || (t.flat && o.mode == SmallOptions::Mode::kDfsWrite));
+  if (!Ready(t, valid,
+             "1 <= clients <= 1024, ops >= 1, 0 <= size <= 4 MiB, read-files >= 1, "
+             "duration >= 0, and no DFS write mode on a flat target",
+             &errors)) {
     return Report(j, errors, false);
   }
   const std::string prefix = RunPrefix("small");
@@ -225,16 +251,9 @@ int RunSmall(const Target& t, const SmallOptions& o) {
   const bool read = o.mode == SmallOptions::Mode::kRead;
   const int64_t files = read ? std::min(o.read_files, o.ops) : o.ops;
   if (read) {
-    // Untimed: the files to read.
-    std::atomic<int64_t> next{0};
-    RunParallel(o.clients, [&](int) {
-      auto c = NewClient(t);
-      if (!c.ok()) return errors.Add(c.status());
-      for (int64_t i; (i = next.fetch_add(1)) < files && !deadline.passed();) {
-        errors.Add((*c)->PutBlob(t.filesystem, name(i), data));
-      }
-    });
-    if (errors.count() > 0 || deadline.passed()) return Report(j, errors, false);
+    if (!SeedBlobs(t, files, o.clients, name, data, deadline, &errors)) {
+      return Report(j, errors, false);
+    }
   }
 
   std::atomic<int64_t> next{0}, done{0};
@@ -308,17 +327,15 @@ int RunSmall(const Target& t, const SmallOptions& o) {
 }
 
 int RunRename(const Target& t, const RenameOptions& o) {
-  json j = {{"bench", "rename"}, {"descendants", o.descendants}, {"clients", o.clients},
+  json j = {{"bench", "rename"},
+            {"descendants", o.descendants},
+            {"clients", o.clients},
             {"mode", t.flat ? "copy+delete per blob" : "dfs-rename"}};
   ErrorLog errors;
-  if (o.descendants < 1 || o.descendants > 10'000'000 || o.clients < 1 || o.clients > 1024 ||
-      o.repeats < 1 || o.repeats > 100) {
-    errors.Add(Status(Code::kInvalidArgument,
-                      "need 1 <= descendants <= 1e7, 1 <= clients <= 1024, 1 <= repeats <= 100"));
-    return Report(j, errors, false);
-  }
-  if (Status s = EnsureFilesystem(t); !s.ok()) {
-    errors.Add(s);
+  const bool valid = !(o.descendants < 1 || o.descendants > 10'000'000 || o.clients < 1 ||
+                       o.clients > 1024 || o.repeats < 1 || o.repeats > 100);
+  if (!Ready(t, valid, "1 <= descendants <= 1e7, 1 <= clients <= 1024, 1 <= repeats <= 100",
+             &errors)) {
     return Report(j, errors, false);
   }
   Deadline deadline(t.max_seconds);
@@ -375,18 +392,17 @@ int RunRename(const Target& t, const RenameOptions& o) {
 }
 
 int RunList(const Target& t, const ListOptions& o) {
-  json j = {{"bench", "list"}, {"paths", o.paths}, {"page_size", o.page_size},
+  json j = {{"bench", "list"},
+            {"paths", o.paths},
+            {"page_size", o.page_size},
             {"mode", t.flat ? "list-blobs" : "list-paths"}};
   ErrorLog errors;
-  if (o.paths < 1 || o.paths > 10'000'000 || o.clients < 1 || o.clients > 1024 ||
-      o.repeats < 1 || o.repeats > 100 || o.page_size < 1 || o.page_size > 5000) {
-    errors.Add(Status(Code::kInvalidArgument,
-                      "need 1 <= paths <= 1e7, 1 <= clients <= 1024, 1 <= repeats <= 100, "
-                      "1 <= page-size <= 5000"));
-    return Report(j, errors, false);
-  }
-  if (Status s = EnsureFilesystem(t); !s.ok()) {
-    errors.Add(s);
+  const bool valid = !(o.paths < 1 || o.paths > 10'000'000 || o.clients < 1 || o.clients > 1024 ||
+                       o.repeats < 1 || o.repeats > 100 || o.page_size < 1 || o.page_size > 5000);
+  if (!Ready(t, valid,
+             "1 <= paths <= 1e7, 1 <= clients <= 1024, 1 <= repeats <= 100, "
+             "1 <= page-size <= 5000",
+             &errors)) {
     return Report(j, errors, false);
   }
   Deadline deadline(t.max_seconds);
@@ -447,35 +463,25 @@ int RunList(const Target& t, const ListOptions& o) {
 }
 
 int RunSoak(const Target& t, const SoakOptions& o) {
-  json j = {{"bench", "soak"}, {"clients", o.clients}, {"duration", o.duration},
-            {"read_percent", o.read_percent}, {"objects", o.objects}, {"size", o.size}};
+  json j = {{"bench", "soak"},        {"clients", o.clients},
+            {"duration", o.duration}, {"read_percent", o.read_percent},
+            {"objects", o.objects},   {"size", o.size}};
   ErrorLog errors;
-  if (o.clients < 1 || o.clients > 1024 || o.duration <= 0 || o.read_percent < 0 ||
-      o.read_percent > 100 || o.objects < 1 || o.objects > 1'000'000 || o.size < 0 ||
-      o.size > static_cast<int64_t>(kPatternSize) || o.max_ops < 1) {
-    errors.Add(Status(Code::kInvalidArgument,
-                      "need 1 <= clients <= 1024, duration > 0, 0 <= read-percent <= 100, "
-                      "1 <= objects <= 1e6, 0 <= size <= 4 MiB, max-ops >= 1"));
-    return Report(j, errors, false);
-  }
-  if (Status s = EnsureFilesystem(t); !s.ok()) {
-    errors.Add(s);
+  const bool valid = !(o.clients < 1 || o.clients > 1024 || o.duration <= 0 || o.read_percent < 0 ||
+                       o.read_percent > 100 || o.objects < 1 || o.objects > 1'000'000 ||
+                       o.size < 0 || o.size > static_cast<int64_t>(kPatternSize) || o.max_ops < 1);
+  if (!Ready(t, valid,
+             "1 <= clients <= 1024, duration > 0, 0 <= read-percent <= 100, "
+             "1 <= objects <= 1e6, 0 <= size <= 4 MiB, max-ops >= 1",
+             &errors)) {
     return Report(j, errors, false);
   }
   const std::string prefix = RunPrefix("soak");
   const std::string_view data(Pattern().data(), static_cast<size_t>(o.size));
   auto name = [&](int64_t i) { return prefix + "/o" + std::to_string(i); };
   Deadline deadline(t.max_seconds);
-  {
-    std::atomic<int64_t> next{0};
-    RunParallel(std::min<int>(o.clients, 16), [&](int) {
-      auto c = NewClient(t);
-      if (!c.ok()) return errors.Add(c.status());
-      for (int64_t i; (i = next.fetch_add(1)) < o.objects && !deadline.passed();) {
-        errors.Add((*c)->PutBlob(t.filesystem, name(i), data));
-      }
-    });
-    if (errors.count() > 0 || deadline.passed()) return Report(j, errors, false);
+  if (!SeedBlobs(t, o.objects, std::min(o.clients, 16), name, data, deadline, &errors)) {
+    return Report(j, errors, false);
   }
   std::atomic<int64_t> issued{0}, reads{0}, writes{0};
   std::vector<std::vector<int64_t>> read_us(static_cast<size_t>(o.clients)),
@@ -541,6 +547,16 @@ int RunSoak(const Target& t, const SoakOptions& o) {
   j["write_p99_ms"] = pw.p99_ms;
   j["max_ms"] = pb.max_ms;
   return Report(j, errors, ops > 0);
+}
+
+int RunDrop(const Target& t) {
+  json j = {{"bench", "drop"}, {"filesystem", t.filesystem}};
+  ErrorLog errors;
+  int64_t start = NowUs();
+  auto c = NewClient(t);
+  errors.Add(c.ok() ? (*c)->DeleteFilesystem(t.filesystem) : c.status());
+  j["seconds"] = Seconds(start, NowUs());
+  return Report(j, errors, true);
 }
 
 }  // namespace tarn::bench

@@ -68,4 +68,8 @@ struct SoakOptions {
 };
 int RunSoak(const Target& t, const SoakOptions& o);
 
+// Deletes the target's filesystem (container) with everything in it, so that the next workload
+// starts from the same state on every server.
+int RunDrop(const Target& t);
+
 }  // namespace tarn::bench

@@ -146,13 +146,21 @@ record() {
 }
 # limit NAME ARGS...: a physical-limit probe of tarn_bench (no server).
 limit() { local name="$1"; shift; record "$name" 300 "$bench" "$@"; }
-# on TARGET NAME ARGS...: a tarn_bench workload against one target; NAME@TARGET[#ROUND].json.
+# on TARGET NAME ARGS...: a tarn_bench workload against one target, in the filesystem $FS
+# (default "bench"); its result is NAME@TARGET.json (NAME may end in #ROUND).
 on() {
   local target="$1" name="$2"; shift 2
   local flat=()
   [ "$target" = tarnd ] || flat=(--flat)
-  record "$name@$target" 2400 "$bench" "$1" --url "${URL[$target]}" "${flat[@]}" "${@:2}" \
-    --max-seconds 1800
+  record "$name@$target" 2400 "$bench" "$1" --url "${URL[$target]}" "${flat[@]}" \
+    --fs "${FS:-bench}" "${@:2}" --max-seconds 1800
+}
+# drop FS: deletes that filesystem (container) on every target, so that each workload starts
+# from the same state and Azurite, which slows down as it holds more blobs, is not penalised
+# for what earlier workloads left.
+drop() {
+  local t
+  for t in "${targets[@]}"; do FS="$1" on "$t" "drop-$1" drop >/dev/null; done
 }
 # order ROUND: the targets, in an order that alternates from round to round.
 order() {
@@ -233,9 +241,10 @@ soak() {
   echo "== mixed soak: $1 s, 80% Get Blob / 20% Put Blob over $3 objects of 16 KiB, $2 clients"
   for t in $(order 1); do
     reset_peak "$t"
-    on "$t" soak soak --duration "$1" --clients "$2" --objects "$3" --size 16KiB
+    FS=soak on "$t" soak soak --duration "$1" --clients "$2" --objects "$3" --size 16KiB
     echo "{\"bench\":\"peak-rss\",\"kb\":$(peak_kb "$t"),\"ok\":true}" >"$results/soak-rss@$t.json"
   done
+  drop soak
 }
 
 if ((quick)); then
@@ -274,49 +283,56 @@ else
   for r in 1 2; do
     echo "== round $r: $big upload (one Put Blob), with dd conv=fsync of $big before it"
     dd_fsync "dd#$r" "$(n 1024 16)"
-    for t in $(order "$r"); do on "$t" "upload-1g#$r" upload --size "$big"; done
+    for t in $(order "$r"); do FS="big-$r" on "$t" "upload-1g#$r" upload --size "$big"; done
   done
   for r in 1 2; do
     echo "== round $r: $big download, one stream (3 runs each, median)"
     for t in $(order "$r"); do
       # shellcheck disable=SC2046
-      on "$t" "download-1g#$r" download $(paths_of "upload-1g#$r@$t") --repeat 3
+      FS="big-$r" on "$t" "download-1g#$r" download $(paths_of "upload-1g#$r@$t") --repeat 3
     done
+    drop "big-$r"
   done
-  on tarnd upload-dfs upload --size "$big" --block 64MiB
+  FS=dfs on tarnd upload-dfs upload --size "$big" --block 64MiB
+  drop dfs
   for r in 1 2; do
     echo "== round $r: 8 streams x $part, upload then download"
-    for t in $(order "$r"); do on "$t" "upload-8x#$r" upload --size "$part" --streams 8; done
+    for t in $(order "$r"); do FS="multi-$r" on "$t" "upload-8x#$r" upload --size "$part" --streams 8; done
     for t in $(order "$r"); do
       # shellcheck disable=SC2046
-      on "$t" "download-8x#$r" download $(paths_of "upload-8x#$r@$t")
+      FS="multi-$r" on "$t" "download-8x#$r" download $(paths_of "upload-8x#$r@$t")
     done
+    drop "multi-$r"
   done
   secs="$(n 10 2)"
   for c in 1 16 64; do
     for r in 1 2; do
       echo "== round $r: 1 KiB objects, $c client(s), up to 20,000 operations or $secs s each"
       for t in $(order "$r"); do
-        on "$t" "small-blob-$c#$r" small --clients "$c" --ops 20000 --duration "$secs" --mode blob
-        [ "$t" != tarnd ] ||
-          on "$t" "small-dfs-$c#$r" small --clients "$c" --ops 20000 --duration "$secs"
-        on "$t" "small-read-$c#$r" small --clients "$c" --ops 20000 --duration "$secs" \
-          --mode read --read-files 1000
+        FS="small-$c-$r" on "$t" "small-blob-$c#$r" small --clients "$c" --ops 20000 \
+          --duration "$secs" --mode blob
+        [ "$t" != tarnd ] || FS="small-$c-$r" on "$t" "small-dfs-$c#$r" small --clients "$c" \
+          --ops 20000 --duration "$secs"
+        FS="small-$c-$r" on "$t" "small-read-$c#$r" small --clients "$c" --ops 20000 \
+          --duration "$secs" --mode read --read-files 500
       done
+      drop "small-$c-$r"
     done
   done
-  echo "== listing $(n 100000) paths (3 listings each, median)"
-  for t in $(order 1); do on "$t" list list --paths "$(n 100000)" --repeats 3; done
   for d in 1000 10000 100000; do
     echo "== rename a directory of $(n "$d") descendants"
     for t in $(order 2); do
       if [ "$t" = tarnd ]; then
-        on "$t" "rename-$d" rename --descendants "$(n "$d")" --repeats 5
+        FS="rename-$d" on "$t" "rename-$d" rename --descendants "$(n "$d")" --repeats 5
       elif (($(n "$d") <= azurite_rename_max)); then
-        on "$t" "rename-$d" rename --descendants "$(n "$d")" --repeats 1
+        FS="rename-$d" on "$t" "rename-$d" rename --descendants "$(n "$d")" --repeats 1
       fi
     done
+    drop "rename-$d"
   done
+  echo "== listing $(n 100000) paths (3 listings each, median)"
+  for t in $(order 1); do FS=list on "$t" list list --paths "$(n 100000)" --repeats 3; done
+  drop list
   soak "$(n 60 5)" 32 1000
   wrk_and_sdk "$(n 10 2)" "$(n 64 4)MiB"
 fi
