@@ -2,7 +2,7 @@
 # The lake benchmark: tarnd beside Azurite (Microsoft's Blob emulator, in memory and on disk)
 # and beside the machine's own limits, all measured in one run, with the same clients.
 #
-#   bash scripts/bench_lake.sh           # full run (about 30 minutes on 2 cores); rewrites
+#   bash scripts/bench_lake.sh           # full run (most of an hour on 2 cores); rewrites
 #                                        # docs/benchmarks.md and docs/benchmarks.png
 #   bash scripts/bench_lake.sh --quick   # small sizes, under 60 s, for CI: asserts only that each
 #                                        # workload completed without errors, never a timing;
@@ -24,8 +24,12 @@
 # same disk as the repository (never tmpfs). Each workload runs against the three in turn, in an
 # order that alternates from round to round, with the same client: tarn_bench (Tarn's C++ client,
 # Shared Key; --flat for Azurite, which has no DFS), wrk with SAS-signed GETs, and the Python SDK.
-# The physical limits (memcpy, loopback TCP, 4 KiB write+fdatasync, dd conv=fsync) are measured
-# in the same run. Every server is stopped and every data directory removed on exit.
+# Each workload runs in its own filesystem (container), deleted on every server after it. The
+# physical limits (memcpy, loopback TCP, 4 KiB write+fdatasync, dd conv=fsync) are measured in
+# the same run. Every server is stopped and every data directory removed on exit.
+# The braces make bash read the whole file before running it: editing or checking out this file
+# during a run changes nothing in that run.
+{
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"
@@ -88,7 +92,7 @@ trap 'exit 130' INT TERM
 # Private copies of the binaries: a rebuild in the work tree during the run changes nothing.
 mkdir -p "$work/bin"
 cp "$tarnd_src" "$work/bin/tarnd"
-cp build/release/bench/tarn_bench "$work/bin/"
+cp build/release/bench/tarn_bench bench/report.py bench/sdk_bench.py bench/wrk_sas_get.lua "$work/bin/"
 bench="$work/bin/tarn_bench"
 tarnd_built="built $(date -u -r "$tarnd_src" '+%Y-%m-%d %H:%M UTC')"
 if [ -n "${TARND:-}" ]; then tarnd_built="the binary $TARND, $tarnd_built"; fi
@@ -222,15 +226,15 @@ wrk_and_sdk() {
   local secs="$1" size="$2" sdk_secs="${3:-$1}" wrk_blobs=$((quick ? 20 : 100)) t
   echo "== wrk: SAS-signed Get Blob of 1 KiB blobs, 2 threads x 16 connections, ${secs} s"
   for t in $(order 1); do
-    if record "wrk-seed@$t" 300 "$py" bench/sdk_bench.py sas --endpoint "${URL[$t]}/devstoreaccount1" \
+    if record "wrk-seed@$t" 300 "$py" "$work/bin/sdk_bench.py" sas --endpoint "${URL[$t]}/devstoreaccount1" \
          --count "$wrk_blobs" --out "$work/wrk-$t.txt" && [ -s "$work/wrk-$t.txt" ]; then
       record "wrk@$t" $((secs + 60)) wrk -t2 -c16 -d"${secs}s" --timeout 10s \
-        -s bench/wrk_sas_get.lua "${URL[$t]}" -- "$work/wrk-$t.txt"
+        -s "$work/bin/wrk_sas_get.lua" "${URL[$t]}" -- "$work/wrk-$t.txt"
     fi
   done
   echo "== Python SDK (azure-storage-blob): $size upload and download, 1 KiB put/get at 1 client"
   for t in $(order 2); do
-    record "sdk@$t" 600 "$py" bench/sdk_bench.py run --endpoint "${URL[$t]}/devstoreaccount1" \
+    record "sdk@$t" 600 "$py" "$work/bin/sdk_bench.py" run --endpoint "${URL[$t]}/devstoreaccount1" \
       --size "$size" --seconds "$sdk_secs"
   done
 }
@@ -367,7 +371,7 @@ cat >"$results/meta.json" <<EOF
  "sdk": "azure-storage-blob $("$py" -c 'import azure.storage.blob as b; print(b.__version__)')"}
 EOF
 mkdir -p "$(dirname "$out")"
-"$py" bench/report.py "$results" "$out" "${out%.md}.png"
+"$py" "$work/bin/report.py" "$results" "$out" "${out%.md}.png"
 notes="$here/bench/benchmarks_notes.md"
 if ((! quick)) && [ -f "$notes" ]; then cat "$notes" >>"$out"; fi
 rm -rf "$kept.tmp"
@@ -380,3 +384,5 @@ if ((failures)); then
   exit 1
 fi
 echo "bench_lake: every workload completed without errors"
+exit 0
+}
