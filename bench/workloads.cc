@@ -554,7 +554,9 @@ int RunDrop(const Target& t) {
   ErrorLog errors;
   int64_t start = NowUs();
   auto c = NewClient(t);
-  errors.Add(c.ok() ? (*c)->DeleteFilesystem(t.filesystem) : c.status());
+  Status s = c.ok() ? (*c)->DeleteFilesystem(t.filesystem) : c.status();
+  j["existed"] = s.code() != Code::kNotFound;
+  if (s.code() != Code::kNotFound) errors.Add(s);  // absent already is what was asked
   j["seconds"] = Seconds(start, NowUs());
   return Report(j, errors, true);
 }

@@ -69,7 +69,7 @@ struct SoakOptions {
 int RunSoak(const Target& t, const SoakOptions& o);
 
 // Deletes the target's filesystem (container) with everything in it, so that the next workload
-// starts from the same state on every server.
+// starts from the same state on every server. One that does not exist is fine.
 int RunDrop(const Target& t);
 
 }  // namespace tarn::bench
