@@ -27,7 +27,8 @@
 # same disk as the repository (never tmpfs). Each workload runs against the three in turn, in an
 # order that alternates from round to round, with the same client: tarn_bench (Tarn's C++ client,
 # Shared Key; --flat for Azurite, which has no DFS), wrk with SAS-signed GETs, and the Python SDK.
-# Each workload runs in its own filesystem (container), deleted on every server after it. The
+# Each workload starts from an empty store: tarnd deletes the workload's filesystem, and the
+# Azurites are restarted empty. The
 # physical limits (memcpy, loopback TCP, 4 KiB write+fdatasync, dd conv=fsync) are measured in
 # the same run. Every server is stopped and every data directory removed on exit.
 # The braces make bash read the whole file before running it: editing or checking out this file
@@ -127,11 +128,15 @@ await() {
   URL[$name]="$found"
   echo "bench_lake: $name at $found (pid ${PID[$name]})"
 }
+# launch_azurites: both Azurites, empty (in memory, and on disk in a fresh directory).
+launch_azurites() {
+  local azurite=("$azurite_bin" --blobHost 127.0.0.1 --blobPort 0 --skipApiVersionCheck --loose
+                 --disableTelemetry --silent)
+  launch azurite-mem "${azurite[@]}" --inMemoryPersistence
+  launch azurite-disk "${azurite[@]}" --location "$work/azurite-disk/data"
+}
 launch tarnd "$work/bin/tarnd" --listen 127.0.0.1:0 --data-dir "$work/tarnd/data" --log-level warn
-azurite=("$azurite_bin" --blobHost 127.0.0.1 --blobPort 0 --skipApiVersionCheck --loose
-         --disableTelemetry --silent)
-launch azurite-mem "${azurite[@]}" --inMemoryPersistence
-launch azurite-disk "${azurite[@]}" --location "$work/azurite-disk/data"
+launch_azurites
 for t in "${targets[@]}"; do await "$t"; done
 azurite_version="$(node -p "require('$here/.tools/node_modules/azurite/package.json').version")"
 echo "bench_lake: Azurite $azurite_version; data in $work ($(fs_of "$work"))"
@@ -163,12 +168,25 @@ on() {
   record "$name@$target" 2400 "$bench" "$1" --url "${URL[$target]}" "${flat[@]}" \
     --fs "${FS:-bench}" "${@:2}" --max-seconds 1800
 }
-# drop FS: deletes that filesystem (container) on every target, so that each workload starts
-# from the same state and Azurite, which slows down as it holds more blobs, is not penalised
-# for what earlier workloads left.
-drop() {
-  local t
-  for t in "${targets[@]}"; do FS="$1" on "$t" "drop-$1" drop >/dev/null; done
+# CPU ticks and peak memory of the Azurites restarted so far.
+azurite_ticks=0
+declare -A PEAK_KB=()
+# reset FS: the next workload starts from an empty store everywhere: tarnd deletes that filesystem
+# (fast), and both Azurites are restarted empty. Azurite slows down as it holds more blobs, and
+# deleting a container of N blobs costs it O(N^2) (minutes for 25,000, during which it answers
+# nothing), so a restart is the fair and quick way.
+reset() {
+  local t kb
+  FS="$1" on tarnd "drop-$1" drop >/dev/null
+  for t in azurite-mem azurite-disk; do
+    kb="$(peak_kb "$t")"
+    ((kb > ${PEAK_KB[$t]:-0})) && PEAK_KB[$t]=$kb
+    azurite_ticks=$((azurite_ticks + $(proc_ticks "${PID[$t]}")))
+    stop_pid "${PID[$t]}"
+    rm -rf "${work:?}/$t" "$work/$t.out" "$work/$t.err"
+  done
+  launch_azurites
+  for t in azurite-mem azurite-disk; do await "$t" >/dev/null; done
 }
 # order ROUND: the targets, in an order that alternates from round to round.
 order() {
@@ -252,7 +270,7 @@ soak() {
     FS=soak on "$t" soak soak --duration "$1" --clients "$2" --objects "$3" --size 16KiB
     echo "{\"bench\":\"peak-rss\",\"kb\":$(peak_kb "$t"),\"ok\":true}" >"$results/soak-rss@$t.json"
   done
-  drop soak
+  reset soak
 }
 
 if ((quick)); then
@@ -299,10 +317,10 @@ else
       # shellcheck disable=SC2046
       FS="big-$r" on "$t" "download-1g#$r" download $(paths_of "upload-1g#$r@$t") --repeat 3
     done
-    drop "big-$r"
+    reset "big-$r"
   done
   FS=dfs on tarnd upload-dfs upload --size "$big" --block 64MiB
-  drop dfs
+  reset dfs
   for r in 1 2; do
     echo "== round $r: 8 streams x $part, upload then download"
     for t in $(order "$r"); do FS="multi-$r" on "$t" "upload-8x#$r" upload --size "$part" --streams 8; done
@@ -310,7 +328,7 @@ else
       # shellcheck disable=SC2046
       FS="multi-$r" on "$t" "download-8x#$r" download $(paths_of "upload-8x#$r@$t")
     done
-    drop "multi-$r"
+    reset "multi-$r"
   done
   secs="$(n 10 2)"
   for c in 1 16 64; do
@@ -324,9 +342,12 @@ else
         FS="small-$c-$r" on "$t" "small-read-$c#$r" small --clients "$c" --ops 20000 \
           --duration "$secs" --mode read --read-files 500
       done
-      drop "small-$c-$r"
+      reset "small-$c-$r"
     done
   done
+  soak "$(n 60 5)" 32 1000
+  wrk_and_sdk "$(n 10 2)" "$(n 64 4)MiB"
+  # The big trees last: deleting them keeps Azurite busy for minutes.
   for d in 1000 10000 100000; do
     echo "== rename a directory of $(n "$d") descendants"
     for t in $(order 2); do
@@ -336,7 +357,7 @@ else
         FS="rename-$d" on "$t" "rename-$d" rename --descendants "$(n "$d")" --repeats 1
       fi
     done
-    drop "rename-$d"
+    reset "rename-$d"
   done
   echo "== listing $(n 100000) paths (3 listings each, median)"
   for t in $(order 1); do
@@ -344,22 +365,21 @@ else
     [ "$t" = tarnd ] || ((paths <= azurite_list_max)) || paths="$azurite_list_max"
     FS=list on "$t" list list --paths "$paths" --repeats 3
   done
-  drop list
-  soak "$(n 60 5)" 32 1000
-  wrk_and_sdk "$(n 10 2)" "$(n 64 4)MiB"
 fi
 elapsed=$(($(date +%s) - start_s))
 # CPU seconds: the whole machine, each server, this script's children (clients, dd), kernel threads.
 tck=$(getconf CLK_TCK)
 busy_s=$((($(busy_ticks) - busy0) / tck))
 tarnd_s=$(($(proc_ticks "${PID[tarnd]}") / tck))
-azurite_s=$((($(proc_ticks "${PID[azurite-mem]}") + $(proc_ticks "${PID[azurite-disk]}")) / tck))
+azurite_s=$(((azurite_ticks + $(proc_ticks "${PID[azurite-mem]}") + $(proc_ticks "${PID[azurite-disk]}")) / tck))
 children_s=$(($(awk '{print $16 + $17}' "/proc/$$/stat") / tck))
 kthread_s=$((($(kthread_ticks) - kthread0) / tck))
 other_s=$((busy_s - tarnd_s - azurite_s - children_s - kthread_s))
 ((other_s < 0)) && other_s=0
 for t in "${targets[@]}"; do
-  echo "{\"bench\":\"peak-rss\",\"kb\":$(peak_kb "$t"),\"ok\":true}" >"$results/run-rss@$t.json"
+  kb="$(peak_kb "$t")"
+  ((kb > ${PEAK_KB[$t]:-0})) || kb=${PEAK_KB[$t]:-0}
+  echo "{\"bench\":\"peak-rss\",\"kb\":$kb,\"ok\":true}" >"$results/run-rss@$t.json"
 done
 
 commit="$(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo unknown)"
