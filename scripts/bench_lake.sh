@@ -310,8 +310,6 @@ else
     echo "== round $r: $big upload (one Put Blob), with dd conv=fsync of $big before it"
     dd_fsync "dd#$r" "$(n 1024 16)"
     for t in $(order "$r"); do FS="big-$r" on "$t" "upload-1g#$r" upload --size "$big"; done
-  done
-  for r in 1 2; do
     echo "== round $r: $big download, one stream (3 runs each, median)"
     for t in $(order "$r"); do
       # shellcheck disable=SC2046
