@@ -372,6 +372,7 @@ tarnd_s=$(($(proc_ticks "${PID[tarnd]}") / tck))
 azurite_s=$(((azurite_ticks + $(proc_ticks "${PID[azurite-mem]}") + $(proc_ticks "${PID[azurite-disk]}")) / tck))
 children_s=$(($(awk '{print $16 + $17}' "/proc/$$/stat") / tck))
 kthread_s=$((($(kthread_ticks) - kthread0) / tck))
+((kthread_s < 0)) && kthread_s=0  # kernel threads that exited during the run
 other_s=$((busy_s - tarnd_s - azurite_s - children_s - kthread_s))
 ((other_s < 0)) && other_s=0
 for t in "${targets[@]}"; do
