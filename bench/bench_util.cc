@@ -187,8 +187,8 @@ StatusOr<Populated> Populate(const Target& t, const std::string& dir, int64_t n,
   if (clients < 1) return Status(Code::kInvalidArgument, "need at least one client");
   int64_t start = NowUs();
   const int64_t subdirs = n > 1000 ? n / 1000 : 0;
-  const int64_t files = n - subdirs;
-  {
+  const int64_t files = t.flat ? n : n - subdirs;
+  if (!t.flat) {
     TARN_ASSIGN_OR_RETURN(auto c, NewClient(t));
     TARN_RETURN_IF_ERROR(c->CreateDirectory(t.filesystem, dir));
     for (int64_t d = 0; d < subdirs && !deadline.passed(); ++d) {
@@ -199,7 +199,7 @@ StatusOr<Populated> Populate(const Target& t, const std::string& dir, int64_t n,
     std::string name = "f" + std::to_string(i);
     return subdirs ? "d" + std::to_string(i % subdirs) + "/" + name : name;
   };
-  std::atomic<int64_t> next{0}, created{subdirs};
+  std::atomic<int64_t> next{0}, created{t.flat ? 0 : subdirs};
   RunParallel(clients, [&](int) {
     auto c = NewClient(t);
     if (!c.ok()) {
@@ -209,7 +209,9 @@ StatusOr<Populated> Populate(const Target& t, const std::string& dir, int64_t n,
     for (;;) {
       int64_t i = next.fetch_add(1);
       if (i >= files || deadline.passed()) return;
-      Status s = (*c)->CreateFile(t.filesystem, dir + "/" + file_name(i));
+      const std::string path = dir + "/" + file_name(i);
+      Status s = t.flat ? (*c)->PutBlob(t.filesystem, path, std::string_view())
+                        : (*c)->CreateFile(t.filesystem, path);
       if (!s.ok()) {
         errors->Add(s);
         if (errors->count() > 100) return;

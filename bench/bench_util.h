@@ -28,6 +28,9 @@ struct Target {
   std::string key = kDevKey;
   std::string filesystem = "bench";
   bool allow_remote = false;
+  // Blob API only, for a flat-namespace store such as Azurite: no DFS request is sent; a
+  // directory is a name prefix, a rename is a copy and a delete per blob.
+  bool flat = false;
   double max_seconds = 900;  // every workload stops by itself after this long
   int io_timeout_s = 120;
 };
@@ -101,7 +104,8 @@ int Report(nlohmann::json j, const ErrorLog& errors, bool complete);
 
 // Builds a directory of n descendants quickly with parallel clients: files directly inside it
 // when n <= 1000, otherwise n/1000 subdirectories plus files spread over them (every created
-// path counts). Returns one file that was created.
+// path counts). On a flat target every descendant is an empty blob (Put Blob) and the
+// subdirectories are only name prefixes. Returns one file that was created.
 struct Populated {
   double seconds = 0;
   int64_t created = 0;

@@ -5,8 +5,12 @@
 //   tarn_bench small    --url U [--clients 16] [--ops 20000] [--size 1024] [--mode write|blob|read]
 //   tarn_bench rename   --url U --descendants N [--clients 16] [--repeats 3]
 //   tarn_bench list     --url U --paths N [--clients 16]
+//   tarn_bench soak     --url U [--clients 32] [--duration 60] [--read-percent 80] [--size 16KiB]
+//   tarn_bench drop     --url U --fs NAME      (deletes a filesystem a workload filled)
 //   tarn_bench memcpy | loopback | fsync-latency --dir D
 //
+// --flat speaks the Blob API only, for a flat-namespace store such as Azurite (account
+// devstoreaccount1, path-style URLs): Put Blob uploads, prefix listings, copy+delete renames.
 // Every loop is bounded in count and by --max-seconds; only loopback URLs are accepted unless
 // --allow-remote is given. The exit code is 0 when the workload completed without errors.
 #include <signal.h>
@@ -30,6 +34,8 @@ void AddTarget(CLI::App* cmd, Target* t) {
   cmd->add_option("--filesystem,--fs", t->filesystem, "filesystem (created if missing)")
       ->capture_default_str();
   cmd->add_flag("--allow-remote", t->allow_remote, "allow a target that is not on loopback");
+  cmd->add_flag("--flat", t->flat,
+                "Blob API only (a flat namespace such as Azurite's): no DFS request is sent");
   cmd->add_option("--max-seconds", t->max_seconds, "stop the workload after this long")
       ->capture_default_str();
   cmd->add_option("--io-timeout", t->io_timeout_s, "seconds any one socket wait may take")
@@ -104,6 +110,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   small->add_option("--read-files", so.read_files, "read mode: files seeded, then read")
       ->capture_default_str();
+  small->add_option("--duration", so.duration, "stop after this many seconds (0: after --ops)")
+      ->capture_default_str();
 
   auto* ren = app.add_subcommand("rename", "rename a directory with N descendants");
   RenameOptions ro;
@@ -121,6 +129,20 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   list->add_option("--repeats", lo.repeats, "timed listings")->capture_default_str();
   list->add_option("--page-size", lo.page_size, "maxResults per page")->capture_default_str();
+
+  auto* soak = app.add_subcommand("soak", "mixed reads and overwrites for a fixed time");
+  SoakOptions sko;
+  std::string soak_size = "16KiB";
+  AddTarget(soak, &t);
+  soak->add_option("--clients", sko.clients, "concurrent clients")->capture_default_str();
+  soak->add_option("--duration", sko.duration, "seconds")->capture_default_str();
+  soak->add_option("--read-percent", sko.read_percent, "share of reads")->capture_default_str();
+  soak->add_option("--objects", sko.objects, "objects read and overwritten")->capture_default_str();
+  AddBytes(soak, "--size", &soak_size, "object size");
+  soak->add_option("--max-ops", sko.max_ops, "operations at most")->capture_default_str();
+
+  auto* drop = app.add_subcommand("drop", "delete the filesystem (container) and all in it");
+  AddTarget(drop, &t);
 
   auto* mc = app.add_subcommand("memcpy", "memory copy bandwidth");
   MemcpyOptions mo;
@@ -158,6 +180,11 @@ int main(int argc, char** argv) {
     rc = CheckedRun(t, [&] { return RunRename(t, ro); });
   } else if (list->parsed()) {
     rc = CheckedRun(t, [&] { return RunList(t, lo); });
+  } else if (soak->parsed()) {
+    sko.size = BytesOrDie(soak_size, "--size");
+    rc = CheckedRun(t, [&] { return RunSoak(t, sko); });
+  } else if (drop->parsed()) {
+    rc = CheckedRun(t, [&] { return RunDrop(t); });
   } else if (mc->parsed()) {
     mo.bytes = BytesOrDie(mc_bytes, "--bytes");
     rc = RunMemcpy(mo);

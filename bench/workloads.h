@@ -34,6 +34,7 @@ struct SmallOptions {
   int64_t ops = 20000;  // in total, over all clients
   int64_t size = 1024;
   int64_t read_files = 2000;  // read mode: files seeded (untimed) and read round-robin
+  double duration = 0;  // > 0: stop after this many seconds (complete), or after `ops`
 };
 int RunSmall(const Target& t, const SmallOptions& o);
 
@@ -42,6 +43,8 @@ struct RenameOptions {
   int clients = 16;
   int repeats = 3;  // renames back and forth; the first and the median are reported
 };
+// On a flat target the rename lists the directory's blobs and copies and deletes each one, with
+// `clients` parallel clients, as a client of a flat namespace has to.
 int RunRename(const Target& t, const RenameOptions& o);
 
 struct ListOptions {
@@ -51,5 +54,22 @@ struct ListOptions {
   int page_size = 5000;
 };
 int RunList(const Target& t, const ListOptions& o);
+
+// A mixed soak: `clients` clients for `duration` seconds over `objects` objects of `size` bytes
+// (seeded first, untimed), each operation a Get Blob (read_percent) or a Put Blob overwriting a
+// random object. Every read is checked. Reports throughput, errors and latencies.
+struct SoakOptions {
+  int clients = 32;
+  double duration = 60;
+  int read_percent = 80;
+  int64_t objects = 1000;
+  int64_t size = 16 << 10;
+  int64_t max_ops = 10'000'000;  // a bound in requests as well as in time
+};
+int RunSoak(const Target& t, const SoakOptions& o);
+
+// Deletes the target's filesystem (container) with everything in it, so that the next workload
+// starts from the same state on every server. One that does not exist is fine.
+int RunDrop(const Target& t);
 
 }  // namespace tarn::bench

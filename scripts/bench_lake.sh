@@ -1,19 +1,39 @@
 #!/usr/bin/env bash
-# The lake benchmark: tarnd's figures beside the machine's own limits, measured in one run.
+# The lake benchmark: tarnd beside Azurite (Microsoft's Blob emulator, in memory and on disk)
+# and beside the machine's own limits, all measured in one run, with the same clients.
 #
-#   bash scripts/bench_lake.sh           # full run (about 5 minutes); rewrites docs/benchmarks.md
+#   bash scripts/bench_lake.sh           # full run (most of an hour on 2 cores); rewrites
+#                                        # docs/benchmarks.md and docs/benchmarks.png
 #   bash scripts/bench_lake.sh --quick   # small sizes, under 60 s, for CI: asserts only that each
 #                                        # workload completed without errors, never a timing;
-#                                        # writes build/bench/quick.md, never docs/
-#   options: --out FILE (where the report goes), --no-build (use the binaries already built)
-#   TARND=/path/to/tarnd bash scripts/bench_lake.sh   measures that tarnd binary instead (another
-#                                                       build or commit); the report names it
+#                                        # writes build/bench/quick.md (+ .png), never docs/
+#   options: --out FILE (where the report goes; the chart goes beside it as .png),
+#            --no-build (use the binaries already built)
+#   environment:
+#     TARND=/path/to/tarnd        measure that tarnd binary instead (the report names it)
+#     BENCH_SCALE=0.1             full run with sizes, counts and durations scaled down (a check
+#                                 of the harness; the report says so)
+#     BENCH_AZURITE_RENAME_MAX=N  largest tree Azurite renames by copy+delete (default 10000);
+#                                 larger trees are extrapolated from it, and the report says so
+#     BENCH_AZURITE_LIST_MAX=N    largest tree Azurite builds and lists (default 25000): its Put
+#                                 Blob slows as a container grows, so a 100,000-blob tree takes
+#                                 it over an hour here; the report says when Azurite's was smaller
+#     BENCH_QUIET_WAIT=S          seconds to wait for a quiet machine before a full run (600)
 #
-# It builds tarnd and tarn_bench (build/release), starts tarnd on 127.0.0.1 (a port it picks) with
-# a fresh data directory on the same disk as the repository (never tmpfs), runs every workload
-# with tarn_bench (one JSON line each, kept next to the report), measures the physical limits
-# (memcpy, loopback TCP, 4 KiB write+fdatasync latency, dd conv=fsync) and writes the report.
-# tarnd is stopped and the data directory removed on exit, whatever happens.
+# It installs what is missing (Azurite 3.35.0 from npm into .tools/, wrk and matplotlib from
+# Debian: scripts/bootstrap.sh), builds tarnd and tarn_bench (build/release), and starts three
+# servers on 127.0.0.1, on ports the kernel picks: tarnd with a fresh data directory, Azurite with
+# --inMemoryPersistence, and Azurite with a --location directory, the data directories on the
+# same disk as the repository (never tmpfs). Each workload runs against the three in turn, in an
+# order that alternates from round to round, with the same client: tarn_bench (Tarn's C++ client,
+# Shared Key; --flat for Azurite, which has no DFS), wrk with SAS-signed GETs, and the Python SDK.
+# Each workload starts from an empty store: tarnd deletes the workload's filesystem, and the
+# Azurites are restarted empty. The
+# physical limits (memcpy, loopback TCP, 4 KiB write+fdatasync, dd conv=fsync) are measured in
+# the same run. Every server is stopped and every data directory removed on exit.
+# The braces make bash read the whole file before running it: editing or checking out this file
+# during a run changes nothing in that run.
+{
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"
@@ -26,7 +46,7 @@ while (($#)); do
     --quick) quick=1 ;;
     --no-build) build=0 ;;
     --out) out="$2"; shift ;;
-    -h|--help) sed -n '2,16p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h|--help) sed -n '2,32p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) echo "bench_lake: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -34,7 +54,17 @@ done
 if [ -z "$out" ]; then
   if ((quick)); then out="$here/build/bench/quick.md"; else out="$here/docs/benchmarks.md"; fi
 fi
+scale="${BENCH_SCALE:-1}"
+azurite_rename_max="${BENCH_AZURITE_RENAME_MAX:-10000}"
+azurite_list_max="${BENCH_AZURITE_LIST_MAX:-25000}"
+py=/usr/bin/python3
 
+azurite_bin="$here/.tools/node_modules/.bin/azurite-blob"
+if [ ! -x "$azurite_bin" ] || ! command -v wrk >/dev/null ||
+   ! "$py" -c 'import matplotlib, azure.storage.blob' 2>/dev/null; then
+  echo "bench_lake: installing what is missing (scripts/bootstrap.sh)"
+  bash scripts/bootstrap.sh
+fi
 if ((build)); then
   TARN_JOBS="${TARN_JOBS:-2}" bash scripts/build.sh release tarnd tarn_bench
 fi
@@ -43,19 +73,23 @@ for b in "$tarnd_src" "$here/build/release/bench/tarn_bench"; do
   [ -x "$b" ] || { echo "bench_lake: $b is missing (run without --no-build)" >&2; exit 1; }
 done
 
-# The data directory: /tmp only when it is on the repository's disk, else under build/.
+# The data directories: /tmp only when it is on the repository's disk, else under build/.
 fs_of() { df --output=source,fstype "$1" | tail -1 | tr -s " "; }
 base="$here/build/bench"
 if [ "$(fs_of /tmp)" = "$(fs_of "$here")" ]; then base="/tmp"; fi
 mkdir -p "$here/build/bench" "$base"
 work="$(mktemp -d "$base/tarn-bench.XXXXXX")"
-pid=""
+declare -A URL=() PID=()
+targets=(tarnd azurite-mem azurite-disk)
+stop_pid() {
+  local p="$1"
+  kill -0 "$p" 2>/dev/null || return 0
+  kill -TERM "$p" 2>/dev/null || true
+  for _ in $(seq 1 100); do kill -0 "$p" 2>/dev/null || return 0; sleep 0.1; done
+  kill -KILL "$p" 2>/dev/null || true
+}
 cleanup() {
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
+  for t in "${!PID[@]}"; do stop_pid "${PID[$t]}"; done
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -63,8 +97,7 @@ trap 'exit 130' INT TERM
 # Private copies of the binaries: a rebuild in the work tree during the run changes nothing.
 mkdir -p "$work/bin"
 cp "$tarnd_src" "$work/bin/tarnd"
-cp build/release/bench/tarn_bench "$work/bin/"
-tarnd="$work/bin/tarnd"
+cp build/release/bench/tarn_bench bench/report.py bench/sdk_bench.py bench/wrk_sas_get.lua "$work/bin/"
 bench="$work/bin/tarn_bench"
 tarnd_built="built $(date -u -r "$tarnd_src" '+%Y-%m-%d %H:%M UTC')"
 if [ -n "${TARND:-}" ]; then tarnd_built="the binary $TARND, $tarnd_built"; fi
@@ -73,39 +106,95 @@ results="$work/results"
 mkdir -p "$results"
 kept="$here/build/bench/results-$( ((quick)) && echo quick || echo full)"
 
-
-"$tarnd" --listen 127.0.0.1:0 --data-dir "$work/tarnd" --log-level warn \
-  >"$work/tarnd.out" 2>"$work/tarnd.err" &
-pid=$!
-url=""
-for _ in $(seq 1 300); do
-  url="$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$work/tarnd.out" 2>/dev/null | head -1 || true)"
-  [ -n "$url" ] && break
-  kill -0 "$pid" 2>/dev/null || { echo "bench_lake: tarnd exited:" >&2; cat "$work/tarnd.err" >&2; exit 1; }
-  sleep 0.1
-done
-[ -n "$url" ] || { echo "bench_lake: tarnd did not start in 30 s" >&2; exit 1; }
-echo "bench_lake: tarnd at $url, data in $work ($(fs_of "$work"))"
+# launch NAME CMD...: starts a server in $work/NAME (its cwd), output to $work/NAME.out.
+launch() {
+  local name="$1"
+  shift
+  mkdir -p "$work/$name"
+  (cd "$work/$name" && exec "$@") >"$work/$name.out" 2>"$work/$name.err" &
+  PID[$name]=$!
+}
+# await NAME: waits until the server's output shows the URL it listens on.
+await() {
+  local name="$1" found=""
+  for _ in $(seq 1 300); do
+    found="$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$work/$name.out" 2>/dev/null | head -1 || true)"
+    [ -n "$found" ] && break
+    kill -0 "${PID[$name]}" 2>/dev/null ||
+      { echo "bench_lake: $name exited:" >&2; cat "$work/$name.out" "$work/$name.err" >&2; exit 1; }
+    sleep 0.1
+  done
+  [ -n "$found" ] || { echo "bench_lake: $name did not start in 30 s" >&2; exit 1; }
+  URL[$name]="$found"
+  echo "bench_lake: $name at $found (pid ${PID[$name]})"
+}
+# launch_azurites: both Azurites, empty (in memory, and on disk in a fresh directory).
+launch_azurites() {
+  local azurite=("$azurite_bin" --blobHost 127.0.0.1 --blobPort 0 --skipApiVersionCheck --loose
+                 --disableTelemetry --silent)
+  launch azurite-mem "${azurite[@]}" --inMemoryPersistence
+  launch azurite-disk "${azurite[@]}" --location "$work/azurite-disk/data"
+}
+launch tarnd "$work/bin/tarnd" --listen 127.0.0.1:0 --data-dir "$work/tarnd/data" --log-level warn
+launch_azurites
+for t in "${targets[@]}"; do await "$t"; done
+azurite_version="$(node -p "require('$here/.tools/node_modules/azurite/package.json').version")"
+echo "bench_lake: Azurite $azurite_version; data in $work ($(fs_of "$work"))"
 
 failures=0
-# record KIND TIMEOUT NAME ARGS...: one tarn_bench run, bounded in time; its JSON line goes to
-# NAME.json, and a failure is counted.
+# record NAME TIMEOUT CMD...: one bounded run of a command that prints one JSON line (the last
+# line starting with "{" or "WRK_JSON "); it goes to NAME.json, and a failure is counted.
 record() {
-  local kind="$1" limit_s="$2" name="$3"; shift 3
-  local line rc=0
-  line="$(timeout "$limit_s" "$bench" "$@")" || rc=$?
+  local name="$1" limit_s="$2"; shift 2
+  local text line rc=0
+  text="$(timeout "$limit_s" "$@" 2>"$results/$name.err")" || rc=$?
+  line="$(echo "$text" | sed -n 's/^WRK_JSON //; /^{/p' | tail -1)"
+  [ -n "$line" ] || line='{"ok":false}'
   echo "$line" >"$results/$name.json"
   echo "  $name: $line"
-  if ((rc != 0)); then
-    echo "bench_lake: $kind $name failed (exit $rc)" >&2
+  if ((rc != 0)) || ! echo "$line" | grep -q '"ok": *true'; then
+    echo "bench_lake: $name failed (exit $rc): $(head -c 600 "$results/$name.err")" >&2
     failures=$((failures + 1))
   fi
 }
-# run NAME ARGS...: a workload against tarnd.
-run() { local name="$1"; shift; record workload 900 "$name" "$@" --max-seconds 600; }
-# limit NAME ARGS...: a physical-limit probe (no server).
-limit() { local name="$1"; shift; record probe 300 "$name" "$@"; }
-# dd_fsync NAME COUNT: the disk's sequential write rate with fsync, 1 MiB blocks, as JSON.
+# limit NAME ARGS...: a physical-limit probe of tarn_bench (no server).
+limit() { local name="$1"; shift; record "$name" 300 "$bench" "$@"; }
+# on TARGET NAME ARGS...: a tarn_bench workload against one target, in the filesystem $FS
+# (default "bench"); its result is NAME@TARGET.json (NAME may end in #ROUND).
+on() {
+  local target="$1" name="$2"; shift 2
+  local flat=()
+  [ "$target" = tarnd ] || flat=(--flat)
+  record "$name@$target" 2400 "$bench" "$1" --url "${URL[$target]}" "${flat[@]}" \
+    --fs "${FS:-bench}" "${@:2}" --max-seconds 1800
+}
+# CPU ticks and peak memory of the Azurites restarted so far.
+azurite_ticks=0
+declare -A PEAK_KB=()
+# reset FS: the next workload starts from an empty store everywhere: tarnd deletes that filesystem
+# (fast), and both Azurites are restarted empty. Azurite slows down as it holds more blobs, and
+# deleting a container of N blobs costs it O(N^2) (minutes for 25,000, during which it answers
+# nothing), so a restart is the fair and quick way.
+reset() {
+  local t kb
+  FS="$1" on tarnd "drop-$1" drop >/dev/null
+  for t in azurite-mem azurite-disk; do
+    kb="$(peak_kb "$t")"
+    ((kb > ${PEAK_KB[$t]:-0})) && PEAK_KB[$t]=$kb
+    azurite_ticks=$((azurite_ticks + $(proc_ticks "${PID[$t]}")))
+    stop_pid "${PID[$t]}"
+    rm -rf "${work:?}/$t" "$work/$t.out" "$work/$t.err"
+  done
+  launch_azurites
+  for t in azurite-mem azurite-disk; do await "$t" >/dev/null; done
+}
+# order ROUND: the targets, in an order that alternates from round to round.
+order() {
+  if (($1 % 2)); then echo tarnd azurite-mem azurite-disk; else echo azurite-disk azurite-mem tarnd; fi
+}
+# n VALUE [MIN]: VALUE scaled by BENCH_SCALE (full runs), at least MIN (default 1).
+n() { awk -v v="$1" -v s="$scale" -v m="${2:-1}" 'BEGIN { x = int(v * s); print (x < m ? m : x) }'; }
+# dd_fsync NAME MIB: the disk's sequential write rate with fsync, 1 MiB blocks, as JSON.
 dd_fsync() {
   local name="$1" count="$2" text bytes secs
   text="$(LC_ALL=C dd if=/dev/zero of="$work/dd.bin" bs=1M count="$count" conv=fsync 2>&1 | tail -1)"
@@ -116,15 +205,15 @@ dd_fsync() {
     >"$results/$name.json"
   echo "  $name: $text"
 }
-# path_of NAME: the first uploaded path of an upload result, relative to the filesystem.
-path_of() {
-  python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["paths"][0].split("/",1)[1])' \
-    "$results/$1.json"
-}
+# paths_of NAME: "--path P" for each path an upload result names, relative to the filesystem.
 paths_of() {
-  python3 -c 'import json,sys; [print("--path", p.split("/",1)[1]) for p in json.load(open(sys.argv[1]))["paths"]]' \
-    "$results/$1.json"
+  "$py" -c 'import json,sys; [print("--path", p.split("/",1)[1]) for p in json.load(open(sys.argv[1]))["paths"]]' \
+    "$results/$1.json" 2>/dev/null || echo "--path missing-upload"
 }
+# peak_kb TARGET: the server's peak resident memory so far (VmHWM), in KiB.
+peak_kb() { awk '/VmHWM/ {print $2}' "/proc/${PID[$1]}/status" 2>/dev/null || echo 0; }
+# reset_peak TARGET: restarts VmHWM from the current resident size.
+reset_peak() { echo 5 >"/proc/${PID[$1]}/clear_refs" 2>/dev/null || true; }
 
 # CPU accounting, so the report can say how much else ran on the machine meanwhile.
 busy_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
@@ -133,273 +222,195 @@ busy_percent() {  # machine-wide, over two seconds
   a=$(busy_ticks); sleep 2; b=$(busy_ticks)
   echo $(((b - a) * 100 / (2 * $(getconf CLK_TCK) * $(nproc))))
 }
-quiet=$(busy_percent)
+quiet=-1  # not measured in a quick run
 if ((! quick)); then
-  # Other work on a 2-core machine skews every figure: wait (up to 10 minutes) for quiet.
-  for _ in $(seq 1 60); do
-    ((quiet < 10)) && break
+  quiet=$(busy_percent)
+  # Other work on a 2-core machine skews every figure: wait (up to BENCH_QUIET_WAIT) for quiet.
+  waited=0
+  while ((quiet >= 10 && waited < ${BENCH_QUIET_WAIT:-600})); do
     echo "bench_lake: the machine is ${quiet}% busy with other work; waiting for it to settle"
     sleep 8
+    waited=$((waited + 10))
     quiet=$(busy_percent)
   done
 fi
-# Kernel threads (writeback, the ext4 journal, workqueues) do part of the I/O work for tarnd.
+# Kernel threads (writeback, the ext4 journal, workqueues) do part of the I/O work for the servers.
 kthread_ticks() {
   cat /proc/[0-9]*/stat 2>/dev/null | awk '{sub(/^.*\) /, ""); if ($2 == 2) t += $12 + $13} END {print t + 0}'
 }
-T=(--url "$url")
+proc_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 start_s=$(date +%s)
 busy0=$(busy_ticks)
 kthread0=$(kthread_ticks)
+
+# wrk_and_sdk SECONDS SIZE [SDK_SECONDS]: the independent clients, against each target in turn.
+wrk_and_sdk() {
+  local secs="$1" size="$2" sdk_secs="${3:-$1}" wrk_blobs=$((quick ? 20 : 100)) t
+  echo "== wrk: SAS-signed Get Blob of 1 KiB blobs, 2 threads x 16 connections, ${secs} s"
+  for t in $(order 1); do
+    if record "wrk-seed@$t" 300 "$py" "$work/bin/sdk_bench.py" sas --endpoint "${URL[$t]}/devstoreaccount1" \
+         --count "$wrk_blobs" --out "$work/wrk-$t.txt" && [ -s "$work/wrk-$t.txt" ]; then
+      record "wrk@$t" $((secs + 60)) wrk -t2 -c16 -d"${secs}s" --timeout 10s \
+        -s "$work/bin/wrk_sas_get.lua" "${URL[$t]}" -- "$work/wrk-$t.txt"
+    fi
+  done
+  echo "== Python SDK (azure-storage-blob): $size upload and download, 1 KiB put/get at 1 client"
+  for t in $(order 2); do
+    record "sdk@$t" 600 "$py" "$work/bin/sdk_bench.py" run --endpoint "${URL[$t]}/devstoreaccount1" \
+      --size "$size" --seconds "$sdk_secs"
+  done
+}
+# soak SECONDS CLIENTS OBJECTS: the mixed soak on each target, with each server's peak memory
+# during it.
+soak() {
+  local t
+  echo "== mixed soak: $1 s, 80% Get Blob / 20% Put Blob over $3 objects of 16 KiB, $2 clients"
+  for t in $(order 1); do
+    reset_peak "$t"
+    FS=soak on "$t" soak soak --duration "$1" --clients "$2" --objects "$3" --size 16KiB
+    echo "{\"bench\":\"peak-rss\",\"kb\":$(peak_kb "$t"),\"ok\":true}" >"$results/soak-rss@$t.json"
+  done
+  reset soak
+}
+
 if ((quick)); then
   echo "== quick run (completion only, no timing is asserted)"
   limit memcpy memcpy --bytes 16MiB --repeat 2
   limit loopback loopback --bytes 64MiB
   limit fsync fsync-latency --dir "$work" --count 20
-  dd_fsync dd-1 16
-  run upload-1 upload "${T[@]}" --size 16MiB
-  run upload-dfs upload "${T[@]}" --size 16MiB --block 4MiB --streams 2
-  run download download "${T[@]}" --path "$(path_of upload-1)" --verify
-  # shellcheck disable=SC2046
-  run download-dfs download "${T[@]}" $(paths_of upload-dfs) --verify
-  run small-write-16 small "${T[@]}" --clients 16 --ops 300
-  run small-blob-16 small "${T[@]}" --clients 16 --ops 300 --mode blob
-  run small-read-16 small "${T[@]}" --clients 16 --ops 300 --mode read --read-files 100
-  run rename-10 rename "${T[@]}" --descendants 10
-  run rename-100000 rename "${T[@]}" --descendants 2000
-  run list list "${T[@]}" --paths 1500 --page-size 500 --repeats 1
+  dd_fsync dd#1 16
+  for t in $(order 1); do on "$t" upload-1g#1 upload --size 16MiB; done
+  for t in $(order 2); do
+    # shellcheck disable=SC2046
+    on "$t" download-1g#1 download $(paths_of "upload-1g#1@$t") --verify
+  done
+  for t in $(order 1); do on "$t" upload-8x#1 upload --size 2MiB --streams 8; done
+  for t in $(order 2); do
+    # shellcheck disable=SC2046
+    on "$t" download-8x#1 download $(paths_of "upload-8x#1@$t") --verify
+  done
+  on tarnd upload-dfs upload --size 16MiB --block 4MiB
+  for t in $(order 1); do
+    on "$t" small-blob-16#1 small --clients 16 --ops 200 --mode blob
+    on "$t" small-read-16#1 small --clients 16 --ops 200 --mode read --read-files 50
+  done
+  on tarnd small-dfs-16#1 small --clients 16 --ops 200
+  for t in $(order 2); do on "$t" list list --paths 300 --page-size 100 --repeats 1; done
+  for t in $(order 1); do on "$t" rename-100 rename --descendants 100 --repeats 2; done
+  on tarnd rename-2000 rename --descendants 2000 --repeats 2
+  soak 2 32 100
+  wrk_and_sdk 1 1MiB 0.5
 else
   echo "== physical limits"
   limit memcpy memcpy --bytes 256MiB --repeat 8
-  limit loopback loopback --bytes 4GiB
+  limit loopback loopback --bytes "$(n 4096 64)MiB"
   limit fsync fsync-latency --dir "$work" --count 1000
-  echo "== 1 GiB upload (Put Blob), interleaved with dd conv=fsync, 3 rounds"
-  for i in 1 2 3; do
-    dd_fsync "dd-$i" 1024
-    run "upload-$i" upload "${T[@]}" --size 1GiB
+  big="$(n 1024 16)MiB" part="$(n 256 4)MiB"
+  for r in 1 2; do
+    echo "== round $r: $big upload (one Put Blob), with dd conv=fsync of $big before it"
+    dd_fsync "dd#$r" "$(n 1024 16)"
+    for t in $(order "$r"); do FS="big-$r" on "$t" "upload-1g#$r" upload --size "$big"; done
+    echo "== round $r: $big download, one stream (3 runs each, median)"
+    for t in $(order "$r"); do
+      # shellcheck disable=SC2046
+      FS="big-$r" on "$t" "download-1g#$r" download $(paths_of "upload-1g#$r@$t") --repeat 3
+    done
+    reset "big-$r"
   done
-  run upload-dfs upload "${T[@]}" --size 1GiB --block 64MiB
-  echo "== 1 GiB download (the file is in the page cache)"
-  run download download "${T[@]}" --path "$(path_of upload-1)" --repeat 5
-  echo "== 8 streams x 256 MiB"
-  run upload-8x upload "${T[@]}" --size 256MiB --streams 8
-  # shellcheck disable=SC2046
-  run download-8x download "${T[@]}" $(paths_of upload-8x) --repeat 3
-  echo "== 1 KiB files"
-  run small-write-1 small "${T[@]}" --clients 1 --ops 2000
-  run small-write-16 small "${T[@]}" --clients 16 --ops 20000
-  run small-write-64 small "${T[@]}" --clients 64 --ops 20000
-  run small-blob-16 small "${T[@]}" --clients 16 --ops 20000 --mode blob
-  run small-read-16 small "${T[@]}" --clients 16 --ops 20000 --mode read
-  echo "== directory rename (one DFS rename; 5 renames back and forth, median)"
-  for n in 10 1000 10000 100000; do
-    run "rename-$n" rename "${T[@]}" --descendants "$n" --repeats 5
+  FS=dfs on tarnd upload-dfs upload --size "$big" --block 64MiB
+  reset dfs
+  for r in 1 2; do
+    echo "== round $r: 8 streams x $part, upload then download"
+    for t in $(order "$r"); do FS="multi-$r" on "$t" "upload-8x#$r" upload --size "$part" --streams 8; done
+    for t in $(order "$r"); do
+      # shellcheck disable=SC2046
+      FS="multi-$r" on "$t" "download-8x#$r" download $(paths_of "upload-8x#$r@$t")
+    done
+    reset "multi-$r"
   done
-  echo "== listing"
-  run list list "${T[@]}" --paths 100000 --repeats 3
+  secs="$(n 10 2)"
+  for c in 1 16 64; do
+    for r in 1 2; do
+      echo "== round $r: 1 KiB objects, $c client(s), up to 20,000 operations or $secs s each"
+      for t in $(order "$r"); do
+        FS="small-$c-$r" on "$t" "small-blob-$c#$r" small --clients "$c" --ops 20000 \
+          --duration "$secs" --mode blob
+        [ "$t" != tarnd ] || FS="small-$c-$r" on "$t" "small-dfs-$c#$r" small --clients "$c" \
+          --ops 20000 --duration "$secs"
+        FS="small-$c-$r" on "$t" "small-read-$c#$r" small --clients "$c" --ops 20000 \
+          --duration "$secs" --mode read --read-files 500
+      done
+      reset "small-$c-$r"
+    done
+  done
+  soak "$(n 60 5)" 32 1000
+  wrk_and_sdk "$(n 10 2)" "$(n 64 4)MiB"
+  # The big trees last: deleting them keeps Azurite busy for minutes.
+  for d in 1000 10000 100000; do
+    echo "== rename a directory of $(n "$d") descendants"
+    for t in $(order 2); do
+      if [ "$t" = tarnd ]; then
+        FS="rename-$d" on "$t" "rename-$d" rename --descendants "$(n "$d")" --repeats 5
+      elif (($(n "$d") <= azurite_rename_max)); then
+        FS="rename-$d" on "$t" "rename-$d" rename --descendants "$(n "$d")" --repeats 1
+      fi
+    done
+    reset "rename-$d"
+  done
+  echo "== listing $(n 100000) paths (3 listings each, median)"
+  for t in $(order 1); do
+    paths="$(n 100000)"
+    [ "$t" = tarnd ] || ((paths <= azurite_list_max)) || paths="$azurite_list_max"
+    FS=list on "$t" list list --paths "$paths" --repeats 3
+  done
 fi
 elapsed=$(($(date +%s) - start_s))
-peak_kb="$(awk '/VmHWM/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)"
-# CPU seconds: the whole machine, tarnd, and this script's children (tarn_bench, dd).
+# CPU seconds: the whole machine, each server, this script's children (clients, dd), kernel threads.
 tck=$(getconf CLK_TCK)
 busy_s=$((($(busy_ticks) - busy0) / tck))
-tarnd_s=$(($(awk '{print $14 + $15}' "/proc/$pid/stat") / tck))
+tarnd_s=$(($(proc_ticks "${PID[tarnd]}") / tck))
+azurite_s=$(((azurite_ticks + $(proc_ticks "${PID[azurite-mem]}") + $(proc_ticks "${PID[azurite-disk]}")) / tck))
 children_s=$(($(awk '{print $16 + $17}' "/proc/$$/stat") / tck))
 kthread_s=$((($(kthread_ticks) - kthread0) / tck))
-other_s=$((busy_s - tarnd_s - children_s - kthread_s))
+((kthread_s < 0)) && kthread_s=0  # kernel threads that exited during the run
+other_s=$((busy_s - tarnd_s - azurite_s - children_s - kthread_s))
 ((other_s < 0)) && other_s=0
+for t in "${targets[@]}"; do
+  kb="$(peak_kb "$t")"
+  ((kb > ${PEAK_KB[$t]:-0})) || kb=${PEAK_KB[$t]:-0}
+  echo "{\"bench\":\"peak-rss\",\"kb\":$kb,\"ok\":true}" >"$results/run-rss@$t.json"
+done
 
-# The machine.
-cpu="$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)"
-mem_kb="$(awk '/MemTotal/ {print $2}' /proc/meminfo)"
-read -r fs_src fs_type <<<"$(fs_of "$work")"
 commit="$(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo unknown)"
-if [ -n "$(git -C "$here" status --porcelain --untracked-files=no -- src CMakeLists.txt cmake 2>/dev/null | head -1)" ]; then
-  commit="$commit (with uncommitted changes in src/, cmake/ or CMakeLists.txt)"
+if [ -n "$(git -C "$here" status --porcelain --untracked-files=no -- src bench CMakeLists.txt cmake 2>/dev/null | head -1)" ]; then
+  commit="$commit (with uncommitted changes in src/, bench/, cmake/ or CMakeLists.txt)"
 fi
-
+read -r fs_src fs_type <<<"$(fs_of "$work")"
+cat >"$results/meta.json" <<EOF
+{"quick": $quick, "scale": $scale, "azurite_rename_max": $azurite_rename_max,
+ "azurite_list_max": $azurite_list_max,
+ "date": "$(date -u '+%Y-%m-%d %H:%M UTC')", "commit": "$commit", "tarnd_built": "$tarnd_built",
+ "azurite_version": "$azurite_version", "elapsed_s": $elapsed,
+ "cpu": "$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)", "nproc": $(nproc),
+ "mem_kb": $(awk '/MemTotal/ {print $2}' /proc/meminfo), "fs": "$fs_type on $fs_src",
+ "kernel": "$(uname -r)", "busy_s": $busy_s, "tarnd_s": $tarnd_s, "azurite_s": $azurite_s,
+ "children_s": $children_s, "kthread_s": $kthread_s, "other_s": $other_s, "quiet_percent": $quiet,
+ "loadavg": "$(cut -d' ' -f1-3 /proc/loadavg)", "wrk": "$(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2)",
+ "sdk": "azure-storage-blob $("$py" -c 'import azure.storage.blob as b; print(b.__version__)')"}
+EOF
 mkdir -p "$(dirname "$out")"
-python3 - "$results" "$out" <<PY
-import json, os, statistics, sys
-res, out = sys.argv[1], sys.argv[2]
-r = {}
-for f in sorted(os.listdir(res)):
-    if f.endswith(".json"):
-        try:
-            r[f[:-5]] = json.load(open(os.path.join(res, f)))
-        except ValueError:
-            r[f[:-5]] = {"ok": False}
-quick = ${quick}
-def g(name, key, default=None):
-    return r.get(name, {}).get(key, default)
-def med(names, key):
-    v = [g(n, key) for n in names if g(n, key) is not None]
-    return statistics.median(v) if v else None
-def f(v, fmt="{:,.0f}"):
-    return "n/a" if v is None else fmt.format(v)
-def ratio(a, b):
-    return None if a is None or not b else a / b
-
-dd = med([n for n in r if n.startswith("dd-")], "mb_s")
-up = med([n for n in r if n.startswith("upload-") and n[7:].isdigit()], "mb_s")
-down = g("download", "mb_s")
-loop = g("loopback", "mb_s")
-small16 = g("small-write-16", "ops_s")
-fs_p50 = g("fsync", "p50_ms")
-ren_small = g("rename-10", "seconds")
-big = "rename-100000"
-ren_big = g(big, "seconds")
-rows = []
-def row(what, value, limit, rat, target, met):
-    rows.append("| %s | %s | %s | %s | %s | %s |" % (what, value, limit, rat, target, met))
-def verdict(ok):
-    return "n/a" if ok is None else ("**met**" if ok else "**missed**")
-u_r = ratio(up, dd)
-row("1 GiB upload, one stream (Put Blob)", f(up) + " MB/s", f(dd) + " MB/s (dd conv=fsync)",
-    f(u_r, "{:.0%}"), ">= 80% of dd", verdict(None if u_r is None else u_r >= 0.8))
-d_r = ratio(down, loop)
-row("1 GiB download, one stream, page cache", f(down) + " MB/s",
-    f(loop) + " MB/s (loopback TCP)", f(d_r, "{:.0%}"), ">= 1,500 MB/s",
-    verdict(None if down is None else down >= 1500))
-row("1 KiB create+append+flush, 16 clients", f(small16) + " /s",
-    (f(fs_p50, "{:.3f}") + " ms per 4 KiB write+fdatasync") if fs_p50 else "n/a",
-    f(ratio(small16, 1000.0 / fs_p50) if fs_p50 else None, "{:.2f}") + " of 1/fsync",
-    ">= 3,000 /s", verdict(None if small16 is None else small16 >= 3000))
-rr = ratio(ren_big, ren_small)
-row("rename, %s vs 10 descendants" % f(g(big, "descendants")),
-    f(ren_big * 1000 if ren_big else None, "{:.2f}") + " ms vs " +
-    f(ren_small * 1000 if ren_small else None, "{:.2f}") + " ms", "-", f(rr, "{:.2f}x"),
-    "within 2x", verdict(None if rr is None else rr <= 2.0))
-
-def lat(n):
-    return "%s /s, p50 %s ms, p99 %s ms" % (f(g(n, "ops_s")), f(g(n, "p50_ms"), "{:.2f}"),
-                                           f(g(n, "p99_ms"), "{:.2f}"))
-detail = []
-def d(what, text):
-    detail.append("| %s | %s |" % (what, text))
-for n in sorted(r):
-    if n.startswith("upload-") and n[7:].isdigit():
-        d("upload " + n[7:] + " (1 stream, Put Blob)", f(g(n, "mb_s")) + " MB/s")
-    if n.startswith("dd-"):
-        d("dd conv=fsync " + n[3:], f(g(n, "mb_s")) + " MB/s")
-if "upload-dfs" in r:
-    d("upload, DFS create + %s appends + flush, %d stream(s)" % (
-        f(g("upload-dfs", "block", 0) / 2**20, "{:.0f} MiB"), g("upload-dfs", "streams", 1)),
-      f(g("upload-dfs", "mb_s")) + " MB/s")
-if "download" in r:
-    d("download runs (1 stream)", ", ".join(f(x) for x in g("download", "runs_mb_s", [])) + " MB/s")
-if "download-dfs" in r:
-    d("download of the DFS uploads", f(g("download-dfs", "mb_s")) + " MB/s")
-if "upload-8x" in r:
-    d("upload, 8 streams x 256 MiB (Put Blob)", f(g("upload-8x", "mb_s")) + " MB/s in all")
-if "download-8x" in r:
-    d("download, 8 streams x 256 MiB", f(g("download-8x", "mb_s")) + " MB/s in all")
-for n, what in [("small-write-1", "1 KiB create+append+flush, 1 client"),
-                ("small-write-16", "1 KiB create+append+flush, 16 clients"),
-                ("small-write-64", "1 KiB create+append+flush, 64 clients"),
-                ("small-blob-16", "1 KiB Put Blob, 16 clients"),
-                ("small-read-16", "1 KiB Get Blob, 16 clients")]:
-    if n in r:
-        d(what + " (%s ops)" % f(g(n, "ops")), lat(n))
-for n in sorted((k for k in r if k.startswith("rename-")), key=lambda k: g(k, "descendants", 0)):
-    d("rename, %s descendants" % f(g(n, "descendants")),
-      "median %s ms (first %s ms; runs %s ms); tree built at %s paths/s" % (
-          f(g(n, "seconds", 0) * 1000, "{:.2f}"), f(g(n, "first_seconds", 0) * 1000, "{:.2f}"),
-          ", ".join(f(x * 1000, "{:.2f}") for x in g(n, "runs_seconds", [])),
-          f(g(n, "build_paths_s"))))
-if "list" in r:
-    d("list %s paths recursively (%s pages)" % (f(g("list", "paths")), f(g("list", "pages"))),
-      "%s s, %s paths/s" % (f(g("list", "seconds"), "{:.2f}"), f(g("list", "paths_s"))))
-d("memcpy", f(g("memcpy", "gb_s"), "{:.1f}") + " GB/s")
-d("loopback TCP, one stream", f(loop) + " MB/s")
-if "fsync" in r:
-    d("4 KiB write+fdatasync (appending)", "p50 %s ms, p99 %s ms" % (
-        f(g("fsync", "p50_ms"), "{:.3f}"), f(g("fsync", "p99_ms"), "{:.3f}")))
-    d("4 KiB write+fdatasync (in place)", "p50 %s ms, p99 %s ms" % (
-        f(g("fsync", "overwrite_p50_ms"), "{:.3f}"), f(g("fsync", "overwrite_p99_ms"), "{:.3f}")))
-d("tarnd peak resident memory", f(${peak_kb:-0} / 1024, "{:.0f} MiB"))
-
-failed = [n for n in r if not r[n].get("ok", False)]
-text = open(out + ".tmp", "w")
-w = lambda s="": text.write(s + "\n")
-w("# Benchmarks" + (" (quick run: sizes too small to mean anything)" if quick else ""))
-w()
-w("Measured by \`scripts/bench_lake.sh\` on %s, commit %s (tarnd: %s), in %s s." % (
-    "$(date -u '+%Y-%m-%d %H:%M UTC')", "${commit}", "${tarnd_built}", "${elapsed}"))
-w("tarnd (SQLite namespace store, local-disk extents) and the client, \`tarn_bench\` (Tarn's own")
-w("C++ HTTP client with Shared Key signing), ran on the same machine over loopback; the limits")
-w("were measured in the same run. MB/s means 10^6 bytes per second.")
-w()
-w("## Machine")
-w()
-w("| | |")
-w("| --- | --- |")
-w("| CPU | ${cpu} |")
-w("| cores (nproc) | $(nproc) |")
-w("| memory | %s GiB |" % f(${mem_kb} / 2**20, "{:.1f}"))
-w("| data filesystem | ${fs_type} on ${fs_src} |")
-w("| kernel | $(uname -r) |")
-w("| CPU time during the run | %s s busy of %s s (%s cores x %s s): tarnd %s s, tarn_bench and dd %s s, kernel threads %s s, everything else (interrupts, other processes) about %s s; the machine was %s%% busy just before |" % (
-    "${busy_s}", $(nproc) * ${elapsed}, "$(nproc)", "${elapsed}", "${tarnd_s}", "${children_s}", "${kthread_s}", "${other_s}", "${quiet}"))
-w()
-if not quick and ${other_s} > 0.05 * $(nproc) * ${elapsed}:
-    w("**This run was disturbed:** other work took about %d%% of the machine's CPU while it ran; the"
-      % round(100.0 * ${other_s} / ($(nproc) * ${elapsed})))
-    w("short workloads (download, reads, small files) read low. Rerun on a quiet machine.")
-    w()
-w("## Targets (issue 2, section 6)")
-w()
-w("| workload | tarnd | physical limit | ratio | target | |")
-w("| --- | --- | --- | --- | --- | --- |")
-for x in rows: w(x)
-w()
-w("## All figures")
-w()
-w("| workload | result |")
-w("| --- | --- |")
-for x in detail: w(x)
-w()
-if failed:
-    w("**Workloads that did not complete cleanly:** " + ", ".join(sorted(failed)))
-    w()
-w("The raw JSON line of every workload is kept in \`build/bench/results-%s/\` after a run." % ("quick" if quick else "full"))
-w()
-text.close()
-os.replace(out + ".tmp", out)
-PY
-# The hand-written analysis, if any, follows the generated part (kept between runs).
+"$py" "$work/bin/report.py" "$results" "$out" "${out%.md}.png"
 notes="$here/bench/benchmarks_notes.md"
 if ((! quick)) && [ -f "$notes" ]; then cat "$notes" >>"$out"; fi
-cat >>"$out" <<EOF
-## How to rerun
-
-On a Debian 12 machine with the build dependencies (\`bash scripts/bootstrap.sh\` as root):
-
-\`\`\`sh
-bash scripts/bench_lake.sh            # full run, about $((elapsed / 60 + 1)) minutes here; rewrites docs/benchmarks.md
-bash scripts/bench_lake.sh --quick    # under a minute; completion only, for CI
-\`\`\`
-
-Single workloads, against any tarnd on loopback:
-
-\`\`\`sh
-B=build/release/bench/tarn_bench U=http://127.0.0.1:PORT
-\$B upload   --url \$U --size 1GiB                  # Put Blob; --block 64MiB for DFS appends
-\$B download --url \$U --path <path from upload> --repeat 5
-\$B small    --url \$U --clients 16 --ops 20000     # --mode blob | read
-\$B rename   --url \$U --descendants 100000
-\$B list     --url \$U --paths 100000
-\$B memcpy; \$B loopback; \$B fsync-latency --dir <dir on the disk>
-dd if=/dev/zero of=<dir on the disk>/dd.bin bs=1M count=1024 conv=fsync
-\`\`\`
-EOF
 rm -rf "$kept.tmp"
 cp -r "$results" "$kept.tmp"
 rm -rf "$kept"
 mv "$kept.tmp" "$kept"
-echo "bench_lake: report written to $out (${elapsed} s), results in $kept"
+echo "bench_lake: report written to $out and ${out%.md}.png (${elapsed} s), results in $kept"
 if ((failures)); then
   echo "bench_lake: $failures workload(s) failed" >&2
   exit 1
 fi
 echo "bench_lake: every workload completed without errors"
+exit 0
+}

@@ -11,6 +11,7 @@ debs=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-pytest python3-azure python3-numpy python3-pandas pybind11-dev
   azure-cli openssl curl libsecret-1-0
+  wrk python3-matplotlib
 )
 # Node.js ships its own npm on these machines; Debian's npm conflicts with that nodejs.
 command -v npm >/dev/null 2>&1 || debs+=(nodejs npm)
@@ -48,5 +49,15 @@ if [ ! -f "$duckdb_lib" ] || [ ! -f "$duckdb_hdr" ]; then
   mkdir -p "$tools"
   npm install --silent --no-audit --no-fund --ignore-scripts --save-exact --prefix "$tools" \
     @duckdb/node-bindings-linux-x64@1.4.4-r.1 duckdb@1.4.4 >/dev/null
+fi
+
+# Microsoft's Azurite (the Blob emulator), pinned, from npm: scripts/bench_lake.sh measures tarnd
+# against it at .tools/node_modules/.bin/azurite-blob.
+azurite_version=3.35.0
+if [ ! -x "$tools/node_modules/.bin/azurite-blob" ] ||
+   [ "$(node -p "require('$tools/node_modules/azurite/package.json').version" 2>/dev/null)" != "$azurite_version" ]; then
+  mkdir -p "$tools"
+  npm install --silent --no-audit --no-fund --ignore-scripts --prefix "$tools" \
+    "azurite@$azurite_version" >/dev/null
 fi
 echo "bootstrap: ok"

@@ -2,6 +2,7 @@
 
 #include <map>
 #include <nlohmann/json.hpp>
+#include <pugixml.hpp>
 
 #include "auth/shared_key.h"
 #include "common/encoding.h"
@@ -201,6 +202,46 @@ StatusOr<std::string> LakeClient::GetBlob(const std::string& fs, const std::stri
   TARN_RETURN_IF_ERROR(AddRange(range, &h));
   TARN_ASSIGN_OR_RETURN(Response r, Call("GET", fs, path, {}, std::move(h)));
   return std::move(r.body);
+}
+
+Status LakeClient::CopyBlob(const std::string& fs, const std::string& source,
+                            const std::string& dest) {
+  std::string url = "http://" + http_.endpoint().HostHeader() + account_prefix_ + "/" +
+                    PercentEncode(fs) + "/" + PercentEncode(source, /*keep_slash=*/true);
+  TARN_ASSIGN_OR_RETURN(Response r, Call("PUT", fs, dest, {}, {{"x-ms-copy-source", url}}));
+  const std::string* state = r.Header("x-ms-copy-status");
+  if (state && *state != "success") {
+    return Status(Code::kUnavailable, "Copy Blob to " + dest + " is " + *state + ", not done");
+  }
+  return Status::Ok();
+}
+
+Status LakeClient::DeleteBlob(const std::string& fs, const std::string& path) {
+  return Call("DELETE", fs, path, {}, {}).status();
+}
+
+StatusOr<BlobPage> LakeClient::ListBlobs(const std::string& fs, const std::string& prefix,
+                                         const std::string& marker, int max_results) {
+  Query q = {{"restype", "container"}, {"comp", "list"}};
+  if (!prefix.empty()) q.emplace_back("prefix", prefix);
+  if (!marker.empty()) q.emplace_back("marker", marker);
+  q.emplace_back("maxresults", std::to_string(max_results));
+  TARN_ASSIGN_OR_RETURN(Response r, Call("GET", fs, "", q, {}));
+  pugi::xml_document doc;
+  pugi::xml_node results;
+  if (doc.load_buffer(r.body.data(), r.body.size())) {
+    results = doc.child("EnumerationResults");
+  }
+  if (!results) {
+    return Status(Code::kInternal, "List Blobs answered with an unexpected body: " +
+                                       Excerpt(r.body));
+  }
+  BlobPage page;
+  for (pugi::xml_node b : results.child("Blobs").children("Blob")) {
+    page.names.emplace_back(b.child_value("Name"));
+  }
+  page.next_marker = results.child_value("NextMarker");
+  return page;
 }
 
 Status LakeClient::CreateFile(const std::string& fs, const std::string& path) {

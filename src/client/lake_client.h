@@ -87,6 +87,11 @@ struct PathProperties {
   std::string etag;
 };
 
+struct BlobPage {
+  std::vector<std::string> names;  // blob names, in listing order
+  std::string next_marker;         // empty on the last page
+};
+
 struct ByteRange {
   int64_t offset = 0;
   int64_t length = 0;  // bytes from offset; must be > 0
@@ -114,6 +119,13 @@ class LakeClient {
                             const std::string& if_match = "");
   StatusOr<std::string> GetBlob(const std::string& fs, const std::string& path,
                                 const std::optional<ByteRange>& range = std::nullopt);
+  // Copy Blob within this account (x-ms-copy-source names the source by URL). Succeeds only
+  // when the copy completed synchronously (x-ms-copy-status: success).
+  Status CopyBlob(const std::string& fs, const std::string& source, const std::string& dest);
+  Status DeleteBlob(const std::string& fs, const std::string& path);  // DELETE, no DFS query
+  // One page of List Blobs (GET ?restype=container&comp=list), flat: every blob under prefix.
+  StatusOr<BlobPage> ListBlobs(const std::string& fs, const std::string& prefix,
+                               const std::string& marker = "", int max_results = 5000);
 
   // DFS API.
   Status CreateFile(const std::string& fs, const std::string& path);       // PUT ?resource=file
