@@ -234,7 +234,7 @@ StatusOr<BlobPage> LakeClient::ListBlobs(const std::string& fs, const std::strin
   }
   if (!results) {
     return Status(Code::kInternal, "List Blobs answered with an unexpected body: " +
-                                       Excerpt(r.body));
+                                       BodyExcerpt(r.body));
   }
   BlobPage page;
   for (pugi::xml_node b : results.child("Blobs").children("Blob")) {

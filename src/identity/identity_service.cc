@@ -631,6 +631,34 @@ StatusOr<Caller> IdentityService::Authenticate(std::string_view token) {
   return c;
 }
 
+std::string IdentityService::UpnOf(const std::string& oid) {
+  std::string out = oid;
+  store_->Read([&](IdentityTxn& t) -> Status {
+    TARN_ASSIGN_OR_RETURN(auto p, t.Get("principal", oid));
+    if (p) {
+      Json d = Json::parse(p->doc);
+      if (d.value("kind", "") == "user" && !d.value("upn", "").empty()) out = d["upn"];
+    }
+    return Status::Ok();
+  }).IgnoreError();
+  return out;
+}
+
+StatusOr<std::string> IdentityService::OidOf(const std::string& name) {
+  if (name.find('@') == std::string::npos) return name;
+  std::string out;
+  TARN_RETURN_IF_ERROR(store_->Read([&](IdentityTxn& t) -> Status {
+    TARN_ASSIGN_OR_RETURN(auto p, t.FindByLookup("principal", "upn:" + name));
+    if (!p) {
+      return Error(Reason::kInvalidHeaderValue,
+                   "The user principal name '" + name + "' is not in this server's directory.");
+    }
+    out = p->id;
+    return Status::Ok();
+  }));
+  return out;
+}
+
 StatusOr<Caller> IdentityService::CallerFor(const std::string& oid, const std::string& tid) {
   Caller c{oid, tid, "", {}, 0};
   TARN_RETURN_IF_ERROR(store_->Read([&](IdentityTxn& t) -> Status {

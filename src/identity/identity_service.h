@@ -93,6 +93,11 @@ class IdentityService {
   // ----- bearer tokens -----
   StatusOr<Caller> Authenticate(std::string_view token);
   StatusOr<Role> EffectiveRole(const Caller& caller, const std::string& resource);
+  // UPN translation (getAccessControl?upn=true, and UPNs in x-ms-acl / x-ms-owner): a user's
+  // object ID to its UPN (other IDs are returned as they are), and a UPN to its object ID
+  // (names without '@' are returned as they are; an unknown UPN is kInvalidHeaderValue).
+  std::string UpnOf(const std::string& oid);
+  StatusOr<std::string> OidOf(const std::string& name);
   // The principal a user-delegation key was issued to, with its groups, if it still exists.
   StatusOr<Caller> CallerFor(const std::string& oid, const std::string& tid);
 

@@ -14,6 +14,10 @@
 #include "http/server.h"
 #include "lake/lake_service.h"
 
+namespace tarn::identity {
+class IdentityService;
+}
+
 namespace tarn::protocol {
 
 enum class Api { kBlob, kDfs };
@@ -60,6 +64,7 @@ struct Ctx {
   bool has_path = false;
   std::multimap<std::string, std::string> query;  // names lowercased, values decoded
   Identity identity;
+  identity::IdentityService* ids = nullptr;  // the directory, when this server has one
 
   const std::string* Header(std::string_view lower_name) const { return req.Header(lower_name); }
   std::optional<std::string> Query(const std::string& lower_name) const;

@@ -328,6 +328,7 @@ Status Frontend::AuthorizeBearer(Ctx& c, const char* sas_permissions, const char
 
 void Frontend::Handle(http::Request& req, http::ResponseWriter& w) {
   Ctx c(req, w, *lake_, NewUuid(), "2021-10-04");
+  c.ids = identity_;
   if (const auto* v = req.Header("x-ms-version")) c.version = *v;
   int64_t start = MonotonicMicros();
   const char* name = "-";

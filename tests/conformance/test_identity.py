@@ -477,3 +477,53 @@ def test_user_delegation_sas(tarn, setup):
     # Only OAuth callers get delegation keys.
     with pytest.raises(HttpResponseError):
         tarn.blob_service().get_user_delegation_key(now, now + timedelta(hours=1))
+
+
+def test_signing_keys_rotate_and_old_tokens_stay_valid(tarn_factory, tmp_path):
+    import requests
+    cfg = tmp_path / "tarnd.json"
+    cfg.write_text(json.dumps({"identity": {"key_rotation_s": 2}}))
+    srv = tarn_factory(extra_args=["--config", str(cfg)])
+    d = Directory(srv)
+    tenant = d.tenant()
+    sp = d.service_principal(tenant)
+    d.assign(sp["object_id"], "Storage Blob Data Reader", f"/{ACCOUNT}")
+    srv.datalake_service().create_file_system("rotation")
+
+    def token():
+        r = requests.post(f"{srv.https_url}/{tenant}/oauth2/v2.0/token", verify=srv.ca_file,
+                          timeout=30, data={"grant_type": "client_credentials",
+                                            "client_id": sp["app_id"],
+                                            "client_secret": sp["secret"], "scope": SCOPE})
+        assert r.status_code == 200, r.text
+        t = r.json()["access_token"]
+        return t, json.loads(base64.urlsafe_b64decode(t.split(".")[0] + "=="))["kid"]
+
+    first, kid1 = token()
+    time.sleep(2.5)
+    second, kid2 = token()
+    assert kid1 != kid2
+    jwks = requests.get(f"{srv.https_url}/{tenant}/discovery/v2.0/keys", verify=srv.ca_file,
+                        timeout=30).json()
+    assert {kid1, kid2} <= {k["kid"] for k in jwks["keys"]}
+    for t in (first, second):  # a token of the retired key lives until it expires
+        r = bearer_get(srv, "/rotation?resource=filesystem&recursive=false", t)
+        assert r.status_code == 200, r.text
+
+
+def test_access_control_by_user_principal_name(tarn, setup):
+    d, tenant, fs = setup
+    user = d.call("POST", f"/tenants/{tenant}/principals",
+                  {"kind": "user", "display_name": "Ana", "upn": "ana@contoso.example"}, 201)
+    f = tarn.datalake_service().get_file_system_client(fs).get_file_client("raw/b.csv")
+    f.set_access_control(acl="user::rw-,group::r--,other::---,user:ana@contoso.example:r--")
+    by_oid = f.get_access_control()
+    assert f"user:{user['object_id']}:r--" in by_oid["acl"]
+    by_upn = f.get_access_control(upn=True)
+    assert "user:ana@contoso.example:r--" in by_upn["acl"]
+    f.set_access_control(owner="ana@contoso.example")
+    assert f.get_access_control()["owner"] == user["object_id"]
+    assert f.get_access_control(upn=True)["owner"] == "ana@contoso.example"
+    with pytest.raises(HttpResponseError) as e:
+        f.set_access_control(acl="user::rw-,group::r--,other::---,user:nobody@contoso.example:r--")
+    assert e.value.status_code == 400

@@ -5,6 +5,7 @@
 #include "common/encoding.h"
 #include "common/strings.h"
 #include "common/time_util.h"
+#include "identity/identity_service.h"
 #include "lake/acl.h"
 #include "protocol/ops.h"
 
@@ -165,14 +166,45 @@ Status SetProperties(Ctx& c) {
   return c.Reply(200, std::move(h));
 }
 
+// Maps the user IDs of ACL text (and of owner) through f: to UPNs for getAccessControl?upn=true,
+// from UPNs when a request names users by UPN.
+StatusOr<std::string> MapAclUsers(const std::string& acl,
+                                  const std::function<StatusOr<std::string>(const std::string&)>& f) {
+  std::string out;
+  for (std::string_view piece : Split(acl, ',')) {
+    std::string e(piece);
+    size_t start = e.rfind("default:", 0) == 0 ? 8 : 0;
+    size_t c1 = e.find(':', start), c2 = e.rfind(':');
+    if (c1 != std::string::npos && c2 > c1 && e.compare(start, c1 - start, "user") == 0 &&
+        c2 > c1 + 1) {
+      TARN_ASSIGN_OR_RETURN(std::string id, f(e.substr(c1 + 1, c2 - c1 - 1)));
+      e = e.substr(0, c1 + 1) + id + e.substr(c2);
+    }
+    out += (out.empty() ? "" : ",") + e;
+  }
+  return out;
+}
+
+StatusOr<std::optional<std::string>> UsersToOids(Ctx& c, const std::string* text, bool is_acl) {
+  if (!text) return std::optional<std::string>();
+  if (!c.ids || text->find('@') == std::string::npos) return std::optional<std::string>(*text);
+  auto to_oid = [&](const std::string& name) { return c.ids->OidOf(name); };
+  if (!is_acl) {
+    TARN_ASSIGN_OR_RETURN(std::string oid, to_oid(*text));
+    return std::optional<std::string>(oid);
+  }
+  TARN_ASSIGN_OR_RETURN(std::string mapped, MapAclUsers(*text, to_oid));
+  return std::optional<std::string>(mapped);
+}
+
 Status SetAccessControl(Ctx& c) {
   TARN_RETURN_IF_ERROR(RequireEmptyBody(c));
   lake::SetAccessOptions o;
   TARN_ASSIGN_OR_RETURN(auto cond, ParseConditions(c));
   o.access = ParseAccess(c, cond);
-  o.owner = Opt(c.Header("x-ms-owner"));
+  TARN_ASSIGN_OR_RETURN(o.owner, UsersToOids(c, c.Header("x-ms-owner"), false));
   o.group = Opt(c.Header("x-ms-group"));
-  o.acl = Opt(c.Header("x-ms-acl"));
+  TARN_ASSIGN_OR_RETURN(o.acl, UsersToOids(c, c.Header("x-ms-acl"), true));
   TARN_ASSIGN_OR_RETURN(o.permissions, PermissionsHeader(c, "x-ms-permissions"));
   if (o.acl && o.permissions) {
     return Error(Reason::kInvalidHeaderValue,
@@ -201,7 +233,8 @@ Status SetAccessControlRecursive(Ctx& c) {
   if (!acl || acl->empty()) {
     return Error(Reason::kMissingRequiredHeader, "x-ms-acl is required for setAccessControlRecursive.");
   }
-  TARN_ASSIGN_OR_RETURN(auto change, lake::ParseAclChange(*acl, mode));
+  TARN_ASSIGN_OR_RETURN(auto acl_ids, UsersToOids(c, acl, true));
+  TARN_ASSIGN_OR_RETURN(auto change, lake::ParseAclChange(*acl_ids, mode));
   TARN_ASSIGN_OR_RETURN(int64_t max, ParseIntQuery(c, "maxrecords", 2000));
   if (max < 1) return Error(Reason::kInvalidQueryParameterValue, "maxRecords must be positive.");
   std::optional<lake::AclPrincipal> who;
@@ -237,10 +270,19 @@ Status GetProperties(Ctx& c) {
   bool extended = !n.access.acl.empty();
   if (action == "getAccessControl") {
     AddWriteResult(n, &h);
-    h.emplace_back("x-ms-owner", n.access.owner);
+    std::string owner = n.access.owner, acl = lake::FormatAcl(n.access, n.is_dir);
+    if (QueryBool(c, "upn", false) && c.ids) {
+      // upn=true: users by user principal name instead of object ID.
+      auto to_upn = [&](const std::string& id) -> StatusOr<std::string> {
+        return c.ids->UpnOf(id);
+      };
+      owner = c.ids->UpnOf(owner);
+      TARN_ASSIGN_OR_RETURN(acl, MapAclUsers(acl, to_upn));
+    }
+    h.emplace_back("x-ms-owner", owner);
     h.emplace_back("x-ms-group", n.access.group);
     h.emplace_back("x-ms-permissions", lake::FormatPermissions(n.access.permissions, extended));
-    h.emplace_back("x-ms-acl", lake::FormatAcl(n.access, n.is_dir));
+    h.emplace_back("x-ms-acl", acl);
   } else if (action == "getStatus") {
     AddWriteResult(n, &h);
     h.emplace_back("x-ms-resource-type", n.is_dir ? "directory" : "file");
