@@ -527,3 +527,40 @@ def test_access_control_by_user_principal_name(tarn, setup):
     with pytest.raises(HttpResponseError) as e:
         f.set_access_control(acl="user::rw-,group::r--,other::---,user:nobody@contoso.example:r--")
     assert e.value.status_code == 400
+
+
+def test_sas_expired_malformed_and_read_only(tarn, setup):
+    import requests
+    from datetime import datetime, timedelta, timezone
+    from azure.storage.blob import AccountSasPermissions, ResourceTypes, generate_account_sas
+    d, tenant, fs = setup
+    url = f"{tarn.url}/{ACCOUNT}/{fs}/raw/b.csv"
+    now = datetime.now(timezone.utc)
+    rt = ResourceTypes(container=True, object=True)
+    good = generate_account_sas(ACCOUNT, ACCOUNT_KEY, rt, AccountSasPermissions(read=True),
+                                now + timedelta(hours=1))
+    assert requests.get(f"{url}?{good}", timeout=30).status_code == 200
+    expired = generate_account_sas(ACCOUNT, ACCOUNT_KEY, rt, AccountSasPermissions(read=True),
+                                   now - timedelta(minutes=1), start=now - timedelta(hours=1))
+    r = requests.get(f"{url}?{expired}", timeout=30)
+    assert r.status_code == 403 and r.headers["x-ms-error-code"] == "AuthenticationFailed"
+    # Truncated, malformed, or missing parts: refused with an Azure error, never a crash.
+    for bad in (good[: len(good) // 2], good.replace("sig=", "sig=%%%"),
+                "&".join(p for p in good.split("&") if not p.startswith("sv=")),
+                good.replace("se=", "se=not-a-date"), "sig=", "sv=2021-08-06&sig=AAAA"):
+        r = requests.get(f"{url}?{bad}", timeout=30)
+        # Without sig the request is anonymous, and a private container answers 404 as Azure's.
+        assert r.status_code in (400, 403, 404), (bad, r.status_code)
+        assert r.headers.get("x-ms-error-code"), bad
+    # A read-only SAS cannot write; nothing changes.
+    r = requests.put(f"{url}?{good}", data=b"w", headers={"x-ms-blob-type": "BlockBlob"},
+                     timeout=30)
+    assert r.status_code == 403
+    assert requests.get(f"{url}?{good}", timeout=30).content == b"x\n"
+    # ACL text with an unknown scope or type, or bad permissions, is refused.
+    f = tarn.datalake_service().get_file_system_client(fs).get_file_client("raw/b.csv")
+    for acl in ("user::rw-,group::r--,other::---,robot:x:r--",
+                "user::rw-,group::r--,other::---,user:x:rwz", "everyone::r--"):
+        with pytest.raises(HttpResponseError) as e:
+            f.set_access_control(acl=acl)
+        assert e.value.status_code == 400, acl
