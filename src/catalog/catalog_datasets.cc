@@ -131,16 +131,10 @@ Json FileView(size_t index, const ManifestFile& f) {
 
 // A remote datastore error, turned into what the catalog reports.
 Status RemoteError(const std::string& what, const Status& s) {
-  if (s.code() == Code::kPermissionDenied || s.code() == Code::kUnauthenticated) {
-    return Error(Reason::kDatastoreAccessFailed, what +
-                                                     ": the datastore's credential was "
-                                                     "refused: " +
-                                                     s.message());
-  }
-  if (s.code() == Code::kUnavailable) {
-    return Error(Reason::kDatastoreAccessFailed, what + ": " + s.message());
-  }
-  return Error(Reason::kDatastoreAccessFailed, what + ": " + s.message());
+  const bool refused = s.code() == Code::kPermissionDenied || s.code() == Code::kUnauthenticated;
+  return Error(Reason::kDatastoreAccessFailed,
+               what + (refused ? ": the datastore's credential was refused: " : ": ") +
+                   s.message());
 }
 
 }  // namespace
