@@ -20,7 +20,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests" / "conformance"))
-from sharedkey import ACCOUNT, ACCOUNT_KEY, RawClient, sign  # noqa: E402
+from identity_admin import Directory  # noqa: E402
+from sharedkey import ACCOUNT, ACCOUNT_KEY, sign  # noqa: E402
 
 
 def start_tarnd(binary, data_dir):
@@ -64,26 +65,16 @@ def main():
             fs = svc.create_file_system("authbench")
             path = "a/b/c/d/e/f/g/h/blob.bin"
             fs.get_file_client(path).upload_data(b"x" * 1024, overwrite=True)
-            raw = RawClient(http)
-
-            def admin(method, p, body):
-                r = raw.request(method, "/identity" + p, (), {"Content-Type": "application/json"},
-                                json.dumps(body).encode())
-                assert r.status in (200, 201), r
-                return json.loads(r.body)
-
-            tenant = admin("POST", "/tenants", {})["tenant_id"]
+            directory = Directory(http)
+            tenant = directory.tenant()
 
             def principal(role):
-                sp = admin("POST", f"/tenants/{tenant}/principals",
-                           {"kind": "service_principal", "display_name": "bench"})
-                secret = admin("POST", f"/principals/{sp['object_id']}/secrets", {})["secret"]
+                sp = directory.service_principal(tenant, "bench")
                 if role:
-                    admin("POST", "/role-assignments", {"principal_id": sp["object_id"],
-                                                        "role": role, "scope": f"/{ACCOUNT}"})
+                    directory.assign(sp["object_id"], role, f"/{ACCOUNT}")
                 tok = requests.post(f"{https}/{tenant}/oauth2/v2.0/token", verify=ca, timeout=30,
                                     data={"grant_type": "client_credentials",
-                                          "client_id": sp["app_id"], "client_secret": secret,
+                                          "client_id": sp["app_id"], "client_secret": sp["secret"],
                                           "scope": "https://storage.azure.com/.default"})
                 return sp["object_id"], tok.json()["access_token"]
 

@@ -28,24 +28,13 @@ def test_imports_and_extension():
 
 def _service_principal(tarn, fs_name, role="Storage Blob Data Reader"):
     """A tenant and a service principal in tarnd's directory, with a role on the filesystem."""
-    import json
-    from sharedkey import RawClient
-    raw = RawClient(tarn)
-
-    def call(method, path, body):
-        r = raw.request(method, "/identity" + path, (), {"Content-Type": "application/json"},
-                        json.dumps(body).encode())
-        assert r.status in (200, 201), r
-        return json.loads(r.body)
-
-    tenant = call("POST", "/tenants", {"display_name": "contoso"})["tenant_id"]
-    sp = call("POST", f"/tenants/{tenant}/principals",
-              {"kind": "service_principal", "display_name": "trainer"})
-    secret = call("POST", f"/principals/{sp['object_id']}/secrets", {})["secret"]
+    from identity_admin import Directory
+    d = Directory(tarn)
+    tenant = d.tenant()
+    sp = d.service_principal(tenant)
     if role:
-        call("POST", "/role-assignments", {"principal_id": sp["object_id"], "role": role,
-                                           "scope": f"/{tarn.account}/{fs_name}"})
-    return tenant, sp["app_id"], secret
+        d.assign(sp["object_id"], role, f"/{tarn.account}/{fs_name}")
+    return tenant, sp["app_id"], sp["secret"]
 
 
 def test_issue_snippet_runs_with_only_the_imports_changed(tarn, ws, lake, tmp_path,
