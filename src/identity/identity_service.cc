@@ -79,6 +79,7 @@ void IdentityService::DirectoryChanged() {
   std::lock_guard<std::mutex> l(mu_);
   ++generation_;
   cache_.clear();
+  role_cache_.clear();
 }
 
 // ----- signing keys ---------------------------------------------------------------------------
@@ -673,6 +674,15 @@ StatusOr<Caller> IdentityService::CallerFor(const std::string& oid, const std::s
 }
 
 StatusOr<Role> IdentityService::EffectiveRole(const Caller& caller, const std::string& resource) {
+  std::string key = caller.oid + '\n' + resource;
+  for (const auto& g : caller.groups) key += '\n' + g;
+  uint64_t generation;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    generation = generation_;
+    auto it = role_cache_.find(key);
+    if (it != role_cache_.end()) return it->second;
+  }
   Role best = Role::kNone;
   TARN_RETURN_IF_ERROR(store_->Read([&](IdentityTxn& t) -> Status {
     std::vector<std::string> who = caller.groups;
@@ -689,6 +699,11 @@ StatusOr<Role> IdentityService::EffectiveRole(const Caller& caller, const std::s
     }
     return Status::Ok();
   }));
+  std::lock_guard<std::mutex> l(mu_);
+  if (generation == generation_) {
+    if (role_cache_.size() > 100000) role_cache_.clear();
+    role_cache_[key] = best;
+  }
   return best;
 }
 

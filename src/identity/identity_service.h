@@ -130,6 +130,8 @@ class IdentityService {
     uint64_t generation;
   };
   std::unordered_map<std::string, Cached> cache_;  // by SHA-256 of the token
+  // EffectiveRole answers by caller and resource, valid while generation_ is unchanged.
+  std::unordered_map<std::string, Role> role_cache_;
   uint64_t generation_ = 0;
 };
 
