@@ -11,6 +11,7 @@
 #include "client/lake_client.h"
 #include "common/crypto.h"
 #include "common/encoding.h"
+#include "common/strings.h"
 #include "common/time_util.h"
 
 namespace tarn::catalog {
@@ -229,33 +230,77 @@ class CatalogService::RemoteAccess final : public CatalogService::Access {
 
 namespace {
 
-StatusOr<std::unique_ptr<client::LakeClient>> RemoteClient(const std::string& endpoint,
-                                                           const std::string& type,
-                                                           const std::string& secret) {
-  client::LakeClientOptions o;
-  if (type == "account_key") {
-    o.key_base64 = secret;
-  } else if (type == "sas") {
-    o.sas_token = secret;
-  } else if (type == "service_principal") {
-    return Error(Reason::kDatastoreAccessFailed,
-                 "this datastore uses a service principal, and this tarnd has no token service "
-                 "yet (issue 3); re-register it with an account key or a SAS");
-  } else {
-    return Error(Reason::kDatastoreAccessFailed,
-                 "this datastore has no saved credential, so tarnd cannot read it on the "
-                 "caller's behalf; re-register it with an account key or a SAS");
+// True for Azure Storage's own hosts, whose tokens come from Microsoft's identity platform.
+bool IsAzureStorageHost(const std::string& host) {
+  for (const char* suffix : {".core.windows.net", ".core.chinacloudapi.cn",
+                             ".core.usgovcloudapi.net", ".core.cloudapi.de"}) {
+    if (EndsWith(host, suffix)) return true;
   }
-  o.connection.io_timeout_ms = 30000;
-  auto c = client::LakeClient::Create(endpoint, o);
-  if (!c.ok()) {
-    return Error(Reason::kDatastoreAccessFailed,
-                 "cannot reach datastore endpoint " + endpoint + ": " + c.status().message());
-  }
-  return std::move(c).value();
+  return false;
 }
 
 }  // namespace
+
+StatusOr<std::shared_ptr<client::TokenSource>> CatalogService::TokensFor(const Datastore& d) {
+  TARN_ASSIGN_OR_RETURN(client::Endpoint ep, client::ParseEndpoint(d.endpoint));
+  // azureml's default authority is Microsoft's; an ADLS-compatible server that is not Azure
+  // (another tarnd) issues its own tokens at its own origin, where the SDK's default points
+  // nowhere useful.
+  std::string authority = d.doc.value("authority_url", "");
+  while (!authority.empty() && authority.back() == '/') authority.pop_back();
+  if (authority.empty() ||
+      (authority == "https://login.microsoftonline.com" && !IsAzureStorageHost(ep.host))) {
+    authority = ep.Origin();
+  }
+  std::string resource = d.doc.value("resource_url", "");
+  while (!resource.empty() && resource.back() == '/') resource.pop_back();
+  if (resource.empty()) resource = "https://storage.azure.com";
+  client::ClientCredentials creds{authority, d.doc.value("tenant_id", ""),
+                                  d.doc.value("client_id", ""), d.secret,
+                                  resource + "/.default"};
+  std::string key = HexEncode(Sha256(creds.authority + '\n' + creds.tenant + '\n' +
+                                     creds.client_id + '\n' + creds.client_secret + '\n' +
+                                     creds.scope));
+  std::lock_guard<std::mutex> lock(tokens_mu_);
+  auto it = tokens_.find(key);
+  if (it != tokens_.end()) return it->second;
+  client::ConnectionOptions o;
+  o.io_timeout_ms = 30000;
+  o.tls = tls_;
+  auto source = client::TokenSource::Create(std::move(creds), o);
+  if (!source.ok()) {
+    return Error(Reason::kDatastoreAccessFailed,
+                 "cannot use the service principal of datastore '" + d.name +
+                     "': " + source.status().message());
+  }
+  std::shared_ptr<client::TokenSource> shared = std::move(source).value();
+  tokens_.emplace(key, shared);
+  return shared;
+}
+
+StatusOr<std::unique_ptr<client::LakeClient>> CatalogService::RemoteClient(const Datastore& d) {
+  client::LakeClientOptions o;
+  if (d.credential_type == "account_key") {
+    o.key_base64 = d.secret;
+  } else if (d.credential_type == "sas") {
+    o.sas_token = d.secret;
+  } else if (d.credential_type == "service_principal") {
+    TARN_ASSIGN_OR_RETURN(o.bearer, TokensFor(d));
+  } else {
+    return Error(Reason::kDatastoreAccessFailed,
+                 "this datastore has no saved credential, so tarnd cannot read it on the "
+                 "caller's behalf; re-register it with an account key, a SAS or a service "
+                 "principal");
+  }
+  o.connection.io_timeout_ms = 30000;
+  o.connection.tls = tls_;
+  auto c = client::LakeClient::Create(d.endpoint, o);
+  if (!c.ok()) {
+    return Error(Reason::kDatastoreAccessFailed,
+                 "cannot reach datastore endpoint " + d.endpoint + ": " + c.status().message());
+  }
+  return std::move(c).value();
+}
 
 StatusOr<std::unique_ptr<CatalogService::Access>> CatalogService::Connect(const Datastore& d) {
   // A local datastore's credential was checked over HTTP when it was registered; from then on
@@ -263,7 +308,7 @@ StatusOr<std::unique_ptr<CatalogService::Access>> CatalogService::Connect(const 
   if (d.local && d.doc.value("validated", false)) {
     return std::unique_ptr<Access>(new LocalAccess(lake_, d.account, d.filesystem));
   }
-  TARN_ASSIGN_OR_RETURN(auto c, RemoteClient(d.endpoint, d.credential_type, d.secret));
+  TARN_ASSIGN_OR_RETURN(auto c, RemoteClient(d));
   return std::unique_ptr<Access>(new RemoteAccess(std::move(c), d.filesystem));
 }
 
@@ -668,7 +713,7 @@ StatusOr<FileRead> CatalogService::ReadFile(const Datastore& d, const ManifestFi
     r.local = std::move(*plan);
     return r;
   }
-  TARN_ASSIGN_OR_RETURN(auto c, RemoteClient(d.endpoint, d.credential_type, d.secret));
+  TARN_ASSIGN_OR_RETURN(auto c, RemoteClient(d));
   auto props = c->GetPathProperties(d.filesystem, f.path);
   if (!props.ok()) {
     if (props.status().code() == Code::kNotFound) {

@@ -98,6 +98,10 @@ CatalogService::~CatalogService() = default;
 
 void CatalogService::SetSelfUrls(std::vector<std::string> urls) { self_urls_ = std::move(urls); }
 
+void CatalogService::SetTrustedCa(std::shared_ptr<const http::TlsContext> tls) {
+  tls_ = std::move(tls);
+}
+
 bool CatalogService::IsLocal(const std::string& endpoint, const std::string& account) const {
   bool own = std::find(accounts_.begin(), accounts_.end(), account) != accounts_.end();
   if (!own) return false;
@@ -275,11 +279,10 @@ StatusOr<Json> CatalogService::RegisterDatastore(const std::string& ws, const st
   d.doc = doc;
   bool validated = false;
   if (!skip_validation && type != "none") {
-    if (type == "service_principal") {
-      if (!d.local || !identity_) {
+    if (type == "service_principal" && d.local) {
+      if (!identity_) {
         return Error(Reason::kDatastoreValidationFailed,
-                     "service-principal datastores can be validated only on this tarnd's own "
-                     "accounts for now; register with skip_validation=true to store it");
+                     "this tarnd has no token service to validate the service principal with");
       }
       TARN_RETURN_IF_ERROR(ValidateLocalPrincipal(d, doc));
       validated = true;

@@ -16,13 +16,16 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "client/lake_client.h"
 #include "common/secret_box.h"
 #include "common/status.h"
 #include "identity/identity_service.h"
@@ -69,6 +72,9 @@ class CatalogService {
   // listens. Datastores whose endpoint is one of them plus an own account are local; the first
   // is the endpoint of datastores registered without one.
   void SetSelfUrls(std::vector<std::string> urls);
+  // The CAs trusted when reaching datastores (and their token endpoints) over https; unset:
+  // the system's trust store.
+  void SetTrustedCa(std::shared_ptr<const http::TlsContext> tls);
   // Start-up reconciliation: releases pins held for versions the catalog does not have.
   StatusOr<int64_t> Recover();
 
@@ -136,6 +142,11 @@ class CatalogService {
   // A service principal on this tarnd: gets a token from the token service and checks that the
   // principal may list the filesystem's root (a role, or the ACLs).
   Status ValidateLocalPrincipal(const Datastore& d, const Json& doc);
+  // A client for a datastore on another endpoint, signed with its credential.
+  StatusOr<std::unique_ptr<client::LakeClient>> RemoteClient(const Datastore& d);
+  // The token source of a service-principal datastore on another endpoint, shared by every
+  // request that uses the same principal, so that its token is fetched once per lifetime.
+  StatusOr<std::shared_ptr<client::TokenSource>> TokensFor(const Datastore& d);
 
   CatalogStore* store_;
   lake::LakeService* lake_;
@@ -143,6 +154,9 @@ class CatalogService {
   std::vector<std::string> accounts_;
   identity::IdentityService* identity_;
   std::vector<std::string> self_urls_;
+  std::shared_ptr<const http::TlsContext> tls_;
+  std::mutex tokens_mu_;
+  std::map<std::string, std::shared_ptr<client::TokenSource>> tokens_;  // guarded by tokens_mu_
 };
 
 // Name rules (Azure ML's): kInvalidName errors that say what is allowed.

@@ -100,7 +100,14 @@ TEST(EndpointTest, Parses) {
   ASSERT_TRUE(ep.ok());
   EXPECT_EQ(ep->host, "::1");
   EXPECT_EQ(ep->HostHeader(), "[::1]:8080");
-  EXPECT_FALSE(ParseEndpoint("https://127.0.0.1:1").ok());
+  ep = ParseEndpoint("https://127.0.0.1:10001/acct");
+  ASSERT_TRUE(ep.ok());
+  EXPECT_TRUE(ep->tls);
+  EXPECT_EQ(ep->Origin(), "https://127.0.0.1:10001");
+  ep = ParseEndpoint("https://storage.example");
+  ASSERT_TRUE(ep.ok());
+  EXPECT_EQ(ep->port, 443);
+  EXPECT_FALSE(ParseEndpoint("ftp://127.0.0.1:1").ok());
   EXPECT_FALSE(ParseEndpoint("http://127.0.0.1:99999").ok());
   EXPECT_FALSE(ParseEndpoint("http://u:p@127.0.0.1:1").ok());
 }

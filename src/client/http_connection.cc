@@ -20,6 +20,7 @@
 
 #include "common/strings.h"
 #include "http/timed_socket.h"
+#include "http/tls.h"
 
 namespace tarn::client {
 namespace beast = boost::beast;
@@ -61,6 +62,13 @@ Status ConnectWithTimeout(int fd, const sockaddr* addr, socklen_t len, int timeo
 
 bool MethodHasBody(std::string_view m) { return m == "PUT" || m == "POST" || m == "PATCH"; }
 
+// One client context over the system's trust store, made on first use and kept.
+StatusOr<const http::TlsContext*> SystemTrust() {
+  static const StatusOr<std::unique_ptr<http::TlsContext>> ctx = http::TlsContext::ForClient("");
+  if (!ctx.ok()) return ctx.status();
+  return ctx.value().get();
+}
+
 }  // namespace
 
 std::string Endpoint::HostHeader() const {
@@ -68,19 +76,28 @@ std::string Endpoint::HostHeader() const {
   return h + ":" + std::to_string(port);
 }
 
+std::string Endpoint::Origin() const { return (tls ? "https://" : "http://") + HostHeader(); }
+
 StatusOr<Endpoint> ParseEndpoint(std::string_view url) {
   auto bad = [&](const char* why) {
     return Status(Code::kInvalidArgument, "bad URL '" + std::string(url) + "': " + why);
   };
-  constexpr std::string_view kScheme = "http://";
-  if (!StartsWith(url, kScheme)) return bad("only http:// URLs are supported");
-  std::string_view rest = url.substr(kScheme.size());
+  Endpoint ep;
+  std::string_view rest;
+  if (StartsWith(url, "http://")) {
+    rest = url.substr(7);
+  } else if (StartsWith(url, "https://")) {
+    rest = url.substr(8);
+    ep.tls = true;
+    ep.port = 443;
+  } else {
+    return bad("only http:// and https:// URLs are supported");
+  }
   size_t slash = rest.find('/');
   std::string_view authority = rest.substr(0, slash);
   std::string_view path = slash == std::string_view::npos ? "" : rest.substr(slash);
   while (!path.empty() && path.back() == '/') path.remove_suffix(1);
   if (authority.find('@') != std::string_view::npos) return bad("credentials in URLs are refused");
-  Endpoint ep;
   std::string_view port;
   if (StartsWith(authority, "[")) {
     size_t close = authority.find(']');
@@ -165,7 +182,16 @@ StatusOr<std::unique_ptr<HttpConnection>> HttpConnection::Connect(const Endpoint
     }
     int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    return std::unique_ptr<HttpConnection>(new HttpConnection(fd, ep, opts));
+    std::unique_ptr<HttpConnection> c(new HttpConnection(fd, ep, opts));
+    if (ep.tls) {
+      const http::TlsContext* ctx = opts.tls.get();
+      if (!ctx) {
+        TARN_ASSIGN_OR_RETURN(ctx, SystemTrust());
+      }
+      Status s = c->impl_->sock.StartTls(ctx->get(), /*server=*/false, ep.host);
+      if (!s.ok()) return IoError("TLS with " + ep.HostHeader() + ": " + s.message());
+    }
+    return c;
   }
   return last;
 }

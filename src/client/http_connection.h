@@ -1,5 +1,5 @@
-// A blocking HTTP/1.1 client connection over a plain TCP socket: keep-alive, bounded waits,
-// request bodies streamed from a source and response bodies streamed into a sink.
+// A blocking HTTP/1.1 client connection over TCP, or TLS for https:// endpoints: keep-alive,
+// bounded waits, request bodies streamed from a source and response bodies streamed into a sink.
 //
 // Contract
 // - One HttpConnection is one socket. It is not thread-safe: one request at a time, from one
@@ -11,6 +11,9 @@
 //   means the exchange itself failed (connection refused or reset, timeout, malformed
 //   response); the connection is then unusable (reusable() is false).
 // - The connection adds Host and Content-Length; callers must not set them.
+// - An https:// endpoint is reached over TLS 1.2+, and the server's certificate must chain to a
+//   trusted CA (ConnectionOptions::tls, or the system's trust store) and name the host (a DNS
+//   name, or an IP address in its subjectAltName). A failed check fails Connect().
 // - A 2xx body goes to the sink when one is given; any other body (an error document) is
 //   always kept in Response::body, so errors can be read.
 //
@@ -36,6 +39,10 @@
 
 #include "common/status.h"
 
+namespace tarn::http {
+class TlsContext;
+}
+
 namespace tarn::client {
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
@@ -50,11 +57,13 @@ struct Endpoint {
   std::string host;         // "127.0.0.1", "localhost", "::1" (no brackets)
   uint16_t port = 80;
   std::string path_prefix;  // "" or "/devstoreaccount1", without a trailing '/'
+  bool tls = false;         // https
 
   std::string HostHeader() const;  // "127.0.0.1:10000", "[::1]:10000"
+  std::string Origin() const;      // "https://127.0.0.1:10001"
 };
 
-// Parses "http://host[:port][/prefix]". Only plain http is supported.
+// Parses "http[s]://host[:port][/prefix]" (ports 80 and 443 by default).
 StatusOr<Endpoint> ParseEndpoint(std::string_view url);
 
 // True for 127.0.0.0/8, ::1 and "localhost".
@@ -64,6 +73,8 @@ struct ConnectionOptions {
   int connect_timeout_ms = 5000;
   int io_timeout_ms = 120000;  // the longest any one send or receive may wait
   size_t header_limit = 64 * 1024;
+  // The CAs trusted for https endpoints (http::TlsContext::ForClient); null: the system's.
+  std::shared_ptr<const http::TlsContext> tls;
 };
 
 struct Request {

@@ -103,6 +103,14 @@ StatusOr<std::unique_ptr<LakeClient>> LakeClient::Create(const std::string& url,
   TARN_ASSIGN_OR_RETURN(Endpoint ep, ParseEndpoint(url));
   TARN_RETURN_IF_ERROR(TakeAccountFromPath(&ep, &opts.account));
   if (opts.account.empty()) return Status(Code::kInvalidArgument, "no account given");
+  if (opts.bearer) {
+    if (!ep.tls) {
+      return Status(Code::kInvalidArgument, "the endpoint " + url +
+                                                " is not https; bearer tokens are sent only "
+                                                "over TLS");
+    }
+    return std::unique_ptr<LakeClient>(new LakeClient(std::move(ep), std::move(opts), ""));
+  }
   if (!opts.sas_token.empty()) {
     if (opts.sas_token[0] == '?') opts.sas_token.erase(0, 1);
     return std::unique_ptr<LakeClient>(new LakeClient(std::move(ep), std::move(opts), ""));
@@ -128,9 +136,13 @@ StatusOr<Response> LakeClient::Call(const std::string& method, const std::string
   if (!path.empty()) raw_path += "/" + PercentEncode(path, /*keep_slash=*/true);
   const int64_t body_length = source ? length : static_cast<int64_t>(body.size());
   const bool sas = !opts_.sas_token.empty();
-  std::string target = SignSharedKey(method, raw_path, query, body_length, opts_.account,
-                                     sas ? std::string() : key_, opts_.api_version, &headers);
+  std::string target = SignSharedKey(method, raw_path, query, body_length, opts_.account, key_,
+                                     opts_.api_version, &headers);
   if (sas) target += (query.empty() ? '?' : '&') + opts_.sas_token;
+  if (opts_.bearer) {
+    TARN_ASSIGN_OR_RETURN(std::string token, opts_.bearer->Token());
+    headers.emplace_back("Authorization", "Bearer " + token);
+  }
 
   Request req;
   req.method = method;

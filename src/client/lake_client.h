@@ -6,7 +6,7 @@
 //   given decoded ("dir/a b.txt"); the client percent-encodes them.
 // - Every request carries x-ms-date, x-ms-version (2021-10-04 unless set otherwise) and a
 //   SharedKey Authorization computed by auth::SharedKeyAuthorization, the same string-to-sign
-//   the server checks.
+//   the server checks; or a SAS; or a bearer token from a TokenSource (https endpoints only).
 // - A non-2xx answer becomes an error Status whose code follows the HTTP status (404 NotFound,
 //   409 AlreadyExists/Conflict, 412 FailedPrecondition, 400 InvalidArgument, 401/403
 //   PermissionDenied, 5xx Unavailable) and whose message holds the method, path, status and
@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "client/http_connection.h"
+#include "client/oauth_token.h"
 #include "common/status.h"
 
 namespace tarn::client {
@@ -65,6 +66,9 @@ struct LakeClientOptions {
   // Instead of a key: a SAS token ("sv=...&sig=...", already percent-encoded, no leading '?'),
   // appended to every request, which then carries no Authorization header.
   std::string sas_token;
+  // Instead of a key or a SAS: a service principal's tokens, sent as "Authorization: Bearer".
+  // The endpoint must be https (Azure's clients and tarnd refuse bearer tokens over http).
+  std::shared_ptr<TokenSource> bearer;
   std::string api_version = kDefaultApiVersion;
   ConnectionOptions connection;
 };

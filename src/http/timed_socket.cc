@@ -1,7 +1,9 @@
 #include "http/timed_socket.h"
 
+#include <arpa/inet.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <poll.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
@@ -35,14 +37,33 @@ Status TimedSocket::StartTls(SSL_CTX* ctx, bool server, const std::string& host_
   ssl_ = SSL_new(ctx);
   if (!ssl_ || SSL_set_fd(ssl_, fd_) != 1) return IoError("TLS: " + OpenSslErrors());
   if (!server && !host_name.empty()) {
-    SSL_set_tlsext_host_name(ssl_, host_name.c_str());
-    if (SSL_set1_host(ssl_, host_name.c_str()) != 1) return IoError("TLS: " + OpenSslErrors());
+    // An IP literal is checked against the certificate's IP addresses and is never sent as SNI.
+    unsigned char ip[16];
+    const bool is_ip = inet_pton(AF_INET, host_name.c_str(), ip) == 1 ||
+                       inet_pton(AF_INET6, host_name.c_str(), ip) == 1;
+    if (is_ip) {
+      if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_), host_name.c_str()) != 1) {
+        return IoError("TLS: " + OpenSslErrors());
+      }
+    } else {
+      SSL_set_tlsext_host_name(ssl_, host_name.c_str());
+      if (SSL_set1_host(ssl_, host_name.c_str()) != 1) return IoError("TLS: " + OpenSslErrors());
+    }
   }
   for (;;) {
     ERR_clear_error();
     int r = server ? SSL_accept(ssl_) : SSL_connect(ssl_);
     if (r == 1) return Status::Ok();
-    TARN_RETURN_IF_ERROR(TlsWait(r, "TLS handshake"));
+    Status s = TlsWait(r, "TLS handshake");
+    if (!s.ok() && !server) {
+      long v = SSL_get_verify_result(ssl_);
+      if (v != X509_V_OK) {
+        return IoError("the server's certificate is not trusted: " +
+                       std::string(X509_verify_cert_error_string(v)) +
+                       " (name a CA that signed it, e.g. the other tarnd's tls/cert.pem)");
+      }
+    }
+    TARN_RETURN_IF_ERROR(s);
   }
 }
 

@@ -23,6 +23,9 @@ struct Config {
   // self-signed pair made on first start in <data_dir>/tls.
   std::string tls_listen = "127.0.0.1:0";
   std::string tls_cert, tls_key;
+  // PEM CAs trusted when tarnd itself reaches other endpoints over https (datastores on another
+  // ADLS Gen2 server and their token endpoints); "" trusts the system's store.
+  std::string ca_file;
   // The token service: access-token lifetime, signing-key rotation period, allowed clock skew.
   int64_t token_lifetime_s = 3600;
   int64_t key_rotation_s = 7 * 24 * 3600;
@@ -32,6 +35,7 @@ struct Config {
 // Reads a JSON config file:
 //   {"listen": "...", "data_dir": "...", "log_level": "info",
 //    "tls_listen": "127.0.0.1:0" | "off", "tls_cert": "cert.pem", "tls_key": "key.pem",
+//    "ca_file": "trusted-cas.pem",
 //    "accounts": [{"name": "acct", "keys": ["<base64>", "<base64>"]}],
 //    "limits": {"max_connections": 1024, "header_limit_bytes": 65536, "idle_timeout_s": 120},
 //    "identity": {"token_lifetime_s": 3600, "key_rotation_s": 604800, "clock_skew_s": 300}}

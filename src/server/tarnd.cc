@@ -69,6 +69,11 @@ int main(int argc, char** argv) {
                  "PEM certificate chain for HTTPS (default: a self-signed one made on first "
                  "start in <data-dir>/tls/cert.pem, which clients can trust)");
   app.add_option("--tls-key", tls_key, "PEM private key for --tls-cert");
+  std::string ca_file;
+  app.add_option("--ca-file", ca_file,
+                 "PEM CA certificates trusted when tarnd reaches datastores on other endpoints "
+                 "over https, e.g. another tarnd's <data-dir>/tls/cert.pem (default: the "
+                 "system's trust store)");
   CLI11_PARSE(app, argc, argv);
 
   if (!config_path.empty()) {
@@ -81,6 +86,7 @@ int main(int argc, char** argv) {
   if (!tls_listen.empty()) cfg.tls_listen = tls_listen;
   if (!tls_cert.empty()) cfg.tls_cert = tls_cert;
   if (!tls_key.empty()) cfg.tls_key = tls_key;
+  if (!ca_file.empty()) cfg.ca_file = ca_file;
   if (Status s = server::FinishConfig(&cfg); !s.ok()) return Fail(s.message());
 
   auto logger = spdlog::stderr_color_mt("tarnd");
@@ -138,6 +144,11 @@ int main(int argc, char** argv) {
   for (const auto& a : cfg.accounts) account_names.push_back(a.name);
   catalog::CatalogService catalog(catalog_store->get(), &lake, box->get(), account_names,
                                  &identity);
+  {
+    auto trust = http::TlsContext::ForClient(cfg.ca_file);
+    if (!trust.ok()) return Fail("--ca-file: " + trust.status().message());
+    catalog.SetTrustedCa(std::move(trust).value());
+  }
   auto released = catalog.Recover();
   if (!released.ok()) return Fail("catalog recovery failed: " + released.status().ToString());
   if (*released > 0) spdlog::info("released the pins of {} unregistered dataset versions", *released);

@@ -340,6 +340,51 @@ def test_external_datastore_drift(tarn_factory, cat, ws):
     assert r.status == 409 and error_code(r) == "DatasetDrift", r
 
 
+def test_service_principal_datastore_over_https(tarn_factory, cat, ws):
+    """A datastore on another tarnd, reached over https with a service principal of that
+    tarnd's directory. The module tarnd does not trust the other's self-signed certificate, so
+    it refuses, naming the problem; a tarnd started with --ca-file <other>/tls/cert.pem gets a
+    token from the other's token service, lists, registers and reads with it, and detects drift
+    there by etag."""
+    from identity_admin import Directory
+    other = tarn_factory()
+    d = Directory(other)
+    tenant = d.tenant()
+    sp = d.service_principal(tenant)
+    fs = unique_name("ext")
+    fsc = other.datalake_service().create_file_system(fs)
+    write(fsc, "e/data.csv", b"a,b\n1,2\n")
+    d.assign(sp["object_id"], "Storage Blob Data Reader", f"/{ACCOUNT}/{fs}")
+    cred = {"type": "service_principal", "tenant_id": tenant, "client_id": sp["app_id"],
+            "client_secret": sp["secret"]}
+    endpoint = f"{other.https_url}/{ACCOUNT}"
+    r = register_store(cat, ws, "untrusted", fs, cred, endpoint=endpoint, expect=400)
+    assert error_code(r) == "DatastoreValidationFailed", r
+    assert "certificate is not trusted" in json.loads(r.body)["error"]["message"]
+    cat.call("GET", f"/{ws}/datastores/untrusted", expect=404)
+
+    here = tarn_factory(extra_args=("--ca-file", other.ca_file))
+    cat2 = Catalog(here)
+    ws2 = unique_name("ws")
+    cat2.json("PUT", f"/{ws2}", {}, expect=201)
+    doc = json.loads(register_store(cat2, ws2, "sp", fs, cred, endpoint=endpoint).body)
+    assert doc["local"] is False and doc["validated"] is True
+    assert sp["secret"] not in json.dumps(doc)
+    assert sp["secret"].encode() not in (here.data_dir / "meta.db").read_bytes()
+    v = cat2.json("POST", f"/{ws2}/datasets/t/versions",
+                  {"definition": {"kind": "tabular", "format": "csv",
+                                  "paths": [{"datastore": "sp", "path": "e/*.csv"}]}},
+                  expect=201)
+    assert v["row_count"] == 1 and v["pinned"] is False
+    assert read_file(cat2, ws2, "t", 1, 0).body == b"a,b\n1,2\n"
+    write(fsc, "e/data.csv", b"a,b\n5,6\n")
+    r = read_file(cat2, ws2, "t", 1, 0)
+    assert r.status == 409 and error_code(r) == "DatasetDrift", r
+    # The other tarnd saw the principal's bearer token, not a key.
+    r = d.raw.request("GET", "/identity/audit", [("principal", f"oid:{sp['object_id']}")])
+    assert r.status == 200 and json.loads(r.body)["events"], r
+
+
 def test_pins_survive_kill_and_restart(tarn_factory):
     srv = tarn_factory()
     cat = Catalog(srv)

@@ -32,16 +32,18 @@ def unique(prefix):
     return f"{prefix}{uuid.uuid4().hex[:10]}"
 
 
-def _serve(tmp_path_factory, name):
+def _serve(tmp_path_factory, name, extra_args=()):
     base = tmp_path_factory.mktemp(name)
-    srv = TarnServer(base / "data", base / "logs").start()
+    srv = TarnServer(base / "data", base / "logs", extra_args).start()
     yield srv
     srv.stop()
 
 
 @pytest.fixture(scope="module")
-def tarn(tmp_path_factory):
-    yield from _serve(tmp_path_factory, "tarnd")
+def tarn(tmp_path_factory, tarn2):
+    """The workspace's tarnd. It trusts tarn2's certificate, so that its datastores can reach
+    tarn2 over https with a service principal of tarn2's directory."""
+    yield from _serve(tmp_path_factory, "tarnd", ("--ca-file", tarn2.ca_file))
 
 
 @pytest.fixture(scope="module")

@@ -306,6 +306,48 @@ def test_external_datastore_drift(tarn2, ws):
         assert tds.to_pandas_dataframe(ignore_drift=True)["k"].tolist() == ["b"]
 
 
+def test_service_principal_datastore_on_another_tarnd(tarn, tarn2, ws):
+    """register_azure_data_lake_gen2 with a service principal of another endpoint's directory:
+    the workspace's tarnd gets tokens from tarn2's token service over https (trusting tarn2's
+    certificate through --ca-file) and reads tarn2's files with them."""
+    from conftest import Lake
+    from tarn.core import Dataset, Datastore, UserErrorException
+    remote = Lake(tarn2)
+    remote.write("sp/a.csv", "k,v\na,1\nb,2\n")
+    endpoint = f"{tarn2.https_url}/{tarn2.account}"
+    tenant, app_id, secret = _service_principal(tarn2, remote.name)
+    ext = Datastore.register_azure_data_lake_gen2(ws, "ext_sp", remote.name, tarn2.account,
+                                                  tenant, app_id, secret, endpoint=endpoint)
+    assert not ext.local and ext.credential_type == "service_principal"
+    assert secret not in repr(ext._doc)
+    fds = Dataset.File.from_files(path=(ext, "sp/a.csv")).register(ws, "ext_sp_files")
+    assert open(fds.download()[0]).read() == "k,v\na,1\nb,2\n"
+    import tarn._native as native
+    if native.HAVE_TABULAR:
+        Dataset.Tabular.from_delimited_files(path=(ext, "sp/*.csv")).register(ws, "ext_sp_t")
+        df = Dataset.get_by_name(ws, "ext_sp_t").to_pandas_dataframe()
+        assert df["k"].tolist() == ["a", "b"] and df["v"].tolist() == [1, 2]
+    # A wrong secret, a principal without a role there, or an authority that is not https
+    # registers nothing, and says why.
+    with pytest.raises(UserErrorException) as e:
+        Datastore.register_azure_data_lake_gen2(ws, "ext_wrong", remote.name, tarn2.account,
+                                                tenant, app_id, "not-the-secret",
+                                                endpoint=endpoint)
+    assert e.value.code == "DatastoreValidationFailed" and "AADSTS7000215" in str(e.value)
+    assert "not-the-secret" not in str(e.value)
+    t2, a2, s2 = _service_principal(tarn2, remote.name, role=None)
+    with pytest.raises(UserErrorException) as e:
+        Datastore.register_azure_data_lake_gen2(ws, "ext_no_role", remote.name, tarn2.account,
+                                                t2, a2, s2, endpoint=endpoint)
+    assert e.value.code == "DatastoreValidationFailed" and "403" in str(e.value)
+    with pytest.raises(UserErrorException) as e:
+        Datastore.register_azure_data_lake_gen2(ws, "ext_http", remote.name, tarn2.account,
+                                                tenant, app_id, secret,
+                                                endpoint=tarn2.account_url)
+    assert "https" in str(e.value)
+    assert not {"ext_wrong", "ext_no_role", "ext_http"} & set(ws.datastores)
+
+
 # ----- issue 4, section 7: bad input gets a clear error and registers nothing -------------------
 
 def _names(ws):
