@@ -6,6 +6,9 @@
 #include <openssl/rand.h>
 
 #include <algorithm>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
@@ -88,6 +91,71 @@ std::string Md5Stream::Finish() {
   impl_->finished = true;
   impl_->digest.assign(reinterpret_cast<const char*>(out), len);
   return impl_->digest;
+}
+
+struct OverlappedMd5::Impl {
+  Md5Stream md5;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::string_view piece;  // guarded by mu
+  bool busy = false;       // guarded by mu: piece is being hashed
+  bool stop = false;       // guarded by mu
+  std::thread worker;
+
+  void Run() {
+    std::unique_lock<std::mutex> lock(mu);
+    for (;;) {
+      cv.wait(lock, [&] { return stop || busy; });
+      if (busy) {
+        std::string_view p = piece;
+        lock.unlock();
+        md5.Update(p);
+        lock.lock();
+        busy = false;
+        cv.notify_all();
+        continue;
+      }
+      return;
+    }
+  }
+};
+
+OverlappedMd5::OverlappedMd5() : impl_(std::make_unique<Impl>()) {}
+
+OverlappedMd5::~OverlappedMd5() {
+  if (!impl_->worker.joinable()) return;
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    impl_->stop = true;
+  }
+  impl_->cv.notify_all();
+  impl_->worker.join();
+}
+
+void OverlappedMd5::Begin(std::string_view piece) {
+  End();
+  if (!impl_->worker.joinable()) impl_->worker = std::thread([this] { impl_->Run(); });
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    impl_->piece = piece;
+    impl_->busy = true;
+  }
+  impl_->cv.notify_all();
+}
+
+void OverlappedMd5::End() {
+  std::unique_lock<std::mutex> lock(impl_->mu);
+  impl_->cv.wait(lock, [&] { return !impl_->busy; });
+}
+
+void OverlappedMd5::Update(std::string_view piece) {
+  End();
+  impl_->md5.Update(piece);
+}
+
+std::string OverlappedMd5::Finish() {
+  End();
+  return impl_->md5.Finish();
 }
 
 std::string RandomBytes(size_t n) {

@@ -27,6 +27,35 @@ class Md5Stream {
   std::unique_ptr<Impl> impl_;
 };
 
+// An MD5 stream whose large pieces are hashed on a thread of its own while the caller does
+// something else with the same bytes (writes them to disk), so the digest costs no wall time on
+// a machine with a spare core. Begin(piece) starts hashing piece, which must stay valid and
+// unchanged until End() returns; pieces are hashed in the order they are begun. Not
+// thread-safe: one caller. The thread starts on the first Begin and stops in the destructor.
+//
+//   OverlappedMd5 md5;
+//   md5.Begin(chunk);
+//   Status s = WriteAll(fd, chunk);
+//   md5.End();
+//   ...
+//   std::string digest = md5.Finish();
+class OverlappedMd5 {
+ public:
+  OverlappedMd5();
+  ~OverlappedMd5();
+  OverlappedMd5(const OverlappedMd5&) = delete;
+  OverlappedMd5& operator=(const OverlappedMd5&) = delete;
+
+  void Begin(std::string_view piece);
+  void End();                             // waits for the piece begun last, if any
+  void Update(std::string_view piece);    // hashes on the caller's thread (small pieces)
+  std::string Finish();                   // raw 16 bytes, after End
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
 std::string RandomBytes(size_t n);  // cryptographically secure
 uint64_t RandomU64();
 std::string NewUuid();  // random (v4) UUID, lowercase "8-4-4-4-12"

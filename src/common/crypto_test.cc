@@ -91,6 +91,30 @@ TEST(Md5StreamTest, FinishTwiceReturnsSameDigest) {
   EXPECT_EQ(s.Finish(), first);
 }
 
+TEST(OverlappedMd5Test, MixedPiecesMatchOneShotInOrder) {
+  std::string data;
+  for (int i = 0; i < 3000000; ++i) data += static_cast<char>(i * 13 + i / 7);
+  OverlappedMd5 md5;
+  size_t pos = 0;
+  for (size_t n : {size_t{1}, size_t{700000}, size_t{5}, size_t{1 << 20}, size_t{3}}) {
+    std::string_view piece = std::string_view(data).substr(pos, n);
+    if (n > 100) {
+      md5.Begin(piece);
+      md5.End();
+    } else {
+      md5.Update(piece);
+    }
+    pos += n;
+  }
+  // Pieces begun back to back, without End in between, are hashed in order too.
+  md5.Begin(std::string_view(data).substr(pos, 400000));
+  pos += 400000;
+  md5.Begin(std::string_view(data).substr(pos));
+  EXPECT_EQ(md5.Finish(), Md5(data));
+  OverlappedMd5 unused;  // no thread started, nothing to join
+  EXPECT_EQ(HexEncode(unused.Finish()), "d41d8cd98f00b204e9800998ecf8427e");
+}
+
 TEST(RandomTest, BytesHaveRequestedLengthAndDiffer) {
   EXPECT_EQ(RandomBytes(0).size(), 0u);
   EXPECT_EQ(RandomBytes(1).size(), 1u);
