@@ -5,6 +5,8 @@
 //
 // Exit codes: 0 success, 1 failure, 2 bad usage, 3 not found, 4 conflict (exists, in use,
 // drift), 5 refused (credentials).
+#include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -23,6 +25,7 @@
 #include "cli/connection.h"
 #include "cli/output.h"
 #include "client/catalog_client.h"
+#include "mount/dataset_mount.h"
 #ifdef TARN_WITH_TABULAR
 #include "dataset_reader/dataset_reader.h"
 #endif
@@ -538,9 +541,44 @@ Status Download(Globals& g, const Json& v, const std::string& target, bool overw
   return Status::Ok();
 }
 
+// Mounts a version read-only at mount_point and serves it until SIGINT or SIGTERM.
+Status Mount(Globals& g, const Json& v, const std::string& mount_point, bool ignore_drift,
+             bool allow_other) {
+  client::VersionRef ref{g.conn.workspace, v.value("name", ""), v.value("version", int64_t{0}),
+                         ignore_drift};
+  TARN_ASSIGN_OR_RETURN(auto files, g.catalog->ListFiles(ref));
+  // The signals are taken by sigwait below, never by a serving thread.
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGINT);
+  sigaddset(&stop, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+  mount::MountOptions o;
+  o.allow_other = allow_other;
+  o.on_error = [](const std::string& path, const Status& why) {
+    std::fprintf(stderr, "tarn: reading %s failed: %s\n", path.c_str(), why.message().c_str());
+  };
+  TARN_ASSIGN_OR_RETURN(auto m, mount::DatasetMount::Start(*g.catalog, ref, files, mount_point, o));
+  int64_t total = 0;
+  for (const auto& f : files) total += f.size;
+  if (g.json) {
+    PrintJson({{"mount_point", m->mount_point()}, {"files", files.size()}, {"bytes", total},
+               {"name", ref.name}, {"version", ref.version}});
+  } else {
+    Print("mounted " + ref.name + " version " + std::to_string(ref.version) + " (" +
+          std::to_string(files.size()) + " files, " + FormatBytes(total) + ") read-only at " +
+          m->mount_point() + "; Ctrl-C or SIGTERM unmounts\n");
+  }
+  std::fflush(stdout);
+  int sig = 0;
+  sigwait(&stop, &sig);
+  return m->Stop();
+}
+
 void AddDatasetCommands(CLI::App& app, Globals& g, std::function<Status()>& run) {
   auto* grp = app.add_subcommand(
-      "dataset", "Create, register, list, show, preview, profile, download and archive datasets");
+      "dataset",
+      "Create, register, list, show, preview, profile, download, mount and archive datasets");
   grp->require_subcommand(1);
 
   auto register_common = [](CLI::App* sub, DefinitionFlags& f) {
@@ -709,6 +747,24 @@ void AddDatasetCommands(CLI::App& app, Globals& g, std::function<Status()>& run)
     OnRun(sub, run, [&, a, target, overwrite, ignore]() -> Status {
       TARN_ASSIGN_OR_RETURN(Json v, ResolveVersion(g, *a));
       return Download(g, v, *target, *overwrite, *ignore);
+    });
+  }
+  {
+    auto a = std::make_shared<VersionArg>();
+    auto point = std::make_shared<std::string>();
+    auto ignore = std::make_shared<bool>(false);
+    auto allow_other = std::make_shared<bool>(false);
+    auto* sub = VersionCommand(
+        grp, "mount",
+        "Mount a version read-only (FUSE) and serve it until Ctrl-C: its registered bytes, "
+        "under paths relative to the files' common directory",
+        a);
+    sub->add_option("mount_point", *point, "An existing, empty directory")->required();
+    sub->add_flag("--ignore-drift", *ignore, "Read changed files of an external datastore");
+    sub->add_flag("--allow-other", *allow_other, "Let other users read the mount");
+    OnRun(sub, run, [&, a, point, ignore, allow_other]() -> Status {
+      TARN_ASSIGN_OR_RETURN(Json v, ResolveVersion(g, *a));
+      return Mount(g, v, *point, *ignore, *allow_other);
     });
   }
   {

@@ -24,6 +24,7 @@
 
 #include "client/catalog_client.h"
 #include "client/lake_client.h"
+#include "mount/dataset_mount.h"
 #ifdef TARN_WITH_TABULAR
 #include "dataset_reader/dataset_reader.h"
 #endif
@@ -157,6 +158,21 @@ py::tuple ConvertColumn(tabular::Column& c, int64_t rows) {
 }
 #endif
 
+// A mounted dataset version (FileDataset.mount): served on C++ threads, without the GIL.
+class Mount {
+ public:
+  explicit Mount(std::unique_ptr<mount::DatasetMount> m) : m_(std::move(m)) {}
+  std::string mount_point() const { return m_->mount_point(); }
+  bool mounted() const { return m_->mounted(); }
+  void stop() {
+    py::gil_scoped_release nogil;
+    Check(m_->Stop());
+  }
+
+ private:
+  std::unique_ptr<mount::DatasetMount> m_;
+};
+
 class Client {
  public:
   Client(const std::string& endpoint, const std::string& account, const std::string& key,
@@ -288,6 +304,19 @@ class Client {
     py::gil_scoped_release nogil;
     Check(catalog_->DownloadFile(client::VersionRef{ws, name, version, ignore_drift}, f,
                                  local_path));
+  }
+
+  Mount mount(const std::string& ws, const std::string& name, int64_t version,
+              const std::string& mount_point, bool ignore_drift) {
+    py::gil_scoped_release nogil;
+    client::VersionRef v{ws, name, version, ignore_drift};
+    std::vector<client::DatasetFile> files = Take(catalog_->ListFiles(v));
+    mount::MountOptions o;
+    o.on_error = [](const std::string& path, const Status& why) {
+      std::fprintf(stderr, "tarn mount: reading %s failed: %s\n", path.c_str(),
+                   why.message().c_str());
+    };
+    return Mount(Take(mount::DatasetMount::Start(*catalog_, v, files, mount_point, o)));
   }
 
   py::bytes read_file(const std::string& ws, const std::string& name, int64_t version,
@@ -430,6 +459,10 @@ PYBIND11_MODULE(_native, m) {
 #else
   m.attr("HAVE_TABULAR") = false;
 #endif
+  py::class_<tarn::python::Mount>(m, "Mount")
+      .def_property_readonly("mount_point", &tarn::python::Mount::mount_point)
+      .def_property_readonly("mounted", &tarn::python::Mount::mounted)
+      .def("stop", &tarn::python::Mount::stop);
   py::class_<Client>(m, "Client")
       .def(py::init<const std::string&, const std::string&, const std::string&, int>(),
            py::arg("endpoint"), py::arg("account"), py::arg("key"), py::arg("parallel_reads") = 4)
@@ -457,6 +490,7 @@ PYBIND11_MODULE(_native, m) {
       .def("list_files", &Client::list_files)
       .def("download_file", &Client::download_file)
       .def("read_file", &Client::read_file)
+      .def("mount", &Client::mount, py::keep_alive<0, 1>())
       .def("upload_file", &Client::upload_file)
       .def("create_filesystem", &Client::create_filesystem)
       .def("read_table", &Client::read_table)

@@ -32,7 +32,7 @@ def need_cli():
 
 def test_help_at_every_level(tarn):
     for args in ([], ["workspace"], ["datastore"], ["dataset"], ["dataset", "create"],
-                 ["dataset", "download"], ["datastore", "register"]):
+                 ["dataset", "download"], ["dataset", "mount"], ["datastore", "register"]):
         r = tarn_cli(tarn, None, *args, "--help")
         assert "Usage" in r.stdout or "usage" in r.stdout.lower()
     r = tarn_cli(tarn, None, expect=106)  # CLI11: a subcommand is required
@@ -172,3 +172,54 @@ def test_identity_commands(tarn):
     assert "RESULT" in table
     tarn_cli(tarn, None, "principal", "delete", sp["object_id"])
     tarn_cli(tarn, None, "principal", "show", sp["object_id"], expect=3)
+
+
+needs_fuse = pytest.mark.skipif(not os.path.exists("/dev/fuse"),
+                                reason="FUSE mounts need /dev/fuse")
+
+
+@needs_fuse
+def test_dataset_mount_serves_the_registered_bytes_read_only(tarn, ws, store, lake, tmp_path):
+    """tarn dataset mount: a version as a read-only FUSE filesystem until SIGINT. It shows the
+    version's files (relative to their common directory) with their registered bytes, even
+    after the lake files are overwritten, and refuses writes."""
+    import signal
+    lake.write("imgs/train/a.bin", "A" * 300_000)
+    lake.write("imgs/train/sub/b.bin", "b-bytes")
+    lake.fs.get_file_client("imgs/test/c.bin").create_file()  # upload_data skips empty data
+    cli_json(tarn, ws.name, "dataset", "create", "imgs", "--kind", "file", "--datastore",
+             store.name, "--path", "imgs/**")
+    lake.write("imgs/train/sub/b.bin", "overwritten")
+    point = tmp_path / "mnt"
+    point.mkdir()
+    env = dict(os.environ, TARN_ENDPOINT=tarn.url, TARN_WORKSPACE=ws.name)
+    proc = subprocess.Popen([str(CLI_BIN), "dataset", "mount", "imgs", str(point)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        assert "mounted imgs version 1" in line, (line, proc.stderr.read() if proc.poll() else "")
+        assert os.path.ismount(point)
+        found = sorted(str(p.relative_to(point)) for p in point.rglob("*") if p.is_file())
+        assert found == ["test/c.bin", "train/a.bin", "train/sub/b.bin"]
+        assert (point / "train" / "a.bin").read_bytes() == b"A" * 300_000
+        assert (point / "train" / "sub" / "b.bin").read_bytes() == b"b-bytes"
+        assert (point / "test" / "c.bin").stat().st_size == 0
+        with pytest.raises(OSError):
+            (point / "train" / "new.bin").write_bytes(b"x")
+        with pytest.raises(OSError):
+            open(point / "train" / "a.bin", "r+b")
+        assert not (point / "nope").exists()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=20)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    assert proc.returncode == 0, proc.stderr.read()
+    assert not os.path.ismount(point) and list(point.iterdir()) == []
+    # A mount point that is not an empty directory is refused, saying why.
+    (point / "x").write_text("x")
+    r = tarn_cli(tarn, ws.name, "dataset", "mount", "imgs", str(point), expect=1)
+    assert "not empty" in r.stderr

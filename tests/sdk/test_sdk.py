@@ -260,6 +260,41 @@ def test_file_dataset_download_and_to_path(ws, store, lake, tmp_path):
     fds.download(target_path=str(tmp_path / "out"), overwrite=True)
 
 
+@pytest.mark.skipif(not __import__("os").path.exists("/dev/fuse"), reason="needs /dev/fuse")
+def test_file_dataset_mount(ws, store, lake, tmp_path):
+    """FileDataset.mount as in azureml: a MountContext, as a context manager or with
+    start()/stop(); the registered bytes, read-only, laid out as download() lays them out;
+    pandas reads a mounted CSV; an unregistered dataset mounts too and leaves no registration."""
+    import os
+    lake.write("m/train/a.csv", "x,y\n1,2\n3,4\n")
+    lake.write("m/train/deep/b.bin", bytes(range(256)) * 4096)
+    from tarn.core import Dataset
+    fds = Dataset.File.from_files(path=(store, "m/**")).register(ws, "mounted")
+    lake.write("m/train/a.csv", "x,y\n9,9\n")  # the version keeps its bytes
+    with fds.mount() as ctx:
+        point = ctx.mount_point
+        assert os.path.ismount(point)
+        got = sorted(os.path.relpath(os.path.join(d, f), point)
+                     for d, _, fs in os.walk(point) for f in fs)
+        assert got == ["a.csv", "deep/b.bin"]
+        assert pd.read_csv(os.path.join(point, "a.csv"))["y"].tolist() == [2, 4]
+        with open(os.path.join(point, "deep", "b.bin"), "rb") as f:
+            f.seek(256 * 4000 + 7)
+            assert f.read(3) == bytes([7, 8, 9])
+        with pytest.raises(OSError):
+            open(os.path.join(point, "new.txt"), "w")
+    assert not os.path.exists(point)  # its own temporary directory is removed
+    target = tmp_path / "mnt"
+    ctx = Dataset.File.from_files(path=(store, "m/train/*.csv")).mount(str(target))
+    ctx.start()
+    try:
+        assert (target / "a.csv").read_text() == "x,y\n9,9\n"
+    finally:
+        ctx.stop()
+    assert not os.path.ismount(target) and target.exists()
+    assert not any(n.startswith("tarn-tmp-") for n in ws.datasets)
+
+
 def test_tags_update_archive_unregister(ws, store, lake):
     lake.write("g/a.bin", "x")
     from tarn.core import Dataset, UserErrorException

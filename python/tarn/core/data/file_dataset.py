@@ -62,5 +62,65 @@ class FileDataset(AbstractDataset):
         return out
 
     def mount(self, mount_point=None, **kwargs):
-        raise NotImplementedError("Tarn has no FUSE mount yet; use download() (or read the "
-                                  "lake through ABFS)")
+        """A MountContext that mounts the registered files read-only (FUSE) at mount_point (a
+        new temporary directory when None), at their paths relative to their common directory,
+        as download() lays them out. Use it as a context manager, or call start() and stop().
+        Nothing is copied: reads fetch the registered bytes on demand. Keyword: ignore_drift."""
+        return MountContext(self, mount_point, bool(kwargs.pop("ignore_drift", False)))
+
+
+class MountContext:
+    """azureml.data.dataset_mount.MountContext: start() mounts, stop() unmounts; `with`
+    does both. mount_point is the directory the files appear under."""
+
+    def __init__(self, dataset, mount_point, ignore_drift):
+        self._dataset = dataset
+        self._own_dir = mount_point is None
+        self.mount_point = mount_point or tempfile.mkdtemp(prefix="tarn-mount-")
+        self._ignore_drift = ignore_drift
+        self._mount = None
+        self._source = None
+
+    def start(self):
+        if self._mount is not None:
+            return self
+        ws = self._dataset._need_workspace()
+        source = self._dataset._read_source()
+        name, version, _ = source.__enter__()
+        try:
+            os.makedirs(self.mount_point, exist_ok=True)
+            self._mount = ws._client.mount(ws.name, name, version, self.mount_point,
+                                           self._ignore_drift)
+        except BaseException:
+            source.__exit__(None, None, None)
+            raise
+        self._source = source
+        return self
+
+    def stop(self):
+        if self._mount is None:
+            return
+        try:
+            self._mount.stop()
+        finally:
+            self._mount = None
+            source, self._source = self._source, None
+            source.__exit__(None, None, None)
+            if self._own_dir:
+                try:
+                    os.rmdir(self.mount_point)
+                except OSError:
+                    pass
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+        return False
+
+    def __del__(self):
+        try:
+            self.stop()
+        except Exception:
+            pass
