@@ -452,9 +452,51 @@ Status ValidateDefinition(const Json& def) {
                  "a tabular dataset's format must be csv, parquet or jsonl, not '" + format + "'");
   }
   for (const auto& [k, v] : def.items()) {
-    if (k != "kind" && k != "format" && k != "paths" && k != "options" && k != "transforms") {
+    if (k != "kind" && k != "format" && k != "paths" && k != "options" && k != "transforms" &&
+        k != "timestamp_columns") {
       return Error(Reason::kInvalidDefinition, "unknown definition field '" + k + "'");
     }
+  }
+  if (def.contains("timestamp_columns")) {
+    const Json& t = def["timestamp_columns"];
+    if (kind != "tabular" || !t.is_object()) {
+      return Error(Reason::kInvalidDefinition,
+                   "timestamp_columns is an object {timestamp, partition_timestamp} of a tabular "
+                   "dataset");
+    }
+    for (const auto& [k, v] : t.items()) {
+      if ((k != "timestamp" && k != "partition_timestamp") || !(v.is_string() || v.is_null())) {
+        return Error(Reason::kInvalidDefinition,
+                     "timestamp_columns holds 'timestamp' and 'partition_timestamp', column names "
+                     "or null; not '" + k + "'");
+      }
+    }
+    if (t.value("partition_timestamp", Json()).is_string() &&
+        !t.value("timestamp", Json()).is_string()) {
+      return Error(Reason::kInvalidDefinition,
+                   "timestamp_columns.partition_timestamp needs timestamp too");
+    }
+  }
+  return Status::Ok();
+}
+
+// The timestamp columns a definition names must be columns of the registered data.
+Status CheckTimestampColumns(const Json& def, const Json& schema) {
+  if (!def.contains("timestamp_columns")) return Status::Ok();
+  for (const char* key : {"timestamp", "partition_timestamp"}) {
+    const Json col = def["timestamp_columns"].value(key, Json());
+    if (!col.is_string()) continue;
+    std::string names;
+    bool found = false;
+    for (const auto& c : schema) {
+      found = found || c.value("name", "") == col.get<std::string>();
+      names += (names.empty() ? "" : ", ") + c.value("name", "");
+    }
+    if (found) continue;
+    return Error(Reason::kInvalidDefinition, std::string("timestamp_columns.") + key + " '" +
+                                                 col.get<std::string>() +
+                                                 "' is not a column of the dataset (columns: " +
+                                                 names + ")");
   }
   return Status::Ok();
 }
@@ -561,6 +603,7 @@ StatusOr<Json> CatalogService::RegisterVersion(const std::string& ws, const std:
       return ReadFile(*d, f, f.pinned, range, false);
     };
     Status s = internal::ProfileTabular(def, &files, read, &doc);
+    if (s.ok()) s = CheckTimestampColumns(def, doc.value("schema", Json::array()));
     if (!s.ok()) {
       unpin();
       return s;

@@ -5,6 +5,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -26,6 +28,40 @@ std::string ErrnoText(int e) {
 }
 
 Status IoError(const std::string& what) { return Status(Code::kUnavailable, what); }
+
+// OpenSSL writes with write(2), which raises SIGPIPE when the peer has gone (and it writes from
+// SSL_read as well as SSL_write). tarnd ignores the
+// signal, but the library's other users (the CLI, tests, the Python extension's host) may not,
+// and plain sends avoid it with MSG_NOSIGNAL. So a TLS write holds SIGPIPE blocked on its thread
+// and discards one that it raised itself.
+class SigpipeGuard {
+ public:
+  SigpipeGuard() {
+    sigemptyset(&pipe_);
+    sigaddset(&pipe_, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_, &old_);
+    sigset_t pending;
+    sigpending(&pending);
+    was_pending_ = sigismember(&pending, SIGPIPE) == 1;
+  }
+  ~SigpipeGuard() {
+    const int saved_errno = errno;  // the caller reads the write's errno after this
+    sigset_t pending;
+    sigpending(&pending);
+    if (!was_pending_ && sigismember(&pending, SIGPIPE) == 1) {
+      timespec none{0, 0};
+      sigtimedwait(&pipe_, nullptr, &none);
+    }
+    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+    errno = saved_errno;
+  }
+  SigpipeGuard(const SigpipeGuard&) = delete;
+  SigpipeGuard& operator=(const SigpipeGuard&) = delete;
+
+ private:
+  sigset_t pipe_, old_;
+  bool was_pending_ = false;
+};
 
 }  // namespace
 
@@ -52,7 +88,11 @@ Status TimedSocket::StartTls(SSL_CTX* ctx, bool server, const std::string& host_
   }
   for (;;) {
     ERR_clear_error();
-    int r = server ? SSL_accept(ssl_) : SSL_connect(ssl_);
+    int r;
+    {
+      SigpipeGuard guard;
+      r = server ? SSL_accept(ssl_) : SSL_connect(ssl_);
+    }
     if (r == 1) return Status::Ok();
     Status s = TlsWait(r, "TLS handshake");
     if (!s.ok() && !server) {
@@ -80,7 +120,11 @@ StatusOr<size_t> TimedSocket::TlsRecv(char* p, size_t n) {
   for (;;) {
     ERR_clear_error();
     size_t got = 0;
-    int r = SSL_read_ex(ssl_, p, n, &got);
+    int r;
+    {
+      SigpipeGuard guard;  // a read may write too: session tickets, alerts, key updates
+      r = SSL_read_ex(ssl_, p, n, &got);
+    }
     if (r == 1) {
       received_ += static_cast<int64_t>(got);
       return got;
@@ -97,7 +141,11 @@ Status TimedSocket::TlsSend(const char* p, size_t n) {
   while (n > 0) {
     ERR_clear_error();
     size_t w = 0;
-    int r = SSL_write_ex(ssl_, p, n, &w);
+    int r;
+    {
+      SigpipeGuard guard;
+      r = SSL_write_ex(ssl_, p, n, &w);
+    }
     if (r == 1) {
       p += w;
       n -= w;

@@ -501,6 +501,49 @@ def test_partitions_json_lines_and_datetimes(ws, store, lake, tabular):
     assert eu["v"].tolist() == [1]
 
 
+def test_time_series_filters(ws, store, lake, tabular):
+    """with_timestamp_columns and time_before / time_after / time_between / time_recent, as in
+    azureml: boundaries included by default; a partition timestamp prunes partitions; the
+    timestamp columns survive registration, and unknown columns are refused."""
+    import datetime as dt
+    lake.write("ts/2024/01/01/a.csv", "t,v\n2024-01-01 08:00:00,1\n2024-01-01 20:00:00,2\n")
+    lake.write("ts/2024/01/02/b.csv", "t,v\n2024-01-02 09:00:00,3\n")
+    now = dt.datetime.now().replace(microsecond=0)
+    lake.write("ts/2024/01/03/c.csv", "t,v\n%s,4\n" % (now - dt.timedelta(minutes=5)))
+    from tarn.core import Dataset, UserErrorException
+    base = Dataset.Tabular.from_delimited_files(
+        path=(store, "ts/**/*.csv"), partition_format="{day:yyyy/MM/dd}/*.csv")
+    with pytest.raises(UserErrorException) as e:
+        base.time_after(dt.datetime(2024, 1, 1))
+    assert e.value.code == "NoTimestampColumns"
+    ds = base.with_timestamp_columns(timestamp="t", partition_timestamp="day")
+    assert ds.timestamp_columns == ("t", "day")
+    v = lambda d: sorted(d.to_pandas_dataframe()["v"].tolist())  # noqa: E731
+    at = dt.datetime(2024, 1, 1, 20, 0, 0)
+    assert v(ds.time_before(at)) == [1, 2]
+    assert v(ds.time_before(at, include_boundary=False)) == [1]
+    assert v(ds.time_after(at)) == [2, 3, 4]
+    assert v(ds.time_after(at, include_boundary=False)) == [3, 4]
+    assert v(ds.time_between(dt.datetime(2024, 1, 1, 9), dt.datetime(2024, 1, 2, 9))) == [2, 3]
+    assert v(ds.time_recent(dt.timedelta(hours=1))) == [4]
+    reg = ds.register(ws, "series")
+    again = Dataset.get_by_name(ws, "series")
+    assert again.timestamp_columns == ("t", "day")
+    assert v(again.time_before(dt.datetime(2024, 1, 1, 12))) == [1]
+    assert reg.with_timestamp_columns(None).timestamp_columns == (None, None)
+    with pytest.raises(UserErrorException) as e:
+        base.with_timestamp_columns(timestamp="nope", validate=True)
+    assert "nope" in str(e.value)
+    with pytest.raises(UserErrorException) as e:
+        base.with_timestamp_columns(timestamp="nope").register(ws, "bad_series")
+    assert e.value.code == "InvalidDefinition" and "nope" in str(e.value)
+    with pytest.raises(UserErrorException):
+        base.with_timestamp_columns(partition_timestamp="day")
+    with pytest.raises(UserErrorException):
+        ds.time_between(dt.datetime(2024, 2, 1), dt.datetime(2024, 1, 1))
+    assert "bad_series" not in _names(ws)
+
+
 def test_out_of_range_datetime(ws, store, lake, tabular):
     lake.write("dt/a.csv", "t\n2024-01-01 00:00:00\n3000-01-01 00:00:00\n")
     from tarn.core import Dataset

@@ -54,6 +54,10 @@ class AbstractDataset:
         """A new, unregistered dataset: this one plus one more transform."""
         definition = copy.deepcopy(self._definition)
         definition.setdefault("transforms", []).append(transform)
+        return self._with_definition(definition)
+
+    def _with_definition(self, definition):
+        """A new, unregistered dataset over the same files with another definition."""
         source = None
         if self._source:
             source = (self._source[0], self._source[1], definition)

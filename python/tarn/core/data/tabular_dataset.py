@@ -7,6 +7,8 @@ Null handling, as azureml: float NaN; an integer column with nulls becomes float
 datetime NaT; a bool column with nulls and string columns are object arrays holding None.
 """
 
+import copy
+import datetime
 import os
 import random
 import shutil
@@ -86,6 +88,108 @@ class TabularDataset(AbstractDataset):
             raise UserErrorException("filter takes an expression such as ds['age'] > 15",
                                      "InvalidArgument")
         return self._derive({"op": "filter", "expression": text})
+
+    # ----- time series (azureml's) ----------------------------------------------------------
+    @property
+    def timestamp_columns(self):
+        """(timestamp, partition_timestamp), as with_timestamp_columns set them."""
+        t = self._definition.get("timestamp_columns") or {}
+        return (t.get("timestamp"), t.get("partition_timestamp"))
+
+    def with_timestamp_columns(self, timestamp=None, partition_timestamp=None, validate=False,
+                               **kwargs):
+        """A new dataset whose time filters (time_before, time_after, time_between,
+        time_recent) use these columns; None clears them. azureml's older names
+        fine_grain_timestamp and coarse_grain_timestamp are accepted. Registration checks that
+        the columns exist; validate=True checks now."""
+        timestamp = timestamp or kwargs.pop("fine_grain_timestamp", None)
+        partition_timestamp = partition_timestamp or kwargs.pop("coarse_grain_timestamp", None)
+        if kwargs:
+            raise UserErrorException("unexpected arguments: %s" % ", ".join(sorted(kwargs)),
+                                     "InvalidArgument")
+        for v in (timestamp, partition_timestamp):
+            if v is not None and not isinstance(v, str):
+                raise UserErrorException("timestamp columns are column names", "InvalidColumns")
+        if partition_timestamp and not timestamp:
+            raise UserErrorException("partition_timestamp needs timestamp too",
+                                     "InvalidArgument")
+        if timestamp and timestamp == partition_timestamp:
+            raise UserErrorException("timestamp and partition_timestamp must be different "
+                                     "columns", "InvalidArgument")
+        definition = copy.deepcopy(self._definition)
+        if timestamp:
+            definition["timestamp_columns"] = {"timestamp": timestamp,
+                                               "partition_timestamp": partition_timestamp}
+        else:
+            definition.pop("timestamp_columns", None)
+        ds = self._with_definition(definition)
+        if validate:
+            for col in (timestamp, partition_timestamp):
+                ds._require_column(col)
+        return ds
+
+    def time_before(self, end_time, include_boundary=True, validate=True):
+        """Rows whose timestamp is before end_time (at it too, with include_boundary)."""
+        return self._time_filter(None, end_time, include_boundary, validate, "time_before")
+
+    def time_after(self, start_time, include_boundary=True, validate=True):
+        """Rows whose timestamp is after start_time (at it too, with include_boundary)."""
+        return self._time_filter(start_time, None, include_boundary, validate, "time_after")
+
+    def time_between(self, start_time, end_time, include_boundary=True, validate=True):
+        """Rows whose timestamp lies between start_time and end_time."""
+        return self._time_filter(start_time, end_time, include_boundary, validate,
+                                 "time_between")
+
+    def time_recent(self, time_delta, include_boundary=True, validate=True):
+        """Rows of the last time_delta (a datetime.timedelta) up to now."""
+        if not isinstance(time_delta, datetime.timedelta):
+            raise UserErrorException("time_recent takes a datetime.timedelta", "InvalidArgument")
+        return self._time_filter(datetime.datetime.now() - time_delta, None, include_boundary,
+                                 validate, "time_recent")
+
+    def _time_filter(self, start, end, include_boundary, validate, what):
+        timestamp, partition = self.timestamp_columns
+        if not timestamp:
+            raise UserErrorException(
+                "%s needs a timestamp column: call with_timestamp_columns(timestamp=...) first"
+                % what, "NoTimestampColumns")
+        for t in (start, end):
+            if t is not None and not isinstance(t, (datetime.datetime, datetime.date)):
+                raise UserErrorException("%s takes datetime values, not %r" % (what, t),
+                                         "InvalidArgument")
+        if start is not None and end is not None and start > end:
+            raise UserErrorException("%s: start_time is after end_time" % what,
+                                     "InvalidArgument")
+        if validate:
+            self._require_column(timestamp)
+        col = Column(timestamp)
+        expr = None
+        if start is not None:
+            expr = col >= start if include_boundary else col > start
+        if end is not None:
+            upper = col <= end if include_boundary else col < end
+            expr = upper if expr is None else expr & upper
+            if partition:
+                # A partition's timestamp is the start of its span: one that starts after the
+                # end holds no row before it (this prunes whole partitions).
+                p = Column(partition)
+                expr = expr & (p <= end if include_boundary else p < end)
+        return self.filter(expr)
+
+    def _require_column(self, name):
+        if name is None:
+            return
+        cols = self._column_names()
+        if name not in cols:
+            raise UserErrorException("'%s' is not a column of the dataset (columns: %s)"
+                                     % (name, ", ".join(cols)), "InvalidColumns")
+
+    def _column_names(self):
+        if self._doc and self._doc.get("schema") is not None and \
+                not self._definition.get("transforms"):
+            return [c["name"] for c in self._doc["schema"]]
+        return [name for name, _, _ in self._read_columns("null", limit=0)]
 
     # ----- partitions -----------------------------------------------------------------------
     @property
