@@ -20,6 +20,8 @@
 #include <mutex>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "client/catalog_client.h"
@@ -90,6 +92,44 @@ py::array Adopt(std::vector<T>&& v, const py::dtype& dtype) {
                    {static_cast<py::ssize_t>(sizeof(T))}, owned->data(), holder);
 }
 
+// One str object per distinct value of a column, shared by the rows that hold it (as pandas'
+// own CSV parser does): a column of categories or codes costs a hash lookup and an INCREF per row
+// instead of a UTF-8 decode and an allocation. A column that turns out to be mostly distinct stops
+// using the cache after its first window of values.
+class StringCache {
+ public:
+  ~StringCache() { Clear(); }
+  // A new reference to the str of s; s must outlive the cache (it keys on a view of it).
+  PyObject* Get(const std::string& s) {
+    if (!on_) return Decode(s);
+    auto [it, inserted] = map_.try_emplace(std::string_view(s), nullptr);
+    if (inserted) {
+      it->second = Decode(s);
+      if (++misses_ > kWindow / 2 && seen_ < kWindow) on_ = false;  // mostly distinct: give up
+      if (map_.size() >= kMaxEntries) on_ = false;
+    }
+    ++seen_;
+    Py_INCREF(it->second);
+    return it->second;
+  }
+  void Clear() {
+    for (auto& [k, v] : map_) Py_DECREF(v);
+    map_.clear();
+  }
+
+ private:
+  static constexpr int64_t kWindow = 8192;
+  static constexpr size_t kMaxEntries = 1 << 18;
+  static PyObject* Decode(const std::string& s) {
+    PyObject* v = PyUnicode_DecodeUTF8(s.data(), static_cast<Py_ssize_t>(s.size()), "replace");
+    if (!v) throw py::error_already_set();
+    return v;
+  }
+  std::unordered_map<std::string_view, PyObject*> map_;
+  int64_t seen_ = 0, misses_ = 0;
+  bool on_ = true;
+};
+
 py::tuple ConvertColumn(tabular::Column& c, int64_t rows) {
   using T = tabular::Column::Type;
   bool has_nulls = false;
@@ -113,12 +153,28 @@ py::tuple ConvertColumn(tabular::Column& c, int64_t rows) {
         return py::make_tuple(c.name, "int_with_nulls", Adopt(std::move(f), py::dtype("float64")));
       }
       return py::make_tuple(c.name, "int", Adopt(std::move(c.i64), py::dtype("int64")));
-    case T::kTimestampUs:
+    case T::kTimestampUs: {
+      // datetime64[ns], what pandas holds, converted here in one pass (numpy's own us -> ns cast
+      // goes through a calendar struct per value). Values pandas cannot hold (outside
+      // 1677-09-22 .. 2262-04-11) become NaT and the kind says so: to_pandas_dataframe raises for
+      // out_of_range_datetime='fail'.
+      constexpr int64_t kNaT = std::numeric_limits<int64_t>::min();
+      constexpr int64_t kLo = kNaT / 1000, kHi = std::numeric_limits<int64_t>::max() / 1000;
+      int64_t out_of_range = 0;
       for (size_t i = 0; i < c.i64.size(); ++i) {
-        if (!valid(i)) c.i64[i] = std::numeric_limits<int64_t>::min();  // NaT
+        const int64_t us = c.i64[i];
+        if (!valid(i)) {
+          c.i64[i] = kNaT;
+        } else if (us < kLo || us > kHi) {
+          c.i64[i] = kNaT;
+          ++out_of_range;
+        } else {
+          c.i64[i] = us * 1000;
+        }
       }
-      return py::make_tuple(c.name, "datetime",
-                            Adopt(std::move(c.i64), py::dtype("datetime64[us]")));
+      return py::make_tuple(c.name, out_of_range ? "datetime_out_of_range" : "datetime",
+                            Adopt(std::move(c.i64), py::dtype("datetime64[ns]")));
+    }
     case T::kBool:
       if (!has_nulls) {
         return py::make_tuple(c.name, "bool", Adopt(std::move(c.b), py::dtype("bool")));
@@ -136,19 +192,19 @@ py::tuple ConvertColumn(tabular::Column& c, int64_t rows) {
     case T::kString: {
       py::array out(py::dtype("object"), std::vector<py::ssize_t>{rows});
       auto** cells = static_cast<PyObject**>(out.mutable_data());
+      StringCache cache;
       for (int64_t i = 0; i < rows; ++i) {
         PyObject* v;
         if (!valid(i)) {
           v = Py_None;
           Py_INCREF(v);
         } else {
-          const std::string& s = c.str[i];
-          v = PyUnicode_DecodeUTF8(s.data(), static_cast<Py_ssize_t>(s.size()), "replace");
-          if (!v) throw py::error_already_set();
+          v = cache.Get(c.str[i]);
         }
         Py_XDECREF(cells[i]);
         cells[i] = v;
       }
+      cache.Clear();
       std::vector<std::string>().swap(c.str);
       return py::make_tuple(c.name, "string", out);
     }

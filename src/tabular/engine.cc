@@ -2,6 +2,7 @@
 // connection running the SQL that QueryPlan builds.
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 
 #include "duckdb.hpp"
 #include "tabular/lake_file_system.h"
@@ -102,22 +103,6 @@ class Call {
     return result;
   }
 
-  // Streams the rows of sql: start(result) once, with the names and types, then chunk(chunk) per
-  // chunk.
-  template <typename Start, typename Chunk>
-  Status Stream(const std::string& sql, Start&& start, Chunk&& chunk) {
-    duckdb::unique_ptr<duckdb::QueryResult> result = con_->SendQuery(sql);
-    if (result->HasError()) return Failure(result->GetErrorObject());
-    start(*result);
-    while (true) {
-      duckdb::unique_ptr<duckdb::DataChunk> c = result->Fetch();
-      if (result->HasError()) return Failure(result->GetErrorObject());
-      if (!c || c->size() == 0) break;
-      chunk(*c);
-    }
-    return Status::Ok();
-  }
-
   // The Status for a DuckDB error: the opener's own when it failed, else the message with tarn://
   // names turned back into paths and led by the file's path.
   Status Failure(const duckdb::ErrorData& error) {
@@ -187,10 +172,14 @@ class Call {
   bool diagnosing_ = false;
 };
 
-// Appends one result vector to a Column, converting DuckDB's physical types.
+// Fills a Column of a result whose row count is known, chunk after chunk, converting DuckDB's
+// physical types: every array is allocated once at its final size (no growth, no reallocation:
+// on this kind of VM first-touching memory twice costs more than the conversion), fixed-width
+// values without nulls are one memcpy per chunk, and `valid` stays empty until a null appears.
 class ColumnBuilder {
  public:
-  ColumnBuilder(Column* col, const duckdb::LogicalType& type) : col_(col), type_(type) {
+  ColumnBuilder(Column* col, const duckdb::LogicalType& type, int64_t rows)
+      : col_(col), type_(type), rows_(static_cast<size_t>(rows)) {
     using Id = duckdb::LogicalTypeId;
     switch (type.id()) {
       case Id::BOOLEAN:
@@ -225,97 +214,132 @@ class ColumnBuilder {
         col->type = Column::Type::kString;
         break;
     }
+    switch (col->type) {
+      case Column::Type::kBool:
+        col->b.resize(rows_);
+        break;
+      case Column::Type::kInt64:
+      case Column::Type::kTimestampUs:
+        col->i64.resize(rows_);
+        break;
+      case Column::Type::kDouble:
+        col->f64.resize(rows_);
+        break;
+      case Column::Type::kString:
+        col->str.resize(rows_);
+        break;
+    }
   }
 
   void Append(duckdb::Vector& v, duckdb::idx_t n) {
     using Id = duckdb::LogicalTypeId;
     v.Flatten(n);
     const duckdb::ValidityMask& valid = duckdb::FlatVector::Validity(v);
-    for (duckdb::idx_t i = 0; i < n; ++i) col_->valid.push_back(valid.RowIsValid(i) ? 1 : 0);
+    if (!valid.AllValid()) {
+      if (col_->valid.empty()) col_->valid.assign(rows_, 1);
+      for (duckdb::idx_t i = 0; i < n; ++i) {
+        if (!valid.RowIsValid(i)) col_->valid[at_ + i] = 0;
+      }
+    }
     switch (type_.id()) {
       case Id::BOOLEAN:
-        Copy<bool>(v, n, &col_->b);
-        return;
+        Copy<bool>(v, n, col_->b.data());
+        break;
       case Id::TINYINT:
-        Copy<int8_t>(v, n, &col_->i64);
-        return;
+        Copy<int8_t>(v, n, col_->i64.data());
+        break;
       case Id::SMALLINT:
-        Copy<int16_t>(v, n, &col_->i64);
-        return;
+        Copy<int16_t>(v, n, col_->i64.data());
+        break;
       case Id::INTEGER:
-        Copy<int32_t>(v, n, &col_->i64);
-        return;
+        Copy<int32_t>(v, n, col_->i64.data());
+        break;
       case Id::BIGINT:
-        Copy<int64_t>(v, n, &col_->i64);
-        return;
+        Copy<int64_t>(v, n, col_->i64.data());
+        break;
       case Id::UTINYINT:
-        Copy<uint8_t>(v, n, &col_->i64);
-        return;
+        Copy<uint8_t>(v, n, col_->i64.data());
+        break;
       case Id::USMALLINT:
-        Copy<uint16_t>(v, n, &col_->i64);
-        return;
+        Copy<uint16_t>(v, n, col_->i64.data());
+        break;
       case Id::UINTEGER:
-        Copy<uint32_t>(v, n, &col_->i64);
-        return;
+        Copy<uint32_t>(v, n, col_->i64.data());
+        break;
       case Id::FLOAT:
-        Copy<float>(v, n, &col_->f64);
-        return;
+        Copy<float>(v, n, col_->f64.data());
+        break;
       case Id::DOUBLE:
-        Copy<double>(v, n, &col_->f64);
-        return;
+        Copy<double>(v, n, col_->f64.data());
+        break;
       case Id::DATE:
-        Copy<int32_t>(v, n, &col_->i64, duckdb::Interval::MICROS_PER_DAY);
-        return;
+        Copy<int32_t>(v, n, col_->i64.data(), duckdb::Interval::MICROS_PER_DAY);
+        break;
       case Id::TIMESTAMP:
       case Id::TIMESTAMP_TZ:
-        Copy<int64_t>(v, n, &col_->i64);
-        return;
+        Copy<int64_t>(v, n, col_->i64.data());
+        break;
       case Id::TIMESTAMP_SEC:
-        Copy<int64_t>(v, n, &col_->i64, duckdb::Interval::MICROS_PER_SEC);
-        return;
+        Copy<int64_t>(v, n, col_->i64.data(), duckdb::Interval::MICROS_PER_SEC);
+        break;
       case Id::TIMESTAMP_MS:
-        Copy<int64_t>(v, n, &col_->i64, duckdb::Interval::MICROS_PER_MSEC);
-        return;
+        Copy<int64_t>(v, n, col_->i64.data(), duckdb::Interval::MICROS_PER_MSEC);
+        break;
       case Id::TIMESTAMP_NS: {
         const int64_t* data = duckdb::FlatVector::GetData<int64_t>(v);
-        for (duckdb::idx_t i = 0; i < n; ++i) col_->i64.push_back(data[i] / 1000);
-        return;
+        for (duckdb::idx_t i = 0; i < n; ++i) {
+          col_->i64[at_ + i] = valid.RowIsValid(i) ? data[i] / 1000 : 0;
+        }
+        break;
       }
       case Id::VARCHAR: {
         const duckdb::string_t* data = duckdb::FlatVector::GetData<duckdb::string_t>(v);
         for (duckdb::idx_t i = 0; i < n; ++i) {
-          col_->str.push_back(valid.RowIsValid(i) ? data[i].GetString() : std::string());
+          if (valid.RowIsValid(i)) col_->str[at_ + i].assign(data[i].GetData(), data[i].GetSize());
         }
-        return;
+        break;
       }
       default:
+        for (duckdb::idx_t i = 0; i < n; ++i) {
+          if (!valid.RowIsValid(i)) continue;
+          if (col_->type == Column::Type::kDouble) {
+            col_->f64[at_ + i] =
+                v.GetValue(i).DefaultCastAs(duckdb::LogicalType::DOUBLE).GetValue<double>();
+          } else {
+            col_->str[at_ + i] = v.GetValue(i).ToString();
+          }
+        }
         break;
     }
-    for (duckdb::idx_t i = 0; i < n; ++i) {
-      const bool ok = valid.RowIsValid(i);
-      if (col_->type == Column::Type::kDouble) {
-        col_->f64.push_back(
-            ok ? v.GetValue(i).DefaultCastAs(duckdb::LogicalType::DOUBLE).GetValue<double>() : 0.0);
-      } else {
-        col_->str.push_back(ok ? v.GetValue(i).ToString() : std::string());
-      }
-    }
+    at_ += n;
   }
 
  private:
-  // A null's slot holds whatever DuckDB left there; zero it so the arrays are deterministic.
+  // A null's slot is zero (or "", as allocated) so the arrays are deterministic.
   template <typename From, typename To>
-  void Copy(duckdb::Vector& v, duckdb::idx_t n, std::vector<To>* out, int64_t scale = 1) {
+  void Copy(duckdb::Vector& v, duckdb::idx_t n, To* base, int64_t scale = 1) {
     const From* data = duckdb::FlatVector::GetData<From>(v);
     const duckdb::ValidityMask& valid = duckdb::FlatVector::Validity(v);
+    To* out = base + at_;
+    if (valid.AllValid()) {
+      if constexpr (std::is_same_v<From, To>) {
+        if (scale == 1) {
+          std::memcpy(out, data, n * sizeof(To));
+          return;
+        }
+      }
+      for (duckdb::idx_t i = 0; i < n; ++i) out[i] = static_cast<To>(static_cast<To>(data[i]) * scale);
+      return;
+    }
     for (duckdb::idx_t i = 0; i < n; ++i) {
-      out->push_back(valid.RowIsValid(i) ? static_cast<To>(static_cast<To>(data[i]) * scale)
-                                         : To{});
+      out[i] = valid.RowIsValid(i) ? static_cast<To>(static_cast<To>(data[i]) * scale) : To{};
     }
   }
 
   Column* col_;
   duckdb::LogicalType type_;
+  size_t rows_;
+  size_t at_ = 0;
 };
 
 // Parquet footer statistics for the profile: row count, and per column nulls/min/max when every
@@ -461,22 +485,20 @@ StatusOr<Profile> Engine::ProfileFiles(FileOpener& opener, const std::vector<Sou
 StatusOr<Table> Engine::Read(FileOpener& opener, const std::vector<SourceFile>& files,
                              const ReadRequest& req) {
   return impl_->Run<Table>(opener, files, req, [&](Call& call) -> StatusOr<Table> {
+    // Materialised, not streamed: DuckDB collects the result in parallel (in order), and the
+    // row count is known before a single array is allocated.
+    TARN_ASSIGN_OR_RETURN(auto result, call.Query(call.plan().FinalSql()));
     Table t;
+    t.rows = static_cast<int64_t>(result->RowCount());
+    t.columns.resize(result->names.size());
     std::vector<ColumnBuilder> builders;
-    TARN_RETURN_IF_ERROR(call.Stream(
-        call.plan().FinalSql(),
-        [&](duckdb::QueryResult& result) {
-          t.columns.resize(result.names.size());
-          for (size_t c = 0; c < result.names.size(); ++c) {
-            t.columns[c].name = result.names[c];
-            builders.emplace_back(&t.columns[c], result.types[c]);
-          }
-        },
-        [&](duckdb::DataChunk& chunk) {
-          for (size_t c = 0; c < builders.size(); ++c)
-            builders[c].Append(chunk.data[c], chunk.size());
-          t.rows += static_cast<int64_t>(chunk.size());
-        }));
+    for (size_t c = 0; c < result->names.size(); ++c) {
+      t.columns[c].name = result->names[c];
+      builders.emplace_back(&t.columns[c], result->types[c], t.rows);
+    }
+    for (duckdb::DataChunk& chunk : result->Collection().Chunks()) {
+      for (size_t c = 0; c < builders.size(); ++c) builders[c].Append(chunk.data[c], chunk.size());
+    }
     return t;
   });
 }

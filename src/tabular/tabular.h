@@ -179,7 +179,7 @@ struct Column {
   std::vector<double> f64;
   std::vector<uint8_t> b;
   std::vector<std::string> str;
-  std::vector<uint8_t> valid;  // 1 = value, 0 = null; one per row
+  std::vector<uint8_t> valid;  // 1 = value, 0 = null; one per row, or empty when no row is null
 };
 struct Table {
   int64_t rows = 0;

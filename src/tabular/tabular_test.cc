@@ -90,7 +90,7 @@ std::vector<std::string> Values(const Table& t, const std::string& name) {
     if (c.name != name) continue;
     std::vector<std::string> out;
     for (int64_t i = 0; i < t.rows; ++i) {
-      if (!c.valid[i]) {
+      if (!c.valid.empty() && !c.valid[i]) {
         out.push_back("null");
         continue;
       }
