@@ -5,7 +5,8 @@
 // tabular engine links, with DuckDB's own local file system and none of Tarn's code (no FileOpener,
 // no tabular::Engine, no tarn._native conversion). It does what duckdb's own `.df()` does for these
 // types: materialise the result (DuckDB's parallel scan), then fill one numpy array per column,
-// memcpy for fixed-width types and one str object per string value.
+// memcpy for fixed-width types, datetimes as datetime64[ns], one str object per string value.
+// (Values outside pandas' datetime range are not handled: the benchmark's data are in range.)
 //
 //   import _duckdb_ref
 //   _duckdb_ref.execute("COPY (SELECT ...) TO '/tmp/x.parquet' (FORMAT parquet)")
@@ -109,7 +110,7 @@ py::list Read(const std::string& sql, int threads) {
         dtype = "float64";
         break;
       case Id::DATE: case Id::TIMESTAMP:
-        dtype = "datetime64[us]";
+        dtype = "datetime64[ns]";  // what pandas holds (and duckdb's own .df() returns)
         break;
       case Id::BOOLEAN:
         dtype = has_null[c] ? "object" : "bool";
@@ -142,8 +143,8 @@ py::list Read(const std::string& sql, int threads) {
           case Id::BIGINT: has_null[c] ? Fill<int64_t>(v, n, f64, nan) : Fill<int64_t>(v, n, i64, int64_t{0}); break;
           case Id::FLOAT: Fill<float>(v, n, f64, nan); break;
           case Id::DOUBLE: Fill<double>(v, n, f64, nan); break;
-          case Id::DATE: Fill<int32_t>(v, n, i64, nat, duckdb::Interval::MICROS_PER_DAY); break;
-          case Id::TIMESTAMP: Fill<int64_t>(v, n, i64, nat); break;
+          case Id::DATE: Fill<int32_t>(v, n, i64, nat, duckdb::Interval::NANOS_PER_DAY); break;
+          case Id::TIMESTAMP: Fill<int64_t>(v, n, i64, nat, duckdb::Interval::NANOS_PER_MICRO); break;
           case Id::BOOLEAN: Fill<bool>(v, n, static_cast<bool*>(ptr[c]) + at, false); break;
           default: break;
         }

@@ -21,7 +21,6 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "client/catalog_client.h"
@@ -92,43 +91,11 @@ py::array Adopt(std::vector<T>&& v, const py::dtype& dtype) {
                    {static_cast<py::ssize_t>(sizeof(T))}, owned->data(), holder);
 }
 
-// One str object per distinct value of a column, shared by the rows that hold it (as pandas'
-// own CSV parser does): a column of categories or codes costs a hash lookup and an INCREF per row
-// instead of a UTF-8 decode and an allocation. A column that turns out to be mostly distinct stops
-// using the cache after its first window of values.
-class StringCache {
- public:
-  ~StringCache() { Clear(); }
-  // A new reference to the str of s; s must outlive the cache (it keys on a view of it).
-  PyObject* Get(const std::string& s) {
-    if (!on_) return Decode(s);
-    auto [it, inserted] = map_.try_emplace(std::string_view(s), nullptr);
-    if (inserted) {
-      it->second = Decode(s);
-      if (++misses_ > kWindow / 2 && seen_ < kWindow) on_ = false;  // mostly distinct: give up
-      if (map_.size() >= kMaxEntries) on_ = false;
-    }
-    ++seen_;
-    Py_INCREF(it->second);
-    return it->second;
-  }
-  void Clear() {
-    for (auto& [k, v] : map_) Py_DECREF(v);
-    map_.clear();
-  }
-
- private:
-  static constexpr int64_t kWindow = 8192;
-  static constexpr size_t kMaxEntries = 1 << 18;
-  static PyObject* Decode(const std::string& s) {
-    PyObject* v = PyUnicode_DecodeUTF8(s.data(), static_cast<Py_ssize_t>(s.size()), "replace");
-    if (!v) throw py::error_already_set();
-    return v;
-  }
-  std::unordered_map<std::string_view, PyObject*> map_;
-  int64_t seen_ = 0, misses_ = 0;
-  bool on_ = true;
-};
+PyObject* DecodeUtf8(std::string_view s) {
+  PyObject* v = PyUnicode_DecodeUTF8(s.data(), static_cast<Py_ssize_t>(s.size()), "replace");
+  if (!v) throw py::error_already_set();
+  return v;
+}
 
 py::tuple ConvertColumn(tabular::Column& c, int64_t rows) {
   using T = tabular::Column::Type;
@@ -190,22 +157,39 @@ py::tuple ConvertColumn(tabular::Column& c, int64_t rows) {
         return py::make_tuple(c.name, "bool_with_nulls", out);
       }
     case T::kString: {
+      // A dictionary column (the engine's usual form) is one str per distinct value, shared by
+      // the rows that hold it (as pandas' own CSV parser shares them): an INCREF per row, no
+      // decode. A plain column is one decode per row.
       py::array out(py::dtype("object"), std::vector<py::ssize_t>{rows});
       auto** cells = static_cast<PyObject**>(out.mutable_data());
-      StringCache cache;
+      std::vector<PyObject*> dict;
+      struct Release {
+        std::vector<PyObject*>& d;
+        ~Release() {
+          for (PyObject* o : d) Py_XDECREF(o);
+        }
+      } release{dict};
+      dict.reserve(c.dict.size());
+      for (const std::string& s : c.dict) dict.push_back(DecodeUtf8(s));
       for (int64_t i = 0; i < rows; ++i) {
         PyObject* v;
         if (!valid(i)) {
           v = Py_None;
-          Py_INCREF(v);
+        } else if (!c.codes.empty()) {
+          v = dict[c.codes[i]];
         } else {
-          v = cache.Get(c.str[i]);
+          v = DecodeUtf8(c.str[i]);
+          Py_XDECREF(cells[i]);
+          cells[i] = v;
+          continue;
         }
+        Py_INCREF(v);
         Py_XDECREF(cells[i]);
         cells[i] = v;
       }
-      cache.Clear();
       std::vector<std::string>().swap(c.str);
+      std::vector<std::string>().swap(c.dict);
+      std::vector<uint32_t>().swap(c.codes);
       return py::make_tuple(c.name, "string", out);
     }
   }

@@ -2,6 +2,10 @@
 // connection running the SQL that QueryPlan builds.
 #include <algorithm>
 #include <cstring>
+#include <exception>
+#include <functional>
+#include <string_view>
+#include <thread>
 #include <type_traits>
 
 #include "duckdb.hpp"
@@ -226,7 +230,14 @@ class ColumnBuilder {
         col->f64.resize(rows_);
         break;
       case Column::Type::kString:
-        col->str.resize(rows_);
+        if (type.id() == duckdb::LogicalTypeId::VARCHAR) {
+          col->codes.resize(rows_);  // null rows keep code 0, dict[0] = ""
+          col->dict.emplace_back();
+          dict_hashes_.push_back(std::hash<std::string_view>()(std::string_view()));
+          Insert(0);
+        } else {
+          col->str.resize(rows_);
+        }
         break;
     }
   }
@@ -294,7 +305,20 @@ class ColumnBuilder {
       }
       case Id::VARCHAR: {
         const duckdb::string_t* data = duckdb::FlatVector::GetData<duckdb::string_t>(v);
-        for (duckdb::idx_t i = 0; i < n; ++i) {
+        duckdb::idx_t i = 0;
+        if (!col_->codes.empty()) {
+          for (; i < n; ++i) {
+            if (!valid.RowIsValid(i)) continue;
+            col_->codes[at_ + i] = Code(std::string_view(data[i].GetData(), data[i].GetSize()));
+            if (col_->dict.size() > kMaxDict ||
+                (at_ + i >= kDictWindow && col_->dict.size() > (at_ + i) / 2)) {
+              ToPlain(at_ + i + 1);  // mostly distinct values: one string per row from here on
+              ++i;
+              break;
+            }
+          }
+        }
+        for (; i < n; ++i) {
           if (valid.RowIsValid(i)) col_->str[at_ + i].assign(data[i].GetData(), data[i].GetSize());
         }
         break;
@@ -336,11 +360,103 @@ class ColumnBuilder {
     }
   }
 
+  // The dictionary's code of s, added when new. Open addressing over codes + 1 (0 = empty slot),
+  // the table at most half full.
+  uint32_t Code(std::string_view s) {
+    const size_t h = std::hash<std::string_view>()(s);
+    const size_t mask = slots_.size() - 1;
+    for (size_t at = h & mask;; at = (at + 1) & mask) {
+      const uint32_t slot = slots_[at];
+      if (slot == 0) break;
+      if (dict_hashes_[slot - 1] == h && col_->dict[slot - 1] == s) return slot - 1;
+    }
+    const auto code = static_cast<uint32_t>(col_->dict.size());
+    col_->dict.emplace_back(s);
+    dict_hashes_.push_back(h);
+    Insert(code);
+    return code;
+  }
+  void Insert(uint32_t code) {
+    if (2 * (col_->dict.size()) > slots_.size()) {
+      size_t size = 1024;
+      while (size < 4 * col_->dict.size()) size *= 2;  // a power of two: probes use a mask
+      std::vector<uint32_t>(size, 0).swap(slots_);
+      for (uint32_t c = 0; c < col_->dict.size(); ++c) Place(c);
+    } else {
+      Place(code);
+    }
+  }
+  void Place(uint32_t code) {
+    const size_t mask = slots_.size() - 1;
+    size_t at = dict_hashes_[code] & mask;
+    while (slots_[at] != 0) at = (at + 1) & mask;
+    slots_[at] = code + 1;
+  }
+  // Switches the column to one string per row; rows before `upto` are decoded from the codes.
+  void ToPlain(size_t upto) {
+    col_->str.resize(rows_);
+    for (size_t r = 0; r < upto; ++r) col_->str[r] = col_->dict[col_->codes[r]];
+    std::vector<uint32_t>().swap(col_->codes);
+    std::vector<std::string>().swap(col_->dict);
+    std::vector<uint32_t>().swap(slots_);
+    std::vector<size_t>().swap(dict_hashes_);
+  }
+
+  static constexpr size_t kMaxDict = 1 << 20;     // distinct values kept as a dictionary
+  static constexpr size_t kDictWindow = 1 << 18;  // rows seen before judging the distinct share
+
   Column* col_;
   duckdb::LogicalType type_;
   size_t rows_;
   size_t at_ = 0;
+  std::vector<uint32_t> slots_;     // the dictionary's hash table
+  std::vector<size_t> dict_hashes_;  // hash of each dictionary entry
 };
+
+// Fills the builders from the collection, the columns shared out over up to `threads` threads
+// (each scans only its own columns): copying out is memory-bound, and so is first touching the
+// arrays it writes.
+void BuildColumns(const duckdb::ColumnDataCollection& collection,
+                  std::vector<ColumnBuilder>& builders, const std::vector<Column>& columns,
+                  unsigned threads) {
+  const size_t n = builders.size();
+  threads = static_cast<unsigned>(std::min<size_t>(std::max(1u, threads), n));
+  if (collection.Count() < 100000) threads = 1;
+  // Greedy split by weight: a string column costs about four fixed-width ones.
+  std::vector<duckdb::vector<duckdb::column_t>> parts(std::max(1u, threads));
+  std::vector<size_t> load(parts.size(), 0);
+  for (size_t c = 0; c < n; ++c) {
+    const size_t least = static_cast<size_t>(std::min_element(load.begin(), load.end()) - load.begin());
+    parts[least].push_back(c);
+    load[least] += columns[c].type == Column::Type::kString ? 4 : 1;
+  }
+  auto run = [&](const duckdb::vector<duckdb::column_t>& ids) {
+    if (ids.empty()) return;
+    for (duckdb::DataChunk& chunk : collection.Chunks(ids)) {
+      for (size_t k = 0; k < ids.size(); ++k) builders[ids[k]].Append(chunk.data[k], chunk.size());
+    }
+  };
+  std::vector<std::thread> pool;
+  std::vector<std::exception_ptr> errors(parts.size());
+  for (size_t p = 1; p < parts.size(); ++p) {
+    pool.emplace_back([&, p] {
+      try {
+        run(parts[p]);
+      } catch (...) {
+        errors[p] = std::current_exception();
+      }
+    });
+  }
+  try {
+    run(parts[0]);
+  } catch (...) {
+    errors[0] = std::current_exception();
+  }
+  for (std::thread& t : pool) t.join();
+  for (const std::exception_ptr& e : errors) {
+    if (e) std::rethrow_exception(e);
+  }
+}
 
 // Parquet footer statistics for the profile: row count, and per column nulls/min/max when every
 // row group of every file has them. Marks in `needs` what the scan no longer has to compute.
@@ -496,9 +612,7 @@ StatusOr<Table> Engine::Read(FileOpener& opener, const std::vector<SourceFile>& 
       t.columns[c].name = result->names[c];
       builders.emplace_back(&t.columns[c], result->types[c], t.rows);
     }
-    for (duckdb::DataChunk& chunk : result->Collection().Chunks()) {
-      for (size_t c = 0; c < builders.size(); ++c) builders[c].Append(chunk.data[c], chunk.size());
-    }
+    BuildColumns(result->Collection(), builders, t.columns, std::thread::hardware_concurrency());
     return t;
   });
 }
