@@ -3,9 +3,9 @@
 // There is no Python duckdb module on this machine (Debian does not package it, and there is no
 // PyPI), so the "DuckDB reading local Parquet into pandas" reference is this: the same libduckdb the
 // tabular engine links, with DuckDB's own local file system and none of Tarn's code (no FileOpener,
-// no tabular::Engine, no tarn._native conversion). It does what duckdb's own `.df()` does for these
-// types: materialise the result (DuckDB's parallel scan), then fill one numpy array per column,
-// memcpy for fixed-width types, datetimes as datetime64[ns], one str object per string value.
+// no tabular::Engine, no tarn._native conversion). The straightforward conversion: materialise the
+// result (DuckDB's parallel scan), then fill one numpy array per column, memcpy for fixed-width
+// types, datetimes as datetime64[ns], one str object decoded per string value.
 // (Values outside pandas' datetime range are not handled: the benchmark's data are in range.)
 //
 //   import _duckdb_ref
