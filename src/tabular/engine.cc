@@ -244,6 +244,7 @@ class ColumnBuilder {
 
   void Append(duckdb::Vector& v, duckdb::idx_t n) {
     using Id = duckdb::LogicalTypeId;
+    if (n == 0) return;  // (an empty result's arrays have no storage at all)
     v.Flatten(n);
     const duckdb::ValidityMask& valid = duckdb::FlatVector::Validity(v);
     if (!valid.AllValid()) {
