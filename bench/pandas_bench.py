@@ -345,7 +345,7 @@ def markdown(s):
     lines = [
         "# Benchmarks: datasets into pandas",
         "",
-        "Measured by `/usr/bin/python3 bench/pandas_bench.py --rows %d --rounds %d --out "
+        "Measured with `/usr/bin/python3 bench/pandas_bench.py --rows %d --rounds %d --out "
         "docs/benchmarks-datasets.md` on %s, commit %s, in %.0f s (DuckDB %s, pandas from Debian)."
         % (s["rows"], s["rounds"], s["started"], s["commit"], s["elapsed_s"], s["duckdb_version"]),
         "",
