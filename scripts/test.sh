@@ -28,3 +28,4 @@ echo "== SDK and CLI tests (tarn.core and the tarn CLI against real tarnds)"
 
 echo "== benchmark harness (quick: completion only, never a timing)"
 bash scripts/bench_lake.sh --quick
+/usr/bin/python3 bench/pandas_bench.py --quick

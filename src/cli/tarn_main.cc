@@ -431,7 +431,7 @@ std::string FormatValue(const tabular::Column& c, size_t i) {
     case T::kBool:
       return c.b[i] ? "true" : "false";
     case T::kString:
-      return c.str[i];
+      return std::string(c.String(i));
     case T::kTimestampUs: {
       int64_t us = c.i64[i];
       std::time_t secs = static_cast<std::time_t>(us >= 0 ? us / 1000000 : (us - 999999) / 1000000);

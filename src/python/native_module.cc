@@ -20,6 +20,7 @@
 #include <mutex>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "client/catalog_client.h"
@@ -91,6 +92,12 @@ py::array Adopt(std::vector<T>&& v, const py::dtype& dtype) {
                    {static_cast<py::ssize_t>(sizeof(T))}, owned->data(), holder);
 }
 
+PyObject* DecodeUtf8(std::string_view s) {
+  PyObject* v = PyUnicode_DecodeUTF8(s.data(), static_cast<Py_ssize_t>(s.size()), "replace");
+  if (!v) throw py::error_already_set();
+  return v;
+}
+
 py::tuple ConvertColumn(tabular::Column& c, int64_t rows) {
   using T = tabular::Column::Type;
   bool has_nulls = false;
@@ -114,12 +121,28 @@ py::tuple ConvertColumn(tabular::Column& c, int64_t rows) {
         return py::make_tuple(c.name, "int_with_nulls", Adopt(std::move(f), py::dtype("float64")));
       }
       return py::make_tuple(c.name, "int", Adopt(std::move(c.i64), py::dtype("int64")));
-    case T::kTimestampUs:
+    case T::kTimestampUs: {
+      // datetime64[ns], what pandas holds, converted here in one pass (numpy's own us -> ns cast
+      // goes through a calendar struct per value). Values pandas cannot hold (outside
+      // 1677-09-22 .. 2262-04-11) become NaT and the kind says so: to_pandas_dataframe raises for
+      // out_of_range_datetime='fail'.
+      constexpr int64_t kNaT = std::numeric_limits<int64_t>::min();
+      constexpr int64_t kLo = kNaT / 1000, kHi = std::numeric_limits<int64_t>::max() / 1000;
+      int64_t out_of_range = 0;
       for (size_t i = 0; i < c.i64.size(); ++i) {
-        if (!valid(i)) c.i64[i] = std::numeric_limits<int64_t>::min();  // NaT
+        const int64_t us = c.i64[i];
+        if (!valid(i)) {
+          c.i64[i] = kNaT;
+        } else if (us < kLo || us > kHi) {
+          c.i64[i] = kNaT;
+          ++out_of_range;
+        } else {
+          c.i64[i] = us * 1000;
+        }
       }
-      return py::make_tuple(c.name, "datetime",
-                            Adopt(std::move(c.i64), py::dtype("datetime64[us]")));
+      return py::make_tuple(c.name, out_of_range ? "datetime_out_of_range" : "datetime",
+                            Adopt(std::move(c.i64), py::dtype("datetime64[ns]")));
+    }
     case T::kBool:
       if (!has_nulls) {
         return py::make_tuple(c.name, "bool", Adopt(std::move(c.b), py::dtype("bool")));
@@ -135,22 +158,39 @@ py::tuple ConvertColumn(tabular::Column& c, int64_t rows) {
         return py::make_tuple(c.name, "bool_with_nulls", out);
       }
     case T::kString: {
+      // A dictionary column (the engine's usual form) is one str per distinct value, shared by
+      // the rows that hold it (as pandas' own CSV parser shares them): an INCREF per row, no
+      // decode. A plain column is one decode per row.
       py::array out(py::dtype("object"), std::vector<py::ssize_t>{rows});
       auto** cells = static_cast<PyObject**>(out.mutable_data());
+      std::vector<PyObject*> dict;
+      struct Release {
+        std::vector<PyObject*>& d;
+        ~Release() {
+          for (PyObject* o : d) Py_XDECREF(o);
+        }
+      } release{dict};
+      dict.reserve(c.dict.size());
+      for (const std::string& s : c.dict) dict.push_back(DecodeUtf8(s));
       for (int64_t i = 0; i < rows; ++i) {
         PyObject* v;
         if (!valid(i)) {
           v = Py_None;
-          Py_INCREF(v);
+        } else if (!c.codes.empty()) {
+          v = dict[c.codes[i]];
         } else {
-          const std::string& s = c.str[i];
-          v = PyUnicode_DecodeUTF8(s.data(), static_cast<Py_ssize_t>(s.size()), "replace");
-          if (!v) throw py::error_already_set();
+          v = DecodeUtf8(c.str[i]);
+          Py_XDECREF(cells[i]);
+          cells[i] = v;
+          continue;
         }
+        Py_INCREF(v);
         Py_XDECREF(cells[i]);
         cells[i] = v;
       }
       std::vector<std::string>().swap(c.str);
+      std::vector<std::string>().swap(c.dict);
+      std::vector<uint32_t>().swap(c.codes);
       return py::make_tuple(c.name, "string", out);
     }
   }

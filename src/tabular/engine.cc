@@ -2,6 +2,11 @@
 // connection running the SQL that QueryPlan builds.
 #include <algorithm>
 #include <cstring>
+#include <exception>
+#include <functional>
+#include <string_view>
+#include <thread>
+#include <type_traits>
 
 #include "duckdb.hpp"
 #include "tabular/lake_file_system.h"
@@ -102,22 +107,6 @@ class Call {
     return result;
   }
 
-  // Streams the rows of sql: start(result) once, with the names and types, then chunk(chunk) per
-  // chunk.
-  template <typename Start, typename Chunk>
-  Status Stream(const std::string& sql, Start&& start, Chunk&& chunk) {
-    duckdb::unique_ptr<duckdb::QueryResult> result = con_->SendQuery(sql);
-    if (result->HasError()) return Failure(result->GetErrorObject());
-    start(*result);
-    while (true) {
-      duckdb::unique_ptr<duckdb::DataChunk> c = result->Fetch();
-      if (result->HasError()) return Failure(result->GetErrorObject());
-      if (!c || c->size() == 0) break;
-      chunk(*c);
-    }
-    return Status::Ok();
-  }
-
   // The Status for a DuckDB error: the opener's own when it failed, else the message with tarn://
   // names turned back into paths and led by the file's path.
   Status Failure(const duckdb::ErrorData& error) {
@@ -187,10 +176,14 @@ class Call {
   bool diagnosing_ = false;
 };
 
-// Appends one result vector to a Column, converting DuckDB's physical types.
+// Fills a Column of a result whose row count is known, chunk after chunk, converting DuckDB's
+// physical types: every array is allocated once at its final size (no growth, no reallocation:
+// on this kind of VM first-touching memory twice costs more than the conversion), fixed-width
+// values without nulls are one memcpy per chunk, and `valid` stays empty until a null appears.
 class ColumnBuilder {
  public:
-  ColumnBuilder(Column* col, const duckdb::LogicalType& type) : col_(col), type_(type) {
+  ColumnBuilder(Column* col, const duckdb::LogicalType& type, int64_t rows)
+      : col_(col), type_(type), rows_(static_cast<size_t>(rows)) {
     using Id = duckdb::LogicalTypeId;
     switch (type.id()) {
       case Id::BOOLEAN:
@@ -225,98 +218,246 @@ class ColumnBuilder {
         col->type = Column::Type::kString;
         break;
     }
+    switch (col->type) {
+      case Column::Type::kBool:
+        col->b.resize(rows_);
+        break;
+      case Column::Type::kInt64:
+      case Column::Type::kTimestampUs:
+        col->i64.resize(rows_);
+        break;
+      case Column::Type::kDouble:
+        col->f64.resize(rows_);
+        break;
+      case Column::Type::kString:
+        if (type.id() == duckdb::LogicalTypeId::VARCHAR) {
+          col->codes.resize(rows_);  // null rows keep code 0, dict[0] = ""
+          col->dict.emplace_back();
+          dict_hashes_.push_back(std::hash<std::string_view>()(std::string_view()));
+          Insert(0);
+        } else {
+          col->str.resize(rows_);
+        }
+        break;
+    }
   }
 
   void Append(duckdb::Vector& v, duckdb::idx_t n) {
     using Id = duckdb::LogicalTypeId;
+    if (n == 0) return;  // (an empty result's arrays have no storage at all)
     v.Flatten(n);
     const duckdb::ValidityMask& valid = duckdb::FlatVector::Validity(v);
-    for (duckdb::idx_t i = 0; i < n; ++i) col_->valid.push_back(valid.RowIsValid(i) ? 1 : 0);
+    if (!valid.AllValid()) {
+      if (col_->valid.empty()) col_->valid.assign(rows_, 1);
+      for (duckdb::idx_t i = 0; i < n; ++i) {
+        if (!valid.RowIsValid(i)) col_->valid[at_ + i] = 0;
+      }
+    }
     switch (type_.id()) {
       case Id::BOOLEAN:
-        Copy<bool>(v, n, &col_->b);
-        return;
+        Copy<bool>(v, n, col_->b.data());
+        break;
       case Id::TINYINT:
-        Copy<int8_t>(v, n, &col_->i64);
-        return;
+        Copy<int8_t>(v, n, col_->i64.data());
+        break;
       case Id::SMALLINT:
-        Copy<int16_t>(v, n, &col_->i64);
-        return;
+        Copy<int16_t>(v, n, col_->i64.data());
+        break;
       case Id::INTEGER:
-        Copy<int32_t>(v, n, &col_->i64);
-        return;
+        Copy<int32_t>(v, n, col_->i64.data());
+        break;
       case Id::BIGINT:
-        Copy<int64_t>(v, n, &col_->i64);
-        return;
+        Copy<int64_t>(v, n, col_->i64.data());
+        break;
       case Id::UTINYINT:
-        Copy<uint8_t>(v, n, &col_->i64);
-        return;
+        Copy<uint8_t>(v, n, col_->i64.data());
+        break;
       case Id::USMALLINT:
-        Copy<uint16_t>(v, n, &col_->i64);
-        return;
+        Copy<uint16_t>(v, n, col_->i64.data());
+        break;
       case Id::UINTEGER:
-        Copy<uint32_t>(v, n, &col_->i64);
-        return;
+        Copy<uint32_t>(v, n, col_->i64.data());
+        break;
       case Id::FLOAT:
-        Copy<float>(v, n, &col_->f64);
-        return;
+        Copy<float>(v, n, col_->f64.data());
+        break;
       case Id::DOUBLE:
-        Copy<double>(v, n, &col_->f64);
-        return;
+        Copy<double>(v, n, col_->f64.data());
+        break;
       case Id::DATE:
-        Copy<int32_t>(v, n, &col_->i64, duckdb::Interval::MICROS_PER_DAY);
-        return;
+        Copy<int32_t>(v, n, col_->i64.data(), duckdb::Interval::MICROS_PER_DAY);
+        break;
       case Id::TIMESTAMP:
       case Id::TIMESTAMP_TZ:
-        Copy<int64_t>(v, n, &col_->i64);
-        return;
+        Copy<int64_t>(v, n, col_->i64.data());
+        break;
       case Id::TIMESTAMP_SEC:
-        Copy<int64_t>(v, n, &col_->i64, duckdb::Interval::MICROS_PER_SEC);
-        return;
+        Copy<int64_t>(v, n, col_->i64.data(), duckdb::Interval::MICROS_PER_SEC);
+        break;
       case Id::TIMESTAMP_MS:
-        Copy<int64_t>(v, n, &col_->i64, duckdb::Interval::MICROS_PER_MSEC);
-        return;
+        Copy<int64_t>(v, n, col_->i64.data(), duckdb::Interval::MICROS_PER_MSEC);
+        break;
       case Id::TIMESTAMP_NS: {
         const int64_t* data = duckdb::FlatVector::GetData<int64_t>(v);
-        for (duckdb::idx_t i = 0; i < n; ++i) col_->i64.push_back(data[i] / 1000);
-        return;
+        for (duckdb::idx_t i = 0; i < n; ++i) {
+          col_->i64[at_ + i] = valid.RowIsValid(i) ? data[i] / 1000 : 0;
+        }
+        break;
       }
       case Id::VARCHAR: {
         const duckdb::string_t* data = duckdb::FlatVector::GetData<duckdb::string_t>(v);
-        for (duckdb::idx_t i = 0; i < n; ++i) {
-          col_->str.push_back(valid.RowIsValid(i) ? data[i].GetString() : std::string());
+        duckdb::idx_t i = 0;
+        if (!col_->codes.empty()) {
+          for (; i < n; ++i) {
+            if (!valid.RowIsValid(i)) continue;
+            col_->codes[at_ + i] = Code(std::string_view(data[i].GetData(), data[i].GetSize()));
+            if (col_->dict.size() > kMaxDict ||
+                (at_ + i >= kDictWindow && col_->dict.size() > (at_ + i) / 2)) {
+              ToPlain(at_ + i + 1);  // mostly distinct values: one string per row from here on
+              ++i;
+              break;
+            }
+          }
         }
-        return;
+        for (; i < n; ++i) {
+          if (valid.RowIsValid(i)) col_->str[at_ + i].assign(data[i].GetData(), data[i].GetSize());
+        }
+        break;
       }
       default:
+        for (duckdb::idx_t i = 0; i < n; ++i) {
+          if (!valid.RowIsValid(i)) continue;
+          if (col_->type == Column::Type::kDouble) {
+            col_->f64[at_ + i] =
+                v.GetValue(i).DefaultCastAs(duckdb::LogicalType::DOUBLE).GetValue<double>();
+          } else {
+            col_->str[at_ + i] = v.GetValue(i).ToString();
+          }
+        }
         break;
     }
-    for (duckdb::idx_t i = 0; i < n; ++i) {
-      const bool ok = valid.RowIsValid(i);
-      if (col_->type == Column::Type::kDouble) {
-        col_->f64.push_back(
-            ok ? v.GetValue(i).DefaultCastAs(duckdb::LogicalType::DOUBLE).GetValue<double>() : 0.0);
-      } else {
-        col_->str.push_back(ok ? v.GetValue(i).ToString() : std::string());
-      }
-    }
+    at_ += n;
   }
 
  private:
-  // A null's slot holds whatever DuckDB left there; zero it so the arrays are deterministic.
+  // A null's slot is zero (or "", as allocated) so the arrays are deterministic.
   template <typename From, typename To>
-  void Copy(duckdb::Vector& v, duckdb::idx_t n, std::vector<To>* out, int64_t scale = 1) {
+  void Copy(duckdb::Vector& v, duckdb::idx_t n, To* base, int64_t scale = 1) {
     const From* data = duckdb::FlatVector::GetData<From>(v);
     const duckdb::ValidityMask& valid = duckdb::FlatVector::Validity(v);
+    To* out = base + at_;
+    if (valid.AllValid()) {
+      if constexpr (std::is_same_v<From, To>) {
+        if (scale == 1) {
+          std::memcpy(out, data, n * sizeof(To));
+          return;
+        }
+      }
+      for (duckdb::idx_t i = 0; i < n; ++i) out[i] = static_cast<To>(static_cast<To>(data[i]) * scale);
+      return;
+    }
     for (duckdb::idx_t i = 0; i < n; ++i) {
-      out->push_back(valid.RowIsValid(i) ? static_cast<To>(static_cast<To>(data[i]) * scale)
-                                         : To{});
+      out[i] = valid.RowIsValid(i) ? static_cast<To>(static_cast<To>(data[i]) * scale) : To{};
     }
   }
 
+  // The dictionary's code of s, added when new. Open addressing over codes + 1 (0 = empty slot),
+  // the table at most half full.
+  uint32_t Code(std::string_view s) {
+    const size_t h = std::hash<std::string_view>()(s);
+    const size_t mask = slots_.size() - 1;
+    for (size_t at = h & mask;; at = (at + 1) & mask) {
+      const uint32_t slot = slots_[at];
+      if (slot == 0) break;
+      if (dict_hashes_[slot - 1] == h && col_->dict[slot - 1] == s) return slot - 1;
+    }
+    const auto code = static_cast<uint32_t>(col_->dict.size());
+    col_->dict.emplace_back(s);
+    dict_hashes_.push_back(h);
+    Insert(code);
+    return code;
+  }
+  void Insert(uint32_t code) {
+    if (2 * (col_->dict.size()) > slots_.size()) {
+      size_t size = 1024;
+      while (size < 4 * col_->dict.size()) size *= 2;  // a power of two: probes use a mask
+      std::vector<uint32_t>(size, 0).swap(slots_);
+      for (uint32_t c = 0; c < col_->dict.size(); ++c) Place(c);
+    } else {
+      Place(code);
+    }
+  }
+  void Place(uint32_t code) {
+    const size_t mask = slots_.size() - 1;
+    size_t at = dict_hashes_[code] & mask;
+    while (slots_[at] != 0) at = (at + 1) & mask;
+    slots_[at] = code + 1;
+  }
+  // Switches the column to one string per row; rows before `upto` are decoded from the codes.
+  void ToPlain(size_t upto) {
+    col_->str.resize(rows_);
+    for (size_t r = 0; r < upto; ++r) col_->str[r] = col_->dict[col_->codes[r]];
+    std::vector<uint32_t>().swap(col_->codes);
+    std::vector<std::string>().swap(col_->dict);
+    std::vector<uint32_t>().swap(slots_);
+    std::vector<size_t>().swap(dict_hashes_);
+  }
+
+  static constexpr size_t kMaxDict = 1 << 20;     // distinct values kept as a dictionary
+  static constexpr size_t kDictWindow = 1 << 18;  // rows seen before judging the distinct share
+
   Column* col_;
   duckdb::LogicalType type_;
+  size_t rows_;
+  size_t at_ = 0;
+  std::vector<uint32_t> slots_;     // the dictionary's hash table
+  std::vector<size_t> dict_hashes_;  // hash of each dictionary entry
 };
+
+// Fills the builders from the collection, the columns shared out over up to `threads` threads
+// (each scans only its own columns): copying out is memory-bound, and so is first touching the
+// arrays it writes.
+void BuildColumns(const duckdb::ColumnDataCollection& collection,
+                  std::vector<ColumnBuilder>& builders, const std::vector<Column>& columns,
+                  unsigned threads) {
+  const size_t n = builders.size();
+  threads = static_cast<unsigned>(std::min<size_t>(std::max(1u, threads), n));
+  if (collection.Count() < 100000) threads = 1;
+  // Greedy split by weight: a string column costs about four fixed-width ones.
+  std::vector<duckdb::vector<duckdb::column_t>> parts(std::max(1u, threads));
+  std::vector<size_t> load(parts.size(), 0);
+  for (size_t c = 0; c < n; ++c) {
+    const size_t least = static_cast<size_t>(std::min_element(load.begin(), load.end()) - load.begin());
+    parts[least].push_back(c);
+    load[least] += columns[c].type == Column::Type::kString ? 4 : 1;
+  }
+  auto run = [&](const duckdb::vector<duckdb::column_t>& ids) {
+    if (ids.empty()) return;
+    for (duckdb::DataChunk& chunk : collection.Chunks(ids)) {
+      for (size_t k = 0; k < ids.size(); ++k) builders[ids[k]].Append(chunk.data[k], chunk.size());
+    }
+  };
+  std::vector<std::thread> pool;
+  std::vector<std::exception_ptr> errors(parts.size());
+  for (size_t p = 1; p < parts.size(); ++p) {
+    pool.emplace_back([&, p] {
+      try {
+        run(parts[p]);
+      } catch (...) {
+        errors[p] = std::current_exception();
+      }
+    });
+  }
+  try {
+    run(parts[0]);
+  } catch (...) {
+    errors[0] = std::current_exception();
+  }
+  for (std::thread& t : pool) t.join();
+  for (const std::exception_ptr& e : errors) {
+    if (e) std::rethrow_exception(e);
+  }
+}
 
 // Parquet footer statistics for the profile: row count, and per column nulls/min/max when every
 // row group of every file has them. Marks in `needs` what the scan no longer has to compute.
@@ -461,22 +602,18 @@ StatusOr<Profile> Engine::ProfileFiles(FileOpener& opener, const std::vector<Sou
 StatusOr<Table> Engine::Read(FileOpener& opener, const std::vector<SourceFile>& files,
                              const ReadRequest& req) {
   return impl_->Run<Table>(opener, files, req, [&](Call& call) -> StatusOr<Table> {
+    // Materialised, not streamed: DuckDB collects the result in parallel (in order), and the
+    // row count is known before a single array is allocated.
+    TARN_ASSIGN_OR_RETURN(auto result, call.Query(call.plan().FinalSql()));
     Table t;
+    t.rows = static_cast<int64_t>(result->RowCount());
+    t.columns.resize(result->names.size());
     std::vector<ColumnBuilder> builders;
-    TARN_RETURN_IF_ERROR(call.Stream(
-        call.plan().FinalSql(),
-        [&](duckdb::QueryResult& result) {
-          t.columns.resize(result.names.size());
-          for (size_t c = 0; c < result.names.size(); ++c) {
-            t.columns[c].name = result.names[c];
-            builders.emplace_back(&t.columns[c], result.types[c]);
-          }
-        },
-        [&](duckdb::DataChunk& chunk) {
-          for (size_t c = 0; c < builders.size(); ++c)
-            builders[c].Append(chunk.data[c], chunk.size());
-          t.rows += static_cast<int64_t>(chunk.size());
-        }));
+    for (size_t c = 0; c < result->names.size(); ++c) {
+      t.columns[c].name = result->names[c];
+      builders.emplace_back(&t.columns[c], result->types[c], t.rows);
+    }
+    BuildColumns(result->Collection(), builders, t.columns, std::thread::hardware_concurrency());
     return t;
   });
 }

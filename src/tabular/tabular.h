@@ -32,6 +32,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/status.h"
@@ -170,7 +171,13 @@ struct Profile {
 
 // A materialised result, columnar, for conversion to numpy without per-value Python objects. A
 // column fills exactly one of i64 (kInt64, kTimestampUs: microseconds since the epoch), f64, b or
-// str, with one entry per row (a null's entry is 0 / ""), and `valid`.
+// the strings, with one entry per row (a null's entry is 0 / ""), and `valid`.
+//
+// Strings (kString) come in one of two forms; read them with String(row):
+//   - dictionary: `dict` holds each distinct value once (dict[0] is always ""), `codes` one index
+//     into it per row, `str` is empty. Columns of categories, codes, names: most string columns;
+//   - plain: `str` holds one entry per row, `dict` and `codes` are empty. A column whose values
+//     turn out mostly distinct (ids, free text) switches to it while being read.
 struct Column {
   enum class Type { kInt64, kDouble, kBool, kString, kTimestampUs };
   std::string name;
@@ -179,7 +186,13 @@ struct Column {
   std::vector<double> f64;
   std::vector<uint8_t> b;
   std::vector<std::string> str;
-  std::vector<uint8_t> valid;  // 1 = value, 0 = null; one per row
+  std::vector<std::string> dict;
+  std::vector<uint32_t> codes;
+  std::vector<uint8_t> valid;  // 1 = value, 0 = null; one per row, or empty when no row is null
+
+  std::string_view String(size_t row) const {
+    return codes.empty() ? std::string_view(str[row]) : std::string_view(dict[codes[row]]);
+  }
 };
 struct Table {
   int64_t rows = 0;

@@ -90,7 +90,7 @@ std::vector<std::string> Values(const Table& t, const std::string& name) {
     if (c.name != name) continue;
     std::vector<std::string> out;
     for (int64_t i = 0; i < t.rows; ++i) {
-      if (!c.valid[i]) {
+      if (!c.valid.empty() && !c.valid[i]) {
         out.push_back("null");
         continue;
       }
@@ -109,7 +109,7 @@ std::vector<std::string> Values(const Table& t, const std::string& name) {
           out.push_back(c.b[i] ? "true" : "false");
           break;
         case Column::Type::kString:
-          out.push_back(c.str[i]);
+          out.push_back(std::string(c.String(i)));
           break;
       }
     }
@@ -565,6 +565,37 @@ TEST_F(EngineTest, TwoThousandFilesInOrder) {
   all.insert(b.begin(), b.end());
   EXPECT_EQ(a.size() + b.size(), static_cast<size_t>(kManyFiles));
   EXPECT_EQ(all.size(), static_cast<size_t>(kManyFiles));
+}
+
+// Strings come as a dictionary while few are distinct, and switch to one per row when most are;
+// a result this large is also copied out by several threads.
+TEST_F(EngineTest, StringColumnsDictionaryOrPlain) {
+  constexpr int kRows = 300000;
+  std::string csv = "id,cat,uniq,n\n";
+  for (int i = 0; i < kRows; ++i) {
+    csv += std::to_string(i) + "," + (i % 7 == 3 ? "" : "c" + std::to_string(i % 5)) + ",u" +
+           std::to_string(i) + "," + (i % 11 == 0 ? "" : std::to_string(i % 13)) + "\n";
+  }
+  MemoryOpener o;
+  o.Add("big.csv", std::move(csv));
+  Table t = MustRead(o, Req());
+  ASSERT_EQ(t.rows, kRows);
+  const Column& cat = t.columns[1];
+  const Column& uniq = t.columns[2];
+  EXPECT_EQ(cat.type, Column::Type::kString);
+  EXPECT_FALSE(cat.codes.empty());
+  EXPECT_EQ(cat.dict.size(), 6u);  // "" and c0..c4
+  EXPECT_TRUE(uniq.codes.empty());
+  EXPECT_EQ(uniq.str.size(), static_cast<size_t>(kRows));
+  EXPECT_TRUE(uniq.valid.empty());
+  std::vector<std::string> ids = Values(t, "id"), cats = Values(t, "cat"), us = Values(t, "uniq"),
+                           ns = Values(t, "n");
+  for (int i = 0; i < kRows; ++i) {
+    ASSERT_EQ(ids[i], std::to_string(i));
+    ASSERT_EQ(cats[i], i % 7 == 3 ? "null" : "c" + std::to_string(i % 5)) << i;
+    ASSERT_EQ(us[i], "u" + std::to_string(i)) << i;
+    ASSERT_EQ(ns[i], i % 11 == 0 ? "null" : std::to_string(i % 13)) << i;
+  }
 }
 
 TEST_F(EngineTest, ConcurrentCallsDoNotMix) {

@@ -226,25 +226,18 @@ class TabularDataset(AbstractDataset):
         1677-2262) into NaT; 'fail' raises. ignore_drift=True reads files of an external
         datastore that changed since registration instead of raising DatasetDriftError.
         """
-        import numpy as np
         import pandas as pd
         if out_of_range_datetime not in _ON_ERROR:
             raise UserErrorException("out_of_range_datetime is 'null' or 'fail'",
                                      "InvalidArgument")
         cols = self._read_columns(on_error, None, ignore_drift)
         data = {}
-        lo, hi = pd.Timestamp.min.value // 1000 + 1, pd.Timestamp.max.value // 1000
         for name, kind, values in cols:
-            if kind == "datetime" and len(values):
-                raw = values.view("int64")
-                nat = np.iinfo(np.int64).min
-                bad = (raw != nat) & ((raw < lo) | (raw > hi))
-                if bad.any():
-                    if out_of_range_datetime == "fail":
-                        raise DataReadError("column %s holds a datetime pandas cannot represent"
-                                            % name, "OutOfRangeDatetime")
-                    values = values.copy()
-                    values[bad] = np.datetime64("NaT")
+            # The extension hands datetimes over as datetime64[ns], those pandas cannot hold
+            # (outside 1677-2262) already NaT, and says when there were any.
+            if kind == "datetime_out_of_range" and out_of_range_datetime == "fail":
+                raise DataReadError("column %s holds a datetime pandas cannot represent"
+                                    % name, "OutOfRangeDatetime")
             data[name] = values
         return pd.DataFrame(data, copy=False)
 
