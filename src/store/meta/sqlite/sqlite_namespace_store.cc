@@ -26,7 +26,7 @@ using sqlite::SqliteError;
 
 // ---- Schema -------------------------------------------------------------------------------
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 
 // Names with `offset`, `length` or `group` are avoided where they are SQL keywords (`slice_*`,
 // `group_name`), so that the same column names read well in every SQL dialect.
@@ -142,6 +142,17 @@ CREATE TRIGGER pins_ref AFTER INSERT ON pins BEGIN
 END;
 CREATE TRIGGER pins_unref AFTER DELETE ON pins BEGIN
   UPDATE extents SET refcount = refcount - 1 WHERE id = OLD.extent_id;
+END;
+)sql";
+
+// Version 2: the bytes of inline extents. A table of their own rather than a column of extents,
+// because every refcount change rewrites its extents row and would copy the bytes with it.
+constexpr char kSchemaV2[] = R"sql(
+CREATE TABLE extent_data(
+  id INTEGER PRIMARY KEY,
+  data BLOB NOT NULL);
+CREATE TRIGGER extents_forget_data AFTER DELETE ON extents BEGIN
+  DELETE FROM extent_data WHERE id = OLD.id;
 END;
 )sql";
 
@@ -469,6 +480,14 @@ class SqliteTxn final : public WriteTxn {
     return q.Step();
   }
 
+  StatusOr<std::optional<std::string>> GetInlineData(uint64_t extent_id) override {
+    Query q(c_, "SELECT data FROM extent_data WHERE id = ?");
+    q.Int(ToDb(extent_id));
+    TARN_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return std::optional<std::string>();
+    return std::optional<std::string>(q.ColBlob(0));
+  }
+
   StatusOr<std::vector<std::string>> ListPinHolders(const std::string& prefix) override {
     Query q(c_,
             "SELECT DISTINCT holder FROM pins WHERE holder >= ? AND substr(holder, 1, ?) = ?"
@@ -652,6 +671,18 @@ class SqliteTxn final : public WriteTxn {
     return s;
   }
 
+  Status InsertInlineExtent(const ExtentRecord& extent, std::string_view data) override {
+    if (static_cast<int64_t>(data.size()) != extent.length) {
+      return InternalError("inline extent " + std::to_string(extent.id) + " has " +
+                           std::to_string(data.size()) + " bytes, its record says " +
+                           std::to_string(extent.length));
+    }
+    TARN_RETURN_IF_ERROR(InsertExtent(extent));
+    Query q(c_, "INSERT INTO extent_data(id, data) VALUES(?,?)");
+    q.Int(ToDb(extent.id)).Blob(data);
+    return q.Run();
+  }
+
   Status PutStaged(int64_t fs_id, const std::string& path, const StagedExtent& s) override {
     if (!s.block_id.empty()) {
       Query q(c_, "DELETE FROM staged WHERE fs_id = ? AND path = ? AND block_id = ?");
@@ -760,7 +791,11 @@ Status OpenSchema(Connection& c) {
     }
     if (version == 0) {
       TARN_RETURN_IF_ERROR(c.ExecScript(kSchema));
-      return c.ExecScript("PRAGMA user_version = 1");
+      version = 1;
+    }
+    if (version == 1) {
+      TARN_RETURN_IF_ERROR(c.ExecScript(kSchemaV2));
+      return c.ExecScript("PRAGMA user_version = 2");
     }
     if (version != kSchemaVersion) {
       return InternalError("namespace database has schema version " + std::to_string(version) +

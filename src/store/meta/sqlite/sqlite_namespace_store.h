@@ -15,7 +15,10 @@
 //   reference counts can therefore never miss a reference.
 // - UpdateNode / MoveNode of a missing node: kPathNotFound; UpdateFilesystem / DeleteFilesystem
 //   of a missing filesystem: kFilesystemNotFound. DeleteSubtree of a missing node returns 0.
-// - InsertExtent of an id that already has a record: Internal.
+// - InsertExtent of an id that already has a record: Internal. InsertInlineExtent whose data
+//   size differs from the record's length: Internal.
+// - Inline bytes live in their own table, extent_data (schema version 2; a version 1 database
+//   is upgraded when opened), and go with their extents row.
 // - ClearStagedUnder(fs, "") clears every staged entry of the filesystem.
 // - limit < 0 in listings means "no limit".
 //
