@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <atomic>
 #include <cinttypes>
 #include <cstdio>
@@ -584,17 +585,22 @@ void LakeService::StartCollector() {
 }
 
 void LakeService::WakeCollector() {
-  {
-    std::lock_guard<std::mutex> l(collector_mu_);
-    collector_wake_ = true;
-  }
+  std::lock_guard<std::mutex> l(collector_mu_);
+  if (collector_wake_) return;  // a pass is already due; it will see this write's garbage
+  collector_wake_ = true;
   collector_cv_.notify_one();
 }
 
 void LakeService::CollectorLoop() {
+  // A pass waits this long after the write that woke it, so that a stream of writes (most of
+  // which leave no garbage at all) costs a few passes a second, not a read transaction and two
+  // context switches each.
+  constexpr auto kCoalesce = std::chrono::milliseconds(20);
   std::unique_lock<std::mutex> l(collector_mu_);
   while (!stopping_) {
     collector_cv_.wait(l, [&] { return collector_wake_ || stopping_; });
+    if (stopping_) break;
+    collector_cv_.wait_for(l, kCoalesce, [&] { return stopping_; });
     if (stopping_) break;
     collector_wake_ = false;
     l.unlock();
