@@ -829,23 +829,65 @@ StatusOr<std::unique_ptr<SqliteNamespaceStore>> SqliteNamespaceStore::Open(
   TARN_ASSIGN_OR_RETURN(std::unique_ptr<Connection> writer,
                         Connection::Open(db_path, /*read_only=*/false));
   TARN_RETURN_IF_ERROR(sqlite_internal::OpenSchema(*writer));
+  TARN_ASSIGN_OR_RETURN(std::unique_ptr<Connection> checkpointer,
+                        Connection::Open(db_path, /*read_only=*/false));
   return std::unique_ptr<SqliteNamespaceStore>(
-      new SqliteNamespaceStore(db_path, std::move(writer)));
+      new SqliteNamespaceStore(db_path, std::move(writer), std::move(checkpointer)));
 }
 
-SqliteNamespaceStore::SqliteNamespaceStore(std::string db_path, std::unique_ptr<Connection> writer)
+SqliteNamespaceStore::SqliteNamespaceStore(std::string db_path, std::unique_ptr<Connection> writer,
+                                           std::unique_ptr<Connection> checkpointer)
     : db_path_(std::move(db_path)),
       writer_(std::move(writer)),
-      committer_([this](std::vector<PendingWrite*>& batch) { RunBatch(batch); }) {}
+      committer_([this](std::vector<PendingWrite*>& batch) { RunBatch(batch); }),
+      checkpointer_(std::move(checkpointer)) {
+  // Replaces the writer's automatic checkpoint (itself a WAL hook).
+  sqlite3_wal_hook(writer_->db(), &SqliteNamespaceStore::OnWalCommit, this);
+  checkpoint_thread_ = std::thread([this] { CheckpointLoop(); });
+}
 
 SqliteNamespaceStore::~SqliteNamespaceStore() {
   stopping_ = true;
   committer_.Drain();
   {
+    std::lock_guard<std::mutex> lock(checkpoint_mu_);
+    checkpoint_stop_ = true;
+  }
+  checkpoint_cv_.notify_one();
+  checkpoint_thread_.join();
+  checkpointer_.reset();
+  {
     std::lock_guard<std::mutex> lock(read_mu_);
     idle_readers_.clear();
   }
   writer_.reset();  // last: closing the last connection checkpoints the WAL
+}
+
+int SqliteNamespaceStore::OnWalCommit(void* self, sqlite3* /*db*/, const char* /*name*/,
+                                      int pages) {
+  if (pages < kCheckpointPages) return SQLITE_OK;
+  auto* store = static_cast<SqliteNamespaceStore*>(self);
+  std::lock_guard<std::mutex> lock(store->checkpoint_mu_);
+  if (!store->checkpoint_due_) {
+    store->checkpoint_due_ = true;
+    store->checkpoint_cv_.notify_one();
+  }
+  return SQLITE_OK;
+}
+
+void SqliteNamespaceStore::CheckpointLoop() {
+  std::unique_lock<std::mutex> lock(checkpoint_mu_);
+  for (;;) {
+    checkpoint_cv_.wait(lock, [&] { return checkpoint_due_ || checkpoint_stop_; });
+    if (checkpoint_stop_) return;
+    checkpoint_due_ = false;
+    lock.unlock();
+    // PASSIVE: copies what no reader still needs and never waits for the writer or readers.
+    // A checkpoint that fails or stops short is retried after a later commit.
+    sqlite3_wal_checkpoint_v2(checkpointer_->db(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
+                              nullptr);
+    lock.lock();
+  }
 }
 
 Status SqliteNamespaceStore::Write(const std::function<Status(WriteTxn&)>& fn) {

@@ -7,6 +7,11 @@
 // fsync (synchronous=FULL) covers the whole group. If that COMMIT fails, every caller whose fn
 // succeeded gets an Internal error (callers whose fn failed keep their own error).
 //
+// Checkpoints: the writer does not checkpoint the WAL itself (SQLite's automatic checkpoint
+// would run inside the leader's COMMIT, stalling every caller queued behind it). A commit that
+// leaves the WAL at kCheckpointPages or more wakes a background thread, which runs a PASSIVE
+// checkpoint on its own connection while the leader goes on committing.
+//
 // Reads: a pool of read-only connections, opened on demand and reused. Each Read runs in one
 // read transaction, a WAL snapshot of the last commit.
 //
@@ -34,11 +39,14 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/group_commit.h"
 #include "common/status.h"
 #include "store/meta/namespace_store.h"
+
+struct sqlite3;
 
 namespace tarn::sqlite {
 class Connection;
@@ -62,9 +70,13 @@ class SqliteNamespaceStore final : public NamespaceStore {
  private:
   struct PendingWrite;
 
-  SqliteNamespaceStore(std::string db_path, std::unique_ptr<sqlite::Connection> writer);
+  SqliteNamespaceStore(std::string db_path, std::unique_ptr<sqlite::Connection> writer,
+                       std::unique_ptr<sqlite::Connection> checkpointer);
 
   void RunBatch(const std::vector<PendingWrite*>& batch);
+  // sqlite3_wal_hook of the writer: called after each commit with the WAL's size in pages.
+  static int OnWalCommit(void* self, sqlite3* db, const char* name, int pages);
+  void CheckpointLoop();
   StatusOr<std::unique_ptr<sqlite::Connection>> AcquireReader();
   void ReleaseReader(std::unique_ptr<sqlite::Connection> conn);
 
@@ -77,6 +89,14 @@ class SqliteNamespaceStore final : public NamespaceStore {
 
   std::mutex read_mu_;
   std::vector<std::unique_ptr<sqlite::Connection>> idle_readers_;  // GUARDED_BY(read_mu_)
+
+  static constexpr int kCheckpointPages = 1000;  // SQLite's own default threshold
+  std::unique_ptr<sqlite::Connection> checkpointer_;  // used only by checkpoint_thread_
+  std::mutex checkpoint_mu_;
+  std::condition_variable checkpoint_cv_;
+  bool checkpoint_due_ = false;    // GUARDED_BY(checkpoint_mu_)
+  bool checkpoint_stop_ = false;   // GUARDED_BY(checkpoint_mu_)
+  std::thread checkpoint_thread_;  // last: it uses the members above
 };
 
 }  // namespace tarn::meta
