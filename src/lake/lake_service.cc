@@ -452,7 +452,13 @@ Status Md5Mismatch() {
 
 LakeService::LakeService(meta::NamespaceStore* store, extent::ExtentStore* extents,
                          size_t inline_limit)
-    : store_(store), extents_(extents), inline_limit_(inline_limit) {}
+    : store_(store),
+      extents_(extents),
+      inline_limit_(inline_limit),
+      // Bit 62 clear leaves 2^62 ids before the sequence could leave the inline range. Another
+      // process's sequence overlapping this one is as unlikely as two random ids colliding,
+      // and would fail the write (the extent record exists), never mix up bytes.
+      next_inline_id_(kInlineIdBit | (RandomU64() >> 2)) {}
 
 LakeService::~LakeService() {
   {
@@ -487,7 +493,7 @@ StatusOr<std::optional<LakeService::WrittenExtent>> LakeService::WriteExtent(
     WrittenExtent e;
     e.is_inline = true;
     e.data.assign(head.get(), head_len);
-    e.record = ExtentRecord{RandomU64() | kInlineIdBit, static_cast<int64_t>(head_len),
+    e.record = ExtentRecord{next_inline_id_.fetch_add(1), static_cast<int64_t>(head_len),
                             Md5(e.data), 0};
     if (md5 && *md5 != e.record.md5) return Md5Mismatch();
     return std::optional<WrittenExtent>(std::move(e));

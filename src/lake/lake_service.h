@@ -13,6 +13,7 @@
 //   collector; readers that already opened a file keep their bytes.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -371,6 +372,10 @@ class LakeService {
   meta::NamespaceStore* store_;
   extent::ExtentStore* extents_;
   const size_t inline_limit_;
+  // Ids of new inline extents: consecutive from a random start, so that a batch of small
+  // writes inserts next to each other in every table and index keyed by extent id (one dirty
+  // page to log per commit, not one per write, as random ids gave).
+  std::atomic<uint64_t> next_inline_id_;
 
   // Readers open extent files under a shared lock; the collector removes files under an
   // exclusive one, so a read plan never names a file that is already gone.
