@@ -10,7 +10,9 @@
 // Checkpoints: the writer does not checkpoint the WAL itself (SQLite's automatic checkpoint
 // would run inside the leader's COMMIT, stalling every caller queued behind it). A commit that
 // leaves the WAL at kCheckpointPages or more wakes a background thread, which runs a PASSIVE
-// checkpoint on its own connection while the leader goes on committing.
+// checkpoint on its own connection while the leader goes on committing. Those cannot finish
+// the WAL while commits race them, so at kRestartPages the leader checkpoints the rest itself
+// (only the frames since the last background pass) and the WAL starts over.
 //
 // Reads: a pool of read-only connections, opened on demand and reused. Each Read runs in one
 // read transaction, a WAL snapshot of the last commit.
@@ -91,6 +93,7 @@ class SqliteNamespaceStore final : public NamespaceStore {
   std::vector<std::unique_ptr<sqlite::Connection>> idle_readers_;  // GUARDED_BY(read_mu_)
 
   static constexpr int kCheckpointPages = 1000;  // SQLite's own default threshold
+  static constexpr int kRestartPages = 4000;     // about 16 MB of WAL
   std::unique_ptr<sqlite::Connection> checkpointer_;  // used only by checkpoint_thread_
   std::mutex checkpoint_mu_;
   std::condition_variable checkpoint_cv_;

@@ -76,5 +76,23 @@ TEST_F(SqliteNamespaceStoreTest, UpgradesVersionOneDatabaseForInlineExtents) {
   EXPECT_EQ(data, std::nullopt);
 }
 
+// The writer leaves checkpoints to a background thread; they must still happen, or the WAL
+// grows without bound and the database file never receives the pages.
+TEST_F(SqliteNamespaceStoreTest, BackgroundCheckpointsKeepTheWalBounded) {
+  const std::string db = dir_ + "/meta.db";
+  auto store = SqliteNamespaceStore::Open(db);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  const std::string bytes(3000, 'x');  // about one page per write
+  for (uint64_t i = 0; i < 6000; ++i) {
+    Status s = (*store)->Write([&](WriteTxn& t) {
+      return t.InsertInlineExtent(ExtentRecord{i + 1, 3000, std::string(16, 'm'), 0}, bytes);
+    });
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+  // 6000 pages were written; without checkpoints the WAL would hold them all (24 MB).
+  EXPECT_GT(std::filesystem::file_size(db), 4u << 20);
+  EXPECT_LT(std::filesystem::file_size(db + "-wal"), 16u << 20);
+}
+
 }  // namespace
 }  // namespace tarn::meta
