@@ -4,6 +4,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <exception>
 #include <functional>
@@ -868,7 +869,12 @@ SqliteNamespaceStore::~SqliteNamespaceStore() {
 
 int SqliteNamespaceStore::OnWalCommit(void* self, sqlite3* db, const char* /*name*/,
                                       int pages) {
-  if (pages < kCheckpointPages) return SQLITE_OK;
+  auto* store = static_cast<SqliteNamespaceStore*>(self);
+  // The WAL's page count only falls when the WAL starts over; until then a background pass
+  // is due each time it has grown by kCheckpointPages, not after every commit past the mark.
+  if (pages < store->wal_pages_) store->next_checkpoint_at_ = kCheckpointPages;
+  store->wal_pages_ = pages;
+  if (pages < store->next_checkpoint_at_) return SQLITE_OK;
   if (pages >= kRestartPages) {
     // The WAL starts over only after a checkpoint has copied all of it, which the background
     // one, racing the leader's commits, rarely manages. Here no commit can race: the leader
@@ -877,7 +883,7 @@ int SqliteNamespaceStore::OnWalCommit(void* self, sqlite3* db, const char* /*nam
     sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
     return SQLITE_OK;
   }
-  auto* store = static_cast<SqliteNamespaceStore*>(self);
+  store->next_checkpoint_at_ = std::min(pages + kCheckpointPages, kRestartPages);
   std::lock_guard<std::mutex> lock(store->checkpoint_mu_);
   if (!store->checkpoint_due_) {
     store->checkpoint_due_ = true;

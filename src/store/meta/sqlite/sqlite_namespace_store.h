@@ -94,6 +94,8 @@ class SqliteNamespaceStore final : public NamespaceStore {
 
   static constexpr int kCheckpointPages = 1000;  // SQLite's own default threshold
   static constexpr int kRestartPages = 4000;     // about 16 MB of WAL
+  int wal_pages_ = 0;                         // used only in OnWalCommit, by the leader
+  int next_checkpoint_at_ = kCheckpointPages;  // used only in OnWalCommit, by the leader
   std::unique_ptr<sqlite::Connection> checkpointer_;  // used only by checkpoint_thread_
   std::mutex checkpoint_mu_;
   std::condition_variable checkpoint_cv_;
