@@ -47,6 +47,32 @@ TEST(GroupCommitterTest, EveryOpRunsOnceAndBatchesNeverOverlap) {
   EXPECT_LT(batches.load(), kThreads * kEach);
 }
 
+// Instant batches and many callers: every hand-over between leaders races with new callers.
+// A lost wake-up hangs this test; a caller released early sees its result unset.
+TEST(GroupCommitterTest, ManyCallersWithInstantBatchesAllComplete) {
+  std::atomic<int> ran{0};
+  GroupCommitter<Op> gc([&](std::vector<Op*>& batch) {
+    for (Op* op : batch) op->result = op->value + 1;
+    ran.fetch_add(static_cast<int>(batch.size()));
+  });
+  constexpr int kThreads = 16, kEach = 3000;
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        Op op{t * 100000 + i};
+        gc.Submit(&op);
+        if (op.result != op.value + 1) wrong.fetch_add(1);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  gc.Drain();
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_EQ(ran.load(), kThreads * kEach);
+}
+
 TEST(GroupCommitterTest, ALoneCallerLeadsItsOwnBatch) {
   int calls = 0;
   GroupCommitter<Op> gc([&](std::vector<Op*>& batch) {

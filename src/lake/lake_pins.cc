@@ -61,7 +61,8 @@ StatusOr<ReadPlan> LakeService::OpenSlices(const std::vector<ExtentSlice> &slice
   ReadPlan plan;
   plan.node.length = size;
   std::shared_lock<std::shared_mutex> gc(gc_mu_);
-  TARN_RETURN_IF_ERROR(PlanPieces(slices, size, range, &plan));
+  TARN_RETURN_IF_ERROR(store_->Read(
+      [&](ReadTxn &t) -> Status { return PlanPieces(t, slices, size, range, &plan); }));
   return plan;
 }
 

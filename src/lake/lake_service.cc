@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <atomic>
 #include <cinttypes>
 #include <cstdio>
+#include <cstring>
 
 #include "common/crypto.h"
 #include "common/encoding.h"
@@ -412,10 +414,51 @@ int64_t SlicesLength(const std::vector<meta::ExtentSlice>& s) {
 
 struct LakeService::WrittenExtent {
   ExtentRecord record;
+  bool is_inline = false;
+  std::string data;  // the bytes of an inline extent
 };
 
-LakeService::LakeService(meta::NamespaceStore* store, extent::ExtentStore* extents)
-    : store_(store), extents_(extents) {}
+namespace {
+
+constexpr uint64_t kInlineIdBit = 1ULL << 63;
+
+// Only ids with bit 63 set can be inline; others need no lookup in the namespace store.
+bool MaybeInline(uint64_t id) { return (id & kInlineIdBit) != 0; }
+
+// Reads an inline extent's bytes, copied out of the namespace store's read transaction.
+class InlineReader final : public extent::Reader {
+ public:
+  explicit InlineReader(std::string data) : data_(std::move(data)) {}
+  int64_t length() const override { return static_cast<int64_t>(data_.size()); }
+  StatusOr<size_t> ReadAt(int64_t offset, char* buf, size_t n) override {
+    if (offset < 0) return Status(Code::kInvalidArgument, "negative extent read offset");
+    if (static_cast<size_t>(offset) >= data_.size()) return size_t{0};
+    n = std::min(n, data_.size() - static_cast<size_t>(offset));
+    std::memcpy(buf, data_.data() + offset, n);
+    return n;
+  }
+
+ private:
+  const std::string data_;
+};
+
+Status Md5Mismatch() {
+  return Error(Reason::kMd5Mismatch,
+               "The MD5 value specified in the request did not match the MD5 value calculated "
+               "by the server.");
+}
+
+}  // namespace
+
+LakeService::LakeService(meta::NamespaceStore* store, extent::ExtentStore* extents,
+                         size_t inline_limit)
+    : store_(store),
+      extents_(extents),
+      inline_limit_(inline_limit),
+      // Bit 62 clear leaves 2^62 ids before the sequence could leave the inline range. Another
+      // process's sequence overlapping this one is as unlikely as two random ids colliding,
+      // and would fail the write (the extent record exists), never mix up bytes.
+      next_inline_id_(kInlineIdBit | (RandomU64() >> 2)) {}
 
 LakeService::~LakeService() {
   {
@@ -428,40 +471,73 @@ LakeService::~LakeService() {
 
 StatusOr<std::optional<LakeService::WrittenExtent>> LakeService::WriteExtent(
     ByteSource& body, const std::optional<std::string>& md5) {
-  constexpr size_t kChunk = 1 << 20;
-  std::unique_ptr<char[]> buf(new char[kChunk]);
-  TARN_ASSIGN_OR_RETURN(size_t n, body.Read(buf.get(), kChunk));
-  if (n == 0) {
-    if (md5 && *md5 != Md5("")) return Error(Reason::kMd5Mismatch, "The MD5 value specified in the request did not match the MD5 value calculated by the server.");
+  // The first inline_limit_ + 1 bytes go to a buffer of that size, not to a 1 MiB chunk: most
+  // bodies are small, and a large allocation per request is an mmap, page faults and a munmap.
+  size_t head_cap = inline_limit_ + 1;
+  std::unique_ptr<char[]> head(new char[head_cap]);
+  size_t head_len = 0;
+  bool ended = false;
+  while (head_len < head_cap) {
+    TARN_ASSIGN_OR_RETURN(size_t n, body.Read(head.get() + head_len, head_cap - head_len));
+    if (n == 0) {
+      ended = true;
+      break;
+    }
+    head_len += n;
+  }
+  if (ended && head_len == 0) {
+    if (md5 && *md5 != Md5("")) return Md5Mismatch();
     return std::optional<WrittenExtent>();
   }
+  if (ended && head_len <= inline_limit_) {
+    WrittenExtent e;
+    e.is_inline = true;
+    e.data.assign(head.get(), head_len);
+    e.record = ExtentRecord{next_inline_id_.fetch_add(1), static_cast<int64_t>(head_len),
+                            Md5(e.data), 0};
+    if (md5 && *md5 != e.record.md5) return Md5Mismatch();
+    return std::optional<WrittenExtent>(std::move(e));
+  }
+
   TARN_ASSIGN_OR_RETURN(auto w, extents_->NewWriter());
-  while (n > 0) {
-    Status s = w->Append(std::string_view(buf.get(), n));
-    if (!s.ok()) {
-      w->Abandon();
-      return s;
+  Status s = w->Append(std::string_view(head.get(), head_len));
+  head.reset();
+  if (s.ok() && !ended) {
+    constexpr size_t kChunk = 1 << 20;
+    std::unique_ptr<char[]> buf(new char[kChunk]);
+    for (;;) {
+      auto r = body.Read(buf.get(), kChunk);
+      if (!r.ok()) {
+        s = r.status();
+        break;
+      }
+      if (*r == 0) break;
+      s = w->Append(std::string_view(buf.get(), *r));
+      if (!s.ok()) break;
     }
-    auto r = body.Read(buf.get(), kChunk);
-    if (!r.ok()) {
-      w->Abandon();
-      return r.status();
-    }
-    n = *r;
+  }
+  if (!s.ok()) {
+    w->Abandon();
+    return s;
   }
   TARN_ASSIGN_OR_RETURN(auto info, w->Finish());
-  WrittenExtent e{ExtentRecord{info.id, info.length, info.md5, 0}};
+  WrittenExtent e;
+  e.record = ExtentRecord{info.id, info.length, info.md5, 0};
   if (md5 && *md5 != info.md5) {
     Discard(e);
-    return Error(Reason::kMd5Mismatch,
-                 "The MD5 value specified in the request did not match the MD5 value calculated "
-                 "by the server.");
+    return Md5Mismatch();
   }
   return std::optional<WrittenExtent>(std::move(e));
 }
 
+Status LakeService::RecordExtent(WriteTxn& t, const WrittenExtent& e) {
+  if (e.is_inline) return t.InsertInlineExtent(e.record, e.data);
+  return t.InsertExtent(e.record);
+}
+
 void LakeService::Discard(const std::optional<WrittenExtent>& e) {
-  if (e) extents_->Remove(e->record.id).IgnoreError();
+  // An inline extent's bytes went nowhere but the failed transaction.
+  if (e && !e->is_inline) extents_->Remove(e->record.id).IgnoreError();
 }
 
 // ----- garbage collection --------------------------------------------------------------------
@@ -469,15 +545,23 @@ void LakeService::Discard(const std::optional<WrittenExtent>& e) {
 StatusOr<int64_t> LakeService::CollectGarbage() {
   int64_t freed = 0;
   for (;;) {
-    std::vector<uint64_t> ids;
+    std::vector<uint64_t> ids, stored;  // stored: those with bytes in the extent store
     TARN_RETURN_IF_ERROR(store_->Read([&](ReadTxn& t) -> Status {
       TARN_ASSIGN_OR_RETURN(ids, t.ListGarbage(1000));
+      stored.clear();
+      for (uint64_t id : ids) {
+        if (MaybeInline(id)) {
+          TARN_ASSIGN_OR_RETURN(std::optional<std::string> data, t.GetInlineData(id));
+          if (data) continue;
+        }
+        stored.push_back(id);
+      }
       return Status::Ok();
     }));
     if (ids.empty()) return freed;
-    {
+    if (!stored.empty()) {
       std::unique_lock<std::shared_mutex> l(gc_mu_);
-      TARN_RETURN_IF_ERROR(extents_->RemoveMany(ids));
+      TARN_RETURN_IF_ERROR(extents_->RemoveMany(stored));
     }
     TARN_RETURN_IF_ERROR(
         store_->Write([&](WriteTxn& t) { return t.DeleteExtentRecords(ids); }));
@@ -507,17 +591,22 @@ void LakeService::StartCollector() {
 }
 
 void LakeService::WakeCollector() {
-  {
-    std::lock_guard<std::mutex> l(collector_mu_);
-    collector_wake_ = true;
-  }
+  std::lock_guard<std::mutex> l(collector_mu_);
+  if (collector_wake_) return;  // a pass is already due; it will see this write's garbage
+  collector_wake_ = true;
   collector_cv_.notify_one();
 }
 
 void LakeService::CollectorLoop() {
+  // A pass waits this long after the write that woke it, so that a stream of writes (most of
+  // which leave no garbage at all) costs a few passes a second, not a read transaction and two
+  // context switches each.
+  constexpr auto kCoalesce = std::chrono::milliseconds(20);
   std::unique_lock<std::mutex> l(collector_mu_);
   while (!stopping_) {
     collector_cv_.wait(l, [&] { return collector_wake_ || stopping_; });
+    if (stopping_) break;
+    collector_cv_.wait_for(l, kCoalesce, [&] { return stopping_; });
     if (stopping_) break;
     collector_wake_ = false;
     l.unlock();
@@ -802,7 +891,7 @@ StatusOr<Node> LakeService::PutFile(const std::string& account, const std::strin
     std::vector<ExtentSlice> slices;
     PutOptions o = opts;
     if (written) {
-      TARN_RETURN_IF_ERROR(t.InsertExtent(written->record));
+      TARN_RETURN_IF_ERROR(RecordExtent(t, *written));
       slices.push_back(ExtentSlice{written->record.id, 0, written->record.length, ""});
       if (o.headers.content_md5.empty()) o.headers.content_md5 = written->record.md5;
     } else if (o.headers.content_md5.empty()) {
@@ -837,7 +926,7 @@ Status LakeService::StageBlock(const std::string& account, const std::string& fs
     StagedExtent st;
     st.block_id = block_id;
     if (written) {
-      TARN_RETURN_IF_ERROR(t.InsertExtent(written->record));
+      TARN_RETURN_IF_ERROR(RecordExtent(t, *written));
       st.slice = ExtentSlice{written->record.id, 0, written->record.length, block_id};
     } else {
       return Error(Reason::kInvalidBlockList, "A block must hold at least one byte.");
@@ -1015,7 +1104,7 @@ StatusOr<AppendResult> LakeService::Append(const std::string& account,
     }
     int64_t len = 0;
     if (written) {
-      TARN_RETURN_IF_ERROR(t.InsertExtent(written->record));
+      TARN_RETURN_IF_ERROR(RecordExtent(t, *written));
       StagedExtent st;
       st.position = position;
       st.slice = ExtentSlice{written->record.id, 0, written->record.length, ""};
@@ -1285,13 +1374,13 @@ StatusOr<ReadPlan> LakeService::OpenRead(const std::string& account, const std::
       TARN_ASSIGN_OR_RETURN(slices, t.GetExtents(n->id));
     }
     plan.node = std::move(*n);
-    return Status::Ok();
+    // In this transaction: its snapshot still holds the inline bytes of these slices.
+    return PlanPieces(t, slices, plan.node.length, range, &plan);
   }));
-  TARN_RETURN_IF_ERROR(PlanPieces(slices, plan.node.length, range, &plan));
   return plan;
 }
 
-Status LakeService::PlanPieces(const std::vector<ExtentSlice>& slices, int64_t size,
+Status LakeService::PlanPieces(ReadTxn& t, const std::vector<ExtentSlice>& slices, int64_t size,
                                const std::optional<ByteRange>& range, ReadPlan* plan) {
   int64_t start = 0, end = size - 1;
   if (range) {
@@ -1309,7 +1398,14 @@ Status LakeService::PlanPieces(const std::vector<ExtentSlice>& slices, int64_t s
     pos = s_end;
     if (s_end <= start || s_begin > end) continue;
     int64_t from = std::max(start, s_begin), to = std::min(end + 1, s_end);
-    TARN_ASSIGN_OR_RETURN(auto reader, extents_->Open(s.extent_id));
+    std::unique_ptr<extent::Reader> reader;
+    if (MaybeInline(s.extent_id)) {
+      TARN_ASSIGN_OR_RETURN(std::optional<std::string> data, t.GetInlineData(s.extent_id));
+      if (data) reader = std::make_unique<InlineReader>(std::move(*data));
+    }
+    if (!reader) {
+      TARN_ASSIGN_OR_RETURN(reader, extents_->Open(s.extent_id));
+    }
     plan->pieces.push_back(
         ReadPlan::Piece{std::move(reader), s.offset + (from - s_begin), to - from});
   }

@@ -13,6 +13,7 @@
 //   collector; readers that already opened a file keep their bytes.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -225,7 +226,14 @@ StatusOr<std::string> NormalizePath(const std::string& path);
 
 class LakeService {
  public:
-  LakeService(meta::NamespaceStore* store, extent::ExtentStore* extents);
+  // Uploads of at most inline_limit bytes are kept inline, in the namespace store, written in
+  // the same transaction as the record that references them: a small append or Put Blob then
+  // costs one durable commit, not two (extent bytes, then metadata). 0 keeps every upload in
+  // the extent store. Inline extents have ids with bit 63 set, as packed ones do.
+  static constexpr size_t kDefaultInlineLimit = 64 * 1024;
+
+  LakeService(meta::NamespaceStore* store, extent::ExtentStore* extents,
+              size_t inline_limit = kDefaultInlineLimit);
   ~LakeService();
   LakeService(const LakeService&) = delete;
   LakeService& operator=(const LakeService&) = delete;
@@ -346,18 +354,28 @@ class LakeService {
 
  private:
   // Fills plan->start, length and pieces for a range of content made of slices, with gc_mu_
-  // held shared by the caller.
-  Status PlanPieces(const std::vector<meta::ExtentSlice>& slices, int64_t size,
+  // held shared by the caller. t is a read transaction in which the slices are live: inline
+  // extents are read from it.
+  Status PlanPieces(meta::ReadTxn& t, const std::vector<meta::ExtentSlice>& slices, int64_t size,
                     const std::optional<ByteRange>& range, ReadPlan* plan);
   struct WrittenExtent;
+  // Reads a whole body: up to inline_limit_ bytes into memory (an inline extent), more into a
+  // new, finished extent of the extent store. nullopt for an empty body.
   StatusOr<std::optional<WrittenExtent>> WriteExtent(ByteSource& body,
                                                      const std::optional<std::string>& md5);
+  // Records a written extent in t: inline extents with their bytes.
+  static Status RecordExtent(meta::WriteTxn& t, const WrittenExtent& e);
   void Discard(const std::optional<WrittenExtent>& e);
   void WakeCollector();
   void CollectorLoop();
 
   meta::NamespaceStore* store_;
   extent::ExtentStore* extents_;
+  const size_t inline_limit_;
+  // Ids of new inline extents: consecutive from a random start, so that a batch of small
+  // writes inserts next to each other in every table and index keyed by extent id (one dirty
+  // page to log per commit, not one per write, as random ids gave).
+  std::atomic<uint64_t> next_inline_id_;
 
   // Readers open extent files under a shared lock; the collector removes files under an
   // exclusive one, so a read plan never names a file that is already gone.

@@ -22,6 +22,7 @@
 #include "lake/acl.h"
 #include "store/extent/local/local_extent_store.h"
 #include "store/meta/sqlite/sqlite_namespace_store.h"
+#include "store/sqlite/sqlite_db.h"
 
 namespace tarn::lake {
 namespace {
@@ -234,13 +235,38 @@ class LakeServiceTest : public ::testing::Test {
     return lake_->LeasePath(kAcct, kFs, path, r, Conditions{});
   }
 
+  // Extents whose bytes are kept anywhere: in the extent store or inline in the namespace store.
   std::set<uint64_t> ExtentIds() {
+    std::set<uint64_t> ids = StoredExtentIds();
+    for (uint64_t id : InlineExtentIds()) ids.insert(id);
+    return ids;
+  }
+  size_t ExtentCount() { return ExtentIds().size(); }
+  std::set<uint64_t> StoredExtentIds() {
     auto all = extents_->ListAll();
     EXPECT_OK(all);
     if (!all.ok()) return {};
     return std::set<uint64_t>(all->begin(), all->end());
   }
-  size_t ExtentCount() { return ExtentIds().size(); }
+  // Read from the SQLite file itself, as a check on the store rather than through it.
+  std::set<uint64_t> InlineExtentIds() {
+    std::set<uint64_t> ids;
+    auto conn = sqlite::Connection::Open(root_ + "/meta.db", /*read_only=*/true);
+    EXPECT_OK(conn);
+    if (!conn.ok()) return ids;
+    sqlite::Query q(**conn, "SELECT id FROM extent_data");
+    for (;;) {
+      auto row = q.Step();
+      EXPECT_OK(row);
+      if (!row.ok() || !*row) break;
+      ids.insert(static_cast<uint64_t>(q.ColInt(0)));
+    }
+    return ids;
+  }
+  // A LakeService over the same stores with another inline limit.
+  void UseInlineLimit(size_t limit) {
+    lake_ = std::make_unique<LakeService>(store_.get(), extents_.get(), limit);
+  }
 
   int64_t Collect() {
     auto n = lake_->CollectGarbage();
@@ -662,6 +688,104 @@ TEST_F(LakeServiceTest, PutAndReadRoundTrip) {
   EXPECT_EQ(ExtentCount(), 1u);
   EXPECT_REASON(Put("a", "x", {}, "nofs"), Reason::kFilesystemNotFound);
   EXPECT_EQ(ExtentCount(), 1u);
+}
+
+// ===== inline extents ============================================================================
+
+TEST_F(LakeServiceTest, SmallUploadsAreInlineLargeOnesGoToTheExtentStore) {
+  const size_t limit = LakeService::kDefaultInlineLimit;
+  std::string small = Pattern(1024, 3), edge = Pattern(limit, 4), big = Pattern(limit + 1, 5);
+  MustPut("small", small);
+  MustPut("edge", edge);
+  EXPECT_EQ(InlineExtentIds().size(), 2u);
+  EXPECT_TRUE(StoredExtentIds().empty());
+  MustPut("big", big);
+  EXPECT_EQ(InlineExtentIds().size(), 2u);
+  EXPECT_EQ(StoredExtentIds().size(), 1u);
+  EXPECT_EQ(MustRead("small"), small);
+  EXPECT_EQ(MustRead("edge"), edge);
+  EXPECT_EQ(MustRead("big"), big);
+  auto part = Read("edge", ByteRange{100, 4195});
+  ASSERT_OK(part);
+  EXPECT_EQ(*part, edge.substr(100, 4096));
+  for (uint64_t id : InlineExtentIds()) EXPECT_NE(id >> 63, 0u) << id;
+
+  // A body handed over one byte at a time is still whole, and still inline.
+  StringSource trickle(small, 1);
+  ASSERT_OK(lake_->PutFile(kAcct, kFs, "trickle", trickle, {}));
+  EXPECT_EQ(MustRead("trickle"), small);
+  EXPECT_EQ(InlineExtentIds().size(), 3u);
+}
+
+TEST_F(LakeServiceTest, InlineLimitZeroKeepsEveryUploadInTheExtentStore) {
+  UseInlineLimit(0);
+  MustPut("a", "x");
+  ASSERT_OK(CreateFile("d"));
+  ASSERT_OK(Append("d", 0, "hello", true));
+  EXPECT_TRUE(InlineExtentIds().empty());
+  EXPECT_EQ(StoredExtentIds().size(), 2u);
+  EXPECT_EQ(MustRead("a"), "x");
+  EXPECT_EQ(MustRead("d"), "hello");
+}
+
+TEST_F(LakeServiceTest, InlineAppendsFlushAndStageLikeStoredOnes) {
+  ASSERT_OK(CreateFile("f"));
+  ASSERT_OK(Append("f", 0, "abc"));
+  ASSERT_OK(Append("f", 3, "defg"));
+  EXPECT_EQ(InlineExtentIds().size(), 2u);
+  EXPECT_EQ(MustRead("f"), "");
+  ASSERT_OK(Flush("f", 7));
+  EXPECT_EQ(MustRead("f"), "abcdefg");
+  auto mid = Read("f", ByteRange{2, 4});
+  ASSERT_OK(mid);
+  EXPECT_EQ(*mid, "cde");
+
+  std::string md5;
+  ASSERT_OK(Stage("b", "YmxrMQ==", "block one", &md5));
+  EXPECT_EQ(md5, Md5("block one"));
+  ASSERT_OK(Commit("b", {BlockRef{BlockRef::From::kUncommitted, "YmxrMQ=="}}));
+  EXPECT_EQ(MustRead("b"), "block one");
+  EXPECT_TRUE(StoredExtentIds().empty());
+}
+
+TEST_F(LakeServiceTest, InlineBytesAreCollectedWithTheirRecord) {
+  MustPut("f", "one");
+  MustPut("f", "two");  // the first version is garbage now
+  EXPECT_EQ(InlineExtentIds().size(), 2u);
+  EXPECT_EQ(Collect(), 1);
+  EXPECT_EQ(InlineExtentIds().size(), 1u);
+  EXPECT_EQ(MustRead("f"), "two");
+  ASSERT_OK(lake_->Delete(kAcct, kFs, "f", false, {}));
+  EXPECT_EQ(Collect(), 1);
+  EXPECT_TRUE(InlineExtentIds().empty());
+  auto recovered = lake_->Recover();
+  ASSERT_OK(recovered);
+  EXPECT_EQ(*recovered, 0);
+}
+
+TEST_F(LakeServiceTest, PinnedInlineBytesOutliveTheirFile) {
+  MustPut("p", "pinned bytes");
+  auto pinned = lake_->PinFiles("ds:1", kAcct, kFs, {"p"});
+  ASSERT_OK(pinned);
+  ASSERT_EQ(pinned->size(), 1u);
+  ASSERT_OK(lake_->Delete(kAcct, kFs, "p", false, {}));
+  EXPECT_EQ(Collect(), 0);
+  auto plan = lake_->OpenSlices((*pinned)[0].slices, 12, ByteRange{7, std::nullopt});
+  ASSERT_OK(plan);
+  auto got = Drain(*plan);
+  ASSERT_OK(got);
+  EXPECT_EQ(*got, "bytes");
+  ASSERT_OK(lake_->Unpin("ds:1"));
+  EXPECT_EQ(Collect(), 1);
+  EXPECT_TRUE(InlineExtentIds().empty());
+}
+
+TEST_F(LakeServiceTest, InlineMd5MismatchRecordsNothing) {
+  PutOptions o;
+  o.expected_md5 = Md5("something else");
+  EXPECT_REASON(Put("f", "data", o), Reason::kMd5Mismatch);
+  EXPECT_FALSE(Exists("f"));
+  EXPECT_EQ(ExtentCount(), 0u);
 }
 
 TEST_F(LakeServiceTest, RangedReads) {
@@ -2149,28 +2273,33 @@ TEST_F(LakeServiceTest, SetAccessControlRoundTrip) {
 TEST_F(LakeServiceTest, ReadersSeeWholeVersionsWhileTheCollectorRuns) {
   lake_->StartCollector();
   constexpr int kVersions = 40;
-  constexpr size_t kSize = 64 << 10;
-  MustPut("hot", std::string(kSize, 'A'));
-  std::atomic<bool> done{false};
-  std::atomic<int> reads{0}, bad{0};
-  std::thread reader([&] {
-    while (!done.load()) {
-      auto s = Read("hot");
-      if (!s.ok() || s->size() != kSize || s->find_first_not_of((*s)[0]) != std::string::npos) {
-        ++bad;
+  // Inline versions, then versions whose bytes are extent files.
+  for (size_t size : {LakeService::kDefaultInlineLimit, LakeService::kDefaultInlineLimit + 1}) {
+    const std::string name = "hot" + std::to_string(size);
+    MustPut(name, std::string(size, 'A'));
+    std::atomic<bool> done{false};
+    std::atomic<int> reads{0}, bad{0};
+    std::thread reader([&] {
+      while (!done.load()) {
+        auto s = Read(name);
+        if (!s.ok() || s->size() != size ||
+            s->find_first_not_of((*s)[0]) != std::string::npos) {
+          ++bad;
+        }
+        ++reads;
       }
-      ++reads;
+    });
+    for (int v = 1; v < kVersions; ++v) {
+      MustPut(name, std::string(size, static_cast<char>('A' + v % 26)));
     }
-  });
-  for (int v = 1; v < kVersions; ++v) {
-    MustPut("hot", std::string(kSize, static_cast<char>('A' + v % 26)));
+    done = true;
+    reader.join();
+    EXPECT_EQ(bad.load(), 0) << size;
+    EXPECT_GT(reads.load(), 0) << size;
+    ASSERT_OK(lake_->Delete(kAcct, kFs, name, false, {}));
   }
-  done = true;
-  reader.join();
-  EXPECT_EQ(bad.load(), 0);
-  EXPECT_GT(reads.load(), 0);
   lake_->CollectGarbage().status().IgnoreError();
-  EXPECT_EQ(ExtentCount(), 1u);
+  EXPECT_EQ(ExtentCount(), 0u);
 }
 
 TEST_F(LakeServiceTest, ConcurrentWritersToDistinctFiles) {

@@ -114,7 +114,9 @@ int main(int argc, char** argv) {
   if (!meta.ok()) return Fail("cannot open metadata: " + meta.status().ToString());
   auto local = extent::LocalExtentStore::Open(cfg.data_dir + "/extents");
   if (!local.ok()) return Fail("cannot open extent store: " + local.status().ToString());
-  // Small extents are packed into one database by group commit; large ones are files.
+  // Uploads of up to 64 KiB are kept inline in meta.db (LakeService), in their metadata
+  // transaction. The packed database keeps the small extents of earlier versions readable;
+  // larger extents are files.
   auto extents = extent::PackedExtentStore::Open(cfg.data_dir + "/extents/packed.db",
                                                  std::move(*local));
   if (!extents.ok()) return Fail("cannot open extent store: " + extents.status().ToString());

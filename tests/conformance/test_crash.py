@@ -9,8 +9,8 @@ the Python DataLake SDK (create + append... + flush); tarnd is SIGKILLed at a ra
     attempted for that path (or is empty, the state a create/overwrite leaves before its flush,
     allowed only while an upload of that path was in flight at the kill);
   * unreferenced extents have been reclaimed: the bytes of the extents on disk (one file per
-    large extent under DATA_DIR/extents/<2 hex>/<16 hex>, small ones packed in
-    DATA_DIR/extents/packed.db) do not exceed the total size of the
+    large extent under DATA_DIR/extents/<2 hex>/<16 hex>, small ones inline in DATA_DIR/meta.db
+    or, from earlier versions, packed in DATA_DIR/extents/packed.db) do not exceed the total size of the
     files visible in the namespace, plus at most the payloads of the uploads that were in flight
     (their acknowledged appends are uncommitted data that the server legitimately keeps, as
     Azure does);
@@ -123,8 +123,9 @@ def uploader(tid, srv, ledger, stop, seed, round_no):
 
 def extent_bytes(data_dir):
     """Bytes and count of every extent the store holds: one file per large extent
-    (DATA_DIR/extents/<2 hex>/<16 hex>) plus the small extents packed in
-    DATA_DIR/extents/packed.db (read through SQLite, read-only)."""
+    (DATA_DIR/extents/<2 hex>/<16 hex>), the small extents packed in
+    DATA_DIR/extents/packed.db by earlier versions, and the small extents kept inline in
+    DATA_DIR/meta.db (table extent_data), all read through SQLite, read-only."""
     root = Path(data_dir) / "extents"
     total = count = 0
     for dirpath, _, files in os.walk(root):
@@ -141,6 +142,16 @@ def extent_bytes(data_dir):
         try:
             n, size = db.execute(
                 "SELECT count(*), coalesce(sum(length(data)), 0) FROM packed").fetchone()
+        finally:
+            db.close()
+        total += size
+        count += n
+    meta = Path(data_dir) / "meta.db"
+    if meta.exists():
+        db = sqlite3.connect(f"file:{meta}?mode=ro", uri=True, timeout=30)
+        try:
+            n, size = db.execute(
+                "SELECT count(*), coalesce(sum(length(data)), 0) FROM extent_data").fetchone()
         finally:
             db.close()
         total += size

@@ -32,6 +32,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/status.h"
@@ -74,6 +75,9 @@ class ReadTxn {
   virtual StatusOr<std::vector<uint64_t>> ListGarbage(int limit) = 0;
   // Whether an extent record exists at all (any refcount).
   virtual StatusOr<bool> ExtentKnown(uint64_t extent_id) = 0;
+  // The bytes of an inline extent (see InsertInlineExtent); nullopt if the extent has no record
+  // or its bytes live in the extent store.
+  virtual StatusOr<std::optional<std::string>> GetInlineData(uint64_t extent_id) = 0;
   // Distinct pin holders whose name starts with prefix, in byte order.
   virtual StatusOr<std::vector<std::string>> ListPinHolders(const std::string& prefix) = 0;
 };
@@ -106,6 +110,11 @@ class WriteTxn : public ReadTxn {
 
   // Records the bytes of a freshly written extent (refcount 0 until referenced).
   virtual Status InsertExtent(const ExtentRecord& extent) = 0;
+  // As InsertExtent, and keeps the extent's bytes (data.size() == extent.length) in this store:
+  // they are durable when the transaction commits, with no extent store write and no separate
+  // commit of their own. For small extents, whose cost is all commits and no bytes. The bytes go
+  // when DeleteExtentRecords forgets the record.
+  virtual Status InsertInlineExtent(const ExtentRecord& extent, std::string_view data) = 0;
   // Adds a staged entry (refcount + 1). A Put Block with the same non-empty block_id replaces
   // the earlier one under the same key.
   virtual Status PutStaged(int64_t fs_id, const std::string& path, const StagedExtent& s) = 0;
@@ -119,7 +128,7 @@ class WriteTxn : public ReadTxn {
   // Releases every pin of a holder (refcount - 1 each).
   virtual Status UnpinAll(const std::string& holder) = 0;
 
-  // Forgets extent records (only those with refcount 0 are removed).
+  // Forgets extent records (only those with refcount 0 are removed), with their inline bytes.
   virtual Status DeleteExtentRecords(const std::vector<uint64_t>& extent_ids) = 0;
 };
 

@@ -897,6 +897,75 @@ TEST_P(NamespaceStoreContractTest, DeleteExtentRecordsOnlyRemovesUnreferenced) {
   EXPECT_TRUE(Garbage(store()).empty());
 }
 
+TEST_P(NamespaceStoreContractTest, InlineExtentsKeepTheirBytesUntilForgotten) {
+  StatusOr<Filesystem> fs = CreateFs(store(), "acct", "data");
+  ASSERT_TRUE(fs.ok());
+  const uint64_t in = kExtentBase + 10, empty = kExtentBase + 11, stored = kExtentBase + 12;
+  const std::string bytes("inline\0bytes", 12);  // binary, with a NUL inside
+  auto inline_data = [&](uint64_t e) {
+    return ReadValue<std::optional<std::string>>(store(),
+                                                 [&](ReadTxn& t) { return t.GetInlineData(e); });
+  };
+  ASSERT_OK(store().Write([&](WriteTxn& t) -> Status {
+    ExtentRecord r = MakeExtent(in);
+    r.length = static_cast<int64_t>(bytes.size());
+    TARN_RETURN_IF_ERROR(t.InsertInlineExtent(r, bytes));
+    ExtentRecord z = MakeExtent(empty);
+    z.length = 0;
+    TARN_RETURN_IF_ERROR(t.InsertInlineExtent(z, ""));
+    TARN_RETURN_IF_ERROR(t.InsertExtent(MakeExtent(stored)));
+    TARN_ASSIGN_OR_RETURN(Node f, t.InsertNode(MakeNode(fs->id, fs->root_id, "f", false)));
+    return t.SetExtents(f.id, {ExtentSlice{in, 0, 12, ""}});
+  }));
+  EXPECT_EQ(inline_data(in), bytes);
+  EXPECT_EQ(inline_data(empty), std::string());
+  EXPECT_EQ(inline_data(stored), std::nullopt);  // its bytes are in the extent store
+  EXPECT_EQ(inline_data(kExtentBase + 99), std::nullopt);
+  std::optional<ExtentRecord> r =
+      ReadValue<std::optional<ExtentRecord>>(store(), [&](ReadTxn& t) { return t.GetExtent(in); });
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->length, 12);
+  EXPECT_EQ(r->refcount, 1);
+
+  // Bytes that disagree with the record's length are refused, and the transaction with them.
+  const uint64_t bad = kExtentBase + 13;
+  EXPECT_FALSE(store()
+                   .Write([&](WriteTxn& t) -> Status {
+                     ExtentRecord b = MakeExtent(bad);
+                     b.length = 3;
+                     return t.InsertInlineExtent(b, "four");
+                   })
+                   .ok());
+  EXPECT_FALSE(ReadValue<bool>(store(), [&](ReadTxn& t) { return t.ExtentKnown(bad); }));
+  // A failed transaction keeps neither the record nor the bytes.
+  const uint64_t rolled_back = kExtentBase + 14;
+  EXPECT_FALSE(store()
+                   .Write([&](WriteTxn& t) -> Status {
+                     ExtentRecord b = MakeExtent(rolled_back);
+                     b.length = 1;
+                     TARN_RETURN_IF_ERROR(t.InsertInlineExtent(b, "x"));
+                     return Error(Reason::kPathNotFound, "caller gives up");
+                   })
+                   .ok());
+  EXPECT_EQ(inline_data(rolled_back), std::nullopt);
+
+  Reopen();
+  EXPECT_EQ(inline_data(in), bytes);
+  // Referenced bytes stay; unreferenced ones go with their record.
+  ASSERT_OK(store().Write([&](WriteTxn& t) { return t.DeleteExtentRecords({in, empty}); }));
+  EXPECT_EQ(inline_data(in), bytes);
+  EXPECT_EQ(inline_data(empty), std::nullopt);
+  ASSERT_OK(store().Write([&](WriteTxn& t) -> Status {
+    TARN_ASSIGN_OR_RETURN(auto f, t.Lookup(fs->id, fs->root_id, "f"));
+    if (!f) return InternalError("f missing");
+    return t.SetExtents(f->id, {});
+  }));
+  EXPECT_EQ(Garbage(store()), (std::vector<uint64_t>{in, stored}));
+  ASSERT_OK(store().Write([&](WriteTxn& t) { return t.DeleteExtentRecords({in, stored}); }));
+  EXPECT_EQ(inline_data(in), std::nullopt);
+  EXPECT_TRUE(Garbage(store()).empty());
+}
+
 // ---- Transactions -----------------------------------------------------------------------
 
 TEST_P(NamespaceStoreContractTest, FailedWriteLeavesNoChanges) {

@@ -4,6 +4,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <exception>
 #include <functional>
@@ -26,7 +27,7 @@ using sqlite::SqliteError;
 
 // ---- Schema -------------------------------------------------------------------------------
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 
 // Names with `offset`, `length` or `group` are avoided where they are SQL keywords (`slice_*`,
 // `group_name`), so that the same column names read well in every SQL dialect.
@@ -142,6 +143,17 @@ CREATE TRIGGER pins_ref AFTER INSERT ON pins BEGIN
 END;
 CREATE TRIGGER pins_unref AFTER DELETE ON pins BEGIN
   UPDATE extents SET refcount = refcount - 1 WHERE id = OLD.extent_id;
+END;
+)sql";
+
+// Version 2: the bytes of inline extents. A table of their own rather than a column of extents,
+// because every refcount change rewrites its extents row and would copy the bytes with it.
+constexpr char kSchemaV2[] = R"sql(
+CREATE TABLE extent_data(
+  id INTEGER PRIMARY KEY,
+  data BLOB NOT NULL);
+CREATE TRIGGER extents_forget_data AFTER DELETE ON extents BEGIN
+  DELETE FROM extent_data WHERE id = OLD.id;
 END;
 )sql";
 
@@ -469,6 +481,14 @@ class SqliteTxn final : public WriteTxn {
     return q.Step();
   }
 
+  StatusOr<std::optional<std::string>> GetInlineData(uint64_t extent_id) override {
+    Query q(c_, "SELECT data FROM extent_data WHERE id = ?");
+    q.Int(ToDb(extent_id));
+    TARN_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return std::optional<std::string>();
+    return std::optional<std::string>(q.ColBlob(0));
+  }
+
   StatusOr<std::vector<std::string>> ListPinHolders(const std::string& prefix) override {
     Query q(c_,
             "SELECT DISTINCT holder FROM pins WHERE holder >= ? AND substr(holder, 1, ?) = ?"
@@ -652,6 +672,18 @@ class SqliteTxn final : public WriteTxn {
     return s;
   }
 
+  Status InsertInlineExtent(const ExtentRecord& extent, std::string_view data) override {
+    if (static_cast<int64_t>(data.size()) != extent.length) {
+      return InternalError("inline extent " + std::to_string(extent.id) + " has " +
+                           std::to_string(data.size()) + " bytes, its record says " +
+                           std::to_string(extent.length));
+    }
+    TARN_RETURN_IF_ERROR(InsertExtent(extent));
+    Query q(c_, "INSERT INTO extent_data(id, data) VALUES(?,?)");
+    q.Int(ToDb(extent.id)).Blob(data);
+    return q.Run();
+  }
+
   Status PutStaged(int64_t fs_id, const std::string& path, const StagedExtent& s) override {
     if (!s.block_id.empty()) {
       Query q(c_, "DELETE FROM staged WHERE fs_id = ? AND path = ? AND block_id = ?");
@@ -760,7 +792,11 @@ Status OpenSchema(Connection& c) {
     }
     if (version == 0) {
       TARN_RETURN_IF_ERROR(c.ExecScript(kSchema));
-      return c.ExecScript("PRAGMA user_version = 1");
+      version = 1;
+    }
+    if (version == 1) {
+      TARN_RETURN_IF_ERROR(c.ExecScript(kSchemaV2));
+      return c.ExecScript("PRAGMA user_version = 2");
     }
     if (version != kSchemaVersion) {
       return InternalError("namespace database has schema version " + std::to_string(version) +
@@ -794,23 +830,81 @@ StatusOr<std::unique_ptr<SqliteNamespaceStore>> SqliteNamespaceStore::Open(
   TARN_ASSIGN_OR_RETURN(std::unique_ptr<Connection> writer,
                         Connection::Open(db_path, /*read_only=*/false));
   TARN_RETURN_IF_ERROR(sqlite_internal::OpenSchema(*writer));
+  TARN_ASSIGN_OR_RETURN(std::unique_ptr<Connection> checkpointer,
+                        Connection::Open(db_path, /*read_only=*/false));
+  // A connection that has not read the database yet does not know it is in WAL mode, and its
+  // checkpoints silently do nothing: have it read the header now.
+  TARN_RETURN_IF_ERROR(checkpointer->ExecScript("PRAGMA journal_mode = WAL;"));
   return std::unique_ptr<SqliteNamespaceStore>(
-      new SqliteNamespaceStore(db_path, std::move(writer)));
+      new SqliteNamespaceStore(db_path, std::move(writer), std::move(checkpointer)));
 }
 
-SqliteNamespaceStore::SqliteNamespaceStore(std::string db_path, std::unique_ptr<Connection> writer)
+SqliteNamespaceStore::SqliteNamespaceStore(std::string db_path, std::unique_ptr<Connection> writer,
+                                           std::unique_ptr<Connection> checkpointer)
     : db_path_(std::move(db_path)),
       writer_(std::move(writer)),
-      committer_([this](std::vector<PendingWrite*>& batch) { RunBatch(batch); }) {}
+      committer_([this](std::vector<PendingWrite*>& batch) { RunBatch(batch); }),
+      checkpointer_(std::move(checkpointer)) {
+  // Replaces the writer's automatic checkpoint (itself a WAL hook).
+  sqlite3_wal_hook(writer_->db(), &SqliteNamespaceStore::OnWalCommit, this);
+  checkpoint_thread_ = std::thread([this] { CheckpointLoop(); });
+}
 
 SqliteNamespaceStore::~SqliteNamespaceStore() {
   stopping_ = true;
   committer_.Drain();
   {
+    std::lock_guard<std::mutex> lock(checkpoint_mu_);
+    checkpoint_stop_ = true;
+  }
+  checkpoint_cv_.notify_one();
+  checkpoint_thread_.join();
+  checkpointer_.reset();
+  {
     std::lock_guard<std::mutex> lock(read_mu_);
     idle_readers_.clear();
   }
   writer_.reset();  // last: closing the last connection checkpoints the WAL
+}
+
+int SqliteNamespaceStore::OnWalCommit(void* self, sqlite3* db, const char* /*name*/,
+                                      int pages) {
+  auto* store = static_cast<SqliteNamespaceStore*>(self);
+  // The WAL's page count only falls when the WAL starts over; until then a background pass
+  // is due each time it has grown by kCheckpointPages, not after every commit past the mark.
+  if (pages < store->wal_pages_) store->next_checkpoint_at_ = kCheckpointPages;
+  store->wal_pages_ = pages;
+  if (pages < store->next_checkpoint_at_) return SQLITE_OK;
+  if (pages >= kRestartPages) {
+    // The WAL starts over only after a checkpoint has copied all of it, which the background
+    // one, racing the leader's commits, rarely manages. Here no commit can race: the leader
+    // copies what the background passes left (frames since the last one) and the next write
+    // begins the WAL again, as SQLite's automatic checkpoint would, a quarter as often.
+    sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    return SQLITE_OK;
+  }
+  store->next_checkpoint_at_ = std::min(pages + kCheckpointPages, kRestartPages);
+  std::lock_guard<std::mutex> lock(store->checkpoint_mu_);
+  if (!store->checkpoint_due_) {
+    store->checkpoint_due_ = true;
+    store->checkpoint_cv_.notify_one();
+  }
+  return SQLITE_OK;
+}
+
+void SqliteNamespaceStore::CheckpointLoop() {
+  std::unique_lock<std::mutex> lock(checkpoint_mu_);
+  for (;;) {
+    checkpoint_cv_.wait(lock, [&] { return checkpoint_due_ || checkpoint_stop_; });
+    if (checkpoint_stop_) return;
+    checkpoint_due_ = false;
+    lock.unlock();
+    // PASSIVE: copies what no reader still needs and never waits for the writer or readers.
+    // A checkpoint that fails or stops short is retried after a later commit.
+    sqlite3_wal_checkpoint_v2(checkpointer_->db(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
+                              nullptr);
+    lock.lock();
+  }
 }
 
 Status SqliteNamespaceStore::Write(const std::function<Status(WriteTxn&)>& fn) {

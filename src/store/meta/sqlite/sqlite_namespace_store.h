@@ -7,6 +7,13 @@
 // fsync (synchronous=FULL) covers the whole group. If that COMMIT fails, every caller whose fn
 // succeeded gets an Internal error (callers whose fn failed keep their own error).
 //
+// Checkpoints: the writer does not checkpoint the WAL itself (SQLite's automatic checkpoint
+// would run inside the leader's COMMIT, stalling every caller queued behind it). A commit that
+// leaves the WAL at kCheckpointPages or more wakes a background thread, which runs a PASSIVE
+// checkpoint on its own connection while the leader goes on committing. Those cannot finish
+// the WAL while commits race them, so at kRestartPages the leader checkpoints the rest itself
+// (only the frames since the last background pass) and the WAL starts over.
+//
 // Reads: a pool of read-only connections, opened on demand and reused. Each Read runs in one
 // read transaction, a WAL snapshot of the last commit.
 //
@@ -15,7 +22,10 @@
 //   reference counts can therefore never miss a reference.
 // - UpdateNode / MoveNode of a missing node: kPathNotFound; UpdateFilesystem / DeleteFilesystem
 //   of a missing filesystem: kFilesystemNotFound. DeleteSubtree of a missing node returns 0.
-// - InsertExtent of an id that already has a record: Internal.
+// - InsertExtent of an id that already has a record: Internal. InsertInlineExtent whose data
+//   size differs from the record's length: Internal.
+// - Inline bytes live in their own table, extent_data (schema version 2; a version 1 database
+//   is upgraded when opened), and go with their extents row.
 // - ClearStagedUnder(fs, "") clears every staged entry of the filesystem.
 // - limit < 0 in listings means "no limit".
 //
@@ -31,11 +41,14 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/group_commit.h"
 #include "common/status.h"
 #include "store/meta/namespace_store.h"
+
+struct sqlite3;
 
 namespace tarn::sqlite {
 class Connection;
@@ -59,9 +72,13 @@ class SqliteNamespaceStore final : public NamespaceStore {
  private:
   struct PendingWrite;
 
-  SqliteNamespaceStore(std::string db_path, std::unique_ptr<sqlite::Connection> writer);
+  SqliteNamespaceStore(std::string db_path, std::unique_ptr<sqlite::Connection> writer,
+                       std::unique_ptr<sqlite::Connection> checkpointer);
 
   void RunBatch(const std::vector<PendingWrite*>& batch);
+  // sqlite3_wal_hook of the writer: called after each commit with the WAL's size in pages.
+  static int OnWalCommit(void* self, sqlite3* db, const char* name, int pages);
+  void CheckpointLoop();
   StatusOr<std::unique_ptr<sqlite::Connection>> AcquireReader();
   void ReleaseReader(std::unique_ptr<sqlite::Connection> conn);
 
@@ -74,6 +91,17 @@ class SqliteNamespaceStore final : public NamespaceStore {
 
   std::mutex read_mu_;
   std::vector<std::unique_ptr<sqlite::Connection>> idle_readers_;  // GUARDED_BY(read_mu_)
+
+  static constexpr int kCheckpointPages = 1000;  // SQLite's own default threshold
+  static constexpr int kRestartPages = 4000;     // about 16 MB of WAL
+  int wal_pages_ = 0;                         // used only in OnWalCommit, by the leader
+  int next_checkpoint_at_ = kCheckpointPages;  // used only in OnWalCommit, by the leader
+  std::unique_ptr<sqlite::Connection> checkpointer_;  // used only by checkpoint_thread_
+  std::mutex checkpoint_mu_;
+  std::condition_variable checkpoint_cv_;
+  bool checkpoint_due_ = false;    // GUARDED_BY(checkpoint_mu_)
+  bool checkpoint_stop_ = false;   // GUARDED_BY(checkpoint_mu_)
+  std::thread checkpoint_thread_;  // last: it uses the members above
 };
 
 }  // namespace tarn::meta
