@@ -425,23 +425,6 @@ constexpr uint64_t kInlineIdBit = 1ULL << 63;
 // Only ids with bit 63 set can be inline; others need no lookup in the namespace store.
 bool MaybeInline(uint64_t id) { return (id & kInlineIdBit) != 0; }
 
-// Reads an inline extent's bytes, copied out of the namespace store's read transaction.
-class InlineReader final : public extent::Reader {
- public:
-  explicit InlineReader(std::string data) : data_(std::move(data)) {}
-  int64_t length() const override { return static_cast<int64_t>(data_.size()); }
-  StatusOr<size_t> ReadAt(int64_t offset, char* buf, size_t n) override {
-    if (offset < 0) return Status(Code::kInvalidArgument, "negative extent read offset");
-    if (static_cast<size_t>(offset) >= data_.size()) return size_t{0};
-    n = std::min(n, data_.size() - static_cast<size_t>(offset));
-    std::memcpy(buf, data_.data() + offset, n);
-    return n;
-  }
-
- private:
-  const std::string data_;
-};
-
 Status Md5Mismatch() {
   return Error(Reason::kMd5Mismatch,
                "The MD5 value specified in the request did not match the MD5 value calculated "
@@ -1401,7 +1384,7 @@ Status LakeService::PlanPieces(ReadTxn& t, const std::vector<ExtentSlice>& slice
     std::unique_ptr<extent::Reader> reader;
     if (MaybeInline(s.extent_id)) {
       TARN_ASSIGN_OR_RETURN(std::optional<std::string> data, t.GetInlineData(s.extent_id));
-      if (data) reader = std::make_unique<InlineReader>(std::move(*data));
+      if (data) reader = std::make_unique<extent::MemoryReader>(std::move(*data));
     }
     if (!reader) {
       TARN_ASSIGN_OR_RETURN(reader, extents_->Open(s.extent_id));

@@ -136,22 +136,14 @@ def extent_bytes(data_dir):
             if re.fullmatch(r"[0-9a-f]{16}", f) and p.is_file():
                 total += p.stat().st_size
                 count += 1
-    packed = root / "packed.db"
-    if packed.exists():
-        db = sqlite3.connect(f"file:{packed}?mode=ro", uri=True, timeout=30)
+    for db_path, table in ((root / "packed.db", "packed"),
+                           (Path(data_dir) / "meta.db", "extent_data")):
+        if not db_path.exists():
+            continue
+        db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=30)
         try:
             n, size = db.execute(
-                "SELECT count(*), coalesce(sum(length(data)), 0) FROM packed").fetchone()
-        finally:
-            db.close()
-        total += size
-        count += n
-    meta = Path(data_dir) / "meta.db"
-    if meta.exists():
-        db = sqlite3.connect(f"file:{meta}?mode=ro", uri=True, timeout=30)
-        try:
-            n, size = db.execute(
-                "SELECT count(*), coalesce(sum(length(data)), 0) FROM extent_data").fetchone()
+                f"SELECT count(*), coalesce(sum(length(data)), 0) FROM {table}").fetchone()
         finally:
             db.close()
         total += size

@@ -16,10 +16,13 @@
 //   TARN_ASSIGN_OR_RETURN(ExtentInfo info, w->Finish());
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/status.h"
@@ -53,6 +56,23 @@ class Reader {
   virtual StatusOr<size_t> ReadAt(int64_t offset, char* buf, size_t n) = 0;
   // A file descriptor for zero-copy transfer (sendfile), or -1 if the store has none.
   virtual int NativeFd() const { return -1; }
+};
+
+// The bytes of an extent held in memory (packed or inline extents, read out of a database).
+class MemoryReader final : public Reader {
+ public:
+  explicit MemoryReader(std::string data) : data_(std::move(data)) {}
+  int64_t length() const override { return static_cast<int64_t>(data_.size()); }
+  StatusOr<size_t> ReadAt(int64_t offset, char* buf, size_t n) override {
+    if (offset < 0) return Status(Code::kInvalidArgument, "negative extent read offset");
+    if (static_cast<size_t>(offset) >= data_.size()) return size_t{0};
+    n = std::min(n, data_.size() - static_cast<size_t>(offset));
+    std::memcpy(buf, data_.data() + offset, n);
+    return n;
+  }
+
+ private:
+  const std::string data_;
 };
 
 class ExtentStore {

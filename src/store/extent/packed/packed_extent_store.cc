@@ -10,22 +10,6 @@ namespace {
 
 constexpr uint64_t kPackedBit = 1ULL << 63;
 
-class PackedReader final : public Reader {
- public:
-  explicit PackedReader(std::string data) : data_(std::move(data)) {}
-  int64_t length() const override { return static_cast<int64_t>(data_.size()); }
-  StatusOr<size_t> ReadAt(int64_t offset, char* buf, size_t n) override {
-    if (offset < 0) return Status(Code::kInvalidArgument, "negative extent read offset");
-    if (static_cast<size_t>(offset) >= data_.size()) return size_t{0};
-    n = std::min(n, data_.size() - static_cast<size_t>(offset));
-    std::memcpy(buf, data_.data() + offset, n);
-    return n;
-  }
-
- private:
-  const std::string data_;
-};
-
 // Buffers up to the threshold; past it, moves everything to a base-store writer.
 class PackedWriter final : public Writer {
  public:
@@ -112,7 +96,7 @@ StatusOr<std::unique_ptr<Reader>> PackedExtentStore::Open(uint64_t id) {
   q.Int(ToDb(id));
   TARN_ASSIGN_OR_RETURN(bool row, q.Step());
   if (!row) return Status(Code::kNotFound, "packed extent not found");
-  return std::unique_ptr<Reader>(std::make_unique<PackedReader>(q.ColBlob(0)));
+  return std::unique_ptr<Reader>(std::make_unique<MemoryReader>(q.ColBlob(0)));
 }
 
 Status PackedExtentStore::Put(uint64_t id, const std::string& data) {
