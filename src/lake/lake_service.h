@@ -59,6 +59,9 @@ class ByteSource {
  public:
   virtual ~ByteSource() = default;
   virtual StatusOr<size_t> Read(char* buf, size_t n) = 0;
+  // The number of bytes Read will yield in all, when known in advance (an HTTP body's
+  // Content-Length); a hint for buffer sizes, never trusted for correctness.
+  virtual std::optional<int64_t> SizeHint() const { return std::nullopt; }
 };
 
 struct LeaseRequest {

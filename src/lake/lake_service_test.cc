@@ -89,6 +89,16 @@ class StringSource : public ByteSource {
   size_t pos_ = 0;
 };
 
+// A body that announces a length (as Content-Length does), right or wrong.
+class HintedSource : public StringSource {
+ public:
+  HintedSource(std::string data, int64_t hint) : StringSource(std::move(data)), hint_(hint) {}
+  std::optional<int64_t> SizeHint() const override { return hint_; }
+
+ private:
+  int64_t hint_;
+};
+
 // A body that delivers `fail_after` bytes and then breaks, as a dropped connection does.
 class FailingSource : public ByteSource {
  public:
@@ -937,6 +947,21 @@ TEST_F(LakeServiceTest, BodyFailingMidwayCommitsNothing) {
   EXPECT_FALSE(lake_->Append(kAcct, kFs, "app", 0, app, std::nullopt, std::nullopt, false).ok());
   EXPECT_REASON(Flush("app", 4096), Reason::kInvalidFlushPosition);
   EXPECT_EQ(ExtentCount(), 1u);
+}
+
+TEST_F(LakeServiceTest, SizeHintSizesBuffersButNeverDecidesWhatIsStored) {
+  // Right hints, small and large; then hints that are too small or too large: every byte the
+  // source yields is stored, whatever it announced.
+  const std::vector<std::pair<size_t, int64_t>> cases = {
+      {1024, 1024}, {0, 0}, {200000, 200000}, {5000, 10}, {70000, 3}, {10, 100000}};
+  int i = 0;
+  for (const auto& [size, hint] : cases) {
+    const std::string path = "hinted/" + std::to_string(i++);
+    const std::string data = Pattern(size, static_cast<uint32_t>(size));
+    HintedSource src(data, hint);
+    ASSERT_OK(lake_->PutFile(kAcct, kFs, path, src, {}));
+    EXPECT_EQ(MustRead(path), data) << "size " << size << ", hint " << hint;
+  }
 }
 
 TEST_F(LakeServiceTest, Md5MismatchCommitsNothing) {

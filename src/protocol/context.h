@@ -114,6 +114,9 @@ class BodySource : public lake::ByteSource {
  public:
   explicit BodySource(http::Request& r) : r_(r) {}
   StatusOr<size_t> Read(char* buf, size_t n) override;
+  std::optional<int64_t> SizeHint() const override {
+    return r_.chunked ? std::nullopt : r_.content_length;
+  }
 
  private:
   http::Request& r_;
