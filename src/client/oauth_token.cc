@@ -26,8 +26,8 @@ StatusOr<std::unique_ptr<TokenSource>> TokenSource::Create(ClientCredentials cre
 
 TokenSource::TokenSource(ClientCredentials creds, Endpoint ep, ConnectionOptions opts)
     : creds_(std::move(creds)), ep_(std::move(ep)), opts_(std::move(opts)) {
-  token_url_ = ep_.Origin() + ep_.path_prefix + "/" + PercentEncode(creds_.tenant) +
-               "/oauth2/v2.0/token";
+  token_path_ = ep_.path_prefix + "/" + PercentEncode(creds_.tenant) + "/oauth2/v2.0/token";
+  token_url_ = ep_.Origin() + token_path_;
 }
 
 StatusOr<std::string> TokenSource::Token() {
@@ -44,7 +44,7 @@ StatusOr<std::string> TokenSource::Fetch() {
                      "&scope=" + PercentEncode(creds_.scope);
   Request req;
   req.method = "POST";
-  req.target = ep_.path_prefix + "/" + PercentEncode(creds_.tenant) + "/oauth2/v2.0/token";
+  req.target = token_path_;
   req.headers = {{"Content-Type", "application/x-www-form-urlencoded"},
                  {"Accept", "application/json"}};
   req.body = form;

@@ -53,7 +53,8 @@ class TokenSource {
   ClientCredentials creds_;
   Endpoint ep_;
   ConnectionOptions opts_;
-  std::string token_url_;
+  std::string token_path_;  // origin-form: the request target
+  std::string token_url_;   // the same, with the origin, for messages
   std::mutex mu_;
   std::string token_;                                // guarded by mu_
   std::chrono::steady_clock::time_point refresh_at_;  // guarded by mu_
