@@ -190,6 +190,8 @@ StatusOr<std::unique_ptr<HttpConnection>> HttpConnection::Connect(const Endpoint
       }
       Status s = c->impl_->sock.StartTls(ctx->get(), /*server=*/false, ep.host);
       if (!s.ok()) return IoError("TLS with " + ep.HostHeader() + ": " + s.message());
+    } else {
+      TARN_RETURN_IF_ERROR(c->impl_->sock.WaitInKernel());
     }
     return c;
   }

@@ -6,13 +6,13 @@
 #include <openssl/rand.h>
 
 #include <algorithm>
-#include <condition_variable>
-#include <mutex>
-#include <thread>
 #include <climits>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
+#include <thread>
 
 namespace tarn {
 namespace {
@@ -180,8 +180,9 @@ uint64_t RandomU64() {
   return v;
 }
 
-std::string NewUuid() {
-  std::string b = RandomBytes(16);
+namespace {
+
+std::string FormatUuid(std::string b) {
   b[6] = static_cast<char>((static_cast<unsigned char>(b[6]) & 0x0f) | 0x40);  // version 4
   b[8] = static_cast<char>((static_cast<unsigned char>(b[8]) & 0x3f) | 0x80);  // RFC 4122 variant
   static constexpr char kHex[] = "0123456789abcdef";
@@ -194,6 +195,27 @@ std::string NewUuid() {
     out += kHex[c & 15];
   }
   return out;
+}
+
+}  // namespace
+
+std::string NewUuid() { return FormatUuid(RandomBytes(16)); }
+
+std::string NewRequestId() {
+  // splitmix64 over a per-thread counter: a bijection, so a thread never repeats itself, and
+  // threads start at random points of the 2^64 cycle.
+  thread_local uint64_t state = RandomU64();
+  auto next = [] {
+    uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  };
+  std::string b(16, '\0');
+  const uint64_t hi = next(), lo = next();
+  std::memcpy(b.data(), &hi, 8);
+  std::memcpy(b.data() + 8, &lo, 8);
+  return FormatUuid(std::move(b));
 }
 
 bool SecureEquals(std::string_view a, std::string_view b) {

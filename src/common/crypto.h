@@ -59,6 +59,10 @@ class OverlappedMd5 {
 std::string RandomBytes(size_t n);  // cryptographically secure
 uint64_t RandomU64();
 std::string NewUuid();  // random (v4) UUID, lowercase "8-4-4-4-12"
+// The same shape, unique but not unpredictable: for ids that are no secret (x-ms-request-id).
+// A per-thread generator seeded from RandomBytes; perf put RAND_bytes at 3% of tarnd's time in
+// 1 KiB writes, a request id each.
+std::string NewRequestId();
 
 // Constant-time comparison.
 bool SecureEquals(std::string_view a, std::string_view b);

@@ -4,6 +4,8 @@
 
 #include <set>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "common/encoding.h"
 
@@ -131,20 +133,41 @@ TEST(RandomTest, U64ValuesAreDistinct) {
   EXPECT_EQ(seen.size(), 1000u);
 }
 
+void ExpectVersion4Uuid(const std::string& u) {
+  ASSERT_EQ(u.size(), 36u) << u;
+  for (size_t k = 0; k < u.size(); ++k) {
+    if (k == 8 || k == 13 || k == 18 || k == 23) {
+      EXPECT_EQ(u[k], '-') << u;
+    } else {
+      EXPECT_TRUE((u[k] >= '0' && u[k] <= '9') || (u[k] >= 'a' && u[k] <= 'f')) << u;
+    }
+  }
+  EXPECT_EQ(u[14], '4') << u;
+  EXPECT_TRUE(u[19] == '8' || u[19] == '9' || u[19] == 'a' || u[19] == 'b') << u;
+}
+
+TEST(UuidTest, RequestIdsAreVersion4AndDistinctAcrossThreads) {
+  constexpr int kEach = 20000;
+  std::vector<std::string> a, b;
+  std::thread ta([&] {
+    for (int i = 0; i < kEach; ++i) a.push_back(NewRequestId());
+  });
+  std::thread tb([&] {
+    for (int i = 0; i < kEach; ++i) b.push_back(NewRequestId());
+  });
+  ta.join();
+  tb.join();
+  std::set<std::string> seen(a.begin(), a.end());
+  seen.insert(b.begin(), b.end());
+  EXPECT_EQ(seen.size(), size_t{2 * kEach});
+  for (int i = 0; i < 100; ++i) ExpectVersion4Uuid(a[static_cast<size_t>(i)]);
+}
+
 TEST(UuidTest, FormatIsVersion4) {
   std::set<std::string> seen;
   for (int i = 0; i < 200; ++i) {
     std::string u = NewUuid();
-    ASSERT_EQ(u.size(), 36u) << u;
-    for (size_t k = 0; k < u.size(); ++k) {
-      if (k == 8 || k == 13 || k == 18 || k == 23) {
-        EXPECT_EQ(u[k], '-') << u;
-      } else {
-        EXPECT_TRUE((u[k] >= '0' && u[k] <= '9') || (u[k] >= 'a' && u[k] <= 'f')) << u;
-      }
-    }
-    EXPECT_EQ(u[14], '4') << u;
-    EXPECT_TRUE(u[19] == '8' || u[19] == '9' || u[19] == 'a' || u[19] == 'b') << u;
+    ExpectVersion4Uuid(u);
     seen.insert(u);
   }
   EXPECT_EQ(seen.size(), 200u);

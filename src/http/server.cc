@@ -334,7 +334,10 @@ void Server::AcceptLoop() {
 
 void Server::Serve(int fd, std::string remote) {
   TimedSocket stream(fd, opts_.idle_timeout_s * 1000);
-  if (opts_.tls && !stream.StartTls(opts_.tls, /*server=*/true).ok()) return;
+  if (opts_.tls ? !stream.StartTls(opts_.tls, /*server=*/true).ok()
+                : !stream.WaitInKernel().ok()) {
+    return;
+  }
   beast::flat_buffer buf;
   for (;;) {
     Parser parser;

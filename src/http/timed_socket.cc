@@ -1,6 +1,7 @@
 #include "http/timed_socket.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -69,7 +70,26 @@ TimedSocket::~TimedSocket() {
   if (ssl_) SSL_free(ssl_);
 }
 
+Status TimedSocket::WaitInKernel() {
+  if (ssl_) return Status(Code::kFailedPrecondition, "TLS sockets keep non-blocking waits");
+  timeval tv{timeout_ms_ / 1000, (timeout_ms_ % 1000) * 1000};
+  int flags = ::fcntl(fd_, F_GETFL);
+  if (flags < 0 || ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0 ||
+      ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) != 0 ||
+      ::fcntl(fd_, F_SETFL, flags & ~O_NONBLOCK) != 0) {
+    return IoError("socket timeouts: " + ErrnoText(errno));
+  }
+  blocking_ = true;
+  return Status::Ok();
+}
+
+Status TimedSocket::TimedOut(short events) const {
+  return IoError("timed out after " + std::to_string(timeout_ms_) + " ms waiting for the peer " +
+                 (events == POLLIN ? "to send" : "to read"));
+}
+
 Status TimedSocket::StartTls(SSL_CTX* ctx, bool server, const std::string& host_name) {
+  if (blocking_) return Status(Code::kFailedPrecondition, "TLS needs non-blocking waits");
   ssl_ = SSL_new(ctx);
   if (!ssl_ || SSL_set_fd(ssl_, fd_) != 1) return IoError("TLS: " + OpenSslErrors());
   if (!server && !host_name.empty()) {
@@ -166,6 +186,7 @@ StatusOr<size_t> TimedSocket::Recv(char* p, size_t n) {
     }
     if (errno == EINTR) continue;
     if (errno != EAGAIN && errno != EWOULDBLOCK) return IoError("recv: " + ErrnoText(errno));
+    if (blocking_) return TimedOut(POLLIN);
     TARN_RETURN_IF_ERROR(Wait(POLLIN));
   }
 }
@@ -177,6 +198,7 @@ Status TimedSocket::SendAll(const char* p, size_t n, bool more) {
     if (w < 0) {
       if (errno == EINTR) continue;
       if (errno != EAGAIN && errno != EWOULDBLOCK) return IoError("send: " + ErrnoText(errno));
+      if (blocking_) return TimedOut(POLLOUT);
       TARN_RETURN_IF_ERROR(Wait(POLLOUT));
       continue;
     }
@@ -191,8 +213,8 @@ Status TimedSocket::SendFile(int in_fd, int64_t offset, int64_t len) {
     constexpr size_t kChunk = 256 << 10;
     std::unique_ptr<char[]> buf(new char[kChunk]);
     while (len > 0) {
-      ssize_t r = ::pread(in_fd, buf.get(), static_cast<size_t>(std::min<int64_t>(len, kChunk)),
-                          offset);
+      ssize_t r =
+          ::pread(in_fd, buf.get(), static_cast<size_t>(std::min<int64_t>(len, kChunk)), offset);
       if (r < 0 && errno == EINTR) continue;
       if (r <= 0) return IoError("read for TLS send: the file is shorter than expected");
       TARN_RETURN_IF_ERROR(TlsSend(buf.get(), static_cast<size_t>(r)));
@@ -207,6 +229,7 @@ Status TimedSocket::SendFile(int in_fd, int64_t offset, int64_t len) {
     if (w < 0) {
       if (errno == EINTR) continue;
       if (errno != EAGAIN && errno != EWOULDBLOCK) return IoError("sendfile: " + ErrnoText(errno));
+      if (blocking_) return TimedOut(POLLOUT);
       TARN_RETURN_IF_ERROR(Wait(POLLOUT));
       continue;
     }
@@ -221,10 +244,7 @@ Status TimedSocket::Wait(short events) {
   for (;;) {
     int r = ::poll(&p, 1, timeout_ms_);
     if (r > 0) return Status::Ok();
-    if (r == 0) {
-      return IoError("timed out after " + std::to_string(timeout_ms_) + " ms waiting for the peer " +
-                     (events == POLLIN ? "to send" : "to read"));
-    }
+    if (r == 0) return TimedOut(events);
     if (errno != EINTR) return IoError("poll: " + ErrnoText(errno));
   }
 }

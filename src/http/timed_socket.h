@@ -1,5 +1,5 @@
-// TimedSocket: a non-blocking socket used as if it were blocking, with every wait bounded by a
-// timeout, so that a peer that stops reading or writing cannot hold a thread forever. Both sides
+// TimedSocket: a socket used as if it were blocking, with every wait bounded by a timeout, so
+// that a peer that stops reading or writing cannot hold a thread forever. Both sides
 // of Tarn's HTTP (the server and Tarn's own client) read and write through it, and Beast's parser
 // reads through it too (it models SyncReadStream).
 //
@@ -26,6 +26,12 @@ class TimedSocket {
  public:
   // fd must be non-blocking. timeout_ms bounds each wait for the socket to become ready.
   TimedSocket(int fd, int timeout_ms) : fd_(fd), timeout_ms_(timeout_ms) {}
+
+  // For a plain (not TLS) socket: waits in the kernel from now on, the socket made blocking with
+  // SO_RCVTIMEO and SO_SNDTIMEO set to the timeout. A read that must wait is then one system call
+  // instead of three (recv, poll, recv): 1 KiB DFS writes at 16 clients spent 6% of tarnd's
+  // time in poll. TLS sockets keep non-blocking waits, so it fails after StartTls.
+  Status WaitInKernel();
   ~TimedSocket();
   TimedSocket(const TimedSocket&) = delete;
   TimedSocket& operator=(const TimedSocket&) = delete;
@@ -80,8 +86,12 @@ class TimedSocket {
   StatusOr<size_t> TlsRecv(char* p, size_t n);
   Status TlsSend(const char* p, size_t n);
 
+  // A timeout seen by a blocking call (EAGAIN), as Wait reports one.
+  Status TimedOut(short events) const;
+
   int fd_;
   int timeout_ms_;
+  bool blocking_ = false;  // WaitInKernel was called
   int64_t received_ = 0;
   Status last_error_;
   SSL* ssl_ = nullptr;  // owned

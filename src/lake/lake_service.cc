@@ -538,7 +538,10 @@ StatusOr<int64_t> LakeService::CollectGarbage() {
   int64_t freed = 0;
   for (;;) {
     std::vector<uint64_t> ids, stored;  // stored: those with bytes in the extent store
-    TARN_RETURN_IF_ERROR(store_->Read([&](ReadTxn& t) -> Status {
+    // Listed inside a write, not a read: a read may see a commit not yet durable, and bytes
+    // freed on the word of a commit that a power cut takes back would be lost. A write returns
+    // once what it saw is durable.
+    TARN_RETURN_IF_ERROR(store_->Write([&](WriteTxn& t) -> Status {
       TARN_ASSIGN_OR_RETURN(ids, t.ListGarbage(1000));
       stored.clear();
       for (uint64_t id : ids) {

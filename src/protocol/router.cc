@@ -327,7 +327,7 @@ Status Frontend::AuthorizeBearer(Ctx& c, const char* sas_permissions, const char
 }
 
 void Frontend::Handle(http::Request& req, http::ResponseWriter& w) {
-  Ctx c(req, w, *lake_, NewUuid(), "2021-10-04");
+  Ctx c(req, w, *lake_, NewRequestId(), "2021-10-04");
   c.ids = identity_;
   if (const auto* v = req.Header("x-ms-version")) c.version = *v;
   int64_t start = MonotonicMicros();
@@ -422,7 +422,7 @@ void Frontend::Audit(const Ctx& c, const char* op, const char* sas_permissions,
 void Frontend::HandleBadRequest(int status, const std::string& why, http::ResponseWriter& w) {
   http::Request req;
   req.method = "GET";
-  Ctx c(req, w, *lake_, NewUuid(), "2021-10-04");
+  Ctx c(req, w, *lake_, NewRequestId(), "2021-10-04");
   c.ReplyError(Error(status == 431 ? Reason::kHeaderTooLarge : Reason::kInvalidInput,
                      "The request could not be parsed: " + why));
 }

@@ -9,7 +9,9 @@
 //   still gets all-or-nothing semantics for its own fn.
 // - fn may run on another thread than the caller's. It must not block on I/O other than the
 //   store's own, and must not call Write or Read re-entrantly.
-// - Read(fn) runs fn against a consistent snapshot of the last committed state.
+// - Read(fn) runs fn against a consistent snapshot of the last committed state, which may
+//   include a commit whose Write has not returned yet (committed, not yet durable). What acts
+//   outside the store on what it reads (frees extent bytes) must read inside a Write.
 // - All methods are thread-safe.
 // - NotFound is reported as std::nullopt by lookups, never as an error. Errors are for
 //   constraint violations (AlreadyExists on a duplicate (parent, name)) and for store failures

@@ -56,7 +56,6 @@ class Connection;
 
 namespace tarn::meta {
 
-
 class SqliteNamespaceStore final : public NamespaceStore {
  public:
   // Opens (creating if needed) the database at db_path. The directory must exist.
@@ -73,9 +72,16 @@ class SqliteNamespaceStore final : public NamespaceStore {
   struct PendingWrite;
 
   SqliteNamespaceStore(std::string db_path, std::unique_ptr<sqlite::Connection> writer,
-                       std::unique_ptr<sqlite::Connection> checkpointer);
+                       std::unique_ptr<sqlite::Connection> checkpointer, int wal_fd);
 
+  // The committer's two steps. RunBatch runs the batch's fns in one transaction and commits it
+  // to the WAL unsynced (synchronous = NORMAL); SettleBatch, run after the next batch has
+  // started, returns once that commit is durable. Readers may see a commit before it is durable:
+  // what acts outside the store on what it reads must read inside a Write (as the GC does).
   void RunBatch(const std::vector<PendingWrite*>& batch);
+  void SettleBatch(const std::vector<PendingWrite*>& batch);
+  // Makes commit seq durable, with one fdatasync of the WAL for every commit made before it.
+  Status SyncWal(uint64_t seq);
   // sqlite3_wal_hook of the writer: called after each commit with the WAL's size in pages.
   static int OnWalCommit(void* self, sqlite3* db, const char* name, int pages);
   void CheckpointLoop();
@@ -86,16 +92,24 @@ class SqliteNamespaceStore final : public NamespaceStore {
   // Used only by the current leader.
   std::unique_ptr<sqlite::Connection> writer_;
 
+  const int wal_fd_;  // the WAL, opened again for fdatasync; owned
+
+  std::atomic<uint64_t> committed_seq_{0};  // commits so far; written only by the leader
+  std::mutex sync_mu_;                      // one fdatasync at a time
+  uint64_t synced_seq_ = 0;                 // GUARDED_BY(sync_mu_) commits known durable
+  Status sync_error_;                       // GUARDED_BY(sync_mu_) sticky, after a failed sync
+  std::atomic<bool> sync_failed_{false};    // sync_error_ is set
+
   std::atomic<bool> stopping_{false};
-  GroupCommitter<PendingWrite> committer_;  // after writer_: its batches use it
+  GroupCommitter<PendingWrite> committer_;  // after the members above: its batches use them
 
   std::mutex read_mu_;
   std::vector<std::unique_ptr<sqlite::Connection>> idle_readers_;  // GUARDED_BY(read_mu_)
 
-  static constexpr int kCheckpointPages = 1000;  // SQLite's own default threshold
-  static constexpr int kRestartPages = 4000;     // about 16 MB of WAL
-  int wal_pages_ = 0;                         // used only in OnWalCommit, by the leader
-  int next_checkpoint_at_ = kCheckpointPages;  // used only in OnWalCommit, by the leader
+  static constexpr int kCheckpointPages = 1000;       // SQLite's own default threshold
+  static constexpr int kRestartPages = 4000;          // about 16 MB of WAL
+  int wal_pages_ = 0;                                 // used only in OnWalCommit, by the leader
+  int next_checkpoint_at_ = kCheckpointPages;         // used only in OnWalCommit, by the leader
   std::unique_ptr<sqlite::Connection> checkpointer_;  // used only by checkpoint_thread_
   std::mutex checkpoint_mu_;
   std::condition_variable checkpoint_cv_;
