@@ -453,7 +453,8 @@ LakeService::~LakeService() {
 }
 
 StatusOr<std::optional<LakeService::WrittenExtent>> LakeService::WriteExtent(
-    ByteSource& body, const std::optional<std::string>& md5) {
+    ByteSource& body, const std::optional<std::string>& md5, extent::Hashing hashing) {
+  if (md5) hashing = extent::Hashing::kMd5;
   // The first inline_limit_ + 1 bytes go to a buffer of that size, not to a 1 MiB chunk: most
   // bodies are small, and a large allocation per request is an mmap, page faults and a munmap.
   // A body of known, smaller length gets a buffer of its own length (plus one byte, which shows
@@ -486,12 +487,12 @@ StatusOr<std::optional<LakeService::WrittenExtent>> LakeService::WriteExtent(
     head.resize(head_len);
     e.data = std::move(head);
     e.record = ExtentRecord{next_inline_id_.fetch_add(1), static_cast<int64_t>(head_len),
-                            Md5(e.data), 0};
+                            hashing == extent::Hashing::kMd5 ? Md5(e.data) : std::string(), 0};
     if (md5 && *md5 != e.record.md5) return Md5Mismatch();
     return std::optional<WrittenExtent>(std::move(e));
   }
 
-  TARN_ASSIGN_OR_RETURN(auto w, extents_->NewWriter());
+  TARN_ASSIGN_OR_RETURN(auto w, extents_->NewWriter(hashing));
   Status s = w->Append(std::string_view(head.data(), head_len));
   std::string().swap(head);
   if (s.ok() && !ended) {
@@ -879,7 +880,8 @@ StatusOr<Node> LakeService::CreatePath(const std::string& account, const std::st
 StatusOr<Node> LakeService::PutFile(const std::string& account, const std::string& fs_name,
                                     const std::string& path, ByteSource& body,
                                     const PutOptions& opts) {
-  TARN_ASSIGN_OR_RETURN(auto written, WriteExtent(body, opts.expected_md5));
+  TARN_ASSIGN_OR_RETURN(auto written,
+                        WriteExtent(body, opts.expected_md5, extent::Hashing::kMd5));
   Node out;
   Status s = store_->Write([&](WriteTxn& t) -> Status {
     TARN_ASSIGN_OR_RETURN(Filesystem fs, RequireFilesystem(t, account, fs_name));
@@ -908,7 +910,7 @@ Status LakeService::StageBlock(const std::string& account, const std::string& fs
                                ByteSource& body, const std::optional<std::string>& expected_md5,
                                const std::optional<std::string>& lease_id,
                                std::string* md5_out) {
-  TARN_ASSIGN_OR_RETURN(auto written, WriteExtent(body, expected_md5));
+  TARN_ASSIGN_OR_RETURN(auto written, WriteExtent(body, expected_md5, extent::Hashing::kMd5));
   Status s = store_->Write([&](WriteTxn& t) -> Status {
     TARN_ASSIGN_OR_RETURN(Filesystem fs, RequireFilesystem(t, account, fs_name));
     TARN_ASSIGN_OR_RETURN(auto existing, Resolve(t, fs, path));
@@ -1086,7 +1088,7 @@ StatusOr<AppendResult> LakeService::Append(const std::string& account,
                                            const std::optional<std::string>& expected_md5,
                                            const std::optional<std::string>& lease_id,
                                            bool flush) {
-  TARN_ASSIGN_OR_RETURN(auto written, WriteExtent(body, expected_md5));
+  TARN_ASSIGN_OR_RETURN(auto written, WriteExtent(body, expected_md5, extent::Hashing::kNone));
   AppendResult out;
   Status s = store_->Write([&](WriteTxn& t) -> Status {
     TARN_ASSIGN_OR_RETURN(Filesystem fs, RequireFilesystem(t, account, fs_name));
@@ -1119,7 +1121,7 @@ StatusOr<AppendResult> LakeService::Append(const std::string& account,
     Discard(written);
     return s;
   }
-  out.md5 = written ? written->record.md5 : Md5("");
+  if (expected_md5) out.md5 = written ? written->record.md5 : Md5("");
   return out;
 }
 

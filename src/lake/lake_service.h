@@ -128,7 +128,9 @@ struct BlockList {
 };
 
 struct AppendResult {
-  std::string md5;  // raw MD5 of the appended bytes
+  // Raw MD5 of the appended bytes, computed only to check a Content-MD5 the request carried
+  // (Azure answers an append with Content-MD5 only then); empty otherwise.
+  std::string md5;
   std::optional<Node> flushed;  // set when flush=true committed the file
 };
 
@@ -363,9 +365,11 @@ class LakeService {
                     const std::optional<ByteRange>& range, ReadPlan* plan);
   struct WrittenExtent;
   // Reads a whole body: up to inline_limit_ bytes into memory (an inline extent), more into a
-  // new, finished extent of the extent store. nullopt for an empty body.
+  // new, finished extent of the extent store. nullopt for an empty body. The extent's MD5 is
+  // computed as hashing asks, and always when md5 (the MD5 the body must have) is given.
   StatusOr<std::optional<WrittenExtent>> WriteExtent(ByteSource& body,
-                                                     const std::optional<std::string>& md5);
+                                                     const std::optional<std::string>& md5,
+                                                     extent::Hashing hashing);
   // Records a written extent in t: inline extents with their bytes.
   static Status RecordExtent(meta::WriteTxn& t, const WrittenExtent& e);
   void Discard(const std::optional<WrittenExtent>& e);

@@ -180,6 +180,36 @@ def test_append_flush_in_pieces(fs):
     assert read(fc) == whole + b"".join(more)
 
 
+def test_append_content_md5_checked_only_when_sent(tarn, fs):
+    """An append hashes its bytes only to check a Content-MD5 the client sent (validate_content),
+    and answers with Content-MD5 only then, which the SDK compares with its own."""
+    import base64
+    fc = fs.get_file_client("md5/a.bin")
+    fc.create_file()
+    small, big = b"checked", os.urandom(300 * 1024)  # inline, and past the inline limit
+    fc.append_data(small, offset=0, length=len(small), validate_content=True)
+    fc.append_data(big, offset=len(small), length=len(big), validate_content=True)
+    fc.flush_data(len(small) + len(big))
+    assert read(fc) == small + big
+
+    raw = RawClient(tarn)
+    path = f"/devstoreaccount1/{fs.file_system_name}/md5/raw.bin"
+    assert raw.request("PUT", path, [("resource", "file")]).status == 201
+    r = raw.request("PATCH", path, [("action", "append"), ("position", "0")], body=b"abc")
+    assert r.status == 202 and r.header("Content-MD5") is None, r.headers
+    md5 = base64.b64encode(hashlib.md5(b"def").digest()).decode()
+    r = raw.request("PATCH", path, [("action", "append"), ("position", "3")],
+                    headers={"Content-MD5": md5}, body=b"def")
+    assert r.status == 202 and r.header("Content-MD5") == md5, r.headers
+    wrong = base64.b64encode(hashlib.md5(b"xyz").digest()).decode()
+    r = raw.request("PATCH", path, [("action", "append"), ("position", "6")],
+                    headers={"Content-MD5": wrong}, body=b"ghi")
+    assert r.status == 400 and r.header("x-ms-error-code") == "Md5Mismatch", r.body
+    r = raw.request("PATCH", path, [("action", "flush"), ("position", "6")])
+    assert r.status == 200, r.body
+    assert read(fs.get_file_client("md5/raw.bin")) == b"abcdef"
+
+
 def test_flush_retain_uncommitted_and_close(fs):
     fc = fs.get_file_client("pieces/retain.bin")
     fc.create_file()

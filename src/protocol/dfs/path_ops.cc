@@ -126,7 +126,7 @@ Status AppendData(Ctx& c) {
   TARN_ASSIGN_OR_RETURN(auto r, c.lake.Append(c.account->name, c.fs, c.path, position, body, md5,
                                               LeaseId(c), flush));
   http::Headers h;
-  h.emplace_back("Content-MD5", Base64Encode(r.md5));
+  if (!r.md5.empty()) h.emplace_back("Content-MD5", Base64Encode(r.md5));
   h.emplace_back("x-ms-request-server-encrypted", "false");
   if (r.flushed) AddWriteResult(*r.flushed, &h);
   return c.Reply(202, std::move(h));

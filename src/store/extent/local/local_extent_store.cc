@@ -114,8 +114,8 @@ class LocalReader final : public Reader {
 
 class LocalWriter final : public Writer {
  public:
-  LocalWriter(LocalExtentStore* store, uint64_t id, int fd, uint64_t creation)
-      : store_(store), id_(id), fd_(fd), creation_(creation) {}
+  LocalWriter(LocalExtentStore* store, uint64_t id, int fd, uint64_t creation, Hashing hashing)
+      : store_(store), id_(id), fd_(fd), creation_(creation), hash_(hashing == Hashing::kMd5) {}
   ~LocalWriter() override { Abandon(); }
   LocalWriter(const LocalWriter&) = delete;
   LocalWriter& operator=(const LocalWriter&) = delete;
@@ -126,10 +126,10 @@ class LocalWriter final : public Writer {
     if (state_ != State::kOpen) return NotWritable("Append");
     // A large piece is hashed on another core while write() copies it into the page cache:
     // the two cost about the same, and one upload stream would otherwise pay both in turn.
-    const bool overlap = data.size() >= kOverlapMd5Bytes;
+    const bool overlap = hash_ && data.size() >= kOverlapMd5Bytes;
     if (overlap) {
       md5_.Begin(data);
-    } else {
+    } else if (hash_) {
       md5_.Update(data);
     }
     Status s = WriteAll(data);
@@ -155,7 +155,7 @@ class LocalWriter final : public Writer {
     ExtentInfo info;
     info.id = id_;
     info.length = length_;
-    info.md5 = md5_.Finish();
+    if (hash_) info.md5 = md5_.Finish();
     return info;
   }
 
@@ -222,6 +222,7 @@ class LocalWriter final : public Writer {
   const uint64_t id_;
   int fd_;
   const uint64_t creation_;
+  const bool hash_;
   State state_ = State::kOpen;
   int64_t length_ = 0;
   int64_t started_ = 0;  // bytes whose writeback has been started
@@ -270,7 +271,7 @@ std::string LocalExtentStore::PathOf(uint64_t id) const {
   return dir_ + "/" + ShardName(ShardOf(id)) + "/" + IdName(id);
 }
 
-StatusOr<std::unique_ptr<Writer>> LocalExtentStore::NewWriter() {
+StatusOr<std::unique_ptr<Writer>> LocalExtentStore::NewWriter(Hashing hashing) {
   for (int attempt = 0; attempt < kMaxCreateAttempts; ++attempt) {
     // Bit 63 stays clear: decorators such as PackedExtentStore use it for their own ids.
     uint64_t id = RandomU64() & ~(1ULL << 63);
@@ -285,7 +286,7 @@ StatusOr<std::unique_ptr<Writer>> LocalExtentStore::NewWriter() {
     // Numbered only after the name exists: a directory fsync that reads a count covering this
     // creation is guaranteed to include the new entry.
     uint64_t creation = shard.created.fetch_add(1) + 1;
-    return std::unique_ptr<Writer>(std::make_unique<LocalWriter>(this, id, fd, creation));
+    return std::unique_ptr<Writer>(std::make_unique<LocalWriter>(this, id, fd, creation, hashing));
   }
   return InternalError("could not allocate an unused extent id in " + dir_);
 }

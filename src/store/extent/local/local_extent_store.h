@@ -14,7 +14,7 @@
 // its directory descriptors); Readers are independent of it.
 //
 //   TARN_ASSIGN_OR_RETURN(auto store, LocalExtentStore::Open("/var/lib/tarn/extents"));
-//   TARN_ASSIGN_OR_RETURN(auto w, store->NewWriter());
+//   TARN_ASSIGN_OR_RETURN(auto w, store->NewWriter(Hashing::kMd5));
 #pragma once
 
 #include <array>
@@ -37,7 +37,7 @@ class LocalExtentStore final : public ExtentStore {
   LocalExtentStore(const LocalExtentStore&) = delete;
   LocalExtentStore& operator=(const LocalExtentStore&) = delete;
 
-  StatusOr<std::unique_ptr<Writer>> NewWriter() override;
+  StatusOr<std::unique_ptr<Writer>> NewWriter(Hashing hashing) override;
   StatusOr<std::unique_ptr<Reader>> Open(uint64_t id) override;
   Status Remove(uint64_t id) override;
   StatusOr<std::vector<uint64_t>> ListAll() override;

@@ -53,7 +53,7 @@ class LocalExtentStoreTest : public ::testing::Test {
 
   // Writes data in pieces of at most `piece` bytes and finishes the extent.
   ExtentInfo WriteExtent(std::string_view data, size_t piece = 1 << 20) {
-    auto w = store_->NewWriter();
+    auto w = store_->NewWriter(extent::Hashing::kMd5);
     EXPECT_TRUE(w.ok()) << w.status().ToString();
     if (!w.ok()) return {};
     for (size_t pos = 0; pos < data.size(); pos += piece) {
@@ -110,7 +110,7 @@ TEST_F(LocalExtentStoreTest, OpenCreatesFanOutDirectories) {
 }
 
 TEST_F(LocalExtentStoreTest, SmallRoundTrip) {
-  auto w = store_->NewWriter();
+  auto w = store_->NewWriter(extent::Hashing::kMd5);
   ASSERT_TRUE(w.ok()) << w.status().ToString();
   uint64_t id = (*w)->id();
   EXPECT_NE(id, 0u);
@@ -157,7 +157,7 @@ TEST_F(LocalExtentStoreTest, SmallRoundTrip) {
 TEST_F(LocalExtentStoreTest, MultiMebibyteExtentInManyAppends) {
   const std::string data = Pattern((5 << 20) + 123, 7);
   std::mt19937 rng(11);
-  auto w = store_->NewWriter();
+  auto w = store_->NewWriter(extent::Hashing::kMd5);
   ASSERT_TRUE(w.ok());
   size_t pos = 0;
   int appends = 0;
@@ -213,7 +213,7 @@ TEST_F(LocalExtentStoreTest, OpenReaderSurvivesRemove) {
 }
 
 TEST_F(LocalExtentStoreTest, AbandonedWriterLeavesNoFile) {
-  auto w = store_->NewWriter();
+  auto w = store_->NewWriter(extent::Hashing::kMd5);
   ASSERT_TRUE(w.ok());
   uint64_t id = (*w)->id();
   ASSERT_TRUE((*w)->Append("partial data").ok());
@@ -232,7 +232,7 @@ TEST_F(LocalExtentStoreTest, AbandonedWriterLeavesNoFile) {
 TEST_F(LocalExtentStoreTest, DestroyedUnfinishedWriterLeavesNoFile) {
   uint64_t id = 0;
   {
-    auto w = store_->NewWriter();
+    auto w = store_->NewWriter(extent::Hashing::kMd5);
     ASSERT_TRUE(w.ok());
     id = (*w)->id();
     ASSERT_TRUE((*w)->Append(Pattern(4096, 1)).ok());
@@ -244,7 +244,7 @@ TEST_F(LocalExtentStoreTest, DestroyedUnfinishedWriterLeavesNoFile) {
 TEST_F(LocalExtentStoreTest, FinishedExtentOutlivesItsWriter) {
   uint64_t id = 0;
   {
-    auto w = store_->NewWriter();
+    auto w = store_->NewWriter(extent::Hashing::kMd5);
     ASSERT_TRUE(w.ok());
     id = (*w)->id();
     ASSERT_TRUE((*w)->Append("kept").ok());
@@ -321,7 +321,7 @@ TEST_F(LocalExtentStoreTest, ConcurrentWriters) {
     threads.emplace_back([this, t, &results] {
       for (int i = 0; i < kPerThread; ++i) {
         std::string data = Pattern(1000 + 997 * static_cast<size_t>(i), t * 1000 + i);
-        auto w = store_->NewWriter();
+        auto w = store_->NewWriter(extent::Hashing::kMd5);
         if (!w.ok()) return;
         for (size_t pos = 0; pos < data.size(); pos += 4096) {
           if (!(*w)->Append(std::string_view(data).substr(pos, 4096)).ok()) return;
@@ -330,7 +330,7 @@ TEST_F(LocalExtentStoreTest, ConcurrentWriters) {
         if (!info.ok()) return;
         results[t].push_back(*info);
         // Abandoned writers run concurrently with everything else too.
-        auto junk = store_->NewWriter();
+        auto junk = store_->NewWriter(extent::Hashing::kMd5);
         if (junk.ok() && (*junk)->Append("junk").ok()) (*junk)->Abandon();
       }
     });

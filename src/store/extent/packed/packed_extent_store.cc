@@ -13,7 +13,8 @@ constexpr uint64_t kPackedBit = 1ULL << 63;
 // Buffers up to the threshold; past it, moves everything to a base-store writer.
 class PackedWriter final : public Writer {
  public:
-  PackedWriter(PackedExtentStore* store, uint64_t id) : store_(store), id_(id) {}
+  PackedWriter(PackedExtentStore* store, uint64_t id, Hashing hashing)
+      : store_(store), id_(id), hashing_(hashing) {}
 
   uint64_t id() const override { return base_ ? base_->id() : id_; }
 
@@ -22,7 +23,7 @@ class PackedWriter final : public Writer {
     if (base_) return base_->Append(data);
     buf_.append(data);
     if (buf_.size() <= store_->threshold()) return Status::Ok();
-    TARN_ASSIGN_OR_RETURN(base_, store_->base()->NewWriter());
+    TARN_ASSIGN_OR_RETURN(base_, store_->base()->NewWriter(hashing_));
     Status s = base_->Append(buf_);
     buf_.clear();
     buf_.shrink_to_fit();
@@ -34,7 +35,8 @@ class PackedWriter final : public Writer {
     done_ = true;
     if (base_) return base_->Finish();
     TARN_RETURN_IF_ERROR(store_->Put(id_, buf_));
-    return ExtentInfo{id_, static_cast<int64_t>(buf_.size()), Md5(buf_)};
+    return ExtentInfo{id_, static_cast<int64_t>(buf_.size()),
+                      hashing_ == Hashing::kMd5 ? Md5(buf_) : std::string()};
   }
 
   void Abandon() override {
@@ -46,6 +48,7 @@ class PackedWriter final : public Writer {
  private:
   PackedExtentStore* const store_;
   const uint64_t id_;
+  const Hashing hashing_;
   std::string buf_;
   std::unique_ptr<Writer> base_;
   bool done_ = false;
@@ -84,9 +87,9 @@ StatusOr<std::unique_ptr<PackedExtentStore>> PackedExtentStore::Open(
       std::move(base), threshold, std::move(writer), std::move(reader)));
 }
 
-StatusOr<std::unique_ptr<Writer>> PackedExtentStore::NewWriter() {
+StatusOr<std::unique_ptr<Writer>> PackedExtentStore::NewWriter(Hashing hashing) {
   uint64_t id = RandomU64() | kPackedBit;
-  return std::unique_ptr<Writer>(std::make_unique<PackedWriter>(this, id));
+  return std::unique_ptr<Writer>(std::make_unique<PackedWriter>(this, id, hashing));
 }
 
 StatusOr<std::unique_ptr<Reader>> PackedExtentStore::Open(uint64_t id) {

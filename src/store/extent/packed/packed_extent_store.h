@@ -44,7 +44,7 @@ class PackedExtentStore final : public ExtentStore {
   PackedExtentStore(const PackedExtentStore&) = delete;
   PackedExtentStore& operator=(const PackedExtentStore&) = delete;
 
-  StatusOr<std::unique_ptr<Writer>> NewWriter() override;
+  StatusOr<std::unique_ptr<Writer>> NewWriter(Hashing hashing) override;
   StatusOr<std::unique_ptr<Reader>> Open(uint64_t id) override;
   Status Remove(uint64_t id) override;
   Status RemoveMany(const std::vector<uint64_t>& ids) override;

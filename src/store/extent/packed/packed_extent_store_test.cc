@@ -31,7 +31,7 @@ class PackedExtentStoreTest : public ::testing::Test {
     store_ = std::move(*s);
   }
   ExtentInfo Write(const std::string& data, size_t piece = 100) {
-    auto w = store_->NewWriter();
+    auto w = store_->NewWriter(extent::Hashing::kMd5);
     EXPECT_TRUE(w.ok());
     for (size_t i = 0; i < data.size(); i += piece) {
       EXPECT_TRUE((*w)->Append(std::string_view(data).substr(i, piece)).ok());
@@ -101,7 +101,7 @@ TEST_F(PackedExtentStoreTest, RemoveManyRemovesBothKinds) {
 
 TEST_F(PackedExtentStoreTest, AbandonedWritersLeaveNothing) {
   for (size_t size : {10u, 5000u}) {
-    auto w = store_->NewWriter();
+    auto w = store_->NewWriter(extent::Hashing::kMd5);
     ASSERT_TRUE(w.ok());
     ASSERT_TRUE((*w)->Append(std::string(size, 'z')).ok());
     (*w)->Abandon();
@@ -119,7 +119,7 @@ TEST_F(PackedExtentStoreTest, ConcurrentWritersShareCommits) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kEach; ++i) {
         std::string data = "t" + std::to_string(t) + "-" + std::to_string(i);
-        auto w = store_->NewWriter();
+        auto w = store_->NewWriter(extent::Hashing::kMd5);
         ASSERT_TRUE(w.ok());
         ASSERT_TRUE((*w)->Append(data).ok());
         auto info = (*w)->Finish();
