@@ -307,9 +307,10 @@ else
   limit fsync fsync-latency --dir "$work" --count 1000
   big="$(n 1024 16)MiB" part="$(n 256 4)MiB"
   for r in 1 2; do
-    echo "== round $r: $big upload (one Put Blob), with dd conv=fsync of $big before it"
+    echo "== round $r: $big upload (one Put Blob; tarnd also by DFS appends), with dd conv=fsync of $big before it"
     dd_fsync "dd#$r" "$(n 1024 16)"
     for t in $(order "$r"); do FS="big-$r" on "$t" "upload-1g#$r" upload --size "$big"; done
+    FS="big-$r" on tarnd "upload-dfs#$r" upload --size "$big" --block 64MiB
     echo "== round $r: $big download, one stream (3 runs each, median)"
     for t in $(order "$r"); do
       # shellcheck disable=SC2046
@@ -317,8 +318,6 @@ else
     done
     reset "big-$r"
   done
-  FS=dfs on tarnd upload-dfs upload --size "$big" --block 64MiB
-  reset dfs
   for r in 1 2; do
     echo "== round $r: 8 streams x $part, upload then download"
     for t in $(order "$r"); do FS="multi-$r" on "$t" "upload-8x#$r" upload --size "$part" --streams 8; done

@@ -248,7 +248,8 @@ def test_list_blobs_prefix_and_metadata(container):
             assert b.size == len(b.name.encode())
         else:
             assert b.size == 0
-    assert names == sorted(names), "List Blobs must return names in lexicographic order"
+    # Here depth-first and lexicographic order agree (see the next test for where they do not).
+    assert names == sorted(names), "List Blobs must return these names in name order"
 
     # Paging with markers.
     pages = list(container.list_blobs(name_starts_with="logs/2024/",
@@ -256,6 +257,24 @@ def test_list_blobs_prefix_and_metadata(container):
     paged = [b.name for p in pages for b in p]
     assert_listing(paged, [n for n in files if n.startswith("logs/2024/")], allowed_dirs=set())
     assert len(pages) == 3
+
+
+def test_flat_listing_order_is_that_of_hns_accounts(container):
+    """An account with a hierarchical namespace lists blobs depth first, each directory followed
+    by what it holds, siblings in name order; a flat account sorts whole names instead. These are
+    the paths of Azure/azure-sdk-for-go#24210, where both orders were observed on real accounts:
+    "A-B" sorts before "A/dat1" as a name ('-' < '/'), but comes after directory A's contents."""
+    for name in ["A/dat1", "A-B/dat2", "A-B-C", "A-C", "A.C/dat3", "AB/AB", "AB/dat4", "AB.txt",
+                 "ABC"]:
+        put(container, name, b"x")
+    hns = ["A", "A/dat1", "A-B", "A-B/dat2", "A-B-C", "A-C", "A.C", "A.C/dat3", "AB", "AB/AB",
+           "AB/dat4", "AB.txt", "ABC"]
+    names = [b.name for b in container.list_blobs()]
+    assert names == hns
+    assert names != sorted(names)
+    # Paging keeps the order: markers resume depth first, one name at a time.
+    paged = [b.name for page in container.list_blobs(results_per_page=1).by_page() for b in page]
+    assert paged == hns
 
 
 def test_metadata_round_trip(container):
