@@ -205,6 +205,10 @@ dd_fsync() {
     >"$results/$name.json"
   echo "  $name: $text"
 }
+# quiet_disk: waits for the writeback of everything written so far (Azurite on disk never fsyncs,
+# so its uploads leave dirty pages behind), so that each large upload and each dd starts with an
+# idle disk whichever server ran before it. Outside every timing.
+quiet_disk() { sync; sleep 1; }
 # paths_of NAME: "--path P" for each path an upload result names, relative to the filesystem.
 paths_of() {
   "$py" -c 'import json,sys; [print("--path", p.split("/",1)[1]) for p in json.load(open(sys.argv[1]))["paths"]]' \
@@ -308,8 +312,13 @@ else
   big="$(n 1024 16)MiB" part="$(n 256 4)MiB"
   for r in 1 2; do
     echo "== round $r: $big upload (one Put Blob; tarnd also by DFS appends), with dd conv=fsync of $big before it"
+    quiet_disk
     dd_fsync "dd#$r" "$(n 1024 16)"
-    for t in $(order "$r"); do FS="big-$r" on "$t" "upload-1g#$r" upload --size "$big"; done
+    for t in $(order "$r"); do
+      quiet_disk
+      FS="big-$r" on "$t" "upload-1g#$r" upload --size "$big"
+    done
+    quiet_disk
     FS="big-$r" on tarnd "upload-dfs#$r" upload --size "$big" --block 64MiB
     echo "== round $r: $big download, one stream (3 runs each, median)"
     for t in $(order "$r"); do
@@ -320,7 +329,10 @@ else
   done
   for r in 1 2; do
     echo "== round $r: 8 streams x $part, upload then download"
-    for t in $(order "$r"); do FS="multi-$r" on "$t" "upload-8x#$r" upload --size "$part" --streams 8; done
+    for t in $(order "$r"); do
+      quiet_disk
+      FS="multi-$r" on "$t" "upload-8x#$r" upload --size "$part" --streams 8
+    done
     for t in $(order "$r"); do
       # shellcheck disable=SC2046
       FS="multi-$r" on "$t" "download-8x#$r" download $(paths_of "upload-8x#$r@$t")
@@ -332,6 +344,7 @@ else
     for r in 1 2; do
       echo "== round $r: 1 KiB objects, $c client(s), up to 20,000 operations or $secs s each"
       for t in $(order "$r"); do
+        quiet_disk
         FS="small-$c-$r" on "$t" "small-blob-$c#$r" small --clients "$c" --ops 20000 \
           --duration "$secs" --mode blob
         [ "$t" != tarnd ] || FS="small-$c-$r" on "$t" "small-dfs-$c#$r" small --clients "$c" \
