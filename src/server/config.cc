@@ -36,7 +36,15 @@ Status LoadConfigFile(const std::string& path, Config* cfg) {
     if (l.contains("header_limit_bytes")) {
       cfg->header_limit_bytes = l["header_limit_bytes"].get<size_t>();
     }
-    if (l.contains("idle_timeout_s")) cfg->idle_timeout_s = l["idle_timeout_s"].get<int>();
+    if (l.contains("idle_timeout_s")) {
+      // 0 would mean "wait forever" to the socket timeouts: a stalled peer would hold a thread.
+      if (!l["idle_timeout_s"].is_number_integer() || l["idle_timeout_s"].get<int64_t>() < 1 ||
+          l["idle_timeout_s"].get<int64_t>() > 86400) {
+        return Error(Reason::kInvalidInput,
+                     "limits.idle_timeout_s must be a whole number of seconds from 1 to 86400");
+      }
+      cfg->idle_timeout_s = l["idle_timeout_s"].get<int>();
+    }
   }
   if (j.contains("identity")) {
     const auto& id = j["identity"];

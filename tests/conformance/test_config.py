@@ -50,6 +50,17 @@ def test_refuses_a_config_with_keys_readable_by_others(tmp_path):
     assert b"chmod 600" in p.stderr
 
 
+@pytest.mark.parametrize("timeout", [0, -5, 86401, "30"])
+def test_refuses_an_idle_timeout_that_would_not_bound_waits(tmp_path, timeout):
+    cfg = tmp_path / "tarnd.json"
+    cfg.write_text(json.dumps({"limits": {"idle_timeout_s": timeout}}))
+    cfg.chmod(0o600)
+    p = run_tarnd("--listen", "127.0.0.1:0", "--data-dir", str(tmp_path / "d"),
+                  "--config", str(cfg))
+    assert p.returncode != 0
+    assert b"idle_timeout_s must be a whole number of seconds from 1 to 86400" in p.stderr
+
+
 def test_configured_account_accepts_either_key(tmp_path):
     k1 = base64.b64encode(os.urandom(64)).decode()
     k2 = base64.b64encode(os.urandom(64)).decode()
