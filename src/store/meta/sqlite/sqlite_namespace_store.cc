@@ -948,10 +948,7 @@ void SqliteNamespaceStore::CheckpointLoop() {
 
 Status SqliteNamespaceStore::Write(const std::function<Status(WriteTxn&)>& fn) {
   if (stopping_) return InternalError("namespace store is closing");
-  if (sync_failed_.load(std::memory_order_acquire)) {
-    std::lock_guard<std::mutex> lock(sync_mu_);
-    return sync_error_;
-  }
+  TARN_RETURN_IF_ERROR(SyncFailure());
   PendingWrite w{&fn, Status::Ok()};
   committer_.Submit(&w);
   return std::move(w.result);
@@ -968,10 +965,7 @@ void SqliteNamespaceStore::RunBatch(const std::vector<PendingWrite*>& batch) {
     }
   };
 
-  if (sync_failed_.load(std::memory_order_acquire)) {
-    std::lock_guard<std::mutex> lock(sync_mu_);
-    return fail_batch(sync_error_);
-  }
+  if (Status failed = SyncFailure(); !failed.ok()) return fail_batch(failed);
   Status begin = Exec(c, "BEGIN IMMEDIATE");
   if (!begin.ok()) return fail_batch(begin);
   SqliteTxn txn(c);
@@ -1009,6 +1003,12 @@ void SqliteNamespaceStore::SettleBatch(const std::vector<PendingWrite*>& batch) 
   for (PendingWrite* w : batch) {
     if (w->result.ok()) w->result = s;
   }
+}
+
+Status SqliteNamespaceStore::SyncFailure() {
+  if (!sync_failed_.load(std::memory_order_acquire)) return Status::Ok();
+  std::lock_guard<std::mutex> lock(sync_mu_);
+  return sync_error_;
 }
 
 Status SqliteNamespaceStore::SyncWal(uint64_t seq) {

@@ -82,6 +82,8 @@ class SqliteNamespaceStore final : public NamespaceStore {
   void SettleBatch(const std::vector<PendingWrite*>& batch);
   // Makes commit seq durable, with one fdatasync of the WAL for every commit made before it.
   Status SyncWal(uint64_t seq);
+  // The error of a failed fdatasync, after which every write is refused; OK before one.
+  Status SyncFailure();
   // sqlite3_wal_hook of the writer: called after each commit with the WAL's size in pages.
   static int OnWalCommit(void* self, sqlite3* db, const char* name, int pages);
   void CheckpointLoop();
