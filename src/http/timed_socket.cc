@@ -186,7 +186,6 @@ StatusOr<size_t> TimedSocket::Recv(char* p, size_t n) {
     }
     if (errno == EINTR) continue;
     if (errno != EAGAIN && errno != EWOULDBLOCK) return IoError("recv: " + ErrnoText(errno));
-    if (blocking_) return TimedOut(POLLIN);
     TARN_RETURN_IF_ERROR(Wait(POLLIN));
   }
 }
@@ -198,7 +197,6 @@ Status TimedSocket::SendAll(const char* p, size_t n, bool more) {
     if (w < 0) {
       if (errno == EINTR) continue;
       if (errno != EAGAIN && errno != EWOULDBLOCK) return IoError("send: " + ErrnoText(errno));
-      if (blocking_) return TimedOut(POLLOUT);
       TARN_RETURN_IF_ERROR(Wait(POLLOUT));
       continue;
     }
@@ -229,7 +227,6 @@ Status TimedSocket::SendFile(int in_fd, int64_t offset, int64_t len) {
     if (w < 0) {
       if (errno == EINTR) continue;
       if (errno != EAGAIN && errno != EWOULDBLOCK) return IoError("sendfile: " + ErrnoText(errno));
-      if (blocking_) return TimedOut(POLLOUT);
       TARN_RETURN_IF_ERROR(Wait(POLLOUT));
       continue;
     }
@@ -240,6 +237,8 @@ Status TimedSocket::SendFile(int in_fd, int64_t offset, int64_t len) {
 }
 
 Status TimedSocket::Wait(short events) {
+  // A blocking call that would block again has already waited its timeout in the kernel.
+  if (blocking_) return TimedOut(events);
   pollfd p{fd_, events, 0};
   for (;;) {
     int r = ::poll(&p, 1, timeout_ms_);

@@ -80,13 +80,15 @@ class TimedSocket {
   }
 
  private:
+  // Waits for the socket to become ready; after WaitInKernel, reports the timeout that a blocking
+  // call's EAGAIN means.
   Status Wait(short events);
   // Waits as OpenSSL asks after a non-blocking call returned r; other errors end the connection.
   Status TlsWait(int r, const char* what);
   StatusOr<size_t> TlsRecv(char* p, size_t n);
   Status TlsSend(const char* p, size_t n);
 
-  // A timeout seen by a blocking call (EAGAIN), as Wait reports one.
+  // The error of a wait that timed out, in the poll or in the kernel.
   Status TimedOut(short events) const;
 
   int fd_;
