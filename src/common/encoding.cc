@@ -129,6 +129,24 @@ std::string PercentEncode(std::string_view s, bool keep_slash) {
   return out;
 }
 
+size_t Utf16Length(std::string_view s) {
+  size_t n = 0;
+  for (char ch : s) {
+    const auto u = static_cast<unsigned char>(ch);
+    if ((u & 0xC0) != 0x80) ++n;  // a character starts here
+    if (u >= 0xF0) ++n;           // four bytes: a surrogate pair in UTF-16
+  }
+  return n;
+}
+
+bool HasControlChar(std::string_view s) {
+  for (char ch : s) {
+    const auto u = static_cast<unsigned char>(ch);
+    if (u < 0x20 || u == 0x7F) return true;
+  }
+  return false;
+}
+
 bool IsValidUtf8(std::string_view s) {
   size_t i = 0;
   const size_t n = s.size();

@@ -19,6 +19,11 @@ std::optional<std::string> PercentDecode(std::string_view s, bool plus_as_space 
 std::string PercentEncode(std::string_view s, bool keep_slash = false);
 
 bool IsValidUtf8(std::string_view s);
+// The length of valid UTF-8 text in UTF-16 code units: how Azure counts the characters of a
+// name (a code point past U+FFFF counts twice).
+size_t Utf16Length(std::string_view s);
+// True if s holds a C0 control character (U+0000-U+001F) or DEL (U+007F).
+bool HasControlChar(std::string_view s);
 
 // Escapes &, <, >, ", ' for XML text and attributes.
 std::string XmlEscape(std::string_view s);

@@ -145,6 +145,11 @@ enum class Reason {
   kRoleAssignmentNotFound,
   kGroupNotFound,
   kObjectAlreadyExists,
+  // Routing, second resources and the connection layer
+  kFeatureNotYetSupportedForHierarchicalNamespaceAccounts,
+  kCannotVerifyCopySource,
+  kRequestTimeout,
+  kDiskFull,  // no space for new data on the data disk
 };
 
 struct ReasonInfo {

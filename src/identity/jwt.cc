@@ -122,9 +122,14 @@ StatusOr<Json> VerifyRs256(std::string_view token, const KeyLookup& lookup) {
   Json header = Json::parse(*header_text, nullptr, false);
   Json claims = Json::parse(*claims_text, nullptr, false);
   if (!header.is_object() || !claims.is_object()) return Invalid("a part is not a JSON object");
-  if (header.value("alg", "") != "RS256") return Invalid("alg must be RS256");
-  if (!header.contains("kid") || !header["kid"].is_string()) return Invalid("it has no kid");
-  EVP_PKEY* key = lookup(header["kid"].get<std::string>());
+  // The header is the attacker's text: every member is checked for its type before it is read.
+  auto alg = header.find("alg");
+  if (alg == header.end() || !alg->is_string() || alg->get<std::string>() != "RS256") {
+    return Invalid("alg must be RS256");
+  }
+  auto kid = header.find("kid");
+  if (kid == header.end() || !kid->is_string()) return Invalid("it has no kid");
+  EVP_PKEY* key = lookup(kid->get<std::string>());
   if (!key) return Invalid("its signing key (kid) is unknown");
   std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
   std::string_view input = token.substr(0, d2);

@@ -69,5 +69,23 @@ TEST_F(JwtTest, RefusesTamperingAndStrangers) {
   EXPECT_FALSE(VerifyRs256(unsigned_token, Lookup()).ok());
 }
 
+// Header members of the wrong JSON type once escaped the parser as nlohmann type errors, and
+// nothing around authentication caught them: tarnd aborted on one anonymous request.
+TEST_F(JwtTest, HeaderMembersOfTheWrongTypeAreInvalidNotFatal) {
+  const std::string claims = Base64UrlEncode(Json{{"oid", "o"}}.dump());
+  for (const Json& header :
+       {Json{{"alg", 1}, {"kid", key_->kid()}}, Json{{"alg", nullptr}, {"kid", key_->kid()}},
+        Json{{"alg", Json::array()}}, Json{{"alg", "RS256"}, {"kid", 7}},
+        Json{{"alg", "RS256"}, {"kid", nullptr}}, Json{{"alg", Json::object()}}}) {
+    const std::string token = Base64UrlEncode(header.dump()) + "." + claims + ".AAAA";
+    StatusOr<Json> r = Json();
+    EXPECT_NO_THROW(r = VerifyRs256(token, Lookup())) << header.dump();
+    EXPECT_FALSE(r.ok()) << header.dump();
+    if (!r.ok()) {
+      EXPECT_EQ(r.status().reason(), Reason::kInvalidAuthenticationInfo);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace tarn::identity

@@ -193,11 +193,12 @@ Status ValidateFilesystemName(const std::string& name) {
     return Error(Reason::kInvalidResourceName,
                  "The specified resource name contains invalid characters: '" + name + "'.");
   };
+  // '$' begins only the names Azure reserves for its own containers.
+  if (name == "$root" || name == "$logs" || name == "$web") return Status::Ok();
   if (name.size() < 3 || name.size() > 63) return bad();
   for (size_t i = 0; i < name.size(); ++i) {
     char c = name[i];
-    bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c == '-' && i > 0) ||
-              (c == '$' && i == 0);
+    bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c == '-' && i > 0);
     if (!ok) return bad();
     if (c == '-' && name[i - 1] == '-') return bad();
   }
@@ -210,21 +211,29 @@ StatusOr<std::string> NormalizePath(const std::string& path) {
   while (b < e && path[b] == '/') ++b;
   while (e > b && path[e - 1] == '/') --e;
   std::string p = path.substr(b, e - b);
-  if (p.size() > 1024) {
-    return Error(Reason::kInvalidResourceName,
-                 "The specified path is longer than 1024 characters.");
-  }
   auto bad = [&](const std::string& why) {
     return Error(Reason::kInvalidResourceName, "The specified path is invalid: " + why + ".");
   };
-  // Strict UTF-8: no overlong forms, surrogates or code points past U+10FFFF, and no NUL.
-  if (!IsValidUtf8(p) || p.find('\0') != std::string::npos) {
-    return bad("it is not valid UTF-8");
+  // Strict UTF-8: no overlong forms, surrogates or code points past U+10FFFF.
+  if (!IsValidUtf8(p)) return bad("it is not valid UTF-8");
+  // Control characters would make names ambiguous wherever names are joined by line breaks (the
+  // Shared Key string-to-sign, logs) and are never part of a real file name.
+  if (HasControlChar(p)) return bad("it holds a control character");
+  for (size_t i = 0; i + 1 < p.size(); ++i) {
+    // U+0080-U+009F (C1 controls) are encoded C2 80 .. C2 9F.
+    if (static_cast<unsigned char>(p[i]) == 0xC2 && static_cast<unsigned char>(p[i + 1]) < 0xA0) {
+      return bad("it holds a control character");
+    }
+  }
+  // Azure counts characters, not bytes.
+  if (Utf16Length(p) > 1024) {
+    return Error(Reason::kInvalidResourceName,
+                 "The specified path is longer than 1024 characters.");
   }
   for (const auto& c : Components(p)) {
     if (c.empty()) return bad("it has an empty segment");
     if (c == "." || c == "..") return bad("segments '.' and '..' are not allowed");
-    if (c.size() > 255) return bad("a segment is longer than 255 characters");
+    if (Utf16Length(c) > 255) return bad("a segment is longer than 255 characters");
   }
   return p;
 }

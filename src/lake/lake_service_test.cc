@@ -397,7 +397,7 @@ class LakeServiceTest : public ::testing::Test {
 // ===== names and paths ==========================================================================
 
 TEST(ValidateFilesystemNameTest, AcceptsAzureNames) {
-  for (const char* ok : {"abc", "a-b", "123", "data-lake-01", "$root", "$logs", "a1b"}) {
+  for (const char* ok : {"abc", "a-b", "123", "data-lake-01", "$root", "$logs", "$web", "a1b"}) {
     EXPECT_OK(ValidateFilesystemName(ok)) << ok;
   }
   EXPECT_OK(ValidateFilesystemName(std::string(63, 'a')));
@@ -405,7 +405,8 @@ TEST(ValidateFilesystemNameTest, AcceptsAzureNames) {
 
 TEST(ValidateFilesystemNameTest, RejectsInvalidNames) {
   for (const std::string bad : {"", "ab", "Abc", "ABC", "-abc", "abc-", "a--b", "a_b", "a.b", "a b",
-                                "a$b", "ab$", "\xC3\xA9tude", "abc/", "$", "$a"}) {
+                                "a$b", "ab$", "\xC3\xA9tude", "abc/", "$", "$a", "$abc",
+                                "$roots", "$logs1", "$web-x", "$ROOT"}) {
     EXPECT_REASON(ValidateFilesystemName(bad), Reason::kInvalidResourceName) << bad;
   }
   EXPECT_REASON(ValidateFilesystemName(std::string(64, 'a')), Reason::kInvalidResourceName);
@@ -454,6 +455,38 @@ TEST(NormalizePathTest, LengthLimits) {
   EXPECT_REASON(NormalizePath("a/" + std::string(256, 's') + "/b"), Reason::kInvalidResourceName);
 }
 
+// Names are joined by line breaks in the Shared Key string-to-sign: a name holding "\n" could
+// be signed as if it were a query (PUT X?comp=block&blockid=B signs the same string as Put Blob
+// on "X\nblockid:B\ncomp:block").
+TEST(NormalizePathTest, RejectsControlCharacters) {
+  for (const std::string& bad :
+       {std::string("X\nblockid:B\ncomp:block"), std::string("a\rb"), std::string("a\x01"),
+        std::string("\x1f"), std::string("d/\x7f"), std::string("tab\there"),
+        std::string("c1\xC2\x85"), std::string("c1\xC2\x9F/x")}) {
+    EXPECT_REASON(NormalizePath(bad), Reason::kInvalidResourceName) << bad;
+  }
+  EXPECT_OK(NormalizePath("no-break\xC2\xA0space"));  // U+00A0 is not a control
+}
+
+// Azure counts characters as UTF-16 does: 1024 of them, 255 per segment, whatever their bytes.
+TEST(NormalizePathTest, LengthsCountCharactersNotBytes) {
+  const std::string e_acute = "\xC3\xA9";           // 2 bytes, 1 character
+  const std::string emoji = "\xF0\x9F\x98\x80";   // 4 bytes, 2 UTF-16 units
+  std::string seg;
+  for (int i = 0; i < 255; ++i) seg += e_acute;
+  EXPECT_OK(NormalizePath(seg));
+  EXPECT_REASON(NormalizePath(seg + e_acute), Reason::kInvalidResourceName);
+  std::string last;
+  for (int i = 0; i < 254; ++i) last += e_acute;
+  std::string p = seg + "/" + seg + "/" + seg + "/" + last;  // 1,022 characters, 2,040 bytes
+  EXPECT_OK(NormalizePath(p + "/a"));                        // 1,024
+  EXPECT_REASON(NormalizePath(p + "/ab"), Reason::kInvalidResourceName);
+  std::string emojis;
+  for (int i = 0; i < 127; ++i) emojis += emoji;
+  EXPECT_OK(NormalizePath(emojis + "a"));  // 255 units
+  EXPECT_REASON(NormalizePath(emojis + emoji), Reason::kInvalidResourceName);  // 256
+}
+
 TEST(NormalizePathTest, RejectsInvalidUtf8) {
   const std::string bad[] = {
       "\xFF",                  // never valid
@@ -487,7 +520,7 @@ TEST(NormalizePathTest, RejectsInvalidUtf8) {
 TEST(NormalizePathTest, AcceptsMultibyteUtf8) {
   const std::string good[] = {
       "caf\xC3\xA9",                                        // é
-      "\xC2\x80",                                           // U+0080, smallest 2-byte
+      "\xC2\xA0",                                           // U+00A0 (U+0080-9F: controls)
       "\xDF\xBF",                                           // U+07FF
       "\xE0\xA0\x80",                                       // U+0800, smallest 3-byte
       "\xE2\x82\xAC/price",                                 // €

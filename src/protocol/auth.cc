@@ -55,7 +55,14 @@ Status Authenticate(Ctx& c, const std::vector<Account>& accounts,
     }
   }
   if (!auth) {
-    if (c.HasQuery("sig")) return AuthenticateSas(c, *c.account);
+    if (c.HasQuery("sig")) {
+      if (!c.account) {
+        return Error(Reason::kAuthenticationFailed,
+                     "Server failed to authenticate the request. A shared access signature "
+                     "authorizes requests to an account's storage only.");
+      }
+      return AuthenticateSas(c, *c.account);
+    }
     c.identity = Identity{};
     return Status::Ok();
   }

@@ -1,6 +1,7 @@
 #include "protocol/context.h"
 
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
 #include "common/crypto.h"
 #include "common/encoding.h"
@@ -48,10 +49,18 @@ void Ctx::ReplyError(const Status& s) {
   Reason r = s.reason() == Reason::kNone ? Reason::kInternalError : s.reason();
   const ReasonInfo& info = Describe(r);
   const char* code = api == Api::kDfs ? info.dfs_code : info.blob_code;
-  std::string message = s.message() + "\nRequestId:" + request_id +
-                        "\nTime:" + FormatIso8601(NowMicros());
+  std::string message = s.message();
+  if (r == Reason::kInternalError) {
+    // What failed inside (a store's file paths, a library's words) is for the operator's log,
+    // not for the client; the request id ties the two together.
+    spdlog::error("request {}: {}", request_id, s.ToString());
+    message = "The server encountered an internal error; its log has the details under this "
+              "request id.";
+  }
+  message += "\nRequestId:" + request_id + "\nTime:" + FormatIso8601(NowMicros());
   http::Headers h = StdHeaders();
   h.emplace_back("x-ms-error-code", code);
+  if (info.http_status == 503) h.emplace_back("Retry-After", "1");
   if (info.http_status == 401) {
     h.emplace_back("WWW-Authenticate",
                    "Bearer authorization_uri=https://login.microsoftonline.com/common/oauth2/"
@@ -156,6 +165,10 @@ StatusOr<lake::Metadata> ParseMetadataHeaders(const Ctx& c) {
       if (!ValidMetadataName(name)) {
         return Error(Reason::kInvalidMetadata, "The metadata name '" + name + "' is invalid.");
       }
+      if (HasControlChar(v)) {
+        return Error(Reason::kInvalidMetadata,
+                     "The value of metadata '" + name + "' holds a control character.");
+      }
       total += name.size() + v.size();
       m[name] = std::string(Trim(v));
     }
@@ -169,6 +182,7 @@ StatusOr<lake::Metadata> ParseMetadataHeaders(const Ctx& c) {
 StatusOr<lake::Metadata> ParseProperties(const std::string& text) {
   lake::Metadata m;
   if (Trim(text).empty()) return m;
+  size_t total = 0;
   for (auto item : Split(text, ',')) {
     item = Trim(item);
     size_t eq = item.find('=');
@@ -176,12 +190,34 @@ StatusOr<lake::Metadata> ParseProperties(const std::string& text) {
       return Error(Reason::kInvalidHeaderValue,
                    "x-ms-properties must be name=base64value pairs separated by commas.");
     }
+    std::string name(Trim(item.substr(0, eq)));
+    // Properties are blob metadata too (x-ms-meta-<name> on the Blob API): the same names.
+    if (!ValidMetadataName(name)) {
+      return Error(Reason::kInvalidHeaderValue,
+                   "x-ms-properties: the property name '" + name +
+                       "' is not valid; names are letters, digits and '_', not starting with a "
+                       "digit.");
+    }
     auto value = Base64Decode(Trim(item.substr(eq + 1)));
     if (!value) {
       return Error(Reason::kInvalidHeaderValue,
                    "x-ms-properties values must be base64 encoded: " + std::string(item));
     }
-    m[std::string(Trim(item.substr(0, eq)))] = *value;
+    // Values come back as response headers: printable ASCII only, as Azure requires, so that
+    // no stored value can ever split a response.
+    for (unsigned char ch : *value) {
+      if (ch < 0x20 || ch > 0x7E) {
+        return Error(Reason::kInvalidHeaderValue,
+                     "x-ms-properties: the value of '" + name +
+                         "' may hold only printable ASCII characters once decoded.");
+      }
+    }
+    total += name.size() + value->size();
+    if (total > 8192) {
+      return Error(Reason::kInvalidHeaderValue,
+                   "x-ms-properties may hold at most 8 KiB of names and values.");
+    }
+    m[name] = std::move(*value);
   }
   return m;
 }
@@ -222,11 +258,8 @@ StatusOr<std::optional<lake::ContentHeaders>> ParseContentHeaders(const Ctx& c,
   return std::optional<lake::ContentHeaders>(h);
 }
 
-StatusOr<std::optional<lake::ByteRange>> ParseRange(const Ctx& c) {
-  const std::string* v = c.Header("x-ms-range");
-  if (!v) v = c.Header("range");
-  if (!v) return std::optional<lake::ByteRange>();
-  std::string_view s = Trim(*v);
+StatusOr<std::optional<lake::ByteRange>> ParseRangeValue(std::string_view value) {
+  std::string_view s = Trim(value);
   if (!StartsWith(s, "bytes=")) return std::optional<lake::ByteRange>();
   s.remove_prefix(6);
   size_t dash = s.find('-');
@@ -249,6 +282,13 @@ StatusOr<std::optional<lake::ByteRange>> ParseRange(const Ctx& c) {
     r.end = e;
   }
   return std::optional<lake::ByteRange>(r);
+}
+
+StatusOr<std::optional<lake::ByteRange>> ParseRange(const Ctx& c) {
+  const std::string* v = c.Header("x-ms-range");
+  if (!v) v = c.Header("range");
+  if (!v) return std::optional<lake::ByteRange>();
+  return ParseRangeValue(*v);
 }
 
 StatusOr<int32_t> ParseIntHeader(const Ctx& c, std::string_view name, int32_t dflt) {

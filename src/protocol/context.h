@@ -17,10 +17,24 @@
 namespace tarn::identity {
 class IdentityService;
 }
+namespace tarn::catalog {
+class CatalogService;
+}
+namespace tarn::audit {
+class AuditLog;
+}
 
 namespace tarn::protocol {
 
 enum class Api { kBlob, kDfs };
+
+// Which front a request is for; decided from the first path segment while parsing.
+enum class Front : uint8_t {
+  kStorage,        // /<account>/...: Blob and DFS
+  kTokenService,   // /<tenant>/oauth2/..., discovery documents (anonymous)
+  kIdentityAdmin,  // /identity/...
+  kCatalog,        // /workspaces/...
+};
 
 struct Account {
   std::string name;
@@ -46,6 +60,16 @@ struct Identity {
   bool delegated = false;
 };
 
+// The second resource an operation names (a Copy Blob source, a rename source): parsed and
+// authorized for the caller by the request pipeline before the operation runs, and then the
+// only place the operation takes it from.
+struct SourceRef {
+  const Account* account = nullptr;
+  std::string fs;
+  std::string path;
+  std::string url;  // as the client sent it (x-ms-copy-source), for the copy's record
+};
+
 struct Ctx {
   Ctx(http::Request& r, http::ResponseWriter& writer, lake::LakeService& l, std::string id,
       std::string ver)
@@ -56,6 +80,7 @@ struct Ctx {
   lake::LakeService& lake;
   std::string request_id;
   std::string version;  // x-ms-version answered
+  Front front = Front::kStorage;
   Api api = Api::kBlob;
 
   const Account* account = nullptr;
@@ -65,6 +90,11 @@ struct Ctx {
   std::multimap<std::string, std::string> query;  // names lowercased, values decoded
   Identity identity;
   identity::IdentityService* ids = nullptr;  // the directory, when this server has one
+  catalog::CatalogService* catalog = nullptr;  // the workspace catalog, when served
+  audit::AuditLog* audit = nullptr;            // the audit log, when kept
+  // The identity, catalog and token fronts: the path's decoded segments.
+  std::vector<std::string> segments;
+  std::optional<SourceRef> source;
 
   const std::string* Header(std::string_view lower_name) const { return req.Header(lower_name); }
   std::optional<std::string> Query(const std::string& lower_name) const;
@@ -99,6 +129,8 @@ StatusOr<std::optional<lake::ContentHeaders>> ParseContentHeaders(const Ctx& c,
                                                                   const std::string& prefix);
 // Range or x-ms-range ("bytes=a-b"); nullopt when absent.
 StatusOr<std::optional<lake::ByteRange>> ParseRange(const Ctx& c);
+// One Range header value; nullopt for a range Azure ignores (it serves the whole resource).
+StatusOr<std::optional<lake::ByteRange>> ParseRangeValue(std::string_view value);
 StatusOr<int32_t> ParseIntHeader(const Ctx& c, std::string_view name, int32_t dflt);
 StatusOr<int64_t> ParseIntQuery(const Ctx& c, const std::string& name, int64_t dflt);
 bool QueryBool(const Ctx& c, const std::string& name, bool dflt);

@@ -31,6 +31,7 @@ Status PutBlob(Ctx& c);
 Status CopyBlob(Ctx& c);
 Status GetBlob(Ctx& c);
 Status GetBlobProperties(Ctx& c);
+Status GetBlobMetadata(Ctx& c);
 Status DeleteBlob(Ctx& c);
 Status SetBlobMetadata(Ctx& c);
 Status SetBlobHttpHeaders(Ctx& c);
@@ -39,6 +40,8 @@ Status SetBlobTier(Ctx& c);
 Status PutBlock(Ctx& c);
 Status PutBlockList(Ctx& c);
 Status GetBlockList(Ctx& c);
+// The body of Put Block List: <BlockList> of <Latest>, <Committed> and <Uncommitted> block IDs.
+StatusOr<std::vector<lake::BlockRef>> ParseBlockList(std::string_view body);
 }  // namespace blob
 
 namespace dfs {
@@ -49,7 +52,8 @@ Status SetFilesystemProperties(Ctx& c);
 Status DeleteFilesystem(Ctx& c);
 Status ListPaths(Ctx& c);
 
-Status CreatePath(Ctx& c);  // also rename, when x-ms-rename-source is present
+Status CreatePath(Ctx& c);
+Status RenamePath(Ctx& c);  // x-ms-rename-source names the source (c.source)
 Status AppendData(Ctx& c);
 Status FlushData(Ctx& c);
 Status SetProperties(Ctx& c);

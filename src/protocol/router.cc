@@ -2,112 +2,17 @@
 
 #include <spdlog/spdlog.h>
 
+#include "audit/audit_log.h"
 #include "common/crypto.h"
 #include "common/encoding.h"
 #include "common/strings.h"
 #include "common/time_util.h"
-#include "audit/audit_log.h"
+#include "identity/identity_service.h"
 #include "protocol/auth.h"
-#include "protocol/catalog/catalog_ops.h"
-#include "protocol/identity/identity_ops.h"
-#include "protocol/ops.h"
 #include "protocol/sas.h"
 
 namespace tarn::protocol {
 namespace {
-
-enum class Level { kAccount, kFilesystem, kPath, kAny };  // kAny: routes only
-enum class ApiMatch { kBlob, kDfs, kAny };
-
-// One row per operation. A row matches when the API shape, level and method agree, the query
-// has `key` (with value `value`, unless value is "*"), and the header, if named, is present.
-// The first matching row wins, so more specific rows come first.
-struct Route {
-  ApiMatch api;
-  Level level;
-  const char* method;
-  const char* key;
-  const char* value;
-  const char* key2;
-  const char* value2;
-  const char* header;
-  Operation op;
-  const char* name;
-  const char* sas_permissions;  // SAS letters of which any one allows the operation
-};
-
-// clang-format off
-constexpr Route kRoutes[] = {
-  // Any level: clients ask for account information on account, container and blob URLs.
-  {ApiMatch::kAny,  Level::kAny, "GET",  "restype", "account", "comp", "properties", nullptr, account_ops::GetAccountInfo, "GetAccountInfo", "r"},
-  {ApiMatch::kAny,  Level::kAny, "HEAD", "restype", "account", "comp", "properties", nullptr, account_ops::GetAccountInfo, "GetAccountInfo", "r"},
-  // Account.
-  {ApiMatch::kBlob, Level::kAccount, "GET",  "restype", "service", "comp", "properties", nullptr, account_ops::GetServiceProperties, "GetServiceProperties", "r"},
-  {ApiMatch::kBlob, Level::kAccount, "PUT",  "restype", "service", "comp", "properties", nullptr, account_ops::SetServiceProperties, "SetServiceProperties", "w"},
-  {ApiMatch::kBlob, Level::kAccount, "POST", "restype", "service", "comp", "userdelegationkey", nullptr, account_ops::GetUserDelegationKey, "GetUserDelegationKey", "r"},
-  {ApiMatch::kBlob, Level::kAccount, "GET",  "comp", "list", nullptr, nullptr, nullptr, blob::ListContainers, "ListContainers", "l"},
-  {ApiMatch::kDfs,  Level::kAccount, "GET",  "resource", "account", nullptr, nullptr, nullptr, dfs::ListFilesystems, "ListFilesystems", "l"},
-  // Filesystem (container).
-  {ApiMatch::kBlob, Level::kFilesystem, "PUT",  "restype", "container", "comp", "metadata", nullptr, blob::SetContainerMetadata, "SetContainerMetadata", "w"},
-  {ApiMatch::kBlob, Level::kFilesystem, "PUT",  "restype", "container", "comp", "acl", nullptr, blob::SetContainerAcl, "SetContainerAcl", "w"},
-  {ApiMatch::kBlob, Level::kFilesystem, "GET",  "restype", "container", "comp", "acl", nullptr, blob::GetContainerAcl, "GetContainerAcl", "r"},
-  {ApiMatch::kBlob, Level::kFilesystem, "HEAD", "restype", "container", "comp", "acl", nullptr, blob::GetContainerAcl, "GetContainerAcl", "r"},
-  {ApiMatch::kBlob, Level::kFilesystem, "PUT",  "restype", "container", "comp", "lease", nullptr, blob::LeaseContainer, "LeaseContainer", "w"},
-  {ApiMatch::kBlob, Level::kFilesystem, "GET",  "restype", "container", "comp", "list", nullptr, blob::ListBlobs, "ListBlobs", "l"},
-  {ApiMatch::kBlob, Level::kFilesystem, "PUT",  "restype", "container", nullptr, nullptr, nullptr, blob::CreateContainer, "CreateContainer", "cw"},
-  {ApiMatch::kBlob, Level::kFilesystem, "GET",  "restype", "container", nullptr, nullptr, nullptr, blob::GetContainerProperties, "GetContainerProperties", "r"},
-  {ApiMatch::kBlob, Level::kFilesystem, "HEAD", "restype", "container", nullptr, nullptr, nullptr, blob::GetContainerProperties, "GetContainerProperties", "r"},
-  {ApiMatch::kBlob, Level::kFilesystem, "DELETE", "restype", "container", nullptr, nullptr, nullptr, blob::DeleteContainer, "DeleteContainer", "d"},
-  {ApiMatch::kDfs,  Level::kFilesystem, "PUT",  "resource", "filesystem", nullptr, nullptr, nullptr, dfs::CreateFilesystem, "CreateFilesystem", "cw"},
-  {ApiMatch::kDfs,  Level::kFilesystem, "HEAD", "resource", "filesystem", nullptr, nullptr, nullptr, dfs::GetFilesystemProperties, "GetFilesystemProperties", "r"},
-  {ApiMatch::kDfs,  Level::kFilesystem, "PATCH", "resource", "filesystem", nullptr, nullptr, nullptr, dfs::SetFilesystemProperties, "SetFilesystemProperties", "w"},
-  {ApiMatch::kDfs,  Level::kFilesystem, "DELETE", "resource", "filesystem", nullptr, nullptr, nullptr, dfs::DeleteFilesystem, "DeleteFilesystem", "d"},
-  {ApiMatch::kDfs,  Level::kFilesystem, "GET",  "resource", "filesystem", nullptr, nullptr, nullptr, dfs::ListPaths, "ListPaths", "l"},
-  // Paths: Blob.
-  {ApiMatch::kBlob, Level::kPath, "PUT",  "comp", "block", nullptr, nullptr, nullptr, blob::PutBlock, "PutBlock", "w"},
-  {ApiMatch::kBlob, Level::kPath, "PUT",  "comp", "blocklist", nullptr, nullptr, nullptr, blob::PutBlockList, "PutBlockList", "w"},
-  {ApiMatch::kBlob, Level::kPath, "GET",  "comp", "blocklist", nullptr, nullptr, nullptr, blob::GetBlockList, "GetBlockList", "r"},
-  {ApiMatch::kBlob, Level::kPath, "PUT",  "comp", "metadata", nullptr, nullptr, nullptr, blob::SetBlobMetadata, "SetBlobMetadata", "w"},
-  {ApiMatch::kBlob, Level::kPath, "PUT",  "comp", "properties", nullptr, nullptr, nullptr, blob::SetBlobHttpHeaders, "SetBlobHttpHeaders", "w"},
-  {ApiMatch::kBlob, Level::kPath, "PUT",  "comp", "lease", nullptr, nullptr, nullptr, blob::LeaseBlob, "LeaseBlob", "w"},
-  {ApiMatch::kBlob, Level::kPath, "PUT",  "comp", "tier", nullptr, nullptr, nullptr, blob::SetBlobTier, "SetBlobTier", "w"},
-  {ApiMatch::kBlob, Level::kPath, "PUT",  nullptr, nullptr, nullptr, nullptr, "x-ms-copy-source", blob::CopyBlob, "CopyBlob", "cw"},
-  {ApiMatch::kBlob, Level::kPath, "PUT",  nullptr, nullptr, nullptr, nullptr, nullptr, blob::PutBlob, "PutBlob", "cw"},
-  {ApiMatch::kBlob, Level::kPath, "GET",  nullptr, nullptr, nullptr, nullptr, nullptr, blob::GetBlob, "GetBlob", "r"},
-  {ApiMatch::kBlob, Level::kPath, "HEAD", nullptr, nullptr, nullptr, nullptr, nullptr, blob::GetBlobProperties, "GetBlobProperties", "r"},
-  {ApiMatch::kBlob, Level::kPath, "DELETE", nullptr, nullptr, nullptr, nullptr, nullptr, blob::DeleteBlob, "DeleteBlob", "d"},
-  // Paths: DFS.
-  {ApiMatch::kDfs,  Level::kPath, "PATCH", "action", "append", nullptr, nullptr, nullptr, dfs::AppendData, "AppendData", "aw"},
-  {ApiMatch::kDfs,  Level::kPath, "PATCH", "action", "flush", nullptr, nullptr, nullptr, dfs::FlushData, "FlushData", "w"},
-  {ApiMatch::kDfs,  Level::kPath, "PATCH", "action", "setProperties", nullptr, nullptr, nullptr, dfs::SetProperties, "SetProperties", "w"},
-  {ApiMatch::kDfs,  Level::kPath, "PATCH", "action", "setAccessControl", nullptr, nullptr, nullptr, dfs::SetAccessControl, "SetAccessControl", "p"},
-  {ApiMatch::kDfs,  Level::kPath, "PATCH", "action", "setAccessControlRecursive", nullptr, nullptr, nullptr, dfs::SetAccessControlRecursive, "SetAccessControlRecursive", "p"},
-  {ApiMatch::kDfs,  Level::kPath, "PUT",  nullptr, nullptr, nullptr, nullptr, nullptr, dfs::CreatePath, "CreatePath", "cwm"},
-  {ApiMatch::kDfs,  Level::kPath, "POST", nullptr, nullptr, nullptr, nullptr, "x-ms-lease-action", dfs::LeasePath, "LeasePath", "w"},
-  {ApiMatch::kDfs,  Level::kPath, "HEAD", nullptr, nullptr, nullptr, nullptr, nullptr, dfs::GetProperties, "GetPathProperties", "re"},
-  {ApiMatch::kDfs,  Level::kPath, "GET",  nullptr, nullptr, nullptr, nullptr, nullptr, dfs::ReadPath, "ReadPath", "r"},
-  {ApiMatch::kDfs,  Level::kPath, "DELETE", nullptr, nullptr, nullptr, nullptr, nullptr, dfs::DeletePath, "DeletePath", "d"},
-};
-// clang-format on
-
-bool QueryMatches(const Ctx& c, const char* key, const char* value) {
-  if (!key) return true;
-  auto v = c.Query(key);
-  if (!v) return false;
-  return std::string_view(value) == "*" || EqualsIgnoreCase(*v, value);
-}
-
-const Route* FindRoute(const Ctx& c, Level level) {
-  for (const auto& r : kRoutes) {
-    if ((r.level != Level::kAny && r.level != level) || c.req.method != r.method) continue;
-    if (r.api == ApiMatch::kBlob && c.api != Api::kBlob) continue;
-    if (r.api == ApiMatch::kDfs && c.api != Api::kDfs) continue;
-    if (!QueryMatches(c, r.key, r.value) || !QueryMatches(c, r.key2, r.value2)) continue;
-    if (r.header && !c.Header(r.header)) continue;
-    return &r;
-  }
-  return nullptr;
-}
 
 // Decides the API shape: DFS markers, then Blob markers, then what the client accepts.
 Api DetectApi(const Ctx& c) {
@@ -130,6 +35,110 @@ Level LevelOf(const Ctx& c) {
   return Level::kFilesystem;
 }
 
+char SasLevel(Level level) {
+  return level == Level::kAccount ? 's' : level == Level::kFilesystem ? 'c' : 'o';
+}
+
+bool ValidQueryName(std::string_view k) {
+  for (char ch : k) {
+    const auto u = static_cast<unsigned char>(ch);
+    if (u <= 0x20 || u == 0x7F || ch == ':') return false;
+  }
+  return true;
+}
+
+Status KeyHolderOnly(Front front) {
+  return Error(Reason::kNoAuthenticationInformation,
+               front == Front::kCatalog
+                   ? "the workspace catalog needs a request signed with an account's Shared Key"
+                   : "the identity admin API needs a request signed with an account's Shared Key");
+}
+
+// The request's path segments after the first '/', decoded; empty segments are skipped.
+StatusOr<std::vector<std::string>> DecodedSegments(std::string_view raw_path) {
+  std::vector<std::string> out;
+  for (auto part : Split(raw_path.substr(1), '/')) {
+    if (part.empty()) continue;
+    auto d = PercentDecode(part);
+    if (!d || HasControlChar(*d)) {
+      return Error(Reason::kInvalidUri, "The request path is not validly encoded.");
+    }
+    out.push_back(std::move(*d));
+  }
+  return out;
+}
+
+// "host[:port]" of an absolute http(s) URL, and what follows it.
+struct UrlParts {
+  std::string_view authority;
+  std::string_view path;   // from the '/' after the authority, before '?'
+  std::string_view query;  // after '?'
+};
+
+std::optional<UrlParts> SplitUrl(std::string_view url) {
+  size_t scheme = url.find("://");
+  if (scheme == std::string_view::npos) return std::nullopt;
+  std::string_view s = url.substr(0, scheme);
+  if (!EqualsIgnoreCase(s, "http") && !EqualsIgnoreCase(s, "https")) return std::nullopt;
+  std::string_view rest = url.substr(scheme + 3);
+  size_t slash = rest.find('/');
+  if (slash == std::string_view::npos || slash == 0) return std::nullopt;
+  UrlParts p;
+  p.authority = rest.substr(0, slash);
+  rest.remove_prefix(slash);
+  size_t q = rest.find('?');
+  p.path = rest.substr(0, q);
+  if (q != std::string_view::npos) p.query = rest.substr(q + 1);
+  return p;
+}
+
+StatusOr<std::multimap<std::string, std::string>> DecodeQuery(std::string_view raw) {
+  std::multimap<std::string, std::string> out;
+  for (auto part : Split(raw, '&')) {
+    if (part.empty()) continue;
+    size_t eq = part.find('=');
+    auto k = PercentDecode(part.substr(0, eq));
+    auto v = PercentDecode(eq == std::string_view::npos ? "" : part.substr(eq + 1));
+    if (!k || !v) {
+      return Error(Reason::kInvalidQueryParameterValue,
+                   "A query parameter is not validly encoded.");
+    }
+    out.emplace(ToLower(*k), std::move(*v));
+  }
+  return out;
+}
+
+// Names are tokens and values are text: a ':' or a line break would let two different queries
+// share one Shared Key string-to-sign ("\nname:value" lines), and everything ends up in XML or
+// JSON sooner or later.
+Status CheckQuery(const std::multimap<std::string, std::string>& query) {
+  for (const auto& [k, v] : query) {
+    if (!ValidQueryName(k)) {
+      return Error(Reason::kInvalidQueryParameterValue,
+                   "A query parameter name holds a character that is not allowed.");
+    }
+    if (!IsValidUtf8(v)) {
+      return Error(Reason::kInvalidQueryParameterValue,
+                   "The value of query parameter " + k + " is not valid UTF-8.");
+    }
+    if (HasControlChar(v)) {
+      return Error(Reason::kInvalidQueryParameterValue,
+                   "The value of query parameter " + k + " holds a control character.");
+    }
+  }
+  return Status::Ok();
+}
+
+StatusOr<std::multimap<std::string, std::string>> ParseQuery(std::string_view raw) {
+  TARN_ASSIGN_OR_RETURN(auto query, DecodeQuery(raw));
+  TARN_RETURN_IF_ERROR(CheckQuery(query));
+  return query;
+}
+
+Status CannotVerifySource(const std::string& why) {
+  return Error(Reason::kCannotVerifyCopySource, "The copy source could not be verified: " + why);
+}
+
 }  // namespace
 
 Frontend::Frontend(lake::LakeService* lake, std::vector<Account> accounts,
@@ -141,29 +150,24 @@ Frontend::Frontend(lake::LakeService* lake, std::vector<Account> accounts,
       identity_(identity),
       audit_(audit) {}
 
+const Account* Frontend::FindAccount(const std::string& name) const {
+  for (const auto& a : accounts_) {
+    if (a.name == name) return &a;
+  }
+  return nullptr;
+}
+
+void Frontend::SetSelfAuthorities(std::vector<std::string> authorities) {
+  self_authorities_ = std::move(authorities);
+}
+
 Status Frontend::Parse(Ctx& c) {
   // Query first: the API shape depends on it.
-  if (!c.req.raw_query.empty()) {
-    for (auto part : Split(c.req.raw_query, '&')) {
-      if (part.empty()) continue;
-      size_t eq = part.find('=');
-      auto k = PercentDecode(part.substr(0, eq));
-      auto v = PercentDecode(eq == std::string_view::npos ? "" : part.substr(eq + 1));
-      if (!k || !v) {
-        return Error(Reason::kInvalidQueryParameterValue, "A query parameter is not validly encoded.");
-      }
-      c.query.emplace(ToLower(*k), *v);
-    }
-  }
+  TARN_ASSIGN_OR_RETURN(c.query, DecodeQuery(c.req.raw_query));
   c.api = DetectApi(c);
+  TARN_RETURN_IF_ERROR(CheckQuery(c.query));
   // Everything a request says ends up in XML or JSON sooner or later; refuse bytes that are not
   // text there and then.
-  for (const auto& [k, v] : c.query) {
-    if (!IsValidUtf8(v)) {
-      return Error(Reason::kInvalidQueryParameterValue,
-                   "The value of query parameter " + k + " is not valid UTF-8.");
-    }
-  }
   for (const auto& [k, v] : c.req.headers) {
     if (!IsValidUtf8(v)) {
       return Error(Reason::kInvalidHeaderValue,
@@ -172,77 +176,132 @@ Status Frontend::Parse(Ctx& c) {
   }
   std::string_view p = c.req.raw_path;
   if (p.empty() || p[0] != '/') return Error(Reason::kInvalidUri, "The request URI is invalid.");
-  if (IsIdentityAdminPath(p) || IsTokenServicePath(p)) {
+  std::string_view first_raw = p.substr(1, p.find('/', 1) == std::string_view::npos
+                                               ? std::string_view::npos
+                                               : p.find('/', 1) - 1);
+  auto first = PercentDecode(first_raw);
+  if (!first) return Error(Reason::kInvalidUri, "The request URI is not validly encoded.");
+  if (*first == "identity" || *first == "workspaces") {
+    c.front = *first == "identity" ? Front::kIdentityAdmin : Front::kCatalog;
     c.api = Api::kDfs;  // JSON errors
-    if (!identity_) return Error(Reason::kNotImplemented, "this server has no identity service");
-    return Status::Ok();
-  }
-  if (IsCatalogPath(p)) {
-    c.api = Api::kDfs;  // JSON errors
-    if (!catalog_) return Error(Reason::kNotImplemented, "this server has no workspace catalog");
-    if (!c.Header("authorization")) {
-      return Error(Reason::kNoAuthenticationInformation,
-                   "the workspace catalog needs a request signed with an account's Shared Key");
+    if (c.front == Front::kIdentityAdmin && !identity_) {
+      return Error(Reason::kNotImplemented, "this server has no identity service");
     }
+    if (c.front == Front::kCatalog && !catalog_) {
+      return Error(Reason::kNotImplemented, "this server has no workspace catalog");
+    }
+    TARN_ASSIGN_OR_RETURN(c.segments, DecodedSegments(p));
     return Status::Ok();
   }
-  p.remove_prefix(1);
-  size_t s1 = p.find('/');
-  auto account = PercentDecode(p.substr(0, s1));
-  if (!account || account->empty()) {
+  if (first->empty()) {
     return Error(Reason::kInvalidUri, "The request URI must name an account: /<account>/...");
   }
-  for (const auto& a : accounts_) {
-    if (a.name == *account) c.account = &a;
+  c.account = FindAccount(*first);
+  if (c.account) {
+    c.front = Front::kStorage;
+    p.remove_prefix(1 + first_raw.size());
+    return ParseStoragePath(c, p);
   }
-  if (!c.account) return Error(Reason::kAccountNotFound, "The account '" + *account + "' does not exist.");
-  if (s1 == std::string_view::npos) return Status::Ok();
-  p.remove_prefix(s1 + 1);
-  size_t s2 = p.find('/');
-  auto fs = PercentDecode(p.substr(0, s2));
+  if (identity_) {
+    // Not an account: the token service's paths begin with a tenant.
+    c.front = Front::kTokenService;
+    c.api = Api::kDfs;
+    TARN_ASSIGN_OR_RETURN(c.segments, DecodedSegments(p));
+    return Status::Ok();
+  }
+  return Error(Reason::kAccountNotFound, "The account '" + *first + "' does not exist.");
+}
+
+// rest: what follows "/<account>": "", "/", "/<fs>", "/<fs>/", "/<fs>/<path>".
+Status Frontend::ParseStoragePath(Ctx& c, std::string_view rest) {
+  if (rest.empty()) return Status::Ok();
+  rest.remove_prefix(1);
+  size_t s2 = rest.find('/');
+  auto fs = PercentDecode(rest.substr(0, s2));
   if (!fs) return Error(Reason::kInvalidUri, "The filesystem name is not validly encoded.");
   c.fs = *fs;
   if (c.fs.empty() && s2 == std::string_view::npos) return Status::Ok();  // "/<account>/"
   TARN_RETURN_IF_ERROR(lake::ValidateFilesystemName(c.fs));
   if (s2 == std::string_view::npos) return Status::Ok();
-  p.remove_prefix(s2 + 1);
-  auto path = PercentDecode(p);
+  rest.remove_prefix(s2 + 1);
+  auto path = PercentDecode(rest);
   if (!path) return Error(Reason::kInvalidUri, "The path is not validly encoded.");
   TARN_ASSIGN_OR_RETURN(c.path, lake::NormalizePath(*path));
   c.has_path = !c.path.empty();
   return Status::Ok();
 }
 
-Status Frontend::Authorize(Ctx& c, char level, const char* sas_permissions,
-                           const char* route_name) {
-  if (c.identity.kind == Identity::Kind::kSharedKey) return Status::Ok();
-  if (c.identity.kind == Identity::Kind::kSas) {
-    TARN_RETURN_IF_ERROR(AuthorizeSas(c, level, sas_permissions));
-    if (!c.identity.delegated) return Status::Ok();
-    // A user-delegation SAS never grants more than its principal may do now.
-    if (!identity_) return Error(Reason::kAuthorizationFailure, "no identity service");
-    auto who = identity_->CallerFor(c.identity.oid, c.identity.tid);
-    if (!who.ok()) {
-      return Error(Reason::kAuthorizationFailure,
-                   "The user delegation key's principal is not valid: " + who.status().message());
-    }
-    c.identity.groups = who->groups;
-    return AuthorizeBearer(c, sas_permissions, route_name);
+Status Frontend::CheckBearer(Ctx& c, const Identity& id, const Account& account,
+                             const std::string& fs, const std::string& path, const Want& want,
+                             bool own) {
+  if (!identity_) return Error(Reason::kAuthorizationFailure, "no identity service");
+  if (want.need == Need::kAnyCaller) return Status::Ok();
+  identity::Role need = want.need == Need::kReader  ? identity::Role::kReader
+                        : want.need == Need::kOwner ? identity::Role::kOwner
+                                                    : identity::Role::kContributor;
+  identity::Caller who{id.oid, id.tid, id.appid, id.groups, 0};
+  std::string resource = "/" + account.name;
+  if (!fs.empty()) resource += "/" + fs;
+  if (!path.empty()) resource += "/" + path;
+  // RBAC first; where no role covers the request, the POSIX ACLs decide (path operations).
+  TARN_ASSIGN_OR_RETURN(identity::Role has, identity_->EffectiveRole(who, resource));
+  if (has >= need) return Status::Ok();
+  if (own) c.identity.by_acl = true;
+  if (want.acl && !fs.empty()) {
+    return lake_->CheckAccess(account.name, fs, path, lake::AclPrincipal{id.oid, id.groups},
+                              *want.acl);
   }
-  if (c.identity.kind == Identity::Kind::kBearer) {
-    return AuthorizeBearer(c, sas_permissions, route_name);
+  return Error(Reason::kAuthorizationPermissionMismatch,
+               "This request is not authorized to perform this operation using this "
+               "permission. It needs the role '" + std::string(identity::RoleName(need)) +
+                   "' (or stronger) at a scope containing " + resource + ".");
+}
+
+Status Frontend::CheckAccess(Ctx& c, const Identity& id, const Account& account,
+                             const std::string& fs, const std::string& path, char level,
+                             const Want& want, bool own) {
+  switch (id.kind) {
+    case Identity::Kind::kSharedKey:
+      if (id.account == account.name) return Status::Ok();
+      return Error(Reason::kAuthorizationFailure,
+                   "The request is signed for account '" + id.account + "', not '" +
+                       account.name + "'.");
+    case Identity::Kind::kSas: {
+      if (id.account != account.name) {
+        return Error(Reason::kAuthorizationFailure,
+                     "The SAS was issued for account '" + id.account + "', not '" +
+                         account.name + "'.");
+      }
+      TARN_RETURN_IF_ERROR(AuthorizeSas(id, fs, path, level, want.sas));
+      if (!id.delegated) return Status::Ok();
+      // A user-delegation SAS never grants more than its principal may do now.
+      if (!identity_) return Error(Reason::kAuthorizationFailure, "no identity service");
+      auto who = identity_->CallerFor(id.oid, id.tid);
+      if (!who.ok()) {
+        return Error(Reason::kAuthorizationFailure,
+                     "The user delegation key's principal is not valid: " +
+                         who.status().message());
+      }
+      Identity principal = id;
+      principal.groups = who->groups;
+      if (own) c.identity.groups = who->groups;
+      return CheckBearer(c, principal, account, fs, path, want, own);
+    }
+    case Identity::Kind::kBearer:
+      return CheckBearer(c, id, account, fs, path, want, own);
+    case Identity::Kind::kAnonymous:
+      break;
   }
   // Anonymous: only reads that the container's public access level allows.
-  bool read = c.req.method == "GET" || c.req.method == "HEAD";
-  if (read && !c.fs.empty() && c.api == Api::kBlob) {
-    auto fs = c.lake.GetFilesystem(c.account->name, c.fs);
-    if (fs.ok()) {
-      bool blob_read = c.has_path && !c.HasQuery("comp");
-      bool container_read = !c.has_path && (c.HasQuery("restype") &&
-                                            (!c.HasQuery("comp") || c.Query("comp") == "list"));
-      if (fs->public_access == "container" && (blob_read || container_read)) return Status::Ok();
-      if (fs->public_access == "blob" && blob_read) return Status::Ok();
+  if (want.anonymous != PublicRead::kNo && !fs.empty()) {
+    auto f = lake_->GetFilesystem(account.name, fs);
+    if (f.ok() && (f->public_access == "container" ||
+                   (f->public_access == "blob" && want.anonymous == PublicRead::kBlob))) {
+      return Status::Ok();
     }
+  }
+  const bool read = c.req.method == "GET" || c.req.method == "HEAD";
+  if (read && !fs.empty() && c.api == Api::kBlob) {
     return Error(Reason::kResourceNotFoundForAnonymous, "The specified resource does not exist.");
   }
   return Error(Reason::kNoAuthenticationInformation,
@@ -250,137 +309,158 @@ Status Frontend::Authorize(Ctx& c, char level, const char* sas_permissions,
                "the www-authenticate header.");
 }
 
-// What an operation does to its path, for the POSIX ACL check; none for operations that only a
-// role can allow (filesystem and account operations).
-static std::optional<lake::AccessIntent> AclIntent(std::string_view op) {
-  using I = lake::AccessIntent;
-  if (op == "GetBlob" || op == "ReadPath") return I::kReadFile;
-  if (op == "ListPaths") return I::kListDir;
-  if (op == "GetBlobProperties" || op == "GetPathProperties" || op == "GetBlockList") {
-    return I::kStat;
+Status Frontend::Authorize(Ctx& c, const Route& r, Level level) {
+  const Policy& p = r.policy;
+  if (p.need == Need::kNobody) return Status::Ok();
+  if (p.need == Need::kAccountKey) {
+    if (c.identity.kind == Identity::Kind::kSharedKey) return Status::Ok();
+    return KeyHolderOnly(c.front);
   }
-  if (op == "PutBlob" || op == "PutBlockList" || op == "CopyBlob" || op == "CreatePath") {
-    return I::kCreate;
+  std::string path = c.path;
+  if (p.acl == lake::AccessIntent::kListDir) {
+    // Listing a directory is authorized at the directory listed.
+    if (auto dir = c.Query("directory")) {
+      TARN_ASSIGN_OR_RETURN(path, lake::NormalizePath(*dir));
+    }
   }
-  if (op == "PutBlock" || op == "AppendData" || op == "FlushData" || op == "SetProperties" ||
-      op == "SetBlobMetadata" || op == "SetBlobHttpHeaders" || op == "LeaseBlob" ||
-      op == "LeasePath" || op == "SetBlobTier") {
-    return I::kWriteFile;
+  const Want own{p.need, p.sas, c.fs.empty() ? std::nullopt : p.acl, p.anonymous};
+  TARN_RETURN_IF_ERROR(
+      CheckAccess(c, c.identity, *c.account, c.fs, path, SasLevel(level), own, /*own=*/true));
+  switch (p.second) {
+    case Second::kNone: return Status::Ok();
+    case Second::kCopySource: return AuthorizeCopySource(c);
+    case Second::kRenameSource: return AuthorizeRenameSource(c);
   }
-  if (op == "DeleteBlob" || op == "DeletePath") return I::kDelete;
-  if (op == "SetAccessControl") return I::kChangeAccess;
-  // Each item is checked for ownership as the change walks the subtree.
-  if (op == "SetAccessControlRecursive") return I::kStat;
-  return std::nullopt;
+  return InternalError("unknown second resource");
 }
 
-Status Frontend::AuthorizeBearer(Ctx& c, const char* sas_permissions, const char* route_name) {
-  // The operation's SAS letters say what it does: reads and listings need Reader, access-control
-  // changes need Owner, everything else needs Contributor.
-  std::string_view perms = sas_permissions;
-  identity::Role need = identity::Role::kContributor;
-  if (perms.find_first_not_of("rle") == std::string_view::npos) need = identity::Role::kReader;
-  if (perms == "p") need = identity::Role::kOwner;
-  identity::Caller who{c.identity.oid, c.identity.tid, c.identity.appid, c.identity.groups, 0};
-  // Any authenticated caller may ask what kind of account this is (clients probe for HNS).
-  if (std::string_view(route_name) == "GetAccountInfo" ||
-      std::string_view(route_name) == "GetUserDelegationKey") {
-    return Status::Ok();
+// x-ms-copy-source: http(s)://<this server>/<account>/<fs>/<path>[?sas]. The source is read as
+// the caller would read it (or by the SAS its URL carries), and only from this server's own
+// accounts: a URL naming another host or port is not served from local data.
+Status Frontend::AuthorizeCopySource(Ctx& c) {
+  const std::string& url = *c.Header("x-ms-copy-source");
+  auto parts = SplitUrl(url);
+  if (!parts) {
+    return Error(Reason::kInvalidHeaderValue,
+                 "x-ms-copy-source must be an http or https URL of a blob.");
   }
-  // RBAC first; where no role covers the request, the POSIX ACLs decide (path operations).
-  const lake::AclPrincipal acl_who{c.identity.oid, c.identity.groups};
-  const std::optional<lake::AccessIntent> intent = AclIntent(route_name);
-  auto check = [&](const std::string& resource, const std::string& fs, const std::string& path,
-                   std::optional<lake::AccessIntent> what) -> Status {
-    TARN_ASSIGN_OR_RETURN(identity::Role has, identity_->EffectiveRole(who, resource));
-    if (has >= need) return Status::Ok();
-    c.identity.by_acl = true;
-    if (what) return c.lake.CheckAccess(c.account->name, fs, path, acl_who, *what);
-    return Error(Reason::kAuthorizationPermissionMismatch,
-                 "This request is not authorized to perform this operation using this "
-                 "permission. It needs the role '" + std::string(identity::RoleName(need)) +
-                     "' (or stronger) at a scope containing " + resource + ".");
-  };
-  std::string resource = "/" + c.account->name;
-  if (!c.fs.empty()) resource += "/" + c.fs;
-  if (c.has_path && !c.path.empty()) resource += "/" + c.path;
-  std::string target = c.path;
-  if (intent == lake::AccessIntent::kListDir) target = c.Query("directory").value_or(c.path);
-  TARN_RETURN_IF_ERROR(check(resource, c.fs, target, c.fs.empty() ? std::nullopt : intent));
-  // A rename also removes its source: Contributor (or the ACL's delete rights) is needed there.
-  if (const std::string* src = c.Header("x-ms-rename-source")) {
-    std::string_view raw = *src;
-    raw = raw.substr(0, raw.find('?'));
-    auto decoded = PercentDecode(raw);
-    if (!decoded) return Error(Reason::kInvalidSourceUri, "x-ms-rename-source is not valid");
-    std::string source = *decoded;
-    while (!source.empty() && source.back() == '/') source.pop_back();
-    std::string_view rest = source;
-    while (!rest.empty() && rest.front() == '/') rest.remove_prefix(1);
-    size_t slash = rest.find('/');
-    std::string src_fs(rest.substr(0, slash));
-    std::string src_path(slash == std::string_view::npos ? "" : rest.substr(slash + 1));
-    TARN_RETURN_IF_ERROR(check("/" + c.account->name + source, src_fs, src_path,
-                               lake::AccessIntent::kDelete));
+  const std::string* host = c.Header("host");
+  bool ours = host && EqualsIgnoreCase(parts->authority, *host);
+  for (const auto& a : self_authorities_) ours = ours || EqualsIgnoreCase(parts->authority, a);
+  if (!ours) {
+    return CannotVerifySource("it names another server (" + std::string(parts->authority) +
+                              "); Tarn copies only within itself.");
   }
+  auto segments = Split(parts->path.substr(1), '/');
+  if (segments.size() < 3) {
+    return Error(Reason::kInvalidHeaderValue, "x-ms-copy-source must name a blob in an account.");
+  }
+  auto account = PercentDecode(segments[0]);
+  auto fs = PercentDecode(segments[1]);
+  auto path = PercentDecode(parts->path.substr(segments[0].size() + segments[1].size() + 3));
+  if (!account || !fs || !path) {
+    return Error(Reason::kInvalidHeaderValue, "x-ms-copy-source is not validly encoded.");
+  }
+  const Account* acct = FindAccount(*account);
+  if (!acct) return CannotVerifySource("the account '" + *account + "' does not exist here.");
+  TARN_RETURN_IF_ERROR(lake::ValidateFilesystemName(*fs));
+  TARN_ASSIGN_OR_RETURN(std::string src_path, lake::NormalizePath(*path));
+  if (src_path.empty()) {
+    return Error(Reason::kInvalidHeaderValue, "x-ms-copy-source must name a blob.");
+  }
+  const Want read{Need::kReader, "r", lake::AccessIntent::kReadFile, PublicRead::kBlob};
+  TARN_ASSIGN_OR_RETURN(auto source_query, ParseQuery(parts->query));
+  Status allowed;
+  if (source_query.count("sig")) {
+    auto sas = ValidateSas(SasRequest{source_query, *fs, src_path, c.req.remote, c.req.secure},
+                           *acct);
+    allowed = sas.ok() ? AuthorizeSas(*sas, *fs, src_path, 'o', read.sas) : sas.status();
+  } else {
+    allowed = CheckAccess(c, c.identity, *acct, *fs, src_path, 'o', read, /*own=*/false);
+  }
+  if (!allowed.ok()) return CannotVerifySource(allowed.message());
+  c.source = SourceRef{acct, *fs, src_path, url};
   return Status::Ok();
+}
+
+// x-ms-rename-source: /<filesystem>/<path>[?sas], percent-encoded, in the request's account. A
+// rename removes its source: the caller must be allowed to delete it.
+Status Frontend::AuthorizeRenameSource(Ctx& c) {
+  std::string_view raw = *c.Header("x-ms-rename-source");
+  raw = raw.substr(0, raw.find('?'));
+  auto decoded = PercentDecode(raw);
+  if (!decoded || decoded->size() < 2 || (*decoded)[0] != '/') {
+    return Error(Reason::kInvalidRenameSourcePath,
+                 "x-ms-rename-source must be /<filesystem>/<path>.");
+  }
+  std::string_view rest = std::string_view(*decoded).substr(1);
+  size_t slash = rest.find('/');
+  std::string fs(rest.substr(0, slash));
+  TARN_RETURN_IF_ERROR(lake::ValidateFilesystemName(fs));
+  std::string path;
+  if (slash != std::string_view::npos) {
+    TARN_ASSIGN_OR_RETURN(path, lake::NormalizePath(std::string(rest.substr(slash + 1))));
+  }
+  const Want remove{Need::kContributor, "dm", lake::AccessIntent::kDelete, PublicRead::kNo};
+  TARN_RETURN_IF_ERROR(
+      CheckAccess(c, c.identity, *c.account, fs, path, 'o', remove, /*own=*/false));
+  c.source = SourceRef{c.account, fs, path, *c.Header("x-ms-rename-source")};
+  return Status::Ok();
+}
+
+Status Frontend::Run(Ctx& c, const Route** route) {
+  TARN_RETURN_IF_ERROR(Parse(c));
+  const Level level = c.front == Front::kStorage ? LevelOf(c) : Level::kAny;
+  if (c.front != Front::kTokenService) TARN_RETURN_IF_ERROR(Authenticate(c, accounts_, identity_));
+  auto found = FindRoute(c, level);
+  if (!found.ok()) {
+    // Whoever may not use a key-holder front learns nothing of its routes.
+    if ((c.front == Front::kIdentityAdmin || c.front == Front::kCatalog) &&
+        c.identity.kind != Identity::Kind::kSharedKey) {
+      return KeyHolderOnly(c.front);
+    }
+    return found.status();
+  }
+  *route = *found;
+  TARN_RETURN_IF_ERROR(Authorize(c, **found, level));
+  return (*found)->op(c);
 }
 
 void Frontend::Handle(http::Request& req, http::ResponseWriter& w) {
   Ctx c(req, w, *lake_, NewRequestId(), "2021-10-04");
   c.ids = identity_;
+  c.catalog = catalog_;
+  c.audit = audit_;
   if (const auto* v = req.Header("x-ms-version")) c.version = *v;
-  int64_t start = MonotonicMicros();
-  const char* name = "-";
-  Status s = Parse(c);
-  if (s.ok() && identity_ && IsTokenServicePath(req.raw_path)) {
-    // Anonymous, as on login.microsoftonline.com; answers in OAuth's own error shape.
-    ServeTokenService(c, *identity_);
-    return;
-  }
-  if (s.ok()) s = Authenticate(c, accounts_, identity_);
+  const int64_t start = MonotonicMicros();
   const Route* route = nullptr;
-  if (s.ok() && IsIdentityAdminPath(req.raw_path)) {
-    name = "IdentityAdmin";
-    s = ServeIdentityAdmin(c, *identity_, audit_);
-  } else if (s.ok() && IsCatalogPath(req.raw_path)) {
-    name = "Catalog";
-    try {
-      s = ServeCatalog(c, *catalog_);
-    } catch (const std::exception& e) {
-      s = InternalError(std::string("unexpected failure: ") + e.what());
-    }
-  } else if (s.ok()) {
-    Level level = LevelOf(c);
-    route = FindRoute(c, level);
-    if (!route) {
-      s = Error(Reason::kUnsupportedHttpVerb,
-                "The resource doesn't support the specified HTTP verb or query combination.");
-    } else {
-      name = route->name;
-      s = Authorize(c, level == Level::kAccount ? 's' : level == Level::kFilesystem ? 'c' : 'o',
-                    route->sas_permissions, route->name);
-    }
+  Status s;
+  // Operations report errors as Status; an exception anywhere in the pipeline is a bug, and
+  // answering 500 keeps one bad request from taking the server down.
+  try {
+    s = Run(c, &route);
+  } catch (const std::exception& e) {
+    spdlog::error("request {}: unexpected exception: {}", c.request_id, e.what());
+    s = InternalError("unexpected failure; the server logged it with this request id");
+  } catch (...) {
+    spdlog::error("request {}: unexpected exception", c.request_id);
+    s = InternalError("unexpected failure; the server logged it with this request id");
   }
-  if (s.ok() && route) {
-    // Operations report errors as Status; an exception here is a bug, and answering 500 keeps
-    // one bad request from taking the server down.
-    try {
-      s = route->op(c);
-    } catch (const std::exception& e) {
-      s = InternalError(std::string("unexpected failure: ") + e.what());
-    }
+  try {
+    if (!s.ok()) c.ReplyError(s);
+    if (audit_) Audit(c, route, s);
+  } catch (const std::exception& e) {
+    spdlog::error("request {}: answering failed: {}", c.request_id, e.what());
+    w.CloseAfter();
   }
-  if (!s.ok()) c.ReplyError(s);
-  if (audit_) Audit(c, name, route ? route->sas_permissions : nullptr, s);
   if (spdlog::should_log(spdlog::level::debug)) {
-    spdlog::debug("{} {} {} {} -> {} {} us", req.remote, req.method, req.raw_path, name,
-                  s.ok() ? "ok" : s.ToString(), MonotonicMicros() - start);
+    spdlog::debug("{} {} {} {} -> {} {} us", req.remote, req.method, req.raw_path,
+                  route ? route->name : "-", s.ok() ? "ok" : s.ToString(),
+                  MonotonicMicros() - start);
   }
 }
 
-void Frontend::Audit(const Ctx& c, const char* op, const char* sas_permissions,
-                     const Status& s) {
+void Frontend::Audit(const Ctx& c, const Route* route, const Status& s) {
   std::string who;
   switch (c.identity.kind) {
     case Identity::Kind::kSharedKey: who = "sharedkey:" + c.identity.account; break;
@@ -390,25 +470,25 @@ void Frontend::Audit(const Ctx& c, const char* op, const char* sas_permissions,
   }
   const int status = s.ok() ? 200 : Describe(s.reason()).http_status;
   const bool denied = status == 401 || status == 403;
-  // Route letters tell reads from writes; the JSON APIs write with anything but GET and HEAD.
-  bool write = sas_permissions
-                   ? std::string_view(sas_permissions).find_first_not_of("rle") !=
-                         std::string_view::npos
-                   : c.req.method != "GET" && c.req.method != "HEAD";
+  // Unrouted requests are audited as writes unless they only read.
+  const bool write = route ? route->policy.audit == AuditAs::kWrite
+                           : c.req.method != "GET" && c.req.method != "HEAD";
   if (!denied && !write) {
     if (s.ok()) audit_->CountRead(who);
     return;
   }
-  std::string resource = c.req.raw_path;
   audit::Json e{{"event", "request"},
                 {"request_id", c.request_id},
                 {"principal", who},
-                {"action", op},
+                {"action", route ? route->name : "-"},
                 {"method", c.req.method},
-                {"resource", resource},
+                {"resource", c.req.raw_path},
                 {"result", denied ? "denied" : s.ok() ? "allowed" : "failed"},
                 {"status", status},
                 {"remote", c.req.remote}};
+  if (c.source) {
+    e["source"] = "/" + c.source->account->name + "/" + c.source->fs + "/" + c.source->path;
+  }
   if (c.identity.kind == Identity::Kind::kBearer) {
     e["tid"] = c.identity.tid;
     e["appid"] = c.identity.appid;
@@ -423,8 +503,14 @@ void Frontend::HandleBadRequest(int status, const std::string& why, http::Respon
   http::Request req;
   req.method = "GET";
   Ctx c(req, w, *lake_, NewRequestId(), "2021-10-04");
-  c.ReplyError(Error(status == 431 ? Reason::kHeaderTooLarge : Reason::kInvalidInput,
-                     "The request could not be parsed: " + why));
+  Reason reason = Reason::kInvalidInput;
+  switch (status) {
+    case 408: reason = Reason::kRequestTimeout; break;
+    case 431: reason = Reason::kHeaderTooLarge; break;
+    case 503: reason = Reason::kServerBusy; break;
+    default: break;
+  }
+  c.ReplyError(Error(reason, status == 503 ? why : "The request could not be parsed: " + why));
 }
 
 }  // namespace tarn::protocol

@@ -1,7 +1,11 @@
-// Frontend: the fixed request pipeline of the lake protocols.
-//   parse -> authenticate -> authorize -> route -> execute -> respond
-// Parsing splits the path-style URL (/<account>/<filesystem>/<path>), decodes the query and
-// decides whether the request is Blob- or DFS-shaped, which fixes the error format.
+// Frontend: the one request pipeline of every front (Blob, DFS, the token service, /identity,
+// /workspaces):
+//   parse -> find the route (route_table.h) -> authenticate -> authorize -> execute -> respond
+//   -> audit
+// Parsing splits the URL, decodes and checks the query, decides the front and, for storage,
+// whether the request is Blob- or DFS-shaped (which fixes the error format). Authentication
+// happens once; authorization applies the route's policy to the request's resource and to the
+// second resource the route names; no exception leaves Handle.
 #pragma once
 
 #include <memory>
@@ -11,6 +15,7 @@
 #include "http/server.h"
 #include "lake/lake_service.h"
 #include "protocol/context.h"
+#include "protocol/route_table.h"
 
 namespace tarn::catalog {
 class CatalogService;
@@ -34,23 +39,45 @@ class Frontend {
            catalog::CatalogService* catalog = nullptr,
            identity::IdentityService* identity = nullptr, audit::AuditLog* audit = nullptr);
   void Handle(http::Request& req, http::ResponseWriter& w);
-  // Answers a request the HTTP layer could not parse (too-large headers, bad syntax).
+  // Answers a request the HTTP layer could not serve: one it could not parse (400, 431), one
+  // whose head did not arrive in time (408), or one past the connection cap (503).
   void HandleBadRequest(int status, const std::string& why, http::ResponseWriter& w);
+  // The "host:port" names this server answers to besides a request's Host header (its listen
+  // URLs): a copy source there is this server's own data.
+  void SetSelfAuthorities(std::vector<std::string> authorities);
 
  private:
+  // What a check of one resource needs: a route's policy, or a second resource's.
+  struct Want {
+    Need need;
+    const char* sas;
+    std::optional<lake::AccessIntent> acl;
+    PublicRead anonymous;
+  };
+
   Status Parse(Ctx& c);
-  // level: 's' account, 'c' filesystem, 'o' path (the SAS resource types).
-  Status Authorize(Ctx& c, char level, const char* sas_permissions, const char* route_name);
-  // Bearer callers: the role the operation needs at the resource it touches (RBAC), else the
-  // POSIX ACLs along the path.
-  Status AuthorizeBearer(Ctx& c, const char* sas_permissions, const char* route_name);
+  Status ParseStoragePath(Ctx& c, std::string_view rest);
+  Status Run(Ctx& c, const Route** route);
+  // The route's policy for the request's own resource, then for its second resource.
+  Status Authorize(Ctx& c, const Route& r, Level level);
+  // Whether caller `id` may act on (fs, path) of `account`. own: the request's own resource
+  // (then the check records how it was allowed in c.identity).
+  Status CheckAccess(Ctx& c, const Identity& id, const Account& account, const std::string& fs,
+                     const std::string& path, char sas_level, const Want& want, bool own);
+  Status CheckBearer(Ctx& c, const Identity& id, const Account& account, const std::string& fs,
+                     const std::string& path, const Want& want, bool own);
+  // The second resources: parsed into c.source once authorized.
+  Status AuthorizeCopySource(Ctx& c);
+  Status AuthorizeRenameSource(Ctx& c);
+  const Account* FindAccount(const std::string& name) const;
+  void Audit(const Ctx& c, const Route* route, const Status& s);
 
   lake::LakeService* lake_;
   std::vector<Account> accounts_;
   catalog::CatalogService* catalog_;
   identity::IdentityService* identity_;
   audit::AuditLog* audit_;
-  void Audit(const Ctx& c, const char* op, const char* sas_permissions, const Status& s);
+  std::vector<std::string> self_authorities_;
 };
 
 }  // namespace tarn::protocol

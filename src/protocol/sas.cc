@@ -23,8 +23,8 @@ std::optional<uint32_t> ParseIpv4(std::string_view s) {
   return ntohl(a.s_addr);
 }
 
-Status CheckIp(const Ctx& c, const std::string& sip) {
-  std::string remote = c.req.remote.substr(0, c.req.remote.rfind(':'));
+Status CheckIp(const std::string& remote_with_port, const std::string& sip) {
+  std::string remote = remote_with_port.substr(0, remote_with_port.rfind(':'));
   auto ip = ParseIpv4(remote);
   size_t dash = sip.find('-');
   auto lo = ParseIpv4(sip.substr(0, dash));
@@ -47,8 +47,11 @@ std::string UserDelegationKeyValue(const std::string& account_key, const std::st
                                      "\n" + expiry + "\nb\n" + version);
 }
 
-Status AuthenticateSas(Ctx& c, const Account& account) {
-  auto q = [&](const char* k) { return c.Query(k).value_or(""); };
+StatusOr<Identity> ValidateSas(const SasRequest& r, const Account& account) {
+  auto q = [&](const char* k) {
+    auto it = r.query.find(k);
+    return it == r.query.end() ? std::string() : it->second;
+  };
   std::string sv = q("sv"), sp = q("sp"), st = q("st"), se = q("se"), sip = q("sip"),
               spr = q("spr"), ss = q("ss"), srt = q("srt"), sr = q("sr"), ses = q("ses");
   auto sig = Base64Decode(q("sig"));
@@ -66,7 +69,8 @@ Status AuthenticateSas(Ctx& c, const Account& account) {
     if (!start) return Fail("The signed start (st) is not a valid ISO 8601 time.");
     if (now + 15LL * 60 * 1000000 < *start) return Fail("Signed start time [" + st + "] is in the future.");
   }
-  if (!spr.empty() && spr != "https,http" && spr != "http,https") {
+  if (!spr.empty() && spr != "https,http" && spr != "http,https" &&
+      !(spr == "https" && r.secure)) {
     if (spr == "https") {
       return Error(Reason::kAuthorizationProtocolMismatch,
                    "This request is not authorized to perform this operation using this "
@@ -74,7 +78,7 @@ Status AuthenticateSas(Ctx& c, const Account& account) {
     }
     return Fail("The signed protocol (spr) is not valid.");
   }
-  if (!sip.empty()) TARN_RETURN_IF_ERROR(CheckIp(c, sip));
+  if (!sip.empty()) TARN_RETURN_IF_ERROR(CheckIp(r.remote, sip));
 
   std::string sts;
   Identity id;
@@ -95,21 +99,27 @@ Status AuthenticateSas(Ctx& c, const Account& account) {
   } else {
     // Service SAS over a container, blob or directory.
     if (sr != "c" && sr != "b" && sr != "d") return Fail("The signed resource (sr) is not valid.");
-    if (c.fs.empty()) return Fail("A service SAS must address a container.");
-    std::string path = sr == "c" ? "" : c.path;
+    if (r.fs.empty()) return Fail("A service SAS must address a container.");
+    std::string path = sr == "c" ? "" : r.path;
     if (sr == "d") {
+      // Before 2018-11-09 sr is not signed, and a directory SAS takes its signed path from the
+      // request (below): an older blob SAS could be replayed as sr=d over everything under the
+      // blob's path. Azure serves directory SAS from version 2020-02-10 on.
+      if (sv < "2020-02-10") {
+        return Fail("A directory SAS (sr=d) needs signed version 2020-02-10 or later.");
+      }
       // A directory SAS is signed over the directory; the request may address anything below
-      // it up to sdd levels, so the signed path is the first sdd components of the request's.
+      // it, so the signed path is the first sdd components of the request's.
       int64_t depth = 0;
       if (!ParseInt64(q("sdd"), &depth) || depth < 0) return Fail("sdd is required with sr=d.");
-      auto parts = Split(c.path, '/');
+      auto parts = Split(r.path, '/');
       if (static_cast<int64_t>(parts.size()) < depth) {
         return Fail("The request is outside the signed directory.");
       }
       path.clear();
       for (int64_t i = 0; i < depth; ++i) path += (i ? "/" : "") + std::string(parts[i]);
     }
-    std::string resource = "/blob/" + account.name + "/" + c.fs + (path.empty() ? "" : "/" + path);
+    std::string resource = "/blob/" + account.name + "/" + r.fs + (path.empty() ? "" : "/" + path);
     if (!q("skoid").empty()) {
       // User delegation: signed with a key derived for an OAuth principal (skoid in sktid).
       std::string skt = q("skt"), ske = q("ske");
@@ -124,17 +134,14 @@ Status AuthenticateSas(Ctx& c, const Account& account) {
             sv + "\n" + sr + "\n" + q("snapshot") + "\n" + ses + "\n" + q("rscc") + "\n" +
             q("rscd") + "\n" + q("rsce") + "\n" + q("rscl") + "\n" + q("rsct");
       id.sas_resource = sr;
-      id.sas_fs = c.fs;
+      id.sas_fs = r.fs;
       id.sas_path = path;
       id.delegated = true;
       id.oid = q("skoid");
       id.tid = q("sktid");
       for (const auto& key : account.keys) {
         std::string derived = UserDelegationKeyValue(key, id.oid, id.tid, skt, ske, q("skv"));
-        if (SecureEquals(HmacSha256(derived, sts), *sig)) {
-          c.identity = std::move(id);
-          return Status::Ok();
-        }
+        if (SecureEquals(HmacSha256(derived, sts), *sig)) return id;
       }
       return Fail("Signature did not match.");
     }
@@ -147,20 +154,23 @@ Status AuthenticateSas(Ctx& c, const Account& account) {
       return Fail("Stored access policies (si) are not supported yet.");
     }
     id.sas_resource = sr;
-    id.sas_fs = c.fs;
+    id.sas_fs = r.fs;
     id.sas_path = path;
   }
   for (const auto& key : account.keys) {
-    if (SecureEquals(HmacSha256(key, sts), *sig)) {
-      c.identity = std::move(id);
-      return Status::Ok();
-    }
+    if (SecureEquals(HmacSha256(key, sts), *sig)) return id;
   }
   return Fail("Signature did not match.");
 }
 
-Status AuthorizeSas(const Ctx& c, char level, const char* need) {
-  const Identity& id = c.identity;
+Status AuthenticateSas(Ctx& c, const Account& account) {
+  TARN_ASSIGN_OR_RETURN(c.identity,
+                        ValidateSas(SasRequest{c.query, c.fs, c.path, c.req.remote, c.req.secure}, account));
+  return Status::Ok();
+}
+
+Status AuthorizeSas(const Identity& id, const std::string& fs, const std::string& path,
+                    char level, const char* need) {
   if (!id.resource_types.empty() || id.sas_resource.empty()) {
     if (id.resource_types.find(level) == std::string::npos) {
       return Error(Reason::kAuthorizationResourceTypeMismatch,
@@ -168,15 +178,15 @@ Status AuthorizeSas(const Ctx& c, char level, const char* need) {
                    "resource type.");
     }
   } else {
-    if (c.fs != id.sas_fs || level == 's') {
+    if (fs != id.sas_fs || level == 's') {
       return Error(Reason::kAuthorizationFailure,
                    "This request is outside the container the SAS was issued for.");
     }
-    if (id.sas_resource == "b" && c.path != id.sas_path) {
+    if (id.sas_resource == "b" && (level != 'o' || path != id.sas_path)) {
       return Error(Reason::kAuthorizationFailure, "This request is outside the signed blob.");
     }
-    if (id.sas_resource == "d" && !id.sas_path.empty() && c.path != id.sas_path &&
-        !StartsWith(c.path, id.sas_path + "/")) {
+    if (id.sas_resource == "d" && !id.sas_path.empty() && path != id.sas_path &&
+        !StartsWith(path, id.sas_path + "/")) {
       return Error(Reason::kAuthorizationFailure, "This request is outside the signed directory.");
     }
   }

@@ -4,12 +4,29 @@
 // AuthorizeSas.
 #pragma once
 
+#include <map>
+#include <string>
+
 #include "common/status.h"
 #include "protocol/context.h"
 
 namespace tarn::protocol {
 
-// Validates the SAS in the query (sig present) and fills c.identity.
+// What a SAS is checked against: the request's query (names lowercased, values decoded), the
+// filesystem and path it addresses in `account`, and the caller's address (for sip).
+struct SasRequest {
+  const std::multimap<std::string, std::string>& query;
+  const std::string& fs;
+  const std::string& path;
+  const std::string& remote;  // "ip:port"
+  bool secure;                 // arrived over TLS (spr=https)
+};
+
+// Validates a SAS (sig present) for a request on `account`: signature (either key), times, IP,
+// protocol, version, and the rules of its resource type. Returns what it grants.
+StatusOr<Identity> ValidateSas(const SasRequest& r, const Account& account);
+
+// Validates the SAS in the request's own query and fills c.identity.
 Status AuthenticateSas(Ctx& c, const Account& account);
 
 // The signing key of a user-delegation SAS, derived from the account key and the key's fields
@@ -18,8 +35,11 @@ std::string UserDelegationKeyValue(const std::string& account_key, const std::st
                                    const std::string& tid, const std::string& start,
                                    const std::string& expiry, const std::string& version);
 
-// level: 's' service/account, 'c' container, 'o' object. need: permission letters of which
-// any one suffices (for example "cw" for a create).
-Status AuthorizeSas(const Ctx& c, char level, const char* need);
+// Whether SAS identity `id` may act on (fs, path) of its account. level: 's' service/account,
+// 'c' container, 'o' object. need: permission letters of which any one suffices (for example
+// "cw" for a create). Used for a request's own resource and for the second resource an
+// operation names (a copy source, a rename source).
+Status AuthorizeSas(const Identity& id, const std::string& fs, const std::string& path,
+                    char level, const char* need);
 
 }  // namespace tarn::protocol

@@ -199,6 +199,14 @@ int main(int argc, char** argv) {
     tls_url = *u;
   }
   catalog.SetSelfUrls({*url, tls_url});
+  {
+    // A copy source on either of this server's own URLs is local data.
+    std::vector<std::string> authorities;
+    for (const std::string& u : {*url, tls_url}) {
+      if (size_t p = u.find("://"); p != std::string::npos) authorities.push_back(u.substr(p + 3));
+    }
+    frontend.SetSelfAuthorities(std::move(authorities));
+  }
   identity.SetBaseUrl(tls_url);
   std::string names;
   for (const auto& a : cfg.accounts) names += (names.empty() ? "" : ",") + a.name;

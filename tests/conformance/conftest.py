@@ -20,6 +20,17 @@ from tarn_harness import TarnServer
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: takes tens of seconds (still runs in CI)")
     config.addinivalue_line("markers", "crash: kills tarnd with SIGKILL and restarts it")
+    # Reliability figures that tests record (hostile inputs tried, latencies under attack, writes
+    # lost over kill -9 rounds); printed at the end of the run for docs/security.md.
+    config.tarn_figures = {}
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    figures = getattr(config, "tarn_figures", {})
+    if figures:
+        terminalreporter.section("tarn reliability figures")
+        for name, value in figures.items():
+            terminalreporter.write_line(f"{name}: {value}")
 
 
 class ServerFactory:

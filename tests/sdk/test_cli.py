@@ -166,7 +166,7 @@ def test_identity_commands(tarn):
                                             "scope": "https://storage.azure.com/.default"})
     assert token.status_code == 200, token.text
     tarn_cli(tarn, None, "secret", "remove", sp["object_id"], secret["secret_id"])
-    events = cli_json(tarn, None, "audit", "--action", "IdentityAdmin", "--limit", "1000")
+    events = cli_json(tarn, None, "audit", "--action", "AssignRole", "--limit", "1000")
     assert any(e["resource"] == "/identity/role-assignments" for e in events["events"])
     table = tarn_cli(tarn, None, "audit", "--result", "failed").stdout
     assert "RESULT" in table

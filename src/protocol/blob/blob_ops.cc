@@ -75,6 +75,36 @@ Status ValidateBlockId(const std::string& id) {
 
 }  // namespace
 
+StatusOr<std::vector<lake::BlockRef>> ParseBlockList(std::string_view body) {
+  pugi::xml_document doc;
+  if (!doc.load_buffer(body.data(), body.size())) {
+    return Error(Reason::kInvalidXml, "The XML block list is not well formed.");
+  }
+  pugi::xml_node list = doc.child("BlockList");
+  if (!list) return Error(Reason::kInvalidXml, "The XML body must be a BlockList.");
+  std::vector<lake::BlockRef> blocks;
+  for (pugi::xml_node b : list.children()) {
+    lake::BlockRef r;
+    std::string tag = b.name();
+    if (tag == "Latest") {
+      r.from = lake::BlockRef::From::kLatest;
+    } else if (tag == "Committed") {
+      r.from = lake::BlockRef::From::kCommitted;
+    } else if (tag == "Uncommitted") {
+      r.from = lake::BlockRef::From::kUncommitted;
+    } else {
+      return Error(Reason::kInvalidXml, "Unexpected element in BlockList: " + tag);
+    }
+    r.id = Trim(b.child_value());
+    TARN_RETURN_IF_ERROR(ValidateBlockId(r.id));
+    blocks.push_back(std::move(r));
+    if (blocks.size() > 50000) {
+      return Error(Reason::kInvalidBlockList, "A blob may have at most 50,000 blocks.");
+    }
+  }
+  return blocks;
+}
+
 Status PutBlob(Ctx& c) {
   TARN_RETURN_IF_ERROR(RequireLength(c, kMaxPutBlob));
   const std::string* type = c.Header("x-ms-blob-type");
@@ -89,6 +119,27 @@ Status PutBlob(Ctx& c) {
   o.access = ParseAccess(c, cond);
   TARN_ASSIGN_OR_RETURN(o.headers, BlobHeaders(c, true));
   TARN_ASSIGN_OR_RETURN(o.metadata, ParseMetadataHeaders(c));
+  // On an account with a hierarchical namespace a blob marked hdi_isfolder=true is a directory
+  // (it is how Blob-only tools make one).
+  for (auto it = o.metadata.begin(); it != o.metadata.end(); ++it) {
+    if (!EqualsIgnoreCase(it->first, "hdi_isfolder")) continue;
+    if (!EqualsIgnoreCase(Trim(it->second), "true")) break;
+    if ((c.req.content_length && *c.req.content_length > 0) || c.req.chunked) {
+      return Error(Reason::kInvalidHeaderValue,
+                   "A directory (x-ms-meta-hdi_isfolder: true) has no content: send an empty "
+                   "body.");
+    }
+    o.metadata.erase(it);
+    lake::CreateOptions d;
+    d.is_dir = true;
+    d.creator = o.creator;
+    d.access = o.access;
+    d.metadata = std::move(o.metadata);
+    TARN_ASSIGN_OR_RETURN(auto n, c.lake.CreatePath(c.account->name, c.fs, c.path, d));
+    http::Headers h;
+    AddWriteResult(n, &h);
+    return c.Reply(201, std::move(h));
+  }
   TARN_ASSIGN_OR_RETURN(o.expected_md5, RequestMd5(c));
   BodySource body(c.req);
   TARN_ASSIGN_OR_RETURN(auto n, c.lake.PutFile(c.account->name, c.fs, c.path, body, o));
@@ -100,36 +151,18 @@ Status PutBlob(Ctx& c) {
 
 Status CopyBlob(Ctx& c) {
   TARN_RETURN_IF_ERROR(RequireEmptyBody(c));
-  std::string src = *c.Header("x-ms-copy-source");
-  // http(s)://host[:port]/<account>/<fs>/<path>[?sas]
-  size_t scheme = src.find("://");
-  size_t slash = scheme == std::string::npos ? std::string::npos : src.find('/', scheme + 3);
-  if (slash == std::string::npos) {
-    return Error(Reason::kInvalidHeaderValue, "x-ms-copy-source must be a blob URL.");
-  }
-  std::string rest = src.substr(slash + 1);
-  rest = rest.substr(0, rest.find('?'));
-  auto parts = Split(rest, '/');
-  if (parts.size() < 3) {
-    return Error(Reason::kInvalidHeaderValue, "x-ms-copy-source must name a blob in an account.");
-  }
-  auto account = PercentDecode(parts[0]);
-  auto fs = PercentDecode(parts[1]);
-  auto path = PercentDecode(std::string_view(rest).substr(parts[0].size() + parts[1].size() + 2));
-  if (!account || !fs || !path) {
-    return Error(Reason::kInvalidHeaderValue, "x-ms-copy-source is not validly encoded.");
-  }
-  if (*account != c.account->name) {
+  // The source was parsed from x-ms-copy-source and authorized by the pipeline.
+  const SourceRef& src = *c.source;
+  if (src.account != c.account) {
     return Error(Reason::kNotImplemented, "Copying from another account is not supported yet.");
   }
-  TARN_ASSIGN_OR_RETURN(std::string src_path, lake::NormalizePath(*path));
   TARN_ASSIGN_OR_RETURN(auto cond, ParseConditions(c));
   TARN_ASSIGN_OR_RETURN(auto src_cond, ParseSourceConditions(c));
   TARN_ASSIGN_OR_RETURN(auto meta, ParseMetadataHeaders(c));
   std::optional<lake::Metadata> m;
   if (!meta.empty()) m = meta;
-  TARN_ASSIGN_OR_RETURN(auto n, c.lake.CopyFile(c.account->name, *fs, src_path, c.fs, c.path, m,
-                                                src_cond, ParseAccess(c, cond), src));
+  TARN_ASSIGN_OR_RETURN(auto n, c.lake.CopyFile(c.account->name, src.fs, src.path, c.fs, c.path,
+                                                m, src_cond, ParseAccess(c, cond), src.url));
   http::Headers h;
   AddWriteResult(n, &h);
   h.emplace_back("x-ms-copy-id", n.copy["id"]);
@@ -193,6 +226,18 @@ Status GetBlobProperties(Ctx& c) {
   h.emplace_back("x-ms-access-tier", "Hot");
   h.emplace_back("x-ms-access-tier-inferred", "true");
   return c.w.Start(200, h, n.length);
+}
+
+Status GetBlobMetadata(Ctx& c) {
+  TARN_ASSIGN_OR_RETURN(auto cond, ParseConditions(c));
+  TARN_ASSIGN_OR_RETURN(auto n, c.lake.GetPath(c.account->name, c.fs, c.path, ParseAccess(c, cond)));
+  http::Headers h;
+  h.emplace_back("ETag", QuoteEtag(n.etag));
+  h.emplace_back("Last-Modified", FormatHttpDate(n.modified_us));
+  lake::Metadata m = n.metadata;
+  if (n.is_dir) m["hdi_isfolder"] = "true";
+  AddMetadataHeaders(m, &h);
+  return c.Reply(200, std::move(h));
 }
 
 Status DeleteBlob(Ctx& c) {
@@ -264,32 +309,7 @@ Status PutBlock(Ctx& c) {
 Status PutBlockList(Ctx& c) {
   std::string body;
   TARN_RETURN_IF_ERROR(ReadSmallBody(c, 16 * 1024 * 1024, &body));
-  pugi::xml_document doc;
-  if (!doc.load_buffer(body.data(), body.size())) {
-    return Error(Reason::kInvalidXml, "The XML block list is not well formed.");
-  }
-  pugi::xml_node list = doc.child("BlockList");
-  if (!list) return Error(Reason::kInvalidXml, "The XML body must be a BlockList.");
-  std::vector<lake::BlockRef> blocks;
-  for (pugi::xml_node b : list.children()) {
-    lake::BlockRef r;
-    std::string tag = b.name();
-    if (tag == "Latest") {
-      r.from = lake::BlockRef::From::kLatest;
-    } else if (tag == "Committed") {
-      r.from = lake::BlockRef::From::kCommitted;
-    } else if (tag == "Uncommitted") {
-      r.from = lake::BlockRef::From::kUncommitted;
-    } else {
-      return Error(Reason::kInvalidXml, "Unexpected element in BlockList: " + tag);
-    }
-    r.id = Trim(b.child_value());
-    TARN_RETURN_IF_ERROR(ValidateBlockId(r.id));
-    blocks.push_back(std::move(r));
-  }
-  if (blocks.size() > 50000) {
-    return Error(Reason::kInvalidBlockList, "A blob may have at most 50,000 blocks.");
-  }
+  TARN_ASSIGN_OR_RETURN(std::vector<lake::BlockRef> blocks, ParseBlockList(body));
   lake::PutOptions o;
   o.creator = Creator(c);
   TARN_ASSIGN_OR_RETURN(auto cond, ParseConditions(c));

@@ -1,16 +1,38 @@
-// The workspace catalog's REST front: /workspaces/... (docs/catalog-api.md). JSON in and out;
-// errors in the DFS JSON shape. Authentication has already run; callers are Shared Key
-// holders of one of this tarnd's accounts.
+// The workspace catalog's REST front, /workspaces/... (docs/catalog-api.md), one operation per
+// route (the route table in route_table.cc reaches them). JSON in and out; errors in the DFS
+// JSON shape. Every operation reads its arguments from c.segments (the decoded path:
+// "workspaces", <workspace>, ...) and the catalog from c.catalog, which the pipeline has checked
+// is present.
 #pragma once
 
-#include "catalog/catalog_service.h"
+#include "common/status.h"
 #include "protocol/context.h"
 
-namespace tarn::protocol {
+namespace tarn::protocol::catalog_ops {
 
-// True for request paths this front serves.
-bool IsCatalogPath(std::string_view raw_path);
-// Routes and executes one catalog request.
-Status ServeCatalog(Ctx& c, catalog::CatalogService& svc);
+Status ListWorkspaces(Ctx& c);
+Status PutWorkspace(Ctx& c);
+Status GetWorkspace(Ctx& c);
+Status DeleteWorkspace(Ctx& c);
 
-}  // namespace tarn::protocol
+Status ListDatastores(Ctx& c);
+Status PutDatastore(Ctx& c);
+Status GetDatastore(Ctx& c);
+Status DeleteDatastore(Ctx& c);
+Status PutDefaultDatastore(Ctx& c);
+Status GetDefaultDatastore(Ctx& c);
+
+Status ListDatasets(Ctx& c);
+Status GetDataset(Ctx& c);
+Status DeleteDataset(Ctx& c);
+Status ListVersions(Ctx& c);
+Status RegisterVersion(Ctx& c);
+Status GetVersion(Ctx& c);
+Status UpdateVersion(Ctx& c);
+Status SetVersionState(Ctx& c);
+Status DeleteVersion(Ctx& c);
+Status ListFiles(Ctx& c);
+Status ReadFile(Ctx& c);
+Status GetVersionById(Ctx& c);
+
+}  // namespace tarn::protocol::catalog_ops

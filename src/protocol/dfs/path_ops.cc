@@ -39,39 +39,25 @@ std::optional<std::string> Opt(const std::string* v) {
   return v ? std::optional<std::string>(*v) : std::nullopt;
 }
 
-Status Rename(Ctx& c, const std::string& source) {
-  // "/<filesystem>/<path>[?sas]", percent-encoded, without the account.
-  std::string s = source.substr(0, source.find('?'));
-  auto decoded = PercentDecode(s);
-  if (!decoded || decoded->empty() || (*decoded)[0] != '/') {
-    return Error(Reason::kInvalidRenameSourcePath,
-                 "x-ms-rename-source must be /<filesystem>/<path>.");
-  }
-  std::string rest = decoded->substr(1);
-  size_t slash = rest.find('/');
-  std::string src_fs = rest.substr(0, slash);
-  TARN_RETURN_IF_ERROR(lake::ValidateFilesystemName(src_fs));
-  std::string src_path;
-  if (slash != std::string::npos) {
-    TARN_ASSIGN_OR_RETURN(src_path, lake::NormalizePath(rest.substr(slash + 1)));
-  }
+}  // namespace
+
+Status RenamePath(Ctx& c) {
+  TARN_RETURN_IF_ERROR(RequireEmptyBody(c));
+  // The source was parsed from x-ms-rename-source and authorized by the pipeline.
+  const SourceRef& src = *c.source;
   lake::RenameOptions o;
   TARN_ASSIGN_OR_RETURN(auto cond, ParseConditions(c));
   o.dest = ParseAccess(c, cond);
   TARN_ASSIGN_OR_RETURN(o.source, ParseSourceConditions(c));
   o.source_lease_id = Opt(c.Header("x-ms-source-lease-id"));
-  TARN_ASSIGN_OR_RETURN(auto n,
-                        c.lake.Rename(c.account->name, src_fs, src_path, c.fs, c.path, o));
+  TARN_ASSIGN_OR_RETURN(auto n, c.lake.Rename(c.account->name, src.fs, src.path, c.fs, c.path, o));
   http::Headers h;
   AddWriteResult(n, &h);
   return c.Reply(201, std::move(h));
 }
 
-}  // namespace
-
 Status CreatePath(Ctx& c) {
   TARN_RETURN_IF_ERROR(RequireEmptyBody(c));
-  if (const auto* src = c.Header("x-ms-rename-source")) return Rename(c, *src);
   auto resource = c.Query("resource");
   if (!resource) {
     return Error(Reason::kMissingRequiredQueryParameter,
@@ -309,6 +295,14 @@ Status GetProperties(Ctx& c) {
 Status ReadPath(Ctx& c) { return blob::GetBlob(c); }
 
 Status DeletePath(Ctx& c) {
+  // "/<fs>/?recursive=true" names the filesystem, not a path: Azure has no Path - Delete of
+  // the root directory (clients that empty a filesystem list it and delete each child), and
+  // a filesystem is deleted with resource=filesystem.
+  if (c.path.empty()) {
+    return Error(Reason::kMissingRequiredQueryParameter,
+                 "The root directory of a filesystem cannot be deleted. To delete the filesystem "
+                 "send resource=filesystem; to empty it, delete its paths.");
+  }
   TARN_ASSIGN_OR_RETURN(auto cond, ParseConditions(c));
   bool recursive = QueryBool(c, "recursive", false);
   TARN_RETURN_IF_ERROR(

@@ -7,221 +7,173 @@
 
 #include "common/encoding.h"
 #include "common/strings.h"
+#include "audit/audit_log.h"
+#include "identity/identity_service.h"
+#include "protocol/ops.h"
 
-namespace tarn::protocol {
+namespace tarn::protocol::identity_ops {
 namespace {
 
 using identity::Json;
 
-constexpr int64_t kMaxForm = 64 << 10;
-constexpr int64_t kMaxJson = 1 << 20;
-
-std::vector<std::string> Segments(std::string_view raw_path) {
-  std::vector<std::string> out;
-  for (auto part : Split(raw_path.substr(1), '/')) {
-    if (part.empty()) continue;
-    auto d = PercentDecode(part);
-    out.push_back(d ? *d : std::string(part));
-  }
-  return out;
-}
-
-// Reads a body of at most `limit` bytes; nullopt if it is larger or cut short.
-std::optional<std::string> ReadBody(Ctx& c, int64_t limit) {
-  int64_t n = 0;
-  const std::string* cl = c.Header("content-length");
-  if (cl && !ParseInt64(*cl, &n)) return std::nullopt;
-  if (n < 0) return std::nullopt;
-  if (n > limit) {
-    // Read and drop a moderately oversized body, so the client sees the error instead of a
-    // reset connection; a huge one is left for the server to cut off.
-    if (n <= (1 << 20)) {
-      BodySource src(c.req);
-      char sink[8192];
-      for (;;) {
-        auto k = src.Read(sink, sizeof sink);
-        if (!k.ok() || *k == 0) break;
-      }
-    }
-    return std::nullopt;
-  }
-  std::string body(static_cast<size_t>(n), '\0');
-  BodySource src(c.req);
-  size_t got = 0;
-  while (got < body.size()) {
-    auto k = src.Read(body.data() + got, body.size() - got);
-    if (!k.ok() || *k == 0) return std::nullopt;
-    got += *k;
-  }
-  return body;
-}
+constexpr size_t kMaxForm = 64 << 10;
+constexpr size_t kMaxJson = 1 << 20;
 
 void ReplyOAuth(Ctx& c, int status, const Json& body) {
-  c.Reply(status, {{"Cache-Control", "no-store"}, {"Pragma", "no-cache"}}, body.dump(),
+  c.Reply(status, {{"Cache-Control", "no-store"}, {"Pragma", "no-cache"}}, JsonText(body),
           "application/json; charset=utf-8")
       .IgnoreError();
 }
 
-Status ReplyJson(Ctx& c, int status, const Json& j) {
-  return c.Reply(status, {}, JsonText(j), "application/json; charset=utf-8");
+// A discovery document; an unknown tenant is AADSTS90002, as on the Microsoft platform.
+Status ReplyDocument(Ctx& c, const StatusOr<Json>& j) {
+  if (!j.ok()) {
+    ReplyOAuth(c, 400,
+               Json{{"error", "invalid_tenant"},
+                    {"error_description", "AADSTS90002: " + j.status().message()}});
+    return Status::Ok();
+  }
+  ReplyOAuth(c, 200, *j);
+  return Status::Ok();
 }
+
+StatusOr<Json> ReadJson(Ctx& c) {
+  std::string text;
+  Status read = ReadSmallBody(c, kMaxJson, &text);
+  if (!read.ok()) {
+    return Error(Reason::kInvalidInput, "the body is cut short or over 1 MiB");
+  }
+  if (text.empty()) return Json::object();
+  Json body = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded()) return Error(Reason::kInvalidDefinition, "the body is not JSON");
+  return body;
+}
+
+Status ReplyJson(Ctx& c, int status, const StatusOr<Json>& j) {
+  if (!j.ok()) return j.status();
+  return c.Reply(status, {}, JsonText(*j), "application/json; charset=utf-8");
+}
+
+Status ReplyDone(Ctx& c, const Status& s) {
+  if (!s.ok()) return s;
+  return ReplyJson(c, 200, Json::object());
+}
+
+// c.segments: "identity", then the route's segments; seg(i) is the i-th.
+const std::string& Seg(const Ctx& c, size_t i) { return c.segments.at(i); }
 
 }  // namespace
 
-bool IsTokenServicePath(std::string_view p) {
-  auto s = Segments(p);
-  return s.size() >= 2 && (s[1] == "v2.0" || s[1] == "discovery" || s[1] == "oauth2");
-}
+// ----- the token service (anonymous; OAuth's own error shape) ---------------------------------
 
-bool IsIdentityAdminPath(std::string_view p) {
-  constexpr std::string_view kPrefix = "/identity";
-  return p.substr(0, kPrefix.size()) == kPrefix &&
-         (p.size() == kPrefix.size() || p[kPrefix.size()] == '/');
-}
+Status OpenIdConfiguration(Ctx& c) { return ReplyDocument(c, c.ids->OpenIdConfiguration(Seg(c, 0))); }
 
-void ServeTokenService(Ctx& c, identity::IdentityService& ids) {
-  auto s = Segments(c.req.raw_path);
-  const std::string& m = c.req.method;
-  const std::string tenant = s[0];
-  auto not_found = [&] {
-    ReplyOAuth(
-        c, 404,
-        Json{{"error", "not_found"}, {"error_description", "no such endpoint: " + c.req.raw_path}});
-  };
-  // Discovery documents; an unknown tenant is AADSTS90002, as on the Microsoft platform.
-  auto document = [&](const StatusOr<Json>& j) {
-    if (!j.ok()) {
-      ReplyOAuth(c, 400,
-                 Json{{"error", "invalid_tenant"},
-                      {"error_description", "AADSTS90002: " + j.status().message()}});
-      return;
-    }
-    ReplyOAuth(c, 200, *j);
-  };
-  if (s.size() == 4 && s[1] == "v2.0" && s[2] == ".well-known" && s[3] == "openid-configuration" &&
-      m == "GET") {
-    return document(ids.OpenIdConfiguration(tenant));
+Status Jwks(Ctx& c) { return ReplyDocument(c, c.ids->Jwks(Seg(c, 0))); }
+
+Status Token(Ctx& c) {
+  std::string body;
+  if (!ReadSmallBody(c, kMaxForm, &body).ok()) {
+    ReplyOAuth(c, 400,
+               Json{{"error", "invalid_request"},
+                    {"error_description",
+                     "AADSTS90014: The request body must be a form of at most 64 KiB."}});
+    return Status::Ok();
   }
-  if (s.size() == 4 && s[1] == "discovery" && s[2] == "v2.0" && s[3] == "keys" && m == "GET") {
-    return document(ids.Jwks(tenant));
-  }
-  if (s.size() == 4 && s[1] == "oauth2" && s[2] == "v2.0" && s[3] == "token") {
-    if (m != "POST") {
-      ReplyOAuth(c, 405,
-                 Json{{"error", "invalid_request"},
-                      {"error_description",
-                       "AADSTS900561: The endpoint only accepts "
-                       "POST requests."}});
-      return;
-    }
-    auto body = ReadBody(c, kMaxForm);
-    if (!body) {
+  std::map<std::string, std::string> form;
+  for (auto part : Split(body, '&')) {
+    if (part.empty()) continue;
+    size_t eq = part.find('=');
+    auto k = PercentDecode(part.substr(0, eq), /*plus_as_space=*/true);
+    auto v = PercentDecode(eq == std::string_view::npos ? "" : part.substr(eq + 1), true);
+    if (!k || !v) {
       ReplyOAuth(c, 400,
                  Json{{"error", "invalid_request"},
-                      {"error_description",
-                       "AADSTS90014: The request body must be a "
-                       "form of at most 64 KiB."}});
-      return;
+                      {"error_description", "AADSTS90014: The form is not validly encoded."}});
+      return Status::Ok();
     }
-    std::map<std::string, std::string> form;
-    for (auto part : Split(*body, '&')) {
-      if (part.empty()) continue;
-      size_t eq = part.find('=');
-      auto k = PercentDecode(part.substr(0, eq), /*plus_as_space=*/true);
-      auto v = PercentDecode(eq == std::string_view::npos ? "" : part.substr(eq + 1), true);
-      if (!k || !v) {
-        ReplyOAuth(c, 400,
-                   Json{{"error", "invalid_request"},
-                        {"error_description",
-                         "AADSTS90014: The form is not validly "
-                         "encoded."}});
-        return;
-      }
-      form[*k] = *v;
-    }
-    identity::OAuthReply r = ids.Token(tenant, form);
-    ReplyOAuth(c, r.status, r.body);
-    return;
+    form[*k] = *v;
   }
-  not_found();
+  identity::OAuthReply r = c.ids->Token(Seg(c, 0), form);
+  ReplyOAuth(c, r.status, r.body);
+  return Status::Ok();
 }
 
-Status ServeIdentityAdmin(Ctx& c, identity::IdentityService& ids, audit::AuditLog* audit) {
-  if (c.identity.kind != Identity::Kind::kSharedKey) {
-    return Error(Reason::kNoAuthenticationInformation,
-                 "the identity admin API needs a request signed with an account's Shared Key");
-  }
-  auto s = Segments(c.req.raw_path);  // s[0] == "identity"
-  const std::string& m = c.req.method;
-  const size_t n = s.size();
-  Json body = Json::object();
-  if (m == "POST" || m == "PUT") {
-    auto text = ReadBody(c, kMaxJson);
-    if (!text) return Error(Reason::kInvalidInput, "the body is missing, cut short or over 1 MiB");
-    if (!text->empty()) {
-      body = Json::parse(*text, nullptr, false);
-      if (body.is_discarded()) return Error(Reason::kInvalidDefinition, "the body is not JSON");
-    }
-  }
-  auto done = [&](StatusOr<Json> j, int status = 200) -> Status {
-    if (!j.ok()) return j.status();
-    return ReplyJson(c, status, *j);
-  };
-  auto ok = [&](Status st) -> Status {
-    if (!st.ok()) return st;
-    return ReplyJson(c, 200, Json::object());
-  };
-  if (n == 2 && s[1] == "tenants") {
-    if (m == "POST") return done(ids.CreateTenant(body), 201);
-    if (m == "GET") return done(ids.ListTenants());
-  }
-  if (n == 4 && s[1] == "tenants" && s[3] == "principals") {
-    if (m == "POST") return done(ids.CreatePrincipal(s[2], body), 201);
-    if (m == "GET") return done(ids.ListPrincipals(s[2]));
-  }
-  if (n == 4 && s[1] == "tenants" && s[3] == "groups") {
-    if (m == "POST") return done(ids.CreateGroup(s[2], body), 201);
-    if (m == "GET") return done(ids.ListGroups(s[2]));
-  }
-  if (n == 3 && s[1] == "principals") {
-    if (m == "GET") return done(ids.GetPrincipal(s[2]));
-    if (m == "DELETE") return ok(ids.DeletePrincipal(s[2]));
-  }
-  if (n == 4 && s[1] == "principals" && s[3] == "secrets" && m == "POST") {
-    return done(ids.AddSecret(s[2], body), 201);
-  }
-  if (n == 5 && s[1] == "principals" && s[3] == "secrets" && m == "DELETE") {
-    return ok(ids.RemoveSecret(s[2], s[4]));
-  }
-  if (n == 5 && s[1] == "groups" && s[3] == "members") {
-    if (m == "PUT") return ok(ids.AddMember(s[2], s[4]));
-    if (m == "DELETE") return ok(ids.RemoveMember(s[2], s[4]));
-  }
-  if (n == 2 && s[1] == "role-assignments") {
-    if (m == "POST") return done(ids.AssignRole(body), 201);
-    if (m == "GET") return done(ids.ListRoles());
-  }
-  if (n == 3 && s[1] == "role-assignments" && m == "DELETE") return ok(ids.RemoveRole(s[2]));
-  if (n == 2 && s[1] == "audit" && m == "GET" && audit) {
-    // Filters: principal, result, action (exact), since (RFC 3339, inclusive), limit.
-    const std::string principal = c.Query("principal").value_or("");
-    const std::string result = c.Query("result").value_or("");
-    const std::string action = c.Query("action").value_or("");
-    const std::string since = c.Query("since").value_or("");
-    TARN_ASSIGN_OR_RETURN(int64_t limit, ParseIntQuery(c, "limit", 1000));
-    audit->FlushSummaries();
-    auto keep = [&](const Json& j) {
-      return (principal.empty() || j.value("principal", "") == principal) &&
-             (result.empty() || j.value("result", "") == result) &&
-             (action.empty() || j.value("action", "") == action) &&
-             (since.empty() || j.value("time", "") >= since);
-    };
-    TARN_ASSIGN_OR_RETURN(auto lines,
-                          audit->Read(keep, static_cast<size_t>(std::clamp<int64_t>(limit, 1, 100000))));
-    return ReplyJson(c, 200, Json{{"events", lines}});
-  }
-  return Error(Reason::kUnsupportedHttpVerb,
-               "unsupported identity request: " + m + " " + c.req.raw_path);
+Status TokenMethodNotAllowed(Ctx& c) {
+  ReplyOAuth(c, 405,
+             Json{{"error", "invalid_request"},
+                  {"error_description", "AADSTS900561: The endpoint only accepts POST requests."}});
+  return Status::Ok();
 }
 
-}  // namespace tarn::protocol
+// ----- the directory admin API (/identity) ----------------------------------------------------
+
+Status CreateTenant(Ctx& c) {
+  TARN_ASSIGN_OR_RETURN(Json body, ReadJson(c));
+  return ReplyJson(c, 201, c.ids->CreateTenant(body));
+}
+
+Status ListTenants(Ctx& c) { return ReplyJson(c, 200, c.ids->ListTenants()); }
+
+Status CreatePrincipal(Ctx& c) {
+  TARN_ASSIGN_OR_RETURN(Json body, ReadJson(c));
+  return ReplyJson(c, 201, c.ids->CreatePrincipal(Seg(c, 2), body));
+}
+
+Status ListPrincipals(Ctx& c) { return ReplyJson(c, 200, c.ids->ListPrincipals(Seg(c, 2))); }
+
+Status CreateGroup(Ctx& c) {
+  TARN_ASSIGN_OR_RETURN(Json body, ReadJson(c));
+  return ReplyJson(c, 201, c.ids->CreateGroup(Seg(c, 2), body));
+}
+
+Status ListGroups(Ctx& c) { return ReplyJson(c, 200, c.ids->ListGroups(Seg(c, 2))); }
+
+Status GetPrincipal(Ctx& c) { return ReplyJson(c, 200, c.ids->GetPrincipal(Seg(c, 2))); }
+
+Status DeletePrincipal(Ctx& c) { return ReplyDone(c, c.ids->DeletePrincipal(Seg(c, 2))); }
+
+Status AddSecret(Ctx& c) {
+  TARN_ASSIGN_OR_RETURN(Json body, ReadJson(c));
+  return ReplyJson(c, 201, c.ids->AddSecret(Seg(c, 2), body));
+}
+
+Status RemoveSecret(Ctx& c) { return ReplyDone(c, c.ids->RemoveSecret(Seg(c, 2), Seg(c, 4))); }
+
+Status AddMember(Ctx& c) { return ReplyDone(c, c.ids->AddMember(Seg(c, 2), Seg(c, 4))); }
+
+Status RemoveMember(Ctx& c) { return ReplyDone(c, c.ids->RemoveMember(Seg(c, 2), Seg(c, 4))); }
+
+Status AssignRole(Ctx& c) {
+  TARN_ASSIGN_OR_RETURN(Json body, ReadJson(c));
+  return ReplyJson(c, 201, c.ids->AssignRole(body));
+}
+
+Status ListRoles(Ctx& c) { return ReplyJson(c, 200, c.ids->ListRoles()); }
+
+Status RemoveRole(Ctx& c) { return ReplyDone(c, c.ids->RemoveRole(Seg(c, 2))); }
+
+Status ReadAudit(Ctx& c) {
+  if (!c.audit) return Error(Reason::kNotImplemented, "this server keeps no audit log");
+  // Filters: principal, result, action (exact), since (RFC 3339, inclusive), limit.
+  const std::string principal = c.Query("principal").value_or("");
+  const std::string result = c.Query("result").value_or("");
+  const std::string action = c.Query("action").value_or("");
+  const std::string since = c.Query("since").value_or("");
+  TARN_ASSIGN_OR_RETURN(int64_t limit, ParseIntQuery(c, "limit", 1000));
+  c.audit->FlushSummaries();
+  auto text = [](const Json& j, const char* key) {
+    auto it = j.find(key);
+    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  auto keep = [&](const Json& j) {
+    return (principal.empty() || text(j, "principal") == principal) &&
+           (result.empty() || text(j, "result") == result) &&
+           (action.empty() || text(j, "action") == action) &&
+           (since.empty() || text(j, "time") >= since);
+  };
+  TARN_ASSIGN_OR_RETURN(
+      auto lines, c.audit->Read(keep, static_cast<size_t>(std::clamp<int64_t>(limit, 1, 100000))));
+  return ReplyJson(c, 200, Json{{"events", lines}});
+}
+
+}  // namespace tarn::protocol::identity_ops

@@ -1,26 +1,40 @@
-// The identity front:
+// The identity front, one operation per route (the route table in route_table.cc reaches them):
 // - the token service, compatible with the Microsoft identity platform v2 endpoints that
-//   azure-identity calls (anonymous, as on login.microsoftonline.com):
+//   azure-identity calls (anonymous, as on login.microsoftonline.com; errors in OAuth's own
+//   JSON shape, answered by the operations themselves):
 //     GET  /{tenant}/v2.0/.well-known/openid-configuration
 //     GET  /{tenant}/discovery/v2.0/keys
 //     POST /{tenant}/oauth2/v2.0/token   (grant_type=client_credentials, form-encoded)
-// - the directory admin API under /identity (docs/identity-api.md), for account owners (Shared
-//   Key holders).
+// - the directory admin API under /identity (docs/identity-api.md), for account owners.
+// Every operation reads its arguments from c.segments (the decoded path) and its services from
+// c.ids and c.audit, which the pipeline has checked are present.
 #pragma once
 
-#include <string_view>
-
-#include "audit/audit_log.h"
-#include "identity/identity_service.h"
+#include "common/status.h"
 #include "protocol/context.h"
 
-namespace tarn::protocol {
+namespace tarn::protocol::identity_ops {
 
-bool IsTokenServicePath(std::string_view raw_path);
-bool IsIdentityAdminPath(std::string_view raw_path);
-// Answers a token-service request itself (OAuth errors have their own JSON shape).
-void ServeTokenService(Ctx& c, identity::IdentityService& ids);
-// audit (may be null) also serves GET /identity/audit to account owners.
-Status ServeIdentityAdmin(Ctx& c, identity::IdentityService& ids, audit::AuditLog* audit);
+Status OpenIdConfiguration(Ctx& c);
+Status Jwks(Ctx& c);
+Status Token(Ctx& c);
+Status TokenMethodNotAllowed(Ctx& c);
 
-}  // namespace tarn::protocol
+Status CreateTenant(Ctx& c);
+Status ListTenants(Ctx& c);
+Status CreatePrincipal(Ctx& c);
+Status ListPrincipals(Ctx& c);
+Status CreateGroup(Ctx& c);
+Status ListGroups(Ctx& c);
+Status GetPrincipal(Ctx& c);
+Status DeletePrincipal(Ctx& c);
+Status AddSecret(Ctx& c);
+Status RemoveSecret(Ctx& c);
+Status AddMember(Ctx& c);
+Status RemoveMember(Ctx& c);
+Status AssignRole(Ctx& c);
+Status ListRoles(Ctx& c);
+Status RemoveRole(Ctx& c);
+Status ReadAudit(Ctx& c);
+
+}  // namespace tarn::protocol::identity_ops
