@@ -463,6 +463,8 @@ LakeService::~LakeService() {
 
 StatusOr<std::optional<LakeService::WrittenExtent>> LakeService::WriteExtent(
     ByteSource& body, const std::optional<std::string>& md5, extent::Hashing hashing) {
+  // New data is refused before the disk is too full for metadata to commit.
+  if (disk_) TARN_RETURN_IF_ERROR(disk_->AdmitData(body.SizeHint()));
   if (md5) hashing = extent::Hashing::kMd5;
   // The first inline_limit_ + 1 bytes go to a buffer of that size, not to a 1 MiB chunk: most
   // bodies are small, and a large allocation per request is an mmap, page faults and a munmap.

@@ -28,6 +28,7 @@
 #include "lake/acl.h"
 #include "store/extent/extent_store.h"
 #include "store/meta/namespace_store.h"
+#include "store/space/disk_guard.h"
 
 namespace tarn::lake {
 
@@ -243,6 +244,10 @@ class LakeService {
   LakeService(const LakeService&) = delete;
   LakeService& operator=(const LakeService&) = delete;
 
+  // Uploads, appends and blocks then ask `disk` for room before they take new bytes (not owned;
+  // must outlive the service). Without one nothing is refused for space.
+  void SetDiskGuard(space::DiskGuard* disk) { disk_ = disk; }
+
   // Start-up recovery: removes extent bytes the metadata does not know and collects garbage.
   // Returns how many extents were reclaimed.
   StatusOr<int64_t> Recover();
@@ -358,6 +363,7 @@ class LakeService {
                                 const std::optional<ByteRange>& range);
 
  private:
+  space::DiskGuard* disk_ = nullptr;
   // Fills plan->start, length and pieces for a range of content made of slices, with gc_mu_
   // held shared by the caller. t is a read transaction in which the slices are live: inline
   // extents are read from it.

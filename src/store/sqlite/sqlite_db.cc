@@ -3,6 +3,9 @@
 namespace tarn::sqlite {
 
 Status SqliteError(sqlite3* db, int rc, std::string_view what) {
+  if ((rc & 0xff) == SQLITE_FULL) {
+    return Error(Reason::kDiskFull, "the metadata database has no space left on its disk");
+  }
   std::string msg = "sqlite: ";
   msg += what;
   msg += ": ";

@@ -33,6 +33,9 @@ std::string ErrnoText(int err) {
 }
 
 Status ErrnoError(std::string_view what, std::string_view path, int err) {
+  if (err == ENOSPC || err == EDQUOT) {
+    return Error(Reason::kDiskFull, "the data disk has no space left for extent bytes");
+  }
   std::string msg(what);
   msg += " ";
   msg += path;

@@ -959,7 +959,10 @@ void SqliteNamespaceStore::RunBatch(const std::vector<PendingWrite*>& batch) {
   // On a store failure every caller not already failed by its own fn gets the store's error.
   auto fail_batch = [&](const Status& cause) {
     if (!sqlite3_get_autocommit(c.db())) Exec(c, "ROLLBACK").IgnoreError();
-    Status err = InternalError("namespace store transaction not committed: " + cause.message());
+    Status err = cause.reason() == Reason::kDiskFull
+                     ? cause
+                     : InternalError("namespace store transaction not committed: " +
+                                     cause.message());
     for (PendingWrite* w : batch) {
       if (w->result.ok()) w->result = err;
     }
@@ -977,7 +980,9 @@ void SqliteNamespaceStore::RunBatch(const std::vector<PendingWrite*>& batch) {
       // SQLite rolled the whole transaction back (e.g. I/O error, disk full): the work of the
       // earlier fns in the batch is gone as well.
       w->result = result;
-      return fail_batch(InternalError("transaction rolled back by SQLite"));
+      return fail_batch(result.reason() == Reason::kDiskFull
+                            ? result
+                            : InternalError("transaction rolled back by SQLite"));
     }
     if (result.ok()) {
       s = Exec(c, "RELEASE write_fn");
