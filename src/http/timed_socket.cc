@@ -80,7 +80,43 @@ Status TimedSocket::WaitInKernel() {
     return IoError("socket timeouts: " + ErrnoText(errno));
   }
   blocking_ = true;
+  kernel_recv_ms_ = timeout_ms_;
   return Status::Ok();
+}
+
+bool TimedSocket::SetKernelRecvTimeout(int ms) {
+  if (ms == kernel_recv_ms_) return true;
+  timeval tv{ms / 1000, (ms % 1000) * 1000};
+  if (::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0) return false;
+  kernel_recv_ms_ = ms;
+  return true;
+}
+
+StatusOr<size_t> TimedSocket::RecvWithin(char* p, size_t n, int wait_ms, Want* want) {
+  if (wait_ms <= 0 || HasPending()) return TryRecv(p, n, want);
+  if (!blocking_) {
+    pollfd pf{fd_, POLLIN, 0};
+    int r = ::poll(&pf, 1, wait_ms);
+    if (r < 0 && errno != EINTR) return IoError("poll: " + ErrnoText(errno));
+    if (r <= 0) {
+      *want = Want::kRead;
+      return size_t{0};
+    }
+    return TryRecv(p, n, want);
+  }
+  *want = Want::kNothing;
+  if (!SetKernelRecvTimeout(wait_ms)) return IoError("SO_RCVTIMEO: " + ErrnoText(errno));
+  for (;;) {
+    ssize_t r = ::recv(fd_, p, n, 0);
+    if (r >= 0) {
+      received_ += r;
+      return static_cast<size_t>(r);
+    }
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) return IoError("recv: " + ErrnoText(errno));
+    *want = Want::kRead;
+    return size_t{0};
+  }
 }
 
 Status TimedSocket::TimedOut(short events) const {
@@ -88,10 +124,16 @@ Status TimedSocket::TimedOut(short events) const {
                  (events == POLLIN ? "to send" : "to read"));
 }
 
-Status TimedSocket::StartTls(SSL_CTX* ctx, bool server, const std::string& host_name) {
+Status TimedSocket::BeginTls(SSL_CTX* ctx, bool server, const std::string& host_name) {
   if (blocking_) return Status(Code::kFailedPrecondition, "TLS needs non-blocking waits");
+  if (ssl_) return Status(Code::kFailedPrecondition, "TLS was started already");
   ssl_ = SSL_new(ctx);
   if (!ssl_ || SSL_set_fd(ssl_, fd_) != 1) return IoError("TLS: " + OpenSslErrors());
+  if (server) {
+    SSL_set_accept_state(ssl_);
+  } else {
+    SSL_set_connect_state(ssl_);
+  }
   if (!server && !host_name.empty()) {
     // An IP literal is checked against the certificate's IP addresses and is never sent as SNI.
     unsigned char ip[16];
@@ -106,38 +148,51 @@ Status TimedSocket::StartTls(SSL_CTX* ctx, bool server, const std::string& host_
       if (SSL_set1_host(ssl_, host_name.c_str()) != 1) return IoError("TLS: " + OpenSslErrors());
     }
   }
+  return Status::Ok();
+}
+
+StatusOr<TimedSocket::Want> TimedSocket::TryHandshake() {
+  if (!ssl_) return Status(Code::kFailedPrecondition, "BeginTls first");
+  ERR_clear_error();
+  int r;
+  {
+    SigpipeGuard guard;
+    r = SSL_do_handshake(ssl_);
+  }
+  if (r == 1) return Want::kNothing;
+  auto want = TlsWant(r, "TLS handshake");
+  if (!want.ok() && !SSL_is_server(ssl_)) {
+    long v = SSL_get_verify_result(ssl_);
+    if (v != X509_V_OK) {
+      return IoError("the server's certificate is not trusted: " +
+                     std::string(X509_verify_cert_error_string(v)) +
+                     " (name a CA that signed it, e.g. the other tarnd's tls/cert.pem)");
+    }
+  }
+  return want;
+}
+
+Status TimedSocket::StartTls(SSL_CTX* ctx, bool server, const std::string& host_name) {
+  TARN_RETURN_IF_ERROR(BeginTls(ctx, server, host_name));
   for (;;) {
-    ERR_clear_error();
-    int r;
-    {
-      SigpipeGuard guard;
-      r = server ? SSL_accept(ssl_) : SSL_connect(ssl_);
-    }
-    if (r == 1) return Status::Ok();
-    Status s = TlsWait(r, "TLS handshake");
-    if (!s.ok() && !server) {
-      long v = SSL_get_verify_result(ssl_);
-      if (v != X509_V_OK) {
-        return IoError("the server's certificate is not trusted: " +
-                       std::string(X509_verify_cert_error_string(v)) +
-                       " (name a CA that signed it, e.g. the other tarnd's tls/cert.pem)");
-      }
-    }
-    TARN_RETURN_IF_ERROR(s);
+    TARN_ASSIGN_OR_RETURN(Want want, TryHandshake());
+    if (want == Want::kNothing) return Status::Ok();
+    TARN_RETURN_IF_ERROR(Wait(want == Want::kRead ? POLLIN : POLLOUT));
   }
 }
 
-Status TimedSocket::TlsWait(int r, const char* what) {
+StatusOr<TimedSocket::Want> TimedSocket::TlsWant(int r, const char* what) {
   int e = SSL_get_error(ssl_, r);
-  if (e == SSL_ERROR_WANT_READ) return Wait(POLLIN);
-  if (e == SSL_ERROR_WANT_WRITE) return Wait(POLLOUT);
-  if (e == SSL_ERROR_SYSCALL && errno == EINTR) return Status::Ok();
+  if (e == SSL_ERROR_WANT_READ) return Want::kRead;
+  if (e == SSL_ERROR_WANT_WRITE) return Want::kWrite;
+  if (e == SSL_ERROR_SYSCALL && errno == EINTR) return Want::kRead;
   if (e == SSL_ERROR_ZERO_RETURN) return IoError(std::string(what) + ": the peer closed TLS");
   return IoError(std::string(what) + " failed: " + OpenSslErrors());
 }
 
-StatusOr<size_t> TimedSocket::TlsRecv(char* p, size_t n) {
-  for (;;) {
+StatusOr<size_t> TimedSocket::TryRecv(char* p, size_t n, Want* want) {
+  *want = Want::kNothing;
+  if (ssl_) {
     ERR_clear_error();
     size_t got = 0;
     int r;
@@ -153,25 +208,71 @@ StatusOr<size_t> TimedSocket::TlsRecv(char* p, size_t n) {
     // A clean close_notify, or a peer that just closed the TCP connection: the end.
     if (e == SSL_ERROR_ZERO_RETURN) return size_t{0};
     if (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0 && errno == 0) return size_t{0};
-    TARN_RETURN_IF_ERROR(TlsWait(r, "TLS read"));
+    TARN_ASSIGN_OR_RETURN(*want, TlsWant(r, "TLS read"));
+    return size_t{0};
+  }
+  for (;;) {
+    ssize_t r = ::recv(fd_, p, n, MSG_DONTWAIT);
+    if (r >= 0) {
+      received_ += r;
+      return static_cast<size_t>(r);
+    }
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) return IoError("recv: " + ErrnoText(errno));
+    *want = Want::kRead;
+    return size_t{0};
+  }
+}
+
+StatusOr<size_t> TimedSocket::TrySend(const char* p, size_t n, Want* want) {
+  *want = Want::kNothing;
+  size_t sent = 0;
+  while (sent < n) {
+    if (ssl_) {
+      ERR_clear_error();
+      size_t w = 0;
+      int r;
+      {
+        SigpipeGuard guard;
+        r = SSL_write_ex(ssl_, p + sent, n - sent, &w);
+      }
+      if (r == 1) {
+        sent += w;
+        continue;
+      }
+      TARN_ASSIGN_OR_RETURN(*want, TlsWant(r, "TLS write"));
+      return sent;
+    }
+    ssize_t w = ::send(fd_, p + sent, n - sent, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) return IoError("send: " + ErrnoText(errno));
+      *want = Want::kWrite;
+      return sent;
+    }
+    sent += static_cast<size_t>(w);
+  }
+  return sent;
+}
+
+bool TimedSocket::HasPending() const { return ssl_ != nullptr && SSL_has_pending(ssl_) == 1; }
+
+StatusOr<size_t> TimedSocket::TlsRecv(char* p, size_t n) {
+  for (;;) {
+    Want want;
+    TARN_ASSIGN_OR_RETURN(size_t got, TryRecv(p, n, &want));
+    if (want == Want::kNothing) return got;  // bytes, or the peer's close (0)
+    TARN_RETURN_IF_ERROR(Wait(want == Want::kRead ? POLLIN : POLLOUT));
   }
 }
 
 Status TimedSocket::TlsSend(const char* p, size_t n) {
   while (n > 0) {
-    ERR_clear_error();
-    size_t w = 0;
-    int r;
-    {
-      SigpipeGuard guard;
-      r = SSL_write_ex(ssl_, p, n, &w);
-    }
-    if (r == 1) {
-      p += w;
-      n -= w;
-      continue;
-    }
-    TARN_RETURN_IF_ERROR(TlsWait(r, "TLS write"));
+    Want want;
+    TARN_ASSIGN_OR_RETURN(size_t sent, TrySend(p, n, &want));
+    p += sent;
+    n -= sent;
+    if (want != Want::kNothing) TARN_RETURN_IF_ERROR(Wait(want == Want::kRead ? POLLIN : POLLOUT));
   }
   return Status::Ok();
 }
@@ -186,6 +287,11 @@ StatusOr<size_t> TimedSocket::Recv(char* p, size_t n) {
     }
     if (errno == EINTR) continue;
     if (errno != EAGAIN && errno != EWOULDBLOCK) return IoError("recv: " + ErrnoText(errno));
+    // RecvWithin left a short receive timeout in place: wait the full timeout from here.
+    if (blocking_ && kernel_recv_ms_ != timeout_ms_) {
+      if (!SetKernelRecvTimeout(timeout_ms_)) return IoError("SO_RCVTIMEO: " + ErrnoText(errno));
+      continue;
+    }
     TARN_RETURN_IF_ERROR(Wait(POLLIN));
   }
 }

@@ -8,6 +8,12 @@
 //   TimedSocket s(fd, 30'000);
 //   TARN_RETURN_IF_ERROR(s.SendAll(request.data(), request.size()));
 //   TARN_ASSIGN_OR_RETURN(size_t n, s.Recv(buf, sizeof buf));  // 0: the peer closed
+//
+// An event loop uses the Try* forms instead, which never wait: they say what the socket must
+// become (readable or writable) before the call can make progress, and the loop waits for that
+// itself. A TLS socket must stay non-blocking for them; a plain one may be blocking (WaitInKernel)
+// since they pass MSG_DONTWAIT. With TLS, bytes may wait inside OpenSSL without the socket being
+// readable: check HasPending() before waiting for readability.
 #pragma once
 
 #include <boost/asio/buffer.hpp>
@@ -40,6 +46,27 @@ class TimedSocket {
   // every later read and write is encrypted. SendFile then copies through user space.
   Status StartTls(SSL_CTX* ctx, bool server, const std::string& host_name = "");
   bool tls() const { return ssl_ != nullptr; }
+  int fd() const { return fd_; }
+
+  // What a non-blocking call needs before it can go on.
+  enum class Want { kNothing, kRead, kWrite };
+  // The non-blocking handshake, in steps: BeginTls once, then TryHandshake until it says
+  // kNothing (done), waiting for what it wants in between.
+  Status BeginTls(SSL_CTX* ctx, bool server, const std::string& host_name = "");
+  StatusOr<Want> TryHandshake();
+  // Reads what has arrived without waiting. With *want == kNothing, the result is the bytes
+  // read, and 0 means the peer closed; otherwise nothing was read yet.
+  StatusOr<size_t> TryRecv(char* p, size_t n, Want* want);
+  // Sends what the socket takes now; *want says why it stopped short.
+  StatusOr<size_t> TrySend(const char* p, size_t n, Want* want);
+  // TLS: bytes already received (decrypted or not) that a read would return without waiting.
+  bool HasPending() const;
+  // Reads, waiting at most wait_ms (0: not at all) for bytes to arrive; *want is kRead when none
+  // did. On a WaitInKernel socket the wait is one blocking recv under a receive timeout of
+  // wait_ms, kept for the next call, so that a server waiting briefly for a kept-alive client's
+  // next request spends one system call per request, as a plain blocking read would; a later
+  // Recv that finds the short timeout too short extends it to the full timeout once.
+  StatusOr<size_t> RecvWithin(char* p, size_t n, int wait_ms, Want* want);
 
   // Receives up to n bytes; 0 means the peer closed the connection.
   StatusOr<size_t> Recv(char* p, size_t n);
@@ -83,17 +110,21 @@ class TimedSocket {
   // Waits for the socket to become ready; after WaitInKernel, reports the timeout that a blocking
   // call's EAGAIN means.
   Status Wait(short events);
-  // Waits as OpenSSL asks after a non-blocking call returned r; other errors end the connection.
-  Status TlsWait(int r, const char* what);
+  // What OpenSSL asks for after a non-blocking call returned r, or the error that ends it.
+  StatusOr<Want> TlsWant(int r, const char* what);
+  // Blocking TLS reads and writes: TryRecv and TrySend, waiting as OpenSSL asks in between.
   StatusOr<size_t> TlsRecv(char* p, size_t n);
   Status TlsSend(const char* p, size_t n);
 
   // The error of a wait that timed out, in the poll or in the kernel.
   Status TimedOut(short events) const;
+  // Sets SO_RCVTIMEO (blocking sockets) unless it has that value already.
+  bool SetKernelRecvTimeout(int ms);
 
   int fd_;
   int timeout_ms_;
   bool blocking_ = false;  // WaitInKernel was called
+  int kernel_recv_ms_ = 0;  // SO_RCVTIMEO now: timeout_ms_, or RecvWithin's shorter wait
   int64_t received_ = 0;
   Status last_error_;
   SSL* ssl_ = nullptr;  // owned

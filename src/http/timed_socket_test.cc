@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <string>
+#include <thread>
 
 namespace tarn::http {
 namespace {
@@ -79,6 +80,37 @@ TEST_F(SocketPair, NonBlockingWaitsTimeOutToo) {
   auto n = a.Recv(buf, sizeof buf);
   ASSERT_FALSE(n.ok());
   EXPECT_NE(n.status().message().find("timed out after 150 ms"), std::string::npos);
+}
+
+// A short wait for the next request, then a body read: the read still gets the full timeout,
+// not the short one RecvWithin left in the kernel.
+TEST_F(SocketPair, RecvWithinWaitsBrieflyAndLaterReadsGetTheFullTimeout) {
+  TimedSocket a(fds_[0], 400), b(fds_[1], 2000);
+  ASSERT_TRUE(a.WaitInKernel().ok());
+  char buf[16];
+  TimedSocket::Want want;
+  auto t0 = std::chrono::steady_clock::now();
+  auto n = a.RecvWithin(buf, sizeof buf, 20, &want);
+  ASSERT_TRUE(n.ok()) << n.status().message();
+  EXPECT_EQ(want, TimedSocket::Want::kRead);
+  EXPECT_LT(MillisSince(t0), 350);
+  ASSERT_TRUE(b.SendAll("hi", 2).ok());
+  n = a.RecvWithin(buf, sizeof buf, 20, &want);
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(want, TimedSocket::Want::kNothing);
+  EXPECT_EQ(std::string(buf, *n), "hi");
+  std::thread late([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+    b.SendAll("body", 4).IgnoreError();
+  });
+  n = a.Recv(buf, sizeof buf);  // arrives after 150 ms: more than 20, less than 400
+  late.join();
+  ASSERT_TRUE(n.ok()) << n.status().message();
+  EXPECT_EQ(std::string(buf, *n), "body");
+  t0 = std::chrono::steady_clock::now();
+  n = a.Recv(buf, sizeof buf);
+  EXPECT_FALSE(n.ok());
+  EXPECT_GE(MillisSince(t0), 380);
 }
 
 }  // namespace

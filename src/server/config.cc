@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <fstream>
+#include <type_traits>
 #include <nlohmann/json.hpp>
 
 #include "common/encoding.h"
@@ -32,19 +33,32 @@ Status LoadConfigFile(const std::string& path, Config* cfg) {
   if (j.contains("limits")) {
     const auto& l = j["limits"];
     if (!l.is_object()) return Error(Reason::kInvalidInput, "limits must be an object");
-    if (l.contains("max_connections")) cfg->max_connections = l["max_connections"].get<size_t>();
-    if (l.contains("header_limit_bytes")) {
-      cfg->header_limit_bytes = l["header_limit_bytes"].get<size_t>();
-    }
-    if (l.contains("idle_timeout_s")) {
-      // 0 would mean "wait forever" to the socket timeouts: a stalled peer would hold a thread.
-      if (!l["idle_timeout_s"].is_number_integer() || l["idle_timeout_s"].get<int64_t>() < 1 ||
-          l["idle_timeout_s"].get<int64_t>() > 86400) {
-        return Error(Reason::kInvalidInput,
-                     "limits.idle_timeout_s must be a whole number of seconds from 1 to 86400");
+    // A whole number within [lo, hi], or a refusal naming the key: 0 seconds would make a socket
+    // timeout wait forever, so that a stalled peer would hold a thread.
+    auto whole = [&](const char* k, int64_t lo, int64_t hi, const char* unit,
+                     auto* out) -> Status {
+      if (!l.contains(k)) return Status::Ok();
+      if (!l[k].is_number_integer() || l[k].get<int64_t>() < lo || l[k].get<int64_t>() > hi) {
+        return Error(Reason::kInvalidInput, std::string("limits.") + k +
+                                                " must be a whole number of " + unit + " from " +
+                                                std::to_string(lo) + " to " + std::to_string(hi));
       }
-      cfg->idle_timeout_s = l["idle_timeout_s"].get<int>();
-    }
+      *out = static_cast<std::remove_pointer_t<decltype(out)>>(l[k].get<int64_t>());
+      return Status::Ok();
+    };
+    TARN_RETURN_IF_ERROR(whole("max_connections", 1, 1'000'000, "connections",
+                               &cfg->max_connections));
+    TARN_RETURN_IF_ERROR(whole("header_limit_bytes", 1024, 16 << 20, "bytes",
+                               &cfg->header_limit_bytes));
+    TARN_RETURN_IF_ERROR(whole("idle_timeout_s", 1, 86400, "seconds", &cfg->idle_timeout_s));
+    TARN_RETURN_IF_ERROR(whole("head_timeout_s", 1, 86400, "seconds", &cfg->head_timeout_s));
+    TARN_RETURN_IF_ERROR(whole("body_timeout_s", 1, 86400, "seconds", &cfg->body_timeout_s));
+    TARN_RETURN_IF_ERROR(whole("keepalive_linger_ms", 0, 1000, "milliseconds",
+                               &cfg->keepalive_linger_ms));
+    TARN_RETURN_IF_ERROR(whole("disk_reserve_mb", 0, 1 << 20, "MiB", &cfg->disk_reserve_mb));
+    TARN_RETURN_IF_ERROR(whole("disk_min_free_mb", 0, 1 << 20, "MiB", &cfg->disk_min_free_mb));
+    TARN_RETURN_IF_ERROR(
+        whole("disk_critical_free_mb", 0, 1 << 20, "MiB", &cfg->disk_critical_free_mb));
   }
   if (j.contains("identity")) {
     const auto& id = j["identity"];
@@ -78,9 +92,11 @@ Status LoadConfigFile(const std::string& path, Config* cfg) {
         return Error(Reason::kInvalidInput, "every account needs a name");
       }
       acct.name = a["name"].get<std::string>();
-      if (acct.name == "workspaces") {
-        return Error(Reason::kInvalidInput,
-                     "'workspaces' cannot be an account name: /workspaces is the catalog's path");
+      // The first path segment chooses the front: these name the directory and the catalog.
+      if (acct.name == "identity" || acct.name == "workspaces") {
+        return Error(Reason::kInvalidInput, "the account name '" + acct.name +
+                                                "' is reserved (the path /" + acct.name +
+                                                " is tarnd's own API); choose another");
       }
       if (!a.contains("keys") || !a["keys"].is_array() || a["keys"].empty() ||
           a["keys"].size() > 2) {

@@ -15,9 +15,19 @@ struct Config {
   std::string listen = "127.0.0.1:10000";
   std::string data_dir = "./tarn-data";
   std::vector<protocol::Account> accounts;  // empty: the development account
-  size_t max_connections = 1024;
+  // Connection limits and deadlines (http::ServerOptions; docs/configuration.md says what each
+  // one bounds).
+  size_t max_connections = 10000;
   size_t header_limit_bytes = 64 * 1024;
   int idle_timeout_s = 120;
+  int head_timeout_s = 30;
+  int body_timeout_s = 60;
+  int keepalive_linger_ms = 20;
+  // The full-disk guard (space::DiskGuard): a reserve file kept for metadata commits, the free
+  // space below which new data is refused, and below which metadata writes release the reserve.
+  int64_t disk_reserve_mb = 32;
+  int64_t disk_min_free_mb = 64;
+  int64_t disk_critical_free_mb = 8;
   std::string log_level = "info";
   // HTTPS beside plain HTTP: "off" disables it. The certificate and key default to a
   // self-signed pair made on first start in <data_dir>/tls.
@@ -37,7 +47,9 @@ struct Config {
 //    "tls_listen": "127.0.0.1:0" | "off", "tls_cert": "cert.pem", "tls_key": "key.pem",
 //    "ca_file": "trusted-cas.pem",
 //    "accounts": [{"name": "acct", "keys": ["<base64>", "<base64>"]}],
-//    "limits": {"max_connections": 1024, "header_limit_bytes": 65536, "idle_timeout_s": 120},
+//    "limits": {"max_connections": 10000, "header_limit_bytes": 65536, "idle_timeout_s": 120,
+//               "head_timeout_s": 30, "body_timeout_s": 60, "keepalive_linger_ms": 20,
+//               "disk_reserve_mb": 32, "disk_min_free_mb": 64, "disk_critical_free_mb": 8},
 //    "identity": {"token_lifetime_s": 3600, "key_rotation_s": 604800, "clock_skew_s": 300}}
 // A file that holds account keys must not be readable by group or others.
 Status LoadConfigFile(const std::string& path, Config* cfg);

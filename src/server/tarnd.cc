@@ -25,6 +25,8 @@
 #include "store/extent/local/local_extent_store.h"
 #include "store/extent/packed/packed_extent_store.h"
 #include "store/meta/sqlite/sqlite_namespace_store.h"
+#include "store/space/disk_guard.h"
+#include "store/space/reserving_namespace_store.h"
 
 namespace {
 
@@ -110,8 +112,17 @@ int main(int argc, char** argv) {
   if (lock_fd < 0 || ::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
     return Fail("data directory " + cfg.data_dir + " is in use by another tarnd (LOCK is held)");
   }
+  // First, before anything writes: on a disk that is already full the reserve is released so
+  // that start-up and deletes can commit.
+  space::DiskGuardOptions disk_opts;
+  disk_opts.reserve_bytes = cfg.disk_reserve_mb << 20;
+  disk_opts.min_free_bytes = cfg.disk_min_free_mb << 20;
+  disk_opts.critical_free_bytes = cfg.disk_critical_free_mb << 20;
+  auto disk = space::DiskGuard::Open(cfg.data_dir, disk_opts);
+  if (!disk.ok()) return Fail("disk guard: " + disk.status().ToString());
   auto meta = meta::SqliteNamespaceStore::Open(cfg.data_dir + "/meta.db");
   if (!meta.ok()) return Fail("cannot open metadata: " + meta.status().ToString());
+  space::ReservingNamespaceStore guarded_meta(meta->get(), disk->get());
   auto local = extent::LocalExtentStore::Open(cfg.data_dir + "/extents");
   if (!local.ok()) return Fail("cannot open extent store: " + local.status().ToString());
   // Uploads of up to 64 KiB are kept inline in meta.db (LakeService), in their metadata
@@ -121,7 +132,8 @@ int main(int argc, char** argv) {
                                                  std::move(*local));
   if (!extents.ok()) return Fail("cannot open extent store: " + extents.status().ToString());
 
-  lake::LakeService lake(meta->get(), extents->get());
+  lake::LakeService lake(&guarded_meta, extents->get());
+  lake.SetDiskGuard(disk->get());
   auto reclaimed = lake.Recover();
   if (!reclaimed.ok()) return Fail("recovery failed: " + reclaimed.status().ToString());
   if (*reclaimed > 0) spdlog::info("recovery reclaimed {} unreferenced extents", *reclaimed);
@@ -164,7 +176,10 @@ int main(int argc, char** argv) {
   opts.listen = cfg.listen;
   opts.max_connections = cfg.max_connections;
   opts.header_limit = cfg.header_limit_bytes;
-  opts.idle_timeout_s = cfg.idle_timeout_s;
+  opts.idle_timeout = std::chrono::seconds(cfg.idle_timeout_s);
+  opts.head_timeout = std::chrono::seconds(cfg.head_timeout_s);
+  opts.body_timeout = std::chrono::seconds(cfg.body_timeout_s);
+  opts.linger = std::chrono::milliseconds(cfg.keepalive_linger_ms);
   opts.on_bad_request = [&](int status, const std::string& why, http::ResponseWriter& w) {
     frontend.HandleBadRequest(status, why, w);
   };

@@ -61,6 +61,18 @@ def test_refuses_an_idle_timeout_that_would_not_bound_waits(tmp_path, timeout):
     assert b"idle_timeout_s must be a whole number of seconds from 1 to 86400" in p.stderr
 
 
+@pytest.mark.parametrize("name", ["identity", "workspaces"])
+def test_refuses_account_names_that_are_tarnd_paths(tmp_path, name):
+    cfg = tmp_path / "tarnd.json"
+    cfg.write_text(json.dumps({"accounts": [
+        {"name": name, "keys": [base64.b64encode(os.urandom(32)).decode()]}]}))
+    cfg.chmod(0o600)
+    p = run_tarnd("--listen", "127.0.0.1:0", "--data-dir", str(tmp_path / "d"),
+                  "--config", str(cfg))
+    assert p.returncode != 0
+    assert b"is reserved" in p.stderr
+
+
 def test_configured_account_accepts_either_key(tmp_path):
     k1 = base64.b64encode(os.urandom(64)).decode()
     k2 = base64.b64encode(os.urandom(64)).decode()

@@ -72,7 +72,9 @@ StatusOr<int64_t> DiskGuard::FreeBytes(bool fresh) {
 }
 
 Status DiskGuard::AdmitData(std::optional<int64_t> bytes) {
-  const int64_t want = opts_.min_free_bytes + bytes.value_or(0);
+  // While the reserve is released its space still belongs to metadata, not to new data.
+  const int64_t owed = held_.load(std::memory_order_relaxed) ? 0 : opts_.reserve_bytes;
+  const int64_t want = opts_.min_free_bytes + owed + bytes.value_or(0);
   TARN_ASSIGN_OR_RETURN(int64_t free, FreeBytes(false));
   // Near the limit every call looks afresh; far from it a figure 50 ms old will do.
   if (free < want + (64LL << 20)) {

@@ -31,9 +31,9 @@
 namespace tarn::space {
 
 struct DiskGuardOptions {
-  int64_t reserve_bytes = 64LL << 20;    // kept back for metadata commits
-  int64_t min_free_bytes = 256LL << 20;  // new data is refused below this much free space
-  int64_t critical_free_bytes = 16LL << 20;  // below this, metadata writes release the reserve
+  int64_t reserve_bytes = 32LL << 20;    // kept back for metadata commits
+  int64_t min_free_bytes = 64LL << 20;   // new data is refused below this much free space
+  int64_t critical_free_bytes = 8LL << 20;  // below this, metadata writes release the reserve
 };
 
 class DiskGuard {

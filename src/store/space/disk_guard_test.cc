@@ -70,6 +70,10 @@ TEST_F(DiskGuardTest, MetadataWritesReleaseTheReserveOnlyWhenCriticallyFull) {
   EXPECT_FALSE((*g)->reserve_held());
   EXPECT_FALSE(ReserveExists());
   EXPECT_FALSE((*g)->ReleaseReserve()) << "released once";
+  // The released space belongs to metadata: it does not admit new data.
+  free_ = 8 * kMiB + 32 * kMiB;
+  EXPECT_EQ((*g)->AdmitData(kMiB).reason(), Reason::kDiskFull);
+  EXPECT_FALSE((*g)->reserve_held());
   // Space freed (deletes): the next admission takes the reserve back.
   free_ = 200 * kMiB;
   EXPECT_TRUE((*g)->AdmitData(kMiB).ok());
