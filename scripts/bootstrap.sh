@@ -7,11 +7,12 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 debs=(
   build-essential cmake ninja-build ccache pkg-config git
   libboost-dev libssl-dev libsqlite3-dev sqlite3 nlohmann-json3-dev libpugixml-dev
-  libcli11-dev libspdlog-dev libfmt-dev libsodium-dev libfuse3-dev fuse3
+  libcli11-dev libspdlog-dev libfmt-dev libsodium-dev libfuse3-dev fuse3 libre2-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-pytest python3-azure python3-numpy python3-pandas pybind11-dev
   azure-cli openssl curl libsecret-1-0
   wrk python3-matplotlib
+  clang-14 libclang-rt-14-dev
 )
 # Node.js ships its own npm on these machines; Debian's npm conflicts with that nodejs.
 command -v npm >/dev/null 2>&1 || debs+=(nodejs npm)

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what is needed, builds, and runs every test: unit tests (GoogleTest under ctest) in a
-# release build and in an ASan+UBSan build, then the protocol conformance suite, which drives
-# Microsoft's own clients (Python SDKs, az, AzCopy) against a real tarnd.
+# release build and in an ASan+UBSan build, the libFuzzer targets (fuzz/) for a bounded time each,
+# then the protocol conformance suite, which drives Microsoft's own clients (Python SDKs, az,
+# AzCopy) against a real tarnd, including the adversarial suite (hostile input, connection
+# attacks, a full disk).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"
@@ -18,6 +20,9 @@ bash scripts/build.sh asan tarn_unit_tests
 echo "== unit tests (asan+ubsan)"
 (cd build/asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
    ctest --output-on-failure --timeout 900)
+
+echo "== fuzzing (libFuzzer, clang): each target replays its corpus, then runs ${TARN_FUZZ_SECONDS:-20} s"
+bash scripts/fuzz.sh --seconds "${TARN_FUZZ_SECONDS:-20}"
 
 echo "== conformance tests (Microsoft clients against tarnd)"
 export TARND_BIN="$here/build/release/src/server/tarnd"

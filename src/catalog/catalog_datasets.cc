@@ -22,6 +22,16 @@ namespace internal {
 
 std::string NowIso() { return FormatIso8601(NowMicros()); }
 
+StatusOr<bool> Bool(const Json& body, const char* key, bool dflt) {
+  if (!body.is_object()) return dflt;
+  auto it = body.find(key);
+  if (it == body.end() || it->is_null()) return dflt;
+  if (!it->is_boolean()) {
+    return Error(Reason::kInvalidDefinition, std::string(key) + " must be true or false");
+  }
+  return it->get<bool>();
+}
+
 StatusOr<std::string> Str(const Json& body, const char* key, const std::string& dflt) {
   if (!body.is_object()) return dflt;
   auto it = body.find(key);
@@ -507,7 +517,7 @@ StatusOr<Json> CatalogService::RegisterVersion(const std::string& ws, const std:
                                                const Json& body, const std::string& creator) {
   TARN_RETURN_IF_ERROR(ValidateDatasetName(name));
   if (!body.is_object()) return Error(Reason::kInvalidDefinition, "the body must be a JSON object");
-  const bool new_version = body.value("create_new_version", false);
+  TARN_ASSIGN_OR_RETURN(const bool new_version, internal::Bool(body, "create_new_version", false));
   TARN_ASSIGN_OR_RETURN(std::string description, Str(body, "description", ""));
   Json tags = body.value("tags", Json::object());
   if (tags.is_null()) tags = Json::object();

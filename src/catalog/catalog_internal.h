@@ -46,6 +46,8 @@ inline constexpr char kPinPrefix[] = "dsv:";
 std::string NowIso();
 // body[key] as a string; `dflt` when absent or null; kInvalidDefinition when another type.
 StatusOr<std::string> Str(const Json& body, const char* key, const std::string& dflt);
+// body[key] as a bool: dflt when absent or null, kInvalidDefinition when not a bool.
+StatusOr<bool> Bool(const Json& body, const char* key, bool dflt);
 bool SameName(const std::string& a, const std::string& b);  // ASCII case-insensitive
 bool ParsePositive(const std::string& s, int64_t* out);
 bool IsStringMap(const Json& j);

@@ -219,8 +219,8 @@ StatusOr<Json> CatalogService::RegisterDatastore(const std::string& ws, const st
   TARN_ASSIGN_OR_RETURN(std::string endpoint, Str(body, "endpoint", ""));
   TARN_ASSIGN_OR_RETURN(std::string account, Str(body, "account_name", ""));
   TARN_ASSIGN_OR_RETURN(std::string fs, Str(body, "filesystem", ""));
-  bool overwrite = body.value("overwrite", false);
-  bool skip_validation = body.value("skip_validation", false);
+  TARN_ASSIGN_OR_RETURN(bool overwrite, internal::Bool(body, "overwrite", false));
+  TARN_ASSIGN_OR_RETURN(bool skip_validation, internal::Bool(body, "skip_validation", false));
   while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
   if (account.empty() && !endpoint.empty()) {
     // The path-style endpoint names the account: http://host:port/<account>.

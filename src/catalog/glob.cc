@@ -18,6 +18,7 @@ bool MatchSegment(std::string_view pat, std::string_view s) {
     }
     if (p < pat.size() && pat[p] == '[') {
       size_t close = pat.find(']', p + 1);
+      if (close == std::string_view::npos) return false;  // Parse refuses such patterns
       bool negate = p + 1 < close && (pat[p + 1] == '!' || pat[p + 1] == '^');
       bool hit = false;
       for (size_t k = p + 1 + (negate ? 1 : 0); k < close; ++k) {
@@ -46,17 +47,22 @@ bool MatchSegment(std::string_view pat, std::string_view s) {
   return p == pat.size();
 }
 
+// failed[pi * (segs + 1) + si] remembers the (pattern, path) positions already known not to
+// match, so that several '**' cost O(pattern x path) rather than exponential time.
 bool MatchFrom(const std::vector<std::string>& pat, size_t pi,
-               const std::vector<std::string_view>& segs, size_t si) {
+               const std::vector<std::string_view>& segs, size_t si, std::vector<bool>& failed) {
   if (pi == pat.size()) return si == segs.size();
+  const size_t key = pi * (segs.size() + 1) + si;
+  if (failed[key]) return false;
+  bool ok = false;
   if (pat[pi] == "**") {
-    for (size_t k = si; k <= segs.size(); ++k) {
-      if (MatchFrom(pat, pi + 1, segs, k)) return true;
-    }
-    return false;
+    for (size_t k = si; k <= segs.size() && !ok; ++k) ok = MatchFrom(pat, pi + 1, segs, k, failed);
+  } else {
+    ok = si < segs.size() && MatchSegment(pat[pi], segs[si]) &&
+         MatchFrom(pat, pi + 1, segs, si + 1, failed);
   }
-  return si < segs.size() && MatchSegment(pat[pi], segs[si]) &&
-         MatchFrom(pat, pi + 1, segs, si + 1);
+  if (!ok) failed[key] = true;
+  return ok;
 }
 
 }  // namespace
@@ -77,9 +83,12 @@ StatusOr<Glob> Glob::Parse(const std::string& pattern) {
     std::string_view seg = p.substr(start, slash == std::string_view::npos ? slash : slash - start);
     if (seg.empty()) return bad("it has an empty segment ('//')");
     if (seg == "." || seg == "..") return bad("'.' and '..' segments are not allowed");
-    size_t open = seg.find('[');
-    if (open != std::string_view::npos && seg.find(']', open + 1) == std::string_view::npos) {
-      return bad("'[' without a closing ']'");
+    // Every class must be closed, not only the first ("a[x]*[" once read past the pattern).
+    for (size_t open = seg.find('['); open != std::string_view::npos;
+         open = seg.find('[', open)) {
+      size_t close = seg.find(']', open + 1);
+      if (close == std::string_view::npos) return bad("'[' without a closing ']'");
+      open = close + 1;
     }
     if (seg.find("**") != std::string_view::npos && seg != "**") {
       return bad("'**' must be a whole segment, as in 'a/**/b.csv'");
@@ -116,7 +125,8 @@ bool Glob::Matches(const std::string& path) const {
     // The named file itself, or anything under the named directory.
     return path == pattern_ || path.compare(0, pattern_.size() + 1, pattern_ + "/") == 0;
   }
-  return MatchFrom(segments_, 0, segs, 0);
+  std::vector<bool> failed((segments_.size() + 1) * (segs.size() + 1), false);
+  return MatchFrom(segments_, 0, segs, 0, failed);
 }
 
 }  // namespace tarn::catalog

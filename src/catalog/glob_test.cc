@@ -58,13 +58,27 @@ TEST(GlobTest, LiteralNamesAFileOrADirectory) {
 }
 
 TEST(GlobTest, RejectsBadPatterns) {
-  for (const char* p : {"", "/", "a//b", "a/../b", "./a", "a/[bc", "a**/b"}) {
+  // "data/[x]*[" (an unclosed class after a closed one) once read past the pattern (fuzz/corpus).
+  for (const char* p : {"", "/", "a//b", "a/../b", "./a", "a/[bc", "a**/b", "data/[x]*[",
+                        "a/[x][", "[a][b][c"}) {
     auto g = Glob::Parse(p);
     EXPECT_FALSE(g.ok()) << p;
     if (!g.ok()) {
       EXPECT_EQ(g.status().reason(), Reason::kInvalidPaths) << p;
     }
   }
+}
+
+// Many '**' segments against a deep path: remembered failures keep it polynomial.
+TEST(GlobTest, ManyDoubleStarsStayFast) {
+  std::string pattern;
+  for (int i = 0; i < 24; ++i) pattern += "**/a/";
+  pattern += "nomatch.csv";
+  std::string path;
+  for (int i = 0; i < 60; ++i) path += "a/";
+  path += "x.csv";
+  EXPECT_FALSE(MustParse(pattern).Matches(path));
+  EXPECT_TRUE(MustParse("**/a/**/x.csv").Matches(path));
 }
 
 }  // namespace

@@ -582,7 +582,7 @@ StatusOr<Caller> IdentityService::Authenticate(std::string_view token) {
     generation = generation_;
     auto it = cache_.find(digest);
     if (it != cache_.end() && it->second.generation == generation_ &&
-        it->second.caller.exp + opts_.clock_skew_s > now) {
+        it->second.caller.exp > now - opts_.clock_skew_s) {
       return it->second.caller;
     }
   }
@@ -606,10 +606,11 @@ StatusOr<Caller> IdentityService::Authenticate(std::string_view token) {
   };
   auto exp = num("exp"), nbf = num("nbf");
   if (!exp || !nbf) return invalid("the token has no exp or nbf claim");
-  if (*exp + opts_.clock_skew_s <= now) {
+  // Claims may hold any int64: the arithmetic is on the server's own clock, never on them.
+  if (*exp <= now - opts_.clock_skew_s) {
     return invalid("Lifetime validation failed, the token is expired.");
   }
-  if (*nbf - opts_.clock_skew_s > now) return invalid("the token is not valid yet (nbf)");
+  if (*nbf > now + opts_.clock_skew_s) return invalid("the token is not valid yet (nbf)");
   std::string aud = str("aud");
   while (!aud.empty() && aud.back() == '/') aud.pop_back();
   if (aud != kAudience) return invalid("Audience validation failed: '" + str("aud") + "'.");

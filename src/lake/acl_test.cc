@@ -304,5 +304,22 @@ TEST(AclPermitsTest, InheritsDefaultAclOnlyWhenThereIsOne) {
   EXPECT_EQ(dir.default_acl, parent.default_acl);
 }
 
+// What getAccessControl shows can always be set again: 29 named users with no mask fill the 32
+// entries once the implied mask is shown, so they are refused (a fuzzing find), and 28 round-trip.
+TEST(ApplyAclTest, TheImpliedMaskCountsTowardThe32Entries) {
+  auto acl_with = [](int named) {
+    std::string text = "user::rwx,group::r-x,other::---";
+    for (int i = 0; i < named; ++i) text += ",user:u" + std::to_string(i) + ":r--";
+    return text;
+  };
+  meta::Access a;
+  EXPECT_TRUE(IsInvalidHeader(ApplyAcl(MustParseAcl(acl_with(29)), false, &a)));
+  ASSERT_TRUE(ApplyAcl(MustParseAcl(acl_with(28)), false, &a).ok());
+  const std::string shown = FormatAcl(a, false);
+  meta::Access again;
+  EXPECT_TRUE(ApplyAcl(MustParseAcl(shown), false, &again).ok()) << shown;
+  EXPECT_EQ(FormatAcl(again, false), shown);
+}
+
 }  // namespace
 }  // namespace tarn::lake

@@ -129,17 +129,17 @@ Status CheckQuery(const std::multimap<std::string, std::string>& query) {
   return Status::Ok();
 }
 
-StatusOr<std::multimap<std::string, std::string>> ParseQuery(std::string_view raw) {
-  TARN_ASSIGN_OR_RETURN(auto query, DecodeQuery(raw));
-  TARN_RETURN_IF_ERROR(CheckQuery(query));
-  return query;
-}
-
 Status CannotVerifySource(const std::string& why) {
   return Error(Reason::kCannotVerifyCopySource, "The copy source could not be verified: " + why);
 }
 
 }  // namespace
+
+StatusOr<std::multimap<std::string, std::string>> ParseQuery(std::string_view raw) {
+  TARN_ASSIGN_OR_RETURN(auto query, DecodeQuery(raw));
+  TARN_RETURN_IF_ERROR(CheckQuery(query));
+  return query;
+}
 
 Frontend::Frontend(lake::LakeService* lake, std::vector<Account> accounts,
                    catalog::CatalogService* catalog, identity::IdentityService* identity,

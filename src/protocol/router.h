@@ -8,8 +8,10 @@
 // second resource the route names; no exception leaves Handle.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "http/server.h"
@@ -79,5 +81,10 @@ class Frontend {
   audit::AuditLog* audit_;
   std::vector<std::string> self_authorities_;
 };
+
+// The query as the pipeline reads it: names lowercased, values percent-decoded; refused
+// (InvalidQueryParameterValue) when badly encoded, when a name is not a token or when a value is
+// not UTF-8 or holds a control character.
+StatusOr<std::multimap<std::string, std::string>> ParseQuery(std::string_view raw);
 
 }  // namespace tarn::protocol

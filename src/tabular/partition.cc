@@ -5,6 +5,8 @@
 #include <map>
 #include <set>
 
+#include <re2/re2.h>
+
 #include "common/encoding.h"
 #include "tabular/tabular.h"
 
@@ -149,25 +151,34 @@ StatusOr<PartitionPattern> PartitionPattern::Compile(const std::string& partitio
     i = close + 1;
   }
   re += "$";
-  p.re_ = std::regex(re, std::regex::ECMAScript | std::regex::optimize);
+  RE2::Options options;
+  options.set_log_errors(false);
+  options.set_dot_nl(true);
+  auto compiled = std::make_shared<const RE2>(re, options);
+  if (!compiled->ok()) {
+    return Invalid("partition_format '" + partition_format + "' cannot be compiled: " +
+                   compiled->error());
+  }
+  p.re_ = std::move(compiled);
   return p;
 }
 
 StatusOr<std::vector<std::string>> PartitionPattern::Match(const std::string& path) const {
-  std::smatch m;
   const std::string rel = StripLeadingSlash(path);
-  if (!std::regex_match(rel, m, re_)) {
+  const int groups = re_->NumberOfCapturingGroups();
+  std::vector<re2::StringPiece> m(static_cast<size_t>(groups) + 1);
+  if (!re_->Match(rel, 0, rel.size(), RE2::ANCHOR_BOTH, m.data(), groups + 1)) {
     return Invalid(path + ": path does not match partition_format '" + format_ + "'");
   }
   std::vector<std::string> values;
   for (const Capture& cap : captures_) {
     if (cap.group > 0) {
-      values.push_back(m[cap.group].str());
+      values.emplace_back(m[cap.group].data(), m[cap.group].size());
       continue;
     }
     int v[6] = {1970, 1, 1, 0, 0, 0};
     for (int f = 0; f < 6; ++f) {
-      if (cap.datetime_groups[f] > 0) v[f] = std::stoi(m[cap.datetime_groups[f]].str());
+      if (cap.datetime_groups[f] > 0) v[f] = std::stoi(std::string(m[cap.datetime_groups[f]].data(), m[cap.datetime_groups[f]].size()));
     }
     if (v[1] < 1 || v[1] > 12 || v[2] < 1 || v[2] > 31 || v[3] > 23 || v[4] > 59 || v[5] > 59) {
       return Invalid(path + ": not a valid date and time for partition_format '" + format_ + "'");

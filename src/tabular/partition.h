@@ -3,12 +3,16 @@
 // PartitionValues) are declared in tabular.h; the engine uses the compiled form below.
 #pragma once
 
-#include <regex>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "common/status.h"
+
+namespace re2 {
+class RE2;
+}
 
 namespace tarn::tabular {
 
@@ -36,7 +40,9 @@ class PartitionPattern {
   std::string format_;
   std::vector<PartitionKey> keys_;
   std::vector<Capture> captures_;
-  std::regex re_;
+  // RE2, not std::regex: matching is linear in the path, where std::regex backtracked
+  // exponentially on formats with many '*' (a hang found by fuzzing partition_format).
+  std::shared_ptr<const re2::RE2> re_;
 };
 
 // The key=value folders of a path (the file name excluded), in path order, values percent-decoded.
