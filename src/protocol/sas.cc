@@ -48,6 +48,16 @@ std::string UserDelegationKeyValue(const std::string& account_key, const std::st
 }
 
 StatusOr<Identity> ValidateSas(const SasRequest& r, const Account& account) {
+  // A field given twice would be signed in one spelling and read in another.
+  static constexpr const char* kFields[] = {
+      "sv",  "sp",  "st",  "se",  "sip", "spr",   "ss",    "srt",  "sr",   "ses",
+      "sig", "sdd", "si",  "skoid", "sktid", "skt", "ske", "sks",  "skv",  "saoid",
+      "suoid", "scid", "rscc", "rscd", "rsce", "rscl", "rsct", "snapshot"};
+  for (const char* k : kFields) {
+    if (r.query.count(k) > 1) {
+      return Fail(std::string("The SAS field ") + k + " is given more than once.");
+    }
+  }
   auto q = [&](const char* k) {
     auto it = r.query.find(k);
     return it == r.query.end() ? std::string() : it->second;
@@ -86,7 +96,8 @@ StatusOr<Identity> ValidateSas(const SasRequest& r, const Account& account) {
   id.account = account.name;
   id.permissions = sp;
   if (!ss.empty() || !srt.empty()) {
-    // Account SAS.
+    // Account SAS: it needs both its services and its resource types.
+    if (ss.empty() || srt.empty()) return Fail("An account SAS needs both ss and srt.");
     if (ss.find('b') == std::string::npos) {
       return Error(Reason::kAuthorizationServiceMismatch,
                    "This request is not authorized to perform this operation using this "

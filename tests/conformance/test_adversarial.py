@@ -353,6 +353,77 @@ def test_old_blob_sas_cannot_become_a_directory_sas(tarn, raw, lake, hostile):
     alive(tarn)
 
 
+# Each signed field of a SAS, changed the way an attacker would want it (more permissions, a
+# later expiry, a wider scope, another protocol or address range, another version) or removed,
+# and fields added that would change what the signature covers. Every variant must be refused.
+TAMPERED = {
+    "sv": ["2019-02-02", "2021-10-04", ""],
+    "sp": ["racwdl", "rw", "rwdlacup"],
+    "se": ["2099-01-01T00:00:00Z"],
+    "st": ["2000-01-01T00:00:00Z"],
+    "sr": ["c", "d"],
+    "spr": ["http"],
+    "sip": ["0.0.0.0-255.255.255.255"],
+    "ss": ["bfqt"],
+    "srt": ["sco"],
+    "sig": ["flip", ""],
+}
+ADDED = [("sr", "c"), ("rscd", "attachment"), ("skoid", "00000000-0000-0000-0000-000000000000")]
+
+
+def tampered_variants(sas, added):
+    fields = dict(urllib.parse.parse_qsl(sas, keep_blank_values=True))
+    for name, value in fields.items():
+        for other in TAMPERED.get(name, ["x"]):
+            if other == "flip":
+                other = ("A" if value[0] != "A" else "B") + value[1:]
+            if other != value:
+                yield f"{name}={other!r}", dict(fields, **{name: other})
+        yield f"no {name}", {k: v for k, v in fields.items() if k != name}
+    for name, value in added:
+        if name not in fields:
+            yield f"added {name}", dict(fields, **{name: value})
+    # The same field twice: the first as signed, the second as wanted.
+    yield "sp twice", list(fields.items()) + [("sp", "racwdl")]
+
+
+def test_every_sas_field_tampered_is_refused(tarn, raw, lake, hostile):
+    from azure.storage.blob import (AccountSasPermissions, BlobSasPermissions, ResourceTypes,
+                                    generate_account_sas, generate_blob_sas)
+    private, _ = lake
+    start = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=5)
+    expiry = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=1)
+    secret = b"name,pay\nada,100\n"
+    sases = {
+        "service": generate_blob_sas(A, private, "hr/salaries.csv", account_key=ACCOUNT_KEY,
+                                     permission=BlobSasPermissions(read=True), start=start,
+                                     expiry=expiry, ip="127.0.0.1", protocol="https,http"),
+        "account": generate_account_sas(A, ACCOUNT_KEY, ResourceTypes(object=True),
+                                        AccountSasPermissions(read=True), expiry, start=start,
+                                        ip="127.0.0.1", protocol="https,http"),
+    }
+    url = f"{tarn.url}/{A}/{private}/hr/salaries.csv"
+    tried = 0
+    for kind, sas in sases.items():
+        r = requests.get(url, params=sas, timeout=30)
+        assert r.status_code == 200 and r.content == secret, (kind, r.text)  # as issued
+        # An account SAS has no resource or response-header fields to add: Azure ignores them.
+        for what, params in tampered_variants(sas, ADDED if kind == "service" else []):
+            tried += 1
+            r = attack(hostile, requests.get, url, params=params, timeout=30)
+            assert r.status_code in (400, 403, 404), (kind, what, r.status_code, r.text)
+            assert secret not in r.content, (kind, what)
+            assert r.headers.get("x-ms-error-code"), (kind, what, r.headers)
+            # The same tampering on a write: a read SAS turned into a write one overwrites
+            # nothing (without sig the request is anonymous: 401 for a write).
+            w = attack(hostile, requests.put, url, params=params, data=b"planted",
+                       headers={"x-ms-blob-type": "BlockBlob"}, timeout=30)
+            assert w.status_code in (400, 401, 403, 404), (kind, what, w.status_code, w.text)
+            assert read_bytes(raw, private, "hr/salaries.csv") == (200, secret), (kind, what)
+    assert tried > 40
+    alive(tarn)
+
+
 # ----- 9, 10: names ----------------------------------------------------------------------------
 
 def test_names_with_control_characters_are_refused(tarn, raw, lake, hostile):
