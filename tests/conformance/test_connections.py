@@ -314,7 +314,7 @@ def probe(raw, path, seconds, fresh_every=10):
     end = time.monotonic() + seconds
     n = 0
     try:
-        while time.monotonic() < end and n < 100000:
+        while time.monotonic() < end and n < 1000000:  # bounded by time; n as a backstop
             n += 1
             fresh = n % fresh_every == 0
             t0 = time.monotonic()
