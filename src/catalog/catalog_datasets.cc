@@ -2,6 +2,7 @@
 // profiling) and reading the files a version registered.
 #include <algorithm>
 #include <cctype>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
@@ -154,10 +155,17 @@ Status RemoteError(const std::string& what, const Status& s) {
 
 class CatalogService::LocalAccess final : public CatalogService::Access {
  public:
-  LocalAccess(lake::LakeService* lake, std::string account, std::string fs)
-      : lake_(lake), account_(std::move(account)), fs_(std::move(fs)) {}
+  // authorize (may be empty): asked before each access, with the path and what is done to it.
+  using Authorizer = std::function<Status(const std::string& path, lake::AccessIntent intent)>;
+  LocalAccess(lake::LakeService* lake, std::string account, std::string fs,
+              Authorizer authorize = {})
+      : lake_(lake),
+        account_(std::move(account)),
+        fs_(std::move(fs)),
+        authorize_(std::move(authorize)) {}
 
   StatusOr<std::optional<Entry>> Stat(const std::string& path) override {
+    TARN_RETURN_IF_ERROR(Authorize(path, lake::AccessIntent::kStat));
     auto n = lake_->GetPath(account_, fs_, path, {});
     if (!n.ok()) {
       if (n.status().code() == Code::kNotFound) return std::optional<Entry>();
@@ -167,6 +175,7 @@ class CatalogService::LocalAccess final : public CatalogService::Access {
   }
 
   StatusOr<std::vector<Entry>> ListFiles(const std::string& dir, bool recursive) override {
+    TARN_RETURN_IF_ERROR(Authorize(dir, lake::AccessIntent::kListDir));
     std::vector<Entry> out;
     std::string cont;
     do {
@@ -176,7 +185,12 @@ class CatalogService::LocalAccess final : public CatalogService::Access {
         return page.status();
       }
       for (const auto& e : page->entries) {
-        if (!e.node.is_dir) out.push_back(ToEntry(e.path, e.node));
+        if (!e.node.is_dir) {
+          out.push_back(ToEntry(e.path, e.node));
+        } else if (recursive) {
+          // Listing below a directory is listing that directory, as on the storage API.
+          TARN_RETURN_IF_ERROR(Authorize(e.path, lake::AccessIntent::kListDir));
+        }
       }
       cont = page->continuation;
     } while (!cont.empty());
@@ -184,6 +198,10 @@ class CatalogService::LocalAccess final : public CatalogService::Access {
   }
 
  private:
+  Status Authorize(const std::string& path, lake::AccessIntent intent) {
+    return authorize_ ? authorize_(path, intent) : Status::Ok();
+  }
+
   static Entry ToEntry(const std::string& path, const lake::Node& n) {
     Entry e;
     e.path = path;
@@ -197,6 +215,7 @@ class CatalogService::LocalAccess final : public CatalogService::Access {
 
   lake::LakeService* lake_;
   std::string account_, fs_;
+  Authorizer authorize_;
 };
 
 class CatalogService::RemoteAccess final : public CatalogService::Access {
@@ -312,9 +331,94 @@ StatusOr<std::unique_ptr<client::LakeClient>> CatalogService::RemoteClient(const
   return std::move(c).value();
 }
 
+StatusOr<identity::Caller> CatalogService::LocalPrincipal(const Datastore& d) {
+  if (!identity_) {
+    return Error(Reason::kDatastoreAccessFailed,
+                 "this tarnd has no token service, so it cannot read datastore '" + d.name +
+                     "' as its service principal");
+  }
+  const std::string tenant = d.doc.value("tenant_id", ""), client = d.doc.value("client_id", "");
+  const std::string key = HexEncode(Sha256(tenant + '\n' + client + '\n' + d.secret));
+  std::string token;
+  {
+    std::lock_guard<std::mutex> lock(tokens_mu_);
+    auto it = local_tokens_.find(key);
+    if (it != local_tokens_.end() &&
+        MonotonicMicros() - it->second.fetched_us < kLocalTokenReuseUs) {
+      token = it->second.token;
+    }
+  }
+  if (token.empty()) {
+    // The client secret is checked (Argon2id) outside the lock.
+    identity::OAuthReply r = identity_->Token(tenant, {{"grant_type", "client_credentials"},
+                                                       {"client_id", client},
+                                                       {"client_secret", d.secret},
+                                                       {"scope", "https://storage.azure.com/.default"}});
+    if (r.status != 200 || !r.body.contains("access_token") ||
+        !r.body["access_token"].is_string()) {
+      return Error(Reason::kDatastoreAccessFailed,
+                   "the service principal of datastore '" + d.name +
+                       "' could not get a token from this tarnd: " +
+                       r.body.value("error_description", r.body.value("error", "")) +
+                       "; check the datastore's credential");
+    }
+    token = r.body["access_token"].get<std::string>();
+    std::lock_guard<std::mutex> lock(tokens_mu_);
+    local_tokens_[key] = LocalToken{token, MonotonicMicros()};
+  }
+  auto who = identity_->Authenticate(token);
+  if (!who.ok()) {
+    std::lock_guard<std::mutex> lock(tokens_mu_);
+    local_tokens_.erase(key);
+    return Error(Reason::kDatastoreAccessFailed, "the service principal of datastore '" + d.name +
+                                                     "' is no longer valid: " +
+                                                     who.status().message());
+  }
+  return who;
+}
+
+Status CatalogService::AuthorizeLocalRead(const Datastore& d, const std::string& path,
+                                          lake::AccessIntent intent) {
+  if (!d.local || d.credential_type != "service_principal") return Status::Ok();
+  TARN_ASSIGN_OR_RETURN(identity::Caller who, LocalPrincipal(d));
+  const std::string scope =
+      "/" + d.account + "/" + d.filesystem + (path.empty() ? "" : "/" + path);
+  TARN_ASSIGN_OR_RETURN(identity::Role role, identity_->EffectiveRole(who, scope));
+  if (role >= identity::Role::kReader) return Status::Ok();
+  auto refuse = [&](const std::string& why) {
+    return Error(Reason::kAuthorizationPermissionMismatch,
+                 "the service principal of datastore '" + d.name + "' may not read " +
+                     (path.empty() ? "the root" : "'" + path + "'") + " of filesystem '" +
+                     d.filesystem +
+                     "': it has no Storage Blob Data Reader role there, and " + why);
+  };
+  if (intent == lake::AccessIntent::kReadFile) {
+    // A pinned version outlives its files; without a role, only a file's ACL grants its bytes.
+    auto node = lake_->GetPath(d.account, d.filesystem, path, {});
+    if (!node.ok() && node.status().code() == Code::kNotFound) {
+      return refuse("the file is gone, so no ACL grants it");
+    }
+    TARN_RETURN_IF_ERROR(node.status());
+  }
+  Status acl =
+      lake_->CheckAccess(d.account, d.filesystem, path, lake::AclPrincipal{who.oid, who.groups},
+                         intent);
+  if (acl.ok() || acl.code() != Code::kPermissionDenied) return acl;
+  return refuse("the ACLs do not grant it (" + acl.message() + ")");
+}
+
 StatusOr<std::unique_ptr<CatalogService::Access>> CatalogService::Connect(const Datastore& d) {
-  // A local datastore's credential was checked over HTTP when it was registered; from then on
-  // the catalog reads the lake directly.
+  // A service principal on this tarnd is read as that principal on every access; other local
+  // datastores were checked when they were registered, and from then on the catalog reads the
+  // lake directly.
+  if (d.local && d.credential_type == "service_principal") {
+    Datastore copy = d;
+    return std::unique_ptr<Access>(new LocalAccess(
+        lake_, d.account, d.filesystem,
+        [this, copy = std::move(copy)](const std::string& path, lake::AccessIntent intent) {
+          return AuthorizeLocalRead(copy, path, intent);
+        }));
+  }
   if (d.local && d.doc.value("validated", false)) {
     return std::unique_ptr<Access>(new LocalAccess(lake_, d.account, d.filesystem));
   }
@@ -738,6 +842,7 @@ StatusOr<FileRead> CatalogService::ReadFile(const Datastore& d, const ManifestFi
                                             bool ignore_drift) {
   FileRead r;
   r.size = f.size;
+  TARN_RETURN_IF_ERROR(AuthorizeLocalRead(d, f.path, lake::AccessIntent::kReadFile));
   if (pinned) {
     TARN_ASSIGN_OR_RETURN(lake::ReadPlan plan, lake_->OpenSlices(f.slices, f.size, range));
     r.start = plan.start;

@@ -66,32 +66,10 @@ CatalogService::CatalogService(CatalogStore* store, lake::LakeService* lake, con
       accounts_(std::move(accounts)),
       identity_(identity) {}
 
-Status CatalogService::ValidateLocalPrincipal(const Datastore& d, const Json& doc) {
-  const std::string tenant = doc.value("tenant_id", "");
-  identity::OAuthReply r = identity_->Token(tenant, {{"grant_type", "client_credentials"},
-                                                     {"client_id", doc.value("client_id", "")},
-                                                     {"client_secret", d.secret},
-                                                     {"scope", "https://storage.azure.com/.default"}});
-  if (r.status != 200) {
-    return Error(Reason::kDatastoreValidationFailed,
-                 "the service principal could not get a token from this tarnd: " +
-                     r.body.value("error_description", r.body.value("error", "")));
-  }
-  TARN_ASSIGN_OR_RETURN(identity::Caller who,
-                        identity_->Authenticate(r.body["access_token"].get<std::string>()));
-  TARN_ASSIGN_OR_RETURN(identity::Role role,
-                        identity_->EffectiveRole(who, "/" + d.account + "/" + d.filesystem));
-  if (role >= identity::Role::kReader) return Status::Ok();
-  Status acl = lake_->CheckAccess(d.account, d.filesystem, "",
-                                  lake::AclPrincipal{who.oid, who.groups},
-                                  lake::AccessIntent::kListDir);
-  if (!acl.ok()) {
-    return Error(Reason::kDatastoreValidationFailed,
-                 "the service principal may not list filesystem '" + d.filesystem +
-                     "': give it Storage Blob Data Reader there, or read and execute in its "
-                     "ACL (" + acl.message() + ")");
-  }
-  return Status::Ok();
+Status CatalogService::ValidateLocalPrincipal(const Datastore& d) {
+  Status s = AuthorizeLocalRead(d, "", lake::AccessIntent::kListDir);
+  if (s.ok()) return s;
+  return Error(Reason::kDatastoreValidationFailed, s.message());
 }
 
 CatalogService::~CatalogService() = default;
@@ -284,7 +262,7 @@ StatusOr<Json> CatalogService::RegisterDatastore(const std::string& ws, const st
         return Error(Reason::kDatastoreValidationFailed,
                      "this tarnd has no token service to validate the service principal with");
       }
-      TARN_RETURN_IF_ERROR(ValidateLocalPrincipal(d, doc));
+      TARN_RETURN_IF_ERROR(ValidateLocalPrincipal(d));
       validated = true;
     }
   }

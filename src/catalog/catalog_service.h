@@ -141,7 +141,16 @@ class CatalogService {
   bool IsLocal(const std::string& endpoint, const std::string& account) const;
   // A service principal on this tarnd: gets a token from the token service and checks that the
   // principal may list the filesystem's root (a role, or the ACLs).
-  Status ValidateLocalPrincipal(const Datastore& d, const Json& doc);
+  Status ValidateLocalPrincipal(const Datastore& d);
+  // A service-principal datastore on this tarnd is read as that principal, exactly as its
+  // token would be on the storage API: on every read its roles, then the ACLs (intent at path),
+  // are evaluated again, so a removed role or principal stops the next read. The principal's
+  // token comes from this tarnd's token service and is reused for at most kLocalTokenReuseUs.
+  // Other datastores: Ok.
+  Status AuthorizeLocalRead(const Datastore& d, const std::string& path,
+                            lake::AccessIntent intent);
+  StatusOr<identity::Caller> LocalPrincipal(const Datastore& d);
+  static constexpr int64_t kLocalTokenReuseUs = 60LL * 1000 * 1000;
   // A client for a datastore on another endpoint, signed with its credential.
   StatusOr<std::unique_ptr<client::LakeClient>> RemoteClient(const Datastore& d);
   // The token source of a service-principal datastore on another endpoint, shared by every
@@ -157,6 +166,11 @@ class CatalogService {
   std::shared_ptr<const http::TlsContext> tls_;
   std::mutex tokens_mu_;
   std::map<std::string, std::shared_ptr<client::TokenSource>> tokens_;  // guarded by tokens_mu_
+  struct LocalToken {
+    std::string token;
+    int64_t fetched_us = 0;  // MonotonicMicros
+  };
+  std::map<std::string, LocalToken> local_tokens_;  // guarded by tokens_mu_
 };
 
 // Name rules (Azure ML's): kInvalidName errors that say what is allowed.

@@ -385,6 +385,63 @@ def test_service_principal_datastore_over_https(tarn_factory, cat, ws):
     assert r.status == 200 and json.loads(r.body)["events"], r
 
 
+def test_local_service_principal_is_checked_on_every_read(tarn, cat, ws, lake):
+    """A datastore on this tarnd with one of its service principals is read as that principal
+    every time (issue 12): removing its role stops the next read of a registered dataset, pinned
+    bytes and new registrations included, with the storage API's 403 code; giving it read in the
+    ACLs instead lets it read what they grant, and only that. Registering with
+    skip_validation works too (it used to fail later with "authority ... is not https")."""
+    from identity_admin import Directory
+    d = Directory(tarn)
+    tenant = d.tenant()
+    sp = d.service_principal(tenant, "reader")
+    fs = lake.file_system_name
+    write(lake, "p/a.csv", b"a\n1\n")
+    write(lake, "q/b.csv", b"b\n2\n")
+    role = d.assign(sp["object_id"], "Storage Blob Data Reader", f"/{ACCOUNT}/{fs}")
+    cred = {"type": "service_principal", "tenant_id": tenant, "client_id": sp["app_id"],
+            "client_secret": sp["secret"]}
+    register_store(cat, ws, "sp", fs, cred)
+    register_store(cat, ws, "sp_unchecked", fs, cred, skip_validation=True)
+    for store, name in (("sp", "files"), ("sp_unchecked", "files2")):
+        cat.json("POST", f"/{ws}/datasets/{name}/versions",
+                 {"definition": {"kind": "file",
+                                 "paths": [{"datastore": store, "path": "p/a.csv"}]}},
+                 expect=201)
+        assert read_file(cat, ws, name, 1, 0).body == b"a\n1\n"
+
+    d.call("DELETE", f"/role-assignments/{role['id']}", expect=200)
+    for name in ("files", "files2"):
+        r = read_file(cat, ws, name, 1, 0)
+        assert r.status == 403 and error_code(r) == "AuthorizationPermissionMismatch", r
+        assert "Storage Blob Data Reader" in json.loads(r.body)["error"]["message"]
+    r = cat.call("POST", f"/{ws}/datasets/fresh/versions",
+                 {"definition": {"kind": "file", "paths": [{"datastore": "sp", "path": "q/*"}]}})
+    assert r.status == 403 and error_code(r) == "AuthorizationPermissionMismatch", r
+
+    # Read and execute on the way to p/a.csv only: that file reads again, q/ does not.
+    dl = lake.get_directory_client("/")
+    dl.update_access_control_recursive(acl=f"user:{sp['object_id']}:--x")
+    lake.get_directory_client("p").set_access_control(
+        acl=f"user::rwx,group::r-x,other::---,user:{sp['object_id']}:r-x")
+    lake.get_file_client("p/a.csv").set_access_control(
+        acl=f"user::rw-,group::r--,other::---,user:{sp['object_id']}:r--")
+    assert read_file(cat, ws, "files", 1, 0).body == b"a\n1\n"
+    r = cat.call("POST", f"/{ws}/datasets/fresh/versions",
+                 {"definition": {"kind": "file", "paths": [{"datastore": "sp", "path": "q/*"}]}})
+    assert r.status == 403 and error_code(r) == "AuthorizationPermissionMismatch", r
+    # A pinned file that is gone is read only with a role: no ACL is left to grant it.
+    lake.get_file_client("p/a.csv").delete_file()
+    r = read_file(cat, ws, "files", 1, 0)
+    assert r.status == 403 and "gone" in json.loads(r.body)["error"]["message"], r
+    d.assign(sp["object_id"], "Storage Blob Data Reader", f"/{ACCOUNT}/{fs}/p")
+    assert read_file(cat, ws, "files", 1, 0).body == b"a\n1\n"
+    # A deleted principal reads nothing, whatever it was granted.
+    d.call("DELETE", f"/principals/{sp['object_id']}", expect=200)
+    r = read_file(cat, ws, "files", 1, 0)
+    assert r.status == 400 and error_code(r) == "DatastoreAccessFailed", r
+
+
 def test_pins_survive_kill_and_restart(tarn_factory):
     srv = tarn_factory()
     cat = Catalog(srv)
