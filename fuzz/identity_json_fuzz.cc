@@ -1,12 +1,14 @@
 // The directory's JSON bodies and the token endpoint's form (docs/identity-api.md): each input
 // is parsed as JSON (no exceptions; bodies that are not JSON are refused before the service, as
 // identity_ops does) and passed to the IdentityService method that takes it (CreateTenant,
-// CreatePrincipal, CreateGroup, AddSecret, AssignRole), or its string members become the form
-// of Token; then what was stored is read back (List and Get methods, EffectiveRole).
+// CreatePrincipal, CreateGroup, AddSecret, SetPassword, AssignRole), or its string members become
+// the form of Token (client_credentials and password grants); then what was stored is read back
+// (List and Get methods, EffectiveRole).
 //
-// The service reports errors as Status: any exception escaping it is a crash. AddSecret is
-// called only with bodies it refuses before hashing a new secret with Argon2id (64 MiB, tens of
-// milliseconds a call); its one accepted shape is a whole number of days.
+// The service reports errors as Status: any exception escaping it is a crash. AddSecret and
+// SetPassword are called only with bodies they refuse before hashing with Argon2id (64 MiB, tens
+// of milliseconds a call); their one accepted shape is a whole number of days, a password of 12
+// to 256 characters.
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <cstddef>
@@ -32,7 +34,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FuzzedDataProvider in(data, size);
   PipelineFixture& f = PipelineFixture::Get();
   tarn::identity::IdentityService& ids = f.identity();
-  const int op = in.ConsumeIntegralInRange(0, 5);
+  const int op = in.ConsumeIntegralInRange(0, 6);
   std::string tenant = in.ConsumeBool() ? tarn::fuzz::kTenant : in.ConsumeRandomLengthString(40);
   const std::string oid = tarn::fuzz::PickOid(in, f.seeds());
   const bool seeded_client = in.ConsumeBool();
@@ -88,8 +90,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       static_cast<void>(ids.EffectiveRole(who, resource));
       break;
     }
+    case 5: {
+      // Set Password hashes (Argon2id) a password of 12 to 256 characters: those are left out.
+      if (body.is_object() && body.contains("password") && body["password"].is_string()) {
+        size_t chars = 0;
+        for (unsigned char ch : body["password"].get<std::string>()) chars += (ch & 0xC0) != 0x80;
+        if (chars >= 12 && chars <= 256) return 0;
+      }
+      ids.SetPassword(oid, body).IgnoreError();
+      break;
+    }
     default: {
-      // The token endpoint's form: the body's string members.
+      // The token endpoint's form: the body's string members (client_credentials and password
+      // grants: their secrets are checked with Argon2id, tens of milliseconds each).
       std::map<std::string, std::string> form;
       if (body.is_object()) {
         for (const auto& [k, v] : body.items()) {

@@ -260,12 +260,16 @@ def identity_json_seeds():
         (3, True, 0, False, {"expires_in_days": "30"}),
         (4, True, 0, False, {"principal_id": "x", "role": "Storage Blob Data Reader",
                              "scope": "/devstoreaccount1/fuzz"}),
-        (5, True, 0, True, {"grant_type": "client_credentials", "client_secret": "s",
+        (5, True, 1, False, {"password": "short"}),
+        (6, True, 0, True, {"grant_type": "client_credentials", "client_secret": "s",
                             "scope": "https://storage.azure.com/.default"}),
+        (6, True, 0, True, {"grant_type": "password", "username": "ann@contoso.example",
+                            "password": "not the password",
+                            "scope": "https://storage.azure.com/.default openid profile"}),
     ]
     for i, (op, seeded_tenant, oid, seeded_client, body) in enumerate(cases):
         write("identity_json_fuzz", f"seed-{i}",
-              Fdp().int(0, 5, op).bool(seeded_tenant).int(0, 3, oid).bool(seeded_client)
+              Fdp().int(0, 6, op).bool(seeded_tenant).int(0, 3, oid).bool(seeded_client)
               .remaining(json.dumps(body)).bytes())
 
 

@@ -7,6 +7,7 @@
 
 #include "common/crypto.h"
 #include "common/encoding.h"
+#include "common/strings.h"
 #include "common/time_util.h"
 
 namespace tarn::identity {
@@ -49,7 +50,14 @@ OAuthReply OAuthError(int status, const std::string& error, int code, const std:
                          {"error_codes", {code}},
                          {"timestamp", ts},
                          {"trace_id", trace},
-                         {"correlation_id", corr}}};
+                         {"correlation_id", corr}},
+                    Json()};
+}
+
+OAuthReply UnknownApplication(const std::string& client_id, const std::string& tenant) {
+  return OAuthError(400, "unauthorized_client", 700016,
+                    "Application with identifier '" + client_id +
+                        "' was not found in the directory '" + tenant + "'.");
 }
 
 // Whether a role scope contains a resource ("/acct/fs/dir" contains "/acct/fs/dir/x").
@@ -245,6 +253,8 @@ Status IdentityService::DeletePrincipal(const std::string& oid) {
     if (!r) return Error(Reason::kPrincipalNotFound, "principal '" + oid + "' does not exist");
     TARN_ASSIGN_OR_RETURN(auto secrets, t.List("secret", oid));
     for (const auto& s : secrets) TARN_RETURN_IF_ERROR(t.Delete("secret", s.id));
+    TARN_ASSIGN_OR_RETURN(auto pw, t.Get("password", oid));
+    if (pw) TARN_RETURN_IF_ERROR(t.Delete("password", oid));
     TARN_ASSIGN_OR_RETURN(auto members, t.List("member", ""));
     for (const auto& m : members) {
       if (Json::parse(m.doc).value("member", "") == oid) {
@@ -294,6 +304,28 @@ StatusOr<Json> IdentityService::AddSecret(const std::string& oid, const Json& bo
   doc.erase("hash");
   doc["secret"] = value;
   return doc;
+}
+
+Status IdentityService::SetPassword(const std::string& oid, const Json& body) {
+  TARN_ASSIGN_OR_RETURN(std::string password, Field(body, "password", true));
+  if (!IsValidUtf8(password)) return Bad("password must be valid UTF-8");
+  size_t chars = 0;
+  for (unsigned char ch : password) chars += (ch & 0xC0) != 0x80;
+  if (chars < 12 || chars > 256) return Bad("password must have 12 to 256 characters");
+  char hash[crypto_pwhash_STRBYTES];
+  if (crypto_pwhash_str(hash, password.data(), password.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                        crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
+    return InternalError("out of memory while hashing the password");
+  }
+  Json doc{{"hash", std::string(hash)}, {"set_time", FormatIso8601(NowMicros())}};
+  return store_->Write([&](IdentityTxn& t) -> Status {
+    TARN_ASSIGN_OR_RETURN(auto r, t.Get("principal", oid));
+    if (!r) return Error(Reason::kPrincipalNotFound, "principal '" + oid + "' does not exist");
+    if (Json::parse(r->doc).value("kind", "") != "user") {
+      return Bad("only users have passwords; service principals use client secrets");
+    }
+    return t.Put(IdentityRecord{"password", oid, oid, "", doc.dump()});
+  });
 }
 
 Status IdentityService::RemoveSecret(const std::string& oid, const std::string& secret_id) {
@@ -423,11 +455,12 @@ StatusOr<Json> IdentityService::OpenIdConfiguration(const std::string& tenant) {
               {"authorization_endpoint", base + "/oauth2/v2.0/authorize"},
               {"jwks_uri", base + "/discovery/v2.0/keys"},
               {"token_endpoint_auth_methods_supported", {"client_secret_post"}},
-              {"grant_types_supported", {"client_credentials"}},
+              {"grant_types_supported", {"client_credentials", "password"}},
               {"response_types_supported", {"token"}},
               {"id_token_signing_alg_values_supported", {"RS256"}},
               {"subject_types_supported", {"pairwise"}},
-              {"scopes_supported", {"https://storage.azure.com/.default"}},
+              {"scopes_supported", {"https://storage.azure.com/.default", "openid", "profile",
+                                    "offline_access"}},
               {"tenant_region_scope", "self-hosted"}};
 }
 
@@ -442,7 +475,8 @@ StatusOr<Json> IdentityService::Jwks(const std::string& tenant) {
 }
 
 OAuthReply IdentityService::Token(const std::string& tenant,
-                                  const std::map<std::string, std::string>& form) {
+                                  const std::map<std::string, std::string>& form,
+                                  const std::string& remote) {
   auto get = [&](const char* k) {
     auto it = form.find(k);
     return it == form.end() ? std::string() : it->second;
@@ -463,19 +497,32 @@ OAuthReply IdentityService::Token(const std::string& tenant,
     return OAuthError(400, "invalid_request", 900144,
                       "The request body must contain the following parameter: 'grant_type'.");
   }
-  if (grant != "client_credentials") {
+  if (grant != "client_credentials" && grant != "password") {
     return OAuthError(400, "unsupported_grant_type", 70003,
                       "The app requested an unsupported grant type '" + grant +
-                          "'; this token service supports client_credentials.");
+                          "'; this token service supports client_credentials and password.");
   }
   std::string client_id = get("client_id"), secret = get("client_secret"), scope = get("scope");
   if (client_id.empty()) {
     return OAuthError(400, "invalid_request", 900144,
                       "The request body must contain the following parameter: 'client_id'.");
   }
-  std::string resource = scope;
-  if (resource.size() > 9 && resource.compare(resource.size() - 9, 9, "/.default") == 0) {
-    resource.resize(resource.size() - 9);
+  // One resource scope ("https://storage.azure.com/.default", or a scope of it such as
+  // ".../user_impersonation"), plus any of OpenID Connect's own scopes.
+  bool openid = false;
+  std::vector<std::string> resources;
+  for (auto part : Split(scope, ' ')) {
+    if (part.empty()) continue;
+    if (part == "openid" || part == "profile" || part == "offline_access") {
+      openid = openid || part == "openid";
+      continue;
+    }
+    resources.emplace_back(part);
+  }
+  std::string resource = resources.size() == 1 ? resources[0] : "";
+  if (size_t slash = resource.rfind('/'); slash != std::string::npos && slash > 8) {
+    const std::string last = resource.substr(slash + 1);
+    if (last == ".default" || last == "user_impersonation") resource.resize(slash);
   }
   while (!resource.empty() && resource.back() == '/') resource.pop_back();
   if (resource != kAudience) {
@@ -483,6 +530,7 @@ OAuthReply IdentityService::Token(const std::string& tenant,
                       "The provided value for the input parameter 'scope' is not valid: '" + scope +
                           "'. Use https://storage.azure.com/.default.");
   }
+  if (grant == "password") return PasswordGrant(tenant, form, client_id, remote, openid);
   std::optional<IdentityRecord> principal;
   std::vector<IdentityRecord> secrets;
   store_
@@ -495,9 +543,7 @@ OAuthReply IdentityService::Token(const std::string& tenant,
       })
       .IgnoreError();
   if (!principal || principal->parent != tenant) {
-    return OAuthError(400, "unauthorized_client", 700016,
-                      "Application with identifier '" + client_id +
-                          "' was not found in the directory '" + tenant + "'.");
+    return UnknownApplication(client_id, tenant);
   }
   if (secret.empty()) {
     return OAuthError(401, "invalid_client", 7000218,
@@ -530,22 +576,158 @@ OAuthReply IdentityService::Token(const std::string& tenant,
   }
   auto key = ActiveKey();
   if (!key) return OAuthError(500, "temporarily_unavailable", 50000, "No signing key.");
-  Json claims{{"aud", kAudience},
+  return OAuthReply{200, Json{{"token_type", "Bearer"},
+                              {"expires_in", opts_.token_lifetime_s},
+                              {"ext_expires_in", opts_.token_lifetime_s},
+                              {"access_token", key->Sign(AccessClaims(tenant, principal->id,
+                                                                      client_id, now))}},
+                    Json()};
+}
+
+Json IdentityService::AccessClaims(const std::string& tenant, const std::string& oid,
+                                  const std::string& client_id, int64_t now) const {
+  return Json{{"aud", kAudience},
               {"iss", Issuer(tenant)},
               {"iat", now},
               {"nbf", now},
               {"exp", now + opts_.token_lifetime_s},
-              {"oid", principal->id},
-              {"sub", principal->id},
+              {"oid", oid},
+              {"sub", oid},
               {"tid", tenant},
               {"appid", client_id},
               {"azp", client_id},
               {"ver", "2.0"},
               {"uti", Base64UrlEncode(RandomBytes(16))}};
-  return OAuthReply{200, Json{{"token_type", "Bearer"},
-                              {"expires_in", opts_.token_lifetime_s},
-                              {"ext_expires_in", opts_.token_lifetime_s},
-                              {"access_token", key->Sign(claims)}}};
+}
+
+// ----- sign-in of users (the password grant) ---------------------------------------------------
+
+int64_t IdentityService::LockedFor(const std::string& key, int64_t now) {
+  std::lock_guard<std::mutex> l(signin_mu_);
+  auto it = failures_.find(key);
+  if (it == failures_.end()) return 0;
+  return std::max<int64_t>(0, it->second.locked_until - now);
+}
+
+void IdentityService::SignInFailed(const std::string& key, int free_failures, int64_t now) {
+  const SignInThrottle& o = opts_.throttle;
+  std::lock_guard<std::mutex> l(signin_mu_);
+  if (failures_.size() > 100000) {  // forget what no longer counts before growing further
+    for (auto it = failures_.begin(); it != failures_.end();) {
+      const bool stale = now - it->second.last > o.forget_after_s && it->second.locked_until <= now;
+      it = stale ? failures_.erase(it) : std::next(it);
+    }
+  }
+  Failures& f = failures_[key];
+  if (now - f.last > o.forget_after_s) f.count = 0;
+  ++f.count;
+  f.last = now;
+  if (f.count >= free_failures) {
+    const int beyond = std::min(f.count - free_failures, 30);
+    f.locked_until = now + std::min<int64_t>(o.max_lockout_s, int64_t{1} << beyond);
+  }
+}
+
+OAuthReply IdentityService::PasswordGrant(const std::string& tenant,
+                                          const std::map<std::string, std::string>& form,
+                                          const std::string& client_id, const std::string& remote,
+                                          bool openid) {
+  auto get = [&](const char* k) {
+    auto it = form.find(k);
+    return it == form.end() ? std::string() : it->second;
+  };
+  const std::string username = get("username"), password = get("password");
+  for (const char* k : {"username", "password"}) {
+    if (get(k).empty()) {
+      return OAuthError(400, "invalid_request", 900144,
+                        std::string("The request body must contain the following parameter: '") +
+                            k + "'.");
+    }
+  }
+  const int64_t now = NowSeconds();
+  const std::string user_key = "user:" + tenant + "/" + ToLower(username);
+  const std::string addr_key = "addr:" + remote;
+  auto audited = [&](OAuthReply r, const char* result, const std::string& error) {
+    r.audit = Json{{"principal", "upn:" + username}, {"result", result}, {"client_id", client_id}};
+    if (!error.empty()) r.audit["error"] = error;
+    return r;
+  };
+  // A locked sign-in is refused before its password is hashed: guessing costs no CPU either.
+  const int64_t wait = std::max(LockedFor(user_key, now), remote.empty() ? 0 : LockedFor(addr_key, now));
+  if (wait > 0) {
+    return audited(OAuthError(400, "invalid_grant", 50053,
+                              "The account is locked: too many failed sign-in attempts for this "
+                              "user or from this address. Try again in " +
+                                  std::to_string(wait) + " seconds."),
+                   "denied", "locked");
+  }
+  std::optional<IdentityRecord> app, user, pw;
+  store_
+      ->Read([&](IdentityTxn& t) -> Status {
+        TARN_ASSIGN_OR_RETURN(app, t.FindByLookup("principal", client_id));
+        TARN_ASSIGN_OR_RETURN(user, t.FindByLookup("principal", "upn:" + username));
+        if (user) {
+          TARN_ASSIGN_OR_RETURN(pw, t.Get("password", user->id));
+        }
+        return Status::Ok();
+      })
+      .IgnoreError();
+  if (!app || app->parent != tenant) {
+    return UnknownApplication(client_id, tenant);
+  }
+  // The same work whether or not the user exists, so that timing tells nothing.
+  static const std::string kNoSuchHash = [] {
+    char h[crypto_pwhash_STRBYTES] = {};
+    const std::string filler = Base64UrlEncode(RandomBytes(24));
+    if (crypto_pwhash_str(h, filler.data(), filler.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
+      return std::string();
+    }
+    return std::string(h);
+  }();
+  const bool known = user && user->parent == tenant && pw;
+  const std::string hash = known ? Json::parse(pw->doc).value("hash", "") : kNoSuchHash;
+  const bool match =
+      !hash.empty() &&
+      crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0 && known;
+  if (!match) {
+    SignInFailed(user_key, opts_.throttle.free_failures, now);
+    if (!remote.empty()) SignInFailed(addr_key, opts_.throttle.free_failures_per_address, now);
+    return audited(OAuthError(400, "invalid_grant", 50126,
+                              "Error validating credentials due to invalid username or password."),
+                   "denied", "invalid_grant");
+  }
+  {
+    std::lock_guard<std::mutex> l(signin_mu_);
+    failures_.erase(user_key);
+  }
+  auto key = ActiveKey();
+  if (!key) return OAuthError(500, "temporarily_unavailable", 50000, "No signing key.");
+  const Json doc = Json::parse(user->doc);
+  Json claims = AccessClaims(tenant, user->id, client_id, now);
+  claims["upn"] = username;
+  claims["name"] = doc.value("display_name", "");
+  claims["scp"] = "user_impersonation";
+  Json body{{"token_type", "Bearer"},
+            {"scope", std::string(kAudience) + "/user_impersonation"},
+            {"expires_in", opts_.token_lifetime_s},
+            {"ext_expires_in", opts_.token_lifetime_s},
+            {"access_token", key->Sign(claims)}};
+  if (openid) {
+    body["id_token"] = key->Sign(Json{{"aud", client_id},
+                                      {"iss", Issuer(tenant)},
+                                      {"iat", now},
+                                      {"nbf", now},
+                                      {"exp", now + opts_.token_lifetime_s},
+                                      {"sub", user->id},
+                                      {"oid", user->id},
+                                      {"tid", tenant},
+                                      {"preferred_username", username},
+                                      {"name", doc.value("display_name", "")},
+                                      {"ver", "2.0"}});
+    body["client_info"] = Base64UrlEncode(Json{{"uid", user->id}, {"utid", tenant}}.dump());
+  }
+  return audited(OAuthReply{200, body, Json()}, "allowed", "");
 }
 
 std::string IdentityService::SignForTest(const Json& claims) {

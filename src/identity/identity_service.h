@@ -43,10 +43,25 @@ struct Caller {
 enum class Role { kNone = 0, kReader = 1, kContributor = 2, kOwner = 3 };
 const char* RoleName(Role r);
 
-// An OAuth answer from the token endpoint: status and the JSON body.
+// An OAuth answer from the token endpoint: status and the JSON body, and for sign-ins (the
+// password grant) what the audit log records of it: {"principal": "upn:<name>", "result",
+// "error"} (empty otherwise).
 struct OAuthReply {
   int status = 200;
   Json body;
+  Json audit;
+};
+
+// Sign-in throttling of the password grant: from the `free_failures`-th failed attempt for a
+// user (or the `free_failures_per_address`-th from one client address) on, the next attempts
+// are refused without checking the password for 1 s, then 2 s, 4 s... after each further
+// failure, at most `max_lockout_s`. Failures older than `forget_after_s` are forgotten; a success clears the
+// user's count.
+struct SignInThrottle {
+  int free_failures = 5;
+  int free_failures_per_address = 20;
+  int64_t max_lockout_s = 900;
+  int64_t forget_after_s = 900;
 };
 
 struct IdentityOptions {
@@ -54,6 +69,7 @@ struct IdentityOptions {
   int64_t key_rotation_s = 7 * 24 * 3600;
   int64_t clock_skew_s = 300;
   int64_t max_secret_days = 730;
+  SignInThrottle throttle;
 };
 
 class IdentityService {
@@ -76,6 +92,9 @@ class IdentityService {
   // Returns the new secret's value once ("secret"); only its hash is kept.
   StatusOr<Json> AddSecret(const std::string& oid, const Json& body);
   Status RemoveSecret(const std::string& oid, const std::string& secret_id);
+  // A user's password ({"password": "..."}, 12 to 256 characters), kept only as its Argon2id
+  // hash; replaces any earlier one.
+  Status SetPassword(const std::string& oid, const Json& body);
   StatusOr<Json> CreateGroup(const std::string& tenant, const Json& body);
   StatusOr<Json> ListGroups(const std::string& tenant);
   Status AddMember(const std::string& group, const std::string& member);
@@ -87,8 +106,11 @@ class IdentityService {
   // ----- the token service -----
   StatusOr<Json> OpenIdConfiguration(const std::string& tenant);
   StatusOr<Json> Jwks(const std::string& tenant);
-  // POST /{tenant}/oauth2/v2.0/token with the form fields.
-  OAuthReply Token(const std::string& tenant, const std::map<std::string, std::string>& form);
+  // POST /{tenant}/oauth2/v2.0/token with the form fields, from the client address `remote`:
+  // client_credentials (service principals) and password (users; with the openid scope the
+  // answer carries an id_token and client_info, as MSAL expects).
+  OAuthReply Token(const std::string& tenant, const std::map<std::string, std::string>& form,
+                   const std::string& remote = "");
 
   // ----- bearer tokens -----
   StatusOr<Caller> Authenticate(std::string_view token);
@@ -116,6 +138,14 @@ class IdentityService {
   StatusOr<Json> RequireTenant(IdentityTxn& t, const std::string& tenant);
   StatusOr<std::vector<std::string>> GroupsOf(IdentityTxn& t, const std::string& oid);
   std::string Issuer(const std::string& tenant) const;
+  // An access token's claims for principal oid of tenant, issued now to client_id.
+  Json AccessClaims(const std::string& tenant, const std::string& oid,
+                    const std::string& client_id, int64_t now) const;
+  OAuthReply PasswordGrant(const std::string& tenant, const std::map<std::string, std::string>& form,
+                           const std::string& client_id, const std::string& remote, bool openid);
+  // Seconds a sign-in must still wait for key ("user:..." or "addr:..."), 0 when it may go on.
+  int64_t LockedFor(const std::string& key, int64_t now);
+  void SignInFailed(const std::string& key, int free_failures, int64_t now);
   void DirectoryChanged();
 
   IdentityStore* store_;
@@ -133,6 +163,14 @@ class IdentityService {
   // EffectiveRole answers by caller and resource, valid while generation_ is unchanged.
   std::unordered_map<std::string, Role> role_cache_;
   uint64_t generation_ = 0;
+
+  struct Failures {
+    int count = 0;
+    int64_t last = 0;          // Unix seconds of the last failure
+    int64_t locked_until = 0;  // Unix seconds
+  };
+  std::mutex signin_mu_;
+  std::unordered_map<std::string, Failures> failures_;  // guarded by signin_mu_
 };
 
 }  // namespace tarn::identity

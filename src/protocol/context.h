@@ -95,6 +95,16 @@ struct Ctx {
   // The identity, catalog and token fronts: the path's decoded segments.
   std::vector<std::string> segments;
   std::optional<SourceRef> source;
+  // A sign-in's outcome, for the audit log: the token service answers OAuth's own errors, so
+  // the operation's Status does not carry it.
+  struct SignIn {
+    std::string principal;  // "upn:<name>"
+    std::string result;     // "allowed" or "denied"
+    std::string error;      // "invalid_grant", "locked"...
+    std::string client_id;
+    int status = 0;         // the status answered
+  };
+  std::optional<SignIn> signin;
 
   const std::string* Header(std::string_view lower_name) const { return req.Header(lower_name); }
   std::optional<std::string> Query(const std::string& lower_name) const;

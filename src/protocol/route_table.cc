@@ -155,6 +155,7 @@ constexpr Route kRoutes[] = {
   At(kIdentity, "DELETE", "/identity/principals/*", id::DeletePrincipal, "DeletePrincipal", KeyWrite()),
   At(kIdentity, "POST",   "/identity/principals/*/secrets", id::AddSecret, "AddSecret", KeyWrite()),
   At(kIdentity, "DELETE", "/identity/principals/*/secrets/*", id::RemoveSecret, "RemoveSecret", KeyWrite()),
+  At(kIdentity, "PUT",    "/identity/principals/*/password", id::SetPassword, "SetPassword", KeyWrite()),
   At(kIdentity, "PUT",    "/identity/groups/*/members/*", id::AddMember, "AddMember", KeyWrite()),
   At(kIdentity, "DELETE", "/identity/groups/*/members/*", id::RemoveMember, "RemoveMember", KeyWrite()),
   At(kIdentity, "POST",   "/identity/role-assignments", id::AssignRole, "AssignRole", KeyWrite()),

@@ -473,7 +473,8 @@ void Frontend::Audit(const Ctx& c, const Route* route, const Status& s) {
   // Unrouted requests are audited as writes unless they only read.
   const bool write = route ? route->policy.audit == AuditAs::kWrite
                            : c.req.method != "GET" && c.req.method != "HEAD";
-  if (!denied && !write) {
+  // Reads are counted, not listed; sign-ins (the password grant) are always listed.
+  if (!denied && !write && !c.signin) {
     if (s.ok()) audit_->CountRead(who);
     return;
   }
@@ -495,6 +496,13 @@ void Frontend::Audit(const Ctx& c, const Route* route, const Status& s) {
     e["via"] = c.identity.by_acl ? "acl" : "role";
   }
   if (!s.ok()) e["error"] = Describe(s.reason()).dfs_code;
+  if (c.signin) {
+    e["principal"] = c.signin->principal;
+    e["result"] = c.signin->result;
+    e["status"] = c.signin->status;
+    e["client_id"] = c.signin->client_id;
+    if (!c.signin->error.empty()) e["error"] = c.signin->error;
+  }
   if (const std::string* acl = c.Header("x-ms-acl")) e["acl"] = *acl;
   audit_->Append(std::move(e));
 }

@@ -93,7 +93,14 @@ Status Token(Ctx& c) {
     }
     form[*k] = *v;
   }
-  identity::OAuthReply r = c.ids->Token(Seg(c, 0), form);
+  // The client's address without its port: sign-in throttling counts per address.
+  std::string addr = c.req.remote;
+  if (size_t colon = addr.rfind(':'); colon != std::string::npos) addr.resize(colon);
+  identity::OAuthReply r = c.ids->Token(Seg(c, 0), form, addr);
+  if (r.audit.is_object()) {
+    c.signin = Ctx::SignIn{r.audit.value("principal", ""), r.audit.value("result", ""),
+                           r.audit.value("error", ""), r.audit.value("client_id", ""), r.status};
+  }
   ReplyOAuth(c, r.status, r.body);
   return Status::Ok();
 }
@@ -138,6 +145,11 @@ Status AddSecret(Ctx& c) {
 }
 
 Status RemoveSecret(Ctx& c) { return ReplyDone(c, c.ids->RemoveSecret(Seg(c, 2), Seg(c, 4))); }
+
+Status SetPassword(Ctx& c) {
+  TARN_ASSIGN_OR_RETURN(Json body, ReadJson(c));
+  return ReplyDone(c, c.ids->SetPassword(Seg(c, 2), body));
+}
 
 Status AddMember(Ctx& c) { return ReplyDone(c, c.ids->AddMember(Seg(c, 2), Seg(c, 4))); }
 

@@ -30,6 +30,7 @@ Status GetPrincipal(Ctx& c);
 Status DeletePrincipal(Ctx& c);
 Status AddSecret(Ctx& c);
 Status RemoveSecret(Ctx& c);
+Status SetPassword(Ctx& c);
 Status AddMember(Ctx& c);
 Status RemoveMember(Ctx& c);
 Status AssignRole(Ctx& c);
