@@ -140,6 +140,8 @@ constexpr ReasonInfo kTable[] = {
      "OperationTimedOut"},
     {Reason::kNotImplemented, Code::kUnimplemented, 501, "NotImplemented", "NotImplemented"},
     {Reason::kWorkspaceNotFound, Code::kNotFound, 404, "WorkspaceNotFound", "WorkspaceNotFound"},
+    {Reason::kWorkspaceAuthorizationFailed, Code::kPermissionDenied, 403, "AuthorizationFailed",
+     "AuthorizationFailed"},
     {Reason::kWorkspaceAlreadyExists, Code::kAlreadyExists, 409,
      "WorkspaceAlreadyExists", "WorkspaceAlreadyExists"},
     {Reason::kDatastoreNotFound, Code::kNotFound, 404, "DatastoreNotFound", "DatastoreNotFound"},

@@ -13,9 +13,15 @@
 namespace tarn::identity {
 namespace {
 
-constexpr char kAudience[] = "https://storage.azure.com";
 constexpr const char* kRoles[] = {"", "Storage Blob Data Reader", "Storage Blob Data Contributor",
                                   "Storage Blob Data Owner"};
+constexpr const char* kWorkspaceRoles[] = {"", "Reader", "AzureML Data Scientist", "Contributor",
+                                           "Owner"};
+
+// Role scopes of workspaces: "/workspaces" (all of them) or "/workspaces/<ws>".
+bool IsWorkspaceScope(const std::string& scope) {
+  return scope == "/workspaces" || scope.rfind("/workspaces/", 0) == 0;
+}
 
 int64_t NowSeconds() { return NowMicros() / 1000000; }
 
@@ -399,17 +405,26 @@ StatusOr<Json> IdentityService::AssignRole(const Json& body) {
   TARN_ASSIGN_OR_RETURN(std::string principal, Field(body, "principal_id", true));
   TARN_ASSIGN_OR_RETURN(std::string role, Field(body, "role", true));
   TARN_ASSIGN_OR_RETURN(std::string scope, Field(body, "scope", true));
-  if (std::find(std::begin(kRoles) + 1, std::end(kRoles), role) == std::end(kRoles)) {
-    return Bad(
-        "role must be 'Storage Blob Data Owner', 'Storage Blob Data Contributor' or "
-        "'Storage Blob Data Reader', not '" +
-        role + "'");
-  }
   while (scope.size() > 1 && scope.back() == '/') scope.pop_back();
   if (scope.empty() || scope[0] != '/') {
     return Bad(
-        "scope must be /<account>, /<account>/<filesystem> or "
-        "/<account>/<filesystem>/<directory>");
+        "scope must be /<account>, /<account>/<filesystem>, "
+        "/<account>/<filesystem>/<directory>, /workspaces or /workspaces/<workspace>");
+  }
+  if (IsWorkspaceScope(scope)) {
+    if (std::find(std::begin(kWorkspaceRoles) + 1, std::end(kWorkspaceRoles), role) ==
+        std::end(kWorkspaceRoles)) {
+      return Bad("a workspace role must be 'Owner', 'Contributor', 'AzureML Data Scientist' or "
+                 "'Reader', not '" + role + "'");
+    }
+    if (std::count(scope.begin(), scope.end(), '/') > 2) {
+      return Bad("a workspace scope is /workspaces or /workspaces/<workspace>, not '" + scope + "'");
+    }
+  } else if (std::find(std::begin(kRoles) + 1, std::end(kRoles), role) == std::end(kRoles)) {
+    return Bad(
+        "role must be 'Storage Blob Data Owner', 'Storage Blob Data Contributor' or "
+        "'Storage Blob Data Reader', not '" +
+        role + "' (workspace roles are assigned at /workspaces/<workspace>)");
   }
   Json doc{{"id", NewUuid()}, {"principal_id", principal}, {"role", role}, {"scope", scope}};
   TARN_RETURN_IF_ERROR(store_->Write([&](IdentityTxn& t) -> Status {
@@ -525,12 +540,13 @@ OAuthReply IdentityService::Token(const std::string& tenant,
     if (last == ".default" || last == "user_impersonation") resource.resize(slash);
   }
   while (!resource.empty() && resource.back() == '/') resource.pop_back();
-  if (resource != kAudience) {
+  if (resource != kStorageAudience && resource != kWorkspaceAudience) {
     return OAuthError(400, "invalid_scope", 70011,
                       "The provided value for the input parameter 'scope' is not valid: '" + scope +
-                          "'. Use https://storage.azure.com/.default.");
+                          "'. Use https://storage.azure.com/.default (storage) or "
+                          "https://management.azure.com/.default (workspaces).");
   }
-  if (grant == "password") return PasswordGrant(tenant, form, client_id, remote, openid);
+  if (grant == "password") return PasswordGrant(tenant, form, client_id, resource, remote, openid);
   std::optional<IdentityRecord> principal;
   std::vector<IdentityRecord> secrets;
   store_
@@ -580,13 +596,14 @@ OAuthReply IdentityService::Token(const std::string& tenant,
                               {"expires_in", opts_.token_lifetime_s},
                               {"ext_expires_in", opts_.token_lifetime_s},
                               {"access_token", key->Sign(AccessClaims(tenant, principal->id,
-                                                                      client_id, now))}},
+                                                                      client_id, resource, now))}},
                     Json()};
 }
 
 Json IdentityService::AccessClaims(const std::string& tenant, const std::string& oid,
-                                  const std::string& client_id, int64_t now) const {
-  return Json{{"aud", kAudience},
+                                  const std::string& client_id, const std::string& audience,
+                                  int64_t now) const {
+  return Json{{"aud", audience},
               {"iss", Issuer(tenant)},
               {"iat", now},
               {"nbf", now},
@@ -630,7 +647,8 @@ void IdentityService::SignInFailed(const std::string& key, int free_failures, in
 
 OAuthReply IdentityService::PasswordGrant(const std::string& tenant,
                                           const std::map<std::string, std::string>& form,
-                                          const std::string& client_id, const std::string& remote,
+                                          const std::string& client_id,
+                                          const std::string& audience, const std::string& remote,
                                           bool openid) {
   auto get = [&](const char* k) {
     auto it = form.find(k);
@@ -704,12 +722,12 @@ OAuthReply IdentityService::PasswordGrant(const std::string& tenant,
   auto key = ActiveKey();
   if (!key) return OAuthError(500, "temporarily_unavailable", 50000, "No signing key.");
   const Json doc = Json::parse(user->doc);
-  Json claims = AccessClaims(tenant, user->id, client_id, now);
+  Json claims = AccessClaims(tenant, user->id, client_id, audience, now);
   claims["upn"] = username;
   claims["name"] = doc.value("display_name", "");
   claims["scp"] = "user_impersonation";
   Json body{{"token_type", "Bearer"},
-            {"scope", std::string(kAudience) + "/user_impersonation"},
+            {"scope", audience + "/user_impersonation"},
             {"expires_in", opts_.token_lifetime_s},
             {"ext_expires_in", opts_.token_lifetime_s},
             {"access_token", key->Sign(claims)}};
@@ -755,7 +773,8 @@ StatusOr<std::vector<std::string>> IdentityService::GroupsOf(IdentityTxn& t,
   return std::vector<std::string>(groups.begin(), groups.end());
 }
 
-StatusOr<Caller> IdentityService::Authenticate(std::string_view token) {
+StatusOr<Caller> IdentityService::Authenticate(std::string_view token, Audience audience) {
+  const char* want = audience == Audience::kStorage ? kStorageAudience : kWorkspaceAudience;
   const std::string digest = Sha256(token);
   const int64_t now = NowSeconds();
   uint64_t generation;
@@ -764,7 +783,7 @@ StatusOr<Caller> IdentityService::Authenticate(std::string_view token) {
     generation = generation_;
     auto it = cache_.find(digest);
     if (it != cache_.end() && it->second.generation == generation_ &&
-        it->second.caller.exp > now - opts_.clock_skew_s) {
+        it->second.audience == audience && it->second.caller.exp > now - opts_.clock_skew_s) {
       return it->second.caller;
     }
   }
@@ -795,7 +814,11 @@ StatusOr<Caller> IdentityService::Authenticate(std::string_view token) {
   if (*nbf > now + opts_.clock_skew_s) return invalid("the token is not valid yet (nbf)");
   std::string aud = str("aud");
   while (!aud.empty() && aud.back() == '/') aud.pop_back();
-  if (aud != kAudience) return invalid("Audience validation failed: '" + str("aud") + "'.");
+  if (aud != want) {
+    return invalid("Audience validation failed: the token is for '" + str("aud") +
+                   "', and this API takes tokens for " + want + " (scope " + want +
+                   "/.default).");
+  }
   std::string tid = str("tid");
   if (str("iss") != Issuer(tid)) return invalid("Issuer validation failed.");
   Caller c{str("oid"), tid, str("appid"), {}, *exp};
@@ -810,7 +833,7 @@ StatusOr<Caller> IdentityService::Authenticate(std::string_view token) {
   std::lock_guard<std::mutex> l(mu_);
   if (generation == generation_) {
     if (cache_.size() > 100000) cache_.clear();
-    cache_[digest] = Cached{c, generation};
+    cache_[digest] = Cached{c, generation, audience};
   }
   return c;
 }
@@ -856,6 +879,38 @@ StatusOr<Caller> IdentityService::CallerFor(const std::string& oid, const std::s
   return c;
 }
 
+StatusOr<int> IdentityService::StrongestRole(const Caller& caller, const std::string& resource,
+                                             const char* const* names, int count,
+                                             bool workspace) {
+  int best = 0;
+  TARN_RETURN_IF_ERROR(store_->Read([&](IdentityTxn& t) -> Status {
+    std::vector<std::string> who = caller.groups;
+    who.push_back(caller.oid);
+    for (const auto& id : who) {
+      TARN_ASSIGN_OR_RETURN(auto roles, t.List("role", id));
+      for (const auto& r : roles) {
+        Json d = Json::parse(r.doc);
+        const std::string scope =
+            workspace ? ToLower(d.value("scope", "")) : d.value("scope", "");
+        if (IsWorkspaceScope(scope) != workspace || !ScopeContains(scope, resource)) continue;
+        for (int i = 1; i < count; ++i) {
+          if (d.value("role", "") == names[i]) best = std::max(best, i);
+        }
+      }
+    }
+    return Status::Ok();
+  }));
+  return best;
+}
+
+StatusOr<WorkspaceRole> IdentityService::EffectiveWorkspaceRole(const Caller& caller,
+                                                                 const std::string& ws) {
+  TARN_ASSIGN_OR_RETURN(int best, StrongestRole(caller, "/workspaces/" + ToLower(ws),
+                                                kWorkspaceRoles, std::size(kWorkspaceRoles),
+                                                /*workspace=*/true));
+  return static_cast<WorkspaceRole>(best);
+}
+
 StatusOr<Role> IdentityService::EffectiveRole(const Caller& caller, const std::string& resource) {
   std::string key = caller.oid + '\n' + resource;
   for (const auto& g : caller.groups) key += '\n' + g;
@@ -866,22 +921,9 @@ StatusOr<Role> IdentityService::EffectiveRole(const Caller& caller, const std::s
     auto it = role_cache_.find(key);
     if (it != role_cache_.end()) return it->second;
   }
-  Role best = Role::kNone;
-  TARN_RETURN_IF_ERROR(store_->Read([&](IdentityTxn& t) -> Status {
-    std::vector<std::string> who = caller.groups;
-    who.push_back(caller.oid);
-    for (const auto& id : who) {
-      TARN_ASSIGN_OR_RETURN(auto roles, t.List("role", id));
-      for (const auto& r : roles) {
-        Json d = Json::parse(r.doc);
-        if (!ScopeContains(d.value("scope", ""), resource)) continue;
-        for (int i = 1; i <= 3; ++i) {
-          if (d.value("role", "") == kRoles[i]) best = std::max(best, static_cast<Role>(i));
-        }
-      }
-    }
-    return Status::Ok();
-  }));
+  TARN_ASSIGN_OR_RETURN(int strongest, StrongestRole(caller, resource, kRoles, std::size(kRoles),
+                                                     /*workspace=*/false));
+  const Role best = static_cast<Role>(strongest);
   std::lock_guard<std::mutex> l(mu_);
   if (generation == generation_) {
     if (role_cache_.size() > 100000) role_cache_.clear();

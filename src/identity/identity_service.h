@@ -43,6 +43,16 @@ struct Caller {
 enum class Role { kNone = 0, kReader = 1, kContributor = 2, kOwner = 3 };
 const char* RoleName(Role r);
 
+// Azure ML's built-in roles on a workspace (scope "/workspaces/<ws>", or "/workspaces" for all):
+// Reader reads; AzureML Data Scientist also writes datastores, datasets and runs; Contributor
+// also manages the workspace itself; Owner also role assignments.
+enum class WorkspaceRole { kNone = 0, kReader = 1, kDataScientist = 2, kContributor = 3, kOwner = 4 };
+
+// What a token is for: its audience. A token for one is refused by the other.
+enum class Audience { kStorage, kWorkspace };
+inline constexpr char kStorageAudience[] = "https://storage.azure.com";
+inline constexpr char kWorkspaceAudience[] = "https://management.azure.com";
+
 // An OAuth answer from the token endpoint: status and the JSON body, and for sign-ins (the
 // password grant) what the audit log records of it: {"principal": "upn:<name>", "result",
 // "error"} (empty otherwise).
@@ -113,8 +123,10 @@ class IdentityService {
                    const std::string& remote = "");
 
   // ----- bearer tokens -----
-  StatusOr<Caller> Authenticate(std::string_view token);
+  StatusOr<Caller> Authenticate(std::string_view token, Audience audience = Audience::kStorage);
   StatusOr<Role> EffectiveRole(const Caller& caller, const std::string& resource);
+  // The strongest workspace role of the caller or its groups on workspace ws.
+  StatusOr<WorkspaceRole> EffectiveWorkspaceRole(const Caller& caller, const std::string& ws);
   // UPN translation (getAccessControl?upn=true, and UPNs in x-ms-acl / x-ms-owner): a user's
   // object ID to its UPN (other IDs are returned as they are), and a UPN to its object ID
   // (names without '@' are returned as they are; an unknown UPN is kInvalidHeaderValue).
@@ -138,11 +150,17 @@ class IdentityService {
   StatusOr<Json> RequireTenant(IdentityTxn& t, const std::string& tenant);
   StatusOr<std::vector<std::string>> GroupsOf(IdentityTxn& t, const std::string& oid);
   std::string Issuer(const std::string& tenant) const;
+  // The rank (index in names, 1..count-1; 0: none) of the strongest role of `names` assigned
+  // to the caller or its groups at a scope holding resource: workspace scopes when `workspace`,
+  // the others otherwise.
+  StatusOr<int> StrongestRole(const Caller& caller, const std::string& resource,
+                              const char* const* names, int count, bool workspace);
   // An access token's claims for principal oid of tenant, issued now to client_id.
   Json AccessClaims(const std::string& tenant, const std::string& oid,
-                    const std::string& client_id, int64_t now) const;
+                    const std::string& client_id, const std::string& audience, int64_t now) const;
   OAuthReply PasswordGrant(const std::string& tenant, const std::map<std::string, std::string>& form,
-                           const std::string& client_id, const std::string& remote, bool openid);
+                           const std::string& client_id, const std::string& audience,
+                           const std::string& remote, bool openid);
   // Seconds a sign-in must still wait for key ("user:..." or "addr:..."), 0 when it may go on.
   int64_t LockedFor(const std::string& key, int64_t now);
   void SignInFailed(const std::string& key, int free_failures, int64_t now);
@@ -158,6 +176,7 @@ class IdentityService {
   struct Cached {
     Caller caller;
     uint64_t generation;
+    Audience audience;
   };
   std::unordered_map<std::string, Cached> cache_;  // by SHA-256 of the token
   // EffectiveRole answers by caller and resource, valid while generation_ is unchanged.

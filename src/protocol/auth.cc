@@ -33,7 +33,10 @@ Status AuthenticateBearer(Ctx& c, std::string_view token, identity::IdentityServ
                  "over HTTPS.");
   }
   if (token.empty()) return Error(Reason::kInvalidAuthenticationInfo, "the bearer token is empty");
-  TARN_ASSIGN_OR_RETURN(identity::Caller who, ids->Authenticate(token));
+  // Each API takes tokens for its own audience: storage, or the workspace API.
+  const identity::Audience audience =
+      c.front == Front::kCatalog ? identity::Audience::kWorkspace : identity::Audience::kStorage;
+  TARN_ASSIGN_OR_RETURN(identity::Caller who, ids->Authenticate(token, audience));
   c.identity = Identity{};
   c.identity.kind = Identity::Kind::kBearer;
   c.identity.account = c.account ? c.account->name : "";

@@ -36,6 +36,13 @@ constexpr Policy KeyRead() {
 constexpr Policy KeyWrite() {
   return {Need::kAccountKey, "", std::nullopt, PublicRead::kNo, Second::kNone, AuditAs::kWrite};
 }
+// The workspace catalog: an account key holder, or a bearer with a workspace role (Azure ML's).
+constexpr Policy Ws(Need need, AuditAs audit) {
+  return {need, "", std::nullopt, PublicRead::kNo, Second::kNone, audit};
+}
+constexpr Policy WsRead() { return Ws(Need::kReader, AuditAs::kRead); }
+constexpr Policy WsWrite() { return Ws(Need::kDataScientist, AuditAs::kWrite); }
+constexpr Policy WsManage() { return Ws(Need::kContributor, AuditAs::kWrite); }
 constexpr Policy Anonymous() {
   return {Need::kNobody, "", std::nullopt, PublicRead::kNo, Second::kNone, AuditAs::kRead};
 }
@@ -163,30 +170,30 @@ constexpr Route kRoutes[] = {
   At(kIdentity, "DELETE", "/identity/role-assignments/*", id::RemoveRole, "RemoveRole", KeyWrite()),
   At(kIdentity, "GET",    "/identity/audit", id::ReadAudit, "ReadAudit", KeyRead()),
 
-  // ----- the workspace catalog (/workspaces): account key holders.
-  At(kCatalog, "GET",    "/workspaces", cat::ListWorkspaces, "ListWorkspaces", KeyRead()),
-  At(kCatalog, "PUT",    "/workspaces/*", cat::PutWorkspace, "PutWorkspace", KeyWrite()),
-  At(kCatalog, "GET",    "/workspaces/*", cat::GetWorkspace, "GetWorkspace", KeyRead()),
-  At(kCatalog, "DELETE", "/workspaces/*", cat::DeleteWorkspace, "DeleteWorkspace", KeyWrite()),
-  At(kCatalog, "GET",    "/workspaces/*/datastores", cat::ListDatastores, "ListDatastores", KeyRead()),
-  At(kCatalog, "PUT",    "/workspaces/*/datastores/*", cat::PutDatastore, "RegisterDatastore", KeyWrite()),
-  At(kCatalog, "GET",    "/workspaces/*/datastores/*", cat::GetDatastore, "GetDatastore", KeyRead()),
-  At(kCatalog, "DELETE", "/workspaces/*/datastores/*", cat::DeleteDatastore, "UnregisterDatastore", KeyWrite()),
-  At(kCatalog, "PUT",    "/workspaces/*/default-datastore", cat::PutDefaultDatastore, "SetDefaultDatastore", KeyWrite()),
-  At(kCatalog, "GET",    "/workspaces/*/default-datastore", cat::GetDefaultDatastore, "GetDefaultDatastore", KeyRead()),
-  At(kCatalog, "GET",    "/workspaces/*/datasets", cat::ListDatasets, "ListDatasets", KeyRead()),
-  At(kCatalog, "GET",    "/workspaces/*/datasets/*", cat::GetDataset, "GetDataset", KeyRead()),
-  At(kCatalog, "DELETE", "/workspaces/*/datasets/*", cat::DeleteDataset, "DeleteDataset", KeyWrite()),
-  At(kCatalog, "GET",    "/workspaces/*/datasets/*/versions", cat::ListVersions, "ListVersions", KeyRead()),
-  At(kCatalog, "POST",   "/workspaces/*/datasets/*/versions", cat::RegisterVersion, "RegisterVersion", KeyWrite()),
-  At(kCatalog, "GET",    "/workspaces/*/datasets/*/versions/*", cat::GetVersion, "GetVersion", KeyRead()),
-  At(kCatalog, "PATCH",  "/workspaces/*/datasets/*/versions/*", cat::UpdateVersion, "UpdateVersion", KeyWrite()),
-  At(kCatalog, "POST",   "/workspaces/*/datasets/*/versions/*", cat::SetVersionState, "SetVersionState", KeyWrite()),
-  At(kCatalog, "DELETE", "/workspaces/*/datasets/*/versions/*", cat::DeleteVersion, "DeleteVersion", KeyWrite()),
-  At(kCatalog, "GET",    "/workspaces/*/datasets/*/versions/*/files", cat::ListFiles, "ListFiles", KeyRead()),
-  At(kCatalog, "GET",    "/workspaces/*/datasets/*/versions/*/files/*", cat::ReadFile, "ReadFile", KeyRead()),
-  At(kCatalog, "HEAD",   "/workspaces/*/datasets/*/versions/*/files/*", cat::ReadFile, "ReadFile", KeyRead()),
-  At(kCatalog, "GET",    "/workspaces/*/dataset-ids/*", cat::GetVersionById, "GetVersionById", KeyRead()),
+  // ----- the workspace catalog (/workspaces): account key holders, or workspace roles.
+  At(kCatalog, "GET",    "/workspaces", cat::ListWorkspaces, "ListWorkspaces", Ws(Need::kAnyCaller, AuditAs::kRead)),
+  At(kCatalog, "PUT",    "/workspaces/*", cat::PutWorkspace, "PutWorkspace", WsManage()),
+  At(kCatalog, "GET",    "/workspaces/*", cat::GetWorkspace, "GetWorkspace", WsRead()),
+  At(kCatalog, "DELETE", "/workspaces/*", cat::DeleteWorkspace, "DeleteWorkspace", WsManage()),
+  At(kCatalog, "GET",    "/workspaces/*/datastores", cat::ListDatastores, "ListDatastores", WsRead()),
+  At(kCatalog, "PUT",    "/workspaces/*/datastores/*", cat::PutDatastore, "RegisterDatastore", WsWrite()),
+  At(kCatalog, "GET",    "/workspaces/*/datastores/*", cat::GetDatastore, "GetDatastore", WsRead()),
+  At(kCatalog, "DELETE", "/workspaces/*/datastores/*", cat::DeleteDatastore, "UnregisterDatastore", WsWrite()),
+  At(kCatalog, "PUT",    "/workspaces/*/default-datastore", cat::PutDefaultDatastore, "SetDefaultDatastore", WsWrite()),
+  At(kCatalog, "GET",    "/workspaces/*/default-datastore", cat::GetDefaultDatastore, "GetDefaultDatastore", WsRead()),
+  At(kCatalog, "GET",    "/workspaces/*/datasets", cat::ListDatasets, "ListDatasets", WsRead()),
+  At(kCatalog, "GET",    "/workspaces/*/datasets/*", cat::GetDataset, "GetDataset", WsRead()),
+  At(kCatalog, "DELETE", "/workspaces/*/datasets/*", cat::DeleteDataset, "DeleteDataset", WsWrite()),
+  At(kCatalog, "GET",    "/workspaces/*/datasets/*/versions", cat::ListVersions, "ListVersions", WsRead()),
+  At(kCatalog, "POST",   "/workspaces/*/datasets/*/versions", cat::RegisterVersion, "RegisterVersion", WsWrite()),
+  At(kCatalog, "GET",    "/workspaces/*/datasets/*/versions/*", cat::GetVersion, "GetVersion", WsRead()),
+  At(kCatalog, "PATCH",  "/workspaces/*/datasets/*/versions/*", cat::UpdateVersion, "UpdateVersion", WsWrite()),
+  At(kCatalog, "POST",   "/workspaces/*/datasets/*/versions/*", cat::SetVersionState, "SetVersionState", WsWrite()),
+  At(kCatalog, "DELETE", "/workspaces/*/datasets/*/versions/*", cat::DeleteVersion, "DeleteVersion", WsWrite()),
+  At(kCatalog, "GET",    "/workspaces/*/datasets/*/versions/*/files", cat::ListFiles, "ListFiles", WsRead()),
+  At(kCatalog, "GET",    "/workspaces/*/datasets/*/versions/*/files/*", cat::ReadFile, "ReadFile", WsRead()),
+  At(kCatalog, "HEAD",   "/workspaces/*/datasets/*/versions/*/files/*", cat::ReadFile, "ReadFile", WsRead()),
+  At(kCatalog, "GET",    "/workspaces/*/dataset-ids/*", cat::GetVersionById, "GetVersionById", WsRead()),
 };
 // clang-format on
 

@@ -31,6 +31,8 @@ enum class Need : uint8_t {
   kReader,       // RBAC Reader at the resource (or the ACL intent)
   kContributor,  // RBAC Contributor at the resource (or the ACL intent)
   kOwner,        // RBAC Owner at the resource (or the ACL intent, for the item's owner)
+  kDataScientist,  // workspaces: AzureML Data Scientist (catalog rows take Reader, Contributor
+                   // and Owner as Azure ML's workspace roles)
   kAccountKey,   // a Shared Key holder of one of the accounts
 };
 

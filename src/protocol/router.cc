@@ -50,8 +50,22 @@ bool ValidQueryName(std::string_view k) {
 Status KeyHolderOnly(Front front) {
   return Error(Reason::kNoAuthenticationInformation,
                front == Front::kCatalog
-                   ? "the workspace catalog needs a request signed with an account's Shared Key"
+                   ? "the workspace catalog needs a signed-in caller: a bearer token for "
+                     "https://management.azure.com over HTTPS (sign in with azure-identity, "
+                     "scope https://management.azure.com/.default), or a request signed with "
+                     "an account's Shared Key"
                    : "the identity admin API needs a request signed with an account's Shared Key");
+}
+
+const char* WorkspaceRoleName(identity::WorkspaceRole r) {
+  switch (r) {
+    case identity::WorkspaceRole::kReader: return "Reader";
+    case identity::WorkspaceRole::kDataScientist: return "AzureML Data Scientist";
+    case identity::WorkspaceRole::kContributor: return "Contributor";
+    case identity::WorkspaceRole::kOwner: return "Owner";
+    case identity::WorkspaceRole::kNone: break;
+  }
+  return "no";
 }
 
 // The request's path segments after the first '/', decoded; empty segments are skipped.
@@ -312,6 +326,7 @@ Status Frontend::CheckAccess(Ctx& c, const Identity& id, const Account& account,
 Status Frontend::Authorize(Ctx& c, const Route& r, Level level) {
   const Policy& p = r.policy;
   if (p.need == Need::kNobody) return Status::Ok();
+  if (c.front == Front::kCatalog) return AuthorizeWorkspace(c, r);
   if (p.need == Need::kAccountKey) {
     if (c.identity.kind == Identity::Kind::kSharedKey) return Status::Ok();
     return KeyHolderOnly(c.front);
@@ -332,6 +347,28 @@ Status Frontend::Authorize(Ctx& c, const Route& r, Level level) {
     case Second::kRenameSource: return AuthorizeRenameSource(c);
   }
   return InternalError("unknown second resource");
+}
+
+Status Frontend::AuthorizeWorkspace(Ctx& c, const Route& r) {
+  if (c.identity.kind == Identity::Kind::kSharedKey) return Status::Ok();
+  if (c.identity.kind != Identity::Kind::kBearer || !identity_) return KeyHolderOnly(c.front);
+  const Need need = r.policy.need;
+  if (need == Need::kAnyCaller) return Status::Ok();
+  using identity::WorkspaceRole;
+  const WorkspaceRole want = need == Need::kReader          ? WorkspaceRole::kReader
+                             : need == Need::kDataScientist ? WorkspaceRole::kDataScientist
+                             : need == Need::kContributor   ? WorkspaceRole::kContributor
+                                                            : WorkspaceRole::kOwner;
+  const std::string& ws = c.segments.at(1);
+  identity::Caller who{c.identity.oid, c.identity.tid, c.identity.appid, c.identity.groups, 0};
+  TARN_ASSIGN_OR_RETURN(WorkspaceRole role, identity_->EffectiveWorkspaceRole(who, ws));
+  if (role >= want) return Status::Ok();
+  return Error(Reason::kWorkspaceAuthorizationFailed,
+               "The client '" + c.identity.oid + "' does not have authorization to perform '" +
+                   r.name + "' on workspace '" + ws + "': it needs the " +
+                   WorkspaceRoleName(want) + " role there (or a stronger one), and has " +
+                   WorkspaceRoleName(role) + " role. An Owner of the account assigns it: POST " +
+                   "/identity/role-assignments with scope /workspaces/" + ws + ".");
 }
 
 // x-ms-copy-source: http(s)://<this server>/<account>/<fs>/<path>[?sas]. The source is read as
@@ -415,8 +452,8 @@ Status Frontend::Run(Ctx& c, const Route** route) {
   auto found = FindRoute(c, level);
   if (!found.ok()) {
     // Whoever may not use a key-holder front learns nothing of its routes.
-    if ((c.front == Front::kIdentityAdmin || c.front == Front::kCatalog) &&
-        c.identity.kind != Identity::Kind::kSharedKey) {
+    if ((c.front == Front::kIdentityAdmin && c.identity.kind != Identity::Kind::kSharedKey) ||
+        (c.front == Front::kCatalog && c.identity.kind == Identity::Kind::kAnonymous)) {
       return KeyHolderOnly(c.front);
     }
     return found.status();

@@ -70,6 +70,9 @@ class Frontend {
                      const std::string& path, const Want& want, bool own);
   // The second resources: parsed into c.source once authorized.
   Status AuthorizeCopySource(Ctx& c);
+  // The workspace catalog: an account key holder, or a bearer with the workspace role the row
+  // needs on the request's workspace.
+  Status AuthorizeWorkspace(Ctx& c, const Route& r);
   Status AuthorizeRenameSource(Ctx& c);
   const Account* FindAccount(const std::string& name) const;
   void Audit(const Ctx& c, const Route* route, const Status& s);

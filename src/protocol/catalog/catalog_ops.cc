@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "catalog/catalog_service.h"
+#include "identity/identity_service.h"
 #include "common/strings.h"
 
 namespace tarn::protocol::catalog_ops {
@@ -46,7 +47,20 @@ const std::string& Version(const Ctx& c) { return c.segments.at(5); }
 
 }  // namespace
 
-Status ListWorkspaces(Ctx& c) { return ReplyJson(c, 200, c.catalog->ListWorkspaces()); }
+Status ListWorkspaces(Ctx& c) {
+  TARN_ASSIGN_OR_RETURN(Json all, c.catalog->ListWorkspaces());
+  if (c.identity.kind != Identity::Kind::kBearer || !c.ids) return ReplyJson(c, 200, all);
+  // A signed-in caller sees the workspaces it has a role on.
+  identity::Caller who{c.identity.oid, c.identity.tid, c.identity.appid, c.identity.groups, 0};
+  Json mine = Json::array();
+  for (const auto& w : all["workspaces"]) {
+    if (!w.contains("name") || !w["name"].is_string()) continue;
+    TARN_ASSIGN_OR_RETURN(auto role,
+                          c.ids->EffectiveWorkspaceRole(who, w["name"].get<std::string>()));
+    if (role != identity::WorkspaceRole::kNone) mine.push_back(w);
+  }
+  return ReplyJson(c, 200, Json{{"workspaces", mine}});
+}
 
 Status PutWorkspace(Ctx& c) {
   TARN_ASSIGN_OR_RETURN(Json body, ReadJson(c));
@@ -114,7 +128,10 @@ Status ListVersions(Ctx& c) {
 Status RegisterVersion(Ctx& c) {
   TARN_ASSIGN_OR_RETURN(Json body, ReadJson(c));
   return ReplyJson(c, 201,
-                   c.catalog->RegisterVersion(Workspace(c), Name(c), body, c.identity.account));
+                   c.catalog->RegisterVersion(Workspace(c), Name(c), body,
+                                                      c.identity.kind == Identity::Kind::kBearer
+                                                          ? "oid:" + c.identity.oid
+                                                          : c.identity.account));
 }
 
 Status GetVersion(Ctx& c) {
