@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Two tarnd binaries side by side on the small-operation workloads (1 KiB DFS create+append+flush,
-# Put Blob, Get Blob; tarn_bench small, Shared Key), alternating which goes first each round, so
-# that a change can be measured before and after in one run on one machine.
+# Put Blob, Get Blob with tarn_bench small and Shared Key; and 1 KiB Get Blob with wrk and
+# SAS-signed URLs, 2 threads x 16 connections, as docs/benchmarks.md measures it), alternating
+# which goes first each round, so that a change can be measured before and after in one run on
+# one machine.
 #
 #   bash scripts/bench_pair.sh BEFORE_TARND AFTER_TARND [--rounds 3] [--seconds 15] [--clients 16]
 #
@@ -35,6 +37,7 @@ bench="$here/build/release/bench/tarn_bench"
 for b in "$before" "$after" "$bench"; do
   [[ -x "$b" ]] || { echo "bench_pair.sh: $b is not an executable (build it first)" >&2; exit 1; }
 done
+command -v wrk > /dev/null || { echo "bench_pair.sh: wrk is missing (bash scripts/bootstrap.sh)" >&2; exit 1; }
 
 work="$here/build/bench-pair"
 mkdir -p "$work"
@@ -66,6 +69,16 @@ for ((round = 1; round <= rounds; round++)); do
       sleep 0.1
     done
     [[ -n "$port" ]] || { echo "bench_pair.sh: $bin did not start: $(cat "$dir/err")" >&2; exit 1; }
+    # wrk: 100 blobs of 1 KiB and a SAS for each (bench/sdk_bench.py), then GETs.
+    /usr/bin/python3 "$here/bench/sdk_bench.py" sas --endpoint "http://127.0.0.1:$port/devstoreaccount1" \
+      --count 100 --out "$dir/wrk.txt" > /dev/null
+    report="$(wrk -t2 -c16 -d"${seconds}s" --timeout 10s -s "$here/bench/wrk_sas_get.lua" \
+                "http://127.0.0.1:$port" -- "$dir/wrk.txt" | sed -n 's/^WRK_JSON //p')"
+    ops="$(/usr/bin/python3 -c 'import json, sys; r = json.loads(sys.argv[1]); print(r["ops_s"] if r["ok"] else "")' \
+             "$report" 2>/dev/null)" || ops=""
+    [[ -n "$ops" ]] || { echo "bench_pair.sh: $which wrk failed: $report" >&2; exit 1; }
+    printf '%s\t%s\t%s\t%s\n' "$round" "$which" "wrk" "$ops" >> "$results"
+    printf 'round %d  %-6s %-5s %.0f ops/s\n' "$round" "$which" "wrk" "$ops"
     for mode in write blob read; do
       report="$("$bench" small --url "http://127.0.0.1:$port" --clients "$clients" --ops 100000000 \
                   --duration "$seconds" --mode "$mode" --fs "pair$mode" 2>&1 | tail -1)"
@@ -83,7 +96,8 @@ done
 /usr/bin/python3 - "$results" <<'PY'
 import statistics, sys
 rows = [l.split("\t") for l in open(sys.argv[1]).read().splitlines()]
-names = {"write": "1 KiB DFS create+append+flush", "blob": "1 KiB Put Blob", "read": "1 KiB Get Blob"}
+names = {"write": "1 KiB DFS create+append+flush", "blob": "1 KiB Put Blob",
+         "read": "1 KiB Get Blob (tarn_bench)", "wrk": "1 KiB Get Blob (wrk, SAS)"}
 print("\n| workload | before (median ops/s) | after (median ops/s) | after / before |")
 print("|---|---|---|---|")
 for mode, name in names.items():
