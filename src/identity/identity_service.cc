@@ -619,29 +619,36 @@ Json IdentityService::AccessClaims(const std::string& tenant, const std::string&
 
 // ----- sign-in of users (the password grant) ---------------------------------------------------
 
-int64_t IdentityService::LockedFor(const std::string& key, int64_t now) {
+int64_t IdentityService::LockedFor(const std::string& key) {
+  const int64_t now = MonotonicMicros();
   std::lock_guard<std::mutex> l(signin_mu_);
   auto it = failures_.find(key);
-  if (it == failures_.end()) return 0;
-  return std::max<int64_t>(0, it->second.locked_until - now);
+  if (it == failures_.end() || it->second.locked_until_us <= now) return 0;
+  return (it->second.locked_until_us - now + 999999) / 1000000;  // whole seconds, rounded up
 }
 
-void IdentityService::SignInFailed(const std::string& key, int free_failures, int64_t now) {
+void IdentityService::SignInFailed(const std::string& key, int free_failures) {
   const SignInThrottle& o = opts_.throttle;
+  const int64_t now = MonotonicMicros(), forget_us = o.forget_after_s * 1000000;
   std::lock_guard<std::mutex> l(signin_mu_);
-  if (failures_.size() > 100000) {  // forget what no longer counts before growing further
-    for (auto it = failures_.begin(); it != failures_.end();) {
-      const bool stale = now - it->second.last > o.forget_after_s && it->second.locked_until <= now;
-      it = stale ? failures_.erase(it) : std::next(it);
+  if (failures_.size() > 100000) {
+    // Forget what no longer counts; if that is not enough (failures from very many users or
+    // addresses at once), forget every count that is not a lockout in force.
+    for (int pass = 0; pass < 2 && failures_.size() > 100000; ++pass) {
+      for (auto it = failures_.begin(); it != failures_.end();) {
+        const bool drop = it->second.locked_until_us <= now &&
+                          (pass == 1 || now - it->second.last_us > forget_us);
+        it = drop ? failures_.erase(it) : std::next(it);
+      }
     }
   }
   Failures& f = failures_[key];
-  if (now - f.last > o.forget_after_s) f.count = 0;
+  if (f.count > 0 && now - f.last_us > forget_us) f.count = 0;
   ++f.count;
-  f.last = now;
+  f.last_us = now;
   if (f.count >= free_failures) {
     const int beyond = std::min(f.count - free_failures, 30);
-    f.locked_until = now + std::min<int64_t>(o.max_lockout_s, int64_t{1} << beyond);
+    f.locked_until_us = now + std::min<int64_t>(o.max_lockout_s, int64_t{1} << beyond) * 1000000;
   }
 }
 
@@ -662,8 +669,13 @@ OAuthReply IdentityService::PasswordGrant(const std::string& tenant,
                             k + "'.");
     }
   }
+  if (username.size() > 256) {
+    return OAuthError(400, "invalid_request", 900144,
+                      "The username is longer than 256 characters.");
+  }
   const int64_t now = NowSeconds();
-  const std::string user_key = "user:" + tenant + "/" + ToLower(username);
+  // Fixed-size keys: what callers send cannot grow the table's entries.
+  const std::string user_key = "user:" + Sha256(tenant + "/" + ToLower(username));
   const std::string addr_key = "addr:" + remote;
   auto audited = [&](OAuthReply r, const char* result, const std::string& error) {
     r.audit = Json{{"principal", "upn:" + username}, {"result", result}, {"client_id", client_id}};
@@ -671,7 +683,7 @@ OAuthReply IdentityService::PasswordGrant(const std::string& tenant,
     return r;
   };
   // A locked sign-in is refused before its password is hashed: guessing costs no CPU either.
-  const int64_t wait = std::max(LockedFor(user_key, now), remote.empty() ? 0 : LockedFor(addr_key, now));
+  const int64_t wait = std::max(LockedFor(user_key), remote.empty() ? 0 : LockedFor(addr_key));
   if (wait > 0) {
     return audited(OAuthError(400, "invalid_grant", 50053,
                               "The account is locked: too many failed sign-in attempts for this "
@@ -709,8 +721,9 @@ OAuthReply IdentityService::PasswordGrant(const std::string& tenant,
       !hash.empty() &&
       crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0 && known;
   if (!match) {
-    SignInFailed(user_key, opts_.throttle.free_failures, now);
-    if (!remote.empty()) SignInFailed(addr_key, opts_.throttle.free_failures_per_address, now);
+    // Counted when the check has ended: a lockout runs from the failure, however slow the hash.
+    SignInFailed(user_key, opts_.throttle.free_failures);
+    if (!remote.empty()) SignInFailed(addr_key, opts_.throttle.free_failures_per_address);
     return audited(OAuthError(400, "invalid_grant", 50126,
                               "Error validating credentials due to invalid username or password."),
                    "denied", "invalid_grant");

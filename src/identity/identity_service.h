@@ -162,8 +162,8 @@ class IdentityService {
                            const std::string& client_id, const std::string& audience,
                            const std::string& remote, bool openid);
   // Seconds a sign-in must still wait for key ("user:..." or "addr:..."), 0 when it may go on.
-  int64_t LockedFor(const std::string& key, int64_t now);
-  void SignInFailed(const std::string& key, int free_failures, int64_t now);
+  int64_t LockedFor(const std::string& key);
+  void SignInFailed(const std::string& key, int free_failures);
   void DirectoryChanged();
 
   IdentityStore* store_;
@@ -185,8 +185,8 @@ class IdentityService {
 
   struct Failures {
     int count = 0;
-    int64_t last = 0;          // Unix seconds of the last failure
-    int64_t locked_until = 0;  // Unix seconds
+    int64_t last_us = 0;          // MonotonicMicros of the last failure
+    int64_t locked_until_us = 0;  // MonotonicMicros
   };
   std::mutex signin_mu_;
   std::unordered_map<std::string, Failures> failures_;  // guarded by signin_mu_

@@ -512,9 +512,11 @@ def test_password_guessing_is_throttled_and_audited(tarn_factory):
 
     resp = d.raw.request("GET", "/identity/audit", [("principal", "upn:bob@contoso.example")])
     events = json.loads(resp.body)["events"]
-    assert [e["error"] for e in events if e["result"] == "denied"] == \
+    # A request is audited after its answer is sent, so lines of back-to-back requests may
+    # swap places: the counts are what is certain.
+    assert sorted(e["error"] for e in events if e["result"] == "denied") == \
         ["invalid_grant"] * 5 + ["locked"], events
-    assert [e["result"] for e in events][-1] == "allowed"
+    assert [e["result"] for e in events].count("allowed") == 1, events
     assert all(e["action"] == "Token" and e["client_id"] == app["app_id"] for e in events)
     assert srv.alive()
 
