@@ -106,16 +106,22 @@ StatusOr<size_t> TimedSocket::RecvWithin(char* p, size_t n, int wait_ms, Want* w
   }
   *want = Want::kNothing;
   if (!SetKernelRecvTimeout(wait_ms)) return IoError("SO_RCVTIMEO: " + ErrnoText(errno));
+  TARN_ASSIGN_OR_RETURN(std::optional<size_t> got, RecvOnce(p, n, 0));
+  if (got) return *got;
+  *want = Want::kRead;
+  return size_t{0};
+}
+
+StatusOr<std::optional<size_t>> TimedSocket::RecvOnce(char* p, size_t n, int flags) {
   for (;;) {
-    ssize_t r = ::recv(fd_, p, n, 0);
+    ssize_t r = ::recv(fd_, p, n, flags);
     if (r >= 0) {
       received_ += r;
-      return static_cast<size_t>(r);
+      return std::optional<size_t>(static_cast<size_t>(r));
     }
     if (errno == EINTR) continue;
     if (errno != EAGAIN && errno != EWOULDBLOCK) return IoError("recv: " + ErrnoText(errno));
-    *want = Want::kRead;
-    return size_t{0};
+    return std::optional<size_t>();
   }
 }
 
@@ -211,17 +217,10 @@ StatusOr<size_t> TimedSocket::TryRecv(char* p, size_t n, Want* want) {
     TARN_ASSIGN_OR_RETURN(*want, TlsWant(r, "TLS read"));
     return size_t{0};
   }
-  for (;;) {
-    ssize_t r = ::recv(fd_, p, n, MSG_DONTWAIT);
-    if (r >= 0) {
-      received_ += r;
-      return static_cast<size_t>(r);
-    }
-    if (errno == EINTR) continue;
-    if (errno != EAGAIN && errno != EWOULDBLOCK) return IoError("recv: " + ErrnoText(errno));
-    *want = Want::kRead;
-    return size_t{0};
-  }
+  TARN_ASSIGN_OR_RETURN(std::optional<size_t> got, RecvOnce(p, n, MSG_DONTWAIT));
+  if (got) return *got;
+  *want = Want::kRead;
+  return size_t{0};
 }
 
 StatusOr<size_t> TimedSocket::TrySend(const char* p, size_t n, Want* want) {
@@ -280,13 +279,8 @@ Status TimedSocket::TlsSend(const char* p, size_t n) {
 StatusOr<size_t> TimedSocket::Recv(char* p, size_t n) {
   if (ssl_) return TlsRecv(p, n);
   for (;;) {
-    ssize_t r = ::recv(fd_, p, n, 0);
-    if (r >= 0) {
-      received_ += r;
-      return static_cast<size_t>(r);
-    }
-    if (errno == EINTR) continue;
-    if (errno != EAGAIN && errno != EWOULDBLOCK) return IoError("recv: " + ErrnoText(errno));
+    TARN_ASSIGN_OR_RETURN(std::optional<size_t> got, RecvOnce(p, n, 0));
+    if (got) return *got;
     // RecvWithin left a short receive timeout in place: wait the full timeout from here.
     if (blocking_ && kernel_recv_ms_ != timeout_ms_) {
       if (!SetKernelRecvTimeout(timeout_ms_)) return IoError("SO_RCVTIMEO: " + ErrnoText(errno));

@@ -20,6 +20,7 @@
 #include <boost/asio/error.hpp>
 #include <boost/system/system_error.hpp>
 #include <cstdint>
+#include <optional>
 
 #include "common/status.h"
 
@@ -112,6 +113,9 @@ class TimedSocket {
   Status Wait(short events);
   // What OpenSSL asks for after a non-blocking call returned r, or the error that ends it.
   StatusOr<Want> TlsWant(int r, const char* what);
+  // One recv with `flags`, retried on EINTR: the bytes (0: the peer closed), or nullopt when it
+  // would block or a kernel receive timeout passed.
+  StatusOr<std::optional<size_t>> RecvOnce(char* p, size_t n, int flags);
   // Blocking TLS reads and writes: TryRecv and TrySend, waiting as OpenSSL asks in between.
   StatusOr<size_t> TlsRecv(char* p, size_t n);
   Status TlsSend(const char* p, size_t n);
