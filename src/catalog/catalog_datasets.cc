@@ -571,6 +571,10 @@ Status ValidateDefinition(const Json& def) {
       return Error(Reason::kInvalidDefinition, "unknown definition field '" + k + "'");
     }
   }
+  // Checked here, not only where the paths are resolved: callers index def["paths"].
+  if (!def.contains("paths") || !def["paths"].is_array() || def["paths"].empty()) {
+    return Error(Reason::kInvalidPaths, "definition.paths must be a non-empty list");
+  }
   if (def.contains("timestamp_columns")) {
     const Json& t = def["timestamp_columns"];
     if (kind != "tabular" || !t.is_object()) {

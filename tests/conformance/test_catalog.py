@@ -279,12 +279,13 @@ def test_update_tags_and_delete(cat, ws, lake):
     ([{"datastore": "nope", "path": "*.bin"}], "DatastoreNotFound"),
     ([{"datastore": "s", "path": "*.bin"}, {"url": "http://elsewhere/x"}], "InvalidPaths"),
     ([], "InvalidPaths"),
+    (None, "InvalidPaths"),  # no paths at all (a fuzz finding: read after free)
 ])
 def test_bad_paths_register_nothing(tarn, cat, ws, lake, paths, code):
     write(lake, "f.bin", b"f")
     register_store(cat, ws, "s", lake.file_system_name)
-    r = cat.call("POST", f"/{ws}/datasets/bad/versions",
-                 {"definition": {"kind": "file", "paths": paths}})
+    definition = {"kind": "file"} if paths is None else {"kind": "file", "paths": paths}
+    r = cat.call("POST", f"/{ws}/datasets/bad/versions", {"definition": definition})
     assert r.status in (400, 404) and error_code(r) == code, r
     cat.call("GET", f"/{ws}/datasets/bad/versions", expect=404)
 
