@@ -2,8 +2,9 @@
 // is parsed as JSON (no exceptions; bodies that are not JSON are refused before the service, as
 // identity_ops does) and passed to the IdentityService method that takes it (CreateTenant,
 // CreatePrincipal, CreateGroup, AddSecret, SetPassword, AssignRole), or its string members become
-// the form of Token (client_credentials and password grants); then what was stored is read back
-// (List and Get methods, EffectiveRole).
+// the form of Token (client_credentials, password, refresh_token and device_code grants) or of
+// StartDeviceCode, or the fields of the device login page (CompleteDeviceCode); then what was
+// stored is read back (List and Get methods, EffectiveRole).
 //
 // The service reports errors as Status: any exception escaping it is a crash. AddSecret and
 // SetPassword are called only with bodies they refuse before hashing with Argon2id (64 MiB, tens
@@ -34,7 +35,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FuzzedDataProvider in(data, size);
   PipelineFixture& f = PipelineFixture::Get();
   tarn::identity::IdentityService& ids = f.identity();
-  const int op = in.ConsumeIntegralInRange(0, 6);
+  const int op = in.ConsumeIntegralInRange(0, 7);
   std::string tenant = in.ConsumeBool() ? tarn::fuzz::kTenant : in.ConsumeRandomLengthString(40);
   const std::string oid = tarn::fuzz::PickOid(in, f.seeds());
   const bool seeded_client = in.ConsumeBool();
@@ -98,6 +99,34 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         if (chars >= 12 && chars <= 256) return 0;
       }
       ids.SetPassword(oid, body).IgnoreError();
+      break;
+    }
+    case 6: {
+      // The device code flow: a code started with the body's form, then the verification
+      // page's fields. A password is checked (Argon2id) only for a code that exists, which the
+      // fuzzer cannot guess: the started code's own user code is submitted without one.
+      std::map<std::string, std::string> form;
+      if (body.is_object()) {
+        for (const auto& [k, v] : body.items()) {
+          if (v.is_string()) form[k] = v.get<std::string>();
+        }
+      }
+      if (seeded_client) form["client_id"] = tarn::identity::kPublicClientId;
+      tarn::identity::OAuthReply r = ids.StartDeviceCode(tenant, form, "10.0.0.1");
+      static_cast<void>(r.body.dump(-1, ' ', false, Json::error_handler_t::replace));
+      const std::string typed = form.count("code") ? form["code"] : "";
+      auto page = ids.CompleteDeviceCode(tenant, typed, form["username"], form["password"],
+                                         form.count("decline") > 0, "10.0.0.2");
+      static_cast<void>(page.message.size());
+      if (r.status == 200 && r.body["user_code"].is_string()) {
+        ids.CompleteDeviceCode(tenant, r.body["user_code"].get<std::string>(), form["username"],
+                               "", form.count("decline") > 0, "10.0.0.1");
+        std::map<std::string, std::string> poll{
+            {"grant_type", "urn:ietf:params:oauth:grant-type:device_code"},
+            {"client_id", form["client_id"]},
+            {"device_code", r.body["device_code"].get<std::string>()}};
+        static_cast<void>(ids.Token(tenant, poll).status);
+      }
       break;
     }
     default: {

@@ -261,15 +261,26 @@ def identity_json_seeds():
         (4, True, 0, False, {"principal_id": "x", "role": "Storage Blob Data Reader",
                              "scope": "/devstoreaccount1/fuzz"}),
         (5, True, 1, False, {"password": "short"}),
-        (6, True, 0, True, {"grant_type": "client_credentials", "client_secret": "s",
+        (7, True, 0, True, {"grant_type": "client_credentials", "client_secret": "s",
                             "scope": "https://storage.azure.com/.default"}),
-        (6, True, 0, True, {"grant_type": "password", "username": "ann@contoso.example",
+        (7, True, 0, True, {"grant_type": "password", "username": "ann@contoso.example",
                             "password": "not the password",
                             "scope": "https://storage.azure.com/.default openid profile"}),
+        (7, True, 0, False, {"grant_type": "refresh_token",
+                             "client_id": "04b07795-8ddb-461a-bbee-02f9e1bf7b46",
+                             "refresh_token": "tarn.rt.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+                             "scope": "https://management.azure.com/.default"}),
+        (7, True, 0, False, {"grant_type": "urn:ietf:params:oauth:grant-type:device_code",
+                             "client_id": "04b07795-8ddb-461a-bbee-02f9e1bf7b46",
+                             "device_code": "abc"}),
+        (6, True, 0, True, {"scope": "https://storage.azure.com/.default offline_access",
+                            "code": "bcdf ghjk", "username": "ann@contoso.example",
+                            "password": "x"}),
+        (6, True, 0, True, {"scope": "https://storage.azure.com/.default", "decline": "1"}),
     ]
     for i, (op, seeded_tenant, oid, seeded_client, body) in enumerate(cases):
         write("identity_json_fuzz", f"seed-{i}",
-              Fdp().int(0, 6, op).bool(seeded_tenant).int(0, 3, oid).bool(seeded_client)
+              Fdp().int(0, 7, op).bool(seeded_tenant).int(0, 3, oid).bool(seeded_client)
               .remaining(json.dumps(body)).bytes())
 
 
@@ -287,7 +298,8 @@ P_CATALOG = ["", "ws", "ws/datastores", "ws/datastores/local", "ws/datastores/ot
              "ws/datasets/files/versions/latest/files", "ws/datasets/files/versions/1/files/0",
              "ws/datasets/sales/versions/1/files/0", "ws/datasets/new/versions",
              "ws/dataset-ids/x", "ws2"]
-P_TOKEN = ["oauth2/v2.0/token", "v2.0/.well-known/openid-configuration", "discovery/v2.0/keys"]
+P_TOKEN = ["oauth2/v2.0/token", "v2.0/.well-known/openid-configuration", "discovery/v2.0/keys",
+           "oauth2/v2.0/devicecode", "oauth2/v2.0/devicelogin"]
 P_QUERY_NAMES = ["restype", "comp", "resource", "action", "mode", "recursive", "position",
                  "close", "flush", "retainUncommittedData", "maxResults", "maxRecords",
                  "directory", "prefix", "delimiter", "marker", "continuation", "upn", "blockid",
@@ -440,6 +452,14 @@ def request_pipeline_seeds():
                           body="grant_type=client_credentials&client_id=x&client_secret=y&"
                                "scope=https%3A%2F%2Fstorage.azure.com%2F.default"),
         "openid": pipeline("GET", 4, pick="v2.0/.well-known/openid-configuration"),
+        "device-code": pipeline("POST", 4, pick="oauth2/v2.0/devicecode",
+                                headers=[("content-type", 2)],
+                                body="client_id=04b07795-8ddb-461a-bbee-02f9e1bf7b46&"
+                                     "scope=https%3A%2F%2Fmanagement.azure.com%2F.default"),
+        "device-login": pipeline("POST", 4, pick="oauth2/v2.0/devicelogin",
+                                 headers=[("content-type", 2)], secure=True,
+                                 body="code=BCDF-GHJK&username=ann%40contoso.example&"
+                                      "password=x&action=sign-in"),
         "anonymous-root": pipeline("GET", 5, tail=""),
         "bad-signature": pipeline("DELETE", 0, seeded="hello.txt", auth=BAD_SHARED_KEY),
         "bad-bearer": pipeline("GET", 1, tail="fuzz", query=[("resource", 0)], auth=BAD_BEARER,

@@ -173,7 +173,8 @@ std::string MakePath(FuzzedDataProvider& in, const PipelineFixture& f) {
                                              "ws/dataset-ids/x",
                                              "ws2"};
   static constexpr const char* kToken[] = {
-      "oauth2/v2.0/token", "v2.0/.well-known/openid-configuration", "discovery/v2.0/keys"};
+      "oauth2/v2.0/token", "v2.0/.well-known/openid-configuration", "discovery/v2.0/keys",
+      "oauth2/v2.0/devicecode", "oauth2/v2.0/devicelogin"};
   const int front = in.ConsumeIntegralInRange(0, 5);
   const bool extend = in.ConsumeBool();
   std::string tail = tarn::fuzz::TargetOf(in.ConsumeRandomLengthString(96));

@@ -378,18 +378,41 @@ StatusOr<identity::Caller> CatalogService::LocalPrincipal(const Datastore& d) {
 }
 
 Status CatalogService::AuthorizeLocalRead(const Datastore& d, const std::string& path,
-                                          lake::AccessIntent intent) {
-  if (!d.local || d.credential_type != "service_principal") return Status::Ok();
-  TARN_ASSIGN_OR_RETURN(identity::Caller who, LocalPrincipal(d));
+                                          lake::AccessIntent intent, const ReadAs& as) {
+  if (!d.local) return Status::Ok();
+  if (d.credential_type == "account_key" || d.credential_type == "sas") {
+    if (!credential_check_) return Status::Ok();
+    Status s = credential_check_(StoredCredential{d.credential_type, d.account, d.secret,
+                                                  d.filesystem, path,
+                                                  intent == lake::AccessIntent::kListDir});
+    if (s.ok()) return s;
+    return Error(Reason::kAuthorizationPermissionMismatch,
+                 "the " + std::string(d.credential_type == "sas" ? "SAS" : "account key") +
+                     " of datastore '" + d.name + "' no longer grants reading " +
+                     (path.empty() ? "the root" : "'" + path + "'") + " of filesystem '" +
+                     d.filesystem + "': " + s.message() +
+                     " Register the datastore again with a current credential.");
+  }
+  identity::Caller who;
+  std::string whom;
+  if (d.credential_type == "service_principal") {
+    TARN_ASSIGN_OR_RETURN(who, LocalPrincipal(d));
+    whom = "the service principal of datastore '" + d.name + "'";
+  } else if (d.credential_type == "none" && as.caller) {
+    if (!identity_) return Error(Reason::kDatastoreAccessFailed, "no identity service");
+    who = *as.caller;
+    whom = "'" + who.oid + "' (datastore '" + d.name + "' reads as its caller)";
+  } else {
+    return Status::Ok();
+  }
   const std::string scope =
       "/" + d.account + "/" + d.filesystem + (path.empty() ? "" : "/" + path);
   TARN_ASSIGN_OR_RETURN(identity::Role role, identity_->EffectiveRole(who, scope));
   if (role >= identity::Role::kReader) return Status::Ok();
   auto refuse = [&](const std::string& why) {
     return Error(Reason::kAuthorizationPermissionMismatch,
-                 "the service principal of datastore '" + d.name + "' may not read " +
-                     (path.empty() ? "the root" : "'" + path + "'") + " of filesystem '" +
-                     d.filesystem +
+                 whom + " may not read " + (path.empty() ? "the root" : "'" + path + "'") +
+                     " of filesystem '" + d.filesystem +
                      "': it has no Storage Blob Data Reader role there, and " + why);
   };
   if (intent == lake::AccessIntent::kReadFile) {
@@ -407,20 +430,21 @@ Status CatalogService::AuthorizeLocalRead(const Datastore& d, const std::string&
   return refuse("the ACLs do not grant it (" + acl.message() + ")");
 }
 
-StatusOr<std::unique_ptr<CatalogService::Access>> CatalogService::Connect(const Datastore& d) {
-  // A service principal on this tarnd is read as that principal on every access; other local
-  // datastores were checked when they were registered, and from then on the catalog reads the
-  // lake directly.
-  if (d.local && d.credential_type == "service_principal") {
+StatusOr<std::unique_ptr<CatalogService::Access>> CatalogService::Connect(const Datastore& d,
+                                                                           const ReadAs& as) {
+  // A datastore on this tarnd is read directly from the lake, with its credential checked on
+  // every access: a service principal's roles and ACLs, the caller's for an identity-based
+  // one, and a key or SAS against the account's keys. One whose key or SAS was not validated
+  // when it was registered is read over HTTP, as another endpoint's would be.
+  const bool validated = d.doc.value("validated", false);
+  if (d.local && (d.credential_type == "service_principal" || d.credential_type == "none" ||
+                  validated)) {
     Datastore copy = d;
     return std::unique_ptr<Access>(new LocalAccess(
         lake_, d.account, d.filesystem,
-        [this, copy = std::move(copy)](const std::string& path, lake::AccessIntent intent) {
-          return AuthorizeLocalRead(copy, path, intent);
+        [this, copy = std::move(copy), as](const std::string& path, lake::AccessIntent intent) {
+          return AuthorizeLocalRead(copy, path, intent, as);
         }));
-  }
-  if (d.local && d.doc.value("validated", false)) {
-    return std::unique_ptr<Access>(new LocalAccess(lake_, d.account, d.filesystem));
   }
   TARN_ASSIGN_OR_RETURN(auto c, RemoteClient(d));
   return std::unique_ptr<Access>(new RemoteAccess(std::move(c), d.filesystem));
@@ -464,7 +488,8 @@ StatusOr<PathSpec> ParseUrl(const std::string& url, const Json& datastores) {
 
 StatusOr<std::vector<ManifestFile>> CatalogService::Resolve(const std::string& ws,
                                                             const Json& paths,
-                                                            std::vector<Datastore>* stores) {
+                                                            std::vector<Datastore>* stores,
+                                                            const ReadAs& as) {
   if (!paths.is_array() || paths.empty()) {
     return Error(Reason::kInvalidPaths, "definition.paths must be a non-empty list");
   }
@@ -506,7 +531,7 @@ StatusOr<std::vector<ManifestFile>> CatalogService::Resolve(const std::string& w
     auto it = store_index.find(key);
     if (it == store_index.end()) {
       TARN_ASSIGN_OR_RETURN(Datastore d, LoadDatastore(ws, s.datastore));
-      TARN_ASSIGN_OR_RETURN(auto a, Connect(d));
+      TARN_ASSIGN_OR_RETURN(auto a, Connect(d, as));
       stores->push_back(std::move(d));
       access.push_back(std::move(a));
       it = store_index.emplace(key, stores->size() - 1).first;
@@ -622,7 +647,8 @@ Status CheckTimestampColumns(const Json& def, const Json& schema) {
 }  // namespace
 
 StatusOr<Json> CatalogService::RegisterVersion(const std::string& ws, const std::string& name,
-                                               const Json& body, const std::string& creator) {
+                                               const Json& body, const std::string& creator,
+                                               const ReadAs& as) {
   TARN_RETURN_IF_ERROR(ValidateDatasetName(name));
   if (!body.is_object()) return Error(Reason::kInvalidDefinition, "the body must be a JSON object");
   TARN_ASSIGN_OR_RETURN(const bool new_version, internal::Bool(body, "create_new_version", false));
@@ -649,7 +675,7 @@ StatusOr<Json> CatalogService::RegisterVersion(const std::string& ws, const std:
   }));
 
   std::vector<Datastore> stores;
-  TARN_ASSIGN_OR_RETURN(std::vector<ManifestFile> files, Resolve(ws, def["paths"], &stores));
+  TARN_ASSIGN_OR_RETURN(std::vector<ManifestFile> files, Resolve(ws, def["paths"], &stores, as));
 
   const std::string id = NewUuid();
   const std::string holder = internal::kPinPrefix + id;
@@ -718,7 +744,7 @@ StatusOr<Json> CatalogService::RegisterVersion(const std::string& ws, const std:
       for (const auto& s : stores) {
         if (s.name == f.datastore) d = &s;
       }
-      return ReadFile(*d, f, f.pinned, range, false);
+      return ReadFile(*d, f, f.pinned, range, false, as);
     };
     Status s = internal::ProfileTabular(def, &files, read, &doc);
     if (s.ok()) s = CheckTimestampColumns(def, doc.value("schema", Json::array()));
@@ -764,7 +790,8 @@ StatusOr<Json> CatalogService::SetVersionState(const std::string& ws, const std:
   if (action == "reactivate" && doc.value("pinned", false)) {
     // The pins went with the archive. The version can be pinned again only if every file still
     // holds exactly the registered bytes.
-    TARN_ASSIGN_OR_RETURN(auto files, LoadManifest(v.id));
+    TARN_ASSIGN_OR_RETURN(Manifest manifest, LoadManifest(v.id));
+    const std::vector<ManifestFile>& files = *manifest;
     std::map<std::string, std::vector<size_t>> by_store;
     for (size_t i = 0; i < files.size(); ++i) by_store[files[i].datastore].push_back(i);
     for (const auto& [ds, idx] : by_store) {
@@ -817,20 +844,39 @@ StatusOr<VersionRecord> CatalogService::ReadVersion(const std::string& ws,
 
 // ----- reading --------------------------------------------------------------------------------
 
-StatusOr<std::vector<ManifestFile>> CatalogService::LoadManifest(const std::string& id) {
+StatusOr<CatalogService::Manifest> CatalogService::LoadManifest(const std::string& id) {
+  {
+    std::lock_guard<std::mutex> l(manifests_mu_);
+    if (auto it = manifests_.find(id); it != manifests_.end()) return it->second;
+  }
   std::string text;
   TARN_RETURN_IF_ERROR(store_->Read([&](CatalogTxn& t) -> Status {
     TARN_ASSIGN_OR_RETURN(text, t.GetManifest(id));
     return Status::Ok();
   }));
-  return ManifestFromJson(Json::parse(text));
+  Manifest m =
+      std::make_shared<const std::vector<ManifestFile>>(ManifestFromJson(Json::parse(text)));
+  if (m->size() > kManifestCacheFiles) return m;
+  std::lock_guard<std::mutex> l(manifests_mu_);
+  if (manifests_.emplace(id, m).second) {
+    manifest_order_.push_back(id);
+    manifest_files_ += m->size();
+    while (manifest_files_ > kManifestCacheFiles && !manifest_order_.empty()) {
+      auto old = manifests_.find(manifest_order_.front());
+      manifest_files_ -= old->second->size();
+      manifests_.erase(old);
+      manifest_order_.pop_front();
+    }
+  }
+  return m;
 }
 
 StatusOr<Json> CatalogService::ListFiles(const std::string& ws, const std::string& name,
                                          const std::string& version, int64_t marker,
                                          int64_t max_results) {
   TARN_ASSIGN_OR_RETURN(VersionRecord v, ReadVersion(ws, name, version));
-  TARN_ASSIGN_OR_RETURN(auto files, LoadManifest(v.id));
+  TARN_ASSIGN_OR_RETURN(Manifest manifest, LoadManifest(v.id));
+  const std::vector<ManifestFile>& files = *manifest;
   if (max_results <= 0 || max_results > 5000) max_results = 5000;
   Json arr = Json::array();
   size_t i = static_cast<size_t>(std::max<int64_t>(marker, 0));
@@ -843,10 +889,10 @@ StatusOr<Json> CatalogService::ListFiles(const std::string& ws, const std::strin
 
 StatusOr<FileRead> CatalogService::ReadFile(const Datastore& d, const ManifestFile& f, bool pinned,
                                             const std::optional<lake::ByteRange>& range,
-                                            bool ignore_drift) {
+                                            bool ignore_drift, const ReadAs& as) {
   FileRead r;
   r.size = f.size;
-  TARN_RETURN_IF_ERROR(AuthorizeLocalRead(d, f.path, lake::AccessIntent::kReadFile));
+  TARN_RETURN_IF_ERROR(AuthorizeLocalRead(d, f.path, lake::AccessIntent::kReadFile, as));
   if (pinned) {
     TARN_ASSIGN_OR_RETURN(lake::ReadPlan plan, lake_->OpenSlices(f.slices, f.size, range));
     r.start = plan.start;
@@ -913,9 +959,10 @@ StatusOr<FileRead> CatalogService::ReadFile(const Datastore& d, const ManifestFi
 StatusOr<FileRead> CatalogService::OpenFile(const std::string& ws, const std::string& name,
                                             const std::string& version, int64_t index,
                                             const std::optional<lake::ByteRange>& range,
-                                            bool ignore_drift) {
+                                            bool ignore_drift, const ReadAs& as) {
   TARN_ASSIGN_OR_RETURN(VersionRecord v, ReadVersion(ws, name, version));
-  TARN_ASSIGN_OR_RETURN(auto files, LoadManifest(v.id));
+  TARN_ASSIGN_OR_RETURN(Manifest manifest, LoadManifest(v.id));
+  const std::vector<ManifestFile>& files = *manifest;
   if (index < 0 || static_cast<size_t>(index) >= files.size()) {
     return Error(Reason::kInvalidDefinition, "version " + std::to_string(v.version) + " of '" +
                                                  name + "' has " + std::to_string(files.size()) +
@@ -924,7 +971,7 @@ StatusOr<FileRead> CatalogService::OpenFile(const std::string& ws, const std::st
   }
   const ManifestFile& f = files[static_cast<size_t>(index)];
   TARN_ASSIGN_OR_RETURN(Datastore d, LoadDatastore(ws, f.datastore));
-  return ReadFile(d, f, v.state == "active" && f.pinned, range, ignore_drift);
+  return ReadFile(d, f, v.state == "active" && f.pinned, range, ignore_drift, as);
 }
 
 }  // namespace tarn::catalog

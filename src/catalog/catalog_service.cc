@@ -67,12 +67,16 @@ CatalogService::CatalogService(CatalogStore* store, lake::LakeService* lake, con
       identity_(identity) {}
 
 Status CatalogService::ValidateLocalPrincipal(const Datastore& d) {
-  Status s = AuthorizeLocalRead(d, "", lake::AccessIntent::kListDir);
+  Status s = AuthorizeLocalRead(d, "", lake::AccessIntent::kListDir, ReadAs{});
   if (s.ok()) return s;
   return Error(Reason::kDatastoreValidationFailed, s.message());
 }
 
 CatalogService::~CatalogService() = default;
+
+void CatalogService::SetCredentialCheck(CredentialCheck check) {
+  credential_check_ = std::move(check);
+}
 
 void CatalogService::SetSelfUrls(std::vector<std::string> urls) { self_urls_ = std::move(urls); }
 
@@ -267,7 +271,7 @@ StatusOr<Json> CatalogService::RegisterDatastore(const std::string& ws, const st
     }
   }
   if (!skip_validation && type != "none" && !validated) {
-    TARN_ASSIGN_OR_RETURN(auto access, Connect(d));
+    TARN_ASSIGN_OR_RETURN(auto access, Connect(d, ReadAs{}));
     Status s = access->ListFiles("", false).status();
     if (!s.ok()) {
       return Error(Reason::kDatastoreValidationFailed,

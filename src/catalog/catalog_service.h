@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -23,6 +24,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "client/lake_client.h"
@@ -58,6 +60,25 @@ struct FileRead {
   std::function<Status(const std::function<Status(std::string_view)>& sink)> remote;
 };
 
+// Who reads through a datastore on this tarnd that was registered without a credential (an
+// identity-based one, as in Azure ML): the signed-in caller, whose roles and ACLs decide what
+// it reaches, on every read. No caller: an account key holder, who reaches everything.
+struct ReadAs {
+  std::optional<identity::Caller> caller;
+};
+
+// A key or SAS a datastore on this tarnd holds, and what a read through it asks for: checked
+// again on every read (see CatalogService::SetCredentialCheck).
+struct StoredCredential {
+  const std::string& type;  // "account_key" or "sas"
+  const std::string& account;
+  const std::string& secret;  // the key (base64) or the SAS token
+  const std::string& filesystem;
+  const std::string& path;  // "" for the root
+  bool list;                // a listing (SAS "l" at the container); otherwise a read ("r")
+};
+using CredentialCheck = std::function<Status(const StoredCredential&)>;
+
 class CatalogService {
  public:
   // accounts: the names of this tarnd's own accounts.
@@ -75,6 +96,10 @@ class CatalogService {
   // The CAs trusted when reaching datastores (and their token endpoints) over https; unset:
   // the system's trust store.
   void SetTrustedCa(std::shared_ptr<const http::TlsContext> tls);
+  // How a local datastore's key or SAS is checked on every read: whether it still grants the
+  // read (a rotated-out key, an expired or narrower SAS do not). tarnd sets it from its
+  // accounts; unset, such datastores are checked only when they are registered.
+  void SetCredentialCheck(CredentialCheck check);
   // Start-up reconciliation: releases pins held for versions the catalog does not have.
   StatusOr<int64_t> Recover();
 
@@ -95,7 +120,7 @@ class CatalogService {
 
   // Datasets.
   StatusOr<Json> RegisterVersion(const std::string& ws, const std::string& name, const Json& body,
-                                 const std::string& creator);
+                                 const std::string& creator, const ReadAs& as = {});
   // version: "latest" or a number.
   StatusOr<Json> GetVersion(const std::string& ws, const std::string& name,
                             const std::string& version);
@@ -115,7 +140,8 @@ class CatalogService {
                            const std::string& version, int64_t marker, int64_t max_results);
   StatusOr<FileRead> OpenFile(const std::string& ws, const std::string& name,
                               const std::string& version, int64_t index,
-                              const std::optional<lake::ByteRange>& range, bool ignore_drift);
+                              const std::optional<lake::ByteRange>& range, bool ignore_drift,
+                              const ReadAs& as = {});
 
  private:
   struct Datastore;
@@ -125,19 +151,25 @@ class CatalogService {
 
   StatusOr<WorkspaceRecord> RequireWorkspace(CatalogTxn& t, const std::string& ws);
   StatusOr<Datastore> LoadDatastore(const std::string& ws, const std::string& name);
-  StatusOr<std::unique_ptr<Access>> Connect(const Datastore& d);
+  StatusOr<std::unique_ptr<Access>> Connect(const Datastore& d, const ReadAs& as);
   StatusOr<VersionRecord> RequireVersion(CatalogTxn& t, const std::string& ws,
                                          const std::string& name, const std::string& version);
   StatusOr<VersionRecord> ReadVersion(const std::string& ws, const std::string& name,
                                       const std::string& version);
-  StatusOr<std::vector<ManifestFile>> LoadManifest(const std::string& id);
+  // A version's manifest, parsed. Manifests never change once written, so the parsed ones are
+  // kept (at most kManifestCacheFiles files in all, the oldest dropped first): a read of one
+  // file of a 10,000-file version does not parse the other 9,999.
+  using Manifest = std::shared_ptr<const std::vector<ManifestFile>>;
+  StatusOr<Manifest> LoadManifest(const std::string& id);
+  static constexpr size_t kManifestCacheFiles = 250000;
   StatusOr<std::vector<ManifestFile>> Resolve(const std::string& ws, const Json& paths,
-                                              std::vector<Datastore>* stores);
+                                              std::vector<Datastore>* stores, const ReadAs& as);
   Status Release(const VersionRecord& v);
   // The registered bytes of f: from its pinned slices, or from the datastore with the
   // registered etag checked (kDatasetDrift) unless ignore_drift.
   StatusOr<FileRead> ReadFile(const Datastore& d, const ManifestFile& f, bool pinned,
-                              const std::optional<lake::ByteRange>& range, bool ignore_drift);
+                              const std::optional<lake::ByteRange>& range, bool ignore_drift,
+                              const ReadAs& as);
   bool IsLocal(const std::string& endpoint, const std::string& account) const;
   // A service principal on this tarnd: gets a token from the token service and checks that the
   // principal may list the filesystem's root (a role, or the ACLs).
@@ -146,9 +178,10 @@ class CatalogService {
   // token would be on the storage API: on every read its roles, then the ACLs (intent at path),
   // are evaluated again, so a removed role or principal stops the next read. The principal's
   // token comes from this tarnd's token service and is reused for at most kLocalTokenReuseUs.
-  // Other datastores: Ok.
+  // An identity-based datastore on this tarnd is read the same way as the caller of `as`, and
+  // one with a key or SAS has it checked again (credential_check_). Other datastores: Ok.
   Status AuthorizeLocalRead(const Datastore& d, const std::string& path,
-                            lake::AccessIntent intent);
+                            lake::AccessIntent intent, const ReadAs& as);
   StatusOr<identity::Caller> LocalPrincipal(const Datastore& d);
   static constexpr int64_t kLocalTokenReuseUs = 60LL * 1000 * 1000;
   // A client for a datastore on another endpoint, signed with its credential.
@@ -171,6 +204,11 @@ class CatalogService {
     int64_t fetched_us = 0;  // MonotonicMicros
   };
   std::map<std::string, LocalToken> local_tokens_;  // guarded by tokens_mu_
+  CredentialCheck credential_check_;
+  std::mutex manifests_mu_;
+  std::unordered_map<std::string, Manifest> manifests_;  // by version id; guarded by manifests_mu_
+  std::deque<std::string> manifest_order_;               // oldest first; guarded by manifests_mu_
+  size_t manifest_files_ = 0;                            // guarded by manifests_mu_
 };
 
 // Name rules (Azure ML's): kInvalidName errors that say what is allowed.

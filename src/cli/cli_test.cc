@@ -74,6 +74,49 @@ TEST_F(ConnectionTest, NoDevelopmentKeyOffLoopbackAndNoEndpointIsAnError) {
   EXPECT_NE(none.status().message().find("--endpoint"), std::string::npos);
 }
 
+TEST_F(ConnectionTest, AKeptSignInIsUsedUnlessAKeyIsGiven) {
+  const fs::path home = root_ / "home";
+  client::Login login;
+  login.endpoint = login.authority = "https://127.0.0.1:10443";
+  login.tenant = "t1";
+  login.username = "ada@contoso.example";
+  login.refresh_token = "tarn.rt.x";
+  ASSERT_TRUE(client::WriteLogin(home.string(), login).ok());
+  EXPECT_EQ(fs::status(home / "login.json").permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);
+  EXPECT_EQ(fs::status(home).permissions() & fs::perms::all, fs::perms::owner_all);
+  env_["TARN_HOME"] = home.string();
+  // config.json names http://127.0.0.1:9999: the sign-in's https endpoint of that host is used.
+  auto c = ResolveConnection({}, Env(), (root_ / "proj").string());
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_TRUE(c->login.has_value());
+  EXPECT_EQ(c->endpoint, "https://127.0.0.1:10443");
+  EXPECT_EQ(c->key, "");
+  EXPECT_EQ(c->login->username, "ada@contoso.example");
+  // Another host is not silently swapped for the sign-in's.
+  env_["TARN_ENDPOINT"] = "http://10.1.2.3:10000";
+  auto other = ResolveConnection({}, Env(), root_.string());
+  ASSERT_FALSE(other.ok());
+  EXPECT_NE(other.status().message().find("tarn login --endpoint https://10.1.2.3"),
+            std::string::npos);
+  // An account key, when given, is used instead.
+  env_["TARN_ACCOUNT_KEY"] = "a2V5";
+  auto keyed = ResolveConnection({}, Env(), root_.string());
+  ASSERT_TRUE(keyed.ok());
+  EXPECT_FALSE(keyed->login.has_value());
+  EXPECT_EQ(keyed->key, "a2V5");
+  // A login file others may read is refused; logging out removes it.
+  env_.erase("TARN_ACCOUNT_KEY");
+  env_.erase("TARN_ENDPOINT");
+  fs::permissions(home / "login.json", fs::perms::group_read, fs::perm_options::add);
+  auto loose = ResolveConnection({}, Env(), root_.string());
+  ASSERT_FALSE(loose.ok());
+  EXPECT_NE(loose.status().message().find("chmod 600"), std::string::npos);
+  auto removed = client::RemoveLogin(home.string());
+  ASSERT_TRUE(removed.ok() && *removed);
+  EXPECT_FALSE(fs::exists(home / "login.json"));
+}
+
 TEST(OutputTest, TablesAlignWithoutTrailingSpaces) {
   EXPECT_EQ(FormatTable({"NAME", "VERSION"}, {{"sales", "2"}, {"a", "10"}}),
             "NAME   VERSION\nsales  2\na      10\n");

@@ -49,6 +49,26 @@ StatusOr<Connection> ResolveConnection(const ConnectionFlags& flags, const EnvLo
   c.endpoint = pick(flags.endpoint, "TARN_ENDPOINT", "tarn_endpoint");
   c.account = pick(flags.account, "TARN_ACCOUNT", "account");
   c.workspace = pick(flags.workspace, "TARN_WORKSPACE", "workspace_name");
+  std::optional<client::Login> login;
+  if (auto k = env("TARN_ACCOUNT_KEY"); k && !k->empty()) {
+    c.key = *k;
+  } else {
+    TARN_ASSIGN_OR_RETURN(login, client::ReadLogin(client::LoginDir(env)));
+  }
+  if (login && c.endpoint.rfind("https://", 0) != 0) {
+    // The kept sign-in's https endpoint stands in for a plain-http one of the same host.
+    if (!c.endpoint.empty()) {
+      TARN_ASSIGN_OR_RETURN(client::Endpoint given, client::ParseEndpoint(c.endpoint));
+      TARN_ASSIGN_OR_RETURN(client::Endpoint kept, client::ParseEndpoint(login->endpoint));
+      if (given.host != kept.host) {
+        return Status(Code::kUnauthenticated,
+                      "the kept sign-in is for " + login->endpoint + ", and the endpoint given "
+                      "is " + c.endpoint + ": run `tarn login --endpoint https://" + given.host +
+                      ":PORT`, or give that https endpoint");
+      }
+    }
+    c.endpoint = login->endpoint;
+  }
   if (c.endpoint.empty()) {
     return Status(Code::kInvalidArgument,
                   "no tarnd endpoint: give --endpoint, set TARN_ENDPOINT, or put \"tarn_endpoint\""
@@ -59,15 +79,18 @@ StatusOr<Connection> ResolveConnection(const ConnectionFlags& flags, const EnvLo
     auto a = PercentDecode(std::string_view(ep.path_prefix).substr(1));
     if (a) c.account = *a;
   }
+  if (c.account.empty() && login) c.account = login->account;
   if (c.account.empty()) c.account = kDevAccount;
-  if (auto k = env("TARN_ACCOUNT_KEY"); k && !k->empty()) {
-    c.key = *k;
-  } else if (client::IsLoopbackHost(ep.host)) {
+  if (login) {
+    c.login = std::move(login);
+  } else if (c.key.empty()) {
+    if (!client::IsLoopbackHost(ep.host)) {
+      return Status(Code::kUnauthenticated,
+                    "not signed in: run `tarn login --endpoint https://HOST:PORT --tenant "
+                    "TENANT` (or, as an administrator, set TARN_ACCOUNT_KEY); the development "
+                    "key is used only for loopback endpoints, and " + ep.host + " is not one");
+    }
     c.key = kDevKey;
-  } else {
-    return Status(Code::kInvalidArgument,
-                  "no account key: set TARN_ACCOUNT_KEY (the development key is used only for "
-                  "loopback endpoints, and " + ep.host + " is not one)");
   }
   return c;
 }

@@ -4,7 +4,10 @@
 //              "http://host:port/<account>")
 //   account    --account, TARN_ACCOUNT, config.json "account", the endpoint's path, or
 //              devstoreaccount1
-//   key        TARN_ACCOUNT_KEY; the development key only when the endpoint is on loopback
+//   as whom    TARN_ACCOUNT_KEY (an administrator's path, used only when given); else the
+//              sign-in `tarn login` keeps ($TARN_HOME or ~/.tarn/login.json), whose https
+//              endpoint is used unless an https one is given; else, for a loopback endpoint
+//              only, the development key
 //   workspace  --workspace, TARN_WORKSPACE, config.json "workspace_name"
 //
 // config.json is looked up as the Python SDK's Workspace.from_config does: in the directory,
@@ -15,6 +18,7 @@
 #include <optional>
 #include <string>
 
+#include "client/login_cache.h"
 #include "common/status.h"
 
 namespace tarn::cli {
@@ -26,7 +30,8 @@ struct ConnectionFlags {
 struct Connection {
   std::string endpoint;
   std::string account;
-  std::string key;
+  std::string key;                    // "" when signed in
+  std::optional<client::Login> login;  // the sign-in used, when no key is
   std::string workspace;    // "" when none was found
   std::string config_path;  // the config.json used, if any
 };

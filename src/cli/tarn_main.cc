@@ -22,6 +22,7 @@
 #include <map>
 #include <sstream>
 
+#include "cli/commands.h"
 #include "cli/connection.h"
 #include "cli/output.h"
 #include "client/catalog_client.h"
@@ -35,37 +36,6 @@ namespace {
 
 using client::CatalogClient;
 using client::Json;
-
-struct Globals {
-  ConnectionFlags flags;
-  bool json = false;
-  std::unique_ptr<CatalogClient> catalog;
-  Connection conn;
-};
-
-// Makes `fn` the command to run when the subcommand is chosen.
-void OnRun(CLI::App* sub, std::function<Status()>& run, std::function<Status()> fn) {
-  sub->callback([&run, fn = std::move(fn)] { run = fn; });
-}
-
-int ExitCode(const Status& s) {
-  switch (s.code()) {
-    case Code::kNotFound:
-      return 3;
-    case Code::kAlreadyExists:
-    case Code::kConflict:
-    case Code::kFailedPrecondition:
-      return 4;
-    case Code::kPermissionDenied:
-    case Code::kUnauthenticated:
-      return 5;
-    default:
-      return 1;
-  }
-}
-
-void Print(const std::string& s) { std::fwrite(s.data(), 1, s.size(), stdout); }
-void PrintJson(const Json& j) { Print(j.dump(2) + "\n"); }
 
 // "k=v" pairs into a map; a pair without '=' is a usage error.
 StatusOr<std::map<std::string, std::string>> Pairs(const std::vector<std::string>& items,
@@ -865,6 +835,29 @@ void AddIdentityCommands(CLI::App& app, Globals& g, std::function<Status()>& run
     });
   }
 
+  struct PasswordFlags {
+    std::string oid;
+    bool from_stdin = false;
+  };
+  auto pw = std::make_shared<PasswordFlags>();
+  auto* ppw = pr->add_subcommand(
+      "password", "Set a user's password (12 to 256 characters), asked for on the terminal");
+  ppw->add_option("object_id", pw->oid, "The user's object ID")->required();
+  ppw->add_flag("--password-stdin", pw->from_stdin,
+                "Read the password from the first line of stdin (for scripts)");
+  OnRun(ppw, run, [&, pw]() -> Status {
+    TARN_ASSIGN_OR_RETURN(std::string password, ReadPassword(pw->from_stdin, pw->oid));
+    Json body{{"password", password}};
+    TARN_RETURN_IF_ERROR(g.catalog->Identity("PUT", {"principals", pw->oid, "password"}, {},
+                                             &body).status());
+    if (g.json) {
+      PrintJson({{"password_set", pw->oid}});
+    } else {
+      Print("Set the password of " + pw->oid + ".\n");
+    }
+    return Status::Ok();
+  });
+
   auto* sec = app.add_subcommand("secret", "Client secrets of service principals");
   sec->require_subcommand(1);
   auto soid = std::make_shared<std::string>();
@@ -963,10 +956,10 @@ int Main(int argc, char** argv) {
   CLI::App app{
       "tarn: the workspace catalog of a tarnd (workspaces, datastores, datasets) and its\n"
       "directory (tenants, principals, secrets, groups, roles, audit).\n"
-      "Connection: --endpoint/TARN_ENDPOINT, --account/TARN_ACCOUNT, key from "
-      "TARN_ACCOUNT_KEY\n(the development key for loopback endpoints only), "
-      "--workspace/TARN_WORKSPACE or a config.json\nfound in the current directory, "
-      "its .azureml/ or a parent."};
+      "Connection: --endpoint/TARN_ENDPOINT, --account/TARN_ACCOUNT, --workspace/TARN_WORKSPACE\n"
+      "or a config.json found in the current directory, its .azureml/ or a parent.\n"
+      "As whom: the sign-in of `tarn login` (kept in ~/.tarn/login.json); an account key only\n"
+      "when TARN_ACCOUNT_KEY is set; the development key for loopback endpoints only."};
   app.require_subcommand(1);
   // Global options (--json, --endpoint, ...) may also follow the subcommand.
   app.fallthrough();
@@ -981,6 +974,7 @@ int Main(int argc, char** argv) {
   AddDatastoreCommands(app, g, run);
   AddDatasetCommands(app, g, run);
   AddIdentityCommands(app, g, run);
+  AddLoginCommands(app, g, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -990,6 +984,11 @@ int Main(int argc, char** argv) {
     std::fprintf(stderr, "tarn: error: %s\n", s.message().c_str());
     return ExitCode(s);
   };
+  if (!run) return 2;
+  if (g.standalone) {
+    Status s = run();
+    return s.ok() ? 0 : fail(s);
+  }
   std::error_code ec;
   auto conn = ResolveConnection(
       g.flags,
@@ -1004,10 +1003,17 @@ int Main(int argc, char** argv) {
   client::CatalogClientOptions o;
   o.account = g.conn.account;
   o.key_base64 = g.conn.key;
+  if (g.conn.login) {
+    auto trust = client::TrustingOptions(g.conn.login->ca_file);
+    if (!trust.ok()) return fail(trust.status());
+    o.connection = *trust;
+    auto tokens = client::UserTokens(*g.conn.login, client::kWorkspaceScope);
+    if (!tokens.ok()) return fail(tokens.status());
+    o.bearer = *tokens;
+  }
   auto catalog = CatalogClient::Create(g.conn.endpoint, o);
   if (!catalog.ok()) return fail(catalog.status());
   g.catalog = std::move(*catalog);
-  if (!run) return 2;
   Status s = run();
   return s.ok() ? 0 : fail(s);
 }

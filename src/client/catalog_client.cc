@@ -138,9 +138,18 @@ StatusOr<std::unique_ptr<CatalogClient>> CatalogClient::Create(const std::string
   TARN_ASSIGN_OR_RETURN(Endpoint ep, ParseEndpoint(url));
   TARN_RETURN_IF_ERROR(TakeAccountFromPath(&ep, &opts.account));
   if (opts.account.empty()) return Status(Code::kInvalidArgument, "no account given");
-  auto key = Base64Decode(opts.key_base64);
-  if (!key || key->empty()) {
-    return Status(Code::kInvalidArgument, "the account key is not valid base64");
+  std::optional<std::string> key = std::string();
+  if (opts.bearer) {
+    if (!ep.tls) {
+      return Status(Code::kInvalidArgument, "the endpoint " + url +
+                                                " is not https; bearer tokens are sent only "
+                                                "over TLS");
+    }
+  } else {
+    key = Base64Decode(opts.key_base64);
+    if (!key || key->empty()) {
+      return Status(Code::kInvalidArgument, "the account key is not valid base64");
+    }
   }
   opts.max_connections = std::max(1, opts.max_connections);
   opts.parallel_reads = std::max(1, opts.parallel_reads);
@@ -154,7 +163,7 @@ CatalogClient::CatalogClient(Endpoint ep, CatalogClientOptions opts, std::string
 CatalogClient::~CatalogClient() = default;
 
 std::string CatalogClient::AccountUrl() const {
-  return "http://" + ep_.HostHeader() + "/" + PercentEncode(opts_.account);
+  return ep_.Origin() + "/" + PercentEncode(opts_.account);
 }
 
 std::unique_ptr<HttpClient> CatalogClient::Acquire() {
@@ -188,6 +197,10 @@ StatusOr<Response> CatalogClient::Call(const std::string& method,
   std::string target =
       SignSharedKey(method, raw_path, query, static_cast<int64_t>(text.size()), opts_.account,
                     key_, opts_.api_version, &headers);
+  if (opts_.bearer) {
+    TARN_ASSIGN_OR_RETURN(std::string token, opts_.bearer->Token());
+    headers.emplace_back("Authorization", "Bearer " + token);
+  }
   Request req;
   req.method = method;
   req.target = std::move(target);
@@ -197,7 +210,7 @@ StatusOr<Response> CatalogClient::Call(const std::string& method,
   StatusOr<Response> r = http->Send(req, sink ? *sink : BodySink());
   Release(std::move(http));
   if (!r.ok()) {
-    return Status(r.status().code(), "cannot reach tarnd at http://" + ep_.HostHeader() + ": " +
+    return Status(r.status().code(), "cannot reach tarnd at " + ep_.Origin() + ": " +
                                          r.status().message());
   }
   if (r->status >= 200 && r->status < 300) return r;

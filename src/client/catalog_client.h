@@ -2,8 +2,9 @@
 // workspaces, datastores, dataset versions and the registered bytes of their files.
 //
 // Contract
-// - Requests go to <endpoint>/workspaces/..., signed with the account's Shared Key; the
-//   canonicalized resource is /<account>/workspaces/... (the account is not in the URL).
+// - Requests go to <endpoint>/workspaces/..., signed with the account's Shared Key (the
+//   canonicalized resource is /<account>/workspaces/...; the account is not in the URL), or
+//   carrying a bearer token for the workspace API (https endpoints only).
 // - Documents are returned as the server sends them (nlohmann::json), shapes as in
 //   docs/catalog-api.md; the typed DatasetFile is parsed because readers need it.
 // - A non-2xx answer becomes an error Status whose code follows the HTTP status (as LakeClient's)
@@ -43,6 +44,9 @@ using Json = nlohmann::json;
 struct CatalogClientOptions {
   std::string account = "devstoreaccount1";
   std::string key_base64;
+  // Instead of a key: tokens for the workspace API (scope kWorkspaceScope), a service
+  // principal's or a signed-in user's. The endpoint must be https.
+  std::shared_ptr<TokenSource> bearer;
   std::string api_version = kDefaultApiVersion;
   ConnectionOptions connection;
   int max_connections = 8;           // pooled connections kept for concurrent calls
@@ -117,7 +121,7 @@ class CatalogClient {
 
   const std::string& account() const { return opts_.account; }
   const Endpoint& endpoint() const { return ep_; }
-  // "http://host:port/<account>": the URL of this account's lake.
+  // "http[s]://host:port/<account>": the URL of this account's lake.
   std::string AccountUrl() const;
 
   // Workspaces.

@@ -1,5 +1,7 @@
 #include "identity/identity_service.h"
 
+#include "identity/oauth_internal.h"
+
 #include <sodium.h>
 
 #include <algorithm>
@@ -46,6 +48,18 @@ bool IsGuid(const std::string& s) {
   return true;
 }
 
+// Whether a role scope contains a resource ("/acct/fs/dir" contains "/acct/fs/dir/x").
+bool ScopeContains(const std::string& scope, const std::string& resource) {
+  if (scope.empty() || scope == "/") return true;
+  return resource == scope ||
+         (resource.size() > scope.size() && resource.compare(0, scope.size(), scope) == 0 &&
+          resource[scope.size()] == '/');
+}
+
+}  // namespace
+
+namespace internal {
+
 OAuthReply OAuthError(int status, const std::string& error, int code, const std::string& text) {
   std::string trace = NewUuid(), corr = NewUuid(), ts = FormatIso8601(NowMicros());
   return OAuthReply{status,
@@ -66,15 +80,41 @@ OAuthReply UnknownApplication(const std::string& client_id, const std::string& t
                         "' was not found in the directory '" + tenant + "'.");
 }
 
-// Whether a role scope contains a resource ("/acct/fs/dir" contains "/acct/fs/dir/x").
-bool ScopeContains(const std::string& scope, const std::string& resource) {
-  if (scope.empty() || scope == "/") return true;
-  return resource == scope ||
-         (resource.size() > scope.size() && resource.compare(0, scope.size(), scope) == 0 &&
-          resource[scope.size()] == '/');
+std::optional<OAuthReply> ParseScope(const std::string& scope, TokenScope* out) {
+  // One resource scope ("https://storage.azure.com/.default", or a scope of it such as
+  // ".../user_impersonation"), plus any of OpenID Connect's own scopes.
+  std::vector<std::string> resources;
+  for (auto part : Split(scope, ' ')) {
+    if (part.empty()) continue;
+    if (part == "openid" || part == "profile" || part == "offline_access") {
+      out->openid = out->openid || part == "openid";
+      out->offline = out->offline || part == "offline_access";
+      continue;
+    }
+    resources.emplace_back(part);
+  }
+  std::string resource = resources.size() == 1 ? resources[0] : "";
+  if (size_t slash = resource.rfind('/'); slash != std::string::npos && slash > 8) {
+    const std::string last = resource.substr(slash + 1);
+    if (last == ".default" || last == "user_impersonation") resource.resize(slash);
+  }
+  while (!resource.empty() && resource.back() == '/') resource.pop_back();
+  if (resource != kStorageAudience && resource != kWorkspaceAudience) {
+    return OAuthError(400, "invalid_scope", 70011,
+                      "The provided value for the input parameter 'scope' is not valid: '" + scope +
+                          "'. Use https://storage.azure.com/.default (storage) or "
+                          "https://management.azure.com/.default (workspaces).");
+  }
+  out->resource = resource;
+  return std::nullopt;
 }
 
-}  // namespace
+}  // namespace internal
+
+using internal::kDeviceCodeGrant;
+using internal::OAuthError;
+using internal::ParseScope;
+using internal::UnknownApplication;
 
 const char* RoleName(Role r) { return kRoles[static_cast<int>(r)]; }
 
@@ -468,14 +508,17 @@ StatusOr<Json> IdentityService::OpenIdConfiguration(const std::string& tenant) {
   return Json{{"issuer", Issuer(tenant)},
               {"token_endpoint", base + "/oauth2/v2.0/token"},
               {"authorization_endpoint", base + "/oauth2/v2.0/authorize"},
+              {"device_authorization_endpoint", base + "/oauth2/v2.0/devicecode"},
               {"jwks_uri", base + "/discovery/v2.0/keys"},
               {"token_endpoint_auth_methods_supported", {"client_secret_post"}},
-              {"grant_types_supported", {"client_credentials", "password"}},
+              {"grant_types_supported",
+               {"client_credentials", "password", "refresh_token", kDeviceCodeGrant}},
               {"response_types_supported", {"token"}},
               {"id_token_signing_alg_values_supported", {"RS256"}},
               {"subject_types_supported", {"pairwise"}},
-              {"scopes_supported", {"https://storage.azure.com/.default", "openid", "profile",
-                                    "offline_access"}},
+              {"scopes_supported",
+               {"https://storage.azure.com/.default", "https://management.azure.com/.default",
+                "openid", "profile", "offline_access"}},
               {"tenant_region_scope", "self-hosted"}};
 }
 
@@ -489,13 +532,7 @@ StatusOr<Json> IdentityService::Jwks(const std::string& tenant) {
   return Json{{"keys", keys}};
 }
 
-OAuthReply IdentityService::Token(const std::string& tenant,
-                                  const std::map<std::string, std::string>& form,
-                                  const std::string& remote) {
-  auto get = [&](const char* k) {
-    auto it = form.find(k);
-    return it == form.end() ? std::string() : it->second;
-  };
+std::optional<OAuthReply> IdentityService::UnknownTenant(const std::string& tenant) {
   bool tenant_ok = false;
   store_
       ->Read([&](IdentityTxn& t) -> Status {
@@ -503,50 +540,42 @@ OAuthReply IdentityService::Token(const std::string& tenant,
         return Status::Ok();
       })
       .IgnoreError();
-  if (!tenant_ok) {
-    return OAuthError(400, "invalid_request", 90002,
-                      "Tenant '" + tenant + "' not found. Check the tenant ID.");
-  }
+  if (tenant_ok) return std::nullopt;
+  return OAuthError(400, "invalid_request", 90002,
+                    "Tenant '" + tenant + "' not found. Check the tenant ID.");
+}
+
+OAuthReply IdentityService::Token(const std::string& tenant,
+                                  const std::map<std::string, std::string>& form,
+                                  const std::string& remote) {
+  auto get = [&](const char* k) {
+    auto it = form.find(k);
+    return it == form.end() ? std::string() : it->second;
+  };
+  if (auto refused = UnknownTenant(tenant)) return *refused;
   std::string grant = get("grant_type");
   if (grant.empty()) {
     return OAuthError(400, "invalid_request", 900144,
                       "The request body must contain the following parameter: 'grant_type'.");
   }
-  if (grant != "client_credentials" && grant != "password") {
+  if (grant != "client_credentials" && grant != "password" && grant != kDeviceCodeGrant &&
+      grant != "refresh_token") {
     return OAuthError(400, "unsupported_grant_type", 70003,
                       "The app requested an unsupported grant type '" + grant +
-                          "'; this token service supports client_credentials and password.");
+                          "'; this token service supports client_credentials, password, "
+                          "refresh_token and " + kDeviceCodeGrant + ".");
   }
-  std::string client_id = get("client_id"), secret = get("client_secret"), scope = get("scope");
+  std::string client_id = get("client_id"), secret = get("client_secret");
   if (client_id.empty()) {
     return OAuthError(400, "invalid_request", 900144,
                       "The request body must contain the following parameter: 'client_id'.");
   }
-  // One resource scope ("https://storage.azure.com/.default", or a scope of it such as
-  // ".../user_impersonation"), plus any of OpenID Connect's own scopes.
-  bool openid = false;
-  std::vector<std::string> resources;
-  for (auto part : Split(scope, ' ')) {
-    if (part.empty()) continue;
-    if (part == "openid" || part == "profile" || part == "offline_access") {
-      openid = openid || part == "openid";
-      continue;
-    }
-    resources.emplace_back(part);
-  }
-  std::string resource = resources.size() == 1 ? resources[0] : "";
-  if (size_t slash = resource.rfind('/'); slash != std::string::npos && slash > 8) {
-    const std::string last = resource.substr(slash + 1);
-    if (last == ".default" || last == "user_impersonation") resource.resize(slash);
-  }
-  while (!resource.empty() && resource.back() == '/') resource.pop_back();
-  if (resource != kStorageAudience && resource != kWorkspaceAudience) {
-    return OAuthError(400, "invalid_scope", 70011,
-                      "The provided value for the input parameter 'scope' is not valid: '" + scope +
-                          "'. Use https://storage.azure.com/.default (storage) or "
-                          "https://management.azure.com/.default (workspaces).");
-  }
-  if (grant == "password") return PasswordGrant(tenant, form, client_id, resource, remote, openid);
+  if (grant == kDeviceCodeGrant) return DeviceCodeGrant(tenant, form, client_id);
+  TokenScope scope;
+  if (auto refused = ParseScope(get("scope"), &scope)) return *refused;
+  if (grant == "password") return PasswordGrant(tenant, form, client_id, scope, remote);
+  if (grant == "refresh_token") return RefreshGrant(tenant, form, client_id, scope);
+  const std::string& resource = scope.resource;
   std::optional<IdentityRecord> principal;
   std::vector<IdentityRecord> secrets;
   store_
@@ -615,150 +644,6 @@ Json IdentityService::AccessClaims(const std::string& tenant, const std::string&
               {"azp", client_id},
               {"ver", "2.0"},
               {"uti", Base64UrlEncode(RandomBytes(16))}};
-}
-
-// ----- sign-in of users (the password grant) ---------------------------------------------------
-
-int64_t IdentityService::LockedFor(const std::string& key) {
-  const int64_t now = MonotonicMicros();
-  std::lock_guard<std::mutex> l(signin_mu_);
-  auto it = failures_.find(key);
-  if (it == failures_.end() || it->second.locked_until_us <= now) return 0;
-  return (it->second.locked_until_us - now + 999999) / 1000000;  // whole seconds, rounded up
-}
-
-void IdentityService::SignInFailed(const std::string& key, int free_failures) {
-  const SignInThrottle& o = opts_.throttle;
-  const int64_t now = MonotonicMicros(), forget_us = o.forget_after_s * 1000000;
-  std::lock_guard<std::mutex> l(signin_mu_);
-  if (failures_.size() > 100000) {
-    // Forget what no longer counts; if that is not enough (failures from very many users or
-    // addresses at once), forget every count that is not a lockout in force.
-    for (int pass = 0; pass < 2 && failures_.size() > 100000; ++pass) {
-      for (auto it = failures_.begin(); it != failures_.end();) {
-        const bool drop = it->second.locked_until_us <= now &&
-                          (pass == 1 || now - it->second.last_us > forget_us);
-        it = drop ? failures_.erase(it) : std::next(it);
-      }
-    }
-  }
-  Failures& f = failures_[key];
-  if (f.count > 0 && now - f.last_us > forget_us) f.count = 0;
-  ++f.count;
-  f.last_us = now;
-  if (f.count >= free_failures) {
-    const int beyond = std::min(f.count - free_failures, 30);
-    f.locked_until_us = now + std::min<int64_t>(o.max_lockout_s, int64_t{1} << beyond) * 1000000;
-  }
-}
-
-OAuthReply IdentityService::PasswordGrant(const std::string& tenant,
-                                          const std::map<std::string, std::string>& form,
-                                          const std::string& client_id,
-                                          const std::string& audience, const std::string& remote,
-                                          bool openid) {
-  auto get = [&](const char* k) {
-    auto it = form.find(k);
-    return it == form.end() ? std::string() : it->second;
-  };
-  const std::string username = get("username"), password = get("password");
-  for (const char* k : {"username", "password"}) {
-    if (get(k).empty()) {
-      return OAuthError(400, "invalid_request", 900144,
-                        std::string("The request body must contain the following parameter: '") +
-                            k + "'.");
-    }
-  }
-  if (username.size() > 256) {
-    return OAuthError(400, "invalid_request", 900144,
-                      "The username is longer than 256 characters.");
-  }
-  const int64_t now = NowSeconds();
-  // Fixed-size keys: what callers send cannot grow the table's entries.
-  const std::string user_key = "user:" + Sha256(tenant + "/" + ToLower(username));
-  const std::string addr_key = "addr:" + remote;
-  auto audited = [&](OAuthReply r, const char* result, const std::string& error) {
-    r.audit = Json{{"principal", "upn:" + username}, {"result", result}, {"client_id", client_id}};
-    if (!error.empty()) r.audit["error"] = error;
-    return r;
-  };
-  // A locked sign-in is refused before its password is hashed: guessing costs no CPU either.
-  const int64_t wait = std::max(LockedFor(user_key), remote.empty() ? 0 : LockedFor(addr_key));
-  if (wait > 0) {
-    return audited(OAuthError(400, "invalid_grant", 50053,
-                              "The account is locked: too many failed sign-in attempts for this "
-                              "user or from this address. Try again in " +
-                                  std::to_string(wait) + " seconds."),
-                   "denied", "locked");
-  }
-  std::optional<IdentityRecord> app, user, pw;
-  store_
-      ->Read([&](IdentityTxn& t) -> Status {
-        TARN_ASSIGN_OR_RETURN(app, t.FindByLookup("principal", client_id));
-        TARN_ASSIGN_OR_RETURN(user, t.FindByLookup("principal", "upn:" + username));
-        if (user) {
-          TARN_ASSIGN_OR_RETURN(pw, t.Get("password", user->id));
-        }
-        return Status::Ok();
-      })
-      .IgnoreError();
-  if (!app || app->parent != tenant) {
-    return UnknownApplication(client_id, tenant);
-  }
-  // The same work whether or not the user exists, so that timing tells nothing.
-  static const std::string kNoSuchHash = [] {
-    char h[crypto_pwhash_STRBYTES] = {};
-    const std::string filler = Base64UrlEncode(RandomBytes(24));
-    if (crypto_pwhash_str(h, filler.data(), filler.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
-      return std::string();
-    }
-    return std::string(h);
-  }();
-  const bool known = user && user->parent == tenant && pw;
-  const std::string hash = known ? Json::parse(pw->doc).value("hash", "") : kNoSuchHash;
-  const bool match =
-      !hash.empty() &&
-      crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0 && known;
-  if (!match) {
-    // Counted when the check has ended: a lockout runs from the failure, however slow the hash.
-    SignInFailed(user_key, opts_.throttle.free_failures);
-    if (!remote.empty()) SignInFailed(addr_key, opts_.throttle.free_failures_per_address);
-    return audited(OAuthError(400, "invalid_grant", 50126,
-                              "Error validating credentials due to invalid username or password."),
-                   "denied", "invalid_grant");
-  }
-  {
-    std::lock_guard<std::mutex> l(signin_mu_);
-    failures_.erase(user_key);
-  }
-  auto key = ActiveKey();
-  if (!key) return OAuthError(500, "temporarily_unavailable", 50000, "No signing key.");
-  const Json doc = Json::parse(user->doc);
-  Json claims = AccessClaims(tenant, user->id, client_id, audience, now);
-  claims["upn"] = username;
-  claims["name"] = doc.value("display_name", "");
-  claims["scp"] = "user_impersonation";
-  Json body{{"token_type", "Bearer"},
-            {"scope", audience + "/user_impersonation"},
-            {"expires_in", opts_.token_lifetime_s},
-            {"ext_expires_in", opts_.token_lifetime_s},
-            {"access_token", key->Sign(claims)}};
-  if (openid) {
-    body["id_token"] = key->Sign(Json{{"aud", client_id},
-                                      {"iss", Issuer(tenant)},
-                                      {"iat", now},
-                                      {"nbf", now},
-                                      {"exp", now + opts_.token_lifetime_s},
-                                      {"sub", user->id},
-                                      {"oid", user->id},
-                                      {"tid", tenant},
-                                      {"preferred_username", username},
-                                      {"name", doc.value("display_name", "")},
-                                      {"ver", "2.0"}});
-    body["client_info"] = Base64UrlEncode(Json{{"uid", user->id}, {"utid", tenant}}.dump());
-  }
-  return audited(OAuthReply{200, body, Json()}, "allowed", "");
 }
 
 std::string IdentityService::SignForTest(const Json& claims) {
@@ -895,6 +780,15 @@ StatusOr<Caller> IdentityService::CallerFor(const std::string& oid, const std::s
 StatusOr<int> IdentityService::StrongestRole(const Caller& caller, const std::string& resource,
                                              const char* const* names, int count,
                                              bool workspace) {
+  std::string key = std::string(workspace ? "w\n" : "s\n") + caller.oid + '\n' + resource;
+  for (const auto& g : caller.groups) key += '\n' + g;
+  uint64_t generation;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    generation = generation_;
+    auto it = role_cache_.find(key);
+    if (it != role_cache_.end()) return it->second;
+  }
   int best = 0;
   TARN_RETURN_IF_ERROR(store_->Read([&](IdentityTxn& t) -> Status {
     std::vector<std::string> who = caller.groups;
@@ -913,6 +807,11 @@ StatusOr<int> IdentityService::StrongestRole(const Caller& caller, const std::st
     }
     return Status::Ok();
   }));
+  std::lock_guard<std::mutex> l(mu_);
+  if (generation == generation_) {
+    if (role_cache_.size() > 100000) role_cache_.clear();
+    role_cache_[key] = best;
+  }
   return best;
 }
 
@@ -925,24 +824,9 @@ StatusOr<WorkspaceRole> IdentityService::EffectiveWorkspaceRole(const Caller& ca
 }
 
 StatusOr<Role> IdentityService::EffectiveRole(const Caller& caller, const std::string& resource) {
-  std::string key = caller.oid + '\n' + resource;
-  for (const auto& g : caller.groups) key += '\n' + g;
-  uint64_t generation;
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    generation = generation_;
-    auto it = role_cache_.find(key);
-    if (it != role_cache_.end()) return it->second;
-  }
   TARN_ASSIGN_OR_RETURN(int strongest, StrongestRole(caller, resource, kRoles, std::size(kRoles),
                                                      /*workspace=*/false));
-  const Role best = static_cast<Role>(strongest);
-  std::lock_guard<std::mutex> l(mu_);
-  if (generation == generation_) {
-    if (role_cache_.size() > 100000) role_cache_.clear();
-    role_cache_[key] = best;
-  }
-  return best;
+  return static_cast<Role>(strongest);
 }
 
 }  // namespace tarn::identity

@@ -21,6 +21,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -74,12 +75,45 @@ struct SignInThrottle {
   int64_t forget_after_s = 900;
 };
 
+// The device code flow (RFC 8628, as on the Microsoft identity platform): codes live
+// `lifetime_s`; clients poll every `interval_s`. At most `max_pending` codes wait at once, and
+// at most `max_pending_per_address` from one client address.
+struct DeviceCodeOptions {
+  int64_t lifetime_s = 900;
+  int64_t interval_s = 5;
+  size_t max_pending = 10000;
+  size_t max_pending_per_address = 20;
+};
+
+// The client id of the public client every tenant has, for users' sign-ins (the password,
+// device code and refresh token grants): the one the Azure CLI and azure-identity's
+// DeviceCodeCredential use by default. Confidential clients (client_credentials) must be
+// registered service principals.
+inline constexpr char kPublicClientId[] = "04b07795-8ddb-461a-bbee-02f9e1bf7b46";
+
 struct IdentityOptions {
   int64_t token_lifetime_s = 3600;
+  // Refresh tokens (the offline_access scope) of users: sealed by the SecretBox, valid this
+  // long, and void once the user's password changes or the user is deleted.
+  int64_t refresh_lifetime_s = 90 * 24 * 3600;
   int64_t key_rotation_s = 7 * 24 * 3600;
   int64_t clock_skew_s = 300;
   int64_t max_secret_days = 730;
   SignInThrottle throttle;
+  DeviceCodeOptions device_code;
+};
+
+// The scope of a token request, taken apart.
+struct TokenScope {
+  std::string resource;  // the audience: kStorageAudience or kWorkspaceAudience
+  bool openid = false, offline = false;
+};
+
+// What the device login page shows after a submission.
+struct DeviceLoginResult {
+  int status = 200;      // 200 signed in (or declined), 400 bad code or credentials, 429 locked
+  std::string message;   // for the page: plain text, escaped by the page
+  Json audit;            // as OAuthReply::audit
 };
 
 class IdentityService {
@@ -119,8 +153,22 @@ class IdentityService {
   // POST /{tenant}/oauth2/v2.0/token with the form fields, from the client address `remote`:
   // client_credentials (service principals) and password (users; with the openid scope the
   // answer carries an id_token and client_info, as MSAL expects).
+  // Also the device code grant (urn:ietf:params:oauth:grant-type:device_code) and
+  // refresh_token; with offline_access in the scope, users' answers carry a refresh_token.
   OAuthReply Token(const std::string& tenant, const std::map<std::string, std::string>& form,
                    const std::string& remote = "");
+  // POST /{tenant}/oauth2/v2.0/devicecode (client_id, scope): a new device code, its user code
+  // and the verification page's URL.
+  OAuthReply StartDeviceCode(const std::string& tenant,
+                             const std::map<std::string, std::string>& form,
+                             const std::string& remote);
+  // The verification page's submission: the user code and the user's credentials (throttled
+  // and audited as the password grant), or `decline` to refuse the code.
+  DeviceLoginResult CompleteDeviceCode(const std::string& tenant, const std::string& user_code,
+                                       const std::string& username, const std::string& password,
+                                       bool decline, const std::string& remote);
+  // The URL of tenant's device login page.
+  std::string VerificationUri(const std::string& tenant) const;
 
   // ----- bearer tokens -----
   StatusOr<Caller> Authenticate(std::string_view token, Audience audience = Audience::kStorage);
@@ -158,9 +206,33 @@ class IdentityService {
   // An access token's claims for principal oid of tenant, issued now to client_id.
   Json AccessClaims(const std::string& tenant, const std::string& oid,
                     const std::string& client_id, const std::string& audience, int64_t now) const;
+  // A user's sign-in checked: the user's record when `password` is theirs (failures throttled,
+  // counted per user and per address); otherwise the OAuth error to answer.
+  struct Checked {
+    std::optional<IdentityRecord> user;
+    OAuthReply refusal;
+  };
+  Checked CheckPassword(const std::string& tenant, const std::string& username,
+                        const std::string& password, const std::string& remote);
+  // The tokens for a signed-in user: access token, and id_token/client_info (openid) and a
+  // refresh token (offline_access) when asked for.
+  OAuthReply UserTokens(const std::string& tenant, const IdentityRecord& user,
+                        const std::string& client_id, const TokenScope& scope);
+  // AADSTS90002 for a tenant this directory does not have; nullopt for one it has.
+  std::optional<OAuthReply> UnknownTenant(const std::string& tenant);
+  // Whether client_id may sign users of tenant in: the public client, or a registered one.
+  bool IsUserClient(const std::string& tenant, const std::string& client_id);
   OAuthReply PasswordGrant(const std::string& tenant, const std::map<std::string, std::string>& form,
-                           const std::string& client_id, const std::string& audience,
-                           const std::string& remote, bool openid);
+                           const std::string& client_id, const TokenScope& scope,
+                           const std::string& remote);
+  OAuthReply DeviceCodeGrant(const std::string& tenant,
+                             const std::map<std::string, std::string>& form,
+                             const std::string& client_id);
+  OAuthReply RefreshGrant(const std::string& tenant, const std::map<std::string, std::string>& form,
+                          const std::string& client_id, const TokenScope& scope);
+  // A fingerprint of the user's password hash: a refresh token names it, so that changing the
+  // password voids the tokens issued before ("" when the user has none).
+  static std::string PasswordVersion(const std::optional<IdentityRecord>& pw);
   // Seconds a sign-in must still wait for key ("user:..." or "addr:..."), 0 when it may go on.
   int64_t LockedFor(const std::string& key);
   void SignInFailed(const std::string& key, int free_failures);
@@ -179,8 +251,9 @@ class IdentityService {
     Audience audience;
   };
   std::unordered_map<std::string, Cached> cache_;  // by SHA-256 of the token
-  // EffectiveRole answers by caller and resource, valid while generation_ is unchanged.
-  std::unordered_map<std::string, Role> role_cache_;
+  // StrongestRole's answers (storage and workspace roles) by caller and resource, valid while
+  // generation_ is unchanged.
+  std::unordered_map<std::string, int> role_cache_;
   uint64_t generation_ = 0;
 
   struct Failures {
@@ -190,6 +263,19 @@ class IdentityService {
   };
   std::mutex signin_mu_;
   std::unordered_map<std::string, Failures> failures_;  // guarded by signin_mu_
+
+  // Device codes waiting for their user, in memory only: a restart asks users to sign in again.
+  struct PendingDevice {
+    std::string tenant, client_id, user_code, address;
+    TokenScope scope;
+    int64_t expires_us = 0;  // MonotonicMicros
+    std::string approved_oid;  // set by the verification page
+    bool declined = false;
+  };
+  void ForgetExpiredDevices(int64_t now_us);  // with device_mu_ held
+  std::mutex device_mu_;
+  std::unordered_map<std::string, PendingDevice> devices_;  // by SHA-256 of the device code
+  std::unordered_map<std::string, std::string> user_codes_;  // user code -> device key
 };
 
 }  // namespace tarn::identity

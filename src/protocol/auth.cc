@@ -33,9 +33,12 @@ Status AuthenticateBearer(Ctx& c, std::string_view token, identity::IdentityServ
                  "over HTTPS.");
   }
   if (token.empty()) return Error(Reason::kInvalidAuthenticationInfo, "the bearer token is empty");
-  // Each API takes tokens for its own audience: storage, or the workspace API.
+  // Each API takes tokens for its own audience: storage, or the management API (workspaces
+  // and the directory, as Azure's ARM holds both).
   const identity::Audience audience =
-      c.front == Front::kCatalog ? identity::Audience::kWorkspace : identity::Audience::kStorage;
+      c.front == Front::kCatalog || c.front == Front::kIdentityAdmin
+          ? identity::Audience::kWorkspace
+          : identity::Audience::kStorage;
   TARN_ASSIGN_OR_RETURN(identity::Caller who, ids->Authenticate(token, audience));
   c.identity = Identity{};
   c.identity.kind = Identity::Kind::kBearer;

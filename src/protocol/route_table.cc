@@ -150,6 +150,11 @@ constexpr Route kRoutes[] = {
   At(kToken, "GET",  "/*/discovery/v2.0/keys", id::Jwks, "Jwks", Anonymous()),
   At(kToken, "POST", "/*/oauth2/v2.0/token", id::Token, "Token", Anonymous()),
   At(kToken, "*",    "/*/oauth2/v2.0/token", id::TokenMethodNotAllowed, "Token", Anonymous()),
+  At(kToken, "POST", "/*/oauth2/v2.0/devicecode", id::DeviceCode, "DeviceCode", Anonymous()),
+  At(kToken, "*",    "/*/oauth2/v2.0/devicecode", id::TokenMethodNotAllowed, "DeviceCode", Anonymous()),
+  // The verification page of the device code flow: a form, whose submission is a sign-in.
+  At(kToken, "GET",  "/*/oauth2/v2.0/devicelogin", id::DeviceLoginPage, "DeviceLoginPage", Anonymous()),
+  At(kToken, "POST", "/*/oauth2/v2.0/devicelogin", id::DeviceLogin, "DeviceLogin", Anonymous()),
 
   // ----- the directory (/identity): account key holders.
   At(kIdentity, "POST",   "/identity/tenants", id::CreateTenant, "CreateTenant", KeyWrite()),

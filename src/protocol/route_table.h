@@ -33,7 +33,8 @@ enum class Need : uint8_t {
   kOwner,        // RBAC Owner at the resource (or the ACL intent, for the item's owner)
   kDataScientist,  // workspaces: AzureML Data Scientist (catalog rows take Reader, Contributor
                    // and Owner as Azure ML's workspace roles)
-  kAccountKey,   // a Shared Key holder of one of the accounts
+  kAccountKey,   // a Shared Key holder of one of the accounts; on the identity admin API also
+                 // an account Owner's bearer token (Storage Blob Data Owner at every account)
 };
 
 // What anonymous callers may do by a container's public access level.

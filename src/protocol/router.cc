@@ -54,7 +54,10 @@ Status KeyHolderOnly(Front front) {
                      "https://management.azure.com over HTTPS (sign in with azure-identity, "
                      "scope https://management.azure.com/.default), or a request signed with "
                      "an account's Shared Key"
-                   : "the identity admin API needs a request signed with an account's Shared Key");
+                   : "the identity admin API needs an account Owner: a bearer token for "
+                     "https://management.azure.com over HTTPS of a principal with Storage Blob "
+                     "Data Owner on the account, or a request signed with the account's Shared "
+                     "Key");
 }
 
 const char* WorkspaceRoleName(identity::WorkspaceRole r) {
@@ -329,6 +332,10 @@ Status Frontend::Authorize(Ctx& c, const Route& r, Level level) {
   if (c.front == Front::kCatalog) return AuthorizeWorkspace(c, r);
   if (p.need == Need::kAccountKey) {
     if (c.identity.kind == Identity::Kind::kSharedKey) return Status::Ok();
+    if (c.front == Front::kIdentityAdmin && c.identity.kind == Identity::Kind::kBearer &&
+        identity_) {
+      return AuthorizeAccountOwner(c);
+    }
     return KeyHolderOnly(c.front);
   }
   std::string path = c.path;
@@ -369,6 +376,21 @@ Status Frontend::AuthorizeWorkspace(Ctx& c, const Route& r) {
                    WorkspaceRoleName(want) + " role there (or a stronger one), and has " +
                    WorkspaceRoleName(role) + " role. An Owner of the account assigns it: POST " +
                    "/identity/role-assignments with scope /workspaces/" + ws + ".");
+}
+
+Status Frontend::AuthorizeAccountOwner(Ctx& c) {
+  // The directory serves every account of this server, so its admins own them all.
+  identity::Caller who{c.identity.oid, c.identity.tid, c.identity.appid, c.identity.groups, 0};
+  for (const Account& a : accounts_) {
+    TARN_ASSIGN_OR_RETURN(identity::Role role, identity_->EffectiveRole(who, "/" + a.name));
+    if (role != identity::Role::kOwner) {
+      return Error(Reason::kAuthorizationPermissionMismatch,
+                   "The identity admin API is for account Owners: '" + c.identity.oid +
+                       "' needs the role 'Storage Blob Data Owner' at scope /" + a.name +
+                       " (or the account key).");
+    }
+  }
+  return Status::Ok();
 }
 
 // x-ms-copy-source: http(s)://<this server>/<account>/<fs>/<path>[?sas]. The source is read as

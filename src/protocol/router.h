@@ -73,6 +73,8 @@ class Frontend {
   // The workspace catalog: an account key holder, or a bearer with the workspace role the row
   // needs on the request's workspace.
   Status AuthorizeWorkspace(Ctx& c, const Route& r);
+  // The identity admin API for a bearer: an Owner (Storage Blob Data Owner) of every account.
+  Status AuthorizeAccountOwner(Ctx& c);
   Status AuthorizeRenameSource(Ctx& c);
   const Account* FindAccount(const std::string& name) const;
   void Audit(const Ctx& c, const Route* route, const Status& s);

@@ -6,6 +6,7 @@
 #include "common/encoding.h"
 #include "common/strings.h"
 #include "common/time_util.h"
+#include "protocol/router.h"
 
 namespace tarn::protocol {
 namespace {
@@ -206,6 +207,29 @@ Status AuthorizeSas(const Identity& id, const std::string& fs, const std::string
   }
   return Error(Reason::kAuthorizationPermissionMismatch,
                "This request is not authorized to perform this operation using this permission.");
+}
+
+Status CheckStoredCredential(const std::vector<Account>& accounts, const std::string& type,
+                             const std::string& account_name, const std::string& secret,
+                             const std::string& fs, const std::string& path, bool list) {
+  const Account* account = nullptr;
+  for (const auto& a : accounts) {
+    if (a.name == account_name) account = &a;
+  }
+  if (!account) return Error(Reason::kAccountNotFound, "the account no longer exists.");
+  if (type == "account_key") {
+    auto key = Base64Decode(secret);
+    for (const auto& k : account->keys) {
+      if (key && SecureEquals(*key, k)) return Status::Ok();
+    }
+    return Error(Reason::kAuthenticationFailed,
+                 "the key is no longer one of the account's keys (it was rotated).");
+  }
+  TARN_ASSIGN_OR_RETURN(auto query, ParseQuery(secret));
+  static const std::string kSelf = "127.0.0.1:0";
+  TARN_ASSIGN_OR_RETURN(Identity id,
+                        ValidateSas(SasRequest{query, fs, path, kSelf, /*secure=*/true}, *account));
+  return AuthorizeSas(id, fs, path, list ? 'c' : 'o', list ? "l" : "r");
 }
 
 }  // namespace tarn::protocol

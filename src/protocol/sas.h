@@ -6,6 +6,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 #include "protocol/context.h"
@@ -41,5 +42,12 @@ std::string UserDelegationKeyValue(const std::string& account_key, const std::st
 // operation names (a copy source, a rename source).
 Status AuthorizeSas(const Identity& id, const std::string& fs, const std::string& path,
                     char level, const char* need);
+
+// Whether a key or SAS that a datastore of this tarnd holds still grants a read of
+// (fs, path) in `account_name` (a listing when `list`): the key must be one of the account's
+// keys now, and the SAS must validate now and allow it. The catalog asks before every read.
+Status CheckStoredCredential(const std::vector<Account>& accounts, const std::string& type,
+                             const std::string& account_name, const std::string& secret,
+                             const std::string& fs, const std::string& path, bool list);
 
 }  // namespace tarn::protocol

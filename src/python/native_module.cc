@@ -15,6 +15,8 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <optional>
 #include <limits>
 #include <memory>
 #include <mutex>
@@ -25,6 +27,8 @@
 
 #include "client/catalog_client.h"
 #include "client/lake_client.h"
+#include "client/login_cache.h"
+#include "client/oauth_token.h"
 #include "mount/dataset_mount.h"
 #ifdef TARN_WITH_TABULAR
 #include "dataset_reader/dataset_reader.h"
@@ -213,14 +217,114 @@ class Mount {
   std::unique_ptr<mount::DatasetMount> m_;
 };
 
+std::optional<std::string> GetEnv(const std::string& k) {
+  const char* v = std::getenv(k.c_str());
+  if (!v) return std::nullopt;
+  return std::string(v);
+}
+
+std::string Text(const py::dict& d, const char* key) {
+  return d.contains(key) && !d[key].is_none() ? py::str(d[key]).cast<std::string>() : "";
+}
+
+// Tokens for `scope` as `auth` says: {"kind": "service_principal", "authority", "tenant",
+// "client_id", "secret", "ca_file"} or {"kind": "login", "dir"} (the sign-in `tarn login` kept).
+std::shared_ptr<client::TokenSource> Tokens(const py::dict& auth, const std::string& scope) {
+  const std::string kind = Text(auth, "kind");
+  if (kind == "service_principal") {
+    client::ConnectionOptions o = Take(client::TrustingOptions(Text(auth, "ca_file")));
+    client::ClientCredentials c{Text(auth, "authority"), Text(auth, "tenant"),
+                                Text(auth, "client_id"), Text(auth, "secret"), scope};
+    return Take(client::TokenSource::Create(std::move(c), o));
+  }
+  if (kind == "login") {
+    std::string dir = Text(auth, "dir");
+    if (dir.empty()) dir = client::LoginDir(GetEnv);
+    auto login = Take(client::ReadLogin(dir));
+    if (!login) {
+      Raise(Status(Code::kUnauthenticated,
+                   "not signed in: run `tarn login`, or use InteractiveLoginAuthentication"));
+    }
+    return Take(client::UserTokens(*login, scope));
+  }
+  Raise(Status(Code::kInvalidArgument, "unknown kind of authentication '" + kind + "'"));
+}
+
+py::object LoginInfo(const client::Login& l, const std::string& dir) {
+  py::dict d;
+  d["endpoint"] = l.endpoint;
+  d["authority"] = l.authority;
+  d["tenant"] = l.tenant;
+  d["username"] = l.username;
+  d["account"] = l.account;
+  d["ca_file"] = l.ca_file;
+  d["path"] = dir + "/login.json";
+  return d;
+}
+
+// The sign-in `tarn login` kept, without its token (None when there is none).
+py::object ReadLogin(const std::string& dir_arg) {
+  const std::string dir = dir_arg.empty() ? client::LoginDir(GetEnv) : dir_arg;
+  auto login = Take(client::ReadLogin(dir));
+  if (!login) return py::none();
+  return LoginInfo(*login, dir);
+}
+
+// The device code flow: prompt(message) shows the user what to do; then waits for the sign-in
+// and keeps it as `tarn login` does. Returns the login's description.
+py::object DeviceLogin(const std::string& endpoint, const std::string& tenant,
+                       const py::object& prompt, const std::string& client_id,
+                       const std::string& ca_file, const std::string& account,
+                       const std::string& dir_arg) {
+  const std::string dir = dir_arg.empty() ? client::LoginDir(GetEnv) : dir_arg;
+  client::Endpoint ep = Take(client::ParseEndpoint(endpoint));
+  client::Login l;
+  l.endpoint = l.authority = ep.Origin();
+  l.tenant = tenant;
+  l.client_id = client_id.empty() ? client::kPublicClientId : client_id;
+  l.ca_file = ca_file;
+  l.account = account;
+  client::ConnectionOptions o = Take(client::TrustingOptions(ca_file));
+  client::DeviceCodeFlow flow;
+  {
+    py::gil_scoped_release nogil;
+    auto f = client::StartDeviceCode(l.authority, tenant, l.client_id, client::kWorkspaceScope, o);
+    if (!f.ok()) {
+      py::gil_scoped_acquire gil;
+      Raise(f.status());
+    }
+    flow = *f;
+  }
+  prompt(flow.message);
+  StatusOr<client::TokenSet> t = Status(Code::kInternal, "not called");
+  {
+    py::gil_scoped_release nogil;
+    t = client::FinishDeviceCode(l.authority, tenant, l.client_id, flow, o, [] {
+      py::gil_scoped_acquire gil;
+      return PyErr_CheckSignals() == 0;  // Ctrl-C stops the wait
+    });
+  }
+  if (PyErr_Occurred()) throw py::error_already_set();
+  client::TokenSet tokens = Take(std::move(t));
+  l.username = tokens.username;
+  l.refresh_token = tokens.refresh_token;
+  Check(client::WriteLogin(dir, l));
+  return LoginInfo(l, dir);
+}
+
 class Client {
  public:
   Client(const std::string& endpoint, const std::string& account, const std::string& key,
-         int parallel_reads) {
+         int parallel_reads, const py::object& auth) {
     client::CatalogClientOptions o;
     if (!account.empty()) o.account = account;
     o.key_base64 = key;
     o.parallel_reads = parallel_reads;
+    if (!auth.is_none()) {
+      auth_ = auth.cast<py::dict>();
+      o.bearer = Tokens(*auth_, client::kWorkspaceScope);
+      o.connection = Take(client::TrustingOptions(TrustedCa()));
+    }
     catalog_ = Take(client::CatalogClient::Create(endpoint, o));
     key_ = key;
   }
@@ -453,7 +557,23 @@ class Client {
     client::LakeClientOptions o;
     o.account = catalog_->account();
     o.key_base64 = key_;
-    return Take(client::LakeClient::Create("http://" + catalog_->endpoint().HostHeader(), o));
+    if (auth_) {
+      o.bearer = Tokens(*auth_, client::kStorageScope);
+      o.connection = Take(client::TrustingOptions(TrustedCa()));
+    }
+    return Take(client::LakeClient::Create(catalog_->endpoint().Origin(), o));
+  }
+
+  // The CAs to trust for tarnd itself: the auth's, or the login's.
+  std::string TrustedCa() const {
+    if (!auth_) return "";
+    if (Text(*auth_, "kind") == "login") {
+      std::string dir = Text(*auth_, "dir");
+      if (dir.empty()) dir = client::LoginDir(GetEnv);
+      auto login = client::ReadLogin(dir);
+      return login.ok() && *login ? (*login)->ca_file : "";
+    }
+    return Text(*auth_, "ca_file");
   }
 
   template <typename F>
@@ -477,6 +597,7 @@ class Client {
 
   std::unique_ptr<client::CatalogClient> catalog_;
   std::string key_;
+  std::optional<py::dict> auth_;
 };
 
 }  // namespace
@@ -499,13 +620,19 @@ PYBIND11_MODULE(_native, m) {
 #else
   m.attr("HAVE_TABULAR") = false;
 #endif
+  m.def("read_login", &tarn::python::ReadLogin, py::arg("dir") = "");
+  m.def("device_login", &tarn::python::DeviceLogin, py::arg("endpoint"), py::arg("tenant"),
+        py::arg("prompt"), py::arg("client_id") = "", py::arg("ca_file") = "",
+        py::arg("account") = "", py::arg("dir") = "");
   py::class_<tarn::python::Mount>(m, "Mount")
       .def_property_readonly("mount_point", &tarn::python::Mount::mount_point)
       .def_property_readonly("mounted", &tarn::python::Mount::mounted)
       .def("stop", &tarn::python::Mount::stop);
   py::class_<Client>(m, "Client")
-      .def(py::init<const std::string&, const std::string&, const std::string&, int>(),
-           py::arg("endpoint"), py::arg("account"), py::arg("key"), py::arg("parallel_reads") = 4)
+      .def(py::init<const std::string&, const std::string&, const std::string&, int,
+                    const py::object&>(),
+           py::arg("endpoint"), py::arg("account"), py::arg("key"), py::arg("parallel_reads") = 4,
+           py::arg("auth") = py::none())
       .def_property_readonly("account", &Client::account)
       .def_property_readonly("account_url", &Client::account_url)
       .def("create_workspace", &Client::create_workspace)

@@ -19,6 +19,7 @@
 #include "http/tls.h"
 #include "lake/lake_service.h"
 #include "protocol/router.h"
+#include "protocol/sas.h"
 #include "server/config.h"
 #include "store/catalog/sqlite/sqlite_catalog_store.h"
 #include "store/identity/sqlite/sqlite_identity_store.h"
@@ -163,6 +164,11 @@ int main(int argc, char** argv) {
     if (!trust.ok()) return Fail("--ca-file: " + trust.status().message());
     catalog.SetTrustedCa(std::move(trust).value());
   }
+  // Datastores on this tarnd that hold a key or a SAS have it checked again on every read.
+  catalog.SetCredentialCheck([&cfg](const catalog::StoredCredential& c) {
+    return protocol::CheckStoredCredential(cfg.accounts, c.type, c.account, c.secret,
+                                           c.filesystem, c.path, c.list);
+  });
   auto released = catalog.Recover();
   if (!released.ok()) return Fail("catalog recovery failed: " + released.status().ToString());
   if (*released > 0) spdlog::info("released the pins of {} unregistered dataset versions", *released);

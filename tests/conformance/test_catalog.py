@@ -2,10 +2,13 @@
 datastores validated with their own credentials, and immutable dataset versions that pin the
 registered bytes. Lake data is written with Microsoft's azure-storage-file-datalake SDK."""
 
+import base64
 import json
+import os
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from azure.storage.filedatalake import DataLakeServiceClient
 
 from sharedkey import ACCOUNT, ACCOUNT_KEY, RawClient
 from tarn_harness import unique_name
@@ -524,3 +527,67 @@ def test_tabular_bad_data_and_bad_definitions_register_nothing(cat, ws, lake):
     assert r.status == 400 and error_code(r) == "DataReadFailed", r
     assert "bad/z.csv" in json.loads(r.body)["error"]["message"]
     cat.call("GET", f"/{ws}/datasets/bad2/versions", expect=404)
+
+
+def test_local_key_and_sas_datastores_are_checked_on_every_read(tmp_path):
+    """A datastore on this tarnd with an account key or a SAS is read with that credential
+    every time (issue 12): once the key is rotated out of the account, or the SAS expires,
+    reads of registered datasets stop, pinned bytes included, and registering no longer works;
+    a datastore with a current key goes on reading."""
+    import time
+    from azure.storage.blob import ContainerSasPermissions, generate_container_sas
+    from tarn_harness import TarnServer
+    k1 = base64.b64encode(os.urandom(64)).decode()
+    k2 = base64.b64encode(os.urandom(64)).decode()
+    cfg = tmp_path / "tarnd.json"
+
+    def configure(keys):
+        cfg.write_text(json.dumps({"accounts": [{"name": "productlake", "keys": keys}]}))
+        cfg.chmod(0o600)
+
+    configure([k1, k2])
+    srv = TarnServer(tmp_path / "data", tmp_path / "logs", extra_args=["--config", str(cfg)])
+    srv.start()
+    try:
+        admin = Catalog(srv)
+        admin.raw = RawClient(srv, "productlake", k1)
+        cs = (f"DefaultEndpointsProtocol=http;AccountName=productlake;AccountKey={k1};"
+              f"BlobEndpoint={srv.url}/productlake;")
+        fs = DataLakeServiceClient.from_connection_string(cs).create_file_system("zone")
+        write(fs, "a.csv", b"a\n1\n")
+        sas = generate_container_sas("productlake", "zone", account_key=k1,
+                                     permission=ContainerSasPermissions(read=True, list=True),
+                                     expiry=datetime.now(timezone.utc) + timedelta(seconds=4))
+        admin.json("PUT", "/ws", {}, expect=201)
+        for store, key in (("old_key", k1), ("new_key", k2)):
+            admin.call("PUT", f"/ws/datastores/{store}",
+                       {"account_name": "productlake", "filesystem": "zone",
+                        "credential": {"type": "account_key", "account_key": key}}, expect=201)
+        admin.call("PUT", "/ws/datastores/by_sas",
+                   {"account_name": "productlake", "filesystem": "zone",
+                    "credential": {"type": "sas", "sas_token": sas}}, expect=201)
+        for store in ("old_key", "new_key", "by_sas"):
+            admin.json("POST", f"/ws/datasets/{store}_ds/versions",
+                       {"definition": {"kind": "file",
+                                       "paths": [{"datastore": store, "path": "a.csv"}]}},
+                       expect=201)
+            assert read_file(admin, "ws", f"{store}_ds", 1, 0).body == b"a\n1\n"
+        # The SAS expires: its datastore stops reading.
+        time.sleep(4.5)
+        r = read_file(admin, "ws", "by_sas_ds", 1, 0)
+        assert r.status == 403 and "SAS of datastore 'by_sas' no longer grants" in \
+            json.loads(r.body)["error"]["message"], r
+        # Key 1 is rotated out of the account: its datastore stops, key 2's goes on.
+        srv.stop()
+        configure([k2])
+        srv.start()
+        admin.raw = RawClient(srv, "productlake", k2)
+        r = read_file(admin, "ws", "old_key_ds", 1, 0)
+        assert r.status == 403 and "rotated" in json.loads(r.body)["error"]["message"], r
+        r = admin.call("POST", "/ws/datasets/again/versions",
+                       {"definition": {"kind": "file",
+                                       "paths": [{"datastore": "old_key", "path": "a.csv"}]}})
+        assert r.status == 403, r
+        assert read_file(admin, "ws", "new_key_ds", 1, 0).body == b"a\n1\n"
+    finally:
+        srv.stop()

@@ -164,3 +164,104 @@ def test_role_names_follow_their_scopes(world):
                           json.dumps({"principal_id": tenant_sp, "role": role,
                                       "scope": scope}).encode())
         assert r.status == 400, (role, scope, r)
+
+
+def test_the_directory_is_for_account_owners_signed_in_or_with_the_key(tarn, world):
+    """The identity admin API takes a management token of an account Owner (Storage Blob Data
+    Owner at the account) as it takes the key; anyone else is refused, and a storage token is
+    the wrong audience."""
+    d = world["d"]
+    tenant = d.call("GET", "/tenants")["tenants"][0]["tenant_id"]
+    owner = d.service_principal(tenant, "account-admin")
+    d.assign(owner["object_id"], "Storage Blob Data Owner", f"/{ACCOUNT}")
+    cred = ClientSecretCredential(tenant, owner["app_id"], owner["secret"],
+                                  authority=tarn.https_url, instance_discovery=False,
+                                  connection_verify=tarn.ca_file)
+
+    def call(credential, method, path, body=None, scope=WS_SCOPE):
+        token = credential.get_token(scope).token
+        return requests.request(method, f"{tarn.https_url}/identity{path}", json=body,
+                                verify=tarn.ca_file, timeout=30,
+                                headers={"Authorization": f"Bearer {token}"})
+
+    r = call(cred, "GET", "/tenants")
+    assert r.status_code == 200 and tenant in [t["tenant_id"] for t in r.json()["tenants"]]
+    user = call(cred, "POST", f"/tenants/{tenant}/principals",
+                {"kind": "user", "display_name": "new", "upn": unique_name("new") + "@c.example"})
+    assert user.status_code == 201, user.text
+    r = call(cred, "POST", "/role-assignments", {"principal_id": user.json()["object_id"],
+                                                 "role": "Reader", "scope": f"/workspaces/{world['ws']}"})
+    assert r.status_code == 201, r.text
+    # The audit log names the owner who did it.
+    r = call(cred, "GET", "/audit", None)
+    assert any(e["action"] == "AssignRole" and e["principal"] == "oid:" + owner["object_id"]
+               for e in r.json()["events"]), r.text
+    # A workspace Contributor is no directory admin; a storage token is the wrong audience.
+    r = call(world["platform"], "GET", "/tenants")
+    assert r.status_code == 403 and "Storage Blob Data Owner" in r.text, r.text
+    r = call(cred, "GET", "/tenants", scope=STORAGE_SCOPE)
+    assert r.status_code == 401 and code(r) == "InvalidAuthenticationInfo", r.text
+
+
+def test_an_identity_based_datastore_shows_a_user_only_what_its_acls_allow(tarn, world):
+    """A datastore registered without a credential is read as the caller, on every read, as in
+    Azure ML: a person with a workspace role reads through datasets only what its own roles and
+    ACLs allow in the lake; the account key reaches everything."""
+    ws, d = world["ws"], world["d"]
+    tenant = d.call("GET", "/tenants")["tenants"][0]["tenant_id"]
+    upn = unique_name("fay") + "@contoso.example"
+    fay = d.call("POST", f"/tenants/{tenant}/principals",
+                 {"kind": "user", "display_name": "fay", "upn": upn}, 201)
+    d.call("PUT", f"/principals/{fay['object_id']}/password", {"password": "a long pass phrase"}, 200)
+    d.assign(fay["object_id"], "AzureML Data Scientist", f"/workspaces/{ws}")
+    oid = fay["object_id"]
+    fsc = tarn.datalake_service().create_file_system(unique_name("idb"))
+    fsc.get_file_client("open/a.csv").upload_data(b"open\n", overwrite=True)
+    fsc.get_file_client("secret/b.csv").upload_data(b"secret\n", overwrite=True)
+    for path, acl in (("/", f"user::rwx,group::r-x,other::---,user:{oid}:r-x,mask::r-x"),
+                      ("open", f"user::rwx,group::r-x,other::---,user:{oid}:r-x,mask::r-x"),
+                      ("open/a.csv", f"user::rw-,group::r--,other::---,user:{oid}:r--,mask::r--"),
+                      ("secret", "user::rwx,group::r-x,other::---"),
+                      ("secret/b.csv", "user::rw-,group::r--,other::---")):
+        client = (fsc._get_root_directory_client() if path == "/"
+                  else fsc.get_directory_client(path) if "." not in path
+                  else fsc.get_file_client(path))
+        client.set_access_control(acl=acl)
+    key = RawClient(tarn)
+
+    def admin(method, path, body):
+        r = key.request(method, "/workspaces" + path, (), {"Content-Type": "application/json"},
+                        json.dumps(body).encode())
+        assert r.status in (200, 201), r
+        return r
+
+    admin("PUT", f"/{ws}/datastores/people", {"account_name": ACCOUNT,
+                                              "filesystem": fsc.file_system_name,
+                                              "credential": {"type": "none"}})
+    for name, glob in (("open_ds", "open/*"), ("secret_ds", "secret/*")):
+        admin("POST", f"/{ws}/datasets/{name}/versions",
+              {"definition": {"kind": "file", "paths": [{"datastore": "people", "path": glob}]}})
+    cred = UsernamePasswordCredential("04b07795-8ddb-461a-bbee-02f9e1bf7b46", upn,
+                                      "a long pass phrase", tenant_id=tenant,
+                                      authority=tarn.https_url, instance_discovery=False,
+                                      connection_verify=tarn.ca_file)
+    me = Bearer(tarn, cred)
+    r = me.call("GET", f"/{ws}/datasets/open_ds/versions/1/files/0")
+    assert r.status_code == 200 and r.content == b"open\n", r.text
+    r = me.call("GET", f"/{ws}/datasets/secret_ds/versions/1/files/0")
+    assert r.status_code == 403 and code(r) == "AuthorizationPermissionMismatch", r.text
+    assert oid in r.json()["error"]["message"]
+    # Registering reads the lake as the caller too: what it may not list, it cannot register.
+    r = me.call("POST", f"/{ws}/datasets/mine/versions",
+                {"definition": {"kind": "file",
+                                "paths": [{"datastore": "people", "path": "secret/*"}]}})
+    assert r.status_code == 403, r.text
+    r = me.call("POST", f"/{ws}/datasets/mine/versions",
+                {"definition": {"kind": "file", "paths": [{"datastore": "people", "path": "open/*"}]}})
+    assert r.status_code == 201, r.text
+    # Taking the ACL entry away stops the next read; the key still reads everything.
+    fsc.get_file_client("open/a.csv").set_access_control(acl="user::rw-,group::r--,other::---")
+    r = me.call("GET", f"/{ws}/datasets/open_ds/versions/1/files/0")
+    assert r.status_code == 403, r.text
+    r = key.request("GET", f"/workspaces/{ws}/datasets/secret_ds/versions/1/files/0")
+    assert r.status == 200 and r.body == b"secret\n"

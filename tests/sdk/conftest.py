@@ -28,6 +28,19 @@ CLI_BIN = Path(os.environ.get("TARN_CLI_BIN") or REPO / "build" / "release" / "s
 from tarn_harness import TarnServer  # noqa: E402
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_kept_sign_in(tmp_path_factory):
+    """`tarn login` keeps its sign-in in $TARN_HOME (else ~/.tarn): the tests use an empty one
+    of their own, so that a developer's sign-in never changes what they do."""
+    old = os.environ.get("TARN_HOME")
+    os.environ["TARN_HOME"] = str(tmp_path_factory.mktemp("tarn_home"))
+    yield
+    if old is None:
+        os.environ.pop("TARN_HOME", None)
+    else:
+        os.environ["TARN_HOME"] = old
+
+
 def unique(prefix):
     return f"{prefix}{uuid.uuid4().hex[:10]}"
 

@@ -135,7 +135,7 @@ def test_cli_errors_name_the_problem(tarn, ws, store):
     env.pop("TARN_ACCOUNT_KEY", None)
     r = subprocess.run([str(CLI_BIN), "workspace", "list"], env=env, capture_output=True,
                        text=True)
-    assert r.returncode == 1 and "TARN_ACCOUNT_KEY" in r.stderr
+    assert r.returncode == 5 and "tarn login" in r.stderr and "TARN_ACCOUNT_KEY" in r.stderr
 
 
 def test_identity_commands(tarn):
@@ -223,3 +223,118 @@ def test_dataset_mount_serves_the_registered_bytes_read_only(tarn, ws, store, la
     (point / "x").write_text("x")
     r = tarn_cli(tarn, ws.name, "dataset", "mount", "imgs", str(point), expect=1)
     assert "not empty" in r.stderr
+
+
+# ----- people: tarn login / logout (issue 12) ----------------------------------------------------
+
+PASSWORD = "correct horse battery"
+
+
+def _user(tarn, upn, workspace_role=None, ws=None):
+    """A user with a password (set with `tarn principal password`) and a workspace role."""
+    from identity_admin import Directory
+    d = Directory(tarn)
+    tenant = d.tenant()
+    u = d.call("POST", f"/tenants/{tenant}/principals",
+               {"kind": "user", "display_name": upn.split("@")[0], "upn": upn}, 201)
+    r = subprocess.run([str(CLI_BIN), "principal", "password", u["object_id"], "--password-stdin"],
+                       env=dict(os.environ, TARN_ENDPOINT=tarn.url), input="short\n",
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1 and "12 to 256" in r.stderr, r.stderr
+    r = subprocess.run([str(CLI_BIN), "principal", "password", u["object_id"], "--password-stdin"],
+                       env=dict(os.environ, TARN_ENDPOINT=tarn.url), input=PASSWORD + "\n",
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and "Set the password" in r.stdout, r.stderr
+    if workspace_role:
+        d.assign(u["object_id"], workspace_role, f"/workspaces/{ws}")
+    return d, tenant, u
+
+
+def test_login_with_a_password_then_the_cli_acts_as_the_user(tarn, ws, store, lake, tmp_path):
+    """`tarn login --username` keeps a refresh token (never the password) in a 0600 file of a
+    0700 directory; every later command calls tarnd as that user with workspace tokens, so a
+    Reader lists and reads but cannot register, and sees only the workspaces it has a role on.
+    `tarn logout` forgets it."""
+    lake.write("people/a.csv", "x\n1\n")
+    cli_json(tarn, ws.name, "dataset", "create", "people", "--kind", "file", "--datastore",
+             store.name, "--path", "people/*.csv")
+    d, tenant, u = _user(tarn, "ada.cli@contoso.example", "Reader", ws.name)
+    home = tmp_path / "home"
+    env = dict(os.environ, TARN_HOME=str(home), TARN_ENDPOINT=tarn.url, TARN_WORKSPACE=ws.name)
+    env.pop("TARN_ACCOUNT_KEY", None)
+
+    def run(*args, expect=0, stdin=None):
+        r = subprocess.run([str(CLI_BIN), *args], env=env, capture_output=True, text=True,
+                           input=stdin, timeout=120)
+        assert r.returncode == expect, (args, r.returncode, r.stdout, r.stderr)
+        return r
+
+    # The http endpoint is refused for signing in: passwords travel only over TLS.
+    r = run("login", "--tenant", tenant, "-u", "ada.cli@contoso.example", "--password-stdin",
+            stdin=PASSWORD + "\n", expect=1)
+    assert "https" in r.stderr
+    r = run("login", "--endpoint", tarn.https_url, "--tenant", tenant, "-u",
+            "ada.cli@contoso.example", "--password-stdin", "--ca-file", tarn.ca_file,
+            stdin=PASSWORD + "\n")
+    assert "Signed in to %s as ada.cli@contoso.example" % tarn.https_url in r.stdout
+    kept = home / "login.json"
+    assert oct(kept.stat().st_mode & 0o777) == "0o600" and oct(home.stat().st_mode & 0o777) == "0o700"
+    assert PASSWORD not in kept.read_text() and json.loads(kept.read_text())["refresh_token"]
+    # Every command now goes to the login's https endpoint with the user's tokens.
+    listed = json.loads(run("--json", "workspace", "list").stdout)["workspaces"]
+    assert [w["name"] for w in listed] == [ws.name]
+    names = [x["name"] for x in json.loads(run("--json", "dataset", "list").stdout)["datasets"]]
+    assert "people" in names
+    out = tmp_path / "dl"
+    run("dataset", "download", "people", "--target", str(out))
+    assert (out / "people" / "a.csv").read_text() == "x\n1\n"
+    r = run("dataset", "create", "mine", "--kind", "file", "--datastore", store.name, "--path",
+            "people/*.csv", expect=5)
+    assert "AuthorizationFailed" in r.stderr
+    # The directory is for account owners: a Reader of a workspace is refused.
+    run("tenant", "list", expect=5)
+    # A login readable by others is refused until it is private again.
+    kept.chmod(0o644)
+    r = run("workspace", "list", expect=4)
+    assert "chmod 600" in r.stderr
+    kept.chmod(0o600)
+    r = run("logout")
+    assert "Signed out" in r.stdout and not kept.exists()
+    assert "Not signed in" in run("logout").stdout
+    # Signed out, a non-loopback endpoint says how to sign in.
+    env["TARN_ENDPOINT"] = "https://10.255.255.1:1"
+    r = run("workspace", "list", expect=5)
+    assert "tarn login" in r.stderr
+
+
+def test_login_with_a_device_code(tarn, ws, tmp_path):
+    """`tarn login` without --username prints a code and tarnd's page; the person completes
+    the page (here over HTTP with requests, as a browser would) and the CLI is signed in."""
+    import re
+    import requests
+    d, tenant, u = _user(tarn, "bo.cli@contoso.example", "AzureML Data Scientist", ws.name)
+    home = tmp_path / "home"
+    env = dict(os.environ, TARN_HOME=str(home), TARN_ENDPOINT=tarn.https_url,
+               TARN_TENANT=tenant, TARN_CA_FILE=tarn.ca_file)
+    env.pop("TARN_ACCOUNT_KEY", None)
+    p = subprocess.Popen([str(CLI_BIN), "login"], env=env, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    try:
+        line = p.stderr.readline()
+        m = re.search(r"open the page (\S+) and enter the code (\S+) ", line)
+        assert m, line
+        uri, code = m.groups()
+        r = requests.post(uri, verify=tarn.ca_file, timeout=30,
+                          data={"code": code, "username": "bo.cli@contoso.example",
+                                "password": PASSWORD})
+        assert r.status_code == 200, r.text
+        out, err = p.communicate(timeout=60)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert p.returncode == 0, (out, err)
+    assert "as bo.cli@contoso.example" in out
+    r = subprocess.run([str(CLI_BIN), "--json", "workspace", "show", ws.name], env=env,
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and json.loads(r.stdout)["name"] == ws.name, r.stderr

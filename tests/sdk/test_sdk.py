@@ -553,3 +553,123 @@ def test_out_of_range_datetime(ws, store, lake, tabular):
     assert df["t"][0] == pd.Timestamp("2024-01-01") and pd.isna(df["t"][1])
     with pytest.raises(DataReadError):
         ds.to_pandas_dataframe(out_of_range_datetime="fail")
+
+
+# ----- people and services, not account keys (issue 12) ----------------------------------------
+
+def test_seed_flow_with_service_principal_auth_and_no_account_key(tarn, ws, lake, tmp_path,
+                                                                  tabular):
+    """The seed's snippet, with auth=ServicePrincipalAuthentication(...), in a process that has
+    no account key anywhere: the workspace calls and the datastore's reads are the service
+    principal's, decided by its workspace role and its storage role."""
+    from identity_admin import Directory
+    lake.write("sales/2024/01/a.csv", SALES_V1)
+    d = Directory(tarn)
+    tenant = d.tenant()
+    sp = d.service_principal(tenant, "seed")
+    d.assign(sp["object_id"], "Storage Blob Data Reader", f"/{tarn.account}/{lake.name}")
+    d.assign(sp["object_id"], "AzureML Data Scientist", f"/workspaces/{ws.name}")
+    cfg = tmp_path / ".azureml"
+    cfg.mkdir()
+    (cfg / "config.json").write_text(json.dumps({
+        "subscription_id": ws.subscription_id, "resource_group": ws.resource_group,
+        "workspace_name": ws.name, "tarn_endpoint": tarn.https_url}))
+    script = textwrap.dedent("""
+        import json, os, sys
+        assert not [k for k in os.environ if "KEY" in k and k.startswith("TARN")]
+        from tarn.core.workspace import Workspace
+        from tarn.core.datastore import Datastore
+        from tarn.core.dataset import Dataset
+        from tarn.core.authentication import ServicePrincipalAuthentication
+        tenant, app_id, secret, lake = sys.argv[1:5]
+        auth = ServicePrincipalAuthentication(tenant, app_id, secret)
+        workspace = Workspace.from_config(auth=auth)
+        Datastore.register_azure_data_lake(workspace, "adlsg1", lake, tenant, app_id, secret,
+                                           overwrite=False)
+        store = Datastore.get(workspace, "adlsg1")
+        ds = Dataset.Tabular.from_delimited_files(path=[(store, "sales/**/*.csv")])
+        ds = ds.register(workspace, "sales_by_sp")
+        df = Dataset.get_by_name(workspace, "sales_by_sp").to_pandas_dataframe()
+        print(json.dumps({"rows": len(df), "regions": df["region"].tolist(),
+                          "auth": repr(auth)}))
+    """)
+    env = sdk_env()
+    env["TARN_CA_FILE"] = tarn.ca_file
+    out = subprocess.run([sys.executable, "-c", script, tenant, sp["app_id"], sp["secret"],
+                          lake.name], cwd=tmp_path, env=env, capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    got = json.loads(out.stdout)
+    assert got["rows"] == 2 and got["regions"] == ["eu", "us"]
+    assert sp["secret"] not in got["auth"]
+    # The workspace's audit log names the service principal, not a key.
+    r = d.raw.request("GET", "/identity/audit", [("action", "RegisterVersion")])
+    events = [e for e in json.loads(r.body)["events"] if "sales_by_sp" in e["resource"]]
+    assert [e["principal"] for e in events] == ["oid:" + sp["object_id"]], events
+
+
+def test_auth_errors_say_how_to_sign_in(tarn, ws, tmp_path, monkeypatch):
+    from tarn.core import (InteractiveLoginAuthentication, ServicePrincipalAuthentication,
+                           UserErrorException, Workspace)
+    monkeypatch.delenv("TARN_ACCOUNT_KEY", raising=False)
+    # Tokens travel only over TLS.
+    with pytest.raises(UserErrorException) as e:
+        Workspace.get(ws.name, auth=ServicePrincipalAuthentication("t", "a", "s"),
+                      tarn_endpoint=tarn.url)
+    assert e.value.code == "HttpsRequired" and "https://HOST:PORT" in str(e.value)
+    # No credential, off loopback: how to sign in.
+    with pytest.raises(UserErrorException) as e:
+        Workspace.get(ws.name, tarn_endpoint="https://10.255.255.1:1")
+    assert e.value.code == "NotSignedIn" and "tarn login" in str(e.value)
+    with pytest.raises(UserErrorException) as e:
+        Workspace.get(ws.name, auth=InteractiveLoginAuthentication(), tarn_endpoint=tarn.https_url)
+    assert e.value.code == "NotSignedIn" and "tenant" in str(e.value)
+    # A wrong secret is the token service's refusal, named.
+    from identity_admin import Directory
+    tenant = Directory(tarn).tenant()
+    with pytest.raises(UserErrorException) as e:
+        Workspace.get(ws.name, auth=ServicePrincipalAuthentication(
+            tenant, "11111111-1111-1111-1111-111111111111", "nope", ca_file=tarn.ca_file),
+            tarn_endpoint=tarn.https_url)
+    assert "AADSTS700016" in str(e.value)
+
+
+def test_interactive_login_runs_the_device_code_flow_once(tarn, ws, tmp_path, monkeypatch):
+    """InteractiveLoginAuthentication: the first use shows the device code message; completing
+    tarnd's page signs the person in, and the sign-in is kept for the next Workspace (and the
+    CLI) without a prompt. The person sees what its workspace role allows."""
+    import re
+    import requests
+    from identity_admin import Directory
+    from tarn.core import InteractiveLoginAuthentication, UserErrorException, Workspace
+    monkeypatch.delenv("TARN_ACCOUNT_KEY", raising=False)
+    monkeypatch.setenv("TARN_HOME", str(tmp_path / "home"))
+    d = Directory(tarn)
+    tenant = d.tenant()
+    u = d.call("POST", f"/tenants/{tenant}/principals",
+               {"kind": "user", "display_name": "cy", "upn": "cy.sdk@contoso.example"}, 201)
+    d.call("PUT", f"/principals/{u['object_id']}/password", {"password": "a long pass phrase"},
+           200)
+    d.assign(u["object_id"], "Reader", f"/workspaces/{ws.name}")
+    prompts = []
+
+    def prompt(message):
+        prompts.append(message)
+        uri, code = re.search(r"open the page (\S+) and enter the code (\S+) ", message).groups()
+        r = requests.post(uri, verify=tarn.ca_file, timeout=30,
+                          data={"code": code, "username": "cy.sdk@contoso.example",
+                                "password": "a long pass phrase"})
+        assert r.status_code == 200, r.text
+
+    auth = InteractiveLoginAuthentication(tenant_id=tenant, ca_file=tarn.ca_file, _prompt=prompt)
+    w = Workspace.get(ws.name, auth=auth, tarn_endpoint=tarn.https_url)
+    assert w.name == ws.name and len(prompts) == 1 and auth.username == "cy.sdk@contoso.example"
+    kept = tmp_path / "home" / "login.json"
+    assert oct(kept.stat().st_mode & 0o777) == "0o600"
+    # Next time, no prompt: the kept sign-in is the default, even with an http endpoint given.
+    again = Workspace.get(ws.name, tarn_endpoint=tarn.url)
+    assert again.name == ws.name and len(prompts) == 1
+    assert again._client.endpoint == tarn.https_url
+    with pytest.raises(UserErrorException) as e:
+        Workspace.create("cy-own-" + unique("w"), tarn_endpoint=tarn.url)
+    assert e.value.code == "AuthorizationFailed"

@@ -1,5 +1,7 @@
 """tarn.core: azureml.core's (SDK v1) Workspace, Datastore and Dataset over a tarnd."""
 
+from tarn.core.authentication import (InteractiveLoginAuthentication,  # noqa: F401
+                                      ServicePrincipalAuthentication)
 from tarn.core.data import FileDataset, TabularDataset  # noqa: F401
 from tarn.core.dataset import Dataset  # noqa: F401
 from tarn.core.datastore import Datastore  # noqa: F401

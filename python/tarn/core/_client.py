@@ -22,6 +22,15 @@ def _native():
     return _native
 
 
+def native_call(name, *args, **kwargs):
+    """A function of tarn._native, its CatalogError re-raised as the SDK's exception."""
+    native = _native()
+    try:
+        return getattr(native, name)(*args, **kwargs)
+    except native.CatalogError as e:
+        raise convert(e) from None
+
+
 def is_loopback(endpoint):
     host = urllib.parse.urlsplit(endpoint).hostname or ""
     if host == "localhost":
@@ -50,24 +59,41 @@ def convert(err):
 class Client:
     """The native client, every call's CatalogError re-raised as the SDK's exception."""
 
-    def __init__(self, endpoint, account=None, account_key=None):
+    def __init__(self, endpoint, account=None, account_key=None, auth=None):
+        """Calls tarnd as, in order: the account key given as account_key; `auth`; the key in
+        TARN_ACCOUNT_KEY (an administrator's path); the sign-in `tarn login` kept; the
+        development key, for a loopback endpoint only."""
+        native = _native()
+        key = account_key or (None if auth is not None else os.environ.get("TARN_ACCOUNT_KEY"))
+        native_auth = None
+        if not key:
+            if auth is None:
+                kept = native_call("read_login")
+                if kept is not None:
+                    from tarn.core.authentication import InteractiveLoginAuthentication
+                    auth = InteractiveLoginAuthentication()
+            if auth is not None:
+                endpoint = auth._endpoint(endpoint)
         if not endpoint:
             raise UserErrorException(
                 "no tarnd endpoint: put \"tarn_endpoint\" in config.json or set TARN_ENDPOINT",
                 "NoEndpoint")
-        key = account_key or os.environ.get("TARN_ACCOUNT_KEY")
         if not key:
-            if not is_loopback(endpoint):
+            if auth is not None:
+                native_auth = auth._native_auth(endpoint)
+            elif not is_loopback(endpoint):
                 raise UserErrorException(
-                    "no account key: set TARN_ACCOUNT_KEY (the development key is only used "
-                    "for loopback endpoints, and %s is not one)" % endpoint, "NoAccountKey")
-            key = DEV_KEY
-        native = _native()
+                    "not signed in: run `tarn login`, or pass auth=InteractiveLoginAuthentication"
+                    "(tenant_id=...) or auth=ServicePrincipalAuthentication(...) (the development "
+                    "key is only used for loopback endpoints, and %s is not one)" % endpoint,
+                    "NotSignedIn")
+            else:
+                key = DEV_KEY
         self._error = native.CatalogError
         self.endpoint = endpoint
-        self._key = key
+        self.auth = auth if native_auth else None
         try:
-            self._c = native.Client(endpoint, account or "", key)
+            self._c = native.Client(endpoint, account or "", key or "", auth=native_auth)
         except native.CatalogError as e:
             raise convert(e) from None
 

@@ -1,9 +1,13 @@
 """Workspace, as azureml.core.workspace.Workspace (SDK v1), served by tarnd's catalog.
 
 config.json holds azureml's subscription_id, resource_group and workspace_name plus Tarn's
-"tarn_endpoint" (e.g. "http://127.0.0.1:10000") and, optionally, "account". The account key comes
-from the environment variable TARN_ACCOUNT_KEY; without it the development key is used, and only
-for a loopback endpoint. TARN_ENDPOINT / TARN_ACCOUNT stand in for missing config.json keys.
+"tarn_endpoint" (e.g. "https://127.0.0.1:10001") and, optionally, "account". TARN_ENDPOINT /
+TARN_ACCOUNT stand in for missing config.json keys.
+
+Who the SDK calls tarnd as: `auth` (tarn.core.authentication's ServicePrincipalAuthentication or
+InteractiveLoginAuthentication); else the sign-in `tarn login` kept; an account key only when
+given (account_key=, or TARN_ACCOUNT_KEY: an administrator's path); the development key only for
+a loopback endpoint.
 """
 
 import json
@@ -31,10 +35,10 @@ def _find_config(path, file_name):
         d = parent
 
 
-def _connect(tarn_endpoint=None, account=None, account_key=None):
+def _connect(tarn_endpoint=None, account=None, account_key=None, auth=None):
     endpoint = tarn_endpoint or os.environ.get("TARN_ENDPOINT")
     account = account or os.environ.get("TARN_ACCOUNT")
-    return Client(endpoint, account, account_key)
+    return Client(endpoint, account, account_key, auth)
 
 
 class Workspace:
@@ -49,7 +53,7 @@ class Workspace:
                  _location=None, _disable_service_check=False, _workspace_id=None, sku="basic",
                  tags=None, _cloud="AzureCloud", *, tarn_endpoint=None, account=None,
                  account_key=None, _client=None, _doc=None):
-        self._client = _client or _connect(tarn_endpoint, account, account_key)
+        self._client = _client or _connect(tarn_endpoint, account, account_key, auth)
         doc = _doc if _doc is not None else self._client.get_workspace(workspace_name)
         self._set(doc)
         if subscription_id and self.subscription_id and subscription_id != self.subscription_id:
@@ -101,7 +105,7 @@ class Workspace:
                tarn_endpoint=None, account=None, account_key=None):
         """Creates the workspace; with exist_ok=True an existing one of the same subscription
         and resource group is returned. Azure-only arguments are accepted and ignored."""
-        client = _connect(tarn_endpoint, account, account_key)
+        client = _connect(tarn_endpoint, account, account_key, auth)
         if not exist_ok:
             try:
                 client.get_workspace(name)
@@ -126,7 +130,7 @@ class Workspace:
     def list(subscription_id=None, auth=None, resource_group=None, *, tarn_endpoint=None,
              account=None, account_key=None):
         """{name: [Workspace]} of the server's workspaces, filtered as given."""
-        client = _connect(tarn_endpoint, account, account_key)
+        client = _connect(tarn_endpoint, account, account_key, auth)
         out = {}
         for doc in client.list_workspaces().get("workspaces", []):
             if subscription_id and doc.get("subscription_id") != subscription_id:

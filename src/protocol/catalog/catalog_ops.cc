@@ -125,13 +125,29 @@ Status ListVersions(Ctx& c) {
   return ReplyJson(c, 200, c.catalog->ListVersions(Workspace(c), Name(c)));
 }
 
+namespace {
+
+// Who reads through identity-based datastores for this request: a signed-in caller as
+// itself; an account key holder reaches everything.
+catalog::ReadAs Reader(const Ctx& c) {
+  catalog::ReadAs as;
+  if (c.identity.kind == Identity::Kind::kBearer) {
+    as.caller = identity::Caller{c.identity.oid, c.identity.tid, c.identity.appid,
+                                 c.identity.groups, 0};
+  }
+  return as;
+}
+
+}  // namespace
+
 Status RegisterVersion(Ctx& c) {
   TARN_ASSIGN_OR_RETURN(Json body, ReadJson(c));
   return ReplyJson(c, 201,
                    c.catalog->RegisterVersion(Workspace(c), Name(c), body,
-                                                      c.identity.kind == Identity::Kind::kBearer
-                                                          ? "oid:" + c.identity.oid
-                                                          : c.identity.account));
+                                              c.identity.kind == Identity::Kind::kBearer
+                                                  ? "oid:" + c.identity.oid
+                                                  : c.identity.account,
+                                              Reader(c)));
 }
 
 Status GetVersion(Ctx& c) {
@@ -166,7 +182,7 @@ Status ReadFile(Ctx& c) {
   TARN_ASSIGN_OR_RETURN(auto range, ParseRange(c));
   bool ignore = c.Query("drift").value_or("") == "ignore";
   TARN_ASSIGN_OR_RETURN(catalog::FileRead r, c.catalog->OpenFile(Workspace(c), Name(c), Version(c),
-                                                                 index, range, ignore));
+                                                                 index, range, ignore, Reader(c)));
   http::Headers h = c.StdHeaders();
   h.emplace_back("Content-Type", "application/octet-stream");
   h.emplace_back("Accept-Ranges", "bytes");

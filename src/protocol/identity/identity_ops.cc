@@ -70,16 +70,19 @@ Status OpenIdConfiguration(Ctx& c) { return ReplyDocument(c, c.ids->OpenIdConfig
 
 Status Jwks(Ctx& c) { return ReplyDocument(c, c.ids->Jwks(Seg(c, 0))); }
 
-Status Token(Ctx& c) {
+namespace {
+
+// Reads a form-encoded body of at most 64 KiB into *form; false when it is too long or not
+// validly encoded (the answer has then been given, in OAuth's shape).
+bool ReadForm(Ctx& c, std::map<std::string, std::string>* form) {
   std::string body;
   if (!ReadSmallBody(c, kMaxForm, &body).ok()) {
     ReplyOAuth(c, 400,
                Json{{"error", "invalid_request"},
                     {"error_description",
                      "AADSTS90014: The request body must be a form of at most 64 KiB."}});
-    return Status::Ok();
+    return false;
   }
-  std::map<std::string, std::string> form;
   for (auto part : Split(body, '&')) {
     if (part.empty()) continue;
     size_t eq = part.find('=');
@@ -89,20 +92,141 @@ Status Token(Ctx& c) {
       ReplyOAuth(c, 400,
                  Json{{"error", "invalid_request"},
                       {"error_description", "AADSTS90014: The form is not validly encoded."}});
-      return Status::Ok();
+      return false;
     }
-    form[*k] = *v;
+    (*form)[*k] = *v;
   }
-  // The client's address without its port: sign-in throttling counts per address.
+  return true;
+}
+
+// The client's address without its port: sign-in throttling counts per address.
+std::string ClientAddress(const Ctx& c) {
   std::string addr = c.req.remote;
   if (size_t colon = addr.rfind(':'); colon != std::string::npos) addr.resize(colon);
-  identity::OAuthReply r = c.ids->Token(Seg(c, 0), form, addr);
-  if (r.audit.is_object()) {
-    c.signin = Ctx::SignIn{r.audit.value("principal", ""), r.audit.value("result", ""),
-                           r.audit.value("error", ""), r.audit.value("client_id", ""), r.status};
-  }
+  return addr;
+}
+
+void NoteSignIn(Ctx& c, const Json& audit, int status) {
+  if (!audit.is_object()) return;
+  c.signin = Ctx::SignIn{audit.value("principal", ""), audit.value("result", ""),
+                         audit.value("error", ""), audit.value("client_id", ""), status};
+}
+
+}  // namespace
+
+Status Token(Ctx& c) {
+  std::map<std::string, std::string> form;
+  if (!ReadForm(c, &form)) return Status::Ok();
+  identity::OAuthReply r = c.ids->Token(Seg(c, 0), form, ClientAddress(c));
+  NoteSignIn(c, r.audit, r.status);
   ReplyOAuth(c, r.status, r.body);
   return Status::Ok();
+}
+
+Status DeviceCode(Ctx& c) {
+  std::map<std::string, std::string> form;
+  if (!ReadForm(c, &form)) return Status::Ok();
+  identity::OAuthReply r = c.ids->StartDeviceCode(Seg(c, 0), form, ClientAddress(c));
+  ReplyOAuth(c, r.status, r.body);
+  return Status::Ok();
+}
+
+// ----- the device login page ------------------------------------------------------------------
+
+namespace {
+
+std::string Html(std::string_view text) {
+  std::string out;
+  for (char ch : text) {
+    switch (ch) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += ch;
+    }
+  }
+  return out;
+}
+
+// The page: a form posting back to itself. Every value from outside is escaped; the policy
+// forbids scripts, frames and posting anywhere else.
+Status ReplyPage(Ctx& c, int status, const std::string& notice, bool error, bool show_form,
+                 const std::string& code) {
+  std::string page =
+      "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+      "<title>Tarn: sign in on a device</title><style>"
+      "body{font-family:system-ui,sans-serif;max-width:26rem;margin:3rem auto;padding:0 1rem}"
+      "label{display:block;margin:.8rem 0 .2rem}input{width:100%;padding:.4rem;box-sizing:"
+      "border-box}button{margin-top:1rem;padding:.5rem 1rem}.error{color:#a00}.ok{color:#060}"
+      "</style></head><body><h1>Sign in on a device</h1>";
+  if (!notice.empty()) {
+    page += std::string("<p class=\"") + (error ? "error" : "ok") + "\" role=\"status\">" +
+            Html(notice) + "</p>";
+  }
+  if (show_form) {
+    page +=
+        "<p>Enter the code your device shows, then your user name and password.</p>"
+        "<form method=\"post\" autocomplete=\"off\">"
+        "<label for=\"code\">Code</label><input id=\"code\" name=\"code\" required "
+        "maxlength=\"16\" value=\"" + Html(code) + "\">"
+        "<label for=\"username\">User name</label><input id=\"username\" name=\"username\" "
+        "autocomplete=\"username\" maxlength=\"256\">"
+        "<label for=\"password\">Password</label><input id=\"password\" name=\"password\" "
+        "type=\"password\" autocomplete=\"current-password\" maxlength=\"256\">"
+        "<button type=\"submit\" name=\"action\" value=\"sign-in\">Sign in</button> "
+        "<button type=\"submit\" name=\"action\" value=\"decline\" formnovalidate>"
+        "This was not me</button></form>";
+  }
+  page += "</body></html>\n";
+  return c.Reply(status,
+                 {{"Cache-Control", "no-store"},
+                  {"Content-Security-Policy",
+                   "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+                   "frame-ancestors 'none'; base-uri 'none'"},
+                  {"X-Frame-Options", "DENY"},
+                  {"X-Content-Type-Options", "nosniff"},
+                  {"Referrer-Policy", "no-referrer"}},
+                 page, "text/html; charset=utf-8");
+}
+
+// Passwords travel only over https: over plain http the page says where to go instead.
+bool RequireHttps(Ctx& c) {
+  if (c.req.secure) return true;
+  ReplyPage(c, 400,
+            "This page takes passwords, so it is served over https only: open " +
+                c.ids->VerificationUri(Seg(c, 0)) + " instead.",
+            true, false, "")
+      .IgnoreError();
+  return false;
+}
+
+}  // namespace
+
+Status DeviceLoginPage(Ctx& c) {
+  if (!RequireHttps(c)) return Status::Ok();
+  std::string code = c.Query("code").value_or("");
+  if (code.size() > 16) code.clear();
+  return ReplyPage(c, 200, "", false, true, code);
+}
+
+Status DeviceLogin(Ctx& c) {
+  if (!RequireHttps(c)) return Status::Ok();
+  std::map<std::string, std::string> form;
+  if (!ReadForm(c, &form)) return Status::Ok();
+  auto get = [&](const char* k) {
+    auto it = form.find(k);
+    return it == form.end() ? std::string() : it->second;
+  };
+  const std::string code = get("code").substr(0, 64);
+  identity::DeviceLoginResult r =
+      c.ids->CompleteDeviceCode(Seg(c, 0), code, get("username"), get("password"),
+                                get("action") == "decline", ClientAddress(c));
+  NoteSignIn(c, r.audit, r.status);
+  const bool done = r.status == 200;
+  return ReplyPage(c, r.status, r.message, !done, !done, done ? "" : code);
 }
 
 Status TokenMethodNotAllowed(Ctx& c) {

@@ -4,7 +4,10 @@
 //   JSON shape, answered by the operations themselves):
 //     GET  /{tenant}/v2.0/.well-known/openid-configuration
 //     GET  /{tenant}/discovery/v2.0/keys
-//     POST /{tenant}/oauth2/v2.0/token   (grant_type=client_credentials, form-encoded)
+//     POST /{tenant}/oauth2/v2.0/token   (form-encoded: client_credentials, password,
+//                                          refresh_token, device_code)
+//     POST /{tenant}/oauth2/v2.0/devicecode       (starts the device code flow)
+//     GET|POST /{tenant}/oauth2/v2.0/devicelogin  (its verification page, an HTML form; https)
 // - the directory admin API under /identity (docs/identity-api.md), for account owners.
 // Every operation reads its arguments from c.segments (the decoded path) and its services from
 // c.ids and c.audit, which the pipeline has checked are present.
@@ -19,6 +22,9 @@ Status OpenIdConfiguration(Ctx& c);
 Status Jwks(Ctx& c);
 Status Token(Ctx& c);
 Status TokenMethodNotAllowed(Ctx& c);
+Status DeviceCode(Ctx& c);
+Status DeviceLoginPage(Ctx& c);
+Status DeviceLogin(Ctx& c);
 
 Status CreateTenant(Ctx& c);
 Status ListTenants(Ctx& c);

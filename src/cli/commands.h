@@ -1,0 +1,60 @@
+// What the tarn CLI's command groups share: the parsed global options and the connection,
+// how a command is registered, exit codes and printing. Each group adds its subcommands with
+// an Add...Commands(app, g, run) function; tarn_main.cc wires them up.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "cli/connection.h"
+#include "client/catalog_client.h"
+#include "common/status.h"
+
+namespace tarn::cli {
+
+struct Globals {
+  ConnectionFlags flags;
+  bool json = false;
+  // Set by commands that do not talk to the catalog with a resolved connection (login,
+  // logout): Main then leaves `catalog` and `conn` empty.
+  bool standalone = false;
+  std::unique_ptr<client::CatalogClient> catalog;
+  Connection conn;
+};
+
+// Makes `fn` the command to run when the subcommand is chosen.
+inline void OnRun(CLI::App* sub, std::function<Status()>& run, std::function<Status()> fn) {
+  sub->callback([&run, fn = std::move(fn)] { run = fn; });
+}
+
+// 0 success, 1 failure, 2 bad usage, 3 not found, 4 conflict, 5 refused (credentials).
+inline int ExitCode(const Status& s) {
+  switch (s.code()) {
+    case Code::kNotFound:
+      return 3;
+    case Code::kAlreadyExists:
+    case Code::kConflict:
+    case Code::kFailedPrecondition:
+      return 4;
+    case Code::kPermissionDenied:
+    case Code::kUnauthenticated:
+      return 5;
+    default:
+      return 1;
+  }
+}
+
+inline void Print(const std::string& s) { std::fwrite(s.data(), 1, s.size(), stdout); }
+inline void PrintJson(const client::Json& j) { Print(j.dump(2) + "\n"); }
+
+// A password: one line from stdin (from_stdin), or typed unechoed at the terminal after the
+// prompt "Password for <whose>: " (login_commands.cc).
+StatusOr<std::string> ReadPassword(bool from_stdin, const std::string& whose);
+
+// tarn login / tarn logout (login_commands.cc).
+void AddLoginCommands(CLI::App& app, Globals& g, std::function<Status()>& run);
+
+}  // namespace tarn::cli
