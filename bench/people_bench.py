@@ -77,6 +77,7 @@ def main():
     ap.add_argument("--large-mib", type=int, default=256, help="size of the large file")
     ap.add_argument("--tarnd", default=str(ROOT / "build/release/src/server/tarnd"))
     ap.add_argument("--out", help="write the Markdown report here (default: print JSON)")
+    ap.add_argument("--only", nargs="*", help="time only these cases (default: all)")
     args = ap.parse_args()
     import requests
     from azure.storage.filedatalake import DataLakeServiceClient
@@ -160,6 +161,8 @@ def main():
                 "big_keyed": (big_url.format("keyed"), lambda: bearer, None, 1, 1),
                 "big_principal": (big_url.format("principal"), lambda: bearer, None, 1, 1),
             }
+            if args.only:
+                cases = {k: v for k, v in cases.items() if k in args.only}
             for name, (path, headers, tfile, _, _) in cases.items():  # each works, and warms
                 url = https + (path or open(tfile).readline().strip())
                 r = requests.get(url, headers=headers(), verify=ca, timeout=120)
@@ -187,6 +190,7 @@ def main():
               "(read-time checks) / account-key datastore", ">= 0.90"),
              ("big_principal", "big_keyed", f"one {args.large_mib} MiB file: service-principal "
               "datastore / account-key datastore", ">= 0.90")]
+    pairs = [p for p in pairs if p[0] in summary and p[1] in summary]
     report = {"summary": summary, "ratios": {}}
     for a, b, _, _ in pairs:
         report["ratios"][a + "/" + b] = round(summary[a]["rps"] / summary[b]["rps"], 3)

@@ -6,8 +6,10 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "cli/connection.h"
 #include "client/catalog_client.h"
@@ -49,6 +51,22 @@ inline int ExitCode(const Status& s) {
 
 inline void Print(const std::string& s) { std::fwrite(s.data(), 1, s.size(), stdout); }
 inline void PrintJson(const client::Json& j) { Print(j.dump(2) + "\n"); }
+
+// "k=v" pairs into a map; a pair without '=' is a usage error naming `what`.
+StatusOr<std::map<std::string, std::string>> Pairs(const std::vector<std::string>& items,
+                                                   const char* what);
+// A document's tags as "k=v,k2=v2".
+std::string Tags(const client::Json& v);
+// Prints "key:  value" lines for the keys the document has.
+void PrintFields(const client::Json& j, const std::vector<std::string>& keys);
+// kInvalidArgument when no workspace was named.
+Status NeedWorkspace(const Globals& g);
+
+// The command groups.
+void AddWorkspaceCommands(CLI::App& app, Globals& g, std::function<Status()>& run);
+void AddDatastoreCommands(CLI::App& app, Globals& g, std::function<Status()>& run);
+void AddDatasetCommands(CLI::App& app, Globals& g, std::function<Status()>& run);
+void AddIdentityCommands(CLI::App& app, Globals& g, std::function<Status()>& run);
 
 // A password: one line from stdin (from_stdin), or typed unechoed at the terminal after the
 // prompt "Password for <whose>: " (login_commands.cc).
