@@ -7,8 +7,16 @@ It creates a filesystem, uploads a tree of files laid out as raw / curated / pro
 renames a directory, lists the tree, downloads every file and verifies its bytes, and prints
 what it did. It exits non-zero on any mismatch or error.
 
+Then the seed's flow as a team runs it: the workspace catalog (tarn.core, azureml.core's API)
+with a versioned dataset that pins its bytes; and, when tarnd's https endpoint is given, the
+seed's own snippet run as a service principal rather than with the account key: the `tarn` CLI
+makes the principal and its roles, the snippet registers the lake as a datastore and reads a
+dataset with auth=ServicePrincipalAuthentication(...), and revoking the role stops the next read.
+
 Options: --keep leaves the demo filesystem in place (it is deleted at the end otherwise).
-Env: TARN_ACCOUNT, TARN_KEY override the development account and its well-known key.
+Env: TARN_ACCOUNT, TARN_KEY override the development account and its well-known key;
+TARN_HTTPS_URL, TARN_CA_FILE (tarnd's https URL and DIR/tls/cert.pem) and TARN_CLI (the tarn
+binary) enable the service principal part.
 """
 
 import argparse
@@ -95,6 +103,65 @@ def dataset_demo(base, account, fs, failures):
     if len(again) != 3 or abs(again["amount"].sum() - 37.5) > 1e-9:
         failures.append(f"dataset version {v1} changed after the overwrite: {again}")
     ds.unregister_all_versions()
+
+
+def tarn_cli(*args):
+    """The tarn CLI's JSON answer (as the administrator: the account key, loopback only)."""
+    import json
+    import subprocess
+    out = subprocess.run([os.environ["TARN_CLI"], "--json", *args], capture_output=True,
+                         text=True, timeout=60)
+    if out.returncode != 0:
+        raise RuntimeError(f"tarn {' '.join(args)}: {out.stderr.strip()}")
+    return json.loads(out.stdout) if out.stdout.strip() else {}
+
+
+def service_principal_demo(base, account, fs, failures):
+    """The seed's snippet as a data scientist's service would run it: no account key anywhere,
+    a service principal whose workspace role and storage role decide what it may do."""
+    https, ca = os.environ.get("TARN_HTTPS_URL"), os.environ.get("TARN_CA_FILE")
+    if not (https and ca and os.environ.get("TARN_CLI")):
+        print("8. (service principal part skipped: TARN_HTTPS_URL, TARN_CA_FILE and TARN_CLI "
+              "are not set)")
+        return
+    from tarn.core import UserErrorException
+    from tarn.core.authentication import ServicePrincipalAuthentication
+    from tarn.core.dataset import Dataset
+    from tarn.core.datastore import Datastore
+    from tarn.core.workspace import Workspace
+    os.environ["TARN_ENDPOINT"] = base
+    tenant = tarn_cli("tenant", "create", "--name", "demo")["tenant_id"]
+    sp = tarn_cli("principal", "create", "--tenant", tenant, "--name", "seed-trainer")
+    secret = tarn_cli("secret", "add", sp["object_id"], "--days", "1")["secret"]
+    storage_role = tarn_cli("role", "assign", "--principal", sp["object_id"], "--role",
+                            "Storage Blob Data Reader", "--scope",
+                            f"/{account}/{fs.file_system_name}")
+    tarn_cli("role", "assign", "--principal", sp["object_id"], "--role",
+             "AzureML Data Scientist", "--scope", "/workspaces/demo-ws")
+    print(f"8. tarn CLI: tenant {tenant}, service principal 'seed-trainer' with Storage Blob "
+          f"Data Reader on the filesystem and AzureML Data Scientist on demo-ws")
+    # --- the seed's snippet, its imports changed, signed in as the service principal ---
+    datastore_name = "adlsg1"
+    auth = ServicePrincipalAuthentication(tenant, sp["app_id"], secret, ca_file=ca)
+    workspace = Workspace.get("demo-ws", auth=auth, tarn_endpoint=https)
+    Datastore.register_azure_data_lake(workspace, datastore_name, fs.file_system_name,
+                                       tenant, sp["app_id"], secret, overwrite=True)
+    # --- end of snippet ---
+    store = Datastore.get(workspace, datastore_name)
+    ds = Dataset.Tabular.from_delimited_files(path=[(store, "product/sales/*.csv")])
+    ds = ds.register(workspace, "sales_by_service", create_new_version=True)
+    df = Dataset.get_by_name(workspace, "sales_by_service",
+                             version=ds.version).to_pandas_dataframe()
+    print(f"9. the seed's snippet ran with ServicePrincipalAuthentication over {https}, no key: "
+          f"datastore '{datastore_name}' registered, dataset read into pandas ({len(df)} rows)")
+    tarn_cli("role", "remove", storage_role["id"])
+    try:
+        Dataset.get_by_name(workspace, "sales_by_service").to_pandas_dataframe()
+        failures.append("a read through the datastore still worked after its principal's role "
+                        "was removed")
+    except UserErrorException as e:
+        print(f"10. removed the principal's storage role: the next read is refused "
+              f"({e.code})")
 
 
 def main():
@@ -201,17 +268,18 @@ def main():
               f"{human(total_bytes)} in {timings['download']:.2f} s "
               f"({rate(total_bytes, timings['download'])})")
         dataset_demo(base, account, fs, failures)
+        service_principal_demo(base, account, fs, failures)
     except AzureError as e:
         failures.append(f"request failed: {type(e).__name__}: {e}")
     finally:
         if fs is not None and not args.keep:
             try:
                 fs.delete_file_system()
-                print(f"8. deleted filesystem '{fs_name}'")
+                print(f"11. deleted filesystem '{fs_name}'")
             except AzureError as e:
                 failures.append(f"cleanup failed: {e}")
         elif fs is not None:
-            print(f"8. kept filesystem '{fs_name}'")
+            print(f"11. kept filesystem '{fs_name}'")
 
     print()
     if failures:
@@ -220,7 +288,8 @@ def main():
             print("  -", f)
         return 1
     print(f"DEMO OK: {len(files)} files, {human(total_bytes)} uploaded, renamed, listed, "
-          f"downloaded and verified byte for byte; a dataset version kept its registered rows.")
+          f"downloaded and verified byte for byte; a dataset version kept its registered rows; "
+          f"the seed's snippet ran as a service principal, and revoking its role stopped reads.")
     return 0
 
 

@@ -6,7 +6,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"
 bash scripts/bootstrap.sh
-bash scripts/build.sh release tarnd tarn_native
+bash scripts/build.sh release tarnd tarn tarn_native
 export PYTHONPATH="$here/build/release/python${PYTHONPATH:+:$PYTHONPATH}"
 
 data="$(mktemp -d /tmp/tarn-demo.XXXXXX)"
@@ -21,4 +21,6 @@ for _ in $(seq 1 100); do
 done
 cat "$out"
 url="$(grep -o 'http://[0-9.:]*' "$out" | head -1)"
-/usr/bin/python3 scripts/demo.py "$url"
+TARN_HTTPS_URL="$(grep -o 'https://[0-9.:]*' "$out" | head -1)" \
+TARN_CA_FILE="$data/data/tls/cert.pem" TARN_CLI="$here/build/release/src/cli/tarn" \
+  /usr/bin/python3 scripts/demo.py "$url"

@@ -2,8 +2,9 @@
 # Installs what is needed, builds, and runs every test: unit tests (GoogleTest under ctest) in a
 # release build and in an ASan+UBSan build, the libFuzzer targets (fuzz/) for a bounded time each,
 # then the protocol conformance suite, which drives Microsoft's own clients (Python SDKs, az,
-# AzCopy) against a real tarnd, including the adversarial suite (hostile input, connection
-# attacks, a full disk).
+# AzCopy, azure-identity) against a real tarnd, including the adversarial suite (hostile input,
+# connection attacks, a full disk), the SDK and CLI tests, the main job (scripts/demo.sh), and
+# each benchmark once in its quick form (completion only).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"
@@ -31,6 +32,10 @@ export TARND_BIN="$here/build/release/src/server/tarnd"
 echo "== SDK and CLI tests (tarn.core and the tarn CLI against real tarnds)"
 /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/sdk
 
+echo "== the main job (scripts/demo.sh: the seed's flow, as far as it exists)"
+bash scripts/demo.sh
+
 echo "== benchmark harness (quick: completion only, never a timing)"
 bash scripts/bench_lake.sh --quick
 /usr/bin/python3 bench/pandas_bench.py --quick
+/usr/bin/python3 bench/people_bench.py --seconds 1 --rounds 1 --small 50 --large-mib 8 > /dev/null
