@@ -9,6 +9,7 @@
 
 #include "cli/connection.h"
 #include "cli/output.h"
+#include "client/discovery.h"
 #include "common/dev_account.h"
 
 namespace tarn::cli {
@@ -40,7 +41,7 @@ class ConnectionTest : public ::testing::Test {
 };
 
 TEST_F(ConnectionTest, FindsConfigInAzuremlOfAParent) {
-  auto p = FindConfig((root_ / "proj" / "src" / "deep").string());
+  auto p = client::FindConfig((root_ / "proj" / "src" / "deep").string());
   ASSERT_TRUE(p.has_value());
   EXPECT_EQ(*p, (root_ / "proj" / ".azureml" / "config.json").string());
   auto c = ResolveConnection({}, Env(), (root_ / "proj" / "src").string());
@@ -115,6 +116,21 @@ TEST_F(ConnectionTest, AKeptSignInIsUsedUnlessAKeyIsGiven) {
   auto removed = client::RemoveLogin(home.string());
   ASSERT_TRUE(removed.ok() && *removed);
   EXPECT_FALSE(fs::exists(home / "login.json"));
+}
+
+TEST_F(ConnectionTest, DiscoveryIsTheSdksToo) {
+  // aml_config/ (azureml's older place) is searched as .azureml/ is; a file is taken as it is.
+  fs::create_directories(root_ / "old" / "aml_config");
+  std::ofstream(root_ / "old" / "aml_config" / "ws.json") << "{}";
+  auto p = client::FindConfig((root_ / "old").string(), "ws.json");
+  ASSERT_TRUE(p.has_value());
+  EXPECT_EQ(*p, (root_ / "old" / "aml_config" / "ws.json").string());
+  EXPECT_EQ(client::FindConfig(*p), p);
+  EXPECT_EQ(client::DevelopmentKeyFor("http://127.0.0.1:10000"), std::string(kDevKey));
+  EXPECT_EQ(client::DevelopmentKeyFor("https://localhost:1/acct"), std::string(kDevKey));
+  EXPECT_EQ(client::DevelopmentKeyFor("http://[::1]:10000"), std::string(kDevKey));
+  EXPECT_EQ(client::DevelopmentKeyFor("http://10.1.2.3:10000"), std::nullopt);
+  EXPECT_EQ(client::DevelopmentKeyFor("not a url"), std::nullopt);
 }
 
 TEST(OutputTest, TablesAlignWithoutTrailingSpaces) {

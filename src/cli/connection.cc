@@ -5,32 +5,19 @@
 
 #include <nlohmann/json.hpp>
 
+#include "client/discovery.h"
 #include "client/http_connection.h"
 #include "common/dev_account.h"
 #include "common/encoding.h"
 
 namespace tarn::cli {
 
-std::optional<std::string> FindConfig(const std::string& start) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  fs::path dir = fs::absolute(start, ec);
-  if (ec) return std::nullopt;
-  for (;;) {
-    for (const fs::path& candidate : {dir / "config.json", dir / ".azureml" / "config.json"}) {
-      if (fs::is_regular_file(candidate, ec)) return candidate.string();
-    }
-    if (!dir.has_parent_path() || dir.parent_path() == dir) return std::nullopt;
-    dir = dir.parent_path();
-  }
-}
-
 StatusOr<Connection> ResolveConnection(const ConnectionFlags& flags, const EnvLookup& env,
                                        const std::string& cwd) {
   nlohmann::json config = nlohmann::json::object();
   Connection c;
   std::optional<std::string> path =
-      flags.config.empty() ? FindConfig(cwd) : std::optional<std::string>(flags.config);
+      flags.config.empty() ? client::FindConfig(cwd) : std::optional<std::string>(flags.config);
   if (path) {
     std::ifstream in(*path);
     if (!in) return Status(Code::kNotFound, "cannot read " + *path);
@@ -84,13 +71,14 @@ StatusOr<Connection> ResolveConnection(const ConnectionFlags& flags, const EnvLo
   if (login) {
     c.login = std::move(login);
   } else if (c.key.empty()) {
-    if (!client::IsLoopbackHost(ep.host)) {
+    auto dev = client::DevelopmentKeyFor(c.endpoint);
+    if (!dev) {
       return Status(Code::kUnauthenticated,
                     "not signed in: run `tarn login --endpoint https://HOST:PORT --tenant "
                     "TENANT` (or, as an administrator, set TARN_ACCOUNT_KEY); the development "
                     "key is used only for loopback endpoints, and " + ep.host + " is not one");
     }
-    c.key = kDevKey;
+    c.key = *dev;
   }
   return c;
 }

@@ -10,8 +10,8 @@
 //              only, the development key
 //   workspace  --workspace, TARN_WORKSPACE, config.json "workspace_name"
 //
-// config.json is looked up as the Python SDK's Workspace.from_config does: in the directory,
-// in its .azureml/, then in each parent directory the same way.
+// config.json is looked up as the Python SDK's Workspace.from_config does, by the same code
+// (client/discovery.h): in the directory, its .azureml/ and aml_config/, then each parent.
 #pragma once
 
 #include <functional>
@@ -35,9 +35,6 @@ struct Connection {
   std::string workspace;    // "" when none was found
   std::string config_path;  // the config.json used, if any
 };
-
-// The first config.json found from `start` upwards (see above), or nullopt.
-std::optional<std::string> FindConfig(const std::string& start);
 
 using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
 StatusOr<Connection> ResolveConnection(const ConnectionFlags& flags, const EnvLookup& env,

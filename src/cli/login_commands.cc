@@ -11,6 +11,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "client/discovery.h"
 #include "client/login_cache.h"
 #include "client/oauth_token.h"
 
@@ -32,7 +33,7 @@ std::optional<std::string> Env(const std::string& k) {
 std::string FromConfig(const Globals& g, const char* key) {
   std::error_code ec;
   std::optional<std::string> path =
-      g.flags.config.empty() ? FindConfig(std::filesystem::current_path(ec).string())
+      g.flags.config.empty() ? client::FindConfig(std::filesystem::current_path(ec).string())
                              : std::optional<std::string>(g.flags.config);
   if (!path) return "";
   std::ifstream in(*path);

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "client/catalog_client.h"
+#include "client/discovery.h"
 #include "client/lake_client.h"
 #include "client/login_cache.h"
 #include "client/oauth_token.h"
@@ -621,6 +622,23 @@ PYBIND11_MODULE(_native, m) {
   m.attr("HAVE_TABULAR") = false;
 #endif
   m.def("read_login", &tarn::python::ReadLogin, py::arg("dir") = "");
+  // What the CLI decides alike (client/discovery.h): config.json's place, the development key.
+  m.def(
+      "find_config",
+      [](const std::string& start, const std::string& name) -> py::object {
+        auto found = tarn::client::FindConfig(start, name.empty() ? "config.json" : name);
+        if (!found) return py::none();
+        return py::str(*found);
+      },
+      py::arg("start"), py::arg("name") = "");
+  m.def(
+      "development_key",
+      [](const std::string& endpoint) -> py::object {
+        auto key = tarn::client::DevelopmentKeyFor(endpoint);
+        if (!key) return py::none();
+        return py::str(*key);
+      },
+      py::arg("endpoint"));
   m.def("device_login", &tarn::python::DeviceLogin, py::arg("endpoint"), py::arg("tenant"),
         py::arg("prompt"), py::arg("client_id") = "", py::arg("ca_file") = "",
         py::arg("account") = "", py::arg("dir") = "");

@@ -65,7 +65,8 @@ Status LoadConfigFile(const std::string& path, Config* cfg) {
     if (!id.is_object()) return Error(Reason::kInvalidInput, "identity must be an object");
     for (auto [name, field] : {std::pair{"token_lifetime_s", &cfg->token_lifetime_s},
                                std::pair{"key_rotation_s", &cfg->key_rotation_s},
-                               std::pair{"clock_skew_s", &cfg->clock_skew_s}}) {
+                               std::pair{"clock_skew_s", &cfg->clock_skew_s},
+                               std::pair{"refresh_lifetime_s", &cfg->refresh_lifetime_s}}) {
       if (!id.contains(name)) continue;
       if (!id[name].is_number_integer() || id[name].get<int64_t>() < 0) {
         return Error(Reason::kInvalidInput,
@@ -73,9 +74,10 @@ Status LoadConfigFile(const std::string& path, Config* cfg) {
       }
       *field = id[name].get<int64_t>();
     }
-    if (cfg->token_lifetime_s < 1 || cfg->key_rotation_s < 1) {
+    if (cfg->token_lifetime_s < 1 || cfg->key_rotation_s < 1 || cfg->refresh_lifetime_s < 1) {
       return Error(Reason::kInvalidInput,
-                   "identity.token_lifetime_s and key_rotation_s must be at least 1");
+                   "identity.token_lifetime_s, key_rotation_s and refresh_lifetime_s must be at "
+                   "least 1");
     }
   }
   if (j.contains("accounts")) {

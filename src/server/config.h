@@ -36,10 +36,12 @@ struct Config {
   // PEM CAs trusted when tarnd itself reaches other endpoints over https (datastores on another
   // ADLS Gen2 server and their token endpoints); "" trusts the system's store.
   std::string ca_file;
-  // The token service: access-token lifetime, signing-key rotation period, allowed clock skew.
+  // The token service: access-token lifetime, signing-key rotation period, allowed clock skew,
+  // and the lifetime of users' refresh tokens.
   int64_t token_lifetime_s = 3600;
   int64_t key_rotation_s = 7 * 24 * 3600;
   int64_t clock_skew_s = 300;
+  int64_t refresh_lifetime_s = 90 * 24 * 3600;
 };
 
 // Reads a JSON config file:
@@ -50,7 +52,8 @@ struct Config {
 //    "limits": {"max_connections": 10000, "header_limit_bytes": 65536, "idle_timeout_s": 120,
 //               "head_timeout_s": 30, "body_timeout_s": 60, "keepalive_linger_ms": 20,
 //               "disk_reserve_mb": 32, "disk_min_free_mb": 64, "disk_critical_free_mb": 8},
-//    "identity": {"token_lifetime_s": 3600, "key_rotation_s": 604800, "clock_skew_s": 300}}
+//    "identity": {"token_lifetime_s": 3600, "key_rotation_s": 604800, "clock_skew_s": 300,
+//                 "refresh_lifetime_s": 7776000}}
 // A file that holds account keys must not be readable by group or others.
 Status LoadConfigFile(const std::string& path, Config* cfg);
 

@@ -153,6 +153,7 @@ int main(int argc, char** argv) {
   id_opts.token_lifetime_s = cfg.token_lifetime_s;
   id_opts.key_rotation_s = cfg.key_rotation_s;
   id_opts.clock_skew_s = cfg.clock_skew_s;
+  id_opts.refresh_lifetime_s = cfg.refresh_lifetime_s;
   identity::IdentityService identity(identity_store->get(), box->get(), id_opts);
   if (Status s = identity.Start(); !s.ok()) return Fail("identity: " + s.ToString());
   std::vector<std::string> account_names;

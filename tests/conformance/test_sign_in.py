@@ -216,3 +216,24 @@ def test_discovery_names_the_device_code_endpoint(tarn, setup):
     assert doc["device_authorization_endpoint"] == \
         f"{tarn.https_url}/{tenant}/oauth2/v2.0/devicecode"
     assert "urn:ietf:params:oauth:grant-type:device_code" in doc["grant_types_supported"]
+
+
+def test_refresh_tokens_expire_as_configured(tarn_factory, tmp_path):
+    """identity.refresh_lifetime_s bounds a refresh token's life (AADSTS700082 after it)."""
+    import time
+    cfg = tmp_path / "tarnd.json"
+    cfg.write_text(json.dumps({"identity": {"refresh_lifetime_s": 2}}))
+    srv = tarn_factory(extra_args=("--config", str(cfg)))
+    d = Directory(srv)
+    tenant = d.tenant()
+    user(d, tenant, "eli@contoso.example")
+    r = post(srv, tenant, "token", {"grant_type": "password", "client_id": PUBLIC_CLIENT,
+                                    "username": "eli@contoso.example", "password": PASSWORD,
+                                    "scope": STORAGE + " offline_access"})
+    assert r.status_code == 200 and r.json()["refresh_token_expires_in"] == 2, r.text
+    form = {"grant_type": "refresh_token", "client_id": PUBLIC_CLIENT, "scope": STORAGE,
+            "refresh_token": r.json()["refresh_token"]}
+    assert post(srv, tenant, "token", form).status_code == 200
+    time.sleep(3.1)
+    r = post(srv, tenant, "token", form)
+    assert r.status_code == 400 and r.json()["error_codes"] == [700082], r.text

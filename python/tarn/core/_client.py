@@ -1,16 +1,10 @@
 """The connection to tarnd: the native client, and native errors turned into SDK exceptions."""
 
 import functools
-import ipaddress
 import os
-import urllib.parse
 
 from tarn.core.exceptions import (DataReadError, DatasetDriftError, TarnConnectionError,
                                   TarnError, UserErrorException)
-
-DEV_ACCOUNT = "devstoreaccount1"
-DEV_KEY = ("Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/"
-           "K1SZFPTOtr/KBHBeksoGMGw==")
 
 
 def _native():
@@ -29,16 +23,6 @@ def native_call(name, *args, **kwargs):
         return getattr(native, name)(*args, **kwargs)
     except native.CatalogError as e:
         raise convert(e) from None
-
-
-def is_loopback(endpoint):
-    host = urllib.parse.urlsplit(endpoint).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def convert(err):
@@ -81,14 +65,16 @@ class Client:
         if not key:
             if auth is not None:
                 native_auth = auth._native_auth(endpoint)
-            elif not is_loopback(endpoint):
-                raise UserErrorException(
-                    "not signed in: run `tarn login`, or pass auth=InteractiveLoginAuthentication"
-                    "(tenant_id=...) or auth=ServicePrincipalAuthentication(...) (the development "
-                    "key is only used for loopback endpoints, and %s is not one)" % endpoint,
-                    "NotSignedIn")
             else:
-                key = DEV_KEY
+                # The development key, for a loopback endpoint only (the CLI's rule, the same
+                # code: tarn._native.development_key).
+                key = native.development_key(endpoint)
+                if key is None:
+                    raise UserErrorException(
+                        "not signed in: run `tarn login`, or pass auth="
+                        "InteractiveLoginAuthentication(tenant_id=...) or auth="
+                        "ServicePrincipalAuthentication(...) (the development key is only used "
+                        "for loopback endpoints, and %s is not one)" % endpoint, "NotSignedIn")
         self._error = native.CatalogError
         self.endpoint = endpoint
         self.auth = auth if native_auth else None

@@ -18,21 +18,10 @@ from tarn.core.exceptions import UserErrorException
 
 
 def _find_config(path, file_name):
-    start = os.path.abspath(path or os.getcwd())
-    if os.path.isfile(start):
-        return start
-    names = [file_name] if file_name else ["config.json"]
-    d = start
-    while True:
-        for name in names:
-            for candidate in (os.path.join(d, name), os.path.join(d, ".azureml", name),
-                              os.path.join(d, "aml_config", name)):
-                if os.path.isfile(candidate):
-                    return candidate
-        parent = os.path.dirname(d)
-        if parent == d:
-            return None
-        d = parent
+    """config.json from `path` (a file or a directory) upwards, in each directory and its
+    .azureml/ and aml_config/: the CLI's search, the same code (tarn._native.find_config)."""
+    from tarn.core._client import native_call
+    return native_call("find_config", path or os.getcwd(), file_name or "")
 
 
 def _connect(tarn_endpoint=None, account=None, account_key=None, auth=None):
