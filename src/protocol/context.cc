@@ -106,6 +106,34 @@ Status ReadSmallBody(Ctx& c, size_t limit, std::string* out) {
   }
 }
 
+StatusOr<nlohmann::json> ReadJsonBody(Ctx& c, size_t limit) {
+  std::string body;
+  Status read = ReadSmallBody(c, limit, &body);
+  if (!read.ok()) {
+    if (read.reason() == Reason::kRequestBodyTooLarge) {
+      return Error(Reason::kRequestBodyTooLarge,
+                   "the request body may be at most " + std::to_string(limit >> 20) + " MiB");
+    }
+    return Error(Reason::kInvalidInput, "the request body ended early");
+  }
+  if (body.empty()) return nlohmann::json::object();
+  nlohmann::json j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) {
+    return Error(Reason::kInvalidDefinition, "the request body is not valid JSON");
+  }
+  return j;
+}
+
+Status ReplyJson(Ctx& c, int status, const StatusOr<nlohmann::json>& j) {
+  if (!j.ok()) return j.status();
+  return c.Reply(status, {}, JsonText(*j), "application/json; charset=utf-8");
+}
+
+Status ReplyDone(Ctx& c, const Status& s) {
+  if (!s.ok()) return s;
+  return ReplyJson(c, 200, nlohmann::json::object());
+}
+
 namespace {
 
 StatusOr<std::optional<int64_t>> DateHeader(const Ctx& c, std::string_view name) {

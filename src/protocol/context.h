@@ -148,6 +148,13 @@ bool QueryBool(const Ctx& c, const std::string& name, bool dflt);
 StatusOr<lake::LeaseRequest> ParseLeaseRequest(const Ctx& c);
 // Reads a whole small body (XML or JSON); kRequestBodyTooLarge past limit bytes.
 Status ReadSmallBody(Ctx& c, size_t limit, std::string* out);
+// The one reader of the JSON bodies of /workspaces and /identity: an empty body is {}; past
+// limit bytes kRequestBodyTooLarge, cut short kInvalidInput, not JSON kInvalidDefinition.
+StatusOr<nlohmann::json> ReadJsonBody(Ctx& c, size_t limit);
+// A JSON answer of /workspaces and /identity: the document with `status`, or the error.
+Status ReplyJson(Ctx& c, int status, const StatusOr<nlohmann::json>& j);
+// {} with 200, or the error.
+Status ReplyDone(Ctx& c, const Status& s);
 // Requires Content-Length: 0 (or none) on operations that take no body.
 Status RequireEmptyBody(const Ctx& c);
 

@@ -14,32 +14,8 @@ using catalog::Json;
 
 constexpr size_t kMaxBody = 16 << 20;
 
-StatusOr<Json> ReadJson(Ctx& c) {
-  std::string body;
-  Status read = ReadSmallBody(c, kMaxBody, &body);
-  if (!read.ok()) {
-    if (read.reason() == Reason::kRequestBodyTooLarge) {
-      return Error(Reason::kRequestBodyTooLarge, "a catalog request body may be at most 16 MiB");
-    }
-    return Error(Reason::kInvalidInput, "the request body ended early");
-  }
-  if (body.empty()) return Json::object();
-  Json j = Json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) {
-    return Error(Reason::kInvalidDefinition, "the request body is not valid JSON");
-  }
-  return j;
-}
+StatusOr<Json> ReadJson(Ctx& c) { return ReadJsonBody(c, kMaxBody); }
 
-Status ReplyJson(Ctx& c, int status, const StatusOr<Json>& j) {
-  if (!j.ok()) return j.status();
-  return c.Reply(status, {}, JsonText(*j), "application/json; charset=utf-8");
-}
-
-Status ReplyDone(Ctx& c, const Status& s) {
-  if (!s.ok()) return s;
-  return ReplyJson(c, 200, Json::object());
-}
 
 const std::string& Workspace(const Ctx& c) { return c.segments.at(1); }
 const std::string& Name(const Ctx& c) { return c.segments.at(3); }

@@ -37,27 +37,8 @@ Status ReplyDocument(Ctx& c, const StatusOr<Json>& j) {
   return Status::Ok();
 }
 
-StatusOr<Json> ReadJson(Ctx& c) {
-  std::string text;
-  Status read = ReadSmallBody(c, kMaxJson, &text);
-  if (!read.ok()) {
-    return Error(Reason::kInvalidInput, "the body is cut short or over 1 MiB");
-  }
-  if (text.empty()) return Json::object();
-  Json body = Json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (body.is_discarded()) return Error(Reason::kInvalidDefinition, "the body is not JSON");
-  return body;
-}
+StatusOr<Json> ReadJson(Ctx& c) { return ReadJsonBody(c, kMaxJson); }
 
-Status ReplyJson(Ctx& c, int status, const StatusOr<Json>& j) {
-  if (!j.ok()) return j.status();
-  return c.Reply(status, {}, JsonText(*j), "application/json; charset=utf-8");
-}
-
-Status ReplyDone(Ctx& c, const Status& s) {
-  if (!s.ok()) return s;
-  return ReplyJson(c, 200, Json::object());
-}
 
 // c.segments: "identity", then the route's segments; seg(i) is the i-th.
 const std::string& Seg(const Ctx& c, size_t i) { return c.segments.at(i); }
