@@ -29,8 +29,14 @@ Status ErrorFromResponse(const std::string& method, const std::string& path, con
   }
   if (code.empty()) code = "HttpStatus" + std::to_string(r.status);
   if (message.empty()) message = method + " " + path + " failed";
-  return Status(CodeForHttp(r.status, code),
-                code + ": " + message + " (HTTP " + std::to_string(r.status) + ")");
+  std::string text = code + ": " + message + " (HTTP " + std::to_string(r.status) + ")";
+  // A code of the server's own table comes back as its Reason (and its Code), so callers ask
+  // the Status what went wrong instead of reading the message.
+  const Reason reason = ReasonForDfsCode(code);
+  if (reason != Reason::kNone && Describe(reason).http_status == r.status) {
+    return Error(reason, std::move(text));
+  }
+  return Status(CodeForHttp(r.status, code), std::move(text));
 }
 
 void PutTags(const std::map<std::string, std::string>& tags, Json* out) {
@@ -124,6 +130,8 @@ StatusOr<DatasetFile> ParseDatasetFile(const Json& j) {
 
 std::string ServerErrorCode(const Status& s) {
   if (s.ok()) return "";
+  if (s.reason() != Reason::kNone) return Describe(s.reason()).dfs_code;
+  // A code outside the table (another server's, or "HttpStatus<n>"): the message's prefix.
   const std::string& m = s.message();
   size_t colon = m.find(": ");
   if (colon == std::string::npos || colon == 0) return "";

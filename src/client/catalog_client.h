@@ -7,9 +7,11 @@
 //   carrying a bearer token for the workspace API (https endpoints only).
 // - Documents are returned as the server sends them (nlohmann::json), shapes as in
 //   docs/catalog-api.md; the typed DatasetFile is parsed because readers need it.
-// - A non-2xx answer becomes an error Status whose code follows the HTTP status (as LakeClient's)
-//   and whose message starts with the server's error code: "DatasetDrift: sales/a.csv changed".
-//   ServerErrorCode() gives that code back. Transport failures keep HttpClient's codes.
+// - A non-2xx answer becomes an error Status whose message starts with the server's error code
+//   ("DatasetDrift: sales/a.csv changed"). A code of the server's own table (common/status.h)
+//   comes back as that Reason, with its Code; others get a Code that follows the HTTP status (as
+//   LakeClient's). ServerErrorCode() gives the code back. Transport failures keep HttpClient's
+//   codes.
 // - Thread-safe: every call takes a kept-alive connection from a small pool, so several threads
 //   (DuckDB's, a parallel download's) may call at once.
 //

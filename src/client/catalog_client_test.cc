@@ -188,6 +188,7 @@ TEST_F(FakeCatalogTest, ErrorsCarryTheServersCodeAndMessage) {
   ASSERT_FALSE(j.ok());
   EXPECT_EQ(j.status().code(), Code::kNotFound);
   EXPECT_EQ(ServerErrorCode(j.status()), "WorkspaceNotFound");
+  EXPECT_EQ(j.status().reason(), Reason::kWorkspaceNotFound);  // the server's table, read back
   EXPECT_NE(j.status().message().find("no workspace nope"), std::string::npos);
 
   CatalogClientOptions o;
@@ -195,16 +196,21 @@ TEST_F(FakeCatalogTest, ErrorsCarryTheServersCodeAndMessage) {
   auto wrong = CatalogClient::Create(url_ + "/" + kAccount, o);
   ASSERT_TRUE(wrong.ok());
   auto denied = (*wrong)->ListWorkspaces();
-  EXPECT_EQ(denied.status().code(), Code::kPermissionDenied);
+  EXPECT_EQ(denied.status().code(), Code::kUnauthenticated);  // the table's, both ways
   EXPECT_EQ(ServerErrorCode(denied.status()), "AuthenticationFailed");
 
   EXPECT_FALSE(CatalogClient::Create(url_ + "/a/b", o).ok());
   o.key_base64 = "not base64!";
   EXPECT_FALSE(CatalogClient::Create(url_, o).ok());
   EXPECT_EQ(ServerErrorCode(Status(Code::kInternal, "plain message")), "");
+  // A code outside the table is still read from the message.
+  EXPECT_EQ(ServerErrorCode(Status(Code::kUnavailable, "HttpStatus503: busy (HTTP 503)")),
+            "HttpStatus503");
+  EXPECT_EQ(ReasonForDfsCode("DatasetDrift"), Reason::kDatasetDrift);
+  EXPECT_EQ(ReasonForDfsCode("NoSuchCode"), Reason::kNone);
 }
 
-TEST_F(FakeCatalogTest, DriftIsAConflictUnlessIgnored) {
+TEST_F(FakeCatalogTest, DriftIsRefusedUnlessIgnored) {
   VersionRef v{"ws1", "drifted", 1, false};
   std::string got;
   BodySink sink = [&](std::string_view p) {
@@ -212,7 +218,8 @@ TEST_F(FakeCatalogTest, DriftIsAConflictUnlessIgnored) {
     return Status::Ok();
   };
   auto r = client_->ReadFile(v, 0, std::nullopt, sink);
-  EXPECT_EQ(r.status().code(), Code::kConflict);
+  EXPECT_EQ(r.status().code(), Code::kFailedPrecondition);  // the table's, both ways
+  EXPECT_EQ(r.status().reason(), Reason::kDatasetDrift);
   EXPECT_EQ(ServerErrorCode(r.status()), "DatasetDrift");
   v.ignore_drift = true;
   ASSERT_TRUE(client_->ReadFile(v, 0, std::nullopt, sink).ok());

@@ -220,6 +220,13 @@ const ReasonInfo& Describe(Reason reason) {
   return i < std::size(kTable) ? kTable[i] : kTable[0];
 }
 
+Reason ReasonForDfsCode(std::string_view code) {
+  for (const ReasonInfo& info : kTable) {
+    if (info.reason != Reason::kNone && code == info.dfs_code) return info.reason;
+  }
+  return Reason::kNone;
+}
+
 Status::Status(Reason reason, std::string message)
     : code_(Describe(reason).code), reason_(reason), message_(std::move(message)) {}
 

@@ -163,6 +163,9 @@ struct ReasonInfo {
 
 // The single mapping table. Never returns null.
 const ReasonInfo& Describe(Reason reason);
+// The other direction, for clients reading a tarnd's JSON (DFS-shaped) errors: the first Reason
+// whose dfs_code is `code`, or kNone for a code the table does not hold.
+Reason ReasonForDfsCode(std::string_view code);
 
 // "InvalidArgument", "NotFound", ...: the code's name.
 const char* CodeName(Code c);
