@@ -6,6 +6,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <shared_mutex>
 
 #include "catalog/catalog_internal.h"
 #include "catalog/glob.h"
@@ -290,7 +291,7 @@ StatusOr<std::shared_ptr<client::TokenSource>> CatalogService::TokensFor(const D
   std::string key = HexEncode(Sha256(creds.authority + '\n' + creds.tenant + '\n' +
                                      creds.client_id + '\n' + creds.client_secret + '\n' +
                                      creds.scope));
-  std::lock_guard<std::mutex> lock(tokens_mu_);
+  std::lock_guard<std::shared_mutex> lock(tokens_mu_);
   auto it = tokens_.find(key);
   if (it != tokens_.end()) return it->second;
   client::ConnectionOptions o;
@@ -341,7 +342,7 @@ StatusOr<identity::Caller> CatalogService::LocalPrincipal(const Datastore& d) {
   const std::string key = HexEncode(Sha256(tenant + '\n' + client + '\n' + d.secret));
   std::string token;
   {
-    std::lock_guard<std::mutex> lock(tokens_mu_);
+    std::shared_lock<std::shared_mutex> lock(tokens_mu_);
     auto it = local_tokens_.find(key);
     if (it != local_tokens_.end() &&
         MonotonicMicros() - it->second.fetched_us < kLocalTokenReuseUs) {
@@ -363,12 +364,12 @@ StatusOr<identity::Caller> CatalogService::LocalPrincipal(const Datastore& d) {
                        "; check the datastore's credential");
     }
     token = r.body["access_token"].get<std::string>();
-    std::lock_guard<std::mutex> lock(tokens_mu_);
+    std::lock_guard<std::shared_mutex> lock(tokens_mu_);
     local_tokens_[key] = LocalToken{token, MonotonicMicros()};
   }
   auto who = identity_->Authenticate(token);
   if (!who.ok()) {
-    std::lock_guard<std::mutex> lock(tokens_mu_);
+    std::lock_guard<std::shared_mutex> lock(tokens_mu_);
     local_tokens_.erase(key);
     return Error(Reason::kDatastoreAccessFailed, "the service principal of datastore '" + d.name +
                                                      "' is no longer valid: " +

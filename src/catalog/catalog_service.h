@@ -22,6 +22,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -197,7 +198,7 @@ class CatalogService {
   identity::IdentityService* identity_;
   std::vector<std::string> self_urls_;
   std::shared_ptr<const http::TlsContext> tls_;
-  std::mutex tokens_mu_;
+  std::shared_mutex tokens_mu_;  // shared for the lookup every read through a datastore makes
   std::map<std::string, std::shared_ptr<client::TokenSource>> tokens_;  // guarded by tokens_mu_
   struct LocalToken {
     std::string token;

@@ -5,7 +5,9 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <mutex>
 #include <set>
+#include <shared_mutex>
 
 #include "common/crypto.h"
 #include "common/encoding.h"
@@ -130,7 +132,7 @@ std::string IdentityService::Issuer(const std::string& tenant) const {
 }
 
 void IdentityService::DirectoryChanged() {
-  std::lock_guard<std::mutex> l(mu_);
+  std::lock_guard<std::shared_mutex> l(mu_);
   ++generation_;
   cache_.clear();
   role_cache_.clear();
@@ -186,7 +188,7 @@ Status IdentityService::LoadOrRotateKeys(int64_t now) {
     keys.push_back(KeyEntry{std::shared_ptr<SigningKey>(std::move(fresh)), now, 0});
     return Status::Ok();
   }));
-  std::lock_guard<std::mutex> l(mu_);
+  std::lock_guard<std::shared_mutex> l(mu_);
   keys_ = std::move(keys);
   return Status::Ok();
 }
@@ -194,13 +196,13 @@ Status IdentityService::LoadOrRotateKeys(int64_t now) {
 std::shared_ptr<SigningKey> IdentityService::ActiveKey() {
   int64_t now = NowSeconds();
   {
-    std::lock_guard<std::mutex> l(mu_);
+    std::shared_lock<std::shared_mutex> l(mu_);
     if (!keys_.empty() && keys_.back().created + opts_.key_rotation_s > now) {
       return keys_.back().key;
     }
   }
   LoadOrRotateKeys(now).IgnoreError();  // on failure the newest key keeps signing
-  std::lock_guard<std::mutex> l(mu_);
+  std::shared_lock<std::shared_mutex> l(mu_);
   return keys_.empty() ? nullptr : keys_.back().key;
 }
 
@@ -527,7 +529,7 @@ StatusOr<Json> IdentityService::Jwks(const std::string& tenant) {
       store_->Read([&](IdentityTxn& t) { return RequireTenant(t, tenant).status(); }));
   ActiveKey();  // rotates if due
   Json keys = Json::array();
-  std::lock_guard<std::mutex> l(mu_);
+  std::shared_lock<std::shared_mutex> l(mu_);
   for (const auto& k : keys_) keys.push_back(k.key->Jwk());
   return Json{{"keys", keys}};
 }
@@ -677,7 +679,7 @@ StatusOr<Caller> IdentityService::Authenticate(std::string_view token, Audience 
   const int64_t now = NowSeconds();
   uint64_t generation;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    std::shared_lock<std::shared_mutex> l(mu_);
     generation = generation_;
     auto it = cache_.find(digest);
     if (it != cache_.end() && it->second.generation == generation_ &&
@@ -686,7 +688,7 @@ StatusOr<Caller> IdentityService::Authenticate(std::string_view token, Audience 
     }
   }
   auto lookup = [&](const std::string& kid) -> EVP_PKEY* {
-    std::lock_guard<std::mutex> l(mu_);
+    std::shared_lock<std::shared_mutex> l(mu_);
     for (const auto& k : keys_) {
       if (k.key->kid() == kid) return k.key->pkey();
     }
@@ -728,7 +730,7 @@ StatusOr<Caller> IdentityService::Authenticate(std::string_view token, Audience 
     TARN_ASSIGN_OR_RETURN(c.groups, GroupsOf(t, c.oid));
     return Status::Ok();
   }));
-  std::lock_guard<std::mutex> l(mu_);
+  std::lock_guard<std::shared_mutex> l(mu_);
   if (generation == generation_) {
     if (cache_.size() > 100000) cache_.clear();
     cache_[digest] = Cached{c, generation, audience};
@@ -784,7 +786,7 @@ StatusOr<int> IdentityService::StrongestRole(const Caller& caller, const std::st
   for (const auto& g : caller.groups) key += '\n' + g;
   uint64_t generation;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    std::shared_lock<std::shared_mutex> l(mu_);
     generation = generation_;
     auto it = role_cache_.find(key);
     if (it != role_cache_.end()) return it->second;
@@ -807,7 +809,7 @@ StatusOr<int> IdentityService::StrongestRole(const Caller& caller, const std::st
     }
     return Status::Ok();
   }));
-  std::lock_guard<std::mutex> l(mu_);
+  std::lock_guard<std::shared_mutex> l(mu_);
   if (generation == generation_) {
     if (role_cache_.size() > 100000) role_cache_.clear();
     role_cache_[key] = best;

@@ -22,6 +22,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -243,7 +244,9 @@ class IdentityService {
   IdentityOptions opts_;
   std::string base_url_;
 
-  std::mutex mu_;  // guards keys_, cache_, generation_
+  // Guards keys_, cache_, role_cache_ and generation_: shared by the lookups every request
+  // makes, exclusive for changes.
+  std::shared_mutex mu_;
   std::vector<KeyEntry> keys_;
   struct Cached {
     Caller caller;
