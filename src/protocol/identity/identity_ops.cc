@@ -116,21 +116,6 @@ Status DeviceCode(Ctx& c) {
 
 namespace {
 
-std::string Html(std::string_view text) {
-  std::string out;
-  for (char ch : text) {
-    switch (ch) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += ch;
-    }
-  }
-  return out;
-}
-
 // The page: a form posting back to itself. Every value from outside is escaped; the policy
 // forbids scripts, frames and posting anywhere else.
 Status ReplyPage(Ctx& c, int status, const std::string& notice, bool error, bool show_form,
@@ -145,14 +130,14 @@ Status ReplyPage(Ctx& c, int status, const std::string& notice, bool error, bool
       "</style></head><body><h1>Sign in on a device</h1>";
   if (!notice.empty()) {
     page += std::string("<p class=\"") + (error ? "error" : "ok") + "\" role=\"status\">" +
-            Html(notice) + "</p>";
+            XmlEscape(notice) + "</p>";
   }
   if (show_form) {
     page +=
         "<p>Enter the code your device shows, then your user name and password.</p>"
         "<form method=\"post\" autocomplete=\"off\">"
         "<label for=\"code\">Code</label><input id=\"code\" name=\"code\" required "
-        "maxlength=\"16\" value=\"" + Html(code) + "\">"
+        "maxlength=\"16\" value=\"" + XmlEscape(code) + "\">"
         "<label for=\"username\">User name</label><input id=\"username\" name=\"username\" "
         "autocomplete=\"username\" maxlength=\"256\">"
         "<label for=\"password\">Password</label><input id=\"password\" name=\"password\" "
