@@ -117,6 +117,24 @@ def acl_seeds():
         write("acl_fuzz", f"seed-{i}", Fdp().bool(is_dir).string(base).remaining(change).bytes())
 
 
+def lake_layout_seeds():
+    good = (
+        "version: 1\ntenant: t-1\nzones:\n  raw: {filesystem: raw, domains: [pos]}\n"
+        "  curated:\n    filesystem: curated\n    domains: [sales, finance]\n"
+        "groups: [eng, analysts]\naccess:\n  - {group: eng, zone: raw, write: true}\n"
+        "  - {group: analysts, zone: curated, domain: sales, read: true}\n"
+        "retention: {raw_batches_days: 365, failed_staging_days: 14}\n")
+    for i, text in enumerate([
+            good,
+            good.replace("filesystem: curated", "filesystem: raw"),
+            good.replace("group: analysts", "group: nobody"),
+            "version: 1\ntenant: t\nzones: {a: {filesystem: abc}}\n",
+            "version: 1\ntenant: [\n",
+            "- a\n- b\n",
+            "version: 1\ntenant: t\nzones:\n  z: &x {filesystem: aaa}\n  y: *x\n"]):
+        write("lake_layout_fuzz", f"seed-{i}", text.encode())
+
+
 def glob_seeds():
     cases = [
         ("data/**/*.csv", ["data/a.csv", "data/2024/01/b.csv", "other/a.csv"]),
@@ -545,6 +563,7 @@ def main():
         "jwt_fuzz": jwt_seeds, "catalog_json_fuzz": catalog_json_seeds,
         "identity_json_fuzz": identity_json_seeds,
         "request_pipeline_fuzz": request_pipeline_seeds, "sas_fuzz": sas_seeds,
+        "lake_layout_fuzz": lake_layout_seeds,
     }
     for target, seed in seeders.items():
         reset(target)

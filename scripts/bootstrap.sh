@@ -7,7 +7,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 debs=(
   build-essential cmake ninja-build ccache pkg-config git
   libboost-dev libssl-dev libsqlite3-dev sqlite3 nlohmann-json3-dev libpugixml-dev
-  libcli11-dev libspdlog-dev libfmt-dev libsodium-dev libfuse3-dev fuse3 libre2-dev
+  libcli11-dev libspdlog-dev libfmt-dev libsodium-dev libfuse3-dev fuse3 libre2-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-pytest python3-azure python3-numpy python3-pandas pybind11-dev
   azure-cli openssl curl libsecret-1-0

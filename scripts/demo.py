@@ -8,7 +8,8 @@ renames a directory, lists the tree, downloads every file and verifies its bytes
 what it did. It exits non-zero on any mismatch or error.
 
 Then the seed's flow as a team runs it: the workspace catalog (tarn.core, azureml.core's API)
-with a versioned dataset that pins its bytes; and, when tarnd's https endpoint is given, the
+with a versioned dataset that pins its bytes; the raw / curated / product zones applied from a
+lake.yaml (`tarn lake apply`) and a landing ingested into raw as one batch (`tarn ingest`); and, when tarnd's https endpoint is given, the
 seed's own snippet run as a service principal rather than with the account key: the `tarn` CLI
 makes the principal and its roles, the snippet registers the lake as a datastore and reads a
 dataset with auth=ServicePrincipalAuthentication(...), and revoking the role stops the next read.
@@ -116,12 +117,76 @@ def tarn_cli(*args):
     return json.loads(out.stdout) if out.stdout.strip() else {}
 
 
+SALES_DAY1 = ("id,region,day,amount\n1,north,2024-06-01,10.5\n2,south,2024-06-01,7\n"
+              "2,south,2024-06-01,7\n3,north,2024-06-01,\n")
+SALES_DAY2 = "id,region,day,amount\n5,north,2024-06-02,3\n6,east,2024-06-02,4.25\n"
+
+
+def zones_demo(base, service, failures):
+    """The raw / curated / product zones as code (`tarn lake apply lake.yaml`), then a landing
+    of sales files ingested into raw as one batch with its manifest (`tarn ingest`)."""
+    if not os.environ.get("TARN_CLI"):
+        print("8. (zones part skipped: TARN_CLI is not set)")
+        return
+    import tempfile
+    from pathlib import Path
+    os.environ["TARN_ENDPOINT"] = base
+    tenant = tarn_cli("tenant", "create", "--name", "zones")["tenant_id"]
+    tag = f"{int(time.time()) % 1000000}"
+    zones = {z: f"{z}-{tag}" for z in ("raw", "curated", "product")}
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            layout = Path(tmp) / "lake.yaml"
+            layout.write_text(
+                f"version: 1\ntenant: {tenant}\nzones:\n"
+                f"  raw: {{filesystem: {zones['raw']}, domains: [pos]}}\n"
+                f"  curated: {{filesystem: {zones['curated']}, domains: [sales, finance]}}\n"
+                f"  product: {{filesystem: {zones['product']}, domains: [forecasting]}}\n"
+                "groups: [data-engineering, sales-analysts]\naccess:\n"
+                "  - {group: data-engineering, zone: raw, write: true}\n"
+                "  - {group: data-engineering, zone: curated, write: true}\n"
+                "  - {group: sales-analysts, zone: curated, domain: sales, read: true}\n"
+                "retention: {raw_batches_days: 365, failed_staging_days: 14}\n")
+            applied = tarn_cli("lake", "apply", str(layout))["applied"]
+            again = tarn_cli("lake", "apply", str(layout))["applied"]
+            drift = tarn_cli("lake", "check", str(layout))["drift"]
+            print(f"8. tarn lake apply lake.yaml: {len(applied)} changes (zone filesystems "
+                  f"{', '.join(zones.values())}, domain folders, 2 groups, role assignments, "
+                  f"default ACLs); applied again: {len(again)} changes; drift: {len(drift)}")
+            if again or drift:
+                failures.append(f"lake apply is not idempotent: {again} {drift}")
+            landing = Path(tmp) / "landing"
+            landing.mkdir()
+            (landing / "day1.csv").write_text(SALES_DAY1)
+            (landing / "day2.csv").write_text(SALES_DAY2)
+            batch = tarn_cli("ingest", str(landing), "--source", "pos", "-f", zones["raw"])
+            m = batch["manifest"]
+            print(f"9. tarn ingest: {m['totals']['files']} files, {m['totals']['rows']} rows "
+                  f"landed as one batch at {zones['raw']}/{batch['path']}, with a manifest of "
+                  f"sizes, MD5s, row counts and schemas")
+            seen = [p.name for p in service.get_file_system_client(zones["raw"]).get_paths(
+                path=batch["path"])]
+            if len(seen) != 3:
+                failures.append(f"the batch holds {seen}, not 2 files and the manifest")
+            dup = tarn_cli("ingest", str(landing), "--source", "pos", "-f", zones["raw"])
+            print(f"10. the same files again: reported as already landed "
+                  f"(duplicate={dup['duplicate']}), nothing uploaded")
+            if not dup["duplicate"] or dup["path"] != batch["path"]:
+                failures.append("re-ingesting identical content was not detected")
+    finally:
+        for fs_name in zones.values():
+            try:
+                service.delete_file_system(fs_name)
+            except Exception:  # not created
+                pass
+
+
 def service_principal_demo(base, account, fs, failures):
     """The seed's snippet as a data scientist's service would run it: no account key anywhere,
     a service principal whose workspace role and storage role decide what it may do."""
     https, ca = os.environ.get("TARN_HTTPS_URL"), os.environ.get("TARN_CA_FILE")
     if not (https and ca and os.environ.get("TARN_CLI")):
-        print("8. (service principal part skipped: TARN_HTTPS_URL, TARN_CA_FILE and TARN_CLI "
+        print("11. (service principal part skipped: TARN_HTTPS_URL, TARN_CA_FILE and TARN_CLI "
               "are not set)")
         return
     from tarn.core import UserErrorException
@@ -138,7 +203,7 @@ def service_principal_demo(base, account, fs, failures):
                             f"/{account}/{fs.file_system_name}")
     tarn_cli("role", "assign", "--principal", sp["object_id"], "--role",
              "AzureML Data Scientist", "--scope", "/workspaces/demo-ws")
-    print(f"8. tarn CLI: tenant {tenant}, service principal 'seed-trainer' with Storage Blob "
+    print(f"11. tarn CLI: tenant {tenant}, service principal 'seed-trainer' with Storage Blob "
           f"Data Reader on the filesystem and AzureML Data Scientist on demo-ws")
     # --- the seed's snippet, its imports changed, signed in as the service principal ---
     datastore_name = "adlsg1"
@@ -152,7 +217,7 @@ def service_principal_demo(base, account, fs, failures):
     ds = ds.register(workspace, "sales_by_service", create_new_version=True)
     df = Dataset.get_by_name(workspace, "sales_by_service",
                              version=ds.version).to_pandas_dataframe()
-    print(f"9. the seed's snippet ran with ServicePrincipalAuthentication over {https}, no key: "
+    print(f"12. the seed's snippet ran with ServicePrincipalAuthentication over {https}, no key: "
           f"datastore '{datastore_name}' registered, dataset read into pandas ({len(df)} rows)")
     tarn_cli("role", "remove", storage_role["id"])
     try:
@@ -160,7 +225,7 @@ def service_principal_demo(base, account, fs, failures):
         failures.append("a read through the datastore still worked after its principal's role "
                         "was removed")
     except UserErrorException as e:
-        print(f"10. removed the principal's storage role: the next read is refused "
+        print(f"13. removed the principal's storage role: the next read is refused "
               f"({e.code})")
 
 
@@ -268,6 +333,7 @@ def main():
               f"{human(total_bytes)} in {timings['download']:.2f} s "
               f"({rate(total_bytes, timings['download'])})")
         dataset_demo(base, account, fs, failures)
+        zones_demo(base, service, failures)
         service_principal_demo(base, account, fs, failures)
     except AzureError as e:
         failures.append(f"request failed: {type(e).__name__}: {e}")
@@ -275,11 +341,11 @@ def main():
         if fs is not None and not args.keep:
             try:
                 fs.delete_file_system()
-                print(f"11. deleted filesystem '{fs_name}'")
+                print(f"14. deleted filesystem '{fs_name}'")
             except AzureError as e:
                 failures.append(f"cleanup failed: {e}")
         elif fs is not None:
-            print(f"11. kept filesystem '{fs_name}'")
+            print(f"14. kept filesystem '{fs_name}'")
 
     print()
     if failures:
@@ -289,6 +355,7 @@ def main():
         return 1
     print(f"DEMO OK: {len(files)} files, {human(total_bytes)} uploaded, renamed, listed, "
           f"downloaded and verified byte for byte; a dataset version kept its registered rows; "
+          f"the zones were applied from lake.yaml and a landing ingested into raw once; "
           f"the seed's snippet ran as a service principal, and revoking its role stopped reads.")
     return 0
 

@@ -39,3 +39,4 @@ echo "== benchmark harness (quick: completion only, never a timing)"
 bash scripts/bench_lake.sh --quick
 /usr/bin/python3 bench/pandas_bench.py --quick
 /usr/bin/python3 bench/people_bench.py --seconds 1 --rounds 1 --small 50 --large-mib 8 > /dev/null
+/usr/bin/python3 bench/ingest_bench.py --files 200 --rounds 1 > /dev/null

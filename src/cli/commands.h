@@ -72,6 +72,12 @@ void AddIdentityCommands(CLI::App& app, Globals& g, std::function<Status()>& run
 // prompt "Password for <whose>: " (login_commands.cc).
 StatusOr<std::string> ReadPassword(bool from_stdin, const std::string& whose);
 
+// tarn lake plan|apply|check (lake_commands.cc).
+void AddLakeCommands(CLI::App& app, Globals& g, std::function<Status()>& run);
+
+// tarn ingest (ingest_commands.cc).
+void AddIngestCommands(CLI::App& app, Globals& g, std::function<Status()>& run);
+
 // tarn login / tarn logout (login_commands.cc).
 void AddLoginCommands(CLI::App& app, Globals& g, std::function<Status()>& run);
 

@@ -12,6 +12,17 @@
 
 namespace tarn::cli {
 
+StatusOr<client::LakeClientOptions> LakeOptionsFor(const Connection& conn) {
+  client::LakeClientOptions o;
+  o.account = conn.account;
+  o.key_base64 = conn.key;
+  if (conn.login) {
+    TARN_ASSIGN_OR_RETURN(o.connection, client::TrustingOptions(conn.login->ca_file));
+    TARN_ASSIGN_OR_RETURN(o.bearer, client::UserTokens(*conn.login, client::kStorageScope));
+  }
+  return o;
+}
+
 StatusOr<Connection> ResolveConnection(const ConnectionFlags& flags, const EnvLookup& env,
                                        const std::string& cwd) {
   nlohmann::json config = nlohmann::json::object();

@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 
+#include "client/lake_client.h"
 #include "client/login_cache.h"
 #include "common/status.h"
 
@@ -35,6 +36,10 @@ struct Connection {
   std::string workspace;    // "" when none was found
   std::string config_path;  // the config.json used, if any
 };
+
+// How the CLI reaches the lake as the connection's caller: the account key, or the sign-in's
+// storage tokens over its trusted https endpoint.
+StatusOr<client::LakeClientOptions> LakeOptionsFor(const Connection& conn);
 
 using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
 StatusOr<Connection> ResolveConnection(const ConnectionFlags& flags, const EnvLookup& env,

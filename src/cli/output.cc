@@ -50,8 +50,8 @@ std::string Cell(const nlohmann::json& j, const char* key) {
   return it->dump();
 }
 
-ProgressBar::ProgressBar(std::FILE* out, int64_t total, bool enabled)
-    : out_(out), total_(total), enabled_(enabled), start_(std::chrono::steady_clock::now()),
+ProgressBar::ProgressBar(std::FILE* out, int64_t total, bool enabled, std::string label)
+    : out_(out), total_(total), label_(label.empty() ? "" : label + "  "), enabled_(enabled), start_(std::chrono::steady_clock::now()),
       last_(start_) {}
 
 std::string ProgressBar::Render(int64_t done, int64_t total, double seconds) {
@@ -72,7 +72,7 @@ void ProgressBar::Add(int64_t bytes) {
   if (now - last_ < std::chrono::milliseconds(100)) return;
   last_ = now;
   double secs = std::chrono::duration<double>(now - start_).count();
-  std::fprintf(out_, "\r%s", Render(done_, total_, secs).c_str());
+  std::fprintf(out_, "\r%s%s", label_.c_str(), Render(done_, total_, secs).c_str());
   std::fflush(out_);
 }
 
@@ -80,7 +80,7 @@ void ProgressBar::Finish() {
   if (!enabled_) return;
   std::lock_guard<std::mutex> l(mu_);
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  std::fprintf(out_, "\r%s\n", Render(done_, total_, secs).c_str());
+  std::fprintf(out_, "\r%s%s\n", label_.c_str(), Render(done_, total_, secs).c_str());
   std::fflush(out_);
 }
 

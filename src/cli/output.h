@@ -23,11 +23,11 @@ std::string FormatBytes(int64_t n);
 // A JSON value as one table cell: strings bare, null as "", objects compactly.
 std::string Cell(const nlohmann::json& j, const char* key);
 
-// "[#####.....]  12.0 MiB / 40.0 MiB  8.1 MiB/s". Add() is thread-safe and redraws at most
-// every 100 ms; nothing is drawn unless `enabled` (a terminal).
+// "[#####.....]  12.0 MiB / 40.0 MiB  8.1 MiB/s", after the label if one is given. Add() is
+// thread-safe and redraws at most every 100 ms; nothing is drawn unless `enabled` (a terminal).
 class ProgressBar {
  public:
-  ProgressBar(std::FILE* out, int64_t total, bool enabled);
+  ProgressBar(std::FILE* out, int64_t total, bool enabled, std::string label = "");
   void Add(int64_t bytes);
   void Finish();
   static std::string Render(int64_t done, int64_t total, double seconds);
@@ -35,6 +35,7 @@ class ProgressBar {
  private:
   std::FILE* out_;
   int64_t total_;
+  std::string label_;
   bool enabled_;
   std::mutex mu_;
   int64_t done_ = 0;  // guarded by mu_

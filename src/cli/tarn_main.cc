@@ -3,7 +3,7 @@
 //   tarn [--endpoint URL] [--account NAME] [--workspace WS] [--json] <group> <command> ...
 //   groups: workspace, datastore (workspace_commands.cc), dataset (dataset_commands.cc),
 //   tenant, principal, secret, group, role, audit (identity_commands.cc), login, logout
-//   (login_commands.cc). This file: what they share, and Main.
+//   (login_commands.cc), lake (lake_commands.cc), ingest (ingest_commands.cc). This file: what they share, and Main.
 //
 // Exit codes: 0 success, 1 failure, 2 bad usage, 3 not found, 4 conflict (exists, in use,
 // drift), 5 refused (credentials).
@@ -76,8 +76,9 @@ namespace {
 
 int Main(int argc, char** argv) {
   CLI::App app{
-      "tarn: the workspace catalog of a tarnd (workspaces, datastores, datasets) and its\n"
-      "directory (tenants, principals, secrets, groups, roles, audit).\n"
+      "tarn: the workspace catalog of a tarnd (workspaces, datastores, datasets), its\n"
+      "directory (tenants, principals, secrets, groups, roles, audit), the lake's layout\n"
+      "(lake plan|apply|check) and ingestion into the raw zone (ingest).\n"
       "Connection: --endpoint/TARN_ENDPOINT, --account/TARN_ACCOUNT, --workspace/TARN_WORKSPACE\n"
       "or a config.json found in the current directory, its .azureml/ or a parent.\n"
       "As whom: the sign-in of `tarn login` (kept in ~/.tarn/login.json); an account key only\n"
@@ -97,6 +98,10 @@ int Main(int argc, char** argv) {
   AddDatasetCommands(app, g, run);
   AddIdentityCommands(app, g, run);
   AddLoginCommands(app, g, run);
+  AddLakeCommands(app, g, run);
+#ifdef TARN_WITH_TABULAR
+  AddIngestCommands(app, g, run);
+#endif
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -9,6 +9,7 @@
 
 #include "client/http_connection.h"
 #include "client/lake_client.h"
+#include "client/test_lake_server.h"
 #include "common/encoding.h"
 #include "http/server.h"
 #include "lake/lake_service.h"
@@ -248,22 +249,9 @@ class LakeClientTest : public ::testing::Test {
     std::string tmpl = ::testing::TempDir() + "tarn_client_test_XXXXXX";
     ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
     dir_ = tmpl;
-    auto meta = meta::SqliteNamespaceStore::Open(dir_ + "/meta.db");
-    ASSERT_TRUE(meta.ok()) << meta.status().ToString();
-    meta_ = std::move(*meta);
-    auto ext = extent::LocalExtentStore::Open(dir_ + "/extents");
-    ASSERT_TRUE(ext.ok()) << ext.status().ToString();
-    extents_ = std::move(*ext);
-    lake_ = std::make_unique<lake::LakeService>(meta_.get(), extents_.get());
-    frontend_ = std::make_unique<protocol::Frontend>(
-        lake_.get(),
-        std::vector<protocol::Account>{{"devstoreaccount1", {*Base64Decode(kDevKey)}}});
-    server_ = std::make_unique<http::Server>(
-        http::ServerOptions{},
-        [this](http::Request& r, http::ResponseWriter& w) { frontend_->Handle(r, w); });
-    auto url = server_->Start();
-    ASSERT_TRUE(url.ok());
-    url_ = *url;
+    Status started = server_.Start(dir_);
+    ASSERT_TRUE(started.ok()) << started.ToString();
+    url_ = server_.url();
     LakeClientOptions o;
     o.key_base64 = kDevKey;
     auto c = LakeClient::Create(url_, o);
@@ -273,21 +261,12 @@ class LakeClientTest : public ::testing::Test {
   }
   void TearDown() override {
     client_.reset();
-    if (server_) server_->Stop();
-    server_.reset();
-    frontend_.reset();
-    lake_.reset();
-    extents_.reset();
-    meta_.reset();
+    server_.Stop();
     std::filesystem::remove_all(dir_);
   }
 
   std::string dir_, url_;
-  std::unique_ptr<meta::SqliteNamespaceStore> meta_;
-  std::unique_ptr<extent::LocalExtentStore> extents_;
-  std::unique_ptr<lake::LakeService> lake_;
-  std::unique_ptr<protocol::Frontend> frontend_;
-  std::unique_ptr<http::Server> server_;
+  testing::InProcessLake server_;
   std::unique_ptr<LakeClient> client_;
 };
 

@@ -177,9 +177,10 @@ Status LakeClient::PutBlob(const std::string& fs, const std::string& path, std::
 }
 
 Status LakeClient::PutBlob(const std::string& fs, const std::string& path, int64_t length,
-                           const BodySource& source) {
-  return Call("PUT", fs, path, {}, {{"x-ms-blob-type", "BlockBlob"}}, {}, &source, length)
-      .status();
+                           const BodySource& source, const std::string& content_md5) {
+  Headers h = {{"x-ms-blob-type", "BlockBlob"}};
+  if (!content_md5.empty()) h.emplace_back("Content-MD5", content_md5);
+  return Call("PUT", fs, path, {}, std::move(h), {}, &source, length).status();
 }
 
 namespace {
@@ -286,9 +287,11 @@ Status LakeClient::Flush(const std::string& fs, const std::string& path, int64_t
 }
 
 Status LakeClient::Rename(const std::string& fs, const std::string& source,
-                          const std::string& dest) {
+                          const std::string& dest, bool overwrite) {
   std::string src = "/" + PercentEncode(fs) + "/" + PercentEncode(source, /*keep_slash=*/true);
-  return Call("PUT", fs, dest, {}, {{"x-ms-rename-source", src}}).status();
+  Headers h = {{"x-ms-rename-source", src}};
+  if (!overwrite) h.emplace_back("If-None-Match", "*");
+  return Call("PUT", fs, dest, {}, std::move(h)).status();
 }
 
 StatusOr<PathPage> LakeClient::ListPaths(const std::string& fs, const std::string& directory,
@@ -325,6 +328,22 @@ StatusOr<PathProperties> LakeClient::GetPathProperties(const std::string& fs,
   if (const std::string* l = r.Header("content-length")) ParseInt64(*l, &p.content_length);
   if (const std::string* e = r.Header("etag")) p.etag = *e;
   return p;
+}
+
+StatusOr<AccessControl> LakeClient::GetAccessControl(const std::string& fs,
+                                                     const std::string& path) {
+  TARN_ASSIGN_OR_RETURN(Response r, Call("HEAD", fs, path, {{"action", "getAccessControl"}}, {}));
+  AccessControl a;
+  if (const std::string* v = r.Header("x-ms-owner")) a.owner = *v;
+  if (const std::string* v = r.Header("x-ms-group")) a.group = *v;
+  if (const std::string* v = r.Header("x-ms-permissions")) a.permissions = *v;
+  if (const std::string* v = r.Header("x-ms-acl")) a.acl = *v;
+  return a;
+}
+
+Status LakeClient::SetAccessControl(const std::string& fs, const std::string& path,
+                                    const std::string& acl) {
+  return Call("PATCH", fs, path, {{"action", "setAccessControl"}}, {{"x-ms-acl", acl}}).status();
 }
 
 Status LakeClient::Delete(const std::string& fs, const std::string& path, bool recursive) {

@@ -91,6 +91,11 @@ struct PathProperties {
   std::string etag;
 };
 
+struct AccessControl {
+  std::string owner, group, permissions;  // "rwxr-x---", with "+" when named entries exist
+  std::string acl;                        // "user::rwx,group::r-x,...,default:..."
+};
+
 struct BlobPage {
   std::vector<std::string> names;  // blob names, in listing order
   std::string next_marker;         // empty on the last page
@@ -114,8 +119,10 @@ class LakeClient {
 
   // Blob API.
   Status PutBlob(const std::string& fs, const std::string& path, std::string_view data);
+  // content_md5: the body's MD5 (base64), sent as Content-MD5: tarnd refuses a body that does
+  // not match it and keeps it as the blob's MD5.
   Status PutBlob(const std::string& fs, const std::string& path, int64_t length,
-                 const BodySource& source);
+                 const BodySource& source, const std::string& content_md5 = "");
   // Streams the blob (or a range of it) into sink; returns the bytes received.
   // if_match: answer 412 (FailedPrecondition) unless the blob's etag is this one.
   StatusOr<int64_t> GetBlob(const std::string& fs, const std::string& path,
@@ -141,13 +148,19 @@ class LakeClient {
   Status Flush(const std::string& fs, const std::string& path, int64_t position,
                bool close = false);
   // Renames within one filesystem (x-ms-rename-source: /<fs>/<source>).
-  Status Rename(const std::string& fs, const std::string& source, const std::string& dest);
+  // overwrite=false sends If-None-Match: * (AlreadyExists when dest exists).
+  Status Rename(const std::string& fs, const std::string& source, const std::string& dest,
+                bool overwrite = true);
   // One page of GET /<fs>?resource=filesystem&recursive=...; directory "" is the root.
   StatusOr<PathPage> ListPaths(const std::string& fs, const std::string& directory,
                                bool recursive, const std::string& continuation = "",
                                int max_results = 5000);
   StatusOr<PathProperties> GetPathProperties(const std::string& fs, const std::string& path);
   Status Delete(const std::string& fs, const std::string& path, bool recursive = false);
+  // HEAD ?action=getAccessControl; path "" is the filesystem's root.
+  StatusOr<AccessControl> GetAccessControl(const std::string& fs, const std::string& path);
+  // PATCH ?action=setAccessControl with x-ms-acl: replaces the whole ACL.
+  Status SetAccessControl(const std::string& fs, const std::string& path, const std::string& acl);
 
   HttpClient& http() { return http_; }
 

@@ -13,6 +13,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -33,6 +34,7 @@
 #include "mount/dataset_mount.h"
 #ifdef TARN_WITH_TABULAR
 #include "dataset_reader/dataset_reader.h"
+#include "ingest/ingest.h"
 #endif
 
 namespace py = pybind11;
@@ -481,16 +483,18 @@ class Client {
 
   // Creates a filesystem on this tarnd's own account; one that exists is fine.
   void create_filesystem(const std::string& filesystem) {
+    client::LakeClientOptions opts = LakeOptions();  // reads auth_: with the GIL
     py::gil_scoped_release nogil;
-    Status s = Lake()->CreateFilesystem(filesystem);
+    Status s = Lake(opts)->CreateFilesystem(filesystem);
     if (s.code() != Code::kAlreadyExists) Check(s);
   }
 
   // Uploads a local file to <filesystem>/<path> on this tarnd's own account (Put Blob).
   void upload_file(const std::string& filesystem, const std::string& path,
                    const std::string& local_path) {
+    client::LakeClientOptions opts = LakeOptions();  // reads auth_: with the GIL
     py::gil_scoped_release nogil;
-    auto lake = Lake();
+    auto lake = Lake(opts);
     std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(local_path.c_str(), "rb"), &std::fclose);
     if (!f) Raise(Status(Code::kNotFound, "cannot open " + local_path));
     std::fseek(f.get(), 0, SEEK_END);
@@ -553,8 +557,61 @@ class Client {
 #endif
   }
 
+  // Lands local files or directories as one batch of `source` in `filesystem` (ingest/ingest.h).
+  // progress: None or a callable(phase, done, total), called at most every 100 ms per phase
+  // and at each phase's end.
+  py::dict ingest(const std::string& filesystem, const std::vector<std::string>& inputs,
+                  const std::string& source, const std::string& date, int threads,
+                  const py::object& progress) {
+#ifdef TARN_WITH_TABULAR
+    ingest::Options o;
+    o.filesystem = filesystem;
+    o.source = source;
+    o.date = date;
+    o.threads = threads;
+    std::string phase;
+    auto last = std::chrono::steady_clock::time_point{};
+    if (!progress.is_none()) {
+      // Called from the transfer threads, one at a time.
+      o.progress = [&](const ingest::Progress& p) {
+        auto now = std::chrono::steady_clock::now();
+        if (p.phase == phase && p.done < p.total && now - last < std::chrono::milliseconds(100)) {
+          return;
+        }
+        phase = p.phase;
+        last = now;
+        py::gil_scoped_acquire gil;
+        try {
+          progress(p.phase, p.done, p.total);
+        } catch (py::error_already_set& e) {
+          e.discard_as_unraisable("tarn ingest progress callback");
+        }
+      };
+    }
+    ingest::Result r;
+    client::LakeClientOptions lake = LakeOptions();  // reads auth_: with the GIL
+    {
+      py::gil_scoped_release nogil;
+      ingest::ClientFactory connect = [url = catalog_->endpoint().Origin(), lake] {
+        return client::LakeClient::Create(url, lake);
+      };
+      r = Take(ingest::Ingest(inputs, o, connect, SharedEngine()));
+    }
+    py::dict out;
+    out["duplicate"] = r.duplicate;
+    out["path"] = r.path;
+    out["manifest"] = ToPython(r.manifest);
+    return out;
+#else
+    Raise(Status(Code::kUnimplemented,
+                 "this build of tarn._native lacks the tabular engine (DuckDB)"));
+#endif
+  }
+
  private:
-  std::unique_ptr<client::LakeClient> Lake() {
+  // How this client reaches the lake: its key, or its auth's storage tokens. Reads auth_, a
+  // Python object: call it with the GIL held.
+  client::LakeClientOptions LakeOptions() {
     client::LakeClientOptions o;
     o.account = catalog_->account();
     o.key_base64 = key_;
@@ -562,7 +619,10 @@ class Client {
       o.bearer = Tokens(*auth_, client::kStorageScope);
       o.connection = Take(client::TrustingOptions(TrustedCa()));
     }
-    return Take(client::LakeClient::Create(catalog_->endpoint().Origin(), o));
+    return o;
+  }
+  std::unique_ptr<client::LakeClient> Lake(const client::LakeClientOptions& opts) {
+    return Take(client::LakeClient::Create(catalog_->endpoint().Origin(), opts));
   }
 
   // The CAs to trust for tarnd itself: the auth's, or the login's.
@@ -679,5 +739,6 @@ PYBIND11_MODULE(_native, m) {
       .def("upload_file", &Client::upload_file)
       .def("create_filesystem", &Client::create_filesystem)
       .def("read_table", &Client::read_table)
-      .def("write_table", &Client::write_table);
+      .def("write_table", &Client::write_table)
+      .def("ingest", &Client::ingest);
 }

@@ -18,9 +18,11 @@ namespace tarn::tabular {
 
 struct Engine::Impl {
   // Runs f(call) on a prepared Call; no exception leaves.
+  // bind=false: the plan is made but not bound (no detection query); only plan().ScanSql()
+  // may be used.
   template <typename T, typename F>
   StatusOr<T> Run(FileOpener& opener, const std::vector<SourceFile>& files, const ReadRequest& req,
-                  F&& f);
+                  F&& f, bool bind = true);
 
   Status init;  // why the database could not start, answered by every call
   std::unique_ptr<duckdb::DuckDB> db;
@@ -30,6 +32,8 @@ struct Engine::Impl {
 namespace {
 
 constexpr size_t kMaxMessage = 2000;
+// Files summarised together up to this many bytes are scanned once, streaming.
+constexpr int64_t kSmallSummary = 4 << 20;
 
 // The first paragraph of a DuckDB message, on one line: its later paragraphs repeat our SQL
 // ("LINE 1: SELECT ...") or list the CSV dialect.
@@ -74,8 +78,8 @@ class Call {
   Call(const Call&) = delete;
   Call& operator=(const Call&) = delete;
 
-  // Builds and binds the plan: detects the files' columns first.
-  Status Prepare() {
+  // Builds and (if bind) binds the plan: detects the files' columns first.
+  Status Prepare(bool bind = true) {
     std::vector<std::string> names;
     for (size_t i = 0; i < files_->files().size(); ++i) {
       names.push_back(LakeFileSystem::FileName(id_, i, files_->files()[i].path));
@@ -84,13 +88,19 @@ class Call {
     if (!plan.ok()) return plan.status();
     plan_.emplace(std::move(*plan));
     files_->SetFileValues(plan_->FileValues());
+    if (!bind) return Status::Ok();
     TARN_ASSIGN_OR_RETURN(std::vector<ColumnInfo> columns, Describe(plan_->ScanSql()));
+    for (const ColumnInfo& c : columns) {
+      if (c.name != kFileColumn) scan_columns_.push_back(c);
+    }
     TARN_RETURN_IF_ERROR(plan_->Bind(std::move(columns)));
     bound_ = true;
     return Status::Ok();
   }
 
   const QueryPlan& plan() const { return *plan_; }
+  // The files' columns as DuckDB detected them, before transforms and added columns.
+  const std::vector<ColumnInfo>& scan_columns() const { return scan_columns_; }
 
   StatusOr<std::vector<ColumnInfo>> Describe(const std::string& sql) {
     TARN_ASSIGN_OR_RETURN(auto result, Query("DESCRIBE " + sql));
@@ -99,6 +109,26 @@ class Call {
       out.push_back({result->GetValue(0, r).ToString(), result->GetValue(1, r).ToString()});
     }
     return out;
+  }
+
+  // Runs sql streaming: its columns, and how many rows it gives, without keeping them.
+  StatusOr<Summary> CountStreaming(const std::string& sql) {
+    duckdb::unique_ptr<duckdb::QueryResult> result = con_->SendQuery(sql);
+    if (result->HasError()) return Failure(result->GetErrorObject());
+    Summary s;
+    for (size_t c = 0; c < result->names.size(); ++c) {
+      if (result->names[c] != kFileColumn) {
+        s.schema.push_back({result->names[c], result->types[c].ToString()});
+      }
+    }
+    for (;;) {
+      duckdb::ErrorData error;
+      duckdb::unique_ptr<duckdb::DataChunk> chunk;
+      if (!result->TryFetch(chunk, error)) return Failure(error);
+      if (!chunk || chunk->size() == 0) break;
+      s.row_count += static_cast<int64_t>(chunk->size());
+    }
+    return s;
   }
 
   StatusOr<duckdb::unique_ptr<duckdb::MaterializedQueryResult>> Query(const std::string& sql) {
@@ -172,6 +202,7 @@ class Call {
   uint64_t id_ = 0;
   std::unique_ptr<duckdb::Connection> con_;
   std::optional<QueryPlan> plan_;
+  std::vector<ColumnInfo> scan_columns_;
   bool bound_ = false;
   bool diagnosing_ = false;
 };
@@ -515,11 +546,11 @@ Status FooterStats(Call& call, std::vector<ProfileNeeds>* needs, std::vector<Col
 
 template <typename T, typename F>
 StatusOr<T> Engine::Impl::Run(FileOpener& opener, const std::vector<SourceFile>& files,
-                              const ReadRequest& req, F&& f) {
+                              const ReadRequest& req, F&& f, bool bind) {
   if (!init.ok()) return init;
   try {
     Call call(*db, *fs, opener, files, req);
-    TARN_RETURN_IF_ERROR(call.Prepare());
+    TARN_RETURN_IF_ERROR(call.Prepare(bind));
     return f(call);
   } catch (const std::exception& e) {
     return InternalError("tabular engine: " + FirstParagraph(duckdb::ErrorData(e).RawMessage()));
@@ -563,6 +594,39 @@ StatusOr<std::vector<ColumnInfo>> Engine::Schema(FileOpener& opener,
                                                  const ReadRequest& req) {
   return impl_->Run<std::vector<ColumnInfo>>(
       opener, files, req, [](Call& call) { return call.Describe(call.plan().FinalSql()); });
+}
+
+StatusOr<Summary> Engine::Summarize(FileOpener& opener, const std::vector<SourceFile>& files,
+                                    const ReadRequest& req) {
+  // Without transforms, types or added columns the result's columns are the files' own, which
+  // binding the plan already detected: one detection less per call (most of a small file's cost).
+  const bool plain = req.transforms.empty() && req.options.set_column_types.empty() &&
+                     req.options.partition_format.empty() && !req.options.include_path;
+  // Small text files: one streaming scan gives both columns and rows, so the files are
+  // detected once rather than twice (the cost of a small file is mostly detection).
+  int64_t bytes = 0;
+  bool hive = false;
+  for (const SourceFile& f : files) {
+    bytes += f.size < 0 ? kSmallSummary : f.size;
+    hive = hive || f.path.find('=') != std::string::npos;
+  }
+  if (plain && !hive && req.format != Format::kParquet && bytes < kSmallSummary &&
+      !req.options.empty_as_string && req.options.invalid_lines != "drop") {
+    return impl_->Run<Summary>(
+        opener, files, req,
+        [](Call& call) { return call.CountStreaming(call.plan().ScanSql()); }, /*bind=*/false);
+  }
+  return impl_->Run<Summary>(opener, files, req, [plain](Call& call) -> StatusOr<Summary> {
+    Summary s;
+    if (plain && call.plan().partition_keys().empty()) {
+      s.schema = call.scan_columns();
+    } else {
+      TARN_ASSIGN_OR_RETURN(s.schema, call.Describe(call.plan().FinalSql()));
+    }
+    TARN_ASSIGN_OR_RETURN(auto r, call.Query("SELECT count(*) FROM (" + call.plan().FinalSql() + ")"));
+    s.row_count = r->GetValue(0, 0).GetValue<int64_t>();
+    return s;
+  });
 }
 
 StatusOr<Profile> Engine::ProfileFiles(FileOpener& opener, const std::vector<SourceFile>& files,

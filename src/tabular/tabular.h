@@ -156,6 +156,11 @@ struct ColumnInfo {
   std::string type;  // DuckDB type name: BIGINT, DOUBLE, VARCHAR, BOOLEAN, TIMESTAMP, ...
   friend bool operator==(const ColumnInfo&, const ColumnInfo&) = default;
 };
+// What ingestion records of a tabular file: its columns and rows, without profiling them.
+struct Summary {
+  std::vector<ColumnInfo> schema;
+  int64_t row_count = 0;
+};
 struct ColumnProfile {
   std::string name, type;
   int64_t nulls = 0;
@@ -232,6 +237,9 @@ class Engine {
                                  const ReadRequest& req);
   StatusOr<std::vector<ColumnInfo>> Schema(FileOpener& opener, const std::vector<SourceFile>& files,
                                            const ReadRequest& req);
+  // Schema and row count only: a count(*) that DuckDB answers from Parquet footers.
+  StatusOr<Summary> Summarize(FileOpener& opener, const std::vector<SourceFile>& files,
+                              const ReadRequest& req);
   StatusOr<Table> Read(FileOpener& opener, const std::vector<SourceFile>& files,
                        const ReadRequest& req);
   // Writes the result as CSV (with a header) or Parquet files into the existing local directory

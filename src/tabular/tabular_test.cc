@@ -362,6 +362,47 @@ TEST_F(EngineTest, HivePartitionsDiscovered) {
   EXPECT_EQ(Values(t, "region"), (std::vector<std::string>{"eu", "us", "null"}));
 }
 
+TEST_F(EngineTest, SummarizeGivesColumnsAndRowsWithoutProfiling) {
+  MemoryOpener o;
+  o.Add("a.csv", "id,amount,day\n1,2.5,2024-06-01\n2,,2024-06-02\n3,4,2024-06-03\n");
+  StatusOr<Summary> s = engine_.Summarize(o, o.files(), Req());
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->row_count, 3);
+  EXPECT_EQ(s->schema, (std::vector<ColumnInfo>{{"id", "BIGINT"}, {"amount", "DOUBLE"},
+                                                {"day", "DATE"}}));
+  // Small files take one streaming scan, larger ones a detection and a count: both agree with
+  // the full profile.
+  MemoryOpener jsonl;
+  jsonl.Add("e.jsonl", "{\"id\": 1, \"kind\": \"refund\"}\n{\"id\": 2, \"kind\": null}\n");
+  MemoryOpener big;
+  std::string rows = "id,v\n";
+  for (int i = 0; i < 500000; ++i) rows += std::to_string(i) + "," + std::to_string(i * 0.5) + "\n";
+  big.Add("big.csv", rows);
+  for (auto [opener, format] : {std::pair<MemoryOpener*, Format>{&o, Format::kCsv},
+                                {&jsonl, Format::kJsonLines}, {&big, Format::kCsv}}) {
+    ReadRequest r = Req(format);
+    StatusOr<Summary> quick = engine_.Summarize(*opener, opener->files(), r);
+    StatusOr<Profile> full = engine_.ProfileFiles(*opener, opener->files(), r);
+    ASSERT_TRUE(quick.ok() && full.ok()) << quick.status().ToString();
+    EXPECT_EQ(quick->schema, full->schema);
+    EXPECT_EQ(quick->row_count, full->row_count);
+  }
+  // Asked-for types and added columns come out as the reader gives them.
+  ReadRequest typed = Req();
+  typed.options.set_column_types = {{"id", "string"}};
+  typed.options.include_path = true;
+  s = engine_.Summarize(o, o.files(), typed);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->schema.front(), (ColumnInfo{"id", "VARCHAR"}));
+  EXPECT_EQ(s->schema.back().name, "Path");
+  MemoryOpener hive;
+  hive.Add("t/region=eu/p.csv", "v\n1\n2\n");
+  s = engine_.Summarize(hive, hive.files(), Req());
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->row_count, 2);
+  EXPECT_EQ(s->schema.back().name, "region");
+}
+
 class TransformTest : public EngineTest {
  protected:
   void SetUp() override {

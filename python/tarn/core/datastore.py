@@ -109,6 +109,19 @@ class Datastore:
         self.workspace.set_default_datastore(self.name)
         self._doc = dict(self._doc, is_default=True)
 
+    def ingest(self, path, source, date=None, threads=8, show_progress=True):
+        """Lands local files or directories as one batch of `source` in this datastore's
+        filesystem (tarn.core.ingest), as the workspace's caller. Only for a datastore on the
+        workspace's own tarnd account."""
+        if not self.local or (self.account_name or self.workspace._client.account) != \
+                self.workspace._client.account:
+            raise UserErrorException(
+                "ingest lands data on the workspace's own tarnd account; datastore %r is on %s"
+                % (self.name, self.endpoint or self.account_name), "InvalidInput")
+        from tarn.core.ingest import ingest
+        return ingest(self.workspace, path, source, filesystem=self.filesystem, date=date,
+                      threads=threads, show_progress=show_progress)
+
     def unregister(self):
         """Removes the registration; the lake data stays."""
         self.workspace._client.unregister_datastore(self.workspace.name, self.name)
