@@ -168,6 +168,25 @@ Status LakeClient::CreateFilesystem(const std::string& fs) {
   return Call("PUT", fs, "", {{"restype", "container"}}, {}).status();
 }
 
+StatusOr<std::map<std::string, std::string>> LakeClient::GetFilesystemMetadata(
+    const std::string& fs) {
+  TARN_ASSIGN_OR_RETURN(Response r, Call("HEAD", fs, "", {{"restype", "container"}}, {}));
+  std::map<std::string, std::string> out;
+  for (const auto& [name, value] : r.headers) {
+    std::string lower = ToLower(name);
+    if (lower.rfind("x-ms-meta-", 0) == 0) out[lower.substr(10)] = value;
+  }
+  return out;
+}
+
+Status LakeClient::SetFilesystemMetadata(const std::string& fs,
+                                         const std::map<std::string, std::string>& metadata) {
+  Headers h;
+  for (const auto& [name, value] : metadata) h.emplace_back("x-ms-meta-" + name, value);
+  return Call("PUT", fs, "", {{"restype", "container"}, {"comp", "metadata"}}, std::move(h))
+      .status();
+}
+
 Status LakeClient::DeleteFilesystem(const std::string& fs) {
   return Call("DELETE", fs, "", {{"restype", "container"}}, {}).status();
 }

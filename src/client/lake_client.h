@@ -26,6 +26,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -116,6 +117,11 @@ class LakeClient {
   // Filesystems (containers).
   Status CreateFilesystem(const std::string& fs);  // PUT ?restype=container
   Status DeleteFilesystem(const std::string& fs);
+  // The filesystem's user metadata (HEAD ?restype=container: x-ms-meta-*), names lowercased;
+  // and Set Container Metadata, which replaces all of it.
+  StatusOr<std::map<std::string, std::string>> GetFilesystemMetadata(const std::string& fs);
+  Status SetFilesystemMetadata(const std::string& fs,
+                               const std::map<std::string, std::string>& metadata);
 
   // Blob API.
   Status PutBlob(const std::string& fs, const std::string& path, std::string_view data);

@@ -39,6 +39,8 @@ Status Make(const Layout& layout, const Connections& c, const Change& ch) {
                                       slash == std::string::npos ? "" : ch.target.substr(slash + 1),
                                       ch.acl);
     }
+    case K::kSetRetention:
+      return c.lake->SetFilesystemMetadata(ch.target, ch.metadata);
     case K::kRecordLayout: {
       const std::string fs = ch.target.substr(0, ch.target.find('/'));
       client::Json zones = client::Json::array();
@@ -74,6 +76,7 @@ StatusOr<Live> ReadLive(const Layout& layout, const Connections& c) {
     TARN_RETURN_IF_ERROR(root.status());
     live.filesystems.insert(z.filesystem);
     live.acls[z.filesystem] = root->acl;
+    TARN_ASSIGN_OR_RETURN(live.metadata[z.filesystem], c.lake->GetFilesystemMetadata(z.filesystem));
     for (const auto& d : z.domains) {
       auto dir = c.lake->GetAccessControl(z.filesystem, d);
       if (Missing(dir.status())) continue;

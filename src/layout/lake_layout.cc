@@ -7,6 +7,7 @@
 #include "common/crypto.h"
 #include "common/encoding.h"
 #include "common/strings.h"
+#include "zones/zone_metadata.h"
 
 namespace tarn::layout {
 namespace {
@@ -286,6 +287,8 @@ std::string KindName(Change::Kind k) {
       return "remove role";
     case Change::Kind::kSetAcl:
       return "set ACL";
+    case Change::Kind::kSetRetention:
+      return "set retention";
     case Change::Kind::kRecordLayout:
       return "record layout";
   }
@@ -461,6 +464,32 @@ std::vector<Change> Diff(const Layout& layout, const std::string& account, const
   }
 
   for (const Zone& z : layout.zones) {
+    // The zone's name and retention, as metadata of its filesystem: every other entry is kept.
+    auto meta = live.metadata.find(z.filesystem);
+    std::map<std::string, std::string> now =
+        meta == live.metadata.end() ? std::map<std::string, std::string>{} : meta->second;
+    std::map<std::string, std::string> want;
+    for (const auto& [k, v] : now) {
+      if (k.rfind(zones::kKeyPrefix, 0) != 0) want[k] = v;
+    }
+    want[zones::kZoneKey] = z.name;
+    if (layout.retention.raw_batches_days) {
+      want[zones::kRawBatchesDaysKey] = std::to_string(*layout.retention.raw_batches_days);
+    }
+    if (layout.retention.failed_staging_days) {
+      want[zones::kFailedStagingDaysKey] = std::to_string(*layout.retention.failed_staging_days);
+    }
+    if (want != now) {
+      std::vector<std::string> shown;
+      for (const auto& [k, v] : want) {
+        if (k.rfind(zones::kKeyPrefix, 0) == 0) shown.push_back(k + "=" + v);
+      }
+      Change c{K::kSetRetention, z.filesystem, Join(shown, " "), "", {}, ""};
+      c.metadata = std::move(want);
+      out.push_back(std::move(c));
+    }
+  }
+  for (const Zone& z : layout.zones) {
     auto it = live.applied.find(z.filesystem);
     if (it == live.applied.end() || it->second != layout.digest) {
       out.push_back({K::kRecordLayout, z.filesystem + "/" + kAppliedPath, layout.digest, "", {},
@@ -474,7 +503,7 @@ std::vector<Change> Drift(const std::vector<Change>& diff) {
   std::vector<Change> out;
   for (const Change& c : diff) {
     if (c.kind == Change::Kind::kAssignRole || c.kind == Change::Kind::kRemoveRole ||
-        c.kind == Change::Kind::kSetAcl) {
+        c.kind == Change::Kind::kSetAcl || c.kind == Change::Kind::kSetRetention) {
       out.push_back(c);
     }
   }

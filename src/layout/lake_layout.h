@@ -22,10 +22,12 @@
 //   Data Contributor) at /<account>/<filesystem>[/<domain>], plus ACL entries for the group on
 //   that folder, access and default (read r-x, write rwx), so that files created later inherit
 //   them; a domain grant also gives the group --x on the zone's root, to traverse it;
+// - each zone's filesystem carries its zone name and retention as metadata
+//   (zones/zone_metadata.h), which tarnd acts on;
 // - the layout owns, at the zone roots and domain folders, the role assignments and the named
 //   group ACL entries of the groups it names: one it does not list is removed. Other principals'
 //   assignments and entries are left alone;
-// - `.tarn/layout.json` in each zone's filesystem records the applied layout and its retention.
+// - `.tarn/layout.json` in each zone's filesystem records the applied layout.
 //
 // Errors. A file that does not parse, has an unknown key, names an unknown group or zone, gives
 // two zones one filesystem, or a grant neither read nor write, is kInvalidArgument with
@@ -108,6 +110,8 @@ struct Live {
   std::vector<RoleAssignment> roles;              // every assignment (only some are governed)
   std::map<std::string, std::string> acls;        // "<fs>" or "<fs>/<domain>" -> ACL text
   std::map<std::string, std::string> applied;     // "<fs>" -> digest of the last applied layout
+  // "<fs>" -> its metadata (names lowercase); the layout owns the tarn_* entries.
+  std::map<std::string, std::map<std::string, std::string>> metadata;
 };
 
 // One change applying the layout makes.
@@ -119,6 +123,7 @@ struct Change {
     kAssignRole,
     kRemoveRole,
     kSetAcl,
+    kSetRetention,
     kRecordLayout
   };
   Kind kind;
@@ -128,6 +133,7 @@ struct Change {
   std::string group;       // kCreateGroup, kAssignRole
   RoleAssignment role;     // kAssignRole (principal_id may be "" until the group exists), kRemoveRole
   std::string acl;         // kSetAcl: the whole new ACL
+  std::map<std::string, std::string> metadata{};  // kSetRetention: the whole new metadata
 };
 std::string KindName(Change::Kind k);
 
@@ -136,8 +142,8 @@ std::string KindName(Change::Kind k);
 // the group exists to get its object id. `account` is the account the scopes name.
 std::vector<Change> Diff(const Layout& layout, const std::string& account, const Live& live);
 
-// Drift: the changes of Diff except creating things and recording the layout, i.e. roles and
-// ACLs that differ from what was applied.
+// Drift: the changes of Diff except creating things and recording the layout, i.e. roles,
+// ACLs and retention that differ from what was applied.
 std::vector<Change> Drift(const std::vector<Change>& diff);
 
 }  // namespace tarn::layout

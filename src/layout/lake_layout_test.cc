@@ -117,6 +117,9 @@ void ApplyTo(const std::vector<Change>& changes, const std::string& digest, Live
       case Change::Kind::kSetAcl:
         if (!c.acl.empty()) live->acls[c.target] = c.acl;
         break;
+      case Change::Kind::kSetRetention:
+        live->metadata[c.target] = c.metadata;
+        break;
       case Change::Kind::kRecordLayout:
         live->applied[c.target.substr(0, c.target.find('/'))] = digest;
         break;
@@ -152,6 +155,20 @@ TEST(DiffTest, FromNothingToTheLayoutThenNoChanges) {
   EXPECT_EQ(drift[1].kind, Change::Kind::kSetAcl);
   EXPECT_NE(drift[1].detail.find("-group:eng:rwx"), std::string::npos) << drift[1].detail;
   EXPECT_NE(drift[1].acl.find("user:someone:r-x"), std::string::npos);
+  // The zone and its retention are metadata of its filesystem, beside anyone else's entries.
+  EXPECT_EQ(live.metadata["raw"], (std::map<std::string, std::string>{
+                                      {"tarn_failed_staging_days", "14"},
+                                      {"tarn_raw_batches_days", "365"},
+                                      {"tarn_zone", "raw"}}));
+  drifted = live;
+  drifted.metadata["curated"]["tarn_raw_batches_days"] = "1";
+  drifted.metadata["curated"]["owner_team"] = "sales";
+  drift = Drift(Diff(*l, "acct", drifted));
+  ASSERT_EQ(drift.size(), 1u);
+  EXPECT_EQ(drift[0].kind, Change::Kind::kSetRetention);
+  EXPECT_EQ(drift[0].metadata.count("tarn_raw_batches_days"), 1u);  // the layout's own value
+  EXPECT_EQ(drift[0].metadata.at("tarn_raw_batches_days"), "365");
+  EXPECT_EQ(drift[0].metadata.at("owner_team"), "sales");
   // A role for one of the layout's groups that the layout does not list is removed.
   drifted = live;
   drifted.roles.push_back({"ra-x", "oid-analysts", kContributorRole, "/acct/raw"});

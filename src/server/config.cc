@@ -80,6 +80,18 @@ Status LoadConfigFile(const std::string& path, Config* cfg) {
                    "least 1");
     }
   }
+  if (j.contains("zones")) {
+    const auto& z = j["zones"];
+    if (!z.is_object()) return Error(Reason::kInvalidInput, "zones must be an object");
+    if (z.contains("retention_interval_s")) {
+      if (!z["retention_interval_s"].is_number_integer() ||
+          z["retention_interval_s"].get<int64_t>() < 0) {
+        return Error(Reason::kInvalidInput,
+                     "zones.retention_interval_s must be a whole number of seconds (0: never)");
+      }
+      cfg->retention_interval_s = z["retention_interval_s"].get<int64_t>();
+    }
+  }
   if (j.contains("accounts")) {
     struct stat st{};
     if (::stat(path.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {

@@ -42,6 +42,8 @@ struct Config {
   int64_t key_rotation_s = 7 * 24 * 3600;
   int64_t clock_skew_s = 300;
   int64_t refresh_lifetime_s = 90 * 24 * 3600;
+  // How often tarnd carries out the zones' retention (zones/retention.h); 0 = never.
+  int64_t retention_interval_s = 3600;
 };
 
 // Reads a JSON config file:
@@ -53,7 +55,8 @@ struct Config {
 //               "head_timeout_s": 30, "body_timeout_s": 60, "keepalive_linger_ms": 20,
 //               "disk_reserve_mb": 32, "disk_min_free_mb": 64, "disk_critical_free_mb": 8},
 //    "identity": {"token_lifetime_s": 3600, "key_rotation_s": 604800, "clock_skew_s": 300,
-//                 "refresh_lifetime_s": 7776000}}
+//                 "refresh_lifetime_s": 7776000},
+//    "zones": {"retention_interval_s": 3600}}
 // A file that holds account keys must not be readable by group or others.
 Status LoadConfigFile(const std::string& path, Config* cfg);
 

@@ -21,6 +21,7 @@
 #include "protocol/router.h"
 #include "protocol/sas.h"
 #include "server/config.h"
+#include "zones/retention.h"
 #include "store/catalog/sqlite/sqlite_catalog_store.h"
 #include "store/identity/sqlite/sqlite_identity_store.h"
 #include "store/extent/local/local_extent_store.h"
@@ -77,6 +78,11 @@ int main(int argc, char** argv) {
                  "PEM CA certificates trusted when tarnd reaches datastores on other endpoints "
                  "over https, e.g. another tarnd's <data-dir>/tls/cert.pem (default: the "
                  "system's trust store)");
+  int64_t retention_interval = -1;
+  app.add_option("--retention-interval", retention_interval,
+                 "seconds between passes that delete what the zones' retention (lake.yaml) "
+                 "no longer keeps; 0 never")
+      ->default_str(std::to_string(cfg.retention_interval_s));
   CLI11_PARSE(app, argc, argv);
 
   if (!config_path.empty()) {
@@ -90,6 +96,7 @@ int main(int argc, char** argv) {
   if (!tls_cert.empty()) cfg.tls_cert = tls_cert;
   if (!tls_key.empty()) cfg.tls_key = tls_key;
   if (!ca_file.empty()) cfg.ca_file = ca_file;
+  if (retention_interval >= 0) cfg.retention_interval_s = retention_interval;
   if (Status s = server::FinishConfig(&cfg); !s.ok()) return Fail(s.message());
 
   auto logger = spdlog::stderr_color_mt("tarnd");
@@ -174,6 +181,11 @@ int main(int argc, char** argv) {
   if (!released.ok()) return Fail("catalog recovery failed: " + released.status().ToString());
   if (*released > 0) spdlog::info("released the pins of {} unregistered dataset versions", *released);
   lake.StartCollector();
+  // What lake.yaml's retention no longer keeps (failed staging, old raw batches) is deleted.
+  zones::Retention retention(&lake, account_names);
+  if (cfg.retention_interval_s > 0) {
+    retention.Start(std::chrono::seconds(cfg.retention_interval_s));
+  }
 
   // The audit log: writes, ACL changes, denials and directory changes; reads summarised.
   auto audit = audit::AuditLog::Open(cfg.data_dir + "/audit", 64 << 20);

@@ -69,6 +69,11 @@ def test_plan_apply_check_and_drift(tarn, world):
             "scope": f"/{tarn.account}/{names['raw']}"} in [
         {k: r[k] for k in ("principal_id", "role", "scope")} for r in roles]
 
+    # Each zone's filesystem says which zone it is and its retention, for tarnd to act on.
+    meta = svc.get_file_system_client(names["raw"]).get_file_system_properties().metadata
+    assert meta == {"tarn_zone": "raw", "tarn_raw_batches_days": "365",
+                    "tarn_failed_staging_days": "14"}, meta
+
     # Idempotent: nothing left to do, nothing drifted.
     assert "No changes" in tarn_cli(tarn, None, "lake", "plan", f).stdout
     assert "No changes" in tarn_cli(tarn, None, "lake", "apply", f).stdout
@@ -86,12 +91,17 @@ def test_plan_apply_check_and_drift(tarn, world):
     sales = curated.get_directory_client("sales")
     sales.set_access_control(acl=sales.get_access_control()["acl"].replace(
         f"group:{analysts}:r-x", f"group:{analysts}:rwx", 1))
+    svc.get_file_system_client(names["raw"]).set_file_system_metadata(
+        {"tarn_zone": "raw", "tarn_raw_batches_days": "1", "team": "pos"})
     r = tarn_cli(tarn, None, "lake", "check", f, expect=4)
     assert "Drift" in r.stdout and "assign role" in r.stdout and "set ACL" in r.stdout
+    assert "set retention" in r.stdout
     assert f"{names['analysts']}:rwx" in r.stdout
     assert "tarn lake apply" in r.stderr
     tarn_cli(tarn, None, "lake", "apply", f)
     assert "No drift" in tarn_cli(tarn, None, "lake", "check", f).stdout
+    meta = svc.get_file_system_client(names["raw"]).get_file_system_properties().metadata
+    assert meta["tarn_raw_batches_days"] == "365" and meta["team"] == "pos"
 
 
 def test_grants_decide_what_a_member_may_do(tarn, world):
@@ -139,3 +149,39 @@ def test_a_bad_layout_is_refused_with_its_line_and_changes_nothing(tarn, world, 
     assert sorted(fs.name for fs in svc.list_file_systems()) == before
     r = tarn_cli(tarn, None, "lake", "plan", str(tmp_path / "missing.yaml"), expect=3)
     assert "cannot read" in r.stderr
+
+
+@pytest.fixture(scope="module")
+def quick_retention(tmp_path_factory):
+    """A tarnd that carries out the zones' retention every second."""
+    from conftest import _serve
+    yield from _serve(tmp_path_factory, "tarnd-retention", ("--retention-interval", "1"))
+
+
+def test_tarnd_deletes_raw_batches_past_retention(quick_retention, tmp_path):
+    """lake.yaml keeps raw batches 30 days: a batch ingested for a day 40 days ago is deleted by
+    tarnd itself within seconds, today's stays, and Microsoft's SDK sees exactly that."""
+    import datetime
+    from identity_admin import Directory
+    tarn = quick_retention
+    tenant = Directory(tarn).tenant()
+    name = unique("raw-")
+    layout = tmp_path / "lake.yaml"
+    layout.write_text(f"version: 1\ntenant: {tenant}\nzones:\n  raw: {{filesystem: {name}}}\n"
+                      "retention: {raw_batches_days: 30, failed_staging_days: 14}\n")
+    tarn_cli(tarn, None, "lake", "apply", str(layout))
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    (landing / "a.csv").write_text("x\n1\n")
+    old = (datetime.date.today() - datetime.timedelta(days=40)).isoformat()
+    kept = cli_json(tarn, None, "ingest", str(landing), "--source", "pos", "-f", name)["path"]
+    (landing / "a.csv").write_text("x\n2\n")
+    gone = cli_json(tarn, None, "ingest", str(landing), "--source", "pos", "-f", name,
+                    "--date", old)["path"]
+    fs = tarn.datalake_service().get_file_system_client(name)
+    import time
+    deadline = time.monotonic() + 20
+    while fs.get_directory_client(gone).exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not fs.get_directory_client(gone).exists()
+    assert fs.get_file_client(kept + "/a.csv").download_file().readall() == b"x\n1\n"
