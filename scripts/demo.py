@@ -159,19 +159,26 @@ def zones_demo(base, service, failures):
             landing.mkdir()
             (landing / "day1.csv").write_text(SALES_DAY1)
             (landing / "day2.csv").write_text(SALES_DAY2)
-            batch = tarn_cli("ingest", str(landing), "--source", "pos", "-f", zones["raw"])
-            m = batch["manifest"]
+            tarn_cli("--workspace", "demo-ws", "datastore", "register", "raw_zone",
+                     "--filesystem", zones["raw"], "--account-key", KEY)
+            batch = tarn_cli("--workspace", "demo-ws", "ingest", str(landing), "--source", "pos",
+                             "-f", zones["raw"], "--dataset", "pos_raw", "--format", "csv")
+            m, v = batch["manifest"], batch["dataset"]
             print(f"9. tarn ingest: {m['totals']['files']} files, {m['totals']['rows']} rows "
                   f"landed as one batch at {zones['raw']}/{batch['path']}, with a manifest of "
-                  f"sizes, MD5s, row counts and schemas")
+                  f"sizes, MD5s, row counts and schemas; registered as dataset "
+                  f"'{v['name']}' version {v['version']} ({v['row_count']} rows)")
             seen = [p.name for p in service.get_file_system_client(zones["raw"]).get_paths(
                 path=batch["path"])]
             if len(seen) != 3:
                 failures.append(f"the batch holds {seen}, not 2 files and the manifest")
-            dup = tarn_cli("ingest", str(landing), "--source", "pos", "-f", zones["raw"])
+            dup = tarn_cli("--workspace", "demo-ws", "ingest", str(landing), "--source", "pos",
+                           "-f", zones["raw"], "--dataset", "pos_raw", "--format", "csv")
             print(f"10. the same files again: reported as already landed "
-                  f"(duplicate={dup['duplicate']}), nothing uploaded")
-            if not dup["duplicate"] or dup["path"] != batch["path"]:
+                  f"(duplicate={dup['duplicate']}), nothing uploaded, still version "
+                  f"{dup['dataset']['version']}")
+            if not dup["duplicate"] or dup["path"] != batch["path"] or \
+                    dup["dataset"]["version"] != v["version"]:
                 failures.append("re-ingesting identical content was not detected")
     finally:
         for fs_name in zones.values():

@@ -25,10 +25,21 @@ StatusOr<ingest::ClientFactory> LakeConnections(const Connection& conn) {
 struct IngestArgs {
   std::vector<std::string> inputs;
   ingest::Options options;
+  ingest::Registration registration;  // dataset "" = none
 };
 
 Status RunIngest(Globals& g, IngestArgs& a) {
   TARN_ASSIGN_OR_RETURN(ingest::ClientFactory connect, LakeConnections(g.conn));
+  ingest::Registration& reg = a.registration;
+  if (!reg.dataset.empty()) {
+    // Before landing anything: a datastore that cannot be found changes nothing.
+    reg.workspace = g.conn.workspace;
+    TARN_ASSIGN_OR_RETURN(reg.datastore, ingest::DatastoreFor(*g.catalog, reg,
+                                                              a.options.filesystem,
+                                                              g.conn.account));
+  } else if (!reg.datastore.empty() || !reg.format.empty()) {
+    return Status(Code::kInvalidArgument, "--datastore and --format go with --dataset");
+  }
   const bool draw = !g.json && ::isatty(STDERR_FILENO);
   std::unique_ptr<ProgressBar> bar;
   std::string phase;
@@ -47,15 +58,26 @@ Status RunIngest(Globals& g, IngestArgs& a) {
   TARN_ASSIGN_OR_RETURN(ingest::Result r,
                         ingest::Ingest(a.inputs, a.options, connect, engine));
   if (bar) bar->Finish();
+  client::Json version;
+  if (!reg.dataset.empty()) {
+    TARN_ASSIGN_OR_RETURN(version, ingest::RegisterBatch(*g.catalog, reg, a.options.filesystem, r));
+  }
   if (g.json) {
-    PrintJson({{"duplicate", r.duplicate}, {"path", r.path}, {"manifest", r.manifest}});
+    client::Json out = {{"duplicate", r.duplicate}, {"path", r.path}, {"manifest", r.manifest}};
+    if (!version.is_null()) out["dataset"] = version;
+    PrintJson(out);
     return Status::Ok();
+  }
+  std::string registered;
+  if (!version.is_null()) {
+    registered = "dataset " + version.value("name", "") + " version " +
+                 std::to_string(version.value("version", int64_t{0})) + " is this batch\n";
   }
   const std::string where = a.options.filesystem + "/" + r.path;
   const auto& totals = r.manifest.value("totals", client::Json::object());
   if (r.duplicate) {
     Print("identical content was already ingested as " + where + " (at " +
-          r.manifest.value("ingested_at", "") + "); nothing was uploaded\n");
+          r.manifest.value("ingested_at", "") + "); nothing was uploaded\n" + registered);
     return Status::Ok();
   }
   Print("ingested " + std::to_string(totals.value("files", 0)) + " files (" +
@@ -73,6 +95,7 @@ Status RunIngest(Globals& g, IngestArgs& a) {
     rows.push_back({f.value("path", ""), FormatBytes(f.value("size", int64_t{0})), fmt, count, note});
   }
   Print(FormatTable({"FILE", "SIZE", "FORMAT", "ROWS", "SCHEMA"}, rows));
+  Print(registered);
   return Status::Ok();
 }
 
@@ -87,7 +110,8 @@ void AddIngestCommands(CLI::App& app, Globals& g, std::function<Status()>& run) 
       "  <filesystem>/<source>/ingest_date=<day>/batch=<time>-<digest>/\n"
       "with a _manifest.json: each file's size and MD5, and each CSV/TSV/Parquet/JSON-lines\n"
       "file's row count and schema. Content already ingested is reported, not landed again.\n"
-      "Example: tarn ingest ./exports/2024-06 --source pos");
+      "With --dataset the batch also becomes a new version of a dataset of the workspace.\n"
+      "Example: tarn ingest ./exports/2024-06 --source pos --dataset pos_raw --format csv");
   sub->add_option("inputs", a->inputs, "Files or directories (a directory's files keep their paths)")
       ->required();
   sub->add_option("--source,-s", a->options.source, "Where the data comes from: one folder name")
@@ -98,6 +122,15 @@ void AddIngestCommands(CLI::App& app, Globals& g, std::function<Status()>& run) 
   sub->add_option("--threads", a->options.threads, "Files transferred at once")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
+  sub->add_option("--dataset", a->registration.dataset,
+                  "Also register the batch as a new version of this dataset of the workspace");
+  sub->add_option("--datastore", a->registration.datastore,
+                  "The workspace's datastore for the filesystem (default: the one whose "
+                  "filesystem it is)");
+  sub->add_option("--format", a->registration.format,
+                  "With --dataset: a tabular dataset of the batch's csv, parquet or jsonl files "
+                  "(default: a file dataset of the whole batch)")
+      ->check(CLI::IsMember({"csv", "parquet", "jsonl"}));
   OnRun(sub, run, [&g, a] { return RunIngest(g, *a); });
 }
 

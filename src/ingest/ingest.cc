@@ -426,4 +426,68 @@ StatusOr<Result> Ingest(const std::vector<std::string>& inputs, const Options& o
   return result;
 }
 
+StatusOr<std::string> DatastoreFor(client::CatalogClient& catalog, const Registration& r,
+                                   const std::string& filesystem, const std::string& account) {
+  if (r.workspace.empty()) {
+    return Status(Code::kInvalidArgument,
+                  "registering a dataset needs a workspace: give --workspace, set TARN_WORKSPACE, "
+                  "or run where a config.json names one");
+  }
+  if (r.format != "" && r.format != "csv" && r.format != "parquet" && r.format != "jsonl") {
+    return Status(Code::kInvalidArgument, "format '" + r.format + "': use csv, parquet or jsonl");
+  }
+  if (!r.datastore.empty()) {
+    TARN_ASSIGN_OR_RETURN(Json d, catalog.GetDatastore(r.workspace, r.datastore));
+    if (d.value("filesystem", "") != filesystem || !d.value("local", false)) {
+      return Status(Code::kInvalidArgument,
+                    "datastore '" + r.datastore + "' is not filesystem '" + filesystem +
+                        "' on this tarnd: the batch could not be read through it");
+    }
+    return r.datastore;
+  }
+  TARN_ASSIGN_OR_RETURN(Json list, catalog.ListDatastores(r.workspace));
+  for (const auto& d : list.value("datastores", Json::array())) {
+    if (d.value("filesystem", "") == filesystem && d.value("local", false) &&
+        d.value("account_name", account) == account) {
+      return d.value("name", "");
+    }
+  }
+  return Status(Code::kNotFound,
+                "workspace '" + r.workspace + "' has no datastore for filesystem '" + filesystem +
+                    "': register one (tarn datastore register NAME --filesystem " + filesystem +
+                    ") or name one with --datastore");
+}
+
+StatusOr<Json> RegisterBatch(client::CatalogClient& catalog, const Registration& r,
+                             const std::string& filesystem, const Result& batch) {
+  if (batch.duplicate) {
+    auto latest = catalog.GetDataset(r.workspace, r.dataset, "latest");
+    if (latest.ok() && latest->value("tags", Json::object()).value("batch", "") == batch.path &&
+        latest->value("tags", Json::object()).value("filesystem", "") == filesystem) {
+      return *latest;
+    }
+  }
+  client::VersionSpec spec;
+  std::string path = batch.path;
+  if (!r.format.empty()) path += "/**/*." + r.format;
+  spec.definition = {{"kind", r.format.empty() ? "file" : "tabular"},
+                     {"paths", Json::array({{{"datastore", r.datastore}, {"path", path}}})}};
+  if (!r.format.empty()) spec.definition["format"] = r.format;
+  spec.description = "raw batch " + filesystem + "/" + batch.path + ", landed by tarn ingest";
+  spec.tags = {{"source", batch.manifest.value("source", "")},
+               {"filesystem", filesystem},
+               {"batch", batch.path},
+               {"digest", batch.manifest.value("digest", "")},
+               {"ingested_at", batch.manifest.value("ingested_at", "")}};
+  spec.create_new_version = true;
+  auto v = catalog.RegisterVersion(r.workspace, r.dataset, spec);
+  if (!v.ok()) {
+    return Status(v.status().code(),
+                  "the batch landed at " + filesystem + "/" + batch.path +
+                      ", but registering it as dataset '" + r.dataset +
+                      "' failed: " + v.status().message());
+  }
+  return v;
+}
+
 }  // namespace tarn::ingest

@@ -34,6 +34,7 @@
 #include <string>
 #include <vector>
 
+#include "client/catalog_client.h"
 #include "client/lake_client.h"
 #include "common/status.h"
 #include "tabular/tabular.h"
@@ -85,5 +86,27 @@ StatusOr<std::vector<LocalFile>> CollectFiles(const std::vector<std::string>& in
 // Lands `inputs` as one batch. `engine` describes the tabular files.
 StatusOr<Result> Ingest(const std::vector<std::string>& inputs, const Options& options,
                         const ClientFactory& connect, tabular::Engine& engine);
+
+// Registering a batch as a dataset version of a workspace, the ingestion's output in the
+// catalog: a file dataset over the whole batch (its manifest included), or, with `format`
+// ("csv", "parquet", "jsonl"), a tabular one over the batch's files of that format. The
+// version's tags name the source, the batch's path and filesystem, its digest and time.
+struct Registration {
+  std::string workspace;
+  std::string dataset;
+  std::string datastore;  // "" = the workspace's datastore for the filesystem on this account
+  std::string format;     // "" = a file dataset
+};
+
+// The datastore to register through: the one named (checked to be the filesystem), or the
+// workspace's datastore for `filesystem` on `account` of this tarnd. kNotFound says how to
+// register one. Called before landing anything, so that a bad name changes nothing.
+StatusOr<std::string> DatastoreFor(client::CatalogClient& catalog, const Registration& r,
+                                   const std::string& filesystem, const std::string& account);
+
+// Registers the batch as a new version of r.dataset (resolved datastore in r.datastore). For a
+// duplicate batch whose latest version already is that batch, returns that version instead.
+StatusOr<Json> RegisterBatch(client::CatalogClient& catalog, const Registration& r,
+                             const std::string& filesystem, const Result& batch);
 
 }  // namespace tarn::ingest

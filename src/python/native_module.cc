@@ -562,7 +562,9 @@ class Client {
   // and at each phase's end.
   py::dict ingest(const std::string& filesystem, const std::vector<std::string>& inputs,
                   const std::string& source, const std::string& date, int threads,
-                  const py::object& progress) {
+                  const py::object& progress, const std::string& workspace,
+                  const std::string& dataset, const std::string& datastore,
+                  const std::string& format) {
 #ifdef TARN_WITH_TABULAR
     ingest::Options o;
     o.filesystem = filesystem;
@@ -589,15 +591,22 @@ class Client {
       };
     }
     ingest::Result r;
+    Json version;
+    ingest::Registration reg{workspace, dataset, datastore, format};
     client::LakeClientOptions lake = LakeOptions();  // reads auth_: with the GIL
     {
       py::gil_scoped_release nogil;
+      if (!dataset.empty()) {
+        reg.datastore = Take(ingest::DatastoreFor(*catalog_, reg, filesystem, catalog_->account()));
+      }
       ingest::ClientFactory connect = [url = catalog_->endpoint().Origin(), lake] {
         return client::LakeClient::Create(url, lake);
       };
       r = Take(ingest::Ingest(inputs, o, connect, SharedEngine()));
+      if (!dataset.empty()) version = Take(ingest::RegisterBatch(*catalog_, reg, filesystem, r));
     }
     py::dict out;
+    out["dataset"] = ToPython(version);
     out["duplicate"] = r.duplicate;
     out["path"] = r.path;
     out["manifest"] = ToPython(r.manifest);

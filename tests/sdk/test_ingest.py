@@ -187,3 +187,42 @@ def test_sdk_ingest_as_the_workspace_caller(tarn, ws, landing, raw, tmp_path):
                if p.name.rsplit("/", 1)[-1].startswith("batch=")]
     assert batches == [batch.path]
     assert [p.name for p in fs.get_paths(path=".tarn/staging")] == []
+
+
+def test_ingest_registers_the_batch_as_a_dataset_version(tarn, ws, landing, raw):
+    """--dataset makes the batch the workspace's next version of a dataset, through the
+    workspace's datastore for the filesystem; the same content again keeps that version; a
+    workspace without such a datastore is told how to make one, before anything lands."""
+    from tarn.core import Dataset, Datastore, ingest
+    name, fs = raw
+    r = tarn_cli(tarn, ws.name, "ingest", str(landing / "2024-06" / "day2.csv"), "--source", "pos",
+                 "-f", name, "--dataset", "pos_raw", expect=3)
+    assert "no datastore for filesystem" in r.stderr and "tarn datastore register" in r.stderr
+    assert list(fs.get_paths(recursive=True)) == []
+    Datastore.register_azure_data_lake_gen2(ws, "raw_zone", name, tarn.account,
+                                            account_key=tarn.key)
+    # The malformed landing lands (raw keeps what came), but is no tabular dataset: said so.
+    r = tarn_cli(tarn, ws.name, "ingest", str(landing / "2024-06"), "--source", "pos",
+                 "-f", name, "--dataset", "pos_raw", "--format", "csv", expect=1)
+    assert "the batch landed at %s/pos/ingest_date=" % name in r.stderr
+    assert "registering it as dataset 'pos_raw' failed" in r.stderr and "day1.csv" in r.stderr
+    (landing / "2024-06" / "day1.csv").unlink()
+    got = cli_json(tarn, ws.name, "ingest", str(landing / "2024-06"), "--source", "pos",
+                   "-f", name, "--dataset", "pos_raw", "--format", "csv")
+    v = got["dataset"]
+    assert v["version"] == 1 and v["kind"] == "tabular" and v["row_count"] == 2
+    assert v["tags"]["batch"] == got["path"] and v["tags"]["source"] == "pos"
+    again = cli_json(tarn, ws.name, "ingest", str(landing / "2024-06"), "--source", "pos",
+                     "-f", name, "--dataset", "pos_raw", "--format", "csv")
+    assert again["duplicate"] and again["dataset"]["version"] == 1
+
+    batch = ingest(ws, str(landing / "events.jsonl"), source="events", filesystem=name,
+                   dataset="events_raw", format="jsonl", show_progress=False)
+    assert batch.dataset.version == 1
+    df = batch.dataset.to_pandas_dataframe()
+    assert sorted(df["kind"]) == ["refund", "sale"]
+    whole = Datastore.get(ws, "raw_zone").ingest(str(landing / "README.txt"), source="notes",
+                                                 dataset="notes_raw", show_progress=False)
+    files = sorted(Dataset.get_by_name(ws, "notes_raw").to_path())
+    assert [f.rsplit("/", 1)[-1] for f in files] == ["README.txt", "_manifest.json"], files
+    assert whole.dataset.tags["digest"] == whole.manifest["digest"]

@@ -109,10 +109,11 @@ class Datastore:
         self.workspace.set_default_datastore(self.name)
         self._doc = dict(self._doc, is_default=True)
 
-    def ingest(self, path, source, date=None, threads=8, show_progress=True):
+    def ingest(self, path, source, date=None, threads=8, show_progress=True, dataset=None,
+               format=None):
         """Lands local files or directories as one batch of `source` in this datastore's
-        filesystem (tarn.core.ingest), as the workspace's caller. Only for a datastore on the
-        workspace's own tarnd account."""
+        filesystem (tarn.core.ingest), as the workspace's caller, and with `dataset` registers
+        it through this datastore. Only for a datastore on the workspace's own tarnd account."""
         if not self.local or (self.account_name or self.workspace._client.account) != \
                 self.workspace._client.account:
             raise UserErrorException(
@@ -120,7 +121,8 @@ class Datastore:
                 % (self.name, self.endpoint or self.account_name), "InvalidInput")
         from tarn.core.ingest import ingest
         return ingest(self.workspace, path, source, filesystem=self.filesystem, date=date,
-                      threads=threads, show_progress=show_progress)
+                      threads=threads, show_progress=show_progress, dataset=dataset,
+                      datastore=self.name if dataset else None, format=format)
 
     def unregister(self):
         """Removes the registration; the lake data stays."""

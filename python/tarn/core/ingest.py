@@ -21,7 +21,8 @@ from tarn.core.exceptions import UserErrorException
 
 class IngestedBatch:
     """What ingest() landed: path (in the filesystem), duplicate, manifest (the dict stored as
-    _manifest.json), and files / bytes / rows from its totals."""
+    _manifest.json), files / bytes / rows from its totals, and dataset (the registered version,
+    when ingest() was given one; else None)."""
 
     def __init__(self, filesystem, result):
         self.filesystem = filesystem
@@ -32,6 +33,7 @@ class IngestedBatch:
         self.files = totals.get("files", 0)
         self.bytes = totals.get("bytes", 0)
         self.rows = totals.get("rows", 0)
+        self.dataset = None
 
     def __repr__(self):
         return "IngestedBatch(%r, files=%d, rows=%d%s)" % (
@@ -69,18 +71,27 @@ def _size(n):
         n /= 1024.0
 
 
-def ingest(workspace, path, source, filesystem="raw", date=None, threads=8, show_progress=True):
+def ingest(workspace, path, source, filesystem="raw", date=None, threads=8, show_progress=True,
+           dataset=None, datastore=None, format=None):
     """Lands `path` (a file, a directory, or a list of them) as one batch of `source` in
     `filesystem` of the workspace's tarnd account, as the workspace's caller. date: the
-    ingestion day "YYYY-MM-DD" (default today, UTC). Returns an IngestedBatch."""
+    ingestion day "YYYY-MM-DD" (default today, UTC). With `dataset`, the batch also becomes a
+    new version of that dataset (a file dataset, or with format "csv", "parquet" or "jsonl" a
+    tabular one), through `datastore` (default: the workspace's datastore for the filesystem);
+    IngestedBatch.dataset is then that Dataset. Returns an IngestedBatch."""
     paths = [path] if isinstance(path, (str, os.PathLike)) else list(path)
     if not paths:
         raise UserErrorException("name at least one file or directory to ingest", "InvalidInput")
     progress = _Progress(sys.stderr) if show_progress else None
     try:
         result = workspace._client.ingest(filesystem, [os.fspath(p) for p in paths], source,
-                                          date or "", int(threads), progress)
+                                          date or "", int(threads), progress, workspace.name,
+                                          dataset or "", datastore or "", format or "")
     finally:
         if progress is not None:
             progress.close()
-    return IngestedBatch(filesystem, result)
+    batch = IngestedBatch(filesystem, result)
+    if result.get("dataset"):
+        from tarn.core.data.abstract_dataset import AbstractDataset
+        batch.dataset = AbstractDataset._from_version(workspace, result["dataset"])
+    return batch
