@@ -25,4 +25,30 @@ StatusOr<std::optional<Node>> Resolve(meta::ReadTxn& t, const Filesystem& fs,
 // Resolve, with a missing path as Reason::kPathNotFound.
 StatusOr<Node> RequirePath(meta::ReadTxn& t, const Filesystem& fs, const std::string& path);
 
+// Preconditions and leases every write checks (lake_conditions.cc). Reads answer NotModified
+// where HTTP says 304; writes answer `fail`.
+bool EqualsLeaseId(const std::string& a, const std::string& b);
+Status CheckConditions(const Conditions& c, const std::string* etag, int64_t modified_us,
+                       bool is_read, Reason fail = Reason::kConditionNotMet);
+Status CheckNodeConditions(const Conditions& c, const std::optional<Node>& n, bool is_read,
+                           Reason fail = Reason::kConditionNotMet);
+// A write to a leased resource must name the lease; a write naming a lease needs one.
+Status CheckWriteLease(const meta::Lease& lease, const std::optional<std::string>& lease_id);
+
+// Extents whose id has bit 63 set may be inline (their bytes in the namespace store); others
+// need no lookup there (lake_extents.cc).
+inline constexpr uint64_t kInlineIdBit = 1ULL << 63;
+inline bool MaybeInline(uint64_t id) { return (id & kInlineIdBit) != 0; }
+
 }  // namespace tarn::lake::internal
+
+namespace tarn::lake {
+
+// A request body written as an extent, not yet recorded (lake_extents.cc).
+struct LakeService::WrittenExtent {
+  meta::ExtentRecord record;
+  bool is_inline = false;
+  std::string data;  // the bytes of an inline extent
+};
+
+}  // namespace tarn::lake
