@@ -135,6 +135,17 @@ def lake_layout_seeds():
         write("lake_layout_fuzz", f"seed-{i}", text.encode())
 
 
+def login_seeds():
+    good = ('{"endpoint": "https://127.0.0.1:10443", "authority": "https://127.0.0.1:10443", '
+            '"tenant": "t-1", "client_id": "04b07795-8ddb-461a-bbee-02f9e1bf7b46", '
+            '"username": "ada@contoso.example", "refresh_token": "tarn.rt.abc", '
+            '"ca_file": "/tmp/cert.pem", "account": "devstoreaccount1"}')
+    for i, text in enumerate([good, good.replace('"client_id": "04b07795-8ddb-461a-bbee-02f9e1bf7b46", ', ""),
+                              '{"endpoint": 1}', "[]", '{"endpoint": "x", "tenant": "\\u0000"}',
+                              ""]):
+        write("login_fuzz", f"seed-{i}", text.encode())
+
+
 def glob_seeds():
     cases = [
         ("data/**/*.csv", ["data/a.csv", "data/2024/01/b.csv", "other/a.csv"]),
@@ -563,7 +574,7 @@ def main():
         "jwt_fuzz": jwt_seeds, "catalog_json_fuzz": catalog_json_seeds,
         "identity_json_fuzz": identity_json_seeds,
         "request_pipeline_fuzz": request_pipeline_seeds, "sas_fuzz": sas_seeds,
-        "lake_layout_fuzz": lake_layout_seeds,
+        "lake_layout_fuzz": lake_layout_seeds, "login_fuzz": login_seeds,
     }
     for target, seed in seeders.items():
         reset(target)

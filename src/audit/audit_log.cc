@@ -69,11 +69,11 @@ void AuditLog::Append(Json event) {
   WriteLine(line);
 }
 
-void AuditLog::CountRead(const std::string& who) {
+void AuditLog::CountRead(const std::string& who, const std::string& via) {
   int64_t now = NowMicros();
   std::lock_guard<std::mutex> l(mu_);
   FlushSummariesLocked(now);
-  ++reads_[who];
+  ++reads_[{who, via}];
 }
 
 void AuditLog::FlushSummaries() {
@@ -83,13 +83,14 @@ void AuditLog::FlushSummaries() {
 
 void AuditLog::FlushSummariesLocked(int64_t now_us) {
   if (now_us - window_start_us_ < kWindowUs) return;
-  for (const auto& [who, count] : reads_) {
+  for (const auto& [key, count] : reads_) {
     Json e{{"time", FormatIso8601(NowMicros())},
            {"event", "reads"},
-           {"principal", who},
+           {"principal", key.first},
            {"result", "allowed"},
            {"count", count},
            {"since", FormatIso8601(window_start_us_)}};
+    if (!key.second.empty()) e["via"] = key.second;
     WriteLine(e.dump() + "\n");
   }
   reads_.clear();

@@ -1,7 +1,8 @@
 // AuditLog: an append-only log of JSON lines, one per security-relevant event: every write and
 // access-control change (allowed or not), every denied request, every change to the directory.
 // Allowed reads would swamp it, so they are summarised: one "reads" line per caller per minute
-// with their count, written when the minute is over (or at shutdown).
+// with their count (and, for reads through a datastore's credential, which one), written when
+// the minute is over (or at shutdown).
 //
 // Contract
 // - Append is thread-safe; each line is written with one write(2) to a file opened O_APPEND, so
@@ -35,8 +36,10 @@ class AuditLog {
 
   // Adds "time" (RFC 3339) to the event and writes it.
   void Append(Json event);
-  // Counts an allowed read by who; summarised once a minute.
-  void CountRead(const std::string& who);
+  // Counts an allowed read by who; summarised once a minute, per who and via. via: what the
+  // read went through for who, when not who's own access (a dataset file read through a
+  // datastore's credential: "datastore ws/name as service_principal <client id>").
+  void CountRead(const std::string& who, const std::string& via = "");
   // Writes pending read summaries now.
   void FlushSummaries();
 
@@ -55,7 +58,7 @@ class AuditLog {
   int fd_ = -1;
   int64_t size_ = 0;
   int64_t window_start_us_ = 0;
-  std::map<std::string, int64_t> reads_;  // who -> count in the current window
+  std::map<std::pair<std::string, std::string>, int64_t> reads_;  // (who, via) -> count
 };
 
 }  // namespace tarn::audit

@@ -60,5 +60,21 @@ TEST_F(AuditLogTest, SummarisesReadsAndFilters) {
   EXPECT_EQ(denied->size(), 1u);
 }
 
+TEST_F(AuditLogTest, ReadsThroughADatastoreNameItsCredential) {
+  auto log = AuditLog::Open(dir_, 1 << 20);
+  ASSERT_TRUE(log.ok());
+  const std::string via = "datastore ws/sales as service_principal app-1";
+  for (int i = 0; i < 3; ++i) (*log)->CountRead("oid:ada", via);
+  (*log)->CountRead("oid:ada");
+  (*log)->FlushSummaries();
+  auto reads = (*log)->Read([](const Json& j) { return j.value("event", "") == "reads"; }, 10);
+  ASSERT_TRUE(reads.ok());
+  ASSERT_EQ(reads->size(), 2u);
+  EXPECT_FALSE((*reads)[0].contains("via"));
+  EXPECT_EQ((*reads)[0]["count"], 1);
+  EXPECT_EQ((*reads)[1]["via"], via);
+  EXPECT_EQ((*reads)[1]["count"], 3);
+}
+
 }  // namespace
 }  // namespace tarn::audit

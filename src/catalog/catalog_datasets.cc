@@ -972,7 +972,17 @@ StatusOr<FileRead> CatalogService::OpenFile(const std::string& ws, const std::st
   }
   const ManifestFile& f = files[static_cast<size_t>(index)];
   TARN_ASSIGN_OR_RETURN(Datastore d, LoadDatastore(ws, f.datastore));
-  return ReadFile(d, f, v.state == "active" && f.pinned, range, ignore_drift, as);
+  TARN_ASSIGN_OR_RETURN(FileRead read,
+                        ReadFile(d, f, v.state == "active" && f.pinned, range, ignore_drift, as));
+  read.via = "datastore " + ws + "/" + d.name + " as ";
+  if (d.credential_type == "none") {
+    read.via += "the caller";
+  } else if (d.credential_type == "service_principal") {
+    read.via += "service_principal " + d.doc.value("client_id", std::string());
+  } else {
+    read.via += d.credential_type;
+  }
+  return read;
 }
 
 }  // namespace tarn::catalog

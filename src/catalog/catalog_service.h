@@ -59,6 +59,10 @@ struct FileRead {
   std::optional<lake::ReadPlan> local;
   // Streams the range from the remote datastore into the sink.
   std::function<Status(const std::function<Status(std::string_view)>& sink)> remote;
+  // Which datastore and credential the bytes were reached through, for the audit log:
+  // "datastore ws/name as service_principal <client id>", "... as account_key", "... as the
+  // caller" (an identity-based datastore).
+  std::string via;
 };
 
 // Who reads through a datastore on this tarnd that was registered without a credential (an

@@ -59,6 +59,11 @@ StatusOr<std::optional<Login>> ReadLogin(const std::string& dir) {
   }
   ::close(fd);
   if (!ok) return Errno("cannot read " + path);
+  TARN_ASSIGN_OR_RETURN(Login l, ParseLogin(text, path));
+  return std::optional<Login>(std::move(l));
+}
+
+StatusOr<Login> ParseLogin(std::string_view text, const std::string& path) {
   nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object()) {
     return Status(Code::kFailedPrecondition,
@@ -82,7 +87,15 @@ StatusOr<std::optional<Login>> ReadLogin(const std::string& dir) {
                   path + " lacks its endpoint, tenant or token; run `tarn login` again");
   }
   if (l.client_id.empty()) l.client_id = kPublicClientId;
-  return std::optional<Login>(std::move(l));
+  return l;
+}
+
+std::string FormatLogin(const Login& l) {
+  const nlohmann::json j{{"endpoint", l.endpoint},   {"authority", l.authority},
+                         {"tenant", l.tenant},       {"client_id", l.client_id},
+                         {"username", l.username},   {"refresh_token", l.refresh_token},
+                         {"ca_file", l.ca_file},     {"account", l.account}};
+  return j.dump(2) + "\n";
 }
 
 Status WriteLogin(const std::string& dir, const Login& l) {
@@ -92,11 +105,7 @@ Status WriteLogin(const std::string& dir, const Login& l) {
   }
   if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return Errno("cannot create " + dir);
   if (::chmod(dir.c_str(), 0700) != 0) return Errno("cannot restrict " + dir + " to its owner");
-  const nlohmann::json j{{"endpoint", l.endpoint},   {"authority", l.authority},
-                         {"tenant", l.tenant},       {"client_id", l.client_id},
-                         {"username", l.username},   {"refresh_token", l.refresh_token},
-                         {"ca_file", l.ca_file},     {"account", l.account}};
-  const std::string text = j.dump(2) + "\n";
+  const std::string text = FormatLogin(l);
   const std::string path = dir + kFile;
   const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);

@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "client/http_connection.h"
 #include "client/oauth_token.h"
@@ -39,6 +40,10 @@ using EnvGet = std::function<std::optional<std::string>(const std::string&)>;
 // $TARN_HOME, else $HOME/.tarn; "" when neither is set.
 std::string LoginDir(const EnvGet& env);
 StatusOr<std::optional<Login>> ReadLogin(const std::string& dir);
+// The file's text, and back; `path` names the file in errors. ParseLogin needs the endpoint,
+// authority, tenant and refresh token (kFailedPrecondition otherwise: sign in again).
+StatusOr<Login> ParseLogin(std::string_view text, const std::string& path);
+std::string FormatLogin(const Login& login);
 Status WriteLogin(const std::string& dir, const Login& login);
 // Whether there was a login to remove.
 StatusOr<bool> RemoveLogin(const std::string& dir);

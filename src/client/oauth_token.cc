@@ -99,10 +99,7 @@ StatusOr<TokenSet> Tokens(const Answer& a, const std::string& what) {
   const std::string id = TextField(a.body, "id_token");
   size_t dot1 = id.find('.'), dot2 = id.find('.', dot1 + 1);
   if (dot1 != std::string::npos && dot2 != std::string::npos) {
-    std::string b64(id.substr(dot1 + 1, dot2 - dot1 - 1));
-    for (char& ch : b64) ch = ch == '-' ? '+' : ch == '_' ? '/' : ch;
-    while (b64.size() % 4) b64 += '=';
-    if (auto payload = Base64Decode(b64)) {
+    if (auto payload = Base64UrlDecode(std::string_view(id).substr(dot1 + 1, dot2 - dot1 - 1))) {
       Json claims = Json::parse(*payload, nullptr, false);
       if (claims.is_object()) t.username = TextField(claims, "preferred_username");
     }

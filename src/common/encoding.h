@@ -10,6 +10,10 @@ namespace tarn {
 std::string Base64Encode(std::string_view bytes);
 // Standard alphabet with padding; returns nullopt on any invalid character or length.
 std::optional<std::string> Base64Decode(std::string_view text);
+// The URL-safe alphabet without padding (RFC 4648 section 5), as JWTs use it. Decoding refuses
+// '+', '/' and '='.
+std::string Base64UrlEncode(std::string_view bytes);
+std::optional<std::string> Base64UrlDecode(std::string_view text);
 
 std::string HexEncode(std::string_view bytes);  // lowercase
 

@@ -55,6 +55,19 @@ TEST(Base64Test, RejectsInvalidInput) {
   EXPECT_FALSE(Base64Decode("Zm-_"));    // URL-safe alphabet is not accepted
 }
 
+TEST(Base64UrlTest, RoundTripsWithoutPadding) {
+  for (std::string s : {std::string(""), std::string("f"), std::string("fo"),
+                        std::string("\xfb\xff\xfe", 3), std::string(100, '\x3e')}) {
+    std::string e = Base64UrlEncode(s);
+    EXPECT_EQ(e.find_first_of("+/="), std::string::npos) << e;
+    auto d = Base64UrlDecode(e);
+    ASSERT_TRUE(d.has_value());
+    EXPECT_EQ(*d, s);
+  }
+  EXPECT_FALSE(Base64UrlDecode("a+b/").has_value());
+  EXPECT_FALSE(Base64UrlDecode("abcde").has_value());
+}
+
 TEST(HexTest, EncodesLowercase) {
   EXPECT_EQ(HexEncode(""), "");
   EXPECT_EQ(HexEncode("\x00\x01\xab\xff"s), "0001abff");

@@ -34,32 +34,6 @@ std::string BigNumBytes(EVP_PKEY* pkey, const char* name) {
 
 }  // namespace
 
-std::string Base64UrlEncode(std::string_view bytes) {
-  std::string s = Base64Encode(bytes);
-  for (char& c : s) {
-    if (c == '+') c = '-';
-    if (c == '/') c = '_';
-  }
-  while (!s.empty() && s.back() == '=') s.pop_back();
-  return s;
-}
-
-std::optional<std::string> Base64UrlDecode(std::string_view text) {
-  std::string s(text);
-  for (char& c : s) {
-    if (c == '-') {
-      c = '+';
-    } else if (c == '_') {
-      c = '/';
-    } else if (c == '+' || c == '/' || c == '=') {
-      return std::nullopt;
-    }
-  }
-  if (s.size() % 4 == 1) return std::nullopt;
-  while (s.size() % 4 != 0) s += '=';
-  return Base64Decode(s);
-}
-
 StatusOr<std::unique_ptr<SigningKey>> SigningKey::Generate() {
   EVP_PKEY* pkey = EVP_RSA_gen(2048);
   if (!pkey) return InternalError("cannot generate an RSA signing key");

@@ -18,6 +18,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/encoding.h"  // Base64UrlEncode / Decode
 #include "common/status.h"
 
 typedef struct evp_pkey_st EVP_PKEY;
@@ -26,8 +27,6 @@ namespace tarn::identity {
 
 using Json = nlohmann::json;
 
-std::string Base64UrlEncode(std::string_view bytes);
-std::optional<std::string> Base64UrlDecode(std::string_view text);
 
 class SigningKey {
  public:

@@ -105,6 +105,9 @@ struct Ctx {
     int status = 0;         // the status answered
   };
   std::optional<SignIn> signin;
+  // What an allowed read went through besides the caller's own access, for the audit log's
+  // read summaries (a dataset file read through a datastore's credential).
+  std::string read_via;
 
   const std::string* Header(std::string_view lower_name) const { return req.Header(lower_name); }
   std::optional<std::string> Query(const std::string& lower_name) const;

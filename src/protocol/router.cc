@@ -534,7 +534,7 @@ void Frontend::Audit(const Ctx& c, const Route* route, const Status& s) {
                            : c.req.method != "GET" && c.req.method != "HEAD";
   // Reads are counted, not listed; sign-ins (the password grant) are always listed.
   if (!denied && !write && !c.signin) {
-    if (s.ok()) audit_->CountRead(who);
+    if (s.ok()) audit_->CountRead(who, c.read_via);
     return;
   }
   audit::Json e{{"event", "request"},

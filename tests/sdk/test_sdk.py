@@ -606,6 +606,10 @@ def test_seed_flow_with_service_principal_auth_and_no_account_key(tarn, ws, lake
     r = d.raw.request("GET", "/identity/audit", [("action", "RegisterVersion")])
     events = [e for e in json.loads(r.body)["events"] if "sales_by_sp" in e["resource"]]
     assert [e["principal"] for e in events] == ["oid:" + sp["object_id"]], events
+    # Its reads of the dataset's files are summarised with the credential they went through.
+    r = d.raw.request("GET", "/identity/audit", [("principal", "oid:" + sp["object_id"])])
+    vias = {e.get("via") for e in json.loads(r.body)["events"] if e["event"] == "reads"}
+    assert f"datastore {ws.name}/adlsg1 as service_principal {sp['app_id']}" in vias, vias
 
 
 def test_auth_errors_say_how_to_sign_in(tarn, ws, tmp_path, monkeypatch):

@@ -159,6 +159,7 @@ Status ReadFile(Ctx& c) {
   bool ignore = c.Query("drift").value_or("") == "ignore";
   TARN_ASSIGN_OR_RETURN(catalog::FileRead r, c.catalog->OpenFile(Workspace(c), Name(c), Version(c),
                                                                  index, range, ignore, Reader(c)));
+  c.read_via = r.via;
   http::Headers h = c.StdHeaders();
   h.emplace_back("Content-Type", "application/octet-stream");
   h.emplace_back("Accept-Ranges", "bytes");
