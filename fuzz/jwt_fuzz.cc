@@ -17,8 +17,8 @@
 
 namespace {
 
-using tarn::identity::Base64UrlDecode;
-using tarn::identity::Base64UrlEncode;
+using tarn::Base64UrlDecode;
+using tarn::Base64UrlEncode;
 using tarn::identity::Json;
 
 tarn::identity::SigningKey& Key() {

@@ -341,11 +341,16 @@ StatusOr<identity::Caller> CatalogService::LocalPrincipal(const Datastore& d) {
   const std::string tenant = d.doc.value("tenant_id", ""), client = d.doc.value("client_id", "");
   const std::string key = HexEncode(Sha256(tenant + '\n' + client + '\n' + d.secret));
   std::string token;
+  // Read first: a Caller authenticated under this generation is exact for it.
+  const uint64_t generation = identity_->DirectoryGeneration();
   {
     std::shared_lock<std::shared_mutex> lock(tokens_mu_);
     auto it = local_tokens_.find(key);
     if (it != local_tokens_.end() &&
         MonotonicMicros() - it->second.fetched_us < kLocalTokenReuseUs) {
+      // Unchanged directory: the principal still exists with the same groups, so its token
+      // need not be verified and looked up again (roles and ACLs are still checked per read).
+      if (it->second.caller && it->second.generation == generation) return *it->second.caller;
       token = it->second.token;
     }
   }
@@ -368,12 +373,16 @@ StatusOr<identity::Caller> CatalogService::LocalPrincipal(const Datastore& d) {
     local_tokens_[key] = LocalToken{token, MonotonicMicros()};
   }
   auto who = identity_->Authenticate(token);
+  std::lock_guard<std::shared_mutex> lock(tokens_mu_);
   if (!who.ok()) {
-    std::lock_guard<std::shared_mutex> lock(tokens_mu_);
     local_tokens_.erase(key);
     return Error(Reason::kDatastoreAccessFailed, "the service principal of datastore '" + d.name +
                                                      "' is no longer valid: " +
                                                      who.status().message());
+  }
+  if (auto it = local_tokens_.find(key); it != local_tokens_.end() && it->second.token == token) {
+    it->second.caller = *who;
+    it->second.generation = generation;
   }
   return who;
 }

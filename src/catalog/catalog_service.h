@@ -207,6 +207,9 @@ class CatalogService {
   struct LocalToken {
     std::string token;
     int64_t fetched_us = 0;  // MonotonicMicros
+    // Who the token authenticated as, exact while the directory's generation is this one.
+    std::optional<identity::Caller> caller{};
+    uint64_t generation = 0;
   };
   std::map<std::string, LocalToken> local_tokens_;  // guarded by tokens_mu_
   CredentialCheck credential_check_;

@@ -17,6 +17,7 @@
 // - Thread-safe.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -181,6 +182,9 @@ class IdentityService {
   // (names without '@' are returned as they are; an unknown UPN is kInvalidHeaderValue).
   std::string UpnOf(const std::string& oid);
   StatusOr<std::string> OidOf(const std::string& name);
+  // Changes whenever the directory does (principals, secrets, groups, roles): a Caller
+  // Authenticate gave stays exact while this is unchanged.
+  uint64_t DirectoryGeneration() const { return generation_.load(std::memory_order_acquire); }
   // The principal a user-delegation key was issued to, with its groups, if it still exists.
   StatusOr<Caller> CallerFor(const std::string& oid, const std::string& tid);
 
@@ -257,7 +261,7 @@ class IdentityService {
   // StrongestRole's answers (storage and workspace roles) by caller and resource, valid while
   // generation_ is unchanged.
   std::unordered_map<std::string, int> role_cache_;
-  uint64_t generation_ = 0;
+  std::atomic<uint64_t> generation_{0};  // changed under mu_ held exclusively
 
   struct Failures {
     int count = 0;

@@ -667,13 +667,30 @@ StatusOr<Node> RequireFile(ReadTxn& t, const Filesystem& fs, const std::string& 
 
 }  // namespace
 
+namespace {
+
+Status AppendPastMaxFile() {
+  return Error(Reason::kInvalidAppendPosition,
+               "The value for one of the HTTP headers or query parameters is not in the correct "
+               "format: position plus the data's length is past the largest file size (" +
+                   std::to_string(kMaxFileBytes) + " bytes).");
+}
+
+}  // namespace
+
 StatusOr<AppendResult> LakeService::Append(const std::string& account,
                                            const std::string& fs_name, const std::string& path,
                                            int64_t position, ByteSource& body,
                                            const std::optional<std::string>& expected_md5,
                                            const std::optional<std::string>& lease_id,
                                            bool flush) {
+  // Positions are client input: data may not reach past the largest file (nor overflow).
+  if (position < 0 || position > kMaxFileBytes) return AppendPastMaxFile();
   TARN_ASSIGN_OR_RETURN(auto written, WriteExtent(body, expected_md5, extent::Hashing::kNone));
+  if (written && written->record.length > kMaxFileBytes - position) {
+    Discard(written);
+    return AppendPastMaxFile();
+  }
   AppendResult out;
   Status s = store_->Write([&](WriteTxn& t) -> Status {
     TARN_ASSIGN_OR_RETURN(Filesystem fs, RequireFilesystem(t, account, fs_name));

@@ -197,6 +197,10 @@ struct ByteRange {
   std::optional<int64_t> end;  // inclusive; absent = to the end
 };
 
+// The largest file the lake holds: Azure's limit for an ADLS Gen2 file (190.7 TiB, 50,000
+// blocks of 4,000 MiB), rounded up. Appends reaching past it are refused.
+inline constexpr int64_t kMaxFileBytes = 200LL << 40;
+
 struct PathEntry {
   std::string path;  // relative to the filesystem root
   Node node;

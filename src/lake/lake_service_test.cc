@@ -1,6 +1,8 @@
 #include "lake/lake_service.h"
 
 #include <gtest/gtest.h>
+
+#include <limits>
 #include <stdlib.h>
 
 #include <algorithm>
@@ -1357,6 +1359,19 @@ TEST_F(LakeServiceTest, RetainUncommittedData) {
   // The discarded append is garbage.
   EXPECT_EQ(Collect(), 1);
   EXPECT_EQ(ExtentCount(), 3u);
+}
+
+TEST_F(LakeServiceTest, AppendPastTheLargestFileIsRefusedAndKeepsNothing) {
+  // Found by request_pipeline_fuzz: position 2^63-1 plus 4 bytes overflowed (UBSan).
+  ASSERT_OK(CreateFile("f"));
+  size_t before = ExtentCount();
+  const int64_t max = std::numeric_limits<int64_t>::max();
+  for (int64_t pos : {max, max - 3, kMaxFileBytes - 3, kMaxFileBytes + 1}) {
+    EXPECT_REASON(Append("f", pos, "abcd", true), Reason::kInvalidAppendPosition);
+    EXPECT_REASON(Append("f", pos, "abcd", false), Reason::kInvalidAppendPosition);
+  }
+  EXPECT_EQ(ExtentCount(), before);
+  ASSERT_OK(Append("f", kMaxFileBytes - 4, "abcd"));  // up to the limit is fine
 }
 
 TEST_F(LakeServiceTest, AppendWithFlush) {
