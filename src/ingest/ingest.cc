@@ -7,7 +7,6 @@
 #include <map>
 #include <mutex>
 #include <optional>
-#include <set>
 #include <thread>
 
 #include "common/crypto.h"
@@ -219,6 +218,9 @@ Status Upload(client::LakeClient& c, const std::string& filesystem, const std::s
     }
     if (s.ok()) s = c.Flush(filesystem, dest, e.file.size, /*close=*/true);
   }
+  if (!read_error.ok()) {
+    return Status(read_error.code(), e.file.local_path + ": " + read_error.message());
+  }
   const bool changed =
       sent != e.file.size || (s.ok() && md5.Finish() != e.md5) ||
       (!s.ok() && s.message().find("Md5Mismatch") != std::string::npos);
@@ -226,7 +228,6 @@ Status Upload(client::LakeClient& c, const std::string& filesystem, const std::s
     return Status(Code::kFailedPrecondition,
                   e.file.local_path + ": changed while being ingested; nothing was landed");
   }
-  if (!read_error.ok()) return Status(read_error.code(), e.file.local_path + ": " + read_error.message());
   if (!s.ok()) return Status(s.code(), e.file.batch_path + ": upload failed: " + s.message());
   return Status::Ok();
 }

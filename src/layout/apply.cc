@@ -115,7 +115,8 @@ StatusOr<Live> ReadLive(const Layout& layout, const Connections& c) {
 StatusOr<std::vector<Change>> Apply(const Layout& layout, const Connections& c,
                                     const std::function<void(const Change&)>& made) {
   std::vector<Change> done;
-  for (int pass = 0; pass < 3; ++pass) {
+  constexpr int kPasses = 3;
+  for (int pass = 0; pass < kPasses; ++pass) {
     TARN_ASSIGN_OR_RETURN(Live live, ReadLive(layout, c));
     std::vector<Change> todo = Diff(layout, c.account, live);
     bool any = false;
@@ -134,6 +135,16 @@ StatusOr<std::vector<Change>> Apply(const Layout& layout, const Connections& c,
       if (made) made(ch);
     }
     if (!any) return done;
+  }
+  // Each pass makes what the previous one could not (a group's entries once it exists); a
+  // lake that still differs after that answers the same change again and again.
+  TARN_ASSIGN_OR_RETURN(Live live, ReadLive(layout, c));
+  std::vector<Change> rest = Diff(layout, c.account, live);
+  if (!rest.empty()) {
+    const Change& ch = rest.front();
+    return Status(Code::kInternal, "after " + std::to_string(kPasses) +
+                                       " passes the lake still differs from the layout: " +
+                                       KindName(ch.kind) + " " + ch.target + " " + ch.detail);
   }
   return done;
 }
