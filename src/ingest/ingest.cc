@@ -405,6 +405,8 @@ StatusOr<Result> Ingest(const std::vector<std::string>& inputs, const Options& o
                                                    entries[i], r);
                                    }));
     }
+    // Describing and uploading may have taken longer than tarnd keeps an idle connection.
+    TARN_ASSIGN_OR_RETURN(lake, connect());
     TARN_RETURN_IF_ERROR(lake->PutBlob(options.filesystem, staging + "/" + kManifestName,
                                        result.manifest.dump(2) + "\n"));
     TARN_RETURN_IF_ERROR(lake->CreateDirectory(options.filesystem, parent));
@@ -419,6 +421,7 @@ StatusOr<Result> Ingest(const std::vector<std::string>& inputs, const Options& o
   };
   Status s = land();
   if (!s.ok()) {
+    if (auto fresh = connect(); fresh.ok()) lake = std::move(*fresh);
     // Nothing half-landed stays behind: the staging directory goes (best effort; a crash leaves
     // it to retention).
     (void)lake->Delete(options.filesystem, staging, /*recursive=*/true);
