@@ -766,7 +766,7 @@ StatusOr<Json> CatalogService::RegisterVersion(const std::string& ws, const std:
 
   VersionRecord rec{id, ws, name, 0, "active", used, ""};
   const std::string manifest = ManifestToJson(files).dump();
-  Status s = store_->Write([&](CatalogTxn& t) -> Status {
+  Status s = Write([&](CatalogTxn& t) -> Status {
     TARN_RETURN_IF_ERROR(RequireWorkspace(t, ws).status());
     TARN_ASSIGN_OR_RETURN(int64_t last, t.MaxVersion(ws, name));
     if (last > 0 && !new_version) {
@@ -832,7 +832,7 @@ StatusOr<Json> CatalogService::SetVersionState(const std::string& ws, const std:
   doc["state"] = target;
   v.state = target;
   v.doc = doc.dump();
-  Status s = store_->Write([&](CatalogTxn& t) { return t.PutVersion(v, nullptr); });
+  Status s = Write([&](CatalogTxn& t) { return t.PutVersion(v, nullptr); });
   if (!s.ok()) {
     if (action == "reactivate") lake_->Unpin(holder).IgnoreError();
     return s;
@@ -844,11 +844,21 @@ StatusOr<Json> CatalogService::SetVersionState(const std::string& ws, const std:
 StatusOr<VersionRecord> CatalogService::ReadVersion(const std::string& ws,
                                                     const std::string& name,
                                                     const std::string& version) {
+  const std::string key = ws + '\n' + name + '\n' + version;
+  const uint64_t generation = generation_.load(std::memory_order_acquire);
+  {
+    std::shared_lock<std::shared_mutex> l(read_cache_mu_);
+    auto it = versions_.find(key);
+    if (it != versions_.end() && it->second.first == generation) return it->second.second;
+  }
   VersionRecord v;
   TARN_RETURN_IF_ERROR(store_->Read([&](CatalogTxn& t) -> Status {
     TARN_ASSIGN_OR_RETURN(v, RequireVersion(t, ws, name, version));
     return Status::Ok();
   }));
+  std::lock_guard<std::shared_mutex> l(read_cache_mu_);
+  if (versions_.size() >= kReadCacheEntries) versions_.clear();
+  versions_[key] = {generation, v};
   return v;
 }
 

@@ -129,7 +129,7 @@ StatusOr<Json> CatalogService::PutWorkspace(const std::string& name, const Json&
   TARN_ASSIGN_OR_RETURN(std::string rg, Str(body, "resource_group", ""));
   TARN_ASSIGN_OR_RETURN(std::string desc, Str(body, "description", ""));
   Json out;
-  TARN_RETURN_IF_ERROR(store_->Write([&](CatalogTxn& t) -> Status {
+  TARN_RETURN_IF_ERROR(Write([&](CatalogTxn& t) -> Status {
     TARN_ASSIGN_OR_RETURN(auto existing, t.GetWorkspace(name));
     if (existing) {
       out = Json::parse(existing->doc);
@@ -172,7 +172,7 @@ StatusOr<Json> CatalogService::ListWorkspaces() {
 
 Status CatalogService::DeleteWorkspace(const std::string& name) {
   std::vector<VersionRecord> versions;
-  TARN_RETURN_IF_ERROR(store_->Write([&](CatalogTxn& t) -> Status {
+  TARN_RETURN_IF_ERROR(Write([&](CatalogTxn& t) -> Status {
     TARN_RETURN_IF_ERROR(RequireWorkspace(t, name).status());
     TARN_ASSIGN_OR_RETURN(auto names, t.ListDatasets(name, true));
     for (const auto& d : names) {
@@ -282,7 +282,7 @@ StatusOr<Json> CatalogService::RegisterDatastore(const std::string& ws, const st
   }
   d.doc["validated"] = validated;
   Json out;
-  TARN_RETURN_IF_ERROR(store_->Write([&](CatalogTxn& t) -> Status {
+  TARN_RETURN_IF_ERROR(Write([&](CatalogTxn& t) -> Status {
     TARN_ASSIGN_OR_RETURN(WorkspaceRecord w, RequireWorkspace(t, ws));
     TARN_ASSIGN_OR_RETURN(auto existing, t.GetDatastore(ws, name));
     if (existing && !overwrite) {
@@ -304,8 +304,21 @@ StatusOr<Json> CatalogService::RegisterDatastore(const std::string& ws, const st
   return out;
 }
 
+Status CatalogService::Write(const std::function<Status(CatalogTxn&)>& fn) {
+  Status s = store_->Write(fn);
+  generation_.fetch_add(1, std::memory_order_acq_rel);
+  return s;
+}
+
 StatusOr<CatalogService::Datastore> CatalogService::LoadDatastore(const std::string& ws,
                                                                   const std::string& name) {
+  const std::string key = ws + '\n' + name;
+  const uint64_t generation = generation_.load(std::memory_order_acquire);
+  {
+    std::shared_lock<std::shared_mutex> l(read_cache_mu_);
+    auto it = datastores_.find(key);
+    if (it != datastores_.end() && it->second.first == generation) return *it->second.second;
+  }
   Datastore d;
   TARN_RETURN_IF_ERROR(store_->Read([&](CatalogTxn& t) -> Status {
     TARN_RETURN_IF_ERROR(RequireWorkspace(t, ws).status());
@@ -326,6 +339,9 @@ StatusOr<CatalogService::Datastore> CatalogService::LoadDatastore(const std::str
   d.endpoint = d.doc.value("endpoint", "");
   d.credential_type = d.doc.value("credential_type", "none");
   d.local = d.doc.value("local", false);
+  std::lock_guard<std::shared_mutex> l(read_cache_mu_);
+  if (datastores_.size() >= kReadCacheEntries) datastores_.clear();
+  datastores_[key] = {generation, std::make_shared<const Datastore>(d)};
   return d;
 }
 
@@ -357,7 +373,7 @@ StatusOr<Json> CatalogService::ListDatastores(const std::string& ws) {
 }
 
 Status CatalogService::UnregisterDatastore(const std::string& ws, const std::string& name) {
-  return store_->Write([&](CatalogTxn& t) -> Status {
+  return Write([&](CatalogTxn& t) -> Status {
     TARN_ASSIGN_OR_RETURN(WorkspaceRecord w, RequireWorkspace(t, ws));
     TARN_ASSIGN_OR_RETURN(auto rec, t.GetDatastore(ws, name));
     if (!rec) {
@@ -382,7 +398,7 @@ Status CatalogService::UnregisterDatastore(const std::string& ws, const std::str
 
 StatusOr<Json> CatalogService::SetDefaultDatastore(const std::string& ws, const std::string& name) {
   Json out;
-  TARN_RETURN_IF_ERROR(store_->Write([&](CatalogTxn& t) -> Status {
+  TARN_RETURN_IF_ERROR(Write([&](CatalogTxn& t) -> Status {
     TARN_ASSIGN_OR_RETURN(WorkspaceRecord w, RequireWorkspace(t, ws));
     TARN_ASSIGN_OR_RETURN(auto rec, t.GetDatastore(ws, name));
     if (!rec) {
@@ -494,7 +510,7 @@ StatusOr<Json> CatalogService::UpdateVersion(const std::string& ws, const std::s
     return Error(Reason::kInvalidDefinition, "remove_tags must be a list of strings");
   }
   Json out;
-  TARN_RETURN_IF_ERROR(store_->Write([&](CatalogTxn& t) -> Status {
+  TARN_RETURN_IF_ERROR(Write([&](CatalogTxn& t) -> Status {
     TARN_ASSIGN_OR_RETURN(VersionRecord v, RequireVersion(t, ws, name, version));
     out = Json::parse(v.doc);
     if (body.contains("description")) {
@@ -521,7 +537,7 @@ Status CatalogService::Release(const VersionRecord& v) {
 Status CatalogService::DeleteVersion(const std::string& ws, const std::string& name,
                                      const std::string& version) {
   VersionRecord gone;
-  TARN_RETURN_IF_ERROR(store_->Write([&](CatalogTxn& t) -> Status {
+  TARN_RETURN_IF_ERROR(Write([&](CatalogTxn& t) -> Status {
     TARN_ASSIGN_OR_RETURN(gone, RequireVersion(t, ws, name, version));
     return t.DeleteVersion(gone.id);
   }));
@@ -530,7 +546,7 @@ Status CatalogService::DeleteVersion(const std::string& ws, const std::string& n
 
 Status CatalogService::DeleteDataset(const std::string& ws, const std::string& name) {
   std::vector<VersionRecord> gone;
-  TARN_RETURN_IF_ERROR(store_->Write([&](CatalogTxn& t) -> Status {
+  TARN_RETURN_IF_ERROR(Write([&](CatalogTxn& t) -> Status {
     TARN_RETURN_IF_ERROR(RequireWorkspace(t, ws).status());
     TARN_ASSIGN_OR_RETURN(gone, t.ListVersions(ws, name));
     if (gone.empty()) {

@@ -14,6 +14,7 @@
 // - Thread-safe.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -154,6 +155,9 @@ class CatalogService {
   class LocalAccess;
   class RemoteAccess;
 
+  // Every write of the catalog store goes through here: it also ends the cached reads below,
+  // whether or not it committed.
+  Status Write(const std::function<Status(CatalogTxn&)>& fn);
   StatusOr<WorkspaceRecord> RequireWorkspace(CatalogTxn& t, const std::string& ws);
   StatusOr<Datastore> LoadDatastore(const std::string& ws, const std::string& name);
   StatusOr<std::unique_ptr<Access>> Connect(const Datastore& d, const ReadAs& as);
@@ -213,6 +217,16 @@ class CatalogService {
   };
   std::map<std::string, LocalToken> local_tokens_;  // guarded by tokens_mu_
   CredentialCheck credential_check_;
+  // Datastores and versions as the last reads found them, valid while generation_ is what it
+  // was then: a file read would otherwise take two store transactions (most of its cost) to
+  // find what changes only with a catalog write. At most kReadCacheEntries of each.
+  static constexpr size_t kReadCacheEntries = 10000;
+  std::atomic<uint64_t> generation_{0};
+  std::shared_mutex read_cache_mu_;
+  std::unordered_map<std::string, std::pair<uint64_t, std::shared_ptr<const Datastore>>>
+      datastores_;  // guarded by read_cache_mu_
+  std::unordered_map<std::string, std::pair<uint64_t, VersionRecord>>
+      versions_;  // guarded by read_cache_mu_
   std::mutex manifests_mu_;
   std::unordered_map<std::string, Manifest> manifests_;  // by version id; guarded by manifests_mu_
   std::deque<std::string> manifest_order_;               // oldest first; guarded by manifests_mu_
