@@ -135,6 +135,49 @@ def lake_layout_seeds():
         write("lake_layout_fuzz", f"seed-{i}", text.encode())
 
 
+def pipeline_spec_seeds():
+    # The target reads the whole input as pipeline.yaml, and its first line as a cron schedule
+    # and as a check's text (the lines after it as the check's settings).
+    full = (
+        "version: 1\nname: sales_curated\nschedule: \"0 2 * * *\"\n"
+        "on_arrival: [{datastore: raw, path: pos/}]\nsteps:\n"
+        "  - name: publish\n    inputs: {clean: sales_clean:2}\n    sql: SELECT * FROM clean\n"
+        "    output: {dataset: sales_published, datastore: product, path: sales}\n"
+        "  - name: clean\n    inputs:\n      sales: pos_raw\n"
+        "      regions: {dataset: regions, version: 3}\n"
+        "    sql: |\n      SELECT id, region, TRY_CAST(amount AS DOUBLE) AS amount FROM sales\n"
+        "    expectations:\n"
+        "      - {name: amount_present, expect: amount IS NOT NULL, on_fail: drop}\n"
+        "    output:\n      dataset: sales_clean\n      datastore: curated\n"
+        "      path: sales/orders\n      partition_by: [region]\n      target_file_size: 64MB\n"
+        "    checks:\n      - row_count > 0\n      - missing_count(amount) = 0\n"
+        "      - duplicate_count(id, \"my col\") = 0\n      - invalid_count(region) = 0:\n"
+        "          valid values: [north, south]\n      - freshness(sold_at) < 1d\n"
+        "      - schema:\n          fail:\n            when required column missing: [id]\n"
+        "            when wrong column type: {id: bigint}\n      - failed rows:\n"
+        "          name: negative\n          fail query: SELECT * FROM output WHERE amount < 0\n"
+        "      - change percent for row_count between -20 and +20\n")
+    cycle = (
+        "version: 1\nname: p\nsteps:\n"
+        "  - {name: a, inputs: {y: y}, sql: SELECT 1, output: {dataset: x, datastore: s, path: a}}\n"
+        "  - {name: b, inputs: {x: x}, sql: SELECT 1, output: {dataset: y, datastore: s, path: b}}\n")
+    chain = (
+        "version: 1\nname: chain\nschedule: \"*/15 9-17 * * mon-fri\"\nsteps:\n"
+        "  - {name: c, inputs: {b: bb:latest}, sql: SELECT 1, output: {dataset: cc, datastore: s,"
+        " path: c, target_file_size: 1GiB}, checks: [\"change for row_count >= 0\"]}\n"
+        "  - {name: b, inputs: {a: aa}, sql: SELECT 1, output: {dataset: bb, datastore: s, path: b}}\n"
+        "  - {name: a, sql: SELECT 1, output: {dataset: aa, datastore: s, path: a/}}\n")
+    for i, text in enumerate([
+            full,
+            cycle,
+            chain,
+            "0 0 29 2 1,5-7\n",
+            "invalid_count(\"my col\") not between 0 and 5\nvalid values: [a, b]\n"
+            "valid min: -1.5\nvalid regex: '[a-z]+\\d'\n",
+            "version: 1\nname: p\nsteps: [\n"]):
+        write("pipeline_spec_fuzz", f"seed-{i}", text.encode())
+
+
 def login_seeds():
     good = ('{"endpoint": "https://127.0.0.1:10443", "authority": "https://127.0.0.1:10443", '
             '"tenant": "t-1", "client_id": "04b07795-8ddb-461a-bbee-02f9e1bf7b46", '
@@ -326,14 +369,16 @@ P_CATALOG = ["", "ws", "ws/datastores", "ws/datastores/local", "ws/datastores/ot
              "ws/datasets/files/versions", "ws/datasets/files/versions/1",
              "ws/datasets/files/versions/latest/files", "ws/datasets/files/versions/1/files/0",
              "ws/datasets/sales/versions/1/files/0", "ws/datasets/new/versions",
-             "ws/dataset-ids/x", "ws2"]
+             "ws/dataset-ids/x", "ws2", "ws/pipelines", "ws/pipelines/p1",
+             "ws/pipelines/p1/runs", "ws/pipeline-runs/x", "ws/lineage", "ws/lineage-events"]
 P_TOKEN = ["oauth2/v2.0/token", "v2.0/.well-known/openid-configuration", "discovery/v2.0/keys",
            "oauth2/v2.0/devicecode", "oauth2/v2.0/devicelogin"]
 P_QUERY_NAMES = ["restype", "comp", "resource", "action", "mode", "recursive", "position",
                  "close", "flush", "retainUncommittedData", "maxResults", "maxRecords",
                  "directory", "prefix", "delimiter", "marker", "continuation", "upn", "blockid",
                  "blocklisttype", "include", "timeout", "version", "include_archived", "drift",
-                 "principal", "result", "action", "since", "limit"]
+                 "principal", "result", "action", "since", "limit", "dataset", "direction",
+                 "depth", "wait"]
 P_HEADER_NAMES = ["x-ms-blob-type", "x-ms-acl", "x-ms-permissions", "x-ms-umask", "x-ms-owner",
                   "x-ms-group", "x-ms-properties", "x-ms-range", "range",
                   "x-ms-range-get-content-md5", "x-ms-copy-source", "x-ms-rename-source",
@@ -403,7 +448,8 @@ QUERY_SIZES = {"restype": 4, "comp": 13, "resource": 4, "action": 7, "mode": 5, 
                "maxResults": 5, "maxRecords": 3, "directory": 3, "prefix": 3, "delimiter": 1,
                "marker": 3, "continuation": 2, "upn": 2, "blockid": 4, "blocklisttype": 3,
                "include": 5, "timeout": 1, "version": 5, "include_archived": 1, "drift": 1,
-               "principal": 1, "result": 3, "since": 1, "limit": 4}
+               "principal": 1, "result": 3, "since": 1, "limit": 4, "dataset": 3,
+               "direction": 3, "depth": 3, "wait": 4}
 HEADER_SIZES = {"x-ms-blob-type": 3, "x-ms-acl": 5, "x-ms-permissions": 5, "x-ms-umask": 3,
                 "x-ms-owner": 3, "x-ms-group": 2, "x-ms-properties": 3, "x-ms-range": 5,
                 "range": 2, "x-ms-range-get-content-md5": 1, "x-ms-copy-source": 3,
@@ -476,6 +522,16 @@ def request_pipeline_seeds():
                  '[{"op":"take","count":1}]}}'),
         "read-dataset-file": pipeline("GET", 3, pick="ws/datasets/files/versions/1/files/0",
                                       headers=[("range", 1)], auth=SHARED_KEY),
+        "put-pipeline": pipeline(
+            "PUT", 3, pick="ws/pipelines/p1", auth=SHARED_KEY,
+            body='{"definition":"version: 1\\nname: p1\\nsteps:\\n  - name: a\\n'
+                 '    inputs: {x: files}\\n    sql: SELECT * FROM x\\n'
+                 '    output: {dataset: o, datastore: local, path: o}\\n'
+                 '    checks: [row_count > 0]\\n"}'),
+        "start-pipeline-run": pipeline("POST", 3, pick="ws/pipelines/p1/runs", auth=SHARED_KEY,
+                                       query=[("wait", 0)], body="{}"),
+        "lineage": pipeline("GET", 3, pick="ws/lineage", auth=SHARED_KEY,
+                            query=[("dataset", 0), ("direction", 1), ("depth", 0)]),
         "token": pipeline("POST", 4, pick="oauth2/v2.0/token",
                           headers=[("content-type", 2)],
                           body="grant_type=client_credentials&client_id=x&client_secret=y&"
@@ -575,6 +631,7 @@ def main():
         "identity_json_fuzz": identity_json_seeds,
         "request_pipeline_fuzz": request_pipeline_seeds, "sas_fuzz": sas_seeds,
         "lake_layout_fuzz": lake_layout_seeds, "login_fuzz": login_seeds,
+        "pipeline_spec_fuzz": pipeline_spec_seeds,
     }
     for target, seed in seeders.items():
         reset(target)

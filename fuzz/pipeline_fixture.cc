@@ -24,6 +24,7 @@
 #include "common/time_util.h"
 #include "identity/identity_service.h"
 #include "lake/lake_service.h"
+#include "pipeline/pipeline_service.h"
 #include "protocol/router.h"
 #include "protocol/sas.h"
 #include "store/catalog/sqlite/sqlite_catalog_store.h"
@@ -211,6 +212,8 @@ struct PipelineFixture::Owned {
   std::unique_ptr<identity::IdentityService> identity;
   std::unique_ptr<catalog::CatalogService> catalog;
   std::unique_ptr<audit::AuditLog> audit;
+  // Definitions and runs are served; no worker runs them (a run stays queued).
+  std::unique_ptr<pipeline::PipelineService> pipelines;
   std::unique_ptr<protocol::Frontend> frontend;
   std::unique_ptr<http::Server> server;
 };
@@ -260,6 +263,11 @@ void PipelineFixture::Build() {
   o.frontend = std::make_unique<protocol::Frontend>(o.lake.get(), accounts, o.catalog.get(),
                                                     o.identity.get(), o.audit.get());
   o.frontend->SetSelfAuthorities({kHost});
+  pipeline::PipelineOptions pipeline_opts;
+  pipeline_opts.work_dir = dir_ + "/pipelines";
+  o.pipelines = std::make_unique<pipeline::PipelineService>(o.catalog.get(), o.catalog_store.get(),
+                                                            o.lake.get(), pipeline_opts);
+  o.frontend->SetPipelines(o.pipelines.get());
   frontend_ = o.frontend.get();
   lake_ = o.lake.get();
   catalog_ = o.catalog.get();

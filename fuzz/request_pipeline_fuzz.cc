@@ -76,6 +76,10 @@ const std::vector<Choice>& QueryChoices() {
       {"action", {"PutBlob", "CreateTenant"}},
       {"since", {"2024-01-01T00:00:00Z"}},
       {"limit", {"1", "10", "0", "-5"}},
+      {"dataset", {"files", "sales", ""}},
+      {"direction", {"upstream", "downstream", "sideways"}},
+      {"depth", {"1", "0", "100"}},
+      {"wait", {"1", "0", "-1", "99999999"}},
   };
   return kChoices;
 }
@@ -171,7 +175,13 @@ std::string MakePath(FuzzedDataProvider& in, const PipelineFixture& f) {
                                              "ws/datasets/sales/versions/1/files/0",
                                              "ws/datasets/new/versions",
                                              "ws/dataset-ids/x",
-                                             "ws2"};
+                                             "ws2",
+                                             "ws/pipelines",
+                                             "ws/pipelines/p1",
+                                             "ws/pipelines/p1/runs",
+                                             "ws/pipeline-runs/x",
+                                             "ws/lineage",
+                                             "ws/lineage-events"};
   static constexpr const char* kToken[] = {
       "oauth2/v2.0/token", "v2.0/.well-known/openid-configuration", "discovery/v2.0/keys",
       "oauth2/v2.0/devicecode", "oauth2/v2.0/devicelogin"};

@@ -658,7 +658,7 @@ Status CheckTimestampColumns(const Json& def, const Json& schema) {
 
 StatusOr<Json> CatalogService::RegisterVersion(const std::string& ws, const std::string& name,
                                                const Json& body, const std::string& creator,
-                                               const ReadAs& as) {
+                                               const ReadAs& as, const Json* known) {
   TARN_RETURN_IF_ERROR(ValidateDatasetName(name));
   if (!body.is_object()) return Error(Reason::kInvalidDefinition, "the body must be a JSON object");
   TARN_ASSIGN_OR_RETURN(const bool new_version, internal::Bool(body, "create_new_version", false));
@@ -670,6 +670,16 @@ StatusOr<Json> CatalogService::RegisterVersion(const std::string& ws, const std:
   }
   const Json def = body.value("definition", Json());
   TARN_RETURN_IF_ERROR(ValidateDefinition(def));
+  // Who made it: a pipeline run and the versions it read (pipeline_service.h).
+  Json lineage = body.value("lineage", Json());
+  if (!lineage.is_null()) {
+    if (!lineage.is_object() || !lineage.value("run_id", Json()).is_string() ||
+        !lineage.value("inputs", Json::array()).is_array()) {
+      return Error(Reason::kInvalidDefinition,
+                   "lineage must be {\"run_id\": string, \"inputs\": [...]}");
+    }
+    lineage = {{"run_id", lineage["run_id"]}, {"inputs", lineage.value("inputs", Json::array())}};
+  }
   const bool tabular = def["kind"] == "tabular";
 
   // Fail fast on a collision; the store checks again when it inserts.
@@ -740,6 +750,7 @@ StatusOr<Json> CatalogService::RegisterVersion(const std::string& ws, const std:
            {"file_count", files.size()},
            {"total_bytes", total},
            {"lineage", {{"run_id", nullptr}, {"inputs", Json::array()}}}};
+  if (!lineage.is_null()) doc["lineage"] = lineage;
   Json ds_names = Json::array();
   std::vector<std::string> used;
   for (const auto& d : stores) {
@@ -756,7 +767,10 @@ StatusOr<Json> CatalogService::RegisterVersion(const std::string& ws, const std:
       }
       return ReadFile(*d, f, f.pinned, range, false, as);
     };
-    Status s = internal::ProfileTabular(def, &files, read, &doc);
+    const bool matches = known && known->value("files", int64_t{-1}) ==
+                                      static_cast<int64_t>(files.size()) &&
+                         known->value("bytes", int64_t{-1}) == total;
+    Status s = internal::ProfileTabular(def, &files, read, &doc, matches ? known : nullptr);
     if (s.ok()) s = CheckTimestampColumns(def, doc.value("schema", Json::array()));
     if (!s.ok()) {
       unpin();

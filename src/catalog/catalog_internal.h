@@ -57,11 +57,17 @@ bool IsStringList(const Json& j);
 using FileRangeReader =
     std::function<StatusOr<FileRead>(size_t i, const std::optional<lake::ByteRange>& range)>;
 
+// Copies the bytes of a range read (local pieces or the remote stream) into buf, at most
+// `room` of them; returns how many arrived.
+StatusOr<size_t> CopyRead(FileRead& r, char* buf, size_t room);
+
 // catalog_tabular.cc: checks the tabular options and transforms of a definition, fills each
 // file's partition values, and adds schema, row_count, profile and partition_keys to doc.
 // Data that cannot be read or typed is kDataReadFailed naming the file.
+// known: a profile of these files computed elsewhere (CatalogService::RegisterVersion); then
+// the files are not read.
 Status ProfileTabular(const Json& definition, std::vector<ManifestFile>* files,
-                      const FileRangeReader& read, Json* doc);
+                      const FileRangeReader& read, Json* doc, const Json* known = nullptr);
 
 }  // namespace internal
 }  // namespace tarn::catalog

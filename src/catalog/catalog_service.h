@@ -35,6 +35,7 @@
 #include "identity/identity_service.h"
 #include "lake/lake_service.h"
 #include "store/catalog/catalog_store.h"
+#include "tabular/tabular.h"
 
 namespace tarn::catalog {
 
@@ -85,6 +86,23 @@ struct StoredCredential {
 };
 using CredentialCheck = std::function<Status(const StoredCredential&)>;
 
+// A tabular version as the tabular engine reads it (pipelines): its files, its reading request,
+// and an opener serving the registered bytes exactly as OpenFile does (pinned or remote, with
+// the datastore's credential or the caller checked on every read). The opener refers to the
+// catalog and must not outlive it.
+struct TabularSource {
+  Json version;  // the version's document (number, id, row_count, schema...)
+  std::vector<tabular::SourceFile> files;
+  tabular::ReadRequest request;
+  std::unique_ptr<tabular::FileOpener> opener;
+};
+
+// Where a pipeline writes: a folder of a datastore on this tarnd.
+struct WriteTarget {
+  std::string datastore;  // its registered spelling
+  std::string account, filesystem;
+};
+
 class CatalogService {
  public:
   // accounts: the names of this tarnd's own accounts.
@@ -125,8 +143,13 @@ class CatalogService {
   StatusOr<Json> GetDefaultDatastore(const std::string& ws);
 
   // Datasets.
+  // known (tarnd's own pipelines only, never a request's body): the tabular profile of exactly
+  // these files, computed by the caller from the same bytes ({"files","bytes","schema",
+  // "row_count","profile","partition_keys"}). Used when the registered files match its count
+  // and bytes; otherwise the version is profiled as usual.
   StatusOr<Json> RegisterVersion(const std::string& ws, const std::string& name, const Json& body,
-                                 const std::string& creator, const ReadAs& as = {});
+                                 const std::string& creator, const ReadAs& as = {},
+                                 const Json* known = nullptr);
   // version: "latest" or a number.
   StatusOr<Json> GetVersion(const std::string& ws, const std::string& name,
                             const std::string& version);
@@ -148,6 +171,18 @@ class CatalogService {
                               const std::string& version, int64_t index,
                               const std::optional<lake::ByteRange>& range, bool ignore_drift,
                               const ReadAs& as = {});
+
+  // Pipelines (catalog_pipeline_io.cc). A tabular version to read, at "latest" or a number.
+  StatusOr<TabularSource> OpenTabular(const std::string& ws, const std::string& name,
+                                      const std::string& version, const ReadAs& as = {});
+  // Whether the datastore may have `path` (a folder) written: it must be on this tarnd, and its
+  // credential (a service principal's roles and ACLs; for an identity-based datastore, the
+  // caller's) must allow creating there: Storage Blob Data Contributor at the path or above, or
+  // write and execute on the nearest existing folder. An account key or SAS datastore may.
+  // kAuthorizationPermissionMismatch saying who lacks what, kDatastoreNotFound, or
+  // kInvalidDefinition for a remote datastore.
+  StatusOr<WriteTarget> AuthorizeWrite(const std::string& ws, const std::string& datastore,
+                                       const std::string& path, const ReadAs& as = {});
 
  private:
   struct Datastore;
@@ -232,6 +267,9 @@ class CatalogService {
   std::deque<std::string> manifest_order_;               // oldest first; guarded by manifests_mu_
   size_t manifest_files_ = 0;                            // guarded by manifests_mu_
 };
+
+// A tabular profile as a version records it: {"schema","row_count","profile","partition_keys"}.
+Json ProfileToJson(const tabular::Profile& p);
 
 // Name rules (Azure ML's): kInvalidName errors that say what is allowed.
 Status ValidateWorkspaceName(const std::string& name);

@@ -22,28 +22,7 @@ class ManifestFileReader final : public tabular::RandomAccessFile {
     if (offset >= size_ || n == 0) return size_t{0};
     int64_t want = std::min<int64_t>(static_cast<int64_t>(n), size_ - offset);
     TARN_ASSIGN_OR_RETURN(FileRead r, read_(index_, lake::ByteRange{offset, offset + want - 1}));
-    size_t got = 0;
-    if (r.local) {
-      for (auto& p : r.local->pieces) {
-        int64_t off = p.offset, left = p.length;
-        while (left > 0) {
-          TARN_ASSIGN_OR_RETURN(size_t k,
-                                p.reader->ReadAt(off, buf + got, static_cast<size_t>(left)));
-          if (k == 0) return InternalError("an extent is shorter than its metadata says");
-          got += k;
-          off += static_cast<int64_t>(k);
-          left -= static_cast<int64_t>(k);
-        }
-      }
-    } else {
-      TARN_RETURN_IF_ERROR(r.remote([&](std::string_view chunk) -> Status {
-        size_t k = std::min(chunk.size(), static_cast<size_t>(want) - got);
-        std::memcpy(buf + got, chunk.data(), k);
-        got += k;
-        return Status::Ok();
-      }));
-    }
-    return got;
+    return CopyRead(r, buf, static_cast<size_t>(want));
   }
 
  private:
@@ -77,8 +56,32 @@ Status Bad(const Status& s) { return Error(Reason::kInvalidDefinition, s.message
 
 }  // namespace
 
+StatusOr<size_t> CopyRead(FileRead& r, char* buf, size_t room) {
+  size_t got = 0;
+  if (r.local) {
+    for (auto& p : r.local->pieces) {
+      int64_t off = p.offset, left = std::min<int64_t>(p.length, static_cast<int64_t>(room - got));
+      while (left > 0) {
+        TARN_ASSIGN_OR_RETURN(size_t k, p.reader->ReadAt(off, buf + got, static_cast<size_t>(left)));
+        if (k == 0) return InternalError("an extent is shorter than its metadata says");
+        got += k;
+        off += static_cast<int64_t>(k);
+        left -= static_cast<int64_t>(k);
+      }
+    }
+    return got;
+  }
+  TARN_RETURN_IF_ERROR(r.remote([&](std::string_view chunk) -> Status {
+    const size_t k = std::min(chunk.size(), room - got);
+    std::memcpy(buf + got, chunk.data(), k);
+    got += k;
+    return Status::Ok();
+  }));
+  return got;
+}
+
 Status ProfileTabular(const Json& definition, std::vector<ManifestFile>* files,
-                      const FileRangeReader& read, Json* doc) {
+                      const FileRangeReader& read, Json* doc, const Json* known) {
   tabular::ReadRequest req;
   auto format = tabular::ParseFormat(definition.value("format", ""));
   if (!format.ok()) return Bad(format.status());
@@ -103,6 +106,14 @@ Status ProfileTabular(const Json& definition, std::vector<ManifestFile>* files,
     f.partition = Json(*values);
     sources.push_back(tabular::SourceFile{std::to_string(i), f.path, f.size});
   }
+  if (known) {
+    for (const char* key : {"schema", "row_count", "profile", "partition_keys"}) {
+      (*doc)[key] = known->value(key, Json());
+    }
+    (*doc)["definition"]["options"] = tabular::OptionsToJson(req.options);
+    (*doc)["definition"]["transforms"] = tabular::TransformsToJson(req.transforms);
+    return Status::Ok();
+  }
   ManifestOpener opener(read, *files);
   auto profile = SharedEngine().ProfileFiles(opener, sources, req);
   if (!profile.ok()) {
@@ -115,21 +126,8 @@ Status ProfileTabular(const Json& definition, std::vector<ManifestFile>* files,
     if (s.reason() == Reason::kInvalidInput) return Bad(s);
     return Error(Reason::kDataReadFailed, s.message());
   }
-  Json schema = Json::array();
-  for (const auto& c : profile->schema) schema.push_back({{"name", c.name}, {"type", c.type}});
-  Json columns = Json::array();
-  for (const auto& c : profile->columns) {
-    columns.push_back({{"name", c.name},
-                       {"type", c.type},
-                       {"nulls", c.nulls},
-                       {"min", c.min ? Json(*c.min) : Json()},
-                       {"max", c.max ? Json(*c.max) : Json()},
-                       {"distinct", c.distinct}});
-  }
-  (*doc)["schema"] = schema;
-  (*doc)["row_count"] = profile->row_count;
-  (*doc)["profile"] = columns;
-  (*doc)["partition_keys"] = profile->partition_keys;
+  const Json computed = ProfileToJson(*profile);
+  for (const auto& [key, value] : computed.items()) (*doc)[key] = value;
   // The definition as stored is the normalised one, so every reader applies the same options.
   (*doc)["definition"]["options"] = tabular::OptionsToJson(req.options);
   (*doc)["definition"]["transforms"] = tabular::TransformsToJson(req.transforms);
@@ -137,3 +135,25 @@ Status ProfileTabular(const Json& definition, std::vector<ManifestFile>* files,
 }
 
 }  // namespace tarn::catalog::internal
+
+namespace tarn::catalog {
+
+Json ProfileToJson(const tabular::Profile& p) {
+  Json schema = Json::array();
+  for (const auto& c : p.schema) schema.push_back({{"name", c.name}, {"type", c.type}});
+  Json columns = Json::array();
+  for (const auto& c : p.columns) {
+    columns.push_back({{"name", c.name},
+                       {"type", c.type},
+                       {"nulls", c.nulls},
+                       {"min", c.min ? Json(*c.min) : Json()},
+                       {"max", c.max ? Json(*c.max) : Json()},
+                       {"distinct", c.distinct}});
+  }
+  return {{"schema", schema},
+          {"row_count", p.row_count},
+          {"profile", columns},
+          {"partition_keys", p.partition_keys}};
+}
+
+}  // namespace tarn::catalog

@@ -78,6 +78,11 @@ void AddLakeCommands(CLI::App& app, Globals& g, std::function<Status()>& run);
 // tarn ingest (ingest_commands.cc).
 void AddIngestCommands(CLI::App& app, Globals& g, std::function<Status()>& run);
 
+// tarn pipeline ... (pipeline_commands.cc).
+void AddPipelineCommands(CLI::App& app, Globals& g, std::function<Status()>& run);
+// tarn lineage (pipeline_commands.cc).
+void AddLineageCommands(CLI::App& app, Globals& g, std::function<Status()>& run);
+
 // tarn login / tarn logout (login_commands.cc).
 void AddLoginCommands(CLI::App& app, Globals& g, std::function<Status()>& run);
 

@@ -99,6 +99,8 @@ int Main(int argc, char** argv) {
   AddIdentityCommands(app, g, run);
   AddLoginCommands(app, g, run);
   AddLakeCommands(app, g, run);
+  AddPipelineCommands(app, g, run);
+  AddLineageCommands(app, g, run);
 #ifdef TARN_WITH_TABULAR
   AddIngestCommands(app, g, run);
 #endif

@@ -253,6 +253,58 @@ StatusOr<Json> CatalogClient::Identity(const std::string& method,
 
 StatusOr<Json> CatalogClient::GetWorkspace(const std::string& ws) { return CallJson("GET", {ws}); }
 
+StatusOr<Json> CatalogClient::PutPipeline(const std::string& ws, const std::string& name,
+                                          const std::string& definition) {
+  Json body{{"definition", definition}};
+  return CallJson("PUT", {ws, "pipelines", name}, {}, &body);
+}
+
+StatusOr<Json> CatalogClient::GetPipeline(const std::string& ws, const std::string& name) {
+  return CallJson("GET", {ws, "pipelines", name});
+}
+
+StatusOr<Json> CatalogClient::ListPipelines(const std::string& ws) {
+  return CallJson("GET", {ws, "pipelines"});
+}
+
+Status CatalogClient::DeletePipeline(const std::string& ws, const std::string& name) {
+  return CallJson("DELETE", {ws, "pipelines", name}).status();
+}
+
+StatusOr<Json> CatalogClient::StartPipelineRun(const std::string& ws, const std::string& name,
+                                               int64_t wait_ms, const std::string& from_step) {
+  Json body = Json::object();
+  if (!from_step.empty()) body["from_step"] = from_step;
+  Query q;
+  if (wait_ms > 0) q.emplace_back("wait", std::to_string(wait_ms));
+  return CallJson("POST", {ws, "pipelines", name, "runs"}, q, &body);
+}
+
+StatusOr<Json> CatalogClient::GetPipelineRun(const std::string& ws, const std::string& id,
+                                             int64_t wait_ms) {
+  Query q;
+  if (wait_ms > 0) q.emplace_back("wait", std::to_string(wait_ms));
+  return CallJson("GET", {ws, "pipeline-runs", id}, q);
+}
+
+StatusOr<Json> CatalogClient::ListLineageEvents(const std::string& ws, int64_t limit) {
+  return CallJson("GET", {ws, "lineage-events"}, {{"limit", std::to_string(limit)}});
+}
+
+StatusOr<Json> CatalogClient::GetLineage(const std::string& ws, const std::string& dataset,
+                                         const std::string& version, bool upstream, int depth) {
+  return CallJson("GET", {ws, "lineage"},
+                  {{"dataset", dataset},
+                   {"version", version},
+                   {"direction", upstream ? "upstream" : "downstream"},
+                   {"depth", std::to_string(depth)}});
+}
+
+StatusOr<Json> CatalogClient::ListPipelineRuns(const std::string& ws, const std::string& name,
+                                               int64_t limit) {
+  return CallJson("GET", {ws, "pipelines", name, "runs"}, {{"limit", std::to_string(limit)}});
+}
+
 Status CatalogClient::DeleteWorkspace(const std::string& ws) {
   return CallJson("DELETE", {ws}).status();
 }

@@ -175,6 +175,26 @@ class CatalogClient {
   Status DownloadFile(const VersionRef& v, const DatasetFile& f, const std::string& local_path,
                       const std::function<void(int64_t)>& progress = nullptr);
 
+  // Pipelines (docs/pipelines.md). definition: the text of pipeline.yaml.
+  StatusOr<Json> PutPipeline(const std::string& ws, const std::string& name,
+                             const std::string& definition);
+  StatusOr<Json> GetPipeline(const std::string& ws, const std::string& name);
+  StatusOr<Json> ListPipelines(const std::string& ws);  // {"pipelines":[...]}
+  Status DeletePipeline(const std::string& ws, const std::string& name);
+  // Queues a run; answers once it has ended or wait_ms passed (0: at once).
+  // from_step: a retry from that step (the earlier steps are not run again).
+  StatusOr<Json> StartPipelineRun(const std::string& ws, const std::string& name,
+                                  int64_t wait_ms = 0, const std::string& from_step = "");
+  // A run; with wait_ms, once it has ended or wait_ms passed (a long poll, at most 30 s).
+  StatusOr<Json> GetPipelineRun(const std::string& ws, const std::string& id, int64_t wait_ms = 0);
+  StatusOr<Json> ListPipelineRuns(const std::string& ws, const std::string& name,
+                                  int64_t limit = 20);  // {"runs":[...]}, newest first
+  // The workspace's OpenLineage RunEvents, newest first: {"events":[...]}.
+  StatusOr<Json> ListLineageEvents(const std::string& ws, int64_t limit = 100);
+  // The lineage graph of a dataset version (version "latest" or a number), as a tree.
+  StatusOr<Json> GetLineage(const std::string& ws, const std::string& dataset,
+                            const std::string& version, bool upstream, int depth = 10);
+
   // The directory admin API (/identity/..., docs/identity-api.md), for account owners.
   StatusOr<Json> Identity(const std::string& method, const std::vector<std::string>& segments,
                           const std::vector<std::pair<std::string, std::string>>& query = {},

@@ -139,6 +139,11 @@ enum class Reason {
   kDatasetDataGone,
   kInvalidName,
   kInvalidDefinition,
+  // Pipelines
+  kPipelineNotFound,
+  kPipelineRunNotFound,
+  kInvalidPipeline,
+  kPipelineBusy,
   // Identity (bearer tokens, the directory)
   kInvalidAuthenticationInfo,
   kPrincipalNotFound,

@@ -742,6 +742,20 @@ StatusOr<Node> LakeService::Flush(const std::string& account, const std::string&
   return out;
 }
 
+namespace {
+
+// A node as MoveNode left it: under `parent` as `name`, with a new etag.
+Node MovedNode(Node n, int64_t parent, const std::string& name, const std::string& etag,
+               int64_t now) {
+  n.parent_id = parent;
+  n.name = name;
+  n.etag = etag;
+  n.modified_us = now;
+  return n;
+}
+
+}  // namespace
+
 StatusOr<Node> LakeService::Rename(const std::string& account, const std::string& src_fs_name,
                                    const std::string& src_path, const std::string& dst_fs_name,
                                    const std::string& dst_path, const RenameOptions& opts) {
@@ -812,11 +826,72 @@ StatusOr<Node> LakeService::Rename(const std::string& account, const std::string
     std::string etag = NewEtag();
     TARN_RETURN_IF_ERROR(t.MoveNode(src->id, parent.id, parts.back(), etag, now));
     TARN_RETURN_IF_ERROR(t.ClearStagedUnder(fs.id, src_path));
-    out = *src;
-    out.parent_id = parent.id;
-    out.name = parts.back();
-    out.etag = etag;
-    out.modified_us = now;
+    out = MovedNode(*src, parent.id, parts.back(), etag, now);
+    return Status::Ok();
+  }));
+  WakeCollector();
+  return out;
+}
+
+namespace {
+
+// Whether normalised path `inner` is `outer` or lies under it ("" is the root, above all).
+bool WithinPath(const std::string& inner, const std::string& outer) {
+  if (outer.empty() || inner == outer) return true;
+  return inner.size() > outer.size() && inner.compare(0, outer.size(), outer) == 0 &&
+         inner[outer.size()] == '/';
+}
+
+}  // namespace
+
+StatusOr<Node> LakeService::SwapDirectory(const std::string& account, const std::string& fs_name,
+                                          const std::string& staged_path,
+                                          const std::string& target_path,
+                                          const std::string& retired_path) {
+  Node out;
+  TARN_RETURN_IF_ERROR(store_->Write([&](WriteTxn& t) -> Status {
+    TARN_ASSIGN_OR_RETURN(Filesystem fs, RequireFilesystem(t, account, fs_name));
+    const std::string* paths[] = {&staged_path, &target_path, &retired_path};
+    for (const std::string* a : paths) {
+      for (const std::string* b : paths) {
+        if (a != b && WithinPath(*a, *b)) {
+          return Error(Reason::kInvalidDestinationPath,
+                       "The staged, target and retired paths must be distinct and none may lie "
+                       "inside another: '" + *a + "' is within '" + *b + "'.");
+        }
+      }
+    }
+    TARN_ASSIGN_OR_RETURN(auto staged, Resolve(t, fs, staged_path));
+    if (!staged) return Error(Reason::kSourcePathNotFound, "The staged directory does not exist.");
+    if (!staged->is_dir) {
+      return Error(Reason::kResourceTypeMismatch, "The staged path is not a directory.");
+    }
+    TARN_ASSIGN_OR_RETURN(auto target, Resolve(t, fs, target_path));
+    if (target && !target->is_dir) {
+      return Error(Reason::kResourceTypeMismatch, "The target path is a file, not a directory.");
+    }
+    TARN_ASSIGN_OR_RETURN(auto retired, Resolve(t, fs, retired_path));
+    if (retired) return Error(Reason::kPathAlreadyExists, "The retired path already exists.");
+    // No lease ID is taken: a lease on either directory means someone else owns it.
+    TARN_RETURN_IF_ERROR(CheckWriteLease(staged->lease, std::nullopt));
+    if (target) TARN_RETURN_IF_ERROR(CheckWriteLease(target->lease, std::nullopt));
+
+    int64_t now = NowMicros();
+    if (target) {
+      auto parts = Components(retired_path);
+      TARN_ASSIGN_OR_RETURN(Node parent, ParentFor(t, fs, parts, true, now,
+                                                   Reason::kPathNotFound));
+      TARN_RETURN_IF_ERROR(t.MoveNode(target->id, parent.id, parts.back(), NewEtag(), now));
+    }
+    auto parts = Components(target_path);
+    TARN_ASSIGN_OR_RETURN(Node parent, ParentFor(t, fs, parts, true, now, Reason::kPathNotFound));
+    std::string etag = NewEtag();
+    TARN_RETURN_IF_ERROR(t.MoveNode(staged->id, parent.id, parts.back(), etag, now));
+    // Staged data is keyed by path: what was pending under either old tree must not attach to
+    // the files now at those paths.
+    TARN_RETURN_IF_ERROR(t.ClearStagedUnder(fs.id, target_path));
+    TARN_RETURN_IF_ERROR(t.ClearStagedUnder(fs.id, staged_path));
+    out = MovedNode(std::move(*staged), parent.id, parts.back(), etag, now);
     return Status::Ok();
   }));
   WakeCollector();

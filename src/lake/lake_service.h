@@ -303,6 +303,25 @@ class LakeService {
   StatusOr<Node> Rename(const std::string& account, const std::string& src_fs,
                         const std::string& src_path, const std::string& dst_fs,
                         const std::string& dst_path, const RenameOptions& opts);
+  // Publishes a staged directory in ONE namespace transaction: `target`, if it exists, moves to
+  // `retired`, then `staged` moves to `target`. Readers (listings, reads by path) see the old
+  // target or the new one, never a mix, and a crash leaves one or the other. The parents of
+  // `target` and `retired` are created as needed (as CreatePath creates missing parents). Errors:
+  // staged missing (kSourcePathNotFound) or not a directory; target existing but not a directory
+  // (kResourceTypeMismatch); retired existing (kPathAlreadyExists); any of the three inside
+  // another (kInvalidDestinationPath); a lease on target or staged. Returns the new target node.
+  //
+  // Like Rename, the moved nodes keep their ids and content (extents, and so pins on them, are
+  // untouched) and get new etags; staged (uncommitted) data under `staged` and `target` is
+  // dropped, so no pending append or block of the old tree attaches to a file of the new one.
+  // Staged being a file is kResourceTypeMismatch too; a file in the way of a parent to create is
+  // kPathConflict; a lease is kLeaseIdMissing (no lease ID is taken). Retired's parents are only
+  // created when there is a target to retire. Leases on files inside the directories are not
+  // checked (as Rename does not). Example, publishing version 7:
+  //   lake.SwapDirectory(acct, "lake", "_staging/sales/v7", "sales", "_retired/sales/v6");
+  StatusOr<Node> SwapDirectory(const std::string& account, const std::string& fs,
+                               const std::string& staged, const std::string& target,
+                               const std::string& retired);
   // recursive=false refuses a non-empty directory (DirectoryNotEmpty).
   Status Delete(const std::string& account, const std::string& fs, const std::string& path,
                 bool recursive, const Access& access);

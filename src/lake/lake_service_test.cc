@@ -15,6 +15,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -1563,6 +1564,198 @@ TEST_F(LakeServiceTest, RenameOfLeasedSourceNeedsItsLease) {
   o.source_lease_id = l->lease_id;
   EXPECT_OK(lake_->Rename(kAcct, kFs, "f", kFs, "g", o));
   EXPECT_EQ(MustRead("g"), "x");
+}
+
+// ===== publishing a staged directory (SwapDirectory) ============================================
+
+// Every path of the filesystem with its etag: equal snapshots mean nothing changed.
+std::map<std::string, std::string> Snapshot(LakeService& lake) {
+  std::map<std::string, std::string> out;
+  std::string cont;
+  do {
+    auto page = lake.ListPaths(kAcct, kFs, "", true, cont, 1000);
+    EXPECT_OK(page);
+    if (!page.ok()) break;
+    for (const auto& e : page->entries) out[e.path] = e.node.etag;
+    cont = page->continuation;
+  } while (!cont.empty());
+  return out;
+}
+
+TEST_F(LakeServiceTest, SwapDirectoryIntoAnAbsentTarget) {
+  MustPut("_staging/v1/a.csv", "a one");
+  MustPut("_staging/v1/part/b.csv", "b one");
+  auto staged = Get("_staging/v1");
+  ASSERT_OK(staged);
+  auto n = lake_->SwapDirectory(kAcct, kFs, "_staging/v1", "pub/sales", "_retired/sales/v0");
+  ASSERT_OK(n);
+  EXPECT_EQ(n->id, staged->id);
+  EXPECT_EQ(n->name, "sales");
+  EXPECT_TRUE(n->is_dir);
+  EXPECT_NE(n->etag, staged->etag);
+  EXPECT_EQ(Get("pub/sales")->etag, n->etag);
+  EXPECT_EQ(Get("pub/sales")->parent_id, Get("pub")->id);  // the missing parent was created
+  EXPECT_EQ(MustRead("pub/sales/a.csv"), "a one");
+  EXPECT_EQ(MustRead("pub/sales/part/b.csv"), "b one");
+  EXPECT_FALSE(Exists("_staging/v1"));
+  EXPECT_TRUE(Exists("_staging"));
+  // Nothing was retired, so nothing was made for it.
+  EXPECT_FALSE(Exists("_retired"));
+  EXPECT_EQ(ListAllPaths("pub/sales", true, 100),
+            (std::vector<std::string>{"pub/sales/a.csv", "pub/sales/part", "pub/sales/part/b.csv"}));
+}
+
+TEST_F(LakeServiceTest, SwapDirectoryRetiresTheExistingTarget) {
+  MustPut("sales/a.csv", "a old");
+  MustPut("sales/old.csv", "only in the old version");
+  MustPut("_staging/v2/a.csv", "a new");
+  MustPut("_staging/v2/new.csv", "only in the new version");
+  auto old_target = Get("sales");
+  auto staged = Get("_staging/v2");
+  ASSERT_OK(old_target);
+  ASSERT_OK(staged);
+  size_t extents = ExtentCount();
+
+  auto n = lake_->SwapDirectory(kAcct, kFs, "_staging/v2", "sales", "_retired/sales/v1");
+  ASSERT_OK(n);
+  EXPECT_EQ(n->id, staged->id);
+  EXPECT_NE(n->etag, staged->etag);
+  EXPECT_NE(n->etag, old_target->etag);
+  auto target = Get("sales");
+  ASSERT_OK(target);
+  EXPECT_EQ(target->id, staged->id);
+  EXPECT_EQ(target->etag, n->etag);
+  auto retired = Get("_retired/sales/v1");
+  ASSERT_OK(retired);
+  EXPECT_EQ(retired->id, old_target->id);
+  EXPECT_NE(retired->etag, old_target->etag);
+  EXPECT_NE(retired->etag, n->etag);
+
+  EXPECT_EQ(ListAllPaths("sales", true, 100),
+            (std::vector<std::string>{"sales/a.csv", "sales/new.csv"}));
+  EXPECT_EQ(MustRead("sales/a.csv"), "a new");
+  EXPECT_EQ(MustRead("sales/new.csv"), "only in the new version");
+  EXPECT_EQ(ListAllPaths("_retired", true, 100),
+            (std::vector<std::string>{"_retired/sales", "_retired/sales/v1",
+                                      "_retired/sales/v1/a.csv", "_retired/sales/v1/old.csv"}));
+  EXPECT_EQ(MustRead("_retired/sales/v1/a.csv"), "a old");
+  EXPECT_EQ(MustRead("_retired/sales/v1/old.csv"), "only in the old version");
+  EXPECT_FALSE(Exists("_staging/v2"));
+  // Moving frees and copies nothing.
+  EXPECT_EQ(Collect(), 0);
+  EXPECT_EQ(ExtentCount(), extents);
+
+  // The next version retires this one beside the first.
+  MustPut("_staging/v3/a.csv", "a newest");
+  ASSERT_OK(lake_->SwapDirectory(kAcct, kFs, "_staging/v3", "sales", "_retired/sales/v2"));
+  EXPECT_EQ(MustRead("sales/a.csv"), "a newest");
+  EXPECT_EQ(MustRead("_retired/sales/v2/a.csv"), "a new");
+  EXPECT_EQ(MustRead("_retired/sales/v1/a.csv"), "a old");
+}
+
+TEST_F(LakeServiceTest, SwapDirectoryDropsUncommittedDataOfBothTrees) {
+  ASSERT_OK(CreateFile("sales/f"));
+  ASSERT_OK(Append("sales/f", 0, "pending old"));
+  ASSERT_OK(CreateFile("_staging/v1/f"));
+  ASSERT_OK(Append("_staging/v1/f", 0, "pending new"));
+  ASSERT_OK(lake_->SwapDirectory(kAcct, kFs, "_staging/v1", "sales", "_retired/v0"));
+  // Neither the new sales/f nor the retired one can commit appends made under another path.
+  EXPECT_REASON(Flush("sales/f", 11), Reason::kInvalidFlushPosition);
+  EXPECT_REASON(Flush("_retired/v0/f", 11), Reason::kInvalidFlushPosition);
+  EXPECT_EQ(Collect(), 2);
+}
+
+TEST_F(LakeServiceTest, SwapDirectoryErrorsChangeNothing) {
+  MustPut("sales/a.csv", "old");
+  MustPut("_staging/v1/a.csv", "new");
+  MustPut("plain", "a file");
+  ASSERT_OK(Mkdir("_retired/taken"));
+  const auto before = Snapshot(*lake_);
+  auto swap = [&](const std::string& staged, const std::string& target,
+                  const std::string& retired) {
+    return lake_->SwapDirectory(kAcct, kFs, staged, target, retired);
+  };
+
+  EXPECT_REASON(swap("_staging/none", "sales", "_retired/v0"), Reason::kSourcePathNotFound);
+  EXPECT_REASON(swap("plain", "sales", "_retired/v0"), Reason::kResourceTypeMismatch);
+  EXPECT_REASON(swap("_staging/v1", "plain", "_retired/v0"), Reason::kResourceTypeMismatch);
+  EXPECT_REASON(swap("_staging/v1", "sales", "_retired/taken"), Reason::kPathAlreadyExists);
+  EXPECT_REASON(swap("_staging/v1", "sales", "plain"), Reason::kPathAlreadyExists);
+  // A file where retired's parent would go.
+  EXPECT_REASON(swap("_staging/v1", "sales", "plain/v0"), Reason::kPathConflict);
+  // None inside another, nor the same, nor the root.
+  for (const auto& [s, t, r] : std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"_staging/v1", "_staging/v1/x", "_retired/v0"},
+           {"sales/x", "sales", "_retired/v0"},
+           {"_staging/v1", "sales", "sales/old"},
+           {"_staging/v1", "sales", "_staging/v1/old"},
+           {"_staging/v1", "_retired/v0/sales", "_retired/v0"},
+           {"_staging/v1", "sales", "_staging"},
+           {"_staging/v1", "_staging/v1", "_retired/v0"},
+           {"_staging/v1", "sales", "sales"},
+           {"", "sales", "_retired/v0"},
+           {"_staging/v1", "", "_retired/v0"},
+           {"_staging/v1", "sales", ""}}) {
+    EXPECT_REASON(swap(s, t, r), Reason::kInvalidDestinationPath) << s << " " << t << " " << r;
+  }
+  // A path that merely shares a prefix is not inside.
+  MustPut("sales2/z", "z");
+  MustPut("_staging/v1x/z", "z");
+
+  // A lease on the target or on the staged directory refuses the swap.
+  auto lease = Lease("sales", LeaseRequest::Action::kAcquire);
+  ASSERT_OK(lease);
+  EXPECT_REASON(swap("_staging/v1", "sales", "_retired/v0"), Reason::kLeaseIdMissing);
+  ASSERT_OK(Lease("sales", LeaseRequest::Action::kRelease, lease->lease_id));
+  lease = Lease("_staging/v1", LeaseRequest::Action::kAcquire);
+  ASSERT_OK(lease);
+  EXPECT_REASON(swap("_staging/v1", "sales", "_retired/v0"), Reason::kLeaseIdMissing);
+  ASSERT_OK(Lease("_staging/v1", LeaseRequest::Action::kRelease, lease->lease_id));
+
+  auto after = Snapshot(*lake_);
+  after.erase("sales2");
+  after.erase("sales2/z");
+  after.erase("_staging/v1x");
+  after.erase("_staging/v1x/z");
+  // Acquiring and releasing the leases changed no etag; everything else is as it was.
+  EXPECT_EQ(after, before);
+  EXPECT_EQ(MustRead("sales/a.csv"), "old");
+  EXPECT_EQ(MustRead("_staging/v1/a.csv"), "new");
+
+  // With the leases gone, the same swap goes through; prefixes of other paths were no bar.
+  ASSERT_OK(swap("_staging/v1", "sales", "_retired/v0"));
+  EXPECT_EQ(MustRead("sales/a.csv"), "new");
+  EXPECT_EQ(MustRead("_retired/v0/a.csv"), "old");
+  EXPECT_EQ(MustRead("sales2/z"), "z");
+  EXPECT_EQ(MustRead("_staging/v1x/z"), "z");
+}
+
+TEST_F(LakeServiceTest, SwapDirectoryKeepsPinsOnTheRetiredVersion) {
+  MustPut("sales/a.csv", "version one of a");            // inline
+  MustPut("sales/b.csv", std::string(200000, 'b'));      // in the extent store
+  auto pinned = lake_->PinFiles("ds:sales:v1", kAcct, kFs, {"sales/a.csv", "sales/b.csv"});
+  ASSERT_OK(pinned);
+  ASSERT_EQ(pinned->size(), 2u);
+  MustPut("_staging/v2/a.csv", "version two of a");
+  ASSERT_OK(lake_->SwapDirectory(kAcct, kFs, "_staging/v2", "sales", "_retired/sales/v1"));
+  auto read_pins = [&] {
+    for (const auto& f : *pinned) {
+      auto plan = lake_->OpenSlices(f.slices, f.node.length, std::nullopt);
+      ASSERT_OK(plan) << f.path;
+      auto bytes = Drain(*plan);
+      ASSERT_OK(bytes) << f.path;
+      EXPECT_EQ(*bytes,
+                f.path == "sales/a.csv" ? "version one of a" : std::string(200000, 'b'));
+    }
+  };
+  ASSERT_NO_FATAL_FAILURE(read_pins());
+  ASSERT_OK(lake_->Delete(kAcct, kFs, "_retired/sales/v1", true, {}));
+  EXPECT_EQ(Collect(), 0);  // the pins hold both old files' bytes
+  ASSERT_NO_FATAL_FAILURE(read_pins());
+  EXPECT_EQ(MustRead("sales/a.csv"), "version two of a");
+  ASSERT_OK(lake_->Unpin("ds:sales:v1"));
+  EXPECT_EQ(Collect(), 2);
+  EXPECT_EQ(MustRead("sales/a.csv"), "version two of a");
 }
 
 // ===== delete ===================================================================================

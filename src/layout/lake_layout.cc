@@ -7,6 +7,7 @@
 #include "common/crypto.h"
 #include "common/encoding.h"
 #include "common/strings.h"
+#include "yaml/yaml_reader.h"
 #include "zones/zone_metadata.h"
 
 namespace tarn::layout {
@@ -18,35 +19,10 @@ std::string Join(const std::vector<std::string>& parts, const std::string& sep) 
   return out;
 }
 
-// Errors name the file and the 1-based line and column, as compilers do.
-class Reader {
+// lake.yaml's reader: the shared checks (yaml/yaml_reader.h) and lake names and day counts.
+class Reader : public yaml::Reader {
  public:
-  explicit Reader(std::string file) : file_(std::move(file)) {}
-
-  Status At(const YAML::Mark& m, const std::string& what) const {
-    if (m.is_null()) return Status(Code::kInvalidArgument, file_ + ": " + what);
-    return Status(Code::kInvalidArgument, file_ + ":" + std::to_string(m.line + 1) + ":" +
-                                              std::to_string(m.column + 1) + ": " + what);
-  }
-
-  // A mapping whose keys are all in `known`.
-  Status Mapping(const YAML::Node& n, const std::string& what,
-                 const std::vector<std::string>& known) const {
-    if (!n.IsMap()) return At(n.Mark(), what + " must be a mapping");
-    for (const auto& kv : n) {
-      const std::string key = kv.first.Scalar();
-      if (std::find(known.begin(), known.end(), key) == known.end()) {
-        return At(kv.first.Mark(), "unknown key '" + key + "' in " + what + " (known: " +
-                                       Join(known, ", ") + ")");
-      }
-    }
-    return Status::Ok();
-  }
-
-  StatusOr<std::string> Text(const YAML::Node& n, const std::string& what) const {
-    if (!n.IsScalar() || n.Scalar().empty()) return At(n.Mark(), what + " must be a non-empty string");
-    return n.Scalar();
-  }
+  using yaml::Reader::Reader;
 
   // A lake name: one path segment, no control characters.
   StatusOr<std::string> Name(const YAML::Node& n, const std::string& what) const {
@@ -59,14 +35,6 @@ class Reader {
     return s;
   }
 
-  StatusOr<bool> Bool(const YAML::Node& n, const std::string& what) const {
-    bool b = false;
-    if (!n.IsScalar() || !YAML::convert<bool>::decode(n, b)) {
-      return At(n.Mark(), what + " must be true or false");
-    }
-    return b;
-  }
-
   StatusOr<int64_t> Days(const YAML::Node& n, const std::string& what) const {
     int64_t v = 0;
     if (!n.IsScalar() || !YAML::convert<int64_t>::decode(n, v) || v < 1 || v > 36500) {
@@ -74,9 +42,6 @@ class Reader {
     }
     return v;
   }
-
- private:
-  std::string file_;
 };
 
 // A filesystem (container) name as Azure allows it: 3-63 of [a-z0-9-], starting and ending
@@ -226,14 +191,7 @@ const char* Perms(bool write) { return write ? "rwx" : "r-x"; }
 
 StatusOr<Layout> ParseLayout(std::string_view text, const std::string& file) {
   Reader r(file);
-  YAML::Node root;
-  try {
-    root = YAML::Load(std::string(text));
-  } catch (const YAML::ParserException& e) {
-    return r.At(e.mark, "not valid YAML: " + e.msg);
-  } catch (const YAML::Exception& e) {
-    return r.At(e.mark, e.msg);
-  }
+  TARN_ASSIGN_OR_RETURN(YAML::Node root, yaml::Load(text, r));
   try {
     TARN_ASSIGN_OR_RETURN(Layout l, Parse(root, r));
     l.digest = "sha256:" + HexEncode(Sha256(text));

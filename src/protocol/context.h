@@ -23,6 +23,9 @@ class CatalogService;
 namespace tarn::audit {
 class AuditLog;
 }
+namespace tarn::pipeline {
+class PipelineService;
+}
 
 namespace tarn::protocol {
 
@@ -91,6 +94,7 @@ struct Ctx {
   Identity identity;
   identity::IdentityService* ids = nullptr;  // the directory, when this server has one
   catalog::CatalogService* catalog = nullptr;  // the workspace catalog, when served
+  pipeline::PipelineService* pipelines = nullptr;  // the workspace's pipelines, when run
   audit::AuditLog* audit = nullptr;            // the audit log, when kept
   // The identity, catalog and token fronts: the path's decoded segments.
   std::vector<std::string> segments;

@@ -5,6 +5,7 @@
 
 #include "common/strings.h"
 #include "protocol/catalog/catalog_ops.h"
+#include "protocol/catalog/pipeline_ops.h"
 #include "protocol/identity/identity_ops.h"
 #include "protocol/ops.h"
 
@@ -81,6 +82,7 @@ namespace d = dfs;
 namespace a = account_ops;
 namespace id = identity_ops;
 namespace cat = catalog_ops;
+namespace pipe = pipeline_ops;
 
 // The first matching row wins, so more specific rows come first.
 // clang-format off
@@ -199,6 +201,15 @@ constexpr Route kRoutes[] = {
   At(kCatalog, "GET",    "/workspaces/*/datasets/*/versions/*/files/*", cat::ReadFile, "ReadFile", WsRead()),
   At(kCatalog, "HEAD",   "/workspaces/*/datasets/*/versions/*/files/*", cat::ReadFile, "ReadFile", WsRead()),
   At(kCatalog, "GET",    "/workspaces/*/dataset-ids/*", cat::GetVersionById, "GetVersionById", WsRead()),
+  At(kCatalog, "GET",    "/workspaces/*/pipelines", pipe::ListPipelines, "ListPipelines", WsRead()),
+  At(kCatalog, "PUT",    "/workspaces/*/pipelines/*", pipe::PutPipeline, "PutPipeline", WsWrite()),
+  At(kCatalog, "GET",    "/workspaces/*/pipelines/*", pipe::GetPipeline, "GetPipeline", WsRead()),
+  At(kCatalog, "DELETE", "/workspaces/*/pipelines/*", pipe::DeletePipeline, "DeletePipeline", WsWrite()),
+  At(kCatalog, "POST",   "/workspaces/*/pipelines/*/runs", pipe::StartRun, "StartPipelineRun", WsWrite()),
+  At(kCatalog, "GET",    "/workspaces/*/pipelines/*/runs", pipe::ListRuns, "ListPipelineRuns", WsRead()),
+  At(kCatalog, "GET",    "/workspaces/*/pipeline-runs/*", pipe::GetRun, "GetPipelineRun", WsRead()),
+  At(kCatalog, "GET",    "/workspaces/*/lineage", pipe::GetLineage, "GetLineage", WsRead()),
+  At(kCatalog, "GET",    "/workspaces/*/lineage-events", pipe::ListLineageEvents, "ListLineageEvents", WsRead()),
 };
 // clang-format on
 

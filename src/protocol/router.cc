@@ -489,6 +489,7 @@ void Frontend::Handle(http::Request& req, http::ResponseWriter& w) {
   Ctx c(req, w, *lake_, NewRequestId(), "2021-10-04");
   c.ids = identity_;
   c.catalog = catalog_;
+  c.pipelines = pipelines_;
   c.audit = audit_;
   if (const auto* v = req.Header("x-ms-version")) c.version = *v;
   const int64_t start = MonotonicMicros();
@@ -508,6 +509,10 @@ void Frontend::Handle(http::Request& req, http::ResponseWriter& w) {
   try {
     if (!s.ok()) c.ReplyError(s);
     if (audit_) Audit(c, route, s);
+    if (s.ok() && write_observer_ && route && route->policy.audit == AuditAs::kWrite &&
+        c.front == Front::kStorage && c.account) {
+      write_observer_(c.account->name, c.fs, c.path);
+    }
   } catch (const std::exception& e) {
     spdlog::error("request {}: answering failed: {}", c.request_id, e.what());
     w.CloseAfter();

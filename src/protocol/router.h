@@ -8,6 +8,7 @@
 // second resource the route names; no exception leaves Handle.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -29,6 +30,10 @@ namespace tarn::audit {
 class AuditLog;
 }
 
+namespace tarn::pipeline {
+class PipelineService;
+}
+
 namespace tarn::protocol {
 
 class Frontend {
@@ -47,6 +52,14 @@ class Frontend {
   // The "host:port" names this server answers to besides a request's Host header (its listen
   // URLs): a copy source there is this server's own data.
   void SetSelfAuthorities(std::vector<std::string> authorities);
+  // Serves /workspaces/<ws>/pipelines... (docs/pipelines.md) when set; before any request.
+  void SetPipelines(pipeline::PipelineService* pipelines) { pipelines_ = pipelines; }
+  // Told of every storage write that succeeded (account, filesystem, path): pipelines' arrival
+  // triggers. Called on the request's thread after the answer; it must be quick. Set before
+  // any request.
+  using WriteObserver =
+      std::function<void(const std::string& account, const std::string& fs, const std::string& path)>;
+  void SetWriteObserver(WriteObserver observer) { write_observer_ = std::move(observer); }
 
  private:
   // What a check of one resource needs: a route's policy, or a second resource's.
@@ -84,6 +97,8 @@ class Frontend {
   catalog::CatalogService* catalog_;
   identity::IdentityService* identity_;
   audit::AuditLog* audit_;
+  pipeline::PipelineService* pipelines_ = nullptr;
+  WriteObserver write_observer_;
   std::vector<std::string> self_authorities_;
 };
 

@@ -364,6 +364,29 @@ class Client {
   py::object list_datastores(const std::string& ws) {
     return Json_([&] { return catalog_->ListDatastores(ws); });
   }
+
+  py::object put_pipeline(const std::string& ws, const std::string& name,
+                          const std::string& definition) {
+    return Json_([&] { return catalog_->PutPipeline(ws, name, definition); });
+  }
+  py::object get_pipeline(const std::string& ws, const std::string& name) {
+    return Json_([&] { return catalog_->GetPipeline(ws, name); });
+  }
+  py::object list_pipelines(const std::string& ws) {
+    return Json_([&] { return catalog_->ListPipelines(ws); });
+  }
+  void delete_pipeline(const std::string& ws, const std::string& name) {
+    Status_([&] { return catalog_->DeletePipeline(ws, name); });
+  }
+  py::object start_pipeline_run(const std::string& ws, const std::string& name, int64_t wait_ms) {
+    return Json_([&] { return catalog_->StartPipelineRun(ws, name, wait_ms); });
+  }
+  py::object get_pipeline_run(const std::string& ws, const std::string& id, int64_t wait_ms) {
+    return Json_([&] { return catalog_->GetPipelineRun(ws, id, wait_ms); });
+  }
+  py::object list_pipeline_runs(const std::string& ws, const std::string& name, int64_t limit) {
+    return Json_([&] { return catalog_->ListPipelineRuns(ws, name, limit); });
+  }
   py::object get_datastore(const std::string& ws, const std::string& name) {
     return Json_([&] { return catalog_->GetDatastore(ws, name); });
   }
@@ -732,6 +755,13 @@ PYBIND11_MODULE(_native, m) {
       .def("unregister_datastore", &Client::unregister_datastore)
       .def("set_default_datastore", &Client::set_default_datastore)
       .def("get_default_datastore", &Client::get_default_datastore)
+      .def("put_pipeline", &Client::put_pipeline)
+      .def("get_pipeline", &Client::get_pipeline)
+      .def("list_pipelines", &Client::list_pipelines)
+      .def("delete_pipeline", &Client::delete_pipeline)
+      .def("start_pipeline_run", &Client::start_pipeline_run)
+      .def("get_pipeline_run", &Client::get_pipeline_run)
+      .def("list_pipeline_runs", &Client::list_pipeline_runs)
       .def("register_version", &Client::register_version)
       .def("list_datasets", &Client::list_datasets)
       .def("get_dataset", &Client::get_dataset)

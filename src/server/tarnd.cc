@@ -7,6 +7,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -21,6 +22,7 @@
 #include "protocol/router.h"
 #include "protocol/sas.h"
 #include "server/config.h"
+#include "pipeline/pipeline_service.h"
 #include "zones/retention.h"
 #include "store/catalog/sqlite/sqlite_catalog_store.h"
 #include "store/identity/sqlite/sqlite_identity_store.h"
@@ -190,7 +192,27 @@ int main(int argc, char** argv) {
   // The audit log: writes, ACL changes, denials and directory changes; reads summarised.
   auto audit = audit::AuditLog::Open(cfg.data_dir + "/audit", 64 << 20);
   if (!audit.ok()) return Fail(audit.status().message());
+  // Pipelines: runs a crash interrupted are failed or finished before any new one starts.
+  pipeline::PipelineOptions pipeline_opts;
+  pipeline_opts.work_dir = cfg.data_dir + "/pipelines";
+  if (const char* url = std::getenv("OPENLINEAGE_URL")) pipeline_opts.openlineage_url = url;
+  if (const char* path = std::getenv("OPENLINEAGE_ENDPOINT")) {
+    pipeline_opts.openlineage_endpoint = std::string(path).rfind('/', 0) == 0
+                                             ? path
+                                             : "/" + std::string(path);
+  }
+  pipeline::PipelineService pipelines(&catalog, catalog_store->get(), &lake, pipeline_opts,
+                                      &identity);
+  auto recovered = pipelines.Recover();
+  if (!recovered.ok()) return Fail("pipeline recovery failed: " + recovered.status().ToString());
+  if (*recovered > 0) spdlog::info("ended {} pipeline runs a stop interrupted", *recovered);
+  pipelines.Start();
   protocol::Frontend frontend(&lake, cfg.accounts, &catalog, &identity, audit->get());
+  frontend.SetPipelines(&pipelines);
+  frontend.SetWriteObserver(
+      [&pipelines](const std::string& account, const std::string& fs, const std::string& path) {
+        pipelines.OnWrite(account, fs, path);
+      });
   http::ServerOptions opts;
   opts.listen = cfg.listen;
   opts.max_connections = cfg.max_connections;

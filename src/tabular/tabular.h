@@ -27,6 +27,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -214,6 +215,65 @@ struct ReadRequest {
   std::optional<int64_t> limit;  // at most this many rows, after the transforms
 };
 
+// One step of a pipeline (src/pipeline): its inputs as named tables, one SELECT over them, row
+// expectations, the result written as Parquet (zstd) into a local directory, Hive-partitioned by
+// the columns named, then queries over what was written (the pipeline's checks).
+//
+// Confinement. The step runs in a DuckDB database of its own whose only reach is its inputs'
+// files (through their openers) and out_dir: reading any other local file (/etc/passwd), a URL,
+// attaching a database, loading an extension or changing a setting is refused
+// (kPermissionDenied), and the SQL must be exactly one SELECT statement (kInvalidInput).
+struct StepInput {
+  std::string name;  // the table's name in the SQL
+  FileOpener* opener = nullptr;
+  std::vector<SourceFile> files{};
+  ReadRequest req{};
+};
+struct RowExpectation {
+  enum class Action { kWarn, kDrop, kFail };
+  std::string name;
+  std::string condition;  // one SQL boolean expression over the result's columns
+  Action action = Action::kWarn;
+};
+struct QueryAnswer {
+  Status status;
+  std::vector<std::string> columns{};
+  std::vector<std::vector<std::optional<std::string>>> rows{};  // at most kMaxAnswerRows
+};
+struct StepRequest {
+  std::vector<StepInput> inputs;
+  std::string sql;
+  std::vector<RowExpectation> expectations{};
+  std::vector<std::string> partition_by{};
+  // Unpartitioned output is split into files of about this size; partitioned output has one
+  // file per partition and writer thread (DuckDB cannot combine the two).
+  int64_t target_file_bytes = 128LL << 20;
+  std::string out_dir;  // an existing, empty local directory: data/ and quarantine/ go there
+  // Each a SELECT over the table `output` (the rows written to data/), answered in order.
+  std::vector<std::string> output_queries{};
+  // More such queries, asked in rounds after output_queries: called with the output's columns
+  // and every answer so far, its queries are answered in order (appended to answers); then it
+  // is called again, until it returns none.
+  std::function<std::vector<std::string>(const std::vector<ColumnInfo>& schema,
+                                         const std::vector<QueryAnswer>& answers)>
+      next_queries{};
+  int threads = 0;            // 0: DuckDB's default
+  std::string memory_limit{};  // "" = DuckDB's default
+};
+struct StepResult {
+  int64_t rows_out = 0;
+  int64_t rows_quarantined = 0;  // failing a kDrop expectation, in quarantine/ with _reason
+  std::vector<int64_t> expectation_failures{};  // rows failing each expectation, in order
+  // The first kFail expectation that rows failed: then nothing is written or queried.
+  std::optional<std::string> failed_expectation{};
+  std::vector<ColumnInfo> schema{};  // of the output
+  std::vector<std::string> data_files{}, quarantine_files{};  // relative to out_dir, sorted
+  std::vector<QueryAnswer> answers{};
+  int64_t write_us = 0;    // the SQL, the expectations and the write
+  int64_t queries_us = 0;  // output_queries
+};
+inline constexpr size_t kMaxAnswerRows = 100;
+
 struct EngineOptions {
   int threads = 0;             // DuckDB worker threads; 0 = one per core
   std::string memory_limit;    // e.g. "2GB"; "" = DuckDB's default (80% of RAM)
@@ -248,6 +308,10 @@ class Engine {
                                            const ReadRequest& req, Format out,
                                            const std::string& local_dir,
                                            const std::string& separator = ",");
+  // Runs one pipeline step (StepRequest). A failing query of output_queries is reported in its
+  // QueryAnswer; the call fails for bad SQL, an unknown column, unreadable input or a write
+  // error.
+  StatusOr<StepResult> RunStep(const StepRequest& req);
 
  private:
   struct Impl;

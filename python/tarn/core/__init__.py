@@ -6,6 +6,7 @@ from tarn.core.data import FileDataset, TabularDataset  # noqa: F401
 from tarn.core.dataset import Dataset  # noqa: F401
 from tarn.core.datastore import Datastore  # noqa: F401
 from tarn.core.ingest import IngestedBatch, ingest  # noqa: F401
+from tarn.core.pipeline import Pipeline, PipelineRun  # noqa: F401
 from tarn.core.exceptions import (DatasetDriftError, TarnError,  # noqa: F401
                                   UserErrorException)
 from tarn.core.workspace import Workspace  # noqa: F401

@@ -1,6 +1,9 @@
 #include "store/catalog/sqlite/sqlite_catalog_store.h"
 
 #include <cctype>
+#include <optional>
+#include <string>
+#include <vector>
 
 namespace tarn::catalog {
 namespace {
@@ -30,7 +33,41 @@ CREATE TABLE IF NOT EXISTS cat_versions(
   doc TEXT NOT NULL,
   manifest BLOB,
   UNIQUE(workspace, name, version));
+CREATE TABLE IF NOT EXISTS cat_pipelines(
+  workspace TEXT NOT NULL,
+  name TEXT NOT NULL,
+  doc TEXT NOT NULL,
+  PRIMARY KEY(workspace, name));
+CREATE TABLE IF NOT EXISTS cat_runs(
+  id TEXT PRIMARY KEY,
+  workspace TEXT NOT NULL,
+  pipeline TEXT NOT NULL,
+  number INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  started_us INTEGER NOT NULL,
+  doc TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS cat_runs_by_pipeline ON cat_runs(workspace, pipeline, number);
+CREATE INDEX IF NOT EXISTS cat_runs_by_status ON cat_runs(status);
+CREATE TABLE IF NOT EXISTS cat_lineage(
+  id TEXT PRIMARY KEY,
+  workspace TEXT NOT NULL,
+  time_us INTEGER NOT NULL,
+  doc TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS cat_lineage_by_time ON cat_lineage(workspace, time_us);
+CREATE TABLE IF NOT EXISTS cat_lineage_edges(
+  event_id TEXT NOT NULL,
+  workspace TEXT NOT NULL,
+  direction TEXT NOT NULL,
+  pos INTEGER NOT NULL,
+  key TEXT NOT NULL,
+  PRIMARY KEY(event_id, direction, pos));
+CREATE INDEX IF NOT EXISTS cat_lineage_edges_by_key
+  ON cat_lineage_edges(workspace, key, direction);
 )sql";
+
+// The two directions of a lineage edge (cat_lineage_edges.direction).
+constexpr char kInput[] = "in";
+constexpr char kOutput[] = "out";
 
 std::string Key(const std::string& name) {
   std::string k = name;
@@ -65,6 +102,37 @@ VersionRecord ReadVersion(const Query& q) {
                        q.ColText(6)};
 }
 
+constexpr char kRunColumns[] = "id, workspace, pipeline, number, status, started_us, doc";
+
+PipelineRunRecord ReadRun(const Query& q) {
+  return PipelineRunRecord{q.ColText(0), q.ColText(1), q.ColText(2), q.ColInt(3),
+                           q.ColText(4), q.ColInt(5),  q.ColText(6)};
+}
+
+PipelineRecord ReadPipeline(const Query& q) {
+  return PipelineRecord{q.ColText(0), q.ColText(1), q.ColText(2)};
+}
+
+constexpr char kLineageColumns[] = "id, workspace, time_us, doc";
+
+// Without its keys, which ReadLineage's caller fills in from cat_lineage_edges.
+LineageRecord ReadLineage(const Query& q) {
+  return LineageRecord{q.ColText(0), q.ColText(1), q.ColInt(2), {}, {}, q.ColText(3)};
+}
+
+// SQLite reads a negative LIMIT as no limit.
+int64_t SqlLimit(int64_t limit) { return limit > 0 ? limit : -1; }
+
+template <typename T, typename ReadRow>
+StatusOr<std::vector<T>> AllRows(Query& q, ReadRow read) {
+  std::vector<T> out;
+  while (true) {
+    TARN_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return out;
+    out.push_back(read(q));
+  }
+}
+
 class SqliteCatalogTxn final : public CatalogTxn {
  public:
   explicit SqliteCatalogTxn(sqlite::Connection& c) : c_(c) {}
@@ -94,7 +162,11 @@ class SqliteCatalogTxn final : public CatalogTxn {
   }
 
   Status DeleteWorkspace(const std::string& name) override {
-    for (const char* sql : {"DELETE FROM cat_versions WHERE workspace = ?",
+    for (const char* sql : {"DELETE FROM cat_lineage_edges WHERE workspace = ?",
+                            "DELETE FROM cat_lineage WHERE workspace = ?",
+                            "DELETE FROM cat_runs WHERE workspace = ?",
+                            "DELETE FROM cat_pipelines WHERE workspace = ?",
+                            "DELETE FROM cat_versions WHERE workspace = ?",
                             "DELETE FROM cat_datastores WHERE workspace = ?",
                             "DELETE FROM cat_workspaces WHERE name = ?"}) {
       Query q(c_, sql);
@@ -259,6 +331,131 @@ class SqliteCatalogTxn final : public CatalogTxn {
     return q.Run();
   }
 
+  StatusOr<std::optional<PipelineRecord>> GetPipeline(const std::string& ws,
+                                                      const std::string& name) override {
+    Query q(c_, "SELECT workspace, name, doc FROM cat_pipelines WHERE workspace = ? AND name = ?");
+    q.Text(ws).Text(name);
+    TARN_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return std::optional<PipelineRecord>();
+    return std::optional<PipelineRecord>(ReadPipeline(q));
+  }
+
+  StatusOr<std::vector<PipelineRecord>> ListPipelines(const std::string& ws) override {
+    Query q(c_, "SELECT workspace, name, doc FROM cat_pipelines WHERE workspace = ? ORDER BY name");
+    q.Text(ws);
+    return AllRows<PipelineRecord>(q, ReadPipeline);
+  }
+
+  StatusOr<std::vector<PipelineRecord>> ListAllPipelines() override {
+    Query q(c_, "SELECT workspace, name, doc FROM cat_pipelines ORDER BY workspace, name");
+    return AllRows<PipelineRecord>(q, ReadPipeline);
+  }
+
+  Status PutPipeline(const PipelineRecord& p) override {
+    Query q(c_, "INSERT OR REPLACE INTO cat_pipelines(workspace, name, doc) VALUES(?, ?, ?)");
+    q.Text(p.workspace).Text(p.name).Text(p.doc);
+    return q.Run();
+  }
+
+  Status DeletePipeline(const std::string& ws, const std::string& name) override {
+    for (const char* sql : {"DELETE FROM cat_runs WHERE workspace = ? AND pipeline = ?",
+                            "DELETE FROM cat_pipelines WHERE workspace = ? AND name = ?"}) {
+      Query q(c_, sql);
+      q.Text(ws).Text(name);
+      TARN_RETURN_IF_ERROR(q.Run());
+    }
+    return Status::Ok();
+  }
+
+  Status PutRun(const PipelineRunRecord& r) override {
+    Query q(c_,
+            "INSERT OR REPLACE INTO cat_runs(id, workspace, pipeline, number, status, started_us,"
+            " doc) VALUES(?, ?, ?, ?, ?, ?, ?)");
+    q.Text(r.id).Text(r.workspace).Text(r.pipeline).Int(r.number).Text(r.status);
+    q.Int(r.started_us).Text(r.doc);
+    return q.Run();
+  }
+
+  StatusOr<std::optional<PipelineRunRecord>> GetRun(const std::string& ws,
+                                                    const std::string& id) override {
+    Query q(c_, std::string("SELECT ") + kRunColumns +
+                    " FROM cat_runs WHERE workspace = ? AND id = ?");
+    q.Text(ws).Text(id);
+    TARN_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return std::optional<PipelineRunRecord>();
+    return std::optional<PipelineRunRecord>(ReadRun(q));
+  }
+
+  StatusOr<std::vector<PipelineRunRecord>> ListRuns(const std::string& ws,
+                                                    const std::string& pipeline,
+                                                    int64_t limit) override {
+    Query q(c_, std::string("SELECT ") + kRunColumns +
+                    " FROM cat_runs WHERE workspace = ? AND pipeline = ?"
+                    " ORDER BY number DESC, id DESC LIMIT ?");
+    q.Text(ws).Text(pipeline).Int(SqlLimit(limit));
+    return AllRows<PipelineRunRecord>(q, ReadRun);
+  }
+
+  StatusOr<std::vector<PipelineRunRecord>> ListRunsWithStatus(const std::string& status) override {
+    Query q(c_, std::string("SELECT ") + kRunColumns +
+                    " FROM cat_runs WHERE status = ? ORDER BY workspace, pipeline, number, id");
+    q.Text(status);
+    return AllRows<PipelineRunRecord>(q, ReadRun);
+  }
+
+  StatusOr<int64_t> MaxRunNumber(const std::string& ws, const std::string& pipeline) override {
+    Query q(c_,
+            "SELECT COALESCE(MAX(number), 0) FROM cat_runs WHERE workspace = ? AND pipeline = ?");
+    q.Text(ws).Text(pipeline);
+    TARN_ASSIGN_OR_RETURN(bool row, q.Step());
+    return row ? q.ColInt(0) : 0;
+  }
+
+  Status PutLineage(const LineageRecord& e) override {
+    {
+      Query q(c_, "DELETE FROM cat_lineage_edges WHERE event_id = ?");
+      q.Text(e.id);
+      TARN_RETURN_IF_ERROR(q.Run());
+    }
+    {
+      Query q(c_,
+              "INSERT OR REPLACE INTO cat_lineage(id, workspace, time_us, doc) VALUES(?, ?, ?, ?)");
+      q.Text(e.id).Text(e.workspace).Int(e.time_us).Text(e.doc);
+      TARN_RETURN_IF_ERROR(q.Run());
+    }
+    auto put_edges = [&](const char* direction, const std::vector<std::string>& keys) -> Status {
+      for (size_t i = 0; i < keys.size(); ++i) {
+        Query q(c_,
+                "INSERT INTO cat_lineage_edges(event_id, workspace, direction, pos, key)"
+                " VALUES(?, ?, ?, ?, ?)");
+        q.Text(e.id).Text(e.workspace).Text(direction).Int(static_cast<int64_t>(i)).Text(keys[i]);
+        TARN_RETURN_IF_ERROR(q.Run());
+      }
+      return Status::Ok();
+    };
+    TARN_RETURN_IF_ERROR(put_edges(kInput, e.inputs));
+    return put_edges(kOutput, e.outputs);
+  }
+
+  StatusOr<std::vector<LineageRecord>> LineageWithOutput(const std::string& ws,
+                                                         const std::string& key) override {
+    return LineageWithKey(ws, key, kOutput);
+  }
+
+  StatusOr<std::vector<LineageRecord>> LineageWithInput(const std::string& ws,
+                                                        const std::string& key) override {
+    return LineageWithKey(ws, key, kInput);
+  }
+
+  StatusOr<std::vector<LineageRecord>> ListLineage(const std::string& ws, int64_t limit) override {
+    Query q(c_, std::string("SELECT ") + kLineageColumns +
+                    " FROM cat_lineage WHERE workspace = ? ORDER BY time_us DESC, id DESC LIMIT ?");
+    q.Text(ws).Int(SqlLimit(limit));
+    TARN_ASSIGN_OR_RETURN(auto events, AllRows<LineageRecord>(q, ReadLineage));
+    TARN_RETURN_IF_ERROR(FillLineageKeys(events));
+    return events;
+  }
+
  private:
   static StatusOr<std::optional<VersionRecord>> One(Query& q) {
     TARN_ASSIGN_OR_RETURN(bool row, q.Step());
@@ -266,12 +463,36 @@ class SqliteCatalogTxn final : public CatalogTxn {
     return std::optional<VersionRecord>(ReadVersion(q));
   }
   static StatusOr<std::vector<VersionRecord>> All(Query& q) {
-    std::vector<VersionRecord> out;
-    while (true) {
-      TARN_ASSIGN_OR_RETURN(bool row, q.Step());
-      if (!row) return out;
-      out.push_back(ReadVersion(q));
+    return AllRows<VersionRecord>(q, ReadVersion);
+  }
+
+  StatusOr<std::vector<LineageRecord>> LineageWithKey(const std::string& ws,
+                                                      const std::string& key,
+                                                      const char* direction) {
+    // IN, not a join: an event that lists the key twice is still returned once.
+    Query q(c_, std::string("SELECT ") + kLineageColumns +
+                    " FROM cat_lineage WHERE id IN (SELECT event_id FROM cat_lineage_edges"
+                    "   WHERE workspace = ? AND key = ? AND direction = ?)"
+                    " ORDER BY time_us, id");
+    q.Text(ws).Text(key).Text(direction);
+    TARN_ASSIGN_OR_RETURN(auto events, AllRows<LineageRecord>(q, ReadLineage));
+    TARN_RETURN_IF_ERROR(FillLineageKeys(events));
+    return events;
+  }
+
+  Status FillLineageKeys(std::vector<LineageRecord>& events) {
+    for (LineageRecord& e : events) {
+      Query q(c_,
+              "SELECT direction, key FROM cat_lineage_edges WHERE event_id = ?"
+              " ORDER BY direction, pos");
+      q.Text(e.id);
+      while (true) {
+        TARN_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) break;
+        (q.ColText(0) == kOutput ? e.outputs : e.inputs).push_back(q.ColText(1));
+      }
     }
+    return Status::Ok();
   }
 
   sqlite::Connection& c_;

@@ -1,0 +1,290 @@
+// Lineage: each pipeline step's OpenLineage RunEvent (spec 2-0-2) kept in the catalog and POSTed
+// to OPENLINEAGE_URL when set, and the graph of dataset versions those events make.
+#include <chrono>
+#include <functional>
+#include <set>
+
+#include <spdlog/spdlog.h>
+
+#include "client/http_connection.h"
+#include "common/time_util.h"
+#include "pipeline/pipeline_service.h"
+#include "tabular/column_lineage.h"
+
+namespace tarn::pipeline {
+namespace {
+
+constexpr char kProducer[] = "https://github.com/tarn-lake/tarn/tree/main/src/pipeline";
+constexpr char kRunEventSchema[] =
+    "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent";
+constexpr char kFacetBase[] = "https://openlineage.io/spec/facets/";
+constexpr int kMaxDepth = 25;
+constexpr int64_t kLeafFiles = 20;
+
+Json Facet(const std::string& schema) {
+  return {{"_producer", kProducer}, {"_schemaURL", std::string(kFacetBase) + schema}};
+}
+
+std::string Namespace(const std::string& fs, const std::string& account) {
+  return "abfss://" + fs + "@" + account + ".dfs.core.windows.net";
+}
+
+int64_t NowUs() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+std::string DatasetKey(const std::string& name, int64_t version) {
+  return "dataset:" + name + ":" + std::to_string(version);
+}
+
+StatusOr<Json> PipelineService::LineageDataset(const std::string& ws, const std::string& name,
+                                               int64_t version) {
+  TARN_ASSIGN_OR_RETURN(Json v, catalog_->GetVersion(ws, name, std::to_string(version)));
+  const Json paths = v["definition"].value("paths", Json::array());
+  std::string ns = "tarn:" + ws, path = name;
+  if (!paths.empty() && paths[0].is_object() && paths[0].contains("datastore")) {
+    auto d = catalog_->GetDatastore(ws, paths[0].value("datastore", ""));
+    if (d.ok()) {
+      ns = Namespace(d->value("filesystem", ""), d->value("account_name", ""));
+      path = paths[0].value("path", "");
+    }
+  } else if (!paths.empty() && paths[0].is_object()) {
+    path = paths[0].value("url", name);
+  }
+  Json fields = Json::array();
+  for (const Json& c : v.value("schema", Json::array())) {
+    fields.push_back({{"name", c.value("name", "")}, {"type", c.value("type", "")}});
+  }
+  Json facets{{"schema", Facet("1-1-1/SchemaDatasetFacet.json")},
+              {"dataSource", Facet("1-0-1/DatasourceDatasetFacet.json")},
+              {"version", Facet("1-0-1/DatasetVersionDatasetFacet.json")},
+              {"tarn_dataset",
+               {{"_producer", kProducer},
+                {"_schemaURL", std::string(kProducer) + "#tarn_dataset"},
+                {"name", name},
+                {"version", version},
+                {"id", v.value("id", "")}}}};
+  facets["schema"]["fields"] = fields;
+  facets["dataSource"]["name"] = ns;
+  facets["dataSource"]["uri"] = ns;
+  facets["version"]["datasetVersion"] = std::to_string(version);
+  if (v.contains("row_count")) {
+    facets["dataQualityMetrics"] = Facet("1-0-2/DataQualityMetricsInputDatasetFacet.json");
+    facets["dataQualityMetrics"]["rowCount"] = v.value("row_count", int64_t{0});
+    facets["dataQualityMetrics"]["columnMetrics"] = Json::object();
+  }
+  return Json{{"namespace", ns}, {"name", path}, {"facets", facets}};
+}
+
+void PipelineService::RecordStepLineage(const std::string& ws, const std::string& pipeline,
+                                        const std::string& run_id, const Step& step,
+                                        const Json& sd) {
+  const bool ok = sd.value("status", "") == "succeeded";
+  Json event{{"eventType", ok ? "COMPLETE" : "FAIL"},
+             {"eventTime", FormatIso8601(NowUs())},
+             {"producer", kProducer},
+             {"schemaURL", kRunEventSchema}};
+  const std::string step_run = sd.value("lineage_run_id", run_id);
+  event["run"] = {{"runId", step_run},
+                  {"facets",
+                   {{"parent",
+                     {{"_producer", kProducer},
+                      {"_schemaURL", std::string(kFacetBase) + "1-1-0/ParentRunFacet.json"},
+                      {"run", {{"runId", run_id}}},
+                      {"job", {{"namespace", "tarn/" + ws}, {"name", pipeline}}}}}}}};
+  event["job"] = {{"namespace", "tarn/" + ws}, {"name", pipeline + "." + step.name}};
+  if (!ok) {
+    event["run"]["facets"]["errorMessage"] = Facet("1-0-1/ErrorMessageRunFacet.json");
+    event["run"]["facets"]["errorMessage"]["message"] = sd.value("error", "");
+    event["run"]["facets"]["errorMessage"]["programmingLanguage"] = "SQL";
+  }
+  std::vector<std::string> in_keys, out_keys;
+  Json inputs = Json::array();
+  std::map<std::string, Json> by_alias;  // input alias -> its OpenLineage dataset
+  std::map<std::string, std::vector<std::string>> columns;
+  for (const Json& in : sd.value("inputs", Json::array())) {
+    const std::string name = in.value("dataset", "");
+    const int64_t version = in.value("version", int64_t{0});
+    auto d = LineageDataset(ws, name, version);
+    if (!d.ok()) continue;
+    in_keys.push_back(DatasetKey(name, version));
+    by_alias[in.value("alias", "")] = *d;
+    for (const Json& f : (*d)["facets"]["schema"]["fields"]) {
+      columns[in.value("alias", "")].push_back(f.value("name", ""));
+    }
+    inputs.push_back(*d);
+  }
+  event["inputs"] = inputs;
+  Json outputs = Json::array();
+  const Json out = sd.value("output", Json::object());
+  if (ok && out.contains("version")) {
+    const std::string name = out.value("dataset", "");
+    const int64_t version = out.value("version", int64_t{0});
+    auto d = LineageDataset(ws, name, version);
+    if (d.ok()) {
+      out_keys.push_back(DatasetKey(name, version));
+      // Column lineage where the SQL makes it plain.
+      auto lineage = tabular::ColumnLineage(step.sql, columns);
+      if (lineage.ok() && !lineage->empty()) {
+        Json fields = Json::object();
+        for (const tabular::OutputColumn& c : *lineage) {
+          Json from = Json::array();
+          for (const tabular::ColumnOrigin& o : c.from) {
+            const Json& src = by_alias[o.input];
+            from.push_back({{"namespace", src.value("namespace", "")},
+                            {"name", src.value("name", "")},
+                            {"field", o.column},
+                            {"transformations",
+                             Json::array({{{"type", "DIRECT"}, {"subtype", c.transformation}}})}});
+          }
+          fields[c.name] = {{"inputFields", from}};
+        }
+        (*d)["facets"]["columnLineage"] = Facet("1-2-0/ColumnLineageDatasetFacet.json");
+        (*d)["facets"]["columnLineage"]["fields"] = fields;
+      }
+      Json assertions = Json::array();
+      for (const Json& c : sd.value("checks", Json::array())) {
+        assertions.push_back(
+            {{"assertion", c.value("check", "")}, {"success", c.value("outcome", "") == "pass"}});
+      }
+      (*d)["facets"]["dataQualityAssertions"] =
+          Facet("1-0-1/DataQualityAssertionsDatasetFacet.json");
+      (*d)["facets"]["dataQualityAssertions"]["assertions"] = assertions;
+      outputs.push_back(*d);
+    }
+    if (out.contains("quarantine")) {
+      const Json& q = out["quarantine"];
+      auto qd = LineageDataset(ws, q.value("dataset", ""), q.value("version", int64_t{0}));
+      if (qd.ok()) {
+        out_keys.push_back(DatasetKey(q.value("dataset", ""), q.value("version", int64_t{0})));
+        outputs.push_back(*qd);
+      }
+    }
+  }
+  event["outputs"] = outputs;
+  catalog::LineageRecord rec{step_run + ":" + event["eventType"].get<std::string>(), ws, NowUs(),
+                             in_keys, out_keys, event.dump()};
+  Status s = store_->Write([&](catalog::CatalogTxn& t) { return t.PutLineage(rec); });
+  if (!s.ok()) spdlog::warn("pipeline {}: could not keep its lineage: {}", pipeline, s.message());
+  PostLineage(event);
+}
+
+void PipelineService::PostLineage(const Json& event) {
+  if (options_.openlineage_url.empty()) return;
+  auto ep = client::ParseEndpoint(options_.openlineage_url);
+  if (!ep.ok()) {
+    spdlog::warn("OPENLINEAGE_URL: {}", ep.status().message());
+    return;
+  }
+  client::ConnectionOptions o;
+  o.connect_timeout_ms = 2000;
+  o.io_timeout_ms = 5000;
+  auto con = client::HttpConnection::Connect(*ep, o);
+  if (!con.ok()) {
+    spdlog::warn("OpenLineage endpoint {}: {}", options_.openlineage_url, con.status().message());
+    return;
+  }
+  const std::string body = event.dump();
+  client::Request req;
+  req.method = "POST";
+  req.target = ep->path_prefix + options_.openlineage_endpoint;
+  req.headers = {{"Content-Type", "application/json"},
+                 {"Content-Length", std::to_string(body.size())}};
+  req.body = body;
+  auto r = (*con)->Send(req);
+  if (!r.ok()) {
+    spdlog::warn("OpenLineage endpoint {}: {}", options_.openlineage_url, r.status().message());
+  } else if (r->status / 100 != 2) {
+    spdlog::warn("OpenLineage endpoint {} answered {}", options_.openlineage_url, r->status);
+  }
+}
+
+StatusOr<Json> PipelineService::Lineage(const std::string& ws, const std::string& dataset,
+                                        const std::string& version, bool upstream, int depth) {
+  TARN_ASSIGN_OR_RETURN(Json v, catalog_->GetVersion(ws, dataset, version));
+  depth = std::clamp(depth, 1, kMaxDepth);
+  std::set<std::string> visited;
+  std::function<StatusOr<Json>(const std::string&, int64_t, int)> node =
+      [&](const std::string& name, int64_t number, int left) -> StatusOr<Json> {
+    const std::string key = DatasetKey(name, number);
+    Json n{{"kind", "dataset"}, {"dataset", name}, {"version", number}, {"key", key}};
+    if (auto d = LineageDataset(ws, name, number); d.ok()) {
+      n["namespace"] = (*d)["namespace"];
+      n["name"] = (*d)["name"];
+    } else {
+      n["missing"] = d.status().message();
+    }
+    Json children = Json::array();
+    if (!visited.insert(key).second) {
+      n["repeated"] = true;
+      return n;
+    }
+    if (left == 0) {
+      n["truncated"] = true;
+      return n;
+    }
+    std::vector<catalog::LineageRecord> events;
+    TARN_RETURN_IF_ERROR(store_->Read([&](catalog::CatalogTxn& t) -> Status {
+      TARN_ASSIGN_OR_RETURN(events, upstream ? t.LineageWithOutput(ws, key)
+                                             : t.LineageWithInput(ws, key));
+      return Status::Ok();
+    }));
+    for (const catalog::LineageRecord& e : events) {
+      Json doc = Json::parse(e.doc, nullptr, false);
+      if (doc.is_discarded() || doc.value("eventType", "") != "COMPLETE") continue;
+      Json via{{"job", doc["job"].value("name", "")},
+               {"run_id", doc["run"]["facets"]["parent"]["run"].value("runId", "")},
+               {"event_time", doc.value("eventTime", "")}};
+      for (const std::string& k : upstream ? e.inputs : e.outputs) {
+        // "dataset:<name>:<version>"
+        const size_t colon = k.rfind(':');
+        if (k.rfind("dataset:", 0) != 0 || colon <= 8) continue;
+        int64_t child_version = std::strtoll(k.c_str() + colon + 1, nullptr, 10);
+        TARN_ASSIGN_OR_RETURN(Json child, node(k.substr(8, colon - 8), child_version, left - 1));
+        child["via"] = via;
+        children.push_back(child);
+      }
+    }
+    // Upstream, a version no run made (ingested, registered by hand) ends at its files.
+    if (upstream && children.empty() && !n.contains("missing")) {
+      auto files = catalog_->ListFiles(ws, name, std::to_string(number), 0, kLeafFiles);
+      if (files.ok()) {
+        for (const Json& f : (*files)["files"]) {
+          Json leaf{{"kind", "file"},
+                    {"path", f.value("path", "")},
+                    {"etag", f.value("etag", "")},
+                    {"size", f.value("size", int64_t{0})}};
+          if (n.contains("namespace")) {
+            leaf["uri"] = n["namespace"].get<std::string>() + "/" + f.value("path", "");
+          }
+          children.push_back(leaf);
+        }
+        if (!(*files).value("next_marker", "").empty()) n["more_files"] = true;
+      }
+    }
+    n["children"] = children;
+    return n;
+  };
+  TARN_ASSIGN_OR_RETURN(Json root, node(dataset, v.value("version", int64_t{0}), depth));
+  return Json{{"direction", upstream ? "upstream" : "downstream"}, {"root", root}};
+}
+
+StatusOr<Json> PipelineService::ListLineageEvents(const std::string& ws, int64_t limit) {
+  std::vector<catalog::LineageRecord> events;
+  TARN_RETURN_IF_ERROR(store_->Read([&](catalog::CatalogTxn& t) -> Status {
+    TARN_ASSIGN_OR_RETURN(events, t.ListLineage(ws, std::clamp<int64_t>(limit, 1, 1000)));
+    return Status::Ok();
+  }));
+  Json out = Json::array();
+  for (const auto& e : events) {
+    Json doc = Json::parse(e.doc, nullptr, false);
+    if (!doc.is_discarded()) out.push_back(doc);
+  }
+  return Json{{"events", out}};
+}
+
+}  // namespace tarn::pipeline
