@@ -165,6 +165,18 @@ void InheritAccess(const Node& parent, std::optional<uint32_t> requested, uint32
   }
 }
 
+// The directory at path, or its nearest existing ancestor (the root at least).
+StatusOr<Node> NearestDirectory(ReadTxn& t, const Filesystem& fs, const std::string& path) {
+  TARN_ASSIGN_OR_RETURN(auto cur, t.GetNode(fs.root_id));
+  if (!cur) return InternalError("filesystem root missing");
+  for (const std::string& part : Components(path)) {
+    TARN_ASSIGN_OR_RETURN(auto next, t.Lookup(fs.id, cur->id, part));
+    if (!next || !next->is_dir) break;
+    cur = next;
+  }
+  return *cur;
+}
+
 // Finds the parent directory of path, creating missing ancestors when create is set.
 StatusOr<Node> ParentFor(WriteTxn& t, const Filesystem& fs, const std::vector<std::string>& parts,
                          bool create, int64_t now, Reason missing) {
@@ -435,7 +447,11 @@ StatusOr<Node> LakeService::CreatePath(const std::string& account, const std::st
       n.modified_us = now;
     } else {
       n = NewNode(fs, parent.id, parts.back(), opts.is_dir, now);
-      InheritAccess(parent, opts.permissions, opts.umask, opts.creator, &n);
+      Node from = parent;
+      if (opts.inherit_from) {
+        TARN_ASSIGN_OR_RETURN(from, NearestDirectory(t, fs, *opts.inherit_from));
+      }
+      InheritAccess(from, opts.permissions, opts.umask, opts.creator, &n);
     }
     if (opts.owner) n.access.owner = *opts.owner;
     if (opts.group) n.access.group = *opts.group;

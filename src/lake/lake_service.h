@@ -102,6 +102,11 @@ struct CreateOptions {
   // The principal creating the path (an OAuth caller's object ID): it owns what it creates,
   // with the parent's owning group. Unset: "$superuser", as for Shared Key.
   std::optional<std::string> creator;
+  // tarnd's own (pipelines' staging, no REST request sets it): a new path inherits the default
+  // ACL of the directory at this path (or of its nearest existing ancestor) instead of its
+  // parent's, as if it were created there. A staged output is then published with the ACLs
+  // its destination folder gives new paths.
+  std::optional<std::string> inherit_from{};
 };
 
 struct PutOptions {

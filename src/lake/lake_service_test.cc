@@ -1605,6 +1605,32 @@ TEST_F(LakeServiceTest, SwapDirectoryIntoAnAbsentTarget) {
             (std::vector<std::string>{"pub/sales/a.csv", "pub/sales/part", "pub/sales/part/b.csv"}));
 }
 
+TEST_F(LakeServiceTest, StagedDirectoryInheritsItsDestinationsDefaultAcl) {
+  ASSERT_OK(Mkdir("domain"));
+  SetAccessOptions grant;
+  grant.acl =
+      "user::rwx,group::r-x,other::---,default:user::rwx,default:group::r-x,"
+      "default:other::---,default:group:analysts:r-x,default:mask::r-x";
+  ASSERT_OK(lake_->SetAccessControl(kAcct, kFs, "domain", grant));
+  CreateOptions dir;
+  dir.is_dir = true;
+  dir.inherit_from = "domain/out/v";  // not there yet: its nearest existing ancestor counts
+  ASSERT_OK(lake_->CreatePath(kAcct, kFs, "_staging/run/data", dir));
+  MustPut("_staging/run/data/part=1/a.parquet", "rows");
+  ASSERT_OK(lake_->SwapDirectory(kAcct, kFs, "_staging/run/data", "domain/out/v", "_old/v"));
+  EXPECT_EQ(FormatAcl(Get("domain/out/v")->access, true),
+            "user::rwx,group::r-x,group:analysts:r-x,mask::r-x,other::---,default:user::rwx,"
+            "default:group::r-x,default:other::---,default:group:analysts:r-x,"
+            "default:mask::r-x");
+  EXPECT_EQ(FormatAcl(Get("domain/out/v/part=1/a.parquet")->access, false),
+            "user::rwx,group::r-x,group:analysts:r-x,mask::r-x,other::---");
+  // Without it, the staging's own parent decides: no grant.
+  dir.inherit_from.reset();
+  ASSERT_OK(lake_->CreatePath(kAcct, kFs, "_staging/run2/data", dir));
+  EXPECT_EQ(FormatAcl(Get("_staging/run2/data")->access, true).find("analysts"),
+            std::string::npos);
+}
+
 TEST_F(LakeServiceTest, SwapDirectoryRetiresTheExistingTarget) {
   MustPut("sales/a.csv", "a old");
   MustPut("sales/old.csv", "only in the old version");

@@ -286,10 +286,19 @@ void PipelineService::Execute(const Queued& q) {
                        ".tarn/retired/pipeline-" + run.rec.id + "-" + step.name,
                        result->rows_quarantined > 0};
       sd["staging"] = plan.filesystem + "/" + plan.staged;
+      // Staged as if created at the output path: its files get the ACLs that folder's default
+      // ACL gives new paths (a domain's grants), not those of .tarn/staging.
       lake::CreateOptions dir;
       dir.is_dir = true;
+      dir.inherit_from = plan.target;
       TARN_RETURN_IF_ERROR(
           lake_->CreatePath(plan.account, plan.filesystem, plan.staged + "/data", dir).status());
+      if (!result->quarantine_files.empty()) {
+        dir.inherit_from = plan.target + "_quarantine";
+        TARN_RETURN_IF_ERROR(
+            lake_->CreatePath(plan.account, plan.filesystem, plan.staged + "/quarantine", dir)
+                .status());
+      }
       std::vector<std::string> files = result->data_files;
       files.insert(files.end(), result->quarantine_files.begin(), result->quarantine_files.end());
       int64_t bytes = 0;

@@ -136,6 +136,12 @@ def test_seed_flow_gate_blocks_a_bad_batch_and_publishes_the_fix(tarn, zones, tm
     zones.land("pos/day1/sales.csv", GOOD)
     register_raw(tarn, zones, raw_ds, "pos/day1/*.csv")
     f = write_pipeline(tmp_path, zones, unique("sales-"), raw_ds, cur_ds, prod_ds)
+    # The curated domain folder grants a group by its default ACL (as `tarn lake apply` does).
+    analysts = "7c1f3a52-0f0e-4d53-9d2a-5f0b2c3d4e5f"
+    zones.fs["curated"].create_directory("sales").set_access_control(
+        acl="user::rwx,group::r-x,other::---,"
+            f"default:user::rwx,default:group::r-x,default:other::---,"
+            f"default:group:{analysts}:r-x,default:mask::r-x")
 
     first = run(tarn, zones.ws, f)
     assert first["status"] == "succeeded", first
@@ -150,6 +156,9 @@ def test_seed_flow_gate_blocks_a_bad_batch_and_publishes_the_fix(tarn, zones, tm
     cur_files = [p.name for p in zones.fs["curated"].get_paths(path="sales/orders")
                  if not p.is_directory]
     assert cur_files and all("/region=" in p and p.endswith(".parquet") for p in cur_files)
+    # Published with the ACLs its destination gives new paths, not those of the staging.
+    acl = zones.fs["curated"].get_file_client(cur_files[0]).get_access_control()["acl"]
+    assert f"group:{analysts}:r-x" in acl, acl
     head = zones.fs["curated"].get_file_client(cur_files[0]).download_file().readall()
     assert head[:4] == b"PAR1" and head[-4:] == b"PAR1"  # zstd: src/tabular/step_test.cc
     # The quarantine dataset holds the malformed row with its reason.
@@ -522,3 +531,52 @@ def test_arrival_starts_a_run_and_a_failed_step_is_retried(tarn, zones, tmp_path
     zones.land("elsewhere/x.csv", GOOD)
     time.sleep(3)
     assert len(cli_json(tarn, zones.ws, "pipeline", "runs", name)["runs"]) == 2
+
+
+def test_openlineage_events_are_posted_to_openlineage_url(tmp_path_factory, tmp_path):
+    """With OPENLINEAGE_URL set, each step's RunEvent is POSTed to <url>/api/v1/lineage as JSON,
+    as an OpenLineage consumer (Marquez) receives it."""
+    import http.server
+    from conftest import _serve
+    received = []
+
+    class Receiver(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - the http.server API
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append((self.path, self.headers["Content-Type"], json.loads(body)))
+            self.send_response(201)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    receiver = http.server.HTTPServer(("127.0.0.1", 0), Receiver)
+    t = threading.Thread(target=receiver.serve_forever, daemon=True)
+    t.start()
+    os.environ["OPENLINEAGE_URL"] = "http://127.0.0.1:%d" % receiver.server_address[1]
+    served = _serve(tmp_path_factory, "lineage")
+    try:
+        tarn = next(served)
+        os.environ.pop("OPENLINEAGE_URL")
+        ws = unique("ws-")
+        tarn_cli(tarn, None, "workspace", "create", ws)
+        zones = Zones(tarn, ws)
+        raw_ds, cur_ds, prod_ds = unique("raw_"), unique("cur_"), unique("prod_")
+        zones.land("pos/sales.csv", GOOD)
+        register_raw(tarn, zones, raw_ds, "pos/*.csv")
+        f = write_pipeline(tmp_path, zones, unique("ol-"), raw_ds, cur_ds, prod_ds)
+        assert run(tarn, ws, f)["status"] == "succeeded"
+    finally:
+        os.environ.pop("OPENLINEAGE_URL", None)
+        for _ in served:
+            pass
+        receiver.shutdown()
+        receiver.server_close()
+    assert [(p, ct) for p, ct, _ in received] == [("/api/v1/lineage", "application/json")] * 2
+    events = [e for _, _, e in received]
+    assert [e["job"]["name"] for e in events] == [f.stem + ".curate", f.stem + ".by_region"]
+    assert all(e["eventType"] == "COMPLETE" for e in events)
+    assert events[1]["inputs"][0]["facets"]["tarn_dataset"]["name"] == cur_ds
+    assert events[1]["run"]["facets"]["parent"]["run"]["runId"] == events[0]["run"]["facets"][
+        "parent"]["run"]["runId"]
