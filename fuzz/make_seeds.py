@@ -135,6 +135,24 @@ def lake_layout_seeds():
         write("lake_layout_fuzz", f"seed-{i}", text.encode())
 
 
+def lineage_event_seeds():
+    event = {
+        "eventType": "COMPLETE", "eventTime": "2026-12-07T05:00:00Z",
+        "producer": "https://example.com/ingest",
+        "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
+        "run": {"runId": "0193a6c4-3b1e-7a5e-9a41-2f5c8e1d2b3a"},
+        "job": {"namespace": "tarn/ws", "name": "ingest.pos"},
+        "inputs": [{"namespace": "file://host", "name": "/landing/day1.csv", "facets": {}}],
+        "outputs": [{"namespace": "abfss://raw@devstoreaccount1.dfs.core.windows.net",
+                     "name": "pos/ingest_date=2026-12-07/batch=x",
+                     "facets": {"tarn_dataset": {"name": "pos_raw", "version": 3, "id": "x"}}}]}
+    write("lineage_event_fuzz", "ingest", json.dumps(event))
+    bad = dict(event, eventType="DONE")
+    write("lineage_event_fuzz", "bad-type", json.dumps(bad))
+    write("lineage_event_fuzz", "version-zero", json.dumps(dict(event, outputs=[
+        {"namespace": "n", "name": "x", "facets": {"tarn_dataset": {"name": "d", "version": 0}}}])))
+
+
 def pipeline_spec_seeds():
     # The target reads the whole input as pipeline.yaml, and its first line as a cron schedule
     # and as a check's text (the lines after it as the check's settings).
@@ -631,7 +649,7 @@ def main():
         "identity_json_fuzz": identity_json_seeds,
         "request_pipeline_fuzz": request_pipeline_seeds, "sas_fuzz": sas_seeds,
         "lake_layout_fuzz": lake_layout_seeds, "login_fuzz": login_seeds,
-        "pipeline_spec_fuzz": pipeline_spec_seeds,
+        "pipeline_spec_fuzz": pipeline_spec_seeds, "lineage_event_fuzz": lineage_event_seeds,
     }
     for target, seed in seeders.items():
         reset(target)

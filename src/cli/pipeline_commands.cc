@@ -178,6 +178,8 @@ void PrintLineage(const Json& n, const std::string& indent, bool last, bool root
   std::string line;
   if (n.value("kind", "") == "file") {
     line = "file " + n.value("uri", n.value("path", "")) + "  (etag " + n.value("etag", "") + ")";
+  } else if (n.value("kind", "") == "path") {
+    line = "from " + n.value("uri", "") + "  <- " + n.value("via", Json::object()).value("job", "");
   } else {
     line = n.value("dataset", "") + ":" + std::to_string(n.value("version", int64_t{0}));
     if (n.contains("namespace")) {

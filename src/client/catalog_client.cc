@@ -287,6 +287,10 @@ StatusOr<Json> CatalogClient::GetPipelineRun(const std::string& ws, const std::s
   return CallJson("GET", {ws, "pipeline-runs", id}, q);
 }
 
+Status CatalogClient::PostLineageEvent(const std::string& ws, const Json& event) {
+  return CallJson("POST", {ws, "lineage-events"}, {}, &event).status();
+}
+
 StatusOr<Json> CatalogClient::ListLineageEvents(const std::string& ws, int64_t limit) {
   return CallJson("GET", {ws, "lineage-events"}, {{"limit", std::to_string(limit)}});
 }

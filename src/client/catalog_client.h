@@ -189,6 +189,8 @@ class CatalogClient {
   StatusOr<Json> GetPipelineRun(const std::string& ws, const std::string& id, int64_t wait_ms = 0);
   StatusOr<Json> ListPipelineRuns(const std::string& ws, const std::string& name,
                                   int64_t limit = 20);  // {"runs":[...]}, newest first
+  // Keeps an OpenLineage RunEvent in the workspace (ingestion's, for one).
+  Status PostLineageEvent(const std::string& ws, const Json& event);
   // The workspace's OpenLineage RunEvents, newest first: {"events":[...]}.
   StatusOr<Json> ListLineageEvents(const std::string& ws, int64_t limit = 100);
   // The lineage graph of a dataset version (version "latest" or a number), as a tree.

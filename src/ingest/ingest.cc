@@ -1,5 +1,7 @@
 #include "ingest/ingest.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
@@ -386,6 +388,7 @@ StatusOr<Result> Ingest(const std::vector<std::string>& inputs, const Options& o
   }
   Result result;
   result.path = path;
+  for (const Entry* e : sorted) result.local_paths.push_back(e->file.local_path);
   result.manifest = {{"format", kFormat},
                      {"source", options.source},
                      {"filesystem", options.filesystem},
@@ -491,7 +494,47 @@ StatusOr<Json> RegisterBatch(client::CatalogClient& catalog, const Registration&
                       ", but registering it as dataset '" + r.dataset +
                       "' failed: " + v.status().message());
   }
+  Status kept = catalog.PostLineageEvent(
+      r.workspace, IngestEvent(r, catalog.account(), filesystem, batch, *v));
+  if (!kept.ok()) {
+    return Status(kept.code(), "the batch landed at " + filesystem + "/" + batch.path +
+                                   " as dataset '" + r.dataset + "' version " +
+                                   std::to_string(v->value("version", int64_t{0})) +
+                                   ", but its lineage was not kept: " + kept.message());
+  }
   return v;
+}
+
+Json IngestEvent(const Registration& r, const std::string& account, const std::string& filesystem,
+                 const Result& batch, const Json& version) {
+  constexpr char kProducer[] = "https://github.com/tarn-lake/tarn/tree/main/src/ingest";
+  char host[256] = "localhost";
+  (void)::gethostname(host, sizeof host - 1);
+  Json inputs = Json::array();
+  for (const std::string& p : batch.local_paths) {
+    std::error_code ec;
+    const std::string abs = std::filesystem::absolute(p, ec).lexically_normal().string();
+    inputs.push_back({{"namespace", std::string("file://") + host},
+                      {"name", ec ? p : abs},
+                      {"facets", Json::object()}});
+  }
+  Json tarn_dataset{{"_producer", kProducer},
+                    {"_schemaURL", std::string(kProducer) + "#tarn_dataset"},
+                    {"name", r.dataset},
+                    {"version", version.value("version", int64_t{0})},
+                    {"id", version.value("id", "")}};
+  Json output{{"namespace", "abfss://" + filesystem + "@" + account + ".dfs.core.windows.net"},
+              {"name", batch.path},
+              {"facets", {{"tarn_dataset", tarn_dataset}}}};
+  return Json{{"eventType", "COMPLETE"},
+              {"eventTime", batch.manifest.value("ingested_at", "")},
+              {"producer", kProducer},
+              {"schemaURL", "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent"},
+              {"run", {{"runId", NewUuid()}}},
+              {"job", {{"namespace", "tarn/" + r.workspace},
+                       {"name", "ingest." + batch.manifest.value("source", "")}}},
+              {"inputs", inputs},
+              {"outputs", Json::array({output})}};
 }
 
 }  // namespace tarn::ingest

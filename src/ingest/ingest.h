@@ -66,6 +66,8 @@ struct Result {
   bool duplicate = false;  // identical content was already landed: nothing was uploaded
   std::string path;        // the batch's directory in the filesystem (the existing one if duplicate)
   Json manifest;           // the manifest written (or the existing batch's, if duplicate)
+  // Each landed file's local path, in the manifest's order (empty if duplicate).
+  std::vector<std::string> local_paths{};
 };
 
 // Makes one connection to the lake; Ingest calls it once per worker thread.
@@ -108,5 +110,12 @@ StatusOr<std::string> DatastoreFor(client::CatalogClient& catalog, const Registr
 // duplicate batch whose latest version already is that batch, returns that version instead.
 StatusOr<Json> RegisterBatch(client::CatalogClient& catalog, const Registration& r,
                              const std::string& filesystem, const Result& batch);
+
+// The ingestion's OpenLineage RunEvent (job "ingest.<source>"): the local files as inputs
+// (namespace file://<host>), the batch as output (the lake's ADLS naming) with the dataset
+// version it was registered as. RegisterBatch keeps it in the workspace (best effort: a failure
+// is returned, the batch and the version stay).
+Json IngestEvent(const Registration& r, const std::string& account, const std::string& filesystem,
+                 const Result& batch, const Json& version);
 
 }  // namespace tarn::ingest

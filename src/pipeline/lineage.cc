@@ -1,5 +1,6 @@
 // Lineage: each pipeline step's OpenLineage RunEvent (spec 2-0-2) kept in the catalog and POSTed
 // to OPENLINEAGE_URL when set, and the graph of dataset versions those events make.
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <set>
@@ -39,6 +40,93 @@ int64_t NowUs() {
 
 std::string DatasetKey(const std::string& name, int64_t version) {
   return "dataset:" + name + ":" + std::to_string(version);
+}
+
+namespace {
+
+constexpr size_t kMaxEventText = 4096;
+
+Status BadEvent(const std::string& what) {
+  return Error(Reason::kInvalidInput, "not an OpenLineage RunEvent: " + what);
+}
+
+// obj[key], a string of 1 to kMaxEventText characters.
+StatusOr<std::string> EventText(const Json& obj, const char* key, const std::string& where) {
+  auto it = obj.find(key);
+  if (it == obj.end() || !it->is_string() || it->get<std::string>().empty() ||
+      it->get<std::string>().size() > kMaxEventText) {
+    return BadEvent(where + key + " must be a string of 1 to " + std::to_string(kMaxEventText) +
+                    " characters");
+  }
+  return it->get<std::string>();
+}
+
+StatusOr<std::vector<std::string>> EventKeys(const Json& event, const char* side) {
+  std::vector<std::string> keys;
+  auto it = event.find(side);
+  if (it == event.end() || it->is_null()) return keys;
+  if (!it->is_array()) return BadEvent(std::string(side) + " must be an array");
+  if (it->size() > kMaxEventDatasets) {
+    return BadEvent(std::string(side) + " holds more than " + std::to_string(kMaxEventDatasets) +
+                    " datasets");
+  }
+  for (size_t i = 0; i < it->size(); ++i) {
+    const Json& d = (*it)[i];
+    const std::string where = std::string(side) + "[" + std::to_string(i) + "].";
+    if (!d.is_object()) return BadEvent(where + " must be an object");
+    TARN_ASSIGN_OR_RETURN(std::string ns, EventText(d, "namespace", where));
+    TARN_ASSIGN_OR_RETURN(std::string name, EventText(d, "name", where));
+    const Json facets = d.value("facets", Json::object());
+    if (!facets.is_object()) return BadEvent(where + "facets must be an object");
+    if (facets.contains("tarn_dataset")) {
+      const Json& t = facets["tarn_dataset"];
+      if (!t.is_object()) return BadEvent(where + "facets.tarn_dataset must be an object");
+      TARN_ASSIGN_OR_RETURN(std::string dataset, EventText(t, "name", where + "tarn_dataset."));
+      const Json v = t.value("version", Json());
+      if (!v.is_number_integer() || v.get<int64_t>() < 1) {
+        return BadEvent(where + "facets.tarn_dataset.version must be a positive integer");
+      }
+      keys.push_back(DatasetKey(dataset, v.get<int64_t>()));
+    } else {
+      keys.push_back("path:" + ns + "/" + name);
+    }
+  }
+  return keys;
+}
+
+}  // namespace
+
+StatusOr<catalog::LineageRecord> LineageRecordOf(const std::string& ws, const Json& event) {
+  if (!event.is_object()) return BadEvent("the body must be a JSON object");
+  TARN_ASSIGN_OR_RETURN(std::string type, EventText(event, "eventType", ""));
+  static const std::set<std::string> kTypes = {"START", "RUNNING", "COMPLETE",
+                                               "ABORT", "FAIL",    "OTHER"};
+  if (!kTypes.count(type)) {
+    return BadEvent("eventType must be START, RUNNING, COMPLETE, ABORT, FAIL or OTHER");
+  }
+  TARN_ASSIGN_OR_RETURN(std::string time, EventText(event, "eventTime", ""));
+  const std::optional<int64_t> at = ParseIso8601(time);
+  if (!at) return BadEvent("eventTime must be an ISO 8601 time, as 2026-12-07T05:00:00Z");
+  TARN_RETURN_IF_ERROR(EventText(event, "producer", "").status());
+  TARN_RETURN_IF_ERROR(EventText(event, "schemaURL", "").status());
+  const Json run = event.value("run", Json());
+  const Json job = event.value("job", Json());
+  if (!run.is_object() || !job.is_object()) return BadEvent("run and job must be objects");
+  TARN_ASSIGN_OR_RETURN(std::string run_id, EventText(run, "runId", "run."));
+  TARN_RETURN_IF_ERROR(EventText(job, "namespace", "job.").status());
+  TARN_RETURN_IF_ERROR(EventText(job, "name", "job.").status());
+  TARN_ASSIGN_OR_RETURN(auto inputs, EventKeys(event, "inputs"));
+  TARN_ASSIGN_OR_RETURN(auto outputs, EventKeys(event, "outputs"));
+  return catalog::LineageRecord{run_id + ":" + type, ws, *at, std::move(inputs),
+                                std::move(outputs), event.dump()};
+}
+
+Status PipelineService::RecordEvent(const std::string& ws, const Json& event) {
+  TARN_RETURN_IF_ERROR(catalog_->GetWorkspace(ws).status());
+  TARN_ASSIGN_OR_RETURN(catalog::LineageRecord rec, LineageRecordOf(ws, event));
+  TARN_RETURN_IF_ERROR(store_->Write([&](catalog::CatalogTxn& t) { return t.PutLineage(rec); }));
+  PostLineage(event);
+  return Status::Ok();
 }
 
 StatusOr<Json> PipelineService::LineageDataset(const std::string& ws, const std::string& name,
@@ -236,10 +324,17 @@ StatusOr<Json> PipelineService::Lineage(const std::string& ws, const std::string
     for (const catalog::LineageRecord& e : events) {
       Json doc = Json::parse(e.doc, nullptr, false);
       if (doc.is_discarded() || doc.value("eventType", "") != "COMPLETE") continue;
-      Json via{{"job", doc["job"].value("name", "")},
-               {"run_id", doc["run"]["facets"]["parent"]["run"].value("runId", "")},
+      // A pipeline step's run names its pipeline run as parent; another's is its own.
+      using Pointer = Json::json_pointer;
+      const std::string own = doc.value(Pointer("/run/runId"), std::string());
+      Json via{{"job", doc.value(Pointer("/job/name"), std::string())},
+               {"run_id", doc.value(Pointer("/run/facets/parent/run/runId"), own)},
                {"event_time", doc.value("eventTime", "")}};
       for (const std::string& k : upstream ? e.inputs : e.outputs) {
+        if (k.rfind("path:", 0) == 0) {  // a file outside the catalog (a local landing file)
+          children.push_back({{"kind", "path"}, {"uri", k.substr(5)}, {"via", via}});
+          continue;
+        }
         // "dataset:<name>:<version>"
         const size_t colon = k.rfind(':');
         if (k.rfind("dataset:", 0) != 0 || colon <= 8) continue;
@@ -249,8 +344,12 @@ StatusOr<Json> PipelineService::Lineage(const std::string& ws, const std::string
         children.push_back(child);
       }
     }
-    // Upstream, a version no run made (ingested, registered by hand) ends at its files.
-    if (upstream && children.empty() && !n.contains("missing")) {
+    // Upstream, a version made from no other version (ingested, registered by hand) ends at
+    // its files in the lake.
+    const bool from_datasets = std::any_of(children.begin(), children.end(), [](const Json& c) {
+      return c.value("kind", "") == "dataset";
+    });
+    if (upstream && !from_datasets && !n.contains("missing")) {
       auto files = catalog_->ListFiles(ws, name, std::to_string(number), 0, kLeafFiles);
       if (files.ok()) {
         for (const Json& f : (*files)["files"]) {

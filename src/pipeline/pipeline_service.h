@@ -80,6 +80,14 @@ struct PipelineOptions {
 // The lineage graph's key of a dataset version: "dataset:<name>:<version>".
 std::string DatasetKey(const std::string& name, int64_t version);
 
+// An OpenLineage RunEvent (spec 2-0-2) from a client, checked, as the catalog keeps it: its
+// datasets keyed by their tarn_dataset facet (a dataset version), else "path:<namespace>/<name>".
+// kInvalidInput naming what is wrong: not an object, a missing or mistyped required field
+// (eventTime, producer, schemaURL, run.runId, job.namespace, job.name), an unknown eventType, a
+// dataset without namespace and name, too many datasets (kMaxEventDatasets) or too long a name.
+inline constexpr size_t kMaxEventDatasets = 10000;
+StatusOr<catalog::LineageRecord> LineageRecordOf(const std::string& ws, const Json& event);
+
 class PipelineService {
  public:
   // identity (may be null): who the owner of a pipeline is when a trigger runs it.
@@ -132,6 +140,8 @@ class PipelineService {
   //    "uri","etag","size"}).
   StatusOr<Json> Lineage(const std::string& ws, const std::string& dataset,
                          const std::string& version, bool upstream, int depth);
+  // Keeps a client's RunEvent (LineageRecordOf says what is accepted).
+  Status RecordEvent(const std::string& ws, const Json& event);
   // The workspace's OpenLineage RunEvents, newest first: {"events":[...]}.
   StatusOr<Json> ListLineageEvents(const std::string& ws, int64_t limit);
 

@@ -210,6 +210,7 @@ constexpr Route kRoutes[] = {
   At(kCatalog, "GET",    "/workspaces/*/pipeline-runs/*", pipe::GetRun, "GetPipelineRun", WsRead()),
   At(kCatalog, "GET",    "/workspaces/*/lineage", pipe::GetLineage, "GetLineage", WsRead()),
   At(kCatalog, "GET",    "/workspaces/*/lineage-events", pipe::ListLineageEvents, "ListLineageEvents", WsRead()),
+  At(kCatalog, "POST",   "/workspaces/*/lineage-events", pipe::PostLineageEvent, "PostLineageEvent", WsWrite()),
 };
 // clang-format on
 

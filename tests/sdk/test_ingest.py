@@ -215,6 +215,18 @@ def test_ingest_registers_the_batch_as_a_dataset_version(tarn, ws, landing, raw)
     again = cli_json(tarn, ws.name, "ingest", str(landing / "2024-06"), "--source", "pos",
                      "-f", name, "--dataset", "pos_raw", "--format", "csv")
     assert again["duplicate"] and again["dataset"]["version"] == 1
+    # The ingestion's lineage: the local files it landed, then the batch's files in the lake.
+    tree = cli_json(tarn, ws.name, "lineage", "pos_raw:1")["root"]
+    local = [c for c in tree["children"] if c["kind"] == "path"]
+    lake = [c for c in tree["children"] if c["kind"] == "file"]
+    assert [c["uri"].rsplit("/", 1)[-1] for c in local] == ["day2.csv"]
+    assert local[0]["uri"].startswith("file://") and local[0]["via"]["job"] == "ingest.pos"
+    assert str((landing / "2024-06" / "day2.csv").resolve()) in local[0]["uri"]
+    assert [c["path"] for c in lake] == [got["path"] + "/day2.csv"]
+    events = cli_json(tarn, ws.name, "pipeline", "events")["events"]
+    assert [e["job"]["name"] for e in events] == ["ingest.pos"]
+    assert events[0]["outputs"][0]["namespace"] == "abfss://%s@%s.dfs.core.windows.net" % (
+        name, tarn.account)
 
     batch = ingest(ws, str(landing / "events.jsonl"), source="events", filesystem=name,
                    dataset="events_raw", format="jsonl", show_progress=False)

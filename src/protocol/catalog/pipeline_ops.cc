@@ -11,6 +11,7 @@ namespace {
 using pipeline::Json;
 
 constexpr size_t kMaxDefinition = 1 << 20;
+constexpr size_t kMaxEvent = 8 << 20;
 constexpr int64_t kMaxWaitMs = 30000;
 
 const std::string& Workspace(const Ctx& c) { return c.segments.at(1); }
@@ -125,6 +126,15 @@ Status ListLineageEvents(Ctx& c) {
   TARN_ASSIGN_OR_RETURN(auto* svc, Service(c));
   TARN_ASSIGN_OR_RETURN(int64_t limit, ParseIntQuery(c, "limit", 100));
   return ReplyJson(c, 200, svc->ListLineageEvents(Workspace(c), limit));
+}
+
+// POST /workspaces/<ws>/lineage-events, an OpenLineage RunEvent (2-0-2) from a client (tarn
+// ingest's): validated, then kept beside the pipelines' own.
+Status PostLineageEvent(Ctx& c) {
+  TARN_ASSIGN_OR_RETURN(auto* svc, Service(c));
+  TARN_ASSIGN_OR_RETURN(Json body, ReadJsonBody(c, kMaxEvent));
+  TARN_RETURN_IF_ERROR(svc->RecordEvent(Workspace(c), body));
+  return ReplyJson(c, 201, Json::object());
 }
 
 }  // namespace tarn::protocol::pipeline_ops

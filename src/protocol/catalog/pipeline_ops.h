@@ -17,5 +17,6 @@ Status ListRuns(Ctx& c);
 Status GetRun(Ctx& c);
 Status GetLineage(Ctx& c);
 Status ListLineageEvents(Ctx& c);
+Status PostLineageEvent(Ctx& c);
 
 }  // namespace tarn::protocol::pipeline_ops
