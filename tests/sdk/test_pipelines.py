@@ -580,3 +580,58 @@ def test_openlineage_events_are_posted_to_openlineage_url(tmp_path_factory, tmp_
     assert events[1]["inputs"][0]["facets"]["tarn_dataset"]["name"] == cur_ds
     assert events[1]["run"]["facets"]["parent"]["run"]["runId"] == events[0]["run"]["facets"][
         "parent"]["run"]["runId"]
+
+
+def test_one_run_per_pipeline_at_a_time_and_the_schedule(tarn, zones, tmp_path):
+    """Two runs of one pipeline: the second waits (queued) until the first has ended. A
+    pipeline with a cron schedule is started by tarnd at the next minute (trigger "schedule")."""
+    raw_ds, out_ds = unique("sales_raw_"), unique("slow_")
+    zones.land("pos/sales.csv", GOOD)
+    register_raw(tarn, zones, raw_ds, "pos/*.csv")
+    name = unique("slow-")
+    f = tmp_path / f"{name}.yaml"
+
+    def define(schedule=""):
+        f.write_text(textwrap.dedent(f"""\
+            version: 1
+            name: {name}
+            {schedule}
+            steps:
+              - name: big
+                inputs: {{s: {raw_ds}}}
+                sql: |
+                  SELECT i, md5(CAST(i AS VARCHAR)) AS h, n
+                  FROM range(3000000) t(i), (SELECT count(*) AS n FROM s)
+                output: {{dataset: {out_ds}, datastore: {zones.store['product']}, path: slow}}
+            """))
+        tarn_cli(tarn, zones.ws, "pipeline", "put", str(f))
+
+    define()
+    first = tarn_cli(tarn, zones.ws, "pipeline", "run", name, "--no-wait").stdout.strip()
+    second = tarn_cli(tarn, zones.ws, "pipeline", "run", name, "--no-wait").stdout.strip()
+    seen_waiting = False
+    deadline = time.monotonic() + 120
+    while True:
+        # The second before the first: once the second runs, the first has ended for good.
+        b = cli_json(tarn, zones.ws, "pipeline", "status", second)
+        a = cli_json(tarn, zones.ws, "pipeline", "status", first)
+        assert not (a["status"] in ("running", "publishing") and
+                    b["status"] in ("running", "publishing")), (a["status"], b["status"])
+        seen_waiting = seen_waiting or (a["status"] == "running" and b["status"] == "queued")
+        if b["status"] == "succeeded":
+            break
+        assert time.monotonic() < deadline and b["status"] != "failed", b
+        time.sleep(0.05)
+    assert a["status"] == "succeeded" and seen_waiting
+    assert b["started_time"] >= a["ended_time"]
+
+    define('schedule: "* * * * *"')
+    deadline = time.monotonic() + 75
+    while True:
+        runs = cli_json(tarn, zones.ws, "pipeline", "runs", name)["runs"]
+        if runs[0]["trigger"] == "schedule" and runs[0]["status"] == "succeeded":
+            break
+        assert time.monotonic() < deadline, runs[0]
+        time.sleep(1)
+    assert runs[0]["created_by"] == tarn.account  # the owner: the key holder that stored it
+    define()  # no schedule: no more runs
