@@ -19,6 +19,9 @@ from sharedkey import ACCOUNT, RawClient
 A = ACCOUNT
 MiB = 1 << 20
 FS = "full"
+# What a 1 MiB upload needs free under the test's limits: disk_min_free_mb (8), the reserve while
+# it is given back (8), the upload, and 2 MiB for its metadata.
+ROOM = (8 + 8 + 1 + 2) * MiB
 
 
 @pytest.fixture
@@ -51,6 +54,17 @@ def fill(path, name="filler"):
             except OSError:
                 pass
     return free_bytes(path)
+
+
+def wait_for_room(path, need=ROOM, timeout=20):
+    """Waits until the filesystem has `need` bytes free: what tarnd's deletes free is given back
+    by its collector, after the answer (and later when the machine is busy), and SQLite's WAL
+    is checkpointed in the background. Fails if the room never comes: space would be leaked."""
+    deadline = time.monotonic() + timeout
+    while free_bytes(path) < need:
+        assert time.monotonic() < deadline, (
+            f"{free_bytes(path)} bytes free after {timeout} s, {need} needed: space leaked?")
+        time.sleep(0.05)
 
 
 def chunked_upload(srv, raw, path, mib):
@@ -162,6 +176,7 @@ def test_full_disk_keeps_reads_deletes_and_restart_working(tarn_factory, small_d
 
     # Space freed outside: new data is taken again, and the reserve is held again.
     os.unlink(small_disk / "filler")
+    wait_for_room(small_disk)
     resp = put(raw, "after", b"a" * MiB)
     assert resp.status == 201, resp
     assert (small_disk / "data" / "reserve").exists(), "the reserve is held again"
@@ -187,6 +202,7 @@ def test_full_disk_keeps_reads_deletes_and_restart_working(tarn_factory, small_d
     for name in stored[:4]:
         assert f"<Name>{name}</Name>".encode() not in listing.body, name
     os.unlink(small_disk / "filler")
+    wait_for_room(small_disk)
     resp = put(raw, "last", b"l" * MiB)
     assert resp.status == 201, resp
     assert srv.alive()
