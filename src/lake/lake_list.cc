@@ -22,6 +22,10 @@ struct Frame {
   std::string path;   // path of dir, relative to the filesystem root
   std::string after;  // resume after this child name
   std::string prefix;  // only children whose names start with this
+  // Children fetched and not walked yet: a directory of many subdirectories is read once per
+  // batch, not once per subdirectory it descends into.
+  std::vector<Node> kids{};
+  size_t next = 0;
 };
 
 // Depth-first walk from a set of frames. `emit` returns false to stop. Children that are
@@ -30,20 +34,24 @@ Status Walk(ReadTxn& t, std::vector<Frame>& frames, int budget,
             const std::function<bool(const std::string&, const Node&)>& emit) {
   while (!frames.empty()) {
     Frame& top = frames.back();
-    int batch = std::clamp(budget + 1, 16, 1000);
-    TARN_ASSIGN_OR_RETURN(auto kids, t.ListChildren(top.dir.id, top.prefix, top.after, batch));
-    if (kids.empty()) {
-      frames.pop_back();
-      continue;
+    if (top.next >= top.kids.size()) {
+      int batch = std::clamp(budget + 1, 16, 1000);
+      TARN_ASSIGN_OR_RETURN(top.kids, t.ListChildren(top.dir.id, top.prefix, top.after, batch));
+      top.next = 0;
+      if (top.kids.empty()) {
+        frames.pop_back();
+        continue;
+      }
     }
-    for (auto& k : kids) {
+    while (top.next < top.kids.size()) {
+      const Node& k = top.kids[top.next++];
       std::string p = JoinPath(top.path, k.name);
       top.after = k.name;
       if (!emit(p, k)) return Status::Ok();
       --budget;
       if (k.is_dir) {
         Frame f{k, p, "", ""};
-        frames.push_back(std::move(f));
+        frames.push_back(std::move(f));  // `top` and `k` are not used after this
         break;  // the new frame is walked first; this one resumes after k
       }
     }

@@ -387,6 +387,7 @@ Status PipelineService::FinishPublish(const std::string& ws, const std::string& 
   auto exists = [&](const std::string& path) {
     return lake_->GetPath(plan.account, plan.filesystem, path, {}).ok();
   };
+  const int64_t start = NowUs();
   // The swap, unless a crash came after it: then the staged data is already the output.
   if (exists(plan.staged + "/data")) {
     TARN_RETURN_IF_ERROR(lake_->SwapDirectory(plan.account, plan.filesystem, plan.staged + "/data",
@@ -400,6 +401,7 @@ Status PipelineService::FinishPublish(const std::string& ws, const std::string& 
                                               plan.retired + "/quarantine")
                              .status());
   }
+  const int64_t swapped = NowUs();
   // Register what was published, with the versions it was made from.
   Json inputs = Json::array();
   for (const Json& in : step.value("inputs", Json::array())) {
@@ -438,11 +440,15 @@ Status PipelineService::FinishPublish(const std::string& ws, const std::string& 
     step["output"]["quarantine"] = {{"dataset", dataset + "_quarantine"},
                                     {"version", qv.value("version", int64_t{0})}};
   }
+  const int64_t registered = NowUs();
   // The old output's files stay readable through the versions that pinned them.
   for (const std::string& path : {plan.retired, plan.staged}) {
     if (exists(path)) (void)lake_->Delete(plan.account, plan.filesystem, path, true, {});
   }
   step.erase("publish");
+  step["timings"]["swap_s"] = Seconds(start, swapped);
+  step["timings"]["register_s"] = Seconds(swapped, registered);
+  step["timings"]["cleanup_s"] = Seconds(registered, NowUs());
   return Status::Ok();
 }
 
