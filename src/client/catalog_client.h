@@ -185,7 +185,7 @@ class CatalogClient {
   // from_step: a retry from that step (the earlier steps are not run again).
   StatusOr<Json> StartPipelineRun(const std::string& ws, const std::string& name,
                                   int64_t wait_ms = 0, const std::string& from_step = "");
-  // A run; with wait_ms, once it has ended or wait_ms passed (a long poll, at most 30 s).
+  // A run; with wait_ms, once it has ended or wait_ms passed (a long poll, at most 10 s).
   StatusOr<Json> GetPipelineRun(const std::string& ws, const std::string& id, int64_t wait_ms = 0);
   StatusOr<Json> ListPipelineRuns(const std::string& ws, const std::string& name,
                                   int64_t limit = 20);  // {"runs":[...]}, newest first

@@ -12,7 +12,8 @@ using pipeline::Json;
 
 constexpr size_t kMaxDefinition = 1 << 20;
 constexpr size_t kMaxEvent = 8 << 20;
-constexpr int64_t kMaxWaitMs = 30000;
+// A long poll holds one of the server's request threads: kept short.
+constexpr int64_t kMaxWaitMs = 10000;
 
 const std::string& Workspace(const Ctx& c) { return c.segments.at(1); }
 const std::string& Name(const Ctx& c) { return c.segments.at(3); }
@@ -97,7 +98,9 @@ Status GetRun(Ctx& c) {
   TARN_ASSIGN_OR_RETURN(auto* svc, Service(c));
   TARN_ASSIGN_OR_RETURN(int64_t wait, ParseIntQuery(c, "wait", 0));
   const std::string& id = c.segments.at(3);
-  if (wait > 0) return ReplyJson(c, 200, svc->WaitRun(Workspace(c), id, std::min(wait, kMaxWaitMs)));
+  if (wait > 0) {
+    return ReplyJson(c, 200, svc->WaitRun(Workspace(c), id, std::min(wait, kMaxWaitMs)));
+  }
   return ReplyJson(c, 200, svc->GetRun(Workspace(c), id));
 }
 
