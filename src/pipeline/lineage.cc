@@ -30,11 +30,6 @@ std::string Namespace(const std::string& fs, const std::string& account) {
   return "abfss://" + fs + "@" + account + ".dfs.core.windows.net";
 }
 
-int64_t NowUs() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 }  // namespace
 
@@ -173,7 +168,7 @@ void PipelineService::RecordStepLineage(const std::string& ws, const std::string
                                         const Json& sd) {
   const bool ok = sd.value("status", "") == "succeeded";
   Json event{{"eventType", ok ? "COMPLETE" : "FAIL"},
-             {"eventTime", FormatIso8601(NowUs())},
+             {"eventTime", FormatIso8601(NowMicros())},
              {"producer", kProducer},
              {"schemaURL", kRunEventSchema}};
   const std::string step_run = sd.value("lineage_run_id", run_id);
@@ -254,7 +249,7 @@ void PipelineService::RecordStepLineage(const std::string& ws, const std::string
     }
   }
   event["outputs"] = outputs;
-  catalog::LineageRecord rec{step_run + ":" + event["eventType"].get<std::string>(), ws, NowUs(),
+  catalog::LineageRecord rec{step_run + ":" + event["eventType"].get<std::string>(), ws, NowMicros(),
                              in_keys, out_keys, event.dump()};
   Status s = store_->Write([&](catalog::CatalogTxn& t) { return t.PutLineage(rec); });
   if (!s.ok()) spdlog::warn("pipeline {}: could not keep its lineage: {}", pipeline, s.message());

@@ -17,11 +17,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-int64_t NowUs() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 double Seconds(int64_t from_us, int64_t to_us) {
   return std::round(static_cast<double>(to_us - from_us) / 1e3) / 1e3;
@@ -118,7 +113,7 @@ void PipelineService::Execute(const Queued& q) {
   if (!loaded.ok()) return;
   Run run{*loaded, Json::parse(loaded->doc, nullptr, false)};
   if (run.doc.is_discarded()) run.doc = Json::object();
-  const int64_t started = NowUs();
+  const int64_t started = NowMicros();
   run.rec.status = "running";
   run.doc["started_time"] = FormatIso8601(started);
 
@@ -155,7 +150,7 @@ void PipelineService::Execute(const Queued& q) {
       sd["message"] = "not run: this run starts at step " + from_step;
       continue;
     }
-    const int64_t step_start = NowUs();
+    const int64_t step_start = NowMicros();
     sd["status"] = "running";
     sd["dataset"] = step.output.dataset;
     sd["lineage_run_id"] = NewUuid();
@@ -246,7 +241,7 @@ void PipelineService::Execute(const Queued& q) {
       // The version's profile, from the written files exactly as the registered version will
       // read them (its partition columns typed as the step typed them): publishing then does not
       // read them again.
-      const int64_t profile_start = NowUs();
+      const int64_t profile_start = NowMicros();
       Json read_options = Json::object();
       for (const auto& c : result->schema) {
         if (std::find(step.output.partition_by.begin(), step.output.partition_by.end(), c.name) ==
@@ -274,10 +269,10 @@ void PipelineService::Execute(const Queued& q) {
         (*known)["files"] = static_cast<int64_t>(local.size());
         (*known)["bytes"] = local_bytes;
       }
-      timings["profile_s"] = Seconds(profile_start, NowUs());
+      timings["profile_s"] = Seconds(profile_start, NowMicros());
 
       // 4. Staging in the output's filesystem: nothing names it, no reader sees it.
-      const int64_t upload_start = NowUs();
+      const int64_t upload_start = NowMicros();
       PublishPlan plan{target.account,
                        target.filesystem,
                        target.datastore,
@@ -313,7 +308,7 @@ void PipelineService::Execute(const Queued& q) {
       sd["files"] = result->data_files.size();
       sd["bytes"] = bytes;
       fs::remove_all(work, ec);
-      timings["upload_s"] = Seconds(upload_start, NowUs());
+      timings["upload_s"] = Seconds(upload_start, NowMicros());
       sd["timings"] = timings;
 
       // 5. The gate.
@@ -338,9 +333,9 @@ void PipelineService::Execute(const Queued& q) {
       sd["status"] = "publishing";
       run.rec.status = "publishing";
       TARN_RETURN_IF_ERROR(run.Save(this));
-      const int64_t publish_start = NowUs();
+      const int64_t publish_start = NowMicros();
       TARN_RETURN_IF_ERROR(FinishPublish(q.ws, run.rec.id, sd, q.as, known ? &*known : nullptr));
-      sd["timings"]["publish_s"] = Seconds(publish_start, NowUs());
+      sd["timings"]["publish_s"] = Seconds(publish_start, NowMicros());
       run.rec.status = "running";
       published[step.output.dataset] = sd["output"].value("version", int64_t{0});
       for (const Json& in : sd["inputs"]) {
@@ -353,7 +348,7 @@ void PipelineService::Execute(const Queued& q) {
     }();
     std::error_code ec;
     fs::remove_all(work, ec);
-    sd["duration_s"] = Seconds(step_start, NowUs());
+    sd["duration_s"] = Seconds(step_start, NowMicros());
     if (s.ok()) {
       sd["status"] = "succeeded";
     } else {
@@ -370,7 +365,7 @@ void PipelineService::Execute(const Queued& q) {
     }
   }
   if (run.rec.status == "running") run.rec.status = "succeeded";
-  const int64_t ended = NowUs();
+  const int64_t ended = NowMicros();
   run.doc["ended_time"] = FormatIso8601(ended);
   run.doc["duration_s"] = Seconds(started, ended);
   run.doc["lineage"] = {{"inputs", lineage_inputs}, {"outputs", lineage_outputs}};
@@ -387,7 +382,7 @@ Status PipelineService::FinishPublish(const std::string& ws, const std::string& 
   auto exists = [&](const std::string& path) {
     return lake_->GetPath(plan.account, plan.filesystem, path, {}).ok();
   };
-  const int64_t start = NowUs();
+  const int64_t start = NowMicros();
   // The swap, unless a crash came after it: then the staged data is already the output.
   if (exists(plan.staged + "/data")) {
     TARN_RETURN_IF_ERROR(lake_->SwapDirectory(plan.account, plan.filesystem, plan.staged + "/data",
@@ -401,7 +396,7 @@ Status PipelineService::FinishPublish(const std::string& ws, const std::string& 
                                               plan.retired + "/quarantine")
                              .status());
   }
-  const int64_t swapped = NowUs();
+  const int64_t swapped = NowMicros();
   // Register what was published, with the versions it was made from.
   Json inputs = Json::array();
   for (const Json& in : step.value("inputs", Json::array())) {
@@ -440,7 +435,7 @@ Status PipelineService::FinishPublish(const std::string& ws, const std::string& 
     step["output"]["quarantine"] = {{"dataset", dataset + "_quarantine"},
                                     {"version", qv.value("version", int64_t{0})}};
   }
-  const int64_t registered = NowUs();
+  const int64_t registered = NowMicros();
   // The old output's files stay readable through the versions that pinned them.
   for (const std::string& path : {plan.retired, plan.staged}) {
     if (exists(path)) (void)lake_->Delete(plan.account, plan.filesystem, path, true, {});
@@ -448,7 +443,7 @@ Status PipelineService::FinishPublish(const std::string& ws, const std::string& 
   step.erase("publish");
   step["timings"]["swap_s"] = Seconds(start, swapped);
   step["timings"]["register_s"] = Seconds(swapped, registered);
-  step["timings"]["cleanup_s"] = Seconds(registered, NowUs());
+  step["timings"]["cleanup_s"] = Seconds(registered, NowMicros());
   return Status::Ok();
 }
 

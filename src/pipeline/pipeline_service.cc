@@ -15,11 +15,6 @@ namespace {
 
 std::string Key(const std::string& ws, const std::string& name) { return ws + "/" + name; }
 
-int64_t NowUs() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 bool Ended(const std::string& status) { return status == "succeeded" || status == "failed"; }
 
@@ -91,7 +86,7 @@ StatusOr<Json> PipelineService::Put(const std::string& ws, const std::string& na
     TARN_ASSIGN_OR_RETURN(auto existing, t.GetPipeline(ws, name));
     Json doc = existing ? Json::parse(existing->doc, nullptr, false) : Json::object();
     if (doc.is_discarded()) doc = Json::object();
-    const std::string now = FormatIso8601(NowUs());
+    const std::string now = FormatIso8601(NowMicros());
     if (!existing) {
       doc["created_time"] = now;
       doc["created_by"] = who;
@@ -205,7 +200,7 @@ StatusOr<Json> PipelineService::StartRun(const std::string& ws, const std::strin
   rec.workspace = ws;
   rec.pipeline = name;
   rec.status = "queued";
-  rec.started_us = NowUs();
+  rec.started_us = NowMicros();
   Json doc{{"trigger", trigger},
            {"created_by", as.name},
            {"queued_time", FormatIso8601(rec.started_us)},
@@ -310,7 +305,7 @@ void PipelineService::SchedulerLoop() {
       wake_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_; });
       if (stopping_) return;
     }
-    const int64_t now_us = NowUs();
+    const int64_t now_us = NowMicros();
     const int64_t now = now_us / 1000000;
     if (now - last_scan >= 10 || triggers_changed_.exchange(false)) {
       last_scan = now;
@@ -381,7 +376,7 @@ void PipelineService::OnWrite(const std::string& account, const std::string& fs,
     const bool under = w.prefix.empty() || path == w.prefix ||
                        (path.size() > w.prefix.size() && path.rfind(w.prefix, 0) == 0 &&
                         path[w.prefix.size()] == '/');
-    if (under) arrivals_[Key(w.ws, w.pipeline)] = NowUs();
+    if (under) arrivals_[Key(w.ws, w.pipeline)] = NowMicros();
   }
 }
 
@@ -442,7 +437,7 @@ StatusOr<int64_t> PipelineService::Recover() {
       r.status = all_done && !doc["steps"].empty() && r.status == "publishing" ? "succeeded"
                                                                               : "failed";
       if (r.status == "failed") doc["error"] = error;
-      doc["ended_time"] = FormatIso8601(NowUs());
+      doc["ended_time"] = FormatIso8601(NowMicros());
       r.doc = doc.dump();
       TARN_RETURN_IF_ERROR(SaveRun(r));
       ++changed;

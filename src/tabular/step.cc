@@ -6,6 +6,7 @@
 #include <system_error>
 
 #include "duckdb/parser/parser.hpp"
+#include "common/time_util.h"
 #include "tabular/call.h"
 #include "tabular/sql_text.h"
 #include "tabular/tabular.h"
@@ -194,12 +195,6 @@ QueryAnswer Answer(StepRunner& run, const std::string& sql) {
   return a;
 }
 
-int64_t Micros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 // The result's columns and types, for reading back what was written: partition columns come
 // back from the folder names with the type the result gave them.
 StatusOr<std::string> HiveTypes(StepRunner& run, const std::string& from,
@@ -218,7 +213,7 @@ StatusOr<std::string> HiveTypes(StepRunner& run, const std::string& from,
 
 StatusOr<StepResult> Step(StepRunner& run, const StepRequest& req) {
   StepResult out;
-  const int64_t start = Micros();
+  const int64_t start = MonotonicMicros();
   TARN_RETURN_IF_ERROR(OneStatement(run.con(), req.sql, duckdb::StatementType::SELECT_STATEMENT,
                                     "the step's SQL"));
   for (const RowExpectation& e : req.expectations) TARN_RETURN_IF_ERROR(ValidCondition(e));
@@ -275,7 +270,7 @@ StatusOr<StepResult> Step(StepRunner& run, const StepRequest& req) {
         auto w, run.Run("COPY (" + kept + ") TO " + data + " (" + CopyOptions(req, true) + ")"));
     out.rows_out = w->GetValue(0, 0).GetValue<int64_t>();
   }
-  out.write_us = Micros() - start;
+  out.write_us = MonotonicMicros() - start;
   out.data_files = FilesUnder(req.out_dir, "data");
   out.quarantine_files = FilesUnder(req.out_dir, "quarantine");
   if (out.rows_quarantined == 0 && !out.quarantine_files.empty()) {
@@ -299,14 +294,14 @@ StatusOr<StepResult> Step(StepRunner& run, const StepRequest& req) {
   for (duckdb::idx_t row = 0; row < d->RowCount(); ++row) {
     out.schema.push_back({d->GetValue(0, row).ToString(), d->GetValue(1, row).ToString()});
   }
-  const int64_t queries = Micros();
+  const int64_t queries = MonotonicMicros();
   for (const std::string& q : req.output_queries) out.answers.push_back(Answer(run, q));
   for (int round = 0; req.next_queries && round < kMaxQueryRounds; ++round) {
     const std::vector<std::string> more = req.next_queries(out.schema, out.answers);
     if (more.empty()) break;
     for (const std::string& q : more) out.answers.push_back(Answer(run, q));
   }
-  out.queries_us = Micros() - queries;
+  out.queries_us = MonotonicMicros() - queries;
   return out;
 }
 
