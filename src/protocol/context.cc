@@ -7,6 +7,7 @@
 #include "common/encoding.h"
 #include "common/strings.h"
 #include "common/time_util.h"
+#include "identity/identity_service.h"
 
 namespace tarn::protocol {
 
@@ -104,6 +105,14 @@ Status ReadSmallBody(Ctx& c, size_t limit, std::string* out) {
       return Error(Reason::kRequestBodyTooLarge, "The request body is too large.");
     }
   }
+}
+
+identity::Caller CallerOf(const Identity& id) {
+  return identity::Caller{id.oid, id.tid, id.appid, id.groups, 0};
+}
+
+std::string PrincipalName(const Identity& id) {
+  return id.kind == Identity::Kind::kBearer ? "oid:" + id.oid : id.account;
 }
 
 StatusOr<nlohmann::json> ReadJsonBody(Ctx& c, size_t limit) {

@@ -16,6 +16,7 @@
 
 namespace tarn::identity {
 class IdentityService;
+struct Caller;
 }
 namespace tarn::catalog {
 class CatalogService;
@@ -62,6 +63,12 @@ struct Identity {
   // A user-delegation SAS: it speaks for oid/tid as well, so their roles and ACLs also apply.
   bool delegated = false;
 };
+
+// The principal of a bearer (or user-delegation) identity, as the identity service evaluates
+// roles for it.
+identity::Caller CallerOf(const Identity& id);
+// Who did it, as the catalog records it: "oid:<object id>" for a bearer, else the account.
+std::string PrincipalName(const Identity& id);
 
 // The second resource an operation names (a Copy Blob source, a rename source): parsed and
 // authorized for the caller by the request pipeline before the operation runs, and then the

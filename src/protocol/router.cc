@@ -256,7 +256,7 @@ Status Frontend::CheckBearer(Ctx& c, const Identity& id, const Account& account,
   identity::Role need = want.need == Need::kReader  ? identity::Role::kReader
                         : want.need == Need::kOwner ? identity::Role::kOwner
                                                     : identity::Role::kContributor;
-  identity::Caller who{id.oid, id.tid, id.appid, id.groups, 0};
+  const identity::Caller who = CallerOf(id);
   std::string resource = "/" + account.name;
   if (!fs.empty()) resource += "/" + fs;
   if (!path.empty()) resource += "/" + path;
@@ -367,7 +367,7 @@ Status Frontend::AuthorizeWorkspace(Ctx& c, const Route& r) {
                              : need == Need::kContributor   ? WorkspaceRole::kContributor
                                                             : WorkspaceRole::kOwner;
   const std::string& ws = c.segments.at(1);
-  identity::Caller who{c.identity.oid, c.identity.tid, c.identity.appid, c.identity.groups, 0};
+  const identity::Caller who = CallerOf(c.identity);
   TARN_ASSIGN_OR_RETURN(WorkspaceRole role, identity_->EffectiveWorkspaceRole(who, ws));
   if (role >= want) return Status::Ok();
   return Error(Reason::kWorkspaceAuthorizationFailed,
@@ -380,7 +380,7 @@ Status Frontend::AuthorizeWorkspace(Ctx& c, const Route& r) {
 
 Status Frontend::AuthorizeAccountOwner(Ctx& c) {
   // The directory serves every account of this server, so its admins own them all.
-  identity::Caller who{c.identity.oid, c.identity.tid, c.identity.appid, c.identity.groups, 0};
+  const identity::Caller who = CallerOf(c.identity);
   for (const Account& a : accounts_) {
     TARN_ASSIGN_OR_RETURN(identity::Role role, identity_->EffectiveRole(who, "/" + a.name));
     if (role != identity::Role::kOwner) {

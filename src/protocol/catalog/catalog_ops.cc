@@ -27,7 +27,7 @@ Status ListWorkspaces(Ctx& c) {
   TARN_ASSIGN_OR_RETURN(Json all, c.catalog->ListWorkspaces());
   if (c.identity.kind != Identity::Kind::kBearer || !c.ids) return ReplyJson(c, 200, all);
   // A signed-in caller sees the workspaces it has a role on.
-  identity::Caller who{c.identity.oid, c.identity.tid, c.identity.appid, c.identity.groups, 0};
+  const identity::Caller who = CallerOf(c.identity);
   Json mine = Json::array();
   for (const auto& w : all["workspaces"]) {
     if (!w.contains("name") || !w["name"].is_string()) continue;
@@ -108,8 +108,7 @@ namespace {
 catalog::ReadAs Reader(const Ctx& c) {
   catalog::ReadAs as;
   if (c.identity.kind == Identity::Kind::kBearer) {
-    as.caller = identity::Caller{c.identity.oid, c.identity.tid, c.identity.appid,
-                                 c.identity.groups, 0};
+    as.caller = CallerOf(c.identity);
   }
   return as;
 }
@@ -120,10 +119,7 @@ Status RegisterVersion(Ctx& c) {
   TARN_ASSIGN_OR_RETURN(Json body, ReadJson(c));
   return ReplyJson(c, 201,
                    c.catalog->RegisterVersion(Workspace(c), Name(c), body,
-                                              c.identity.kind == Identity::Kind::kBearer
-                                                  ? "oid:" + c.identity.oid
-                                                  : c.identity.account,
-                                              Reader(c)));
+                                              PrincipalName(c.identity), Reader(c)));
 }
 
 Status GetVersion(Ctx& c) {

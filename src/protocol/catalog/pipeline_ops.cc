@@ -29,13 +29,8 @@ StatusOr<pipeline::PipelineService*> Service(const Ctx& c) {
 // identity-based); an account key holder as an administrator.
 pipeline::RunAs As(const Ctx& c) {
   pipeline::RunAs as;
-  if (c.identity.kind == Identity::Kind::kBearer) {
-    as.caller = identity::Caller{c.identity.oid, c.identity.tid, c.identity.appid,
-                                 c.identity.groups, 0};
-    as.name = "oid:" + c.identity.oid;
-  } else {
-    as.name = c.identity.account;
-  }
+  if (c.identity.kind == Identity::Kind::kBearer) as.caller = CallerOf(c.identity);
+  as.name = PrincipalName(c.identity);
   return as;
 }
 
