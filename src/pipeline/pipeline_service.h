@@ -5,13 +5,14 @@
 //      it reads, whatever is registered meanwhile), through the catalog exactly as the caller's
 //      reads would go (the datastore's credential, or the caller, checked on every read);
 //   2. run the step's SQL in a confined DuckDB (tabular::Engine::RunStep), apply its row
-//      expectations, and write Parquet (zstd, Hive-partitioned) to a local work directory;
-//   3. upload it to staging in the output's filesystem (.tarn/staging/pipeline-<run>-<step>/),
-//      which no dataset and no reader names;
-//   4. evaluate the checks on the staged output. A failing check (the gate) fails the run:
-//      nothing is published, the staging stays for inspection until the zone's retention
-//      (failed_staging_days), and the run's report says which check failed, its value, and
-//      example rows;
+//      expectations, write Parquet (zstd, Hive-partitioned) to a local work directory, and
+//      measure the checks on those files (the gate, src/pipeline/gate.h) and the version's
+//      profile;
+//   3. upload the same files to staging in the output's filesystem
+//      (.tarn/staging/pipeline-<run>-<step>/), which no dataset and no reader names;
+//   4. judge the gate. A failing check fails the run: nothing is published, the staging stays
+//      for inspection until the zone's retention (failed_staging_days), and the run's report
+//      says which check failed, its value, and example rows;
 //   5. publish: one namespace transaction swaps the staged folder into the output path
 //      (LakeService::SwapDirectory), so a reader of the path through any client sees the old
 //      output or the new one, never a mix; then the output is registered as the next version
@@ -27,8 +28,12 @@
 // its swap (the swap is the commit point: before it nothing changed, after it the run registers
 // the version it published).
 //
-// Lineage: each run records its inputs (dataset versions) and outputs (the versions it
-// registered) in its report, and each version it registers names the run and its inputs.
+// Triggers: runs start by hand (StartRun), at a cron schedule, or after writes under an
+// on_arrival folder (OnWrite); a triggered run acts as the pipeline's owner.
+//
+// Lineage (lineage.cc): each run records its inputs (dataset versions) and outputs (the versions
+// it registered) in its report, each version it registers names the run and its inputs, and
+// each step's OpenLineage RunEvent is kept in the catalog and POSTed to OPENLINEAGE_URL.
 //
 // Thread-safe. JSON in and out, in the shapes of docs/pipelines.md; errors as Status.
 #pragma once
