@@ -122,6 +122,23 @@ def write_pipeline(tmp_path, zones, name, raw_ds, curated_ds, product_ds, text=P
     return f
 
 
+def write_busy_pipeline(f, name, raw_ds, out_ds, store, path, rows, header=""):
+    """A one-step pipeline that keeps its step busy in proportion to `rows` (md5 of each),
+    reading raw_ds so that it has an input; `header` adds top-level lines (a schedule)."""
+    f.write_text(textwrap.dedent(f"""\
+        version: 1
+        name: {name}
+        {header}
+        steps:
+          - name: big
+            inputs: {{s: {raw_ds}}}
+            sql: |
+              SELECT i, md5(CAST(i AS VARCHAR)) AS h, n
+              FROM range({rows}) t(i), (SELECT count(*) AS n FROM s)
+            output: {{dataset: {out_ds}, datastore: {store}, path: {path}}}
+        """))
+
+
 def run(tarn, ws, what, expect=0):
     r = tarn_cli(tarn, ws, "--json", "pipeline", "run", str(what), expect=expect)
     return json.loads(r.stdout)
@@ -417,17 +434,7 @@ def test_kill_during_a_run_leaves_the_product_untouched(crashy, tmp_path):
     f = tmp_path / f"{name}.yaml"
 
     def define(rows):
-        f.write_text(textwrap.dedent(f"""\
-            version: 1
-            name: {name}
-            steps:
-              - name: big
-                inputs: {{s: {raw_ds}}}
-                sql: |
-                  SELECT i, md5(CAST(i AS VARCHAR)) AS h, n
-                  FROM range({rows}) t(i), (SELECT count(*) AS n FROM s)
-                output: {{dataset: {prod_ds}, datastore: {zones.store['product']}, path: big}}
-            """))
+        write_busy_pipeline(f, name, raw_ds, prod_ds, zones.store["product"], "big", rows)
 
     define(1000)
     assert run(tarn, ws, f)["status"] == "succeeded"
@@ -593,18 +600,8 @@ def test_one_run_per_pipeline_at_a_time_and_the_schedule(tarn, zones, tmp_path):
     f = tmp_path / f"{name}.yaml"
 
     def define(schedule=""):
-        f.write_text(textwrap.dedent(f"""\
-            version: 1
-            name: {name}
-            {schedule}
-            steps:
-              - name: big
-                inputs: {{s: {raw_ds}}}
-                sql: |
-                  SELECT i, md5(CAST(i AS VARCHAR)) AS h, n
-                  FROM range(3000000) t(i), (SELECT count(*) AS n FROM s)
-                output: {{dataset: {out_ds}, datastore: {zones.store['product']}, path: slow}}
-            """))
+        write_busy_pipeline(f, name, raw_ds, out_ds, zones.store["product"], "slow", 3000000,
+                            schedule)
         tarn_cli(tarn, zones.ws, "pipeline", "put", str(f))
 
     define()
