@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "client/http_connection.h"
+#include "common/encoding.h"
 #include "common/time_util.h"
 #include "pipeline/pipeline_service.h"
 #include "tabular/column_lineage.h"
@@ -45,7 +46,8 @@ Status BadEvent(const std::string& what) {
   return Error(Reason::kInvalidInput, "not an OpenLineage RunEvent: " + what);
 }
 
-// obj[key], a string of 1 to kMaxEventText characters.
+// obj[key], a string of 1 to kMaxEventText characters of text: `tarn lineage` prints these
+// names on terminals, so no control characters (no escape sequences).
 StatusOr<std::string> EventText(const Json& obj, const char* key, const std::string& where) {
   auto it = obj.find(key);
   if (it == obj.end() || !it->is_string() || it->get<std::string>().empty() ||
@@ -53,7 +55,11 @@ StatusOr<std::string> EventText(const Json& obj, const char* key, const std::str
     return BadEvent(where + key + " must be a string of 1 to " + std::to_string(kMaxEventText) +
                     " characters");
   }
-  return it->get<std::string>();
+  const std::string& text = it->get_ref<const std::string&>();
+  if (!IsValidUtf8(text) || HasControlChar(text)) {
+    return BadEvent(where + key + " must be text, without control characters");
+  }
+  return text;
 }
 
 StatusOr<std::vector<std::string>> EventKeys(const Json& event, const char* side) {
