@@ -640,6 +640,33 @@ def sas_seeds():
         write("sas_fuzz", name, data)
 
 
+def mlflow_filter_seeds():
+    # The target reads a filter, then order_by items while a boolean from the back says so.
+    cases = [
+        ("metrics.acc > 0.9 AND params.model = 'cnn' AND tags.team = 'nlp'",
+         ["metrics.acc DESC", "params.lr"]),
+        ("attributes.run_id IN ('a1', \"b2\") AND attributes.status != 'FAILED'",
+         ["start_time DESC"]),
+        ("tags.`mlflow.runName` LIKE 'be%' AND tags.team IS NULL", ["tags.`mlflow.runName` ASC"]),
+        ("params.\"my key\" ILIKE '%R*N?V[1]%' AND datasets.name = 'train'",
+         ["attributes.end_time", "run_name desc"]),
+        ("datasets.context NOT IN ('eval') AND datasets.digest LIKE 'd_'", []),
+        ("created >= 1000 AND end_time < 1e4 AND metric.loss != -2.5E-3", ["created"]),
+        ("run.artifact_uri LIKE 's3://%' and user_id = 'ann' And tags.x is not null",
+         ["metric.acc", "metrics.acc"]),
+        ("params.p = 'it''s' AND params.q = \"say \"\"hi\"\"\" AND params.r = 'C:\\temp'",
+         ["params.p DESC"]),
+        ("metrics.a > 1 OR (params.b = 'x')", ["datasets.name"]),
+        ("foo.bar = 'x", ["metrics.acc DOWN"]),
+    ]
+    for i, (flt, order) in enumerate(cases):
+        f = Fdp().string(flt)
+        for item in order:
+            f.bool(True).string(item)
+        f.bool(False)
+        write("mlflow_filter_fuzz", f"seed-{i}", f.bytes())
+
+
 def main():
     seeders = {
         "range_fuzz": range_seeds, "properties_fuzz": properties_seeds,
@@ -650,6 +677,7 @@ def main():
         "request_pipeline_fuzz": request_pipeline_seeds, "sas_fuzz": sas_seeds,
         "lake_layout_fuzz": lake_layout_seeds, "login_fuzz": login_seeds,
         "pipeline_spec_fuzz": pipeline_spec_seeds, "lineage_event_fuzz": lineage_event_seeds,
+        "mlflow_filter_fuzz": mlflow_filter_seeds,
     }
     for target, seed in seeders.items():
         reset(target)

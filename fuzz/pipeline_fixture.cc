@@ -28,6 +28,8 @@
 #include "protocol/router.h"
 #include "protocol/sas.h"
 #include "store/catalog/sqlite/sqlite_catalog_store.h"
+#include "store/tracking/sqlite/sqlite_tracking_store.h"
+#include "tracking/tracking_service.h"
 #include "store/extent/local/local_extent_store.h"
 #include "store/extent/packed/packed_extent_store.h"
 #include "store/identity/sqlite/sqlite_identity_store.h"
@@ -214,6 +216,8 @@ struct PipelineFixture::Owned {
   std::unique_ptr<audit::AuditLog> audit;
   // Definitions and runs are served; no worker runs them (a run stays queued).
   std::unique_ptr<pipeline::PipelineService> pipelines;
+  std::unique_ptr<tracking::SqliteTrackingStore> tracking_store;
+  std::unique_ptr<tracking::TrackingService> tracking;
   std::unique_ptr<protocol::Frontend> frontend;
   std::unique_ptr<http::Server> server;
 };
@@ -268,6 +272,9 @@ void PipelineFixture::Build() {
   o.pipelines = std::make_unique<pipeline::PipelineService>(o.catalog.get(), o.catalog_store.get(),
                                                             o.lake.get(), pipeline_opts);
   o.frontend->SetPipelines(o.pipelines.get());
+  o.tracking_store = Must(tracking::SqliteTrackingStore::Open(dir_ + "/tracking.db"), "tracking");
+  o.tracking = std::make_unique<tracking::TrackingService>(o.tracking_store.get(), o.catalog.get());
+  o.frontend->SetTracking(o.tracking.get());
   frontend_ = o.frontend.get();
   lake_ = o.lake.get();
   catalog_ = o.catalog.get();

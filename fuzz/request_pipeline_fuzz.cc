@@ -181,7 +181,24 @@ std::string MakePath(FuzzedDataProvider& in, const PipelineFixture& f) {
                                              "ws/pipelines/p1/runs",
                                              "ws/pipeline-runs/x",
                                              "ws/lineage",
-                                             "ws/lineage-events"};
+                                             "ws/lineage-events",
+                                             "ws/mlflow/api/2.0/mlflow/experiments/create",
+                                             "ws/mlflow/api/2.0/mlflow/experiments/get-by-name",
+                                             "ws/mlflow/api/2.0/mlflow/experiments/search",
+                                             "ws/mlflow/api/2.0/mlflow/runs/create",
+                                             "ws/mlflow/api/2.0/mlflow/runs/search",
+                                             "ws/mlflow/api/2.0/mlflow/runs/log-batch",
+                                             "ws/mlflow/api/2.0/mlflow/runs/log-inputs",
+                                             "ws/mlflow/api/2.0/mlflow/metrics/get-history",
+                                             "ws/mlflow/api/2.0/mlflow/logged-models",
+                                             "ws/mlflow/api/2.0/mlflow/logged-models/search",
+                                             "ws/mlflow/api/2.0/mlflow/registered-models/create",
+                                             "ws/mlflow/api/2.0/mlflow/registered-models/alias",
+                                             "ws/mlflow/api/2.0/mlflow/model-versions/create",
+                                             "ws/mlflow/api/2.0/mlflow/model-versions/search",
+                                             "ws/mlflow/ajax-api/2.0/mlflow/runs/get",
+                                             "ws/mlflow/api/2.0/mlflow-artifacts/artifacts",
+                                             "ws/mlflow/api/2.0/mlflow-artifacts/artifacts/1/r/a.txt"};
   static constexpr const char* kToken[] = {
       "oauth2/v2.0/token", "v2.0/.well-known/openid-configuration", "discovery/v2.0/keys",
       "oauth2/v2.0/devicecode", "oauth2/v2.0/devicelogin"};

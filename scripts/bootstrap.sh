@@ -61,4 +61,19 @@ if [ ! -x "$tools/node_modules/.bin/azurite-blob" ] ||
   npm install --silent --no-audit --no-fund --ignore-scripts --prefix "$tools" \
     "azurite@$azurite_version" >/dev/null
 fi
+# The project's virtual environment, pinned, from PyPI: the real mlflow client (and scikit-learn
+# for its training scripts) that tests/mlflow and bench/mlflow_bench.py drive against tarnd.
+# python3 here is the machine's own 3.11 interpreter, not Debian's /usr/bin/python3.
+venv="$here/.venv"
+reqs="$here/python/venv/requirements.txt"
+cons="$here/python/venv/constraints.txt"
+stamp="$venv/.installed"
+if [ ! -f "$stamp" ] || ! cmp -s <(cat "$reqs" "$cons") "$stamp"; then
+  echo "bootstrap: installing the project's virtual environment (.venv) from PyPI"
+  [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check -r "$reqs" -c "$cons" 2>&1 |
+    grep -v "is ignored: it is neither a file nor a directory" || true
+  "$venv/bin/python" -c "import mlflow, sklearn, pytest"
+  cat "$reqs" "$cons" > "$stamp"
+fi
 echo "bootstrap: ok"

@@ -205,6 +205,86 @@ def pipelines_demo(tmp, zones, service, failures):
     print("\n".join("       " + line for line in tree.splitlines()))
     if good["status"] != "succeeded" or "file abfss://" not in tree:
         failures.append(f"the fixed batch did not publish with lineage: {good.get('error')}")
+        return
+    training_demo(version, failures)
+
+
+TRAIN = """
+import json, os, sys
+import mlflow
+import pandas as pd
+from sklearn.linear_model import LinearRegression
+version = int(sys.argv[1])
+df = pd.read_json(sys.argv[2], orient="records")
+mlflow.set_experiment("sales-forecast")
+with mlflow.start_run(run_name="by-region") as run:
+    mlflow.log_input(mlflow.data.from_pandas(df, name=f"sales_by_region:{version}"),
+                     context="training")
+    model = LinearRegression().fit(df[["orders"]], df["revenue"])
+    mlflow.log_params({"dataset": "sales_by_region", "version": version, "rows": len(df)})
+    for step, n in enumerate(range(1, 4)):
+        mlflow.log_metric("predicted_revenue", float(model.predict([[n]])[0]), step=step)
+    mlflow.log_metric("r2", float(model.score(df[["orders"]], df["revenue"])))
+    mlflow.sklearn.log_model(model, name="model")
+mv = mlflow.register_model(f"runs:/{run.info.run_id}/model", "sales-forecast")
+loaded = mlflow.pyfunc.load_model(f"models:/sales-forecast/{mv.version}")
+print(json.dumps({"run_id": run.info.run_id, "model_version": mv.version,
+                  "prediction": float(loaded.predict(df[["orders"]].head(1))[0])}))
+"""
+
+
+def training_demo(version, failures):
+    """A training run on the product dataset's pinned version, logged with the real mlflow
+    client (the project's .venv) to tarnd's tracking API; tarn.core sees the same run."""
+    from pathlib import Path
+    import requests
+    venv = Path(__file__).resolve().parents[1] / ".venv" / "bin" / "python"
+    https, ca = os.environ.get("TARN_HTTPS_URL"), os.environ.get("TARN_CA_FILE")
+    if not (venv.exists() and https and ca):
+        print("10d. (training part skipped: no .venv, TARN_HTTPS_URL or TARN_CA_FILE)")
+        return
+    ws = ("--workspace", "demo-ws")
+    tarn_cli(*ws, "datastore", "set-default", "product_zone")
+    tenant = tarn_cli("tenant", "create", "--name", "training")["tenant_id"]
+    sp = tarn_cli("principal", "create", "--tenant", tenant, "--name", "trainer")
+    secret = tarn_cli("secret", "add", sp["object_id"], "--days", "1")["secret"]
+    tarn_cli("role", "assign", "--principal", sp["object_id"], "--role",
+             "AzureML Data Scientist", "--scope", "/workspaces/demo-ws")
+    token = requests.post(f"{https}/{tenant}/oauth2/v2.0/token", verify=ca, timeout=30, data={
+        "grant_type": "client_credentials", "client_id": sp["app_id"], "client_secret": secret,
+        "scope": "https://ml.azure.com/.default"}).json()["access_token"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
+    env.update({"MLFLOW_TRACKING_URI": f"{https}/workspaces/demo-ws/mlflow",
+                "MLFLOW_TRACKING_TOKEN": token, "MLFLOW_TRACKING_SERVER_CERT_PATH": ca,
+                "PYTHONWARNINGS": "ignore", "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0"})
+    # The pinned version's rows, read with tarn.core here (its extension is built for this
+    # interpreter), handed to the training script, which runs in the .venv beside mlflow.
+    from tarn.core import Dataset, Workspace
+    ws_obj = Workspace.get("demo-ws", tarn_endpoint=os.environ["TARN_ENDPOINT"])
+    df = Dataset.get_by_name(ws_obj, "sales_by_region", version=version).to_pandas_dataframe()
+    rows = Path(os.environ.get("TMPDIR", "/tmp")) / f"sales_by_region-{os.getpid()}.json"
+    df[["region", "orders", "revenue"]].to_json(rows, orient="records")
+    try:
+        out = subprocess.run([str(venv), "-c", TRAIN, str(version), str(rows)], env=env,
+                             capture_output=True, text=True, timeout=600)
+    finally:
+        rows.unlink(missing_ok=True)
+    if out.returncode != 0:
+        failures.append(f"the training run failed (exit {out.returncode}): " +
+                        (out.stderr or out.stdout)[-3000:])
+        return
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    from tarn.core import Experiment, Run
+    run = Run(Experiment(ws_obj, "sales-forecast"), got["run_id"])
+    metrics = run.get_metrics()
+    print(f"10d. a training run on sales_by_region version {version}, logged with the real "
+          f"mlflow client to tarnd (https://.../workspaces/demo-ws/mlflow): run "
+          f"{got['run_id'][:8]}, r2 {metrics.get('r2', float('nan')):.3f}, model registered as "
+          f"sales-forecast version {got['model_version']} and loaded back to predict "
+          f"{got['prediction']:.2f}; tarn.core's Run shows the same metrics "
+          f"({sorted(metrics)})")
+    if sorted(metrics) != ["predicted_revenue", "r2"] or len(metrics["predicted_revenue"]) != 3:
+        failures.append(f"tarn.core saw other metrics than mlflow logged: {metrics}")
 
 
 def zones_demo(base, service, failures):
@@ -449,8 +529,9 @@ def main():
     print(f"DEMO OK: {len(files)} files, {human(total_bytes)} uploaded, renamed, listed, "
           f"downloaded and verified byte for byte; a dataset version kept its registered rows; "
           f"the zones were applied from lake.yaml, a landing ingested into raw once, and a "
-          f"pipeline published curated and product only past its gate, with lineage; "
-          f"the seed's snippet ran as a service principal, and revoking its role stopped reads.")
+          f"pipeline published curated and product only past its gate, with lineage; a "
+          f"training run on the product, logged with the real mlflow client, registered a "
+          f"model that tarn.core's Run sees too; the seed's snippet ran as a service principal, and revoking its role stopped reads.")
     return 0
 
 

@@ -3,7 +3,7 @@
 # release build and in an ASan+UBSan build, the libFuzzer targets (fuzz/) for a bounded time each,
 # then the protocol conformance suite, which drives Microsoft's own clients (Python SDKs, az,
 # AzCopy, azure-identity) against a real tarnd, including the adversarial suite (hostile input,
-# connection attacks, a full disk), the SDK and CLI tests, the main job (scripts/demo.sh), and
+# connection attacks, a full disk), the SDK and CLI tests, the MLflow client's tests, the main job (scripts/demo.sh), and
 # each benchmark once in its quick form (completion only).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -31,6 +31,9 @@ export TARND_BIN="$here/build/release/src/server/tarnd"
 
 echo "== SDK and CLI tests (tarn.core and the tarn CLI against real tarnds)"
 /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/sdk
+
+echo "== MLflow tracking tests (the real mlflow client, from the project's .venv, against tarnd)"
+"$here/.venv/bin/python" -m pytest -q -p no:cacheprovider tests/mlflow
 
 echo "== the main job (scripts/demo.sh: the seed's flow, as far as it exists)"
 bash scripts/demo.sh

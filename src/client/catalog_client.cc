@@ -24,6 +24,11 @@ Status ErrorFromResponse(const std::string& method, const std::string& path, con
     const Json& e = j["error"];
     if (code.empty() && e.contains("code") && e["code"].is_string()) code = e["code"];
     if (e.contains("message") && e["message"].is_string()) message = e["message"];
+  } else if (!j.is_discarded() && j.is_object() && j.contains("error_code") &&
+             j["error_code"].is_string()) {
+    // MLflow's shape (the tracking API).
+    if (code.empty()) code = j["error_code"];
+    if (j.contains("message") && j["message"].is_string()) message = j["message"];
   } else if (!r.body.empty()) {
     message = BodyExcerpt(r.body);
   }
@@ -252,6 +257,14 @@ StatusOr<Json> CatalogClient::Identity(const std::string& method,
 }
 
 StatusOr<Json> CatalogClient::GetWorkspace(const std::string& ws) { return CallJson("GET", {ws}); }
+
+StatusOr<Json> CatalogClient::Tracking(const std::string& method, const std::string& ws,
+                                       const std::string& rpc, const Query& query,
+                                       const Json* body) {
+  std::vector<std::string> segments{ws, "mlflow", "api", "2.0", "mlflow"};
+  for (auto part : Split(rpc, '/')) segments.emplace_back(part);
+  return CallJson(method, segments, query, body);
+}
 
 StatusOr<Json> CatalogClient::PutPipeline(const std::string& ws, const std::string& name,
                                           const std::string& definition) {

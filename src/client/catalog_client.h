@@ -197,6 +197,14 @@ class CatalogClient {
   StatusOr<Json> GetLineage(const std::string& ws, const std::string& dataset,
                             const std::string& version, bool upstream, int depth = 10);
 
+  // One RPC of a workspace's MLflow tracking API (docs/mlflow.md): `rpc` is the path after
+  // /api/2.0/mlflow/ ("runs/log-batch"). A bearer client must hold tokens for the tracking
+  // audience (kTrackingScope). MLflow's error codes come back as their Reasons
+  // (kMlflowResourceDoesNotExist...).
+  StatusOr<Json> Tracking(const std::string& method, const std::string& ws, const std::string& rpc,
+                          const std::vector<std::pair<std::string, std::string>>& query = {},
+                          const Json* body = nullptr);
+
   // The directory admin API (/identity/..., docs/identity-api.md), for account owners.
   StatusOr<Json> Identity(const std::string& method, const std::vector<std::string>& segments,
                           const std::vector<std::pair<std::string, std::string>>& query = {},

@@ -43,6 +43,8 @@ struct ClientCredentials {
 inline constexpr char kPublicClientId[] = "04b07795-8ddb-461a-bbee-02f9e1bf7b46";
 inline constexpr char kStorageScope[] = "https://storage.azure.com/.default";
 inline constexpr char kWorkspaceScope[] = "https://management.azure.com/.default";
+// Experiment tracking (tarnd's MLflow API, /workspaces/<ws>/mlflow).
+inline constexpr char kTrackingScope[] = "https://ml.azure.com/.default";
 
 // A signed-in user: a refresh token, good for access tokens to any of tarnd's APIs.
 struct UserRefresh {

@@ -144,6 +144,12 @@ enum class Reason {
   kPipelineRunNotFound,
   kInvalidPipeline,
   kPipelineBusy,
+  // Experiment tracking (MLflow's REST API): the blob and DFS codes are MLflow's error codes.
+  kMlflowInvalidParameterValue,
+  kMlflowResourceDoesNotExist,
+  kMlflowResourceAlreadyExists,
+  kMlflowInvalidState,
+  kMlflowEndpointNotFound,
   // Identity (bearer tokens, the directory)
   kInvalidAuthenticationInfo,
   kPrincipalNotFound,

@@ -101,11 +101,13 @@ std::optional<OAuthReply> ParseScope(const std::string& scope, TokenScope* out) 
     if (last == ".default" || last == "user_impersonation") resource.resize(slash);
   }
   while (!resource.empty() && resource.back() == '/') resource.pop_back();
-  if (resource != kStorageAudience && resource != kWorkspaceAudience) {
+  if (resource != kStorageAudience && resource != kWorkspaceAudience &&
+      resource != kTrackingAudience) {
     return OAuthError(400, "invalid_scope", 70011,
                       "The provided value for the input parameter 'scope' is not valid: '" + scope +
-                          "'. Use https://storage.azure.com/.default (storage) or "
-                          "https://management.azure.com/.default (workspaces).");
+                          "'. Use https://storage.azure.com/.default (storage), "
+                          "https://management.azure.com/.default (workspaces) or "
+                          "https://ml.azure.com/.default (experiment tracking, MLflow).");
   }
   out->resource = resource;
   return std::nullopt;
@@ -674,7 +676,9 @@ StatusOr<std::vector<std::string>> IdentityService::GroupsOf(IdentityTxn& t,
 }
 
 StatusOr<Caller> IdentityService::Authenticate(std::string_view token, Audience audience) {
-  const char* want = audience == Audience::kStorage ? kStorageAudience : kWorkspaceAudience;
+  const char* want = audience == Audience::kStorage     ? kStorageAudience
+                     : audience == Audience::kWorkspace ? kWorkspaceAudience
+                                                        : kTrackingAudience;
   const std::string digest = Sha256(token);
   const int64_t now = NowSeconds();
   uint64_t generation;

@@ -52,9 +52,11 @@ const char* RoleName(Role r);
 enum class WorkspaceRole { kNone = 0, kReader = 1, kDataScientist = 2, kContributor = 3, kOwner = 4 };
 
 // What a token is for: its audience. A token for one is refused by the other.
-enum class Audience { kStorage, kWorkspace };
+enum class Audience { kStorage, kWorkspace, kTracking };
 inline constexpr char kStorageAudience[] = "https://storage.azure.com";
 inline constexpr char kWorkspaceAudience[] = "https://management.azure.com";
+// Experiment tracking (the MLflow API), Azure ML's own data-plane audience.
+inline constexpr char kTrackingAudience[] = "https://ml.azure.com";
 
 // An OAuth answer from the token endpoint: status and the JSON body, and for sign-ins (the
 // password grant) what the audit log records of it: {"principal": "upn:<name>", "result",
@@ -107,7 +109,7 @@ struct IdentityOptions {
 
 // The scope of a token request, taken apart.
 struct TokenScope {
-  std::string resource;  // the audience: kStorageAudience or kWorkspaceAudience
+  std::string resource;  // the audience: kStorageAudience, kWorkspaceAudience or kTrackingAudience
   bool openid = false, offline = false;
 };
 

@@ -36,7 +36,8 @@ Status AuthenticateBearer(Ctx& c, std::string_view token, identity::IdentityServ
   // Each API takes tokens for its own audience: storage, or the management API (workspaces
   // and the directory, as Azure's ARM holds both).
   const identity::Audience audience =
-      c.front == Front::kCatalog || c.front == Front::kIdentityAdmin
+      c.front == Front::kTracking ? identity::Audience::kTracking
+      : c.front == Front::kCatalog || c.front == Front::kIdentityAdmin
           ? identity::Audience::kWorkspace
           : identity::Audience::kStorage;
   TARN_ASSIGN_OR_RETURN(identity::Caller who, ids->Authenticate(token, audience));

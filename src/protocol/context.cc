@@ -41,6 +41,38 @@ Status Ctx::Reply(int status, http::Headers headers, std::string_view body,
   return Status::Ok();
 }
 
+namespace {
+
+// MLflow's error code for a reason: its own for the tracking reasons, else by kind.
+const char* MlflowErrorCode(Reason r, const ReasonInfo& info) {
+  switch (r) {
+    case Reason::kMlflowInvalidParameterValue:
+    case Reason::kMlflowResourceDoesNotExist:
+    case Reason::kMlflowResourceAlreadyExists:
+    case Reason::kMlflowInvalidState:
+    case Reason::kMlflowEndpointNotFound:
+      return info.dfs_code;
+    default:
+      break;
+  }
+  switch (info.code) {
+    case Code::kInvalidArgument: return "INVALID_PARAMETER_VALUE";
+    case Code::kNotFound: return "RESOURCE_DOES_NOT_EXIST";
+    case Code::kAlreadyExists: return "RESOURCE_ALREADY_EXISTS";
+    case Code::kPermissionDenied: return "PERMISSION_DENIED";
+    case Code::kUnauthenticated: return "UNAUTHENTICATED";
+    case Code::kFailedPrecondition:
+    case Code::kConflict: return "INVALID_STATE";
+    case Code::kResourceExhausted:
+    case Code::kOutOfRange: return "RESOURCE_EXHAUSTED";
+    case Code::kUnavailable: return "TEMPORARILY_UNAVAILABLE";
+    case Code::kUnimplemented: return "ENDPOINT_NOT_FOUND";
+    default: return "INTERNAL_ERROR";
+  }
+}
+
+}  // namespace
+
 void Ctx::ReplyError(const Status& s) {
   if (w.started()) {
     // Too late for a status: the only honest signal left is to cut the connection.
@@ -72,7 +104,12 @@ void Ctx::ReplyError(const Status& s) {
   std::string body;
   std::string type;
   if (req.method != "HEAD" && info.http_status != 304) {
-    if (api == Api::kDfs) {
+    if (front == Front::kTracking) {
+      // MLflow's clients branch on error_code.
+      nlohmann::json j = {{"error_code", MlflowErrorCode(r, info)}, {"message", message}};
+      body = JsonText(j);
+      type = "application/json";
+    } else if (api == Api::kDfs) {
       nlohmann::json j = {{"error", {{"code", code}, {"message", message}}}};
       body = JsonText(j);
       type = "application/json;charset=utf-8";

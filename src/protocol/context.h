@@ -27,6 +27,9 @@ class AuditLog;
 namespace tarn::pipeline {
 class PipelineService;
 }
+namespace tarn::tracking {
+class TrackingService;
+}
 
 namespace tarn::protocol {
 
@@ -38,6 +41,7 @@ enum class Front : uint8_t {
   kTokenService,   // /<tenant>/oauth2/..., discovery documents (anonymous)
   kIdentityAdmin,  // /identity/...
   kCatalog,        // /workspaces/...
+  kTracking,       // /workspaces/<ws>/mlflow/...: MLflow's REST API (its errors, its audience)
 };
 
 struct Account {
@@ -102,6 +106,7 @@ struct Ctx {
   identity::IdentityService* ids = nullptr;  // the directory, when this server has one
   catalog::CatalogService* catalog = nullptr;  // the workspace catalog, when served
   pipeline::PipelineService* pipelines = nullptr;  // the workspace's pipelines, when run
+  tracking::TrackingService* tracking = nullptr;   // experiment tracking, when served
   audit::AuditLog* audit = nullptr;            // the audit log, when kept
   // The identity, catalog and token fronts: the path's decoded segments.
   std::vector<std::string> segments;

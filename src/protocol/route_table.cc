@@ -8,6 +8,7 @@
 #include "protocol/catalog/pipeline_ops.h"
 #include "protocol/identity/identity_ops.h"
 #include "protocol/ops.h"
+#include "protocol/tracking/mlflow_ops.h"
 
 namespace tarn::protocol {
 namespace {
@@ -76,13 +77,14 @@ constexpr Route At(Front front, const char* method, const char* pattern, Operati
 
 constexpr Level kAcct = Level::kAccount, kFs = Level::kFilesystem, kPath = Level::kPath;
 constexpr Front kToken = Front::kTokenService, kIdentity = Front::kIdentityAdmin,
-                kCatalog = Front::kCatalog;
+                kCatalog = Front::kCatalog, kTracking = Front::kTracking;
 namespace b = blob;
 namespace d = dfs;
 namespace a = account_ops;
 namespace id = identity_ops;
 namespace cat = catalog_ops;
 namespace pipe = pipeline_ops;
+namespace ml = mlflow_ops;
 
 // The first matching row wins, so more specific rows come first.
 // clang-format off
@@ -211,6 +213,62 @@ constexpr Route kRoutes[] = {
   At(kCatalog, "GET",    "/workspaces/*/lineage", pipe::GetLineage, "GetLineage", WsRead()),
   At(kCatalog, "GET",    "/workspaces/*/lineage-events", pipe::ListLineageEvents, "ListLineageEvents", WsRead()),
   At(kCatalog, "POST",   "/workspaces/*/lineage-events", pipe::PostLineageEvent, "PostLineageEvent", WsWrite()),
+
+  // ----- experiment tracking (/workspaces/<ws>/mlflow): MLflow's REST API, with workspace roles.
+  At(kTracking, "POST",  "/workspaces/*/mlflow/api/2.0/mlflow/experiments/create", ml::CreateExperiment, "MlflowCreateExperiment", WsWrite()),
+  At(kTracking, "GET",   "/workspaces/*/mlflow/api/2.0/mlflow/experiments/get", ml::GetExperiment, "MlflowGetExperiment", WsRead()),
+  At(kTracking, "GET",   "/workspaces/*/mlflow/api/2.0/mlflow/experiments/get-by-name", ml::GetExperimentByName, "MlflowGetExperimentByName", WsRead()),
+  At(kTracking, "POST",  "/workspaces/*/mlflow/api/2.0/mlflow/experiments/search", ml::SearchExperiments, "MlflowSearchExperiments", WsRead()),
+  At(kTracking, "GET",   "/workspaces/*/mlflow/api/2.0/mlflow/experiments/search", ml::SearchExperiments, "MlflowSearchExperiments", WsRead()),
+  At(kTracking, "POST",  "/workspaces/*/mlflow/api/2.0/mlflow/experiments/update", ml::UpdateExperiment, "MlflowUpdateExperiment", WsWrite()),
+  At(kTracking, "POST",  "/workspaces/*/mlflow/api/2.0/mlflow/experiments/delete", ml::DeleteExperiment, "MlflowDeleteExperiment", WsWrite()),
+  At(kTracking, "POST",  "/workspaces/*/mlflow/api/2.0/mlflow/experiments/restore", ml::RestoreExperiment, "MlflowRestoreExperiment", WsWrite()),
+  At(kTracking, "POST",  "/workspaces/*/mlflow/api/2.0/mlflow/experiments/set-experiment-tag", ml::SetExperimentTag, "MlflowSetExperimentTag", WsWrite()),
+  At(kTracking, "POST",  "/workspaces/*/mlflow/api/2.0/mlflow/runs/create", ml::CreateRun, "MlflowCreateRun", WsWrite()),
+  At(kTracking, "GET",   "/workspaces/*/mlflow/api/2.0/mlflow/runs/get", ml::GetRun, "MlflowGetRun", WsRead()),
+  At(kTracking, "POST",  "/workspaces/*/mlflow/api/2.0/mlflow/runs/update", ml::UpdateRun, "MlflowUpdateRun", WsWrite()),
+  At(kTracking, "POST",  "/workspaces/*/mlflow/api/2.0/mlflow/runs/delete", ml::DeleteRun, "MlflowDeleteRun", WsWrite()),
+  At(kTracking, "POST",  "/workspaces/*/mlflow/api/2.0/mlflow/runs/restore", ml::RestoreRun, "MlflowRestoreRun", WsWrite()),
+  At(kTracking, "POST",  "/workspaces/*/mlflow/api/2.0/mlflow/runs/search", ml::SearchRuns, "MlflowSearchRuns", WsRead()),
+  At(kTracking, "POST",  "/workspaces/*/mlflow/api/2.0/mlflow/runs/log-metric", ml::LogMetric, "MlflowLogMetric", WsWrite()),
+  At(kTracking, "POST",  "/workspaces/*/mlflow/api/2.0/mlflow/runs/log-parameter", ml::LogParam, "MlflowLogParam", WsWrite()),
+  At(kTracking, "POST",  "/workspaces/*/mlflow/api/2.0/mlflow/runs/set-tag", ml::SetTag, "MlflowSetTag", WsWrite()),
+  At(kTracking, "POST",  "/workspaces/*/mlflow/api/2.0/mlflow/runs/delete-tag", ml::DeleteTag, "MlflowDeleteTag", WsWrite()),
+  At(kTracking, "POST",  "/workspaces/*/mlflow/api/2.0/mlflow/runs/log-batch", ml::LogBatch, "MlflowLogBatch", WsWrite()),
+  At(kTracking, "POST",  "/workspaces/*/mlflow/api/2.0/mlflow/runs/log-inputs", ml::LogInputs, "MlflowLogInputs", WsWrite()),
+  At(kTracking, "POST",  "/workspaces/*/mlflow/api/2.0/mlflow/runs/outputs", ml::LogOutputs, "MlflowLogOutputs", WsWrite()),
+  At(kTracking, "GET",   "/workspaces/*/mlflow/api/2.0/mlflow/metrics/get-history", ml::GetMetricHistory, "MlflowGetMetricHistory", WsRead()),
+  At(kTracking, "POST",  "/workspaces/*/mlflow/api/2.0/mlflow/logged-models/search", ml::SearchLoggedModels, "MlflowSearchLoggedModels", WsRead()),
+  At(kTracking, "POST",  "/workspaces/*/mlflow/api/2.0/mlflow/logged-models", ml::CreateLoggedModel, "MlflowCreateLoggedModel", WsWrite()),
+  At(kTracking, "GET",   "/workspaces/*/mlflow/api/2.0/mlflow/logged-models/*", ml::GetLoggedModel, "MlflowGetLoggedModel", WsRead()),
+  At(kTracking, "PATCH", "/workspaces/*/mlflow/api/2.0/mlflow/logged-models/*", ml::FinalizeLoggedModel, "MlflowFinalizeLoggedModel", WsWrite()),
+  At(kTracking, "DELETE","/workspaces/*/mlflow/api/2.0/mlflow/logged-models/*", ml::DeleteLoggedModel, "MlflowDeleteLoggedModel", WsWrite()),
+  At(kTracking, "PATCH", "/workspaces/*/mlflow/api/2.0/mlflow/logged-models/*/tags", ml::SetLoggedModelTags, "MlflowSetLoggedModelTags", WsWrite()),
+  At(kTracking, "POST",  "/workspaces/*/mlflow/api/2.0/mlflow/registered-models/create", ml::CreateRegisteredModel, "MlflowCreateRegisteredModel", WsWrite()),
+  At(kTracking, "GET",   "/workspaces/*/mlflow/api/2.0/mlflow/registered-models/get", ml::GetRegisteredModel, "MlflowGetRegisteredModel", WsRead()),
+  At(kTracking, "PATCH", "/workspaces/*/mlflow/api/2.0/mlflow/registered-models/update", ml::UpdateRegisteredModel, "MlflowUpdateRegisteredModel", WsWrite()),
+  At(kTracking, "POST",  "/workspaces/*/mlflow/api/2.0/mlflow/registered-models/rename", ml::RenameRegisteredModel, "MlflowRenameRegisteredModel", WsWrite()),
+  At(kTracking, "DELETE","/workspaces/*/mlflow/api/2.0/mlflow/registered-models/delete", ml::DeleteRegisteredModel, "MlflowDeleteRegisteredModel", WsWrite()),
+  At(kTracking, "GET",   "/workspaces/*/mlflow/api/2.0/mlflow/registered-models/search", ml::SearchRegisteredModels, "MlflowSearchRegisteredModels", WsRead()),
+  At(kTracking, "POST",  "/workspaces/*/mlflow/api/2.0/mlflow/registered-models/get-latest-versions", ml::GetLatestVersions, "MlflowGetLatestVersions", WsRead()),
+  At(kTracking, "GET",   "/workspaces/*/mlflow/api/2.0/mlflow/registered-models/get-latest-versions", ml::GetLatestVersions, "MlflowGetLatestVersions", WsRead()),
+  At(kTracking, "POST",  "/workspaces/*/mlflow/api/2.0/mlflow/registered-models/set-tag", ml::SetRegisteredModelTag, "MlflowSetRegisteredModelTag", WsWrite()),
+  At(kTracking, "DELETE","/workspaces/*/mlflow/api/2.0/mlflow/registered-models/delete-tag", ml::DeleteRegisteredModelTag, "MlflowDeleteRegisteredModelTag", WsWrite()),
+  At(kTracking, "POST",  "/workspaces/*/mlflow/api/2.0/mlflow/registered-models/alias", ml::SetRegisteredModelAlias, "MlflowSetRegisteredModelAlias", WsWrite()),
+  At(kTracking, "DELETE","/workspaces/*/mlflow/api/2.0/mlflow/registered-models/alias", ml::DeleteRegisteredModelAlias, "MlflowDeleteRegisteredModelAlias", WsWrite()),
+  At(kTracking, "GET",   "/workspaces/*/mlflow/api/2.0/mlflow/registered-models/alias", ml::GetModelVersionByAlias, "MlflowGetModelVersionByAlias", WsRead()),
+  At(kTracking, "POST",  "/workspaces/*/mlflow/api/2.0/mlflow/model-versions/create", ml::CreateModelVersion, "MlflowCreateModelVersion", WsWrite()),
+  At(kTracking, "GET",   "/workspaces/*/mlflow/api/2.0/mlflow/model-versions/get", ml::GetModelVersion, "MlflowGetModelVersion", WsRead()),
+  At(kTracking, "PATCH", "/workspaces/*/mlflow/api/2.0/mlflow/model-versions/update", ml::UpdateModelVersion, "MlflowUpdateModelVersion", WsWrite()),
+  At(kTracking, "DELETE","/workspaces/*/mlflow/api/2.0/mlflow/model-versions/delete", ml::DeleteModelVersion, "MlflowDeleteModelVersion", WsWrite()),
+  At(kTracking, "GET",   "/workspaces/*/mlflow/api/2.0/mlflow/model-versions/search", ml::SearchModelVersions, "MlflowSearchModelVersions", WsRead()),
+  At(kTracking, "GET",   "/workspaces/*/mlflow/api/2.0/mlflow/model-versions/get-download-uri", ml::GetModelVersionDownloadUri, "MlflowGetModelVersionDownloadUri", WsRead()),
+  At(kTracking, "POST",  "/workspaces/*/mlflow/api/2.0/mlflow/model-versions/set-tag", ml::SetModelVersionTag, "MlflowSetModelVersionTag", WsWrite()),
+  At(kTracking, "DELETE","/workspaces/*/mlflow/api/2.0/mlflow/model-versions/delete-tag", ml::DeleteModelVersionTag, "MlflowDeleteModelVersionTag", WsWrite()),
+  At(kTracking, "GET",    "/workspaces/*/mlflow/api/2.0/mlflow-artifacts/artifacts", ml::ListArtifacts, "MlflowListArtifacts", WsRead()),
+  At(kTracking, "PUT",    "/workspaces/*/mlflow/api/2.0/mlflow-artifacts/artifacts/**", ml::PutArtifact, "MlflowPutArtifact", WsWrite()),
+  At(kTracking, "GET",    "/workspaces/*/mlflow/api/2.0/mlflow-artifacts/artifacts/**", ml::GetArtifact, "MlflowGetArtifact", WsRead()),
+  At(kTracking, "DELETE", "/workspaces/*/mlflow/api/2.0/mlflow-artifacts/artifacts/**", ml::DeleteArtifact, "MlflowDeleteArtifact", WsWrite()),
 };
 // clang-format on
 
@@ -247,6 +305,7 @@ bool PatternMatches(const Route& r, const Ctx& c) {
     pattern.remove_prefix(1);  // '/'
     size_t slash = pattern.find('/');
     std::string_view part = pattern.substr(0, slash);
+    if (part == "**") return i < c.segments.size();  // one or more segments to the end
     if (i >= c.segments.size() || (part != "*" && part != c.segments[i])) return false;
     ++i;
     pattern = slash == std::string_view::npos ? std::string_view() : pattern.substr(slash);
@@ -322,6 +381,11 @@ StatusOr<const Route*> FindRoute(Ctx& c, Level level) {
     return Error(Reason::kAccountNotFound,
                  "The account '" + (c.segments.empty() ? std::string() : c.segments[0]) +
                      "' does not exist.");
+  }
+  if (c.front == Front::kTracking) {
+    return Error(Reason::kMlflowEndpointNotFound,
+                 "No MLflow endpoint " + c.req.method + " " + c.req.raw_path +
+                     " on this server (docs/mlflow.md lists those it serves).");
   }
   if (c.front != Front::kStorage) {
     return Error(Reason::kUnsupportedHttpVerb,

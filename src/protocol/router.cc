@@ -48,6 +48,12 @@ bool ValidQueryName(std::string_view k) {
 }
 
 Status KeyHolderOnly(Front front) {
+  if (front == Front::kTracking) {
+    return Error(Reason::kNoAuthenticationInformation,
+                 "experiment tracking needs a signed-in caller: set MLFLOW_TRACKING_TOKEN to a "
+                 "bearer token for https://ml.azure.com (scope https://ml.azure.com/.default, "
+                 "from this server's token service) and use the https tracking URI");
+  }
   return Error(Reason::kNoAuthenticationInformation,
                front == Front::kCatalog
                    ? "the workspace catalog needs a signed-in caller: a bearer token for "
@@ -208,6 +214,13 @@ Status Frontend::Parse(Ctx& c) {
       return Error(Reason::kNotImplemented, "this server has no workspace catalog");
     }
     TARN_ASSIGN_OR_RETURN(c.segments, DecodedSegments(p));
+    // /workspaces/<ws>/mlflow/{api,ajax-api}/...: the tracking URI of a workspace is
+    // https://<host>/workspaces/<ws>/mlflow, and MLflow's clients append their paths to it.
+    if (c.front == Front::kCatalog && c.segments.size() >= 3 && c.segments[2] == "mlflow") {
+      c.front = Front::kTracking;
+      if (!tracking_) return Error(Reason::kNotImplemented, "this server does not track runs");
+      if (c.segments.size() >= 4 && c.segments[3] == "ajax-api") c.segments[3] = "api";
+    }
     return Status::Ok();
   }
   if (first->empty()) {
@@ -329,7 +342,7 @@ Status Frontend::CheckAccess(Ctx& c, const Identity& id, const Account& account,
 Status Frontend::Authorize(Ctx& c, const Route& r, Level level) {
   const Policy& p = r.policy;
   if (p.need == Need::kNobody) return Status::Ok();
-  if (c.front == Front::kCatalog) return AuthorizeWorkspace(c, r);
+  if (c.front == Front::kCatalog || c.front == Front::kTracking) return AuthorizeWorkspace(c, r);
   if (p.need == Need::kAccountKey) {
     if (c.identity.kind == Identity::Kind::kSharedKey) return Status::Ok();
     if (c.front == Front::kIdentityAdmin && c.identity.kind == Identity::Kind::kBearer &&
@@ -475,7 +488,8 @@ Status Frontend::Run(Ctx& c, const Route** route) {
   if (!found.ok()) {
     // Whoever may not use a key-holder front learns nothing of its routes.
     if ((c.front == Front::kIdentityAdmin && c.identity.kind != Identity::Kind::kSharedKey) ||
-        (c.front == Front::kCatalog && c.identity.kind == Identity::Kind::kAnonymous)) {
+        ((c.front == Front::kCatalog || c.front == Front::kTracking) &&
+         c.identity.kind == Identity::Kind::kAnonymous)) {
       return KeyHolderOnly(c.front);
     }
     return found.status();
@@ -490,6 +504,7 @@ void Frontend::Handle(http::Request& req, http::ResponseWriter& w) {
   c.ids = identity_;
   c.catalog = catalog_;
   c.pipelines = pipelines_;
+  c.tracking = tracking_;
   c.audit = audit_;
   if (const auto* v = req.Header("x-ms-version")) c.version = *v;
   const int64_t start = MonotonicMicros();

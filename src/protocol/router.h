@@ -54,6 +54,8 @@ class Frontend {
   void SetSelfAuthorities(std::vector<std::string> authorities);
   // Serves /workspaces/<ws>/pipelines... (docs/pipelines.md) when set; before any request.
   void SetPipelines(pipeline::PipelineService* pipelines) { pipelines_ = pipelines; }
+  // Serves /workspaces/<ws>/mlflow/... (MLflow's tracking API, docs/mlflow.md) when set.
+  void SetTracking(tracking::TrackingService* tracking) { tracking_ = tracking; }
   // Told of every storage write that succeeded (account, filesystem, path): pipelines' arrival
   // triggers. Called on the request's thread after the answer; it must be quick. Set before
   // any request.
@@ -98,6 +100,7 @@ class Frontend {
   identity::IdentityService* identity_;
   audit::AuditLog* audit_;
   pipeline::PipelineService* pipelines_ = nullptr;
+  tracking::TrackingService* tracking_ = nullptr;
   WriteObserver write_observer_;
   std::vector<std::string> self_authorities_;
 };

@@ -330,6 +330,25 @@ class Client {
     }
     catalog_ = Take(client::CatalogClient::Create(endpoint, o));
     key_ = key;
+    // Tracking calls carry tokens for their own audience.
+    if (auth_) o.bearer = Tokens(*auth_, client::kTrackingScope);
+    tracking_ = Take(client::CatalogClient::Create(endpoint, o));
+  }
+
+  // One MLflow RPC of workspace ws (tarn.core's runs): body None for a GET, whose query is
+  // `query` (a dict of str).
+  py::object tracking(const std::string& method, const std::string& ws, const std::string& rpc,
+                      const py::object& body, const py::object& query) {
+    std::vector<std::pair<std::string, std::string>> q;
+    if (!query.is_none()) {
+      for (auto item : query.cast<py::dict>()) {
+        q.emplace_back(py::str(item.first).cast<std::string>(),
+                       py::str(item.second).cast<std::string>());
+      }
+    }
+    std::optional<Json> b;
+    if (!body.is_none()) b = FromPython(body);
+    return Json_([&] { return tracking_->Tracking(method, ws, rpc, q, b ? &*b : nullptr); });
   }
 
   std::string account() const { return catalog_->account(); }
@@ -689,6 +708,7 @@ class Client {
   }
 
   std::unique_ptr<client::CatalogClient> catalog_;
+  std::unique_ptr<client::CatalogClient> tracking_;
   std::string key_;
   std::optional<py::dict> auth_;
 };
@@ -779,5 +799,7 @@ PYBIND11_MODULE(_native, m) {
       .def("create_filesystem", &Client::create_filesystem)
       .def("read_table", &Client::read_table)
       .def("write_table", &Client::write_table)
-      .def("ingest", &Client::ingest);
+      .def("ingest", &Client::ingest)
+      .def("tracking", &Client::tracking, py::arg("method"), py::arg("ws"), py::arg("rpc"),
+           py::arg("body") = py::none(), py::arg("query") = py::none());
 }

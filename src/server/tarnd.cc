@@ -25,6 +25,8 @@
 #include "pipeline/pipeline_service.h"
 #include "zones/retention.h"
 #include "store/catalog/sqlite/sqlite_catalog_store.h"
+#include "store/tracking/sqlite/sqlite_tracking_store.h"
+#include "tracking/tracking_service.h"
 #include "store/identity/sqlite/sqlite_identity_store.h"
 #include "store/extent/local/local_extent_store.h"
 #include "store/extent/packed/packed_extent_store.h"
@@ -207,8 +209,16 @@ int main(int argc, char** argv) {
   if (!recovered.ok()) return Fail("pipeline recovery failed: " + recovered.status().ToString());
   if (*recovered > 0) spdlog::info("ended {} pipeline runs a stop interrupted", *recovered);
   pipelines.Start();
+  // Experiment tracking (MLflow's API): its own database, so that metric logging never waits on
+  // the namespace's writes.
+  auto tracking_store = tracking::SqliteTrackingStore::Open(cfg.data_dir + "/tracking.db");
+  if (!tracking_store.ok()) {
+    return Fail("cannot open tracking store: " + tracking_store.status().ToString());
+  }
+  tracking::TrackingService tracking(tracking_store->get(), &catalog);
   protocol::Frontend frontend(&lake, cfg.accounts, &catalog, &identity, audit->get());
   frontend.SetPipelines(&pipelines);
+  frontend.SetTracking(&tracking);
   frontend.SetWriteObserver(
       [&pipelines](const std::string& account, const std::string& fs, const std::string& path) {
         pipelines.OnWrite(account, fs, path);

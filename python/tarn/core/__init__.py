@@ -1,4 +1,5 @@
-"""tarn.core: azureml.core's (SDK v1) Workspace, Datastore and Dataset over a tarnd."""
+"""tarn.core: azureml.core's (SDK v1) Workspace, Datastore, Dataset, Experiment and Run over a
+tarnd."""
 
 from tarn.core.authentication import (InteractiveLoginAuthentication,  # noqa: F401
                                       ServicePrincipalAuthentication)
@@ -7,6 +8,7 @@ from tarn.core.dataset import Dataset  # noqa: F401
 from tarn.core.datastore import Datastore  # noqa: F401
 from tarn.core.ingest import IngestedBatch, ingest  # noqa: F401
 from tarn.core.pipeline import Pipeline, PipelineRun  # noqa: F401
+from tarn.core.run import Experiment, Run  # noqa: F401
 from tarn.core.exceptions import (DatasetDriftError, TarnError,  # noqa: F401
                                   UserErrorException)
 from tarn.core.workspace import Workspace  # noqa: F401

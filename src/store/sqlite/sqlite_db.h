@@ -115,6 +115,10 @@ class Query {
     if (Ready()) Check(sqlite3_bind_int64(stmt_, next_++, v));
     return *this;
   }
+  Query& Real(double v) {
+    if (Ready()) Check(sqlite3_bind_double(stmt_, next_++, v));
+    return *this;
+  }
   Query& Text(std::string_view v) {
     if (Ready()) {
       Check(sqlite3_bind_text64(stmt_, next_++, v.data(), v.size(), SQLITE_TRANSIENT, SQLITE_UTF8));
@@ -161,6 +165,7 @@ class Query {
   int64_t last_insert_id() const { return sqlite3_last_insert_rowid(db_); }
 
   int64_t ColInt(int col) const { return sqlite3_column_int64(stmt_, col); }
+  double ColReal(int col) const { return sqlite3_column_double(stmt_, col); }
   bool ColIsNull(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
   std::string ColText(int col) const {
     const unsigned char* p = sqlite3_column_text(stmt_, col);
