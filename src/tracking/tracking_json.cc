@@ -195,6 +195,41 @@ Json MetricsToJson(const std::vector<Metric>& points) {
   return out;
 }
 
+std::string MetricsText(const std::vector<Metric>& points, const std::string& next_page_token) {
+  std::string out = "{\"metrics\":[";
+  out.reserve(out.size() + points.size() * 64);
+  std::string key_json;
+  const std::string* last_key = nullptr;
+  char buf[64];
+  for (size_t i = 0; i < points.size(); ++i) {
+    const Metric& m = points[i];
+    if (!last_key || *last_key != m.key) {
+      key_json = Json(m.key).dump(-1, ' ', false, Json::error_handler_t::replace);
+      last_key = &m.key;
+    }
+    out += i ? ",{\"key\":" : "{\"key\":";
+    out += key_json;
+    out += ",\"value\":";
+    if (m.is_nan) {
+      out += "\"NaN\"";
+    } else if (std::isinf(m.value)) {
+      out += m.value > 0 ? "\"Infinity\"" : "\"-Infinity\"";
+    } else {
+      auto r = std::to_chars(buf, buf + sizeof buf, m.value);
+      out.append(buf, r.ptr);
+    }
+    out += ",\"timestamp\":";
+    out.append(buf, std::to_chars(buf, buf + sizeof buf, m.timestamp).ptr);
+    out += ",\"step\":";
+    out.append(buf, std::to_chars(buf, buf + sizeof buf, m.step).ptr);
+    out += '}';
+  }
+  out += ']';
+  if (!next_page_token.empty()) out += ",\"next_page_token\":" + Json(next_page_token).dump();
+  out += '}';
+  return out;
+}
+
 Json RunToJson(const RunInfo& r, const RunData& d, const Json& model_outputs) {
   Json data = Json::object();
   data["metrics"] = MetricsToJson(d.metrics);

@@ -33,6 +33,9 @@ StatusOr<RunInput> DatasetInputOf(const Json& j);
 Json ExperimentToJson(const Experiment& e);
 Json RunInfoToJson(const RunInfo& r);
 Json MetricsToJson(const std::vector<Metric>& points);
+// {"metrics":[...]} (and "next_page_token" unless empty) as JSON text, as MetricsToJson would
+// give it, written directly.
+std::string MetricsText(const std::vector<Metric>& points, const std::string& next_page_token);
 Json RunToJson(const RunInfo& r, const RunData& d, const Json& model_outputs);
 // A double as MLflow writes it: a number, or "NaN" / "Infinity" / "-Infinity".
 Json DoubleToJson(double v);

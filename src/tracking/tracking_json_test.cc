@@ -69,3 +69,22 @@ TEST(TrackingJson, NumbersComeAsNumbersOrStrings) {
 
 }  // namespace
 }  // namespace tarn::tracking::tracking_json
+
+namespace tarn::tracking::tracking_json {
+namespace {
+
+TEST(TrackingJson, MetricsTextIsTheSameJsonAsMetricsToJson) {
+  std::vector<Metric> points{Metric{"loss", 0.1, 1700000000000, 0, false},
+                             Metric{"loss", 1e-300, 2, 1, false},
+                             Metric{"l\xc3\xa9 \"q\"", -3, 3, -2, false},
+                             Metric{"n", 0, 4, 3, true},
+                             Metric{"big", std::numeric_limits<double>::max(), 5, 4, false}};
+  Json direct = Json::parse(MetricsText(points, "25"));
+  EXPECT_EQ(direct["metrics"], MetricsToJson(points));
+  EXPECT_EQ(direct["next_page_token"], "25");
+  EXPECT_FALSE(Json::parse(MetricsText({}, "")).contains("next_page_token"));
+  EXPECT_EQ(Json::parse(MetricsText({}, ""))["metrics"], Json::array());
+}
+
+}  // namespace
+}  // namespace tarn::tracking::tracking_json

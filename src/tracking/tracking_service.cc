@@ -550,7 +550,7 @@ StatusOr<Json> TrackingService::LogMetric(const std::string& ws, const Json& req
   TARN_RETURN_IF_ERROR(CheckKey("metric", m.key));
   TARN_RETURN_IF_ERROR(store_->Write([&](TrackingTxn& t) -> Status {
     TARN_RETURN_IF_ERROR(RequireActiveRun(t, ws, id).status());
-    return t.LogMetric(id, m);
+    return t.LogMetrics(id, {m});
   }));
   return Json::object();
 }
@@ -668,7 +668,7 @@ StatusOr<Json> TrackingService::LogBatch(const std::string& ws, const Json& req,
       }
       if (!old) TARN_RETURN_IF_ERROR(t.PutParam(id, k, v));
     }
-    for (const Metric& m : ms) TARN_RETURN_IF_ERROR(t.LogMetric(id, m));
+    TARN_RETURN_IF_ERROR(t.LogMetrics(id, ms));
     for (const auto& [k, v] : ts) {
       if (k == "mlflow.runName" && r.run_name != v) {
         r.run_name = v;
@@ -736,8 +736,9 @@ StatusOr<Json> TrackingService::LogOutputs(const std::string& ws, const Json& re
   return Json::object();
 }
 
-StatusOr<Json> TrackingService::GetMetricHistory(const std::string& ws, const Json& req,
-                                                 const TrackingCaller&) {
+StatusOr<std::string> TrackingService::GetMetricHistoryText(const std::string& ws,
+                                                            const Json& req,
+                                                            const TrackingCaller&) {
   std::string id = StringField(req, "run_id");
   if (id.empty()) id = StringField(req, "run_uuid");
   const std::string key = StringField(req, "metric_key");
@@ -745,17 +746,22 @@ StatusOr<Json> TrackingService::GetMetricHistory(const std::string& ws, const Js
   TARN_ASSIGN_OR_RETURN(int64_t max, IntField(req, "max_results", 0));
   if (max < 0 || max > kMaxHistoryPage) return Invalid("max_results is out of range.");
   TARN_ASSIGN_OR_RETURN(int64_t offset, PageOffset(req));
-  Json out = Json::object();
+  std::string out;
   TARN_RETURN_IF_ERROR(store_->Read([&](TrackingTxn& t) -> Status {
     TARN_RETURN_IF_ERROR(RequireRun(t, ws, id).status());
     TARN_ASSIGN_OR_RETURN(auto points, t.MetricHistory(id, key, max > 0 ? max + 1 : 0, offset));
     const bool more = max > 0 && static_cast<int64_t>(points.size()) > max;
     if (more) points.pop_back();
-    out["metrics"] = MetricsToJson(points);
-    if (more) out["next_page_token"] = std::to_string(offset + max);
+    out = MetricsText(points, more ? std::to_string(offset + max) : "");
     return Status::Ok();
   }));
   return out;
+}
+
+StatusOr<Json> TrackingService::GetMetricHistory(const std::string& ws, const Json& req,
+                                                 const TrackingCaller& who) {
+  TARN_ASSIGN_OR_RETURN(std::string text, GetMetricHistoryText(ws, req, who));
+  return Json::parse(text);
 }
 
 // ----- artifacts --------------------------------------------------------------------------

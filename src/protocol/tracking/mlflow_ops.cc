@@ -135,6 +135,13 @@ Status ArtifactNotFound(const std::string& path) {
 TARN_MLFLOW_RPCS(TARN_MLFLOW_DEFINE)
 #undef TARN_MLFLOW_DEFINE
 
+Status GetMetricHistory(Ctx& c) {
+  TARN_ASSIGN_OR_RETURN(Json req, RequestOf(c));
+  TARN_ASSIGN_OR_RETURN(std::string text,
+                        c.tracking->GetMetricHistoryText(Workspace(c), req, Caller(c)));
+  return c.Reply(200, {}, text, "application/json");
+}
+
 Status PutArtifact(Ctx& c) {
   TARN_ASSIGN_OR_RETURN(std::string path, ArtifactPath(c, false));
   TARN_ASSIGN_OR_RETURN(catalog::WriteTarget at,

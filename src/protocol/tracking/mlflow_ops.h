@@ -17,7 +17,7 @@ namespace tarn::protocol::mlflow_ops {
   X(UpdateExperiment) X(DeleteExperiment) X(RestoreExperiment) X(SetExperimentTag)           \
   X(CreateRun) X(GetRun) X(UpdateRun) X(DeleteRun) X(RestoreRun) X(SearchRuns) X(LogMetric)   \
   X(LogParam) X(SetTag) X(DeleteTag) X(LogBatch) X(LogInputs) X(LogOutputs)                  \
-  X(GetMetricHistory) X(CreateLoggedModel) X(GetLoggedModel) X(FinalizeLoggedModel)          \
+  X(CreateLoggedModel) X(GetLoggedModel) X(FinalizeLoggedModel)          \
   X(SetLoggedModelTags) X(DeleteLoggedModel) X(SearchLoggedModels) X(CreateRegisteredModel)  \
   X(GetRegisteredModel) X(UpdateRegisteredModel) X(RenameRegisteredModel)                    \
   X(DeleteRegisteredModel) X(SearchRegisteredModels) X(GetLatestVersions)                    \
@@ -29,6 +29,9 @@ namespace tarn::protocol::mlflow_ops {
 #define TARN_MLFLOW_DECLARE(name) Status name(Ctx& c);
 TARN_MLFLOW_RPCS(TARN_MLFLOW_DECLARE)
 #undef TARN_MLFLOW_DECLARE
+
+// metrics/get-history, written as text directly (histories run to millions of points).
+Status GetMetricHistory(Ctx& c);
 
 // mlflow-artifacts: PUT uploads the body, GET downloads, DELETE removes (a folder with what it
 // holds); GET of .../artifacts?path=<folder> lists a folder.

@@ -12,9 +12,10 @@
 // - Thread-safe; fn must not call Write or Read re-entrantly.
 // - Lookups report NotFound as std::nullopt. Experiment names compare exactly, per workspace.
 //   Run ids are globally unique (UUIDs), and the caller checks a run's workspace.
-// - Metrics: LogMetric appends a point to the key's history (an identical point is kept once)
-//   and makes it the latest value when (step, timestamp, value) is not older than the latest's,
-//   as MLflow does. A NaN value is stored as is_nan with no value.
+// - Metrics: LogMetrics appends points to their keys' histories (an identical point is kept
+//   once) and makes the newest of each key the latest value when its (step, timestamp, value)
+//   is not older than the latest's, as MLflow does (NaN below every number). A NaN value is
+//   stored as is_nan with no value.
 // - Documents (kind "logged_model", "registered_model", "model_version"): JSON text under
 //   (kind, workspace, key); ListDocs finds the keys that start with a prefix, in key order.
 // - A `limit` <= 0 means no limit.
@@ -23,7 +24,7 @@
 //   TARN_RETURN_IF_ERROR(store->Write([&](TrackingTxn& t) -> Status {
 //     TARN_ASSIGN_OR_RETURN(auto run, t.GetRun(id));
 //     if (!run) return Error(Reason::kMlflowResourceDoesNotExist, "no run " + id);
-//     return t.LogMetric(id, Metric{"loss", 0.5, now, 3, false});
+//     return t.LogMetrics(id, {Metric{"loss", 0.5, now, 3, false}});
 //   }));
 #pragma once
 
@@ -136,7 +137,7 @@ class TrackingTxn {
                         const std::string& value) = 0;
   // False when the run has no such tag.
   virtual StatusOr<bool> DeleteTag(const std::string& run_id, const std::string& key) = 0;
-  virtual Status LogMetric(const std::string& run_id, const Metric& m) = 0;
+  virtual Status LogMetrics(const std::string& run_id, const std::vector<Metric>& points) = 0;
   // The key's points by (step, timestamp), `limit` of them from `offset`.
   virtual StatusOr<std::vector<Metric>> MetricHistory(const std::string& run_id,
                                                       const std::string& key, int64_t limit,

@@ -1,6 +1,8 @@
 #include "store/tracking/sqlite/sqlite_tracking_store.h"
 
 #include <cmath>
+#include <map>
+#include <string_view>
 #include <thread>
 #include <variant>
 
@@ -66,15 +68,15 @@ CREATE TABLE IF NOT EXISTS latest_metrics(
   step INTEGER NOT NULL,
   is_nan INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY(run_uuid, key)) WITHOUT ROWID;
+-- Every point once, in history order: one B-tree (a NaN point's value is 0, with is_nan).
 CREATE TABLE IF NOT EXISTS metrics(
   run_uuid TEXT NOT NULL,
   key TEXT NOT NULL,
   step INTEGER NOT NULL,
   timestamp INTEGER NOT NULL,
-  value REAL,
-  is_nan INTEGER NOT NULL DEFAULT 0);
-CREATE UNIQUE INDEX IF NOT EXISTS metrics_point
-  ON metrics(run_uuid, key, step, timestamp, is_nan, value);
+  is_nan INTEGER NOT NULL DEFAULT 0,
+  value REAL NOT NULL,
+  PRIMARY KEY(run_uuid, key, step, timestamp, is_nan, value)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS run_inputs(
   run_uuid TEXT NOT NULL,
   name TEXT NOT NULL,
@@ -300,28 +302,34 @@ class Txn final : public TrackingTxn {
     return q.changes() > 0;
   }
 
-  Status LogMetric(const std::string& run_id, const Metric& m) override {
-    {
-      Query q(c_, "INSERT OR IGNORE INTO metrics(run_uuid, key, step, timestamp, value, is_nan) "
+  Status LogMetrics(const std::string& run_id, const std::vector<Metric>& points) override {
+    // The newest point of each key: one latest-value update per key, not per point.
+    std::map<std::string_view, const Metric*> newest;
+    for (const Metric& m : points) {
+      Query q(c_, "INSERT OR IGNORE INTO metrics(run_uuid, key, step, timestamp, is_nan, value) "
                   "VALUES(?,?,?,?,?,?)");
-      q.Text(run_id).Text(m.key).Int(m.step).Int(m.timestamp);
-      if (m.is_nan) q.Null(); else q.Real(m.value);
-      q.Int(m.is_nan ? 1 : 0);
+      q.Text(run_id).Text(m.key).Int(m.step).Int(m.timestamp).Int(m.is_nan ? 1 : 0);
+      q.Real(m.is_nan ? 0 : m.value);
+      TARN_RETURN_IF_ERROR(q.Run());
+      auto [it, fresh] = newest.emplace(m.key, &m);
+      if (!fresh && Newer(m, *it->second)) it->second = &m;
+    }
+    for (const auto& [key, m] : newest) {
+      // The store's latest value: replaced by a point whose (step, timestamp, value) is not
+      // older; NaN below every number.
+      Query q(c_,
+              "INSERT INTO latest_metrics(run_uuid, key, value, timestamp, step, is_nan) "
+              "VALUES(?,?,?,?,?,?) ON CONFLICT(run_uuid, key) DO UPDATE SET value = "
+              "excluded.value, timestamp = excluded.timestamp, step = excluded.step, is_nan = "
+              "excluded.is_nan WHERE excluded.step > step OR (excluded.step = step AND "
+              "(excluded.timestamp > timestamp OR (excluded.timestamp = timestamp AND (is_nan = 1 "
+              "OR (excluded.is_nan = 0 AND excluded.value >= value)))))");
+      q.Text(run_id).Text(m->key);
+      if (m->is_nan) q.Null(); else q.Real(m->value);
+      q.Int(m->timestamp).Int(m->step).Int(m->is_nan ? 1 : 0);
       TARN_RETURN_IF_ERROR(q.Run());
     }
-    // The latest value: the point with the greatest (step, timestamp, value); NaN below every
-    // number.
-    Query q(c_,
-            "INSERT INTO latest_metrics(run_uuid, key, value, timestamp, step, is_nan) "
-            "VALUES(?,?,?,?,?,?) ON CONFLICT(run_uuid, key) DO UPDATE SET value = excluded.value, "
-            "timestamp = excluded.timestamp, step = excluded.step, is_nan = excluded.is_nan "
-            "WHERE excluded.step > step OR (excluded.step = step AND (excluded.timestamp > "
-            "timestamp OR (excluded.timestamp = timestamp AND (is_nan = 1 OR (excluded.is_nan = 0 "
-            "AND excluded.value >= value)))))");
-    q.Text(run_id).Text(m.key);
-    if (m.is_nan) q.Null(); else q.Real(m.value);
-    q.Int(m.timestamp).Int(m.step).Int(m.is_nan ? 1 : 0);
-    return q.Run();
+    return Status::Ok();
   }
 
   StatusOr<std::vector<Metric>> MetricHistory(const std::string& run_id, const std::string& key,
@@ -386,6 +394,14 @@ class Txn final : public TrackingTxn {
   static constexpr char kRunColumns[] =
       "SELECT r.run_uuid, r.ws, r.experiment_id, r.run_name, r.user_id, r.status, r.start_time, "
       "r.end_time, r.deleted_time, r.lifecycle_stage, r.artifact_uri";
+
+  // Whether a is newer than b by (step, timestamp, value), NaN below every number.
+  static bool Newer(const Metric& a, const Metric& b) {
+    if (a.step != b.step) return a.step > b.step;
+    if (a.timestamp != b.timestamp) return a.timestamp > b.timestamp;
+    if (a.is_nan || b.is_nan) return !a.is_nan;
+    return a.value >= b.value;
+  }
 
   // A LIKE pattern as a GLOB one, so that LIKE's ASCII case folding can be undone:
   // `name LIKE p AND name GLOB g` is a case-sensitive LIKE.

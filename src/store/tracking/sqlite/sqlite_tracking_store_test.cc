@@ -64,7 +64,7 @@ class SqliteTrackingStoreTest : public ::testing::Test {
     return out;
   }
   Status Log(const std::string& run, Metric m) {
-    return store_->Write([&](TrackingTxn& t) { return t.LogMetric(run, m); });
+    return store_->Write([&](TrackingTxn& t) { return t.LogMetrics(run, {m}); });
   }
 
   std::filesystem::path dir_;
@@ -104,6 +104,26 @@ TEST_F(SqliteTrackingStoreTest, NanIsKeptAndIdenticalPointsOnce) {
   }
 }
 
+TEST_F(SqliteTrackingStoreTest, ABatchMakesItsNewestPointOfEachKeyTheLatest) {
+  MakeRun("r");
+  ASSERT_TRUE(store_->Write([&](TrackingTxn& t) {
+                      return t.LogMetrics("r", {Metric{"a", 3, 10, 5, false},
+                                                Metric{"b", 1, 10, 0, true},
+                                                Metric{"a", 9, 10, 4, false},  // an older step
+                                                Metric{"a", 4, 11, 5, false},  // later, same step
+                                                Metric{"b", 0.5, 10, 0, false}});
+                    }).ok());
+  auto latest = Latest("r");
+  ASSERT_EQ(latest.size(), 2u);
+  EXPECT_EQ(latest[0].key, "a");
+  EXPECT_EQ(latest[0].value, 4);
+  EXPECT_EQ(latest[1].key, "b");
+  EXPECT_FALSE(latest[1].is_nan);
+  EXPECT_EQ(latest[1].value, 0.5);
+  EXPECT_EQ(History("r", "a").size(), 3u);
+  EXPECT_EQ(History("r", "b").size(), 2u);
+}
+
 TEST_F(SqliteTrackingStoreTest, AFailedWriteLeavesNothingBehind) {
   MakeRun("r");
   Status s = store_->Write([&](TrackingTxn& t) -> Status {
@@ -127,8 +147,8 @@ TEST_F(SqliteTrackingStoreTest, ConcurrentWritersShareCommitsAndEachFailsAlone) 
     threads.emplace_back([&, t] {
       for (int i = 0; i < kEach; ++i) {
         Status s = store_->Write([&](TrackingTxn& txn) -> Status {
-          TARN_RETURN_IF_ERROR(txn.LogMetric("r", Metric{"k" + std::to_string(t), 1.0 * i, i, i,
-                                                         false}));
+          TARN_RETURN_IF_ERROR(
+              txn.LogMetrics("r", {Metric{"k" + std::to_string(t), 1.0 * i, i, i, false}}));
           // Every tenth write fails after writing: its point must not survive.
           if (i % 10 == 9) return Error(Reason::kMlflowInvalidParameterValue, "no");
           return Status::Ok();
