@@ -269,6 +269,7 @@ void PipelineFixture::Build() {
   o.frontend->SetSelfAuthorities({kHost});
   pipeline::PipelineOptions pipeline_opts;
   pipeline_opts.work_dir = dir_ + "/pipelines";
+  pipeline_opts.max_wait_ms = 0;  // no worker runs them: a wait would only stall the fuzzer
   o.pipelines = std::make_unique<pipeline::PipelineService>(o.catalog.get(), o.catalog_store.get(),
                                                             o.lake.get(), pipeline_opts);
   o.frontend->SetPipelines(o.pipelines.get());

@@ -44,3 +44,4 @@ bash scripts/bench_lake.sh --quick
 /usr/bin/python3 bench/people_bench.py --seconds 1 --rounds 1 --small 50 --large-mib 8 > /dev/null
 /usr/bin/python3 bench/ingest_bench.py --files 200 --rounds 1 > /dev/null
 /usr/bin/python3 bench/pipeline_bench.py --quick > /dev/null
+"$here/.venv/bin/python" bench/mlflow_bench.py --quick > /dev/null

@@ -259,6 +259,7 @@ StatusOr<Json> PipelineService::ListRuns(const std::string& ws, const std::strin
 
 StatusOr<Json> PipelineService::WaitRun(const std::string& ws, const std::string& id,
                                         int64_t timeout_ms) {
+  timeout_ms = std::min(timeout_ms, options_.max_wait_ms);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   for (;;) {
     TARN_ASSIGN_OR_RETURN(catalog::PipelineRunRecord r, LoadRun(ws, id));

@@ -80,6 +80,9 @@ struct PipelineOptions {
   // OpenLineage Python client's: /api/v1/lineage).
   std::string openlineage_url{};
   std::string openlineage_endpoint = "/api/v1/lineage";
+  // The longest WaitRun waits (a long poll holds a request thread); the fuzz fixture, whose runs
+  // never start, answers at once.
+  int64_t max_wait_ms = 10000;
 };
 
 // The lineage graph's key of a dataset version: "dataset:<name>:<version>".
