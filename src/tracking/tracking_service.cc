@@ -152,6 +152,19 @@ StatusOr<Experiment> TrackingService::RequireExperiment(TrackingTxn& t, const st
   return std::move(*e);
 }
 
+// MLflow's experiment 0, "Default", where runs go that name no experiment: made on first use.
+Status TrackingService::EnsureDefaultExperiment(TrackingTxn& t, const std::string& ws) {
+  TARN_ASSIGN_OR_RETURN(auto e, t.GetExperiment(ws, 0));
+  if (e) return Status::Ok();
+  Experiment d;
+  d.ws = ws;
+  d.id = 0;
+  d.name = "Default";
+  d.artifact_location = "mlflow-artifacts:/0";
+  d.creation_time = d.last_update_time = NowMillis();
+  return t.PutExperiment(d);
+}
+
 StatusOr<RunInfo> TrackingService::RequireRun(TrackingTxn& t, const std::string& ws,
                                               const std::string& id) {
   if (id.empty()) return Invalid("Missing value for required parameter 'run_id'.");
@@ -409,6 +422,7 @@ StatusOr<Json> TrackingService::CreateRun(const std::string& ws, const Json& req
   if (exp_id.empty()) exp_id = "0";
   Json out;
   TARN_RETURN_IF_ERROR(store_->Write([&](TrackingTxn& t) -> Status {
+    if (exp_id == "0") TARN_RETURN_IF_ERROR(EnsureDefaultExperiment(t, ws));
     TARN_ASSIGN_OR_RETURN(Experiment e, RequireExperiment(t, ws, exp_id));
     if (e.lifecycle_stage != "active") {
       return Invalid("The experiment " + exp_id + " must be in the 'active' state. Current "

@@ -143,6 +143,7 @@ class TrackingService {
  private:
   StatusOr<Experiment> RequireExperiment(TrackingTxn& t, const std::string& ws,
                                          const std::string& id);
+  Status EnsureDefaultExperiment(TrackingTxn& t, const std::string& ws);
   StatusOr<RunInfo> RequireRun(TrackingTxn& t, const std::string& ws, const std::string& id);
   StatusOr<RunInfo> RequireActiveRun(TrackingTxn& t, const std::string& ws, const std::string& id);
   StatusOr<Json> RunJson(TrackingTxn& t, const RunInfo& r);

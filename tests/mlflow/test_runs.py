@@ -1,6 +1,8 @@
 """Runs through MlflowClient: lifecycle (update, delete, restore), tags, dataset inputs, and
 search_runs with MLflow's filter grammar, ordering and pagination."""
 
+import os
+
 import pytest
 from mlflow.entities import Metric, Param, RunStatus, RunTag, ViewType
 
@@ -217,3 +219,20 @@ def test_pagination_covers_every_run_once(client, experiment):
     assert len(df) == n and set(df["run_id"]) == set(ids)
     with mlflow_error("INVALID_PARAMETER_VALUE"):
         client.search_runs([eid], max_results=50001)
+
+
+def test_a_run_without_an_experiment_goes_to_default(tracking, client):
+    """mlflow.start_run() with no experiment set logs to experiment 0, "Default", as MLflow's
+    server keeps it; it is made on first use."""
+    import mlflow
+    import mlflow.tracking.fluent as fluent
+    tracking.apply()
+    for k in ("MLFLOW_EXPERIMENT_ID", "MLFLOW_EXPERIMENT_NAME"):
+        os.environ.pop(k, None)
+    fluent._active_experiment_id = None  # no experiment set earlier in this process
+    with mlflow.start_run() as run:
+        mlflow.log_metric("x", 1.0)
+    got = client.get_run(run.info.run_id)
+    assert got.info.experiment_id == "0"
+    assert client.get_experiment("0").name == "Default"
+    assert got.data.metrics == {"x": 1.0}
