@@ -27,9 +27,6 @@ constexpr size_t kMaxAlias = 255;
 // A logged model's id: "m-" and 32 hex digits.
 std::string NewModelId() { return "m-" + HexEncode(RandomBytes(16)); }
 
-Status Invalid(const std::string& why) {
-  return Error(Reason::kMlflowInvalidParameterValue, why);
-}
 
 // A version's key sorts in version order under its model's name.
 std::string VersionKey(const std::string& name, int64_t version) {
@@ -460,20 +457,15 @@ StatusOr<Json> TrackingService::SearchRegisteredModels(const std::string& ws, co
   // order_by: name or last_updated_timestamp (alias timestamp), ASC or DESC; by name otherwise.
   std::string order_key = "name";
   bool descending = false;
-  for (const std::string& item : StringList(req, "order_by")) {
-    std::string_view o = Trim(item);
-    size_t space = o.find(' ');
-    std::string key(o.substr(0, space));
-    std::string_view dir = space == std::string_view::npos ? "" : Trim(o.substr(space));
-    if (key == "timestamp") key = "last_updated_timestamp";
-    if ((key != "name" && key != "last_updated_timestamp") ||
-        (!dir.empty() && !EqualsIgnoreCase(dir, "ASC") && !EqualsIgnoreCase(dir, "DESC"))) {
-      return Invalid("Invalid order_by clause '" + item +
-                     "': order registered models by name or last_updated_timestamp, ASC or "
-                     "DESC.");
+  for (const std::string& o : StringList(req, "order_by")) {
+    TARN_ASSIGN_OR_RETURN(OrderItem item, ParseOrderItem(o));
+    if (item.key == "timestamp") item.key = "last_updated_timestamp";
+    if (item.key != "name" && item.key != "last_updated_timestamp") {
+      return Invalid("Invalid order_by clause '" + o +
+                     "': order registered models by name or last_updated_timestamp.");
     }
-    order_key = key;
-    descending = EqualsIgnoreCase(dir, "DESC");
+    order_key = item.key;
+    descending = !item.ascending;
   }
   Json out = Json::object();
   out["registered_models"] = Json::array();

@@ -7,11 +7,11 @@
 #include "common/strings.h"
 
 namespace tarn::tracking::tracking_json {
-namespace {
-
 Status Invalid(const std::string& why) {
   return Error(Reason::kMlflowInvalidParameterValue, why);
 }
+
+namespace {
 
 StatusOr<double> DoubleOf(const Json& v, const char* field) {
   if (v.is_number()) return v.get<double>();
@@ -354,25 +354,19 @@ StatusOr<std::vector<FieldClause>> ParseFieldFilter(const std::string& filter,
   return out;
 }
 
-StatusOr<ExperimentOrder> ParseExperimentOrder(const std::string& item) {
+StatusOr<OrderItem> ParseOrderItem(const std::string& item) {
   std::string_view s = Trim(item);
-  ExperimentOrder out;
   for (std::string_view prefix : {"attributes.", "attribute.", "attr."}) {
     if (StartsWithIgnoreCase(s, prefix)) s.remove_prefix(prefix.size());
   }
   size_t space = s.find(' ');
-  std::string_view key = s.substr(0, space);
   std::string_view dir = space == std::string_view::npos ? "" : Trim(s.substr(space));
+  OrderItem out;
+  out.key = std::string(s.substr(0, space));
   if (EqualsIgnoreCase(dir, "DESC")) {
     out.ascending = false;
   } else if (!dir.empty() && !EqualsIgnoreCase(dir, "ASC")) {
     return Invalid("Invalid order_by clause '" + item + "': the direction is ASC or DESC.");
-  }
-  if (key == "name") {
-    out.by_name = true;
-  } else if (key != "experiment_id" && key != "creation_time" && key != "last_update_time") {
-    return Invalid("Invalid order_by clause '" + item +
-                   "': order experiments by name, experiment_id or creation_time.");
   }
   return out;
 }

@@ -52,10 +52,15 @@ StatusOr<std::vector<FieldClause>> ParseFieldFilter(const std::string& filter,
 // SQL LIKE: % any run, _ one character, \ escapes; fold: ASCII case-insensitive (ILIKE).
 bool SqlLike(std::string_view s, std::string_view pattern, bool fold);
 bool ClauseHolds(const FieldClause& c, const std::string& value);
-struct ExperimentOrder {
-  bool by_name = false;  // else by id (creation order)
+// One order_by item, "<key> [ASC|DESC]" (an attributes./attribute./attr. prefix dropped), as the
+// clients send for experiments and models; the caller checks which keys it serves.
+struct OrderItem {
+  std::string key;
   bool ascending = true;
 };
-StatusOr<ExperimentOrder> ParseExperimentOrder(const std::string& item);
+StatusOr<OrderItem> ParseOrderItem(const std::string& item);
+
+// kMlflowInvalidParameterValue with `why`: bad input, as MLflow says it.
+Status Invalid(const std::string& why);
 
 }  // namespace tarn::tracking::tracking_json

@@ -30,9 +30,6 @@ constexpr int64_t kMaxSearchRuns = 50000;
 constexpr int64_t kMaxSearchExperiments = 50000;
 constexpr int64_t kMaxHistoryPage = 25000000;
 
-Status Invalid(const std::string& why) {
-  return Error(Reason::kMlflowInvalidParameterValue, why);
-}
 Status Missing(const std::string& what) {
   return Error(Reason::kMlflowResourceDoesNotExist, what);
 }
@@ -281,9 +278,14 @@ StatusOr<Json> TrackingService::SearchExperiments(const std::string& ws, const J
     }
   }
   for (const std::string& o : StringList(req, "order_by")) {
-    TARN_ASSIGN_OR_RETURN(ExperimentOrder eo, ParseExperimentOrder(o));
-    q.order_by_name = eo.by_name;
-    q.descending = !eo.ascending;
+    TARN_ASSIGN_OR_RETURN(OrderItem item, ParseOrderItem(o));
+    if (item.key != "name" && item.key != "experiment_id" && item.key != "creation_time" &&
+        item.key != "last_update_time") {
+      return Invalid("Invalid order_by clause '" + o +
+                     "': order experiments by name, experiment_id or creation_time.");
+    }
+    q.order_by_name = item.key == "name";
+    q.descending = !item.ascending;
   }
   // A workspace holds few experiments: filter and page in memory.
   const int64_t offset = q.offset;
