@@ -94,8 +94,6 @@ enum class ViewType { kActiveOnly, kDeletedOnly, kAll };
 struct ExperimentQuery {
   std::string ws;
   ViewType view = ViewType::kActiveOnly;
-  std::string name_like;  // a LIKE pattern on the name ("" = any); case-sensitive
-  bool name_ilike = false;
   bool order_by_name = false;  // else by id
   bool descending = false;
   int64_t limit = 0;

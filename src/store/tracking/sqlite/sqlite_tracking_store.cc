@@ -176,19 +176,11 @@ class Txn final : public TrackingTxn {
         "SELECT experiment_id, name, artifact_location, lifecycle_stage, creation_time, "
         "last_update_time FROM experiments WHERE ws = ? AND lifecycle_stage IN ";
     sql += Stages(eq.view);
-    if (!eq.name_like.empty()) {
-      sql += eq.name_ilike ? " AND LOWER(name) LIKE LOWER(?) ESCAPE '\\'"
-                           : " AND name LIKE ? ESCAPE '\\' AND name GLOB ?";
-    }
     sql += eq.order_by_name ? " ORDER BY name" : " ORDER BY experiment_id";
     sql += eq.descending ? " DESC" : " ASC";
     sql += " LIMIT ? OFFSET ?";
     Query q(c_, sql);
     q.Text(eq.ws);
-    if (!eq.name_like.empty()) {
-      q.Text(eq.name_like);
-      if (!eq.name_ilike) q.Text(LikeToGlob(eq.name_like));
-    }
     q.Int(eq.limit > 0 ? eq.limit : -1).Int(eq.offset);
     std::vector<Experiment> out;
     for (;;) {
@@ -401,36 +393,6 @@ class Txn final : public TrackingTxn {
     if (a.timestamp != b.timestamp) return a.timestamp > b.timestamp;
     if (a.is_nan || b.is_nan) return !a.is_nan;
     return a.value >= b.value;
-  }
-
-  // A LIKE pattern as a GLOB one, so that LIKE's ASCII case folding can be undone:
-  // `name LIKE p AND name GLOB g` is a case-sensitive LIKE.
-  static std::string LikeToGlob(const std::string& like) {
-    std::string g;
-    for (size_t i = 0; i < like.size(); ++i) {
-      char ch = like[i];
-      if (ch == '\\' && i + 1 < like.size()) {
-        ch = like[++i];
-        if (ch == '*' || ch == '?' || ch == '[') {
-          g += '[';
-          g += ch;
-          g += ']';
-        } else {
-          g += ch;
-        }
-      } else if (ch == '%') {
-        g += '*';
-      } else if (ch == '_') {
-        g += '?';
-      } else if (ch == '*' || ch == '?' || ch == '[') {
-        g += '[';
-        g += ch;
-        g += ']';
-      } else {
-        g += ch;
-      }
-    }
-    return g;
   }
 
   static Experiment ExperimentOf(const Query& q, const std::string& ws) {
