@@ -71,6 +71,7 @@ SIDES = ["tarnd", "mlflow"]
 LABEL = {"tarnd": "tarnd", "mlflow": "MLflow server"}
 PEER_START_TIMEOUT = 180  # mlflow server imports a lot and migrates its SQLite database
 KEYS_PER_BATCH = 100  # log_batch: 100 keys x (batch size / 100) steps
+SEARCH_CHUNK = 2000  # runs populated per phase (the peer makes about 20 a second)
 HISTORY_PAGE = 25000  # what the mlflow client asks get-history for (GET_METRIC_HISTORY_MAX_RESULTS)
 
 # ----- the load generator's worker (a process of its own; only the standard library) -----------
@@ -263,8 +264,8 @@ class PeerServer:
         self.log_path = self.base / "mlflow-server.log"
         self.command = None
 
-    def start(self):
-        import requests
+    def launch(self):
+        """Starts the server; wait() for it to answer."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
         art = self.base / "art"
         art.mkdir(exist_ok=True)
@@ -279,6 +280,10 @@ class PeerServer:
             self.proc = subprocess.Popen(cmd, cwd=self.base, env=env, stdin=subprocess.DEVNULL,
                                          stdout=out, stderr=subprocess.STDOUT,
                                          start_new_session=True)
+        return self
+
+    def wait(self):
+        import requests
         deadline = time.monotonic() + PEER_START_TIMEOUT
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -496,14 +501,15 @@ def bench_log_batch(args, sides, run):
     def check(side):
         c, rid, raw_rid, conn = ctx[side.name]
         conn.close()
-        want = (args.batches + 1) * steps_per_batch * KEYS_PER_BATCH
+        # Every key's history (--quick: three of them), and every key's latest value.
+        keys = (0, 37, KEYS_PER_BATCH - 1) if QUICK else range(KEYS_PER_BATCH)
+        want = (args.batches + 1) * steps_per_batch * len(keys)
         for r in (rid, raw_rid):
-            total = sum(len(c.get_metric_history(r, f"m{k}")) for k in range(KEYS_PER_BATCH))
+            total = sum(len(c.get_metric_history(r, f"m{k}")) for k in keys)
             latest = c.get_run(r).data.metrics
             if total != want or len(latest) != KEYS_PER_BATCH:
-                raise Mismatch(f"run {r}: {total} points in {len(latest)} keys, want {want} in "
-                               f"{KEYS_PER_BATCH}")
-        res[side.name]["points"] = 2 * want
+                raise Mismatch(f"run {r}: {total} points in {len(keys)} keys' histories and "
+                               f"{len(latest)} keys, want {want} and {KEYS_PER_BATCH}")
 
     for s in sides:
         run(res, "log_batch", s, "setup", lambda s=s: (setup(s), one(s, 0, False)))
@@ -668,17 +674,21 @@ def bench_load(args, sides, run, harness, procs_out):
 # ----- 3. search_runs over 10,000 runs ----------------------------------------------------------
 
 
-def populate_runs(side, eid, n, threads=8):
-    """n runs in experiment eid, each with metric m = value(i) and param i, over raw HTTP from
-    `threads` keep-alive connections (setup, not timed)."""
+def populate_runs(side, eid, n, lo, hi, threads=8):
+    """Runs lo..hi-1 of n in experiment eid, each with metric m = search_value(i, n) and param
+    i, over raw HTTP from `threads` keep-alive connections (setup, not timed). The threads stop
+    when this returns or raises (a phase that overruns must not leave them loading the server)."""
     errors = []
     made = [0] * threads
+    stop = threading.Event()
     ts = int(time.time() * 1000)
 
     def worker(t):
         conn = side.connection()
         try:
-            for i in range(t, n, threads):
+            for i in range(lo + t, hi, threads):
+                if stop.is_set():
+                    return
                 made_run = side.post(conn, "runs/create", {
                     "experiment_id": eid, "start_time": ts + i, "run_name": f"run-{i}"})
                 rid = made_run["run"]["info"]["run_id"]
@@ -693,10 +703,15 @@ def populate_runs(side, eid, n, threads=8):
             conn.close()
 
     ths = [threading.Thread(target=worker, args=(t,), daemon=True) for t in range(threads)]
-    for t in ths:
-        t.start()
-    for t in ths:
-        t.join()
+    try:
+        for t in ths:
+            t.start()
+        for t in ths:
+            t.join()
+    finally:
+        stop.set()
+        for t in ths:
+            t.join(30)
     if errors:
         raise errors[0]
     return sum(made)
@@ -718,14 +733,19 @@ def bench_search(args, sides, run):
     def setup(side):
         c = side.client()
         eid = c.create_experiment(f"search-{time.time_ns()}")
-        t = time.perf_counter()
-        made = populate_runs(side, eid, n)
-        dt = time.perf_counter() - t
         ctx[side.name] = (c, eid, side.connection())
-        res[side.name].update(times=[], raw_times=[], populate_s=dt, pages=None)
-        log(f"search: {made:,} runs populated on {side.name} in {dt:.1f} s "
-            f"({2 * made / dt:,.0f} requests/s over 8 connections)")
-        search(side, timed=False)
+        res[side.name].update(times=[], raw_times=[], populate_s=0.0, made=0, pages=None)
+
+    def populate(side, lo, hi):
+        side.refresh()
+        t = time.perf_counter()
+        res[side.name]["made"] += populate_runs(side, ctx[side.name][1], n, lo, hi)
+        res[side.name]["populate_s"] += time.perf_counter() - t
+        if hi == n:
+            made, dt = res[side.name]["made"], res[side.name]["populate_s"]
+            log(f"search: {made:,} runs populated on {side.name} in {dt:.1f} s "
+                f"({2 * made / dt:,.0f} requests/s over 8 connections)")
+            search(side, timed=False)
 
     def search(side, timed):
         c, eid, conn = ctx[side.name]
@@ -771,6 +791,10 @@ def bench_search(args, sides, run):
 
     for s in sides:
         run(res, "search", s, "setup", lambda s=s: setup(s))
+        for lo in range(0, n, SEARCH_CHUNK):  # a phase each, each bounded
+            hi = min(n, lo + SEARCH_CHUNK)
+            run(res, "search", s, f"populating runs {lo}..{hi - 1}",
+                lambda s=s: populate(s, lo, hi))
     for r in range(args.search_rounds):
         for s in order(sides, r):
             run(res, "search", s, f"round {r + 1}", lambda s=s: search(s, True))
@@ -1366,16 +1390,12 @@ def main():
     only = [w for w in WORKLOADS if not args.only or w in args.only]
     if "tarnd" in args.sides and not Path(args.tarnd).exists():
         sys.exit(f"{args.tarnd} is missing: bash scripts/build.sh release tarnd")
-    try:
-        import mlflow
-    except ImportError:
-        sys.exit("mlflow is not importable: run with .venv/bin/python (scripts/bootstrap.sh)")
+    if "mlflow" in args.sides and not (Path(sys.executable).parent / "mlflow").exists():
+        sys.exit("no mlflow next to this python: run with .venv/bin/python (scripts/bootstrap.sh)")
     os.environ["TARND_BIN"] = args.tarnd
     os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "0"
     os.environ["MLFLOW_HTTP_REQUEST_TIMEOUT"] = str(args.phase_timeout)
     os.environ["MLFLOW_HTTP_POOL_MAXSIZE"] = str(max(10, args.clients))
-    fixtures = import_fixtures()
-    import tarn_harness
     sys.path.insert(0, str(HERE))
     from pipeline_bench import BusySampler, busy_note
 
@@ -1387,7 +1407,7 @@ def main():
 
     started = time.monotonic()
     meta = {"when": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-            "busy_before": busy_note(), "mlflow": mlflow.__version__,
+            "busy_before": busy_note(),
             "command": ".venv/bin/python bench/mlflow_bench.py " + " ".join(argv),
             "tarnd": os.path.relpath(args.tarnd, ROOT)}
     commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
@@ -1403,6 +1423,16 @@ def main():
     runner = Runner(args, started + args.max_minutes * 60)
     try:
         sides = []
+        if "mlflow" in args.sides:  # it takes a while to start: in the background
+            peer = PeerServer(work / "mlflow", args.peer_workers)
+            peer.launch()
+        try:
+            import mlflow
+        except ImportError:
+            sys.exit("mlflow is not importable: run with .venv/bin/python (scripts/bootstrap.sh)")
+        meta["mlflow"] = mlflow.__version__
+        fixtures = import_fixtures()
+        import tarn_harness
         if "tarnd" in args.sides:
             with bounded("starting tarnd", 120):
                 world = fixtures.TarnWorld(work / "tarnd")
@@ -1411,8 +1441,7 @@ def main():
             log(f"tarnd: {world.tracking_uri}")
         if "mlflow" in args.sides:
             with bounded("starting mlflow server", PEER_START_TIMEOUT + 30):
-                peer = PeerServer(work / "mlflow", args.peer_workers)
-                peer.start()
+                peer.wait()
             sides.append(Side("mlflow", peer.url, peer=peer))
             log(f"mlflow server: {peer.url} ({peer.processes()} processes)")
             meta["peer_command"] = " ".join(
