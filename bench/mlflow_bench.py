@@ -32,11 +32,14 @@ Ctrl-C, SIGTERM and errors):
     MLFLOW_TRACKING_TOKEN and MLFLOW_TRACKING_SERVER_CERT_PATH, as a user would.
   * `mlflow server` (MLflow's defaults: uvicorn, 4 workers) with a SQLite backend store and local
     artifacts served by the server (--serve-artifacts), plain HTTP, no auth.
-Every phase (a setup or a round on one server) is bounded by --phase-timeout; a phase that fails
-or overruns is reported with the exact error and the other phases go on; the exit status is 1 if
-any phase failed. Every workload checks what it got (metric counts, search hits, history length
-and steps, artifact bytes) on both servers. --quick runs tiny sizes (under 2 minutes) and asserts
-only that both servers answer correctly (for CI); it judges no performance.
+log_batch, search, history and artifacts also send the same requests over raw HTTP (http.client,
+no mlflow objects made): the servers' share, without targets, and how much of each figure is the
+mlflow client's own work. Every phase (a setup, 2,000 of the runs to search, a round on one
+server) is bounded by --phase-timeout; a phase that fails or overruns is reported with the exact
+error and the other phases go on; the exit status is 1 if any phase failed. Every workload
+checks what it got (metric counts, search hits, history length and steps, artifact bytes) on
+both servers. --quick runs tiny sizes (under 2 minutes) and asserts only that both servers
+answer correctly (for CI); it judges no performance.
 """
 import argparse
 import contextlib
