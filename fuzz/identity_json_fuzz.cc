@@ -83,7 +83,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       auto r = ids.AssignRole(body);
       Show(r);
       Show(ids.ListRoles());
-      tarn::identity::Caller who{oid, tarn::fuzz::kTenant, "", {f.seeds().group}, 0};
+      tarn::identity::Caller who{oid, tarn::fuzz::kTenant, "", {f.seeds().group}, 0, ""};
       std::string resource = "/devstoreaccount1/fuzz/dir";
       if (body.is_object() && body.contains("scope") && body["scope"].is_string()) {
         resource = body["scope"].get<std::string>() + "/x";

@@ -667,6 +667,40 @@ def mlflow_filter_seeds():
         write("mlflow_filter_fuzz", f"seed-{i}", f.bytes())
 
 
+def job_spec_seeds():
+    import base64
+    import json
+
+    def b64(text):
+        return base64.b64encode(text.encode()).decode()
+    jobs = {
+        "simple": {"experiment_name": "exp", "script": "train.py",
+                   "snapshot": [{"path": "train.py", "content": b64("print(1)")}]},
+        "full": {"experiment_name": "diabetes", "run_name": "r1", "compute": "local",
+                 "script": "src/train.py", "arguments": ["--alpha", 0.5, "it's", "$(id)", ""],
+                 "environment": {"name": "sk", "pip": ["scikit-learn==1.9.1", "six"]},
+                 "tags": {"team": "ml"}, "timeout_s": 60,
+                 "snapshot": [{"path": "src/train.py", "content": b64("import six")},
+                              {"path": "src/lib/util.py", "content": ""}]},
+        "interpreter": {"experiment_name": "e", "script": "a.py",
+                        "environment": {"python": "/usr/bin/python3"},
+                        "snapshot": [{"path": "a.py", "content": ""}]},
+        "traversal": {"experiment_name": "e", "script": "../a.py",
+                      "snapshot": [{"path": "../a.py", "content": ""}]},
+        "newline-arg": {"experiment_name": "e", "script": "a.py", "arguments": ["a\nb", "c d"],
+                        "snapshot": [{"path": "a.py", "content": ""}]},
+        "data": {"experiment_name": "e", "script": "a.py",
+                 "arguments": ["{inputs.sales}", "{outputs.predictions}"],
+                 "inputs": [{"name": "sales", "dataset": "sales_by_region", "version": 2}],
+                 "outputs": [{"name": "predictions", "datastore": "product",
+                              "path": "predictions/{run-id}", "register_as": "predictions",
+                              "format": "csv"}],
+                 "snapshot": [{"path": "a.py", "content": ""}]},
+    }
+    for name, job in jobs.items():
+        write("job_spec_fuzz", name, json.dumps(job).encode())
+
+
 def main():
     seeders = {
         "range_fuzz": range_seeds, "properties_fuzz": properties_seeds,
@@ -677,7 +711,7 @@ def main():
         "request_pipeline_fuzz": request_pipeline_seeds, "sas_fuzz": sas_seeds,
         "lake_layout_fuzz": lake_layout_seeds, "login_fuzz": login_seeds,
         "pipeline_spec_fuzz": pipeline_spec_seeds, "lineage_event_fuzz": lineage_event_seeds,
-        "mlflow_filter_fuzz": mlflow_filter_seeds,
+        "mlflow_filter_fuzz": mlflow_filter_seeds, "job_spec_fuzz": job_spec_seeds,
     }
     for target, seed in seeders.items():
         reset(target)

@@ -9,10 +9,11 @@ debs=(
   libboost-dev libssl-dev libsqlite3-dev sqlite3 nlohmann-json3-dev libpugixml-dev
   libcli11-dev libspdlog-dev libfmt-dev libsodium-dev libfuse3-dev fuse3 libre2-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3 python3-pytest python3-azure python3-numpy python3-pandas pybind11-dev
+  python3 python3-venv python3-pytest python3-azure python3-numpy python3-pandas pybind11-dev
   azure-cli openssl curl libsecret-1-0
   wrk python3-matplotlib
   clang-14 libclang-rt-14-dev
+  slurm-wlm munge
 )
 # Node.js ships its own npm on these machines; Debian's npm conflicts with that nodejs.
 command -v npm >/dev/null 2>&1 || debs+=(nodejs npm)
@@ -63,17 +64,28 @@ if [ ! -x "$tools/node_modules/.bin/azurite-blob" ] ||
 fi
 # The project's virtual environment, pinned, from PyPI: the real mlflow client (and scikit-learn
 # for its training scripts) that tests/mlflow and bench/mlflow_bench.py drive against tarnd.
-# python3 here is the machine's own 3.11 interpreter, not Debian's /usr/bin/python3.
+# It is made from Debian's /usr/bin/python3 (3.11, as the machine's own python3), so that runs
+# on the local compute target, which execute as an unprivileged user, can use it too: the
+# machine's own interpreter lives under root's home, out of that user's reach.
 venv="$here/.venv"
 reqs="$here/python/venv/requirements.txt"
 cons="$here/python/venv/constraints.txt"
 stamp="$venv/.installed"
+if [ -x "$venv/bin/python" ] &&
+   [ "$(readlink -f "$venv/bin/python")" != "$(readlink -f /usr/bin/python3)" ]; then
+  rm -rf "$venv"
+fi
 if [ ! -f "$stamp" ] || ! cmp -s <(cat "$reqs" "$cons") "$stamp"; then
   echo "bootstrap: installing the project's virtual environment (.venv) from PyPI"
-  [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+  [ -x "$venv/bin/python" ] || /usr/bin/python3 -m venv "$venv"
   "$venv/bin/pip" install -q --disable-pip-version-check -r "$reqs" -c "$cons" 2>&1 |
     grep -v "is ignored: it is neither a file nor a directory" || true
   "$venv/bin/python" -c "import mlflow, sklearn, pytest"
   cat "$reqs" "$cons" > "$stamp"
+fi
+# The user that submitted runs execute as (compute.local.user, compute.slurm.user) in the demo
+# and the tests: tarnd runs them as root, and runs never execute as root.
+if [ "$(id -u)" = 0 ] && ! id -u tarnrun >/dev/null 2>&1; then
+  useradd --system --no-create-home --shell /usr/sbin/nologin tarnrun
 fi
 echo "bootstrap: ok"

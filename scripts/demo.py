@@ -217,7 +217,7 @@ from sklearn.linear_model import LinearRegression
 version = int(sys.argv[1])
 df = pd.read_json(sys.argv[2], orient="records")
 mlflow.set_experiment("sales-forecast")
-with mlflow.start_run(run_name="by-region") as run:
+with mlflow.start_run() as run:  # the submitted run (MLFLOW_RUN_ID)
     mlflow.log_input(mlflow.data.from_pandas(df, name=f"sales_by_region:{version}"),
                      context="training")
     model = LinearRegression().fit(df[["orders"]], df["revenue"])
@@ -234,10 +234,12 @@ print(json.dumps({"run_id": run.info.run_id, "model_version": mv.version,
 
 
 def training_demo(version, failures):
-    """A training run on the product dataset's pinned version, logged with the real mlflow
-    client (the project's .venv) to tarnd's tracking API; tarn.core sees the same run."""
+    """A training run on the product dataset's pinned version, submitted to the workspace's
+    local compute target as a service principal with the AzureML Data Scientist role: tarnd
+    runs it as an unprivileged user, in the project's .venv (the real mlflow client), with a
+    short-lived token of its submitter; tarn.core sees the same run."""
     from pathlib import Path
-    import requests
+    import tempfile
     venv = Path(__file__).resolve().parents[1] / ".venv" / "bin" / "python"
     https, ca = os.environ.get("TARN_HTTPS_URL"), os.environ.get("TARN_CA_FILE")
     if not (venv.exists() and https and ca):
@@ -250,41 +252,102 @@ def training_demo(version, failures):
     secret = tarn_cli("secret", "add", sp["object_id"], "--days", "1")["secret"]
     tarn_cli("role", "assign", "--principal", sp["object_id"], "--role",
              "AzureML Data Scientist", "--scope", "/workspaces/demo-ws")
-    token = requests.post(f"{https}/{tenant}/oauth2/v2.0/token", verify=ca, timeout=30, data={
-        "grant_type": "client_credentials", "client_id": sp["app_id"], "client_secret": secret,
-        "scope": "https://ml.azure.com/.default"}).json()["access_token"]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
-    env.update({"MLFLOW_TRACKING_URI": f"{https}/workspaces/demo-ws/mlflow",
-                "MLFLOW_TRACKING_TOKEN": token, "MLFLOW_TRACKING_SERVER_CERT_PATH": ca,
-                "PYTHONWARNINGS": "ignore", "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0"})
-    # The pinned version's rows, read with tarn.core here (its extension is built for this
-    # interpreter), handed to the training script, which runs in the .venv beside mlflow.
-    from tarn.core import Dataset, Workspace
-    ws_obj = Workspace.get("demo-ws", tarn_endpoint=os.environ["TARN_ENDPOINT"])
-    df = Dataset.get_by_name(ws_obj, "sales_by_region", version=version).to_pandas_dataframe()
-    rows = Path(os.environ.get("TMPDIR", "/tmp")) / f"sales_by_region-{os.getpid()}.json"
-    df[["region", "orders", "revenue"]].to_json(rows, orient="records")
-    try:
-        out = subprocess.run([str(venv), "-c", TRAIN, str(version), str(rows)], env=env,
-                             capture_output=True, text=True, timeout=600)
-    finally:
-        rows.unlink(missing_ok=True)
-    if out.returncode != 0:
-        failures.append(f"the training run failed (exit {out.returncode}): " +
-                        (out.stderr or out.stdout)[-3000:])
+    from tarn.core import (Dataset, Environment, Experiment, ScriptRunConfig,
+                           ServicePrincipalAuthentication, Workspace)
+    trainer = Workspace.get("demo-ws", tarn_endpoint=https, auth=ServicePrincipalAuthentication(
+        tenant, sp["app_id"], secret, ca_file=ca))
+    # The pinned version's rows go with the script, in its source directory.
+    df = Dataset.get_by_name(trainer, "sales_by_region", version=version).to_pandas_dataframe()
+    env = Environment("mlflow-venv")
+    env.python.user_managed_dependencies = True
+    env.python.interpreter_path = str(venv)
+    with tempfile.TemporaryDirectory() as src:
+        Path(src, "train.py").write_text(TRAIN)
+        df[["region", "orders", "revenue"]].to_json(Path(src, "rows.json"), orient="records")
+        run = Experiment(trainer, "sales-forecast").submit(
+            ScriptRunConfig(src, "train.py", arguments=[version, "rows.json"], environment=env,
+                            max_run_duration_seconds=600), run_name="by-region")
+    details = run.wait_for_completion(raise_on_error=False)
+    log, offset = "", 0
+    while True:
+        page = trainer._client.workspace_api("GET", "demo-ws", f"jobs/{run.id}/logs", None,
+                                             {"offset": str(offset)})
+        log += page["text"]
+        if page["next_offset"] >= page["size"]:
+            break
+        offset = page["next_offset"]
+    if details["status"] != "Completed":
+        failures.append(f"the training run ended {details['status']}: " + log[-3000:])
         return
-    got = json.loads(out.stdout.strip().splitlines()[-1])
-    from tarn.core import Experiment, Run
-    run = Run(Experiment(ws_obj, "sales-forecast"), got["run_id"])
+    got = json.loads([line for line in log.splitlines() if line.startswith("{")][-1])
     metrics = run.get_metrics()
-    print(f"10d. a training run on sales_by_region version {version}, logged with the real "
-          f"mlflow client to tarnd (https://.../workspaces/demo-ws/mlflow): run "
-          f"{got['run_id'][:8]}, r2 {metrics.get('r2', float('nan')):.3f}, model registered as "
+    print(f"10d. a training run on sales_by_region version {version}, submitted to the local "
+          f"compute target (run as an unprivileged user, in the .venv, logging with the real "
+          f"mlflow client to https://.../workspaces/demo-ws/mlflow): run {run.id[:8]} "
+          f"{details['status']}, r2 {metrics.get('r2', float('nan')):.3f}, model registered as "
           f"sales-forecast version {got['model_version']} and loaded back to predict "
           f"{got['prediction']:.2f}; tarn.core's Run shows the same metrics "
           f"({sorted(metrics)})")
+    if got["run_id"] != run.id:
+        failures.append(f"mlflow logged to run {got['run_id']}, not the submitted {run.id}")
     if sorted(metrics) != ["predicted_revenue", "r2"] or len(metrics["predicted_revenue"]) != 3:
         failures.append(f"tarn.core saw other metrics than mlflow logged: {metrics}")
+        return
+    batch_inference_demo(trainer, env, version, got["model_version"], failures)
+
+
+SCORE = """
+import glob, os, sys
+import mlflow
+import pandas as pd
+sales, out, model_version = sys.argv[1], sys.argv[2], sys.argv[3]
+df = pd.concat(pd.read_parquet(p) for p in
+               sorted(glob.glob(os.path.join(sales, "**", "*.parquet"), recursive=True)))
+model = mlflow.pyfunc.load_model(f"models:/sales-forecast/{model_version}")
+df["predicted_revenue"] = model.predict(df[["orders"]])
+df[["region", "day", "orders", "predicted_revenue"]].to_csv(
+    os.path.join(out, "predictions.csv"), index=False)
+mlflow.log_metric("rows_scored", len(df))
+"""
+
+
+def batch_inference_demo(trainer, env, version, model_version, failures):
+    """Batch inference: a run reads the product's pinned version (downloaded into the run's
+    directory), scores it with the registered model, and its predictions go back to the
+    product zone as a registered dataset version with lineage, when the run completes."""
+    from pathlib import Path
+    import tempfile
+    from tarn.core import (Dataset, Datastore, Experiment, OutputFileDatasetConfig,
+                           ScriptRunConfig)
+    sales = Dataset.get_by_name(trainer, "sales_by_region", version=version)
+    product = Datastore.get(trainer, "product_zone")
+    predictions = OutputFileDatasetConfig(
+        name="predictions",
+        destination=(product, "forecasting/predictions/{run-id}"))
+    predictions.read_delimited_files().register_on_complete("sales_predictions")
+    with tempfile.TemporaryDirectory() as src:
+        Path(src, "score.py").write_text(SCORE)
+        run = Experiment(trainer, "sales-forecast").submit(ScriptRunConfig(
+            src, "score.py", environment=env, max_run_duration_seconds=600,
+            arguments=[sales.as_named_input("sales").as_download(), predictions,
+                       model_version]), run_name="batch-inference")
+    details = run.wait_for_completion(raise_on_error=False)
+    if details["status"] != "Completed":
+        failures.append(f"the batch-inference run ended {details['status']}: "
+                        f"{details.get('error')}")
+        return
+    out = Dataset.get_by_name(trainer, "sales_predictions")
+    rows = len(out.to_pandas_dataframe())
+    tree = subprocess.run([os.environ["TARN_CLI"], "--workspace", "demo-ws", "lineage",
+                           "sales_predictions"], capture_output=True, text=True,
+                          timeout=60).stdout
+    print(f"10e. batch inference: run {run.id[:8]} read sales_by_region version {version} and "
+          f"scored it with sales-forecast version {model_version}; its {rows} predictions went "
+          f"back to the product zone as sales_predictions version {out.version} "
+          f"(forecasting/predictions/{run.id[:8]}...); tarn lineage sales_predictions:")
+    print("\n".join("       " + line for line in tree.splitlines()))
+    if rows == 0 or "sales_by_region" not in tree or "pos_raw" not in tree:
+        failures.append("the predictions were not registered with lineage back to raw")
 
 
 def zones_demo(base, service, failures):
@@ -530,8 +593,11 @@ def main():
           f"downloaded and verified byte for byte; a dataset version kept its registered rows; "
           f"the zones were applied from lake.yaml, a landing ingested into raw once, and a "
           f"pipeline published curated and product only past its gate, with lineage; a "
-          f"training run on the product, logged with the real mlflow client, registered a "
-          f"model that tarn.core's Run sees too; the seed's snippet ran as a service principal, and revoking its role stopped reads.")
+          f"training run on the product, submitted to the local compute target and logged "
+          f"with the real mlflow client, registered a model that tarn.core's Run sees too; a "
+          f"batch-inference run wrote its predictions back to product as a registered version "
+          f"with lineage to raw; the seed's snippet ran as a service principal, and revoking "
+          f"its role stopped reads.")
     return 0
 
 

@@ -11,9 +11,18 @@ export PYTHONPATH="$here/build/release/python${PYTHONPATH:+:$PYTHONPATH}"
 
 data="$(mktemp -d /tmp/tarn-demo.XXXXXX)"
 out="$data/tarnd.out"
-build/release/src/server/tarnd --listen 127.0.0.1:0 --data-dir "$data/data" >"$out" 2>"$data/tarnd.log" &
+# Submitted runs execute as the unprivileged user bootstrap made (when this is root), in a
+# directory of their own, with the build tree's tarn package on their PYTHONPATH.
+runs="$(mktemp -d /tmp/tarn-demo-runs.XXXXXX)"
+chmod 711 "$runs"
+user=""
+[ "$(id -u)" = 0 ] && user='"user": "tarnrun", '
+printf '{"compute": {"local": {%s"work_dir": "%s", "environment": {"PYTHONPATH": "%s"}}}}\n' \
+  "$user" "$runs" "$here/build/release/python" > "$data/tarnd.json"
+build/release/src/server/tarnd --listen 127.0.0.1:0 --data-dir "$data/data" \
+  --config "$data/tarnd.json" >"$out" 2>"$data/tarnd.log" &
 pid=$!
-trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -rf "$data"' EXIT
+trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -rf "$data" "$runs"' EXIT
 for _ in $(seq 1 100); do
   grep -q "listening on" "$out" 2>/dev/null && break
   kill -0 "$pid" 2>/dev/null || { cat "$data/tarnd.log" >&2; exit 1; }

@@ -82,6 +82,7 @@ void AddIngestCommands(CLI::App& app, Globals& g, std::function<Status()>& run);
 void AddPipelineCommands(CLI::App& app, Globals& g, std::function<Status()>& run);
 // tarn lineage (pipeline_commands.cc).
 void AddLineageCommands(CLI::App& app, Globals& g, std::function<Status()>& run);
+void AddJobCommands(CLI::App& app, Globals& g, std::function<Status()>& run);
 
 // tarn login / tarn logout (login_commands.cc).
 void AddLoginCommands(CLI::App& app, Globals& g, std::function<Status()>& run);

@@ -101,6 +101,7 @@ int Main(int argc, char** argv) {
   AddLakeCommands(app, g, run);
   AddPipelineCommands(app, g, run);
   AddLineageCommands(app, g, run);
+  AddJobCommands(app, g, run);
 #ifdef TARN_WITH_TABULAR
   AddIngestCommands(app, g, run);
 #endif

@@ -266,6 +266,15 @@ StatusOr<Json> CatalogClient::Tracking(const std::string& method, const std::str
   return CallJson(method, segments, query, body);
 }
 
+StatusOr<Json> CatalogClient::WorkspaceApi(const std::string& method, const std::string& ws,
+                                           const std::string& subpath,
+                                           const std::vector<std::pair<std::string, std::string>>& query,
+                                           const Json* body) {
+  std::vector<std::string> segments{ws};
+  for (auto part : Split(subpath, '/')) segments.emplace_back(part);
+  return CallJson(method, segments, query, body);
+}
+
 StatusOr<Json> CatalogClient::PutPipeline(const std::string& ws, const std::string& name,
                                           const std::string& definition) {
   Json body{{"definition", definition}};

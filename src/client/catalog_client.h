@@ -205,6 +205,13 @@ class CatalogClient {
                           const std::vector<std::pair<std::string, std::string>>& query = {},
                           const Json* body = nullptr);
 
+  // Any other call of workspace ws's API: `subpath` below /workspaces/<ws>/ ("jobs",
+  // "jobs/<id>/logs", "computes"), its segments escaped.
+  StatusOr<Json> WorkspaceApi(const std::string& method, const std::string& ws,
+                              const std::string& subpath,
+                              const std::vector<std::pair<std::string, std::string>>& query = {},
+                              const Json* body = nullptr);
+
   // The directory admin API (/identity/..., docs/identity-api.md), for account owners.
   StatusOr<Json> Identity(const std::string& method, const std::vector<std::string>& segments,
                           const std::vector<std::pair<std::string, std::string>>& query = {},

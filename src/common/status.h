@@ -144,6 +144,12 @@ enum class Reason {
   kPipelineRunNotFound,
   kInvalidPipeline,
   kPipelineBusy,
+  // Runs on compute targets
+  kInvalidJob,
+  kJobNotFound,
+  kComputeNotFound,
+  kComputeUnavailable,
+  kRunIdentityRequired,
   // Experiment tracking (MLflow's REST API): the blob and DFS codes are MLflow's error codes.
   kMlflowInvalidParameterValue,
   kMlflowResourceDoesNotExist,

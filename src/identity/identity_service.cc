@@ -688,6 +688,7 @@ StatusOr<Caller> IdentityService::Authenticate(std::string_view token, Audience 
     auto it = cache_.find(digest);
     if (it != cache_.end() && it->second.generation == generation_ &&
         it->second.audience == audience && it->second.caller.exp > now - opts_.clock_skew_s) {
+      if (!it->second.caller.run.empty()) return CheckRun(it->second.caller);
       return it->second.caller;
     }
   }
@@ -725,7 +726,7 @@ StatusOr<Caller> IdentityService::Authenticate(std::string_view token, Audience 
   }
   std::string tid = str("tid");
   if (str("iss") != Issuer(tid)) return invalid("Issuer validation failed.");
-  Caller c{str("oid"), tid, str("appid"), {}, *exp};
+  Caller c{str("oid"), tid, str("appid"), {}, *exp, str("tarn_run")};
   TARN_RETURN_IF_ERROR(store_->Read([&](IdentityTxn& t) -> Status {
     TARN_ASSIGN_OR_RETURN(auto tenant, t.Get("tenant", tid));
     if (!tenant) return invalid("the token's tenant is unknown to this server");
@@ -739,7 +740,32 @@ StatusOr<Caller> IdentityService::Authenticate(std::string_view token, Audience 
     if (cache_.size() > 100000) cache_.clear();
     cache_[digest] = Cached{c, generation, audience};
   }
+  if (!c.run.empty()) return CheckRun(c);
   return c;
+}
+
+StatusOr<Caller> IdentityService::CheckRun(const Caller& c) const {
+  if (!run_active_ || !run_active_(c.run)) {
+    return Error(Reason::kInvalidAuthenticationInfo,
+                 "the run this token was issued to has ended: its tokens end with it");
+  }
+  return c;
+}
+
+StatusOr<std::string> IdentityService::IssueRunToken(const Caller& as, const std::string& run_id,
+                                                     Audience audience, int64_t expires_at) {
+  auto key = ActiveKey();
+  if (!key) return InternalError("the token service has no signing key");
+  if (as.oid.empty() || as.tid.empty() || run_id.empty()) {
+    return Error(Reason::kInvalidInput, "a run token needs the submitting principal and the run");
+  }
+  const char* aud = audience == Audience::kStorage     ? kStorageAudience
+                    : audience == Audience::kWorkspace ? kWorkspaceAudience
+                                                       : kTrackingAudience;
+  Json claims = AccessClaims(as.tid, as.oid, as.appid, aud, NowSeconds());
+  claims["exp"] = expires_at;
+  claims["tarn_run"] = run_id;
+  return key->Sign(claims);
 }
 
 std::string IdentityService::UpnOf(const std::string& oid) {
@@ -771,7 +797,7 @@ StatusOr<std::string> IdentityService::OidOf(const std::string& name) {
 }
 
 StatusOr<Caller> IdentityService::CallerFor(const std::string& oid, const std::string& tid) {
-  Caller c{oid, tid, "", {}, 0};
+  Caller c{oid, tid, "", {}, 0, ""};
   TARN_RETURN_IF_ERROR(store_->Read([&](IdentityTxn& t) -> Status {
     TARN_ASSIGN_OR_RETURN(auto p, t.Get("principal", oid));
     if (!p || p->parent != tid) {

@@ -19,6 +19,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -41,6 +42,7 @@ struct Caller {
   std::string oid, tid, appid;
   std::vector<std::string> groups;  // every group the principal belongs to, transitively
   int64_t exp = 0;                  // Unix seconds
+  std::string run;                  // a run's token (IssueRunToken): the run it was issued to
 };
 
 enum class Role { kNone = 0, kReader = 1, kContributor = 2, kOwner = 3 };
@@ -190,6 +192,16 @@ class IdentityService {
   // The principal a user-delegation key was issued to, with its groups, if it still exists.
   StatusOr<Caller> CallerFor(const std::string& oid, const std::string& tid);
 
+  // A token for a submitted run (compute/job_service.h): it speaks for `as`, the principal that
+  // submitted the run, for audience, until expires_at (Unix seconds), and only while the run
+  // is active: Authenticate refuses it once SetRunCheck's function says the run has ended.
+  StatusOr<std::string> IssueRunToken(const Caller& as, const std::string& run_id,
+                                      Audience audience, int64_t expires_at);
+  // Whether a run is still active; set once at start-up, before the server takes requests.
+  void SetRunCheck(std::function<bool(const std::string& run_id)> active) {
+    run_active_ = std::move(active);
+  }
+
   // For tests: signs arbitrary claims with the active key (expired, foreign-tenant tokens...).
   std::string SignForTest(const Json& claims);
 
@@ -244,9 +256,12 @@ class IdentityService {
   int64_t LockedFor(const std::string& key);
   void SignInFailed(const std::string& key, int free_failures);
   void DirectoryChanged();
+  // c, when its run (a run token's) is still active.
+  StatusOr<Caller> CheckRun(const Caller& c) const;
 
   IdentityStore* store_;
   const SecretBox* box_;
+  std::function<bool(const std::string&)> run_active_;
   IdentityOptions opts_;
   std::string base_url_;
 

@@ -16,9 +16,8 @@
 namespace tarn::pipeline {
 namespace {
 
-constexpr char kProducer[] = "https://github.com/tarn-lake/tarn/tree/main/src/pipeline";
-constexpr char kRunEventSchema[] =
-    "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent";
+constexpr const char* kProducer = kLineageProducer;
+constexpr const char* kRunEventSchema = kLineageRunEventSchema;
 constexpr char kFacetBase[] = "https://openlineage.io/spec/facets/";
 constexpr int kMaxDepth = 25;
 constexpr int64_t kLeafFiles = 20;

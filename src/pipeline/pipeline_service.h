@@ -96,6 +96,12 @@ std::string DatasetKey(const std::string& name, int64_t version);
 inline constexpr size_t kMaxEventDatasets = 10000;
 StatusOr<catalog::LineageRecord> LineageRecordOf(const std::string& ws, const Json& event);
 
+// What Tarn's OpenLineage events name as their producer and schema (pipelines' and runs').
+inline constexpr char kLineageProducer[] =
+    "https://github.com/tarn-lake/tarn/tree/main/src/pipeline";
+inline constexpr char kLineageRunEventSchema[] =
+    "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent";
+
 class PipelineService {
  public:
   // identity (may be null): who the owner of a pipeline is when a trigger runs it.
@@ -150,6 +156,9 @@ class PipelineService {
                          const std::string& version, bool upstream, int depth);
   // Keeps a client's RunEvent (LineageRecordOf says what is accepted).
   Status RecordEvent(const std::string& ws, const Json& event);
+  // A dataset version as an OpenLineage dataset: ADLS naming (namespace
+  // abfss://<fs>@<account>.dfs.core.windows.net, the path as name) and its facets.
+  StatusOr<Json> LineageDataset(const std::string& ws, const std::string& name, int64_t version);
   // The workspace's OpenLineage RunEvents, newest first: {"events":[...]}.
   StatusOr<Json> ListLineageEvents(const std::string& ws, int64_t limit);
 
@@ -168,9 +177,6 @@ class PipelineService {
   // an error when the owner no longer exists.
   StatusOr<RunAs> OwnerOf(const Json& pipeline_doc);
   void StartTriggered(const std::string& ws, const std::string& name, const std::string& trigger);
-  // A dataset version as an OpenLineage dataset: ADLS naming (namespace
-  // abfss://<fs>@<account>.dfs.core.windows.net, the path as name) and its facets.
-  StatusOr<Json> LineageDataset(const std::string& ws, const std::string& name, int64_t version);
   // Keeps a step's RunEvent (COMPLETE or FAIL) in the catalog and POSTs it to OPENLINEAGE_URL.
   void RecordStepLineage(const std::string& ws, const std::string& pipeline,
                          const std::string& run_id, const Step& step, const Json& step_doc);

@@ -145,7 +145,7 @@ Status ReadSmallBody(Ctx& c, size_t limit, std::string* out) {
 }
 
 identity::Caller CallerOf(const Identity& id) {
-  return identity::Caller{id.oid, id.tid, id.appid, id.groups, 0};
+  return identity::Caller{id.oid, id.tid, id.appid, id.groups, 0, ""};
 }
 
 std::string PrincipalName(const Identity& id) {

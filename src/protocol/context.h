@@ -27,6 +27,9 @@ class AuditLog;
 namespace tarn::pipeline {
 class PipelineService;
 }
+namespace tarn::compute {
+class JobService;
+}
 namespace tarn::tracking {
 class TrackingService;
 }
@@ -107,6 +110,7 @@ struct Ctx {
   catalog::CatalogService* catalog = nullptr;  // the workspace catalog, when served
   pipeline::PipelineService* pipelines = nullptr;  // the workspace's pipelines, when run
   tracking::TrackingService* tracking = nullptr;   // experiment tracking, when served
+  compute::JobService* jobs = nullptr;             // runs on compute targets, when served
   audit::AuditLog* audit = nullptr;            // the audit log, when kept
   // The identity, catalog and token fronts: the path's decoded segments.
   std::vector<std::string> segments;

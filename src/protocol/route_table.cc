@@ -5,6 +5,7 @@
 
 #include "common/strings.h"
 #include "protocol/catalog/catalog_ops.h"
+#include "protocol/catalog/job_ops.h"
 #include "protocol/catalog/pipeline_ops.h"
 #include "protocol/identity/identity_ops.h"
 #include "protocol/ops.h"
@@ -209,6 +210,12 @@ constexpr Route kRoutes[] = {
   At(kCatalog, "DELETE", "/workspaces/*/pipelines/*", pipe::DeletePipeline, "DeletePipeline", WsWrite()),
   At(kCatalog, "POST",   "/workspaces/*/pipelines/*/runs", pipe::StartRun, "StartPipelineRun", WsWrite()),
   At(kCatalog, "GET",    "/workspaces/*/pipelines/*/runs", pipe::ListRuns, "ListPipelineRuns", WsRead()),
+  At(kCatalog, "POST",   "/workspaces/*/jobs", job_ops::SubmitJob, "SubmitJob", WsWrite()),
+  At(kCatalog, "GET",    "/workspaces/*/jobs", job_ops::ListJobs, "ListJobs", WsRead()),
+  At(kCatalog, "GET",    "/workspaces/*/jobs/*", job_ops::GetJob, "GetJob", WsRead()),
+  At(kCatalog, "GET",    "/workspaces/*/jobs/*/logs", job_ops::GetJobLogs, "GetJobLogs", WsRead()),
+  At(kCatalog, "POST",   "/workspaces/*/jobs/*/cancel", job_ops::CancelJob, "CancelJob", WsWrite()),
+  At(kCatalog, "GET",    "/workspaces/*/computes", job_ops::ListComputes, "ListComputes", WsRead()),
   At(kCatalog, "GET",    "/workspaces/*/pipeline-runs/*", pipe::GetRun, "GetPipelineRun", WsRead()),
   At(kCatalog, "GET",    "/workspaces/*/lineage", pipe::GetLineage, "GetLineage", WsRead()),
   At(kCatalog, "GET",    "/workspaces/*/lineage-events", pipe::ListLineageEvents, "ListLineageEvents", WsRead()),

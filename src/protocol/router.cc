@@ -505,6 +505,7 @@ void Frontend::Handle(http::Request& req, http::ResponseWriter& w) {
   c.catalog = catalog_;
   c.pipelines = pipelines_;
   c.tracking = tracking_;
+  c.jobs = jobs_;
   c.audit = audit_;
   if (const auto* v = req.Header("x-ms-version")) c.version = *v;
   const int64_t start = MonotonicMicros();

@@ -56,6 +56,7 @@ class Frontend {
   void SetPipelines(pipeline::PipelineService* pipelines) { pipelines_ = pipelines; }
   // Serves /workspaces/<ws>/mlflow/... (MLflow's tracking API, docs/mlflow.md) when set.
   void SetTracking(tracking::TrackingService* tracking) { tracking_ = tracking; }
+  void SetJobs(compute::JobService* jobs) { jobs_ = jobs; }
   // Told of every storage write that succeeded (account, filesystem, path): pipelines' arrival
   // triggers. Called on the request's thread after the answer; it must be quick. Set before
   // any request.
@@ -101,6 +102,7 @@ class Frontend {
   audit::AuditLog* audit_;
   pipeline::PipelineService* pipelines_ = nullptr;
   tracking::TrackingService* tracking_ = nullptr;
+  compute::JobService* jobs_ = nullptr;
   WriteObserver write_observer_;
   std::vector<std::string> self_authorities_;
 };

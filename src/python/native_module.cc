@@ -335,20 +335,36 @@ class Client {
     tracking_ = Take(client::CatalogClient::Create(endpoint, o));
   }
 
+  // A query given as a dict of str (None: no query).
+  static std::vector<std::pair<std::string, std::string>> QueryOf(const py::object& query) {
+    std::vector<std::pair<std::string, std::string>> q;
+    if (query.is_none()) return q;
+    for (auto item : query.cast<py::dict>()) {
+      q.emplace_back(py::str(item.first).cast<std::string>(),
+                     py::str(item.second).cast<std::string>());
+    }
+    return q;
+  }
+
   // One MLflow RPC of workspace ws (tarn.core's runs): body None for a GET, whose query is
   // `query` (a dict of str).
   py::object tracking(const std::string& method, const std::string& ws, const std::string& rpc,
                       const py::object& body, const py::object& query) {
-    std::vector<std::pair<std::string, std::string>> q;
-    if (!query.is_none()) {
-      for (auto item : query.cast<py::dict>()) {
-        q.emplace_back(py::str(item.first).cast<std::string>(),
-                       py::str(item.second).cast<std::string>());
-      }
-    }
+    const auto q = QueryOf(query);
     std::optional<Json> b;
     if (!body.is_none()) b = FromPython(body);
     return Json_([&] { return tracking_->Tracking(method, ws, rpc, q, b ? &*b : nullptr); });
+  }
+
+  // Any other call of workspace ws's API (tarn.core's submitted runs: "jobs", "jobs/<id>/logs",
+  // "computes"): body None for a GET, whose query is `query` (a dict of str).
+  py::object workspace_api(const std::string& method, const std::string& ws,
+                           const std::string& subpath, const py::object& body,
+                           const py::object& query) {
+    const auto q = QueryOf(query);
+    std::optional<Json> b;
+    if (!body.is_none()) b = FromPython(body);
+    return Json_([&] { return catalog_->WorkspaceApi(method, ws, subpath, q, b ? &*b : nullptr); });
   }
 
   std::string account() const { return catalog_->account(); }
@@ -800,6 +816,8 @@ PYBIND11_MODULE(_native, m) {
       .def("read_table", &Client::read_table)
       .def("write_table", &Client::write_table)
       .def("ingest", &Client::ingest)
+      .def("workspace_api", &Client::workspace_api, py::arg("method"), py::arg("ws"),
+           py::arg("subpath"), py::arg("body") = py::none(), py::arg("query") = py::none())
       .def("tracking", &Client::tracking, py::arg("method"), py::arg("ws"), py::arg("rpc"),
            py::arg("body") = py::none(), py::arg("query") = py::none());
 }

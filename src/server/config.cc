@@ -92,6 +92,92 @@ Status LoadConfigFile(const std::string& path, Config* cfg) {
       cfg->retention_interval_s = z["retention_interval_s"].get<int64_t>();
     }
   }
+  if (j.contains("compute")) {
+    const auto& cm = j["compute"];
+    if (!cm.is_object()) return Error(Reason::kInvalidInput, "compute must be an object");
+    for (const auto& [name, v] : cm.items()) {
+      if (name != "local" && name != "slurm") {
+        return Error(Reason::kInvalidInput, "compute." + name + ": the compute targets are "
+                                            "'local' and 'slurm'");
+      }
+    }
+    if (cm.contains("slurm")) {
+      const auto& sl = cm["slurm"];
+      if (!sl.is_object()) return Error(Reason::kInvalidInput, "compute.slurm must be an object");
+      cfg->slurm_enabled = true;
+      for (auto [name, field] : {std::pair{"name", &cfg->slurm_name},
+                                 std::pair{"user", &cfg->slurm_user},
+                                 std::pair{"slurm_conf", &cfg->slurm_conf},
+                                 std::pair{"partition", &cfg->slurm_partition},
+                                 std::pair{"bin_dir", &cfg->slurm_bin_dir}}) {
+        if (!sl.contains(name)) continue;
+        if (!sl[name].is_string()) {
+          return Error(Reason::kInvalidInput,
+                       std::string("compute.slurm.") + name + " must be a string");
+        }
+        *field = sl[name].get<std::string>();
+      }
+      if (cfg->slurm_name.empty() || cfg->slurm_name == "local") {
+        return Error(Reason::kInvalidInput, "compute.slurm.name must be a name other than local");
+      }
+      if (sl.contains("max_concurrent")) {
+        if (!sl["max_concurrent"].is_number_integer() || sl["max_concurrent"].get<int64_t>() < 1 ||
+            sl["max_concurrent"].get<int64_t>() > 100000) {
+          return Error(Reason::kInvalidInput, "compute.slurm.max_concurrent must be 1 to 100000");
+        }
+        cfg->slurm_max_concurrent = sl["max_concurrent"].get<int>();
+      }
+      if (sl.contains("max_run_s")) {
+        if (!sl["max_run_s"].is_number_integer() || sl["max_run_s"].get<int64_t>() < 60) {
+          return Error(Reason::kInvalidInput,
+                       "compute.slurm.max_run_s must be a whole number of seconds, at least 60");
+        }
+        cfg->slurm_max_run_s = sl["max_run_s"].get<int64_t>();
+      }
+    }
+    const auto& l = cm.contains("local") ? cm["local"] : nlohmann::json::object();
+    if (!l.is_object()) return Error(Reason::kInvalidInput, "compute.local must be an object");
+    for (auto [name, field] : {std::pair{"user", &cfg->compute_user},
+                               std::pair{"work_dir", &cfg->compute_work_dir},
+                               std::pair{"python", &cfg->compute_python}}) {
+      if (!l.contains(name)) continue;
+      if (!l[name].is_string()) {
+        return Error(Reason::kInvalidInput, std::string("compute.local.") + name +
+                                                " must be a string");
+      }
+      *field = l[name].get<std::string>();
+    }
+    for (auto [name, field] : {std::pair{"max_run_s", &cfg->compute_max_run_s},
+                               std::pair{"max_memory_mb", &cfg->compute_max_memory_mb},
+                               std::pair{"max_processes", &cfg->compute_max_processes}}) {
+      if (!l.contains(name)) continue;
+      if (!l[name].is_number_integer() || l[name].get<int64_t>() < 0) {
+        return Error(Reason::kInvalidInput,
+                     std::string("compute.local.") + name + " must be a whole number");
+      }
+      *field = l[name].get<int64_t>();
+    }
+    if (l.contains("max_concurrent")) {
+      if (!l["max_concurrent"].is_number_integer() || l["max_concurrent"].get<int64_t>() < 1 ||
+          l["max_concurrent"].get<int64_t>() > 1024) {
+        return Error(Reason::kInvalidInput, "compute.local.max_concurrent must be 1 to 1024");
+      }
+      cfg->compute_max_concurrent = l["max_concurrent"].get<int>();
+    }
+    if (l.contains("environment")) {
+      if (!l["environment"].is_object()) {
+        return Error(Reason::kInvalidInput,
+                     "compute.local.environment must be an object of strings");
+      }
+      for (const auto& [name, v] : l["environment"].items()) {
+        if (!v.is_string() || name.empty() || name.find('=') != std::string::npos) {
+          return Error(Reason::kInvalidInput, "compute.local.environment." + name +
+                                                  " must be a string, its name without '='");
+        }
+        cfg->compute_env.push_back(name + "=" + v.get<std::string>());
+      }
+    }
+  }
   if (j.contains("accounts")) {
     struct stat st{};
     if (::stat(path.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {

@@ -44,6 +44,22 @@ struct Config {
   int64_t refresh_lifetime_s = 90 * 24 * 3600;
   // How often tarnd carries out the zones' retention (zones/retention.h); 0 = never.
   int64_t retention_interval_s = 3600;
+  // The local compute target (compute/local_target.h): the OS user runs execute as (required
+  // when tarnd runs as root), where their directories and built environments live ("":
+  // <data_dir>/runs), the default interpreter, limits, and environment variables every run gets.
+  std::string compute_user;
+  std::string compute_work_dir;
+  std::string compute_python = "/usr/bin/python3";
+  int compute_max_concurrent = 2;
+  int64_t compute_max_run_s = 24 * 3600;
+  int64_t compute_max_memory_mb = 16384;
+  int64_t compute_max_processes = 1024;
+  std::vector<std::string> compute_env;  // "NAME=value"
+  // A Slurm cluster as a compute target (compute/slurm_target.h), when slurm_enabled.
+  bool slurm_enabled = false;
+  std::string slurm_name = "slurm", slurm_user, slurm_conf, slurm_partition, slurm_bin_dir;
+  int slurm_max_concurrent = 64;
+  int64_t slurm_max_run_s = 24 * 3600;
 };
 
 // Reads a JSON config file:
@@ -56,7 +72,14 @@ struct Config {
 //               "disk_reserve_mb": 32, "disk_min_free_mb": 64, "disk_critical_free_mb": 8},
 //    "identity": {"token_lifetime_s": 3600, "key_rotation_s": 604800, "clock_skew_s": 300,
 //                 "refresh_lifetime_s": 7776000},
-//    "zones": {"retention_interval_s": 3600}}
+//    "zones": {"retention_interval_s": 3600},
+//    "compute": {"local": {"user": "tarnrun", "work_dir": "/var/lib/tarn-runs",
+//                          "python": "/usr/bin/python3", "max_concurrent": 2,
+//                          "max_run_s": 86400, "max_memory_mb": 16384, "max_processes": 1024,
+//                          "environment": {"PYTHONPATH": "/opt/tarn/python"}},
+//                "slurm": {"name": "slurm", "user": "tarnrun", "slurm_conf": "/etc/slurm/slurm.conf",
+//                          "partition": "debug", "bin_dir": "/usr/bin", "max_concurrent": 64,
+//                          "max_run_s": 86400}}}
 // A file that holds account keys must not be readable by group or others.
 Status LoadConfigFile(const std::string& path, Config* cfg);
 

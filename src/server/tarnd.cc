@@ -1,5 +1,6 @@
 // tarnd: the Tarn lake server.
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -26,6 +27,9 @@
 #include "zones/retention.h"
 #include "store/catalog/sqlite/sqlite_catalog_store.h"
 #include "store/tracking/sqlite/sqlite_tracking_store.h"
+#include "compute/job_service.h"
+#include "compute/local_target.h"
+#include "compute/slurm_target.h"
 #include "tracking/tracking_service.h"
 #include "store/identity/sqlite/sqlite_identity_store.h"
 #include "store/extent/local/local_extent_store.h"
@@ -119,6 +123,8 @@ int main(int argc, char** argv) {
   std::error_code ec;
   std::filesystem::create_directories(cfg.data_dir, ec);
   if (ec) return Fail("cannot create data directory " + cfg.data_dir + ": " + ec.message());
+  // Private to tarnd's user: submitted runs execute local code as other users.
+  ::chmod(cfg.data_dir.c_str(), 0700);
   // One tarnd per data directory: a second one would reclaim the first one's in-flight extents.
   int lock_fd = ::open((cfg.data_dir + "/LOCK").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (lock_fd < 0 || ::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
@@ -216,7 +222,52 @@ int main(int argc, char** argv) {
     return Fail("cannot open tracking store: " + tracking_store.status().ToString());
   }
   tracking::TrackingService tracking(tracking_store->get(), &catalog);
+  // Runs on compute targets (tarnd's own runner): the runs a stop left are taken up again, and
+  // their tokens work only while they are active.
+  compute::JobOptions job_opts;
+  job_opts.work_root =
+      cfg.compute_work_dir.empty() ? cfg.data_dir + "/runs" : cfg.compute_work_dir;
+  job_opts.python = cfg.compute_python;
+  job_opts.env = cfg.compute_env;
+  compute::JobService jobs(job_opts, tracking_store->get(), &tracking, &identity, &lake, &catalog,
+                          &pipelines);
+  {
+    compute::LocalTargetOptions local_opts;
+    local_opts.user = cfg.compute_user;
+    local_opts.work_root = job_opts.work_root;
+    local_opts.max_concurrent = cfg.compute_max_concurrent;
+    local_opts.max_run_s = cfg.compute_max_run_s;
+    local_opts.max_memory_mb = cfg.compute_max_memory_mb;
+    local_opts.max_processes = cfg.compute_max_processes;
+    auto local_target = compute::LocalTarget::Create(local_opts);
+    if (!local_target.ok()) return Fail(local_target.status().message());
+    if (Status why = (*local_target)->Available(); !why.ok()) {
+      spdlog::warn("compute target 'local' cannot take runs: {}", why.message());
+    }
+    jobs.AddTarget(std::move(local_target).value());
+  }
+  if (cfg.slurm_enabled) {
+    compute::SlurmTargetOptions slurm_opts;
+    slurm_opts.name = cfg.slurm_name;
+    slurm_opts.user = cfg.slurm_user;
+    slurm_opts.slurm_conf = cfg.slurm_conf;
+    slurm_opts.partition = cfg.slurm_partition;
+    slurm_opts.bin_dir = cfg.slurm_bin_dir;
+    slurm_opts.max_concurrent = cfg.slurm_max_concurrent;
+    slurm_opts.max_run_s = cfg.slurm_max_run_s;
+    auto slurm = compute::SlurmTarget::Create(slurm_opts);
+    if (!slurm.ok()) return Fail(slurm.status().message());
+    if (Status why = (*slurm)->Available(); !why.ok()) {
+      spdlog::warn("compute target '{}' cannot take runs: {}", cfg.slurm_name, why.message());
+    }
+    jobs.AddTarget(std::move(slurm).value());
+  }
+  identity.SetRunCheck([&jobs](const std::string& run_id) { return jobs.IsActive(run_id); });
+  auto resumed = jobs.Recover();
+  if (!resumed.ok()) return Fail("run recovery failed: " + resumed.status().ToString());
+  if (*resumed > 0) spdlog::info("took up {} runs a stop left queued or running", *resumed);
   protocol::Frontend frontend(&lake, cfg.accounts, &catalog, &identity, audit->get());
+  frontend.SetJobs(&jobs);
   frontend.SetPipelines(&pipelines);
   frontend.SetTracking(&tracking);
   frontend.SetWriteObserver(
@@ -274,6 +325,8 @@ int main(int argc, char** argv) {
     frontend.SetSelfAuthorities(std::move(authorities));
   }
   identity.SetBaseUrl(tls_url);
+  jobs.SetServer(tls_url, cfg.tls_cert.empty() ? cfg.data_dir + "/tls/cert.pem" : cfg.tls_cert);
+  jobs.Start();
   std::string names;
   for (const auto& a : cfg.accounts) names += (names.empty() ? "" : ",") + a.name;
   std::printf("tarnd listening on %s%s (accounts: %s; data: %s)\n", url->c_str(),
@@ -286,5 +339,6 @@ int main(int argc, char** argv) {
   spdlog::info("signal {}: stopping", sig);
   if (tls_server) tls_server->Stop();
   server.Stop();
+  jobs.Stop();  // runs go on: the next tarnd takes them up
   return 0;
 }

@@ -32,5 +32,16 @@ class DataReadError(UserErrorException):
     engine with on_error='fail')."""
 
 
+class ActivityFailedException(UserErrorException):
+    """A submitted run ended Failed or Canceled (azureml.exceptions.ActivityFailedException):
+    raised by Run.wait_for_completion(raise_on_error=True). The message holds the run's error
+    and the last lines of its log; `run_id` and `status` say which run and how it ended."""
+
+    def __init__(self, message, code="ActivityFailed", run_id=None, status=None):
+        super().__init__(message, code)
+        self.run_id = run_id
+        self.status = status
+
+
 class TarnConnectionError(TarnError):
     """tarnd could not be reached, or the exchange failed."""

@@ -96,6 +96,15 @@ class AbstractDataset:
     def workspace(self):
         return self._workspace
 
+    def as_named_input(self, name):
+        """This registered version as the input `name` of a submitted run (azureml's
+        DatasetConsumptionConfig): pass `.as_download()` among ScriptRunConfig's arguments, and
+        the script gets the folder where tarnd put exactly this version's files (also
+        Run.get_context().input_datasets[name])."""
+        self._need_registered("as_named_input")
+        from tarn.core.compute import DatasetConsumptionConfig
+        return DatasetConsumptionConfig(name, self)
+
     def _need_registered(self, what):
         if not self._doc:
             raise UserErrorException("%s needs a registered dataset; register() it first" % what,
