@@ -24,9 +24,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests" / "sdk"))
-sys.path.insert(0, str(ROOT / "tests" / "conformance"))
+# The tests' harness: tests/sdk's conftest puts tests/conformance on the path itself.
 sys.path.insert(0, str(ROOT / "tests" / "compute"))
+sys.path.insert(0, str(ROOT / "tests" / "sdk"))
 from slurm_cluster import SlurmCluster  # noqa: E402
 from test_submit import make_lab, serve_compute  # noqa: E402
 
@@ -99,6 +99,7 @@ def main():
     from tarn.core import Experiment
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "tarnd").mkdir()
         cluster_dir = tempfile.mkdtemp(prefix="tarn-slurm-bench-")
         try:
             with SlurmCluster(cluster_dir) as cluster, \

@@ -16,7 +16,7 @@ out="$data/tarnd.out"
 runs="$(mktemp -d /tmp/tarn-demo-runs.XXXXXX)"
 chmod 711 "$runs"
 user=""
-[ "$(id -u)" = 0 ] && user='"user": "tarnrun", '
+[ "$(id -u)" = 0 ] && user='"user": "tarnrun", "run_uids": "200000-209999", '
 printf '{"compute": {"local": {%s"work_dir": "%s", "environment": {"PYTHONPATH": "%s"}}}}\n' \
   "$user" "$runs" "$here/build/release/python" > "$data/tarnd.json"
 build/release/src/server/tarnd --listen 127.0.0.1:0 --data-dir "$data/data" \

@@ -45,3 +45,4 @@ bash scripts/bench_lake.sh --quick
 /usr/bin/python3 bench/ingest_bench.py --files 200 --rounds 1 > /dev/null
 /usr/bin/python3 bench/pipeline_bench.py --quick > /dev/null
 "$here/.venv/bin/python" bench/mlflow_bench.py --quick > /dev/null
+/usr/bin/python3 bench/run_bench.py --quick > /dev/null

@@ -15,6 +15,8 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <optional>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -29,6 +31,7 @@ struct Launch {
   std::string script;            // the launch script (job_spec.h's LaunchScript)
   std::vector<std::string> env;  // "NAME=value": all the environment the run gets
   int64_t timeout_s = 0;         // after this the run is stopped (0: the target's limit)
+  int uid = -1, gid = -1;        // the run's own user (UidRange), or -1: the target's
 };
 
 // What became of a run.
@@ -69,6 +72,9 @@ class ComputeTarget {
   // as tarnd's own user.
   virtual int RunUid() const = 0;
   virtual int RunGid() const = 0;
+  // When set, each run gets a uid of its own from [first, last] (with RunGid as its group), so
+  // that runs of different submitters cannot read each other's processes, tokens or files.
+  virtual std::optional<std::pair<int, int>> UidRange() const { return std::nullopt; }
   virtual StatusOr<std::string> Start(const Launch& launch) = 0;
   virtual Observed Poll(const std::string& handle, const std::string& work_dir) = 0;
   virtual Status Cancel(const std::string& handle) = 0;

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "common/crypto.h"
 #include "common/encoding.h"
 #include "common/strings.h"
 #include "common/time_util.h"
@@ -129,6 +130,15 @@ Status WriteFile(const std::string& path, const std::string& bytes, mode_t mode)
 
 }  // namespace
 
+// The uid and gid the job's run executes as: its own (a target with per-run uids), or the
+// target's run user; -1 for tarnd's own.
+static int JobUid(const Json& job, const ComputeTarget* target) {
+  return job.value("uid", target ? target->RunUid() : -1);
+}
+static int JobGid(const Json& job, const ComputeTarget* target) {
+  return job.value("gid", target ? target->RunGid() : -1);
+}
+
 bool IsTerminal(const std::string& status) {
   return std::find(std::begin(kTerminal), std::end(kTerminal), status) != std::end(kTerminal);
 }
@@ -204,8 +214,8 @@ StatusOr<Json> JobService::Load(const std::string& ws, const std::string& run_id
   return Json::parse(*doc);
 }
 
-Status JobService::PrepareWorkDir(const std::string& run_id, const JobSpec& spec,
-                                  ComputeTarget& target) {
+Status JobService::PrepareWorkDir(const std::string& run_id, const JobSpec& spec, int uid,
+                                  int gid) {
   const std::string dir = WorkDir(run_id);
   std::error_code ec;
   for (const char* sub : {"", "/src", "/logs", "/tmp", "/.tarn"}) {
@@ -247,14 +257,14 @@ Status JobService::PrepareWorkDir(const std::string& run_id, const JobSpec& spec
                                  "[tarn] run " + run_id + " submitted to compute '" +
                                      spec.compute + "' at " + FormatIso8601(NowMicros()) + "\n",
                                  0640));
-  if (target.RunUid() >= 0) {
+  if (uid >= 0) {
     for (auto it = fs::recursive_directory_iterator(dir, ec);
          !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-      if (::lchown(it->path().c_str(), target.RunUid(), target.RunGid()) != 0) {
+      if (::lchown(it->path().c_str(), uid, gid) != 0) {
         return InternalError("cannot give the run's files to its user");
       }
     }
-    if (ec || ::lchown(dir.c_str(), target.RunUid(), target.RunGid()) != 0) {
+    if (ec || ::lchown(dir.c_str(), uid, gid) != 0) {
       return InternalError("cannot give the run's directory to its user");
     }
   }
@@ -392,7 +402,28 @@ StatusOr<Json> JobService::Submit(const std::string& ws, const Json& body, const
   }
   ResolveDataArguments(spec, WorkDir(run_id));
   job["arguments"] = spec.arguments;
-  Status prepared = PrepareWorkDir(run_id, spec, *target);
+  if (auto range = target->UidRange()) {
+    // A uid of its own, not held by an active run, taken round-robin so that a uid comes back
+    // as late as possible.
+    std::lock_guard<std::mutex> l(mu_);
+    std::set<int> used;
+    for (const auto& [id, a] : active_) used.insert(a.job.value("uid", -1));
+    const int64_t size = int64_t{range->second} - range->first + 1;
+    if (static_cast<int64_t>(used.size()) >= size) {
+      return Error(Reason::kComputeUnavailable, "every uid of compute.local.run_uids is held "
+                                                "by an active run: widen the range");
+    }
+    if (next_uid_ < range->first || next_uid_ > range->second) {
+      next_uid_ = range->first + static_cast<int>(RandomU64() % static_cast<uint64_t>(size));
+    }
+    while (used.count(next_uid_)) {
+      next_uid_ = next_uid_ >= range->second ? range->first : next_uid_ + 1;
+    }
+    job["uid"] = next_uid_;
+    job["gid"] = target->RunGid();
+    next_uid_ = next_uid_ >= range->second ? range->first : next_uid_ + 1;
+  }
+  Status prepared = PrepareWorkDir(run_id, spec, JobUid(job, target), JobGid(job, target));
   if (prepared.ok()) prepared = Save(ws, job, true);
   if (!prepared.ok()) {
     std::error_code ec;
@@ -451,8 +482,7 @@ StatusOr<Json> JobService::Logs(const std::string& ws, const std::string& run_id
   TARN_ASSIGN_OR_RETURN(Json job, Load(ws, run_id));
   if (offset < 0) return Error(Reason::kInvalidInput, "offset must be at least 0");
   limit = std::clamp<int64_t>(limit <= 0 ? (1 << 20) : limit, 1, 1 << 20);
-  ComputeTarget* target = Target(job.value("compute", ""));
-  const int uid = target ? target->RunUid() : -1;
+  const int uid = JobUid(job, Target(job.value("compute", "")));
   const bool ended = IsTerminal(job.value("status", ""));
   int fd = OpenRunFile(WorkDir(run_id) + "/" + kLogFile, uid);
   std::string text;
@@ -596,16 +626,16 @@ void JobService::Monitor() {
 
 void JobService::OnEnded(const std::string& run_id, const Observed& o) {
   std::string tail;
-  ComputeTarget* target = nullptr;
+  int uid = -1;
   int64_t timeout = 0;
   {
     std::lock_guard<std::mutex> l(mu_);
     auto it = active_.find(run_id);
     if (it == active_.end()) return;
-    target = Target(it->second.job.value("compute", ""));
+    uid = JobUid(it->second.job, Target(it->second.job.value("compute", "")));
     timeout = it->second.job.value("timeout_s", int64_t{0});
   }
-  int fd = OpenRunFile(WorkDir(run_id) + "/" + kLogFile, target ? target->RunUid() : -1);
+  int fd = OpenRunFile(WorkDir(run_id) + "/" + kLogFile, uid);
   if (fd >= 0) {
     struct stat st {};
     if (::fstat(fd, &st) == 0) {
@@ -689,7 +719,6 @@ void JobService::StartRun(const std::string& run_id, ComputeTarget& target) {
       "TMPDIR=" + dir + "/tmp",
       "LANG=C.UTF-8",
       "PYTHONUNBUFFERED=1",
-      "PIP_CACHE_DIR=" + opts_.work_root + "/pip-cache",
       "MLFLOW_TRACKING_URI=" + ws_url + "/mlflow",
       "MLFLOW_TRACKING_TOKEN=" + *tracking_token,
       "MLFLOW_TRACKING_SERVER_CERT_PATH=" + dir + "/.tarn/ca.pem",
@@ -719,7 +748,8 @@ void JobService::StartRun(const std::string& run_id, ComputeTarget& target) {
   env.push_back("TARN_INPUTS=" + data_in.dump());
   env.push_back("TARN_OUTPUTS=" + data_out.dump());
   env.insert(env.end(), opts_.env.begin(), opts_.env.end());
-  Launch launch{run_id, dir, dir + "/src", dir + "/.tarn/launch.sh", std::move(env), timeout};
+  Launch launch{run_id, dir, dir + "/src", dir + "/.tarn/launch.sh", std::move(env), timeout,
+                job.value("uid", -1), job.value("gid", -1)};
   auto handle = target.Start(launch);
   if (!handle.ok()) {
     Finish(run_id, "Failed", -1, handle.status().message());
@@ -803,8 +833,7 @@ void JobService::UploadArtifacts(Json& job) {
   }
   const std::string base = std::string(tracking::TrackingService::kArtifactFolder) + "/" +
                            uri.substr(scheme.size()) + "/";
-  ComputeTarget* target = Target(job.value("compute", ""));
-  const int uid = target ? target->RunUid() : -1;
+  const int uid = JobUid(job, Target(job.value("compute", "")));
   auto put = [&](const std::string& file, const std::string& name) {
     int fd = OpenRunFile(file, uid);
     if (fd < 0) {
@@ -905,11 +934,11 @@ Status JobService::DownloadInputs(const Json& job, ComputeTarget& target) {
       if (next.empty() || !ParseInt64(next, &marker)) break;
     }
   }
-  if (target.RunUid() >= 0) {
+  if (const int uid = JobUid(job, &target); uid >= 0) {
     std::error_code ec;
     for (auto it = fs::recursive_directory_iterator(dir + "/datasets/inputs", ec);
          !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-      if (::lchown(it->path().c_str(), target.RunUid(), target.RunGid()) != 0) {
+      if (::lchown(it->path().c_str(), uid, JobGid(job, &target)) != 0) {
         return InternalError("cannot give the inputs to the run's user");
       }
     }
@@ -924,8 +953,7 @@ Status JobService::WriteBack(Json& job) {
   as.tid = job["caller"].value("tid", "");
   as.appid = job["caller"].value("appid", "");
   const catalog::ReadAs read_as{as};
-  ComputeTarget* target = Target(job.value("compute", ""));
-  const int uid = target ? target->RunUid() : -1;
+  const int uid = JobUid(job, Target(job.value("compute", "")));
   Json lineage_inputs = Json::array();
   for (const Json& in : job.value("inputs", Json::array())) {
     lineage_inputs.push_back(

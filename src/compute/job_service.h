@@ -102,7 +102,7 @@ class JobService {
   };
 
   std::string WorkDir(const std::string& run_id) const;
-  Status PrepareWorkDir(const std::string& run_id, const JobSpec& spec, ComputeTarget& target);
+  Status PrepareWorkDir(const std::string& run_id, const JobSpec& spec, int uid, int gid);
   Status Save(const std::string& ws, const Json& job, bool active);
   StatusOr<Json> Load(const std::string& ws, const std::string& run_id);
   void Monitor();
@@ -134,6 +134,7 @@ class JobService {
   std::condition_variable wake_;     // the monitor has work
   std::map<std::string, Active> active_;  // by run id: queued and running jobs
   bool stopping_ = false;
+  int next_uid_ = -1;  // the next per-run uid to try (UidRange)
   std::thread monitor_;
 };
 

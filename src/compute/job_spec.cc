@@ -339,7 +339,8 @@ std::string LaunchScript(const JobSpec& spec, const LaunchPaths& paths) {
     const std::string fail = std::to_string(kEnvironmentBuildFailed);
     sh += "env_dir=" + ShellQuote(paths.env_root + "/" + hash) + "\n"
           "if [ ! -f \"$env_dir/.tarn-ready\" ]; then\n"
-          "  exec 9>\"$env_dir.lock\" && flock 9 || exit " + fail + "\n"
+          "  [ -e \"$env_dir.lock\" ] || : > \"$env_dir.lock\" 2>/dev/null\n"
+          "  exec 9<\"$env_dir.lock\" && flock 9 || exit " + fail + "\n"
           "  if [ ! -f \"$env_dir/.tarn-ready\" ]; then\n"
           "    printf '%s\\n' '[tarn] building environment '" + label + "\n"
           "    rm -rf \"$env_dir\"\n"

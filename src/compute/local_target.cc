@@ -30,6 +30,7 @@ struct Prepared {
   std::vector<std::string> env_strings;
   std::vector<char*> argv, envp;
   int uid = -1, gid = -1;
+  bool own_uid = false;  // the uid is this run's alone: its end may kill all of the uid's
   int64_t timeout_s = 0, grace_s = 10;
   rlim_t memory = RLIM_INFINITY, processes = RLIM_INFINITY;
 };
@@ -84,6 +85,7 @@ const char* Decimal(long v, char* buf) {
       _exit(125);
     }
   }
+  ::umask(027);  // the run's files: its group (other runs) may read them, no one else
   if (::chdir(p.src_dir.c_str()) != 0) _exit(126);
   int log = ::open(p.log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW, 0640);
   int null = ::open("/dev/null", O_RDONLY);
@@ -137,6 +139,7 @@ const char* Decimal(long v, char* buf) {
     }
   }
   ::kill(-child, SIGKILL);  // what the script left running in its group
+  if (p.own_uid) ::kill(-1, SIGKILL);  // and anywhere else: every process of its uid but this
   char num[24];
   int out = ::open(p.status_tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0644);
   if (out >= 0) {
@@ -250,14 +253,13 @@ StatusOr<std::unique_ptr<LocalTarget>> LocalTarget::Create(const LocalTargetOpti
                                               ": " + ec.message());
     }
     ::chmod(opts.work_root.c_str(), t->uid_ >= 0 ? 0711 : 0700);
-    for (const char* sub : {"/envs", "/pip-cache"}) {
-      std::string d = opts.work_root + sub;
-      std::filesystem::create_directories(d, ec);
-      if (t->uid_ >= 0 && ::chown(d.c_str(), t->uid_, t->gid_) != 0) {
-        return Error(Reason::kInvalidInput, "cannot give " + d + " to compute.local.user");
-      }
-      ::chmod(d.c_str(), 0700);
+    const std::string envs = opts.work_root + "/envs";
+    std::filesystem::create_directories(envs, ec);
+    const bool shared = t->UidRange().has_value();
+    if (t->uid_ >= 0 && ::chown(envs.c_str(), shared ? 0 : t->uid_, t->gid_) != 0) {
+      return Error(Reason::kInvalidInput, "cannot give " + envs + " to compute.local.user");
     }
+    ::chmod(envs.c_str(), shared ? 02770 : 0700);
     // Every directory above work_root must be searchable by the run user.
     if (t->uid_ >= 0) {
       std::filesystem::path p = std::filesystem::weakly_canonical(opts.work_root, ec);
@@ -277,6 +279,16 @@ StatusOr<std::unique_ptr<LocalTarget>> LocalTarget::Create(const LocalTargetOpti
       }
     }
   }
+  if (opts.run_uid_last > 0 &&
+      (opts.run_uid_first < 1000 || opts.run_uid_last < opts.run_uid_first)) {
+    return Error(Reason::kInvalidInput,
+                 "compute.local.run_uids must be a range first-last of unused uids, at least "
+                 "1000, such as 200000-209999");
+  }
+  if (opts.run_uid_last > 0 && t->uid_ < 0 && root) {
+    return Error(Reason::kInvalidInput,
+                 "compute.local.run_uids needs compute.local.user: its group is the runs' group");
+  }
   if (opts.max_concurrent < 1 || opts.max_run_s < 1 || opts.max_memory_mb < 0 ||
       opts.max_processes < 1 || opts.stop_grace_s < 1) {
     return Error(Reason::kInvalidInput,
@@ -293,7 +305,8 @@ nlohmann::json LocalTarget::Describe() const {
           {"max_concurrent", opts_.max_concurrent},
           {"max_run_s", opts_.max_run_s},
           {"max_memory_mb", opts_.max_memory_mb},
-          {"max_processes", opts_.max_processes}};
+          {"max_processes", opts_.max_processes},
+          {"run_user", UidRange() ? "a uid of its own per run" : opts_.user}};
   if (!refusal_.ok()) d["why_not"] = refusal_.message();
   return d;
 }
@@ -310,8 +323,11 @@ StatusOr<std::string> LocalTarget::Start(const Launch& launch) {
   p.argv = {p.sh.data(), p.script.data(), nullptr};
   for (auto& e : p.env_strings) p.envp.push_back(e.data());
   p.envp.push_back(nullptr);
-  p.uid = uid_;
-  p.gid = gid_;
+  p.uid = launch.uid >= 0 ? launch.uid : uid_;
+  p.gid = launch.gid >= 0 ? launch.gid : gid_;
+  p.own_uid = launch.uid >= 0 && UidRange() && launch.uid >= opts_.run_uid_first &&
+              launch.uid <= opts_.run_uid_last;
+  if (p.uid == 0) return Error(Reason::kComputeUnavailable, "a run never executes as root");
   p.timeout_s = launch.timeout_s > 0 ? std::min(launch.timeout_s, opts_.max_run_s)
                                      : opts_.max_run_s;
   p.grace_s = opts_.stop_grace_s;

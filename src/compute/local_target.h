@@ -12,8 +12,11 @@
 // - Runs never execute as root. Create refuses an unknown or root `user`, and a `user` other
 //   than tarnd's own when tarnd is not root. When tarnd runs as root without a `user`, or the
 //   user cannot reach work_root, the target is not Available and says what to configure.
-// - Create makes work_root (searchable, not listable, by the run user) and, owned by the run
-//   user, its envs/ (built environments) and pip-cache/.
+// - Create makes work_root (searchable, not listable, by the run user) and its envs/ (built
+//   environments): owned by the run user, or with per-run uids (run_uid_first..last) by root
+//   and the run user's group, group-writable, so that runs share environments read-only.
+// - With per-run uids, a run's end kills every process of its uid, also those that left its
+//   process group.
 // - Limits: address space (max_memory_mb; 0: none), processes of the run's user
 //   (max_processes), open files, no core files, and wall time (the run's timeout, at most
 //   max_run_s).
@@ -32,6 +35,9 @@ struct LocalTargetOptions {
   std::string name = "local";
   std::string user;             // the OS user runs execute as
   std::string work_root;        // runs' directories (JobOptions::work_root)
+  // Each run's own uid, from this range (tarnd as root, with `user` naming their group); 0, 0:
+  // every run is `user`.
+  int run_uid_first = 0, run_uid_last = 0;
   int max_concurrent = 2;
   int64_t max_run_s = 24 * 3600;
   int64_t max_memory_mb = 16384;
@@ -49,6 +55,10 @@ class LocalTarget final : public ComputeTarget {
   int Capacity() const override { return opts_.max_concurrent; }
   int RunUid() const override { return uid_; }
   int RunGid() const override { return gid_; }
+  std::optional<std::pair<int, int>> UidRange() const override {
+    if (opts_.run_uid_last <= 0 || uid_ < 0) return std::nullopt;
+    return std::pair<int, int>{opts_.run_uid_first, opts_.run_uid_last};
+  }
   StatusOr<std::string> Start(const Launch& launch) override;
   Observed Poll(const std::string& handle, const std::string& work_dir) override;
   Status Cancel(const std::string& handle) override;

@@ -1,5 +1,7 @@
 #include "server/config.h"
 
+#include "common/strings.h"
+
 #include <sys/stat.h>
 
 #include <fstream>
@@ -7,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/encoding.h"
+#include "common/strings.h"
 
 namespace tarn::server {
 
@@ -163,6 +166,21 @@ Status LoadConfigFile(const std::string& path, Config* cfg) {
         return Error(Reason::kInvalidInput, "compute.local.max_concurrent must be 1 to 1024");
       }
       cfg->compute_max_concurrent = l["max_concurrent"].get<int>();
+    }
+    if (l.contains("run_uids")) {
+      const auto& r = l["run_uids"];
+      int64_t first = 0, last = 0;
+      const std::string text = r.is_string() ? r.get<std::string>() : "";
+      const size_t dash = text.find('-');
+      if (dash == std::string::npos || !ParseInt64(text.substr(0, dash), &first) ||
+          !ParseInt64(text.substr(dash + 1), &last) || first < 1000 || last < first ||
+          last > 2000000000) {
+        return Error(Reason::kInvalidInput,
+                     "compute.local.run_uids must be a range \"first-last\" of unused uids of "
+                     "at least 1000, such as \"200000-209999\"");
+      }
+      cfg->compute_run_uid_first = static_cast<int>(first);
+      cfg->compute_run_uid_last = static_cast<int>(last);
     }
     if (l.contains("environment")) {
       if (!l["environment"].is_object()) {

@@ -55,6 +55,7 @@ struct Config {
   int64_t compute_max_memory_mb = 16384;
   int64_t compute_max_processes = 1024;
   std::vector<std::string> compute_env;  // "NAME=value"
+  int compute_run_uid_first = 0, compute_run_uid_last = 0;  // "run_uids": "first-last"
   // A Slurm cluster as a compute target (compute/slurm_target.h), when slurm_enabled.
   bool slurm_enabled = false;
   std::string slurm_name = "slurm", slurm_user, slurm_conf, slurm_partition, slurm_bin_dir;

@@ -239,6 +239,8 @@ int main(int argc, char** argv) {
     local_opts.max_run_s = cfg.compute_max_run_s;
     local_opts.max_memory_mb = cfg.compute_max_memory_mb;
     local_opts.max_processes = cfg.compute_max_processes;
+    local_opts.run_uid_first = cfg.compute_run_uid_first;
+    local_opts.run_uid_last = cfg.compute_run_uid_last;
     auto local_target = compute::LocalTarget::Create(local_opts);
     if (!local_target.ok()) return Fail(local_target.status().message());
     if (Status why = (*local_target)->Available(); !why.ok()) {

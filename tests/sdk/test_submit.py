@@ -33,6 +33,7 @@ from conftest import PYTHON_DIR, Lake, unique
 from tarn_harness import TarnServer
 
 RUN_USER = "tarnrun"
+RUN_UIDS = "200000-200999"
 TRACKING_SCOPE = "https://ml.azure.com/.default"
 BUILDING = "[tarn] building environment"
 
@@ -306,6 +307,7 @@ def serve_compute(base, config=None, slurm_conf=None):
     user = _run_user()
     if user:
         local["user"] = user
+        local["run_uids"] = RUN_UIDS  # each run a uid of its own, in RUN_USER's group
     doc = dict(config or {})
     doc["compute"] = {"local": local}
     if slurm_conf:
@@ -506,7 +508,9 @@ def test_the_script_runs_unprivileged_in_its_snapshot_with_its_arguments(lab, tr
     log = _log(lab.ws, trained.run.id)
     uid = int(re.search(r"^uid (\d+)$", log, re.M).group(1))
     if lab.server.run_user:
-        assert uid != 0 and uid == pwd.getpwnam(lab.server.run_user).pw_uid
+        # Each run is a uid of its own, from compute.local.run_uids (never root).
+        first, last = (int(x) for x in RUN_UIDS.split("-"))
+        assert uid != 0 and first <= uid <= last
     else:
         assert uid == os.getuid()
     # cwd is the snapshot: its files, less what .amlignore lists.

@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, unique
-from test_submit import _log, _mlflow_status, _poll, _wait, _write, make_lab, serve_compute
+from test_submit import (_log, _mlflow_status, _poll, _wait, _write, compute_tarn,  # noqa: F401
+                         lab, make_lab, serve_compute)
 
 sys.path.insert(0, str(REPO / "tests" / "compute"))
 from slurm_cluster import SlurmCluster  # noqa: E402
@@ -87,6 +88,46 @@ def test_a_run_survives_tarnd_being_killed_and_is_taken_up_again(restartable, tm
     assert short_details["status"] == "Completed"
     assert "short done" in _log(lab.ws, short_run.id)
     assert _mlflow_status(lab.ws, short_run.id) == "FINISHED"
+
+
+# ----- runs of their own --------------------------------------------------------------------------
+
+def test_each_run_has_a_uid_of_its_own_and_cannot_read_another_runs_tokens(lab, tmp_path):
+    """With per-run uids (compute.local.run_uids), a run cannot read another active run's
+    environment (its tokens) or files."""
+    if os.geteuid() != 0:
+        pytest.skip("per-run uids need tarnd to run as root")
+    from tarn.core import Experiment, ScriptRunConfig
+    src = _write(tmp_path, {"hold.py": """
+        import os, time
+        print("pid", os.getpid(), "uid", os.getuid(), "cwd", os.getcwd(), flush=True)
+        time.sleep(120)
+    """, "peek.py": """
+        import os, sys
+        pid, cwd = sys.argv[1], sys.argv[2]
+        print("uid", os.getuid())
+        for what in (f"/proc/{pid}/environ", os.path.join(cwd, "hold.py")):
+            try:
+                open(what).read()
+                print("read", what)
+            except PermissionError:
+                print("denied", what)
+    """})
+    exp = Experiment(lab.ws, unique("exp-"))
+    hold = exp.submit(ScriptRunConfig(str(src), "hold.py", max_run_duration_seconds=120))
+    try:
+        line = _poll("the first run's pid", lambda: next(
+            (ln for ln in _log(lab.ws, hold.id).splitlines() if ln.startswith("pid ")), None), 60)
+        _, pid, _, hold_uid, _, cwd = line.split()
+        peek = exp.submit(ScriptRunConfig(str(src), "peek.py", arguments=[pid, cwd]))
+        assert _wait(peek)["status"] == "Completed"
+        log = _log(lab.ws, peek.id)
+        peek_uid = next(ln.split()[1] for ln in log.splitlines() if ln.startswith("uid "))
+        assert peek_uid != hold_uid and int(peek_uid) >= 200000, log
+        assert f"denied /proc/{pid}/environ" in log and "denied " + cwd in log, log
+    finally:
+        hold.cancel()
+    _poll("the first run's end", lambda: hold.get_status() == "Canceled", 30)
 
 
 # ----- Slurm -------------------------------------------------------------------------------------
