@@ -23,7 +23,7 @@ namespace compute = tarn::compute;
   std::abort();
 }
 
-// The words of an sh line made only of single-quoted pieces ('...', with '\'' for a quote)
+// The words of an sh line made only of single-quoted pieces ('...') and escaped quotes (\')
 // separated by spaces; false when the line holds anything else.
 bool QuotedWords(const std::string& line, std::vector<std::string>* words) {
   size_t i = 0;
@@ -35,9 +35,9 @@ bool QuotedWords(const std::string& line, std::vector<std::string>* words) {
     std::string word;
     bool any = false;
     while (i < line.size() && line[i] != ' ') {
-      if (line.compare(i, 4, "'\\''") == 0) {
+      if (line.compare(i, 2, "\\'") == 0) {  // a quote outside quotes, as ShellQuote writes it
         word += '\'';
-        i += 4;
+        i += 2;
       } else if (line[i] == '\'') {
         size_t end = line.find('\'', i + 1);
         if (end == std::string::npos) return false;
