@@ -141,8 +141,8 @@ def main():
             f"`/usr/bin/python3 bench/run_bench.py --runs {runs} --out {args.out}` at commit "
             f"{commit}, on {machine()}. {runs} submissions per target, interleaved with the "
             "peer's; the script prints one line. Tarn's figure includes sending the snapshot, "
-            "creating the MLflow run, the runner's 250 ms poll, switching to the run user and "
-            "the log poll (20 ms).\n\n" + table + "\n")
+            "creating the MLflow run, writing the run's directory, starting its supervisor as "
+            "the run's own uid, and the client's log poll (every 20 ms).\n\n" + table + "\n")
 
 
 if __name__ == "__main__":
