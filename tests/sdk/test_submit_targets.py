@@ -196,3 +196,28 @@ def test_a_slurm_job_is_cancelled_with_scancel(slurm_lab, tmp_path):
     run.cancel()
     _poll("Canceled", lambda: run.get_status() == "Canceled", 60)
     assert _mlflow_status(slurm_lab.ws, run.id) == "KILLED"
+
+
+def test_a_slurm_run_reads_a_pinned_version_and_writes_back_its_predictions(slurm_lab, tmp_path):
+    """The seed's training and batch inference on the cluster: the job reads a pinned dataset
+    version and its output is registered as a new version with lineage to it."""
+    from tarn.core import Dataset, Experiment, OutputFileDatasetConfig, ScriptRunConfig
+    from test_submit_data import SCORE
+    slurm_lab.lake.write("in/scores.csv", "id,score\n1,0.5\n2,1.5\n")
+    scores = Dataset.Tabular.from_delimited_files(path=(slurm_lab.store, "in/scores.csv")) \
+        .register(slurm_lab.admin, unique("scores_"))
+    name = unique("predictions_")
+    out = OutputFileDatasetConfig(name="predictions",
+                                  destination=(slurm_lab.store, name + "/{run-id}"))
+    out.read_delimited_files().register_on_complete(name)
+    src = _write(tmp_path, {"score.py": SCORE})
+    run = Experiment(slurm_lab.ws, unique("exp-")).submit(ScriptRunConfig(
+        str(src), "score.py", compute_target="slurm",
+        arguments=[scores.as_named_input("scores").as_download(), out]))
+    assert _wait(run, timeout_s=120)["status"] == "Completed"
+    predictions = Dataset.get_by_name(slurm_lab.ws, name)
+    assert sorted(predictions.to_pandas_dataframe()["prediction"].tolist()) == [1.0, 3.0]
+    graph = slurm_lab.ws._client.workspace_api("GET", slurm_lab.ws.name, "lineage", None,
+                                               {"dataset": name})
+    children = [c for c in graph["root"]["children"] if c.get("kind") == "dataset"]
+    assert [(c["dataset"], c["via"]["run_id"]) for c in children] == [(scores.name, run.id)]
