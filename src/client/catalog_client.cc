@@ -200,15 +200,22 @@ StatusOr<Response> CatalogClient::Call(const std::string& method,
                                        const std::vector<std::string>& segments,
                                        const Query& query, const Json* body, Headers headers,
                                        const BodySink* sink, const char* root) {
-  std::string raw_path = root;
-  for (const auto& s : segments) raw_path += "/" + PercentEncode(s);
   std::string text;
   if (body) {
     text = body->dump();
     headers.emplace_back("Content-Type", "application/json");
   }
+  return Send(method, segments, query, text, std::move(headers), sink, root);
+}
+
+StatusOr<Response> CatalogClient::Send(const std::string& method,
+                                       const std::vector<std::string>& segments,
+                                       const Query& query, std::string_view body,
+                                       Headers headers, const BodySink* sink, const char* root) {
+  std::string raw_path = root;
+  for (const auto& s : segments) raw_path += "/" + PercentEncode(s);
   std::string target =
-      SignSharedKey(method, raw_path, query, static_cast<int64_t>(text.size()), opts_.account,
+      SignSharedKey(method, raw_path, query, static_cast<int64_t>(body.size()), opts_.account,
                     key_, opts_.api_version, &headers);
   if (opts_.bearer) {
     TARN_ASSIGN_OR_RETURN(std::string token, opts_.bearer->Token());
@@ -218,7 +225,7 @@ StatusOr<Response> CatalogClient::Call(const std::string& method,
   req.method = method;
   req.target = std::move(target);
   req.headers = std::move(headers);
-  req.body = text;
+  req.body = body;
   std::unique_ptr<HttpClient> http = Acquire();
   StatusOr<Response> r = http->Send(req, sink ? *sink : BodySink());
   Release(std::move(http));
@@ -264,6 +271,20 @@ StatusOr<Json> CatalogClient::Tracking(const std::string& method, const std::str
   std::vector<std::string> segments{ws, "mlflow", "api", "2.0", "mlflow"};
   for (auto part : Split(rpc, '/')) segments.emplace_back(part);
   return CallJson(method, segments, query, body);
+}
+
+StatusOr<std::string> CatalogClient::TrackingBytes(const std::string& method,
+                                                   const std::string& ws,
+                                                   const std::string& path, const Query& query,
+                                                   const std::string* body) {
+  std::vector<std::string> segments{ws, "mlflow", "api", "2.0"};
+  for (auto part : Split(path, '/')) segments.emplace_back(part);
+  Headers headers;
+  if (body) headers.emplace_back("Content-Type", "application/octet-stream");
+  TARN_ASSIGN_OR_RETURN(Response r, Send(method, segments, query,
+                                         body ? std::string_view(*body) : std::string_view(),
+                                         std::move(headers), nullptr, "/workspaces"));
+  return std::move(r.body);
 }
 
 StatusOr<Json> CatalogClient::WorkspaceApi(const std::string& method, const std::string& ws,

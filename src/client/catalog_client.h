@@ -31,6 +31,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -205,6 +206,14 @@ class CatalogClient {
                           const std::vector<std::pair<std::string, std::string>>& query = {},
                           const Json* body = nullptr);
 
+  // A call of a workspace's MLflow API that carries bytes, not JSON: `path` is below
+  // /api/2.0/ ("mlflow-artifacts/artifacts/1/<run>/artifacts/model.pkl"), its segments escaped.
+  // body (nullptr: none) is sent as application/octet-stream; the answer's body comes back
+  // as it is. Errors as Tracking's.
+  StatusOr<std::string> TrackingBytes(
+      const std::string& method, const std::string& ws, const std::string& path,
+      const std::vector<std::pair<std::string, std::string>>& query, const std::string* body);
+
   // Any other call of workspace ws's API: `subpath` below /workspaces/<ws>/ ("jobs",
   // "jobs/<id>/logs", "computes"), its segments escaped.
   StatusOr<Json> WorkspaceApi(const std::string& method, const std::string& ws,
@@ -223,6 +232,10 @@ class CatalogClient {
   StatusOr<Response> Call(const std::string& method, const std::vector<std::string>& segments,
                           const Query& query, const Json* body, Headers headers = {},
                           const BodySink* sink = nullptr, const char* root = "/workspaces");
+  // Call's work, with the body as bytes (its Content-Type, if any, in headers).
+  StatusOr<Response> Send(const std::string& method, const std::vector<std::string>& segments,
+                          const Query& query, std::string_view body, Headers headers,
+                          const BodySink* sink, const char* root);
   StatusOr<Json> CallJson(const std::string& method, const std::vector<std::string>& segments,
                           const Query& query = {}, const Json* body = nullptr,
                           const char* root = "/workspaces");

@@ -356,6 +356,22 @@ class Client {
     return Json_([&] { return tracking_->Tracking(method, ws, rpc, q, b ? &*b : nullptr); });
   }
 
+  // A call of workspace ws's MLflow API that carries bytes (tarn.core's artifacts): `path`
+  // below /api/2.0/ ("mlflow-artifacts/artifacts/..."), body bytes or None; the answer's bytes.
+  py::bytes tracking_bytes(const std::string& method, const std::string& ws,
+                           const std::string& path, const py::object& body,
+                           const py::object& query) {
+    const auto q = QueryOf(query);
+    std::optional<std::string> b;
+    if (!body.is_none()) b = body.cast<std::string>();
+    StatusOr<std::string> r = Status(Code::kInternal, "not called");
+    {
+      py::gil_scoped_release nogil;
+      r = tracking_->TrackingBytes(method, ws, path, q, b ? &*b : nullptr);
+    }
+    return py::bytes(Take(std::move(r)));
+  }
+
   // Any other call of workspace ws's API (tarn.core's submitted runs: "jobs", "jobs/<id>/logs",
   // "computes"): body None for a GET, whose query is `query` (a dict of str).
   py::object workspace_api(const std::string& method, const std::string& ws,
@@ -819,5 +835,7 @@ PYBIND11_MODULE(_native, m) {
       .def("workspace_api", &Client::workspace_api, py::arg("method"), py::arg("ws"),
            py::arg("subpath"), py::arg("body") = py::none(), py::arg("query") = py::none())
       .def("tracking", &Client::tracking, py::arg("method"), py::arg("ws"), py::arg("rpc"),
-           py::arg("body") = py::none(), py::arg("query") = py::none());
+           py::arg("body") = py::none(), py::arg("query") = py::none())
+      .def("tracking_bytes", &Client::tracking_bytes, py::arg("method"), py::arg("ws"),
+           py::arg("path"), py::arg("body") = py::none(), py::arg("query") = py::none());
 }

@@ -1,4 +1,4 @@
-"""tarn.core: azureml.core's (SDK v1) Workspace, Datastore, Dataset, Experiment, Run,
+"""tarn.core: azureml.core's (SDK v1) Workspace, Datastore, Dataset, Experiment, Run, Model,
 ScriptRunConfig and Environment over a tarnd."""
 
 from tarn.core.authentication import (InteractiveLoginAuthentication,  # noqa: F401
@@ -9,6 +9,7 @@ from tarn.core.data import FileDataset, TabularDataset  # noqa: F401
 from tarn.core.dataset import Dataset  # noqa: F401
 from tarn.core.datastore import Datastore  # noqa: F401
 from tarn.core.ingest import IngestedBatch, ingest  # noqa: F401
+from tarn.core.model import Model  # noqa: F401
 from tarn.core.pipeline import Pipeline, PipelineRun  # noqa: F401
 from tarn.core.run import Experiment, Run  # noqa: F401
 from tarn.core.exceptions import (ActivityFailedException, DatasetDriftError,  # noqa: F401

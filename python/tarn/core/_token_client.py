@@ -1,9 +1,9 @@
 """tarnd over plain HTTPS with the bearer tokens a submitted run is given, for Run.get_context()
 inside the run: no native extension, since not every interpreter a run uses can load it.
 
-It has the native client's `tracking` and `workspace_api` methods (same arguments, same parsed
-JSON answers, errors as the SDK's exceptions), and nothing else. The environment tarnd gives a
-run names everything:
+It has the native client's `tracking`, `tracking_bytes` and `workspace_api` methods (same
+arguments, same answers, errors as the SDK's exceptions), and nothing else. The environment
+tarnd gives a run names everything:
 
     MLFLOW_TRACKING_URI               https://HOST:PORT/workspaces/<ws>/mlflow
     MLFLOW_TRACKING_TOKEN             a tracking-audience token, valid while the run is active
@@ -60,6 +60,13 @@ class TokenClient:
         return _call(method, f"{self.tracking_uri}/api/2.0/mlflow/{rpc}", body, query,
                      self._tracking_token, self._tracking_tls)
 
+    def tracking_bytes(self, method, ws, path, body=None, query=None) -> bytes:
+        """A call of the tracking URI's /api/2.0/<path> that carries bytes (an artifact's
+        "mlflow-artifacts/artifacts/<path>"): body bytes or None; the answer's bytes."""
+        url = f"{self.tracking_uri}/api/2.0/{urllib.parse.quote(path)}"
+        return _send(method, url, body, "application/octet-stream", query, self._tracking_token,
+                     self._tracking_tls)
+
     def workspace_api(self, method, ws, subpath, body=None, query=None):
         """A call of /workspaces/<ws>/<subpath> (e.g. "jobs/<run id>")."""
         if not self.endpoint or not self._workspace_token:
@@ -74,23 +81,30 @@ def _tls(ca_file):
 
 
 def _call(method, url, body, query, token, tls):
+    data = None if body is None else json.dumps(body).encode("utf-8")
+    text = _send(method, url, data, "application/json", query, token, tls,
+                 accept="application/json").decode("utf-8")
+    return json.loads(text) if text.strip() else {}
+
+
+def _send(method, url, data, content_type, query, token, tls, accept=None) -> bytes:
     if query:
         url += "?" + urllib.parse.urlencode({k: str(v) for k, v in query.items()})
-    data = None if body is None else json.dumps(body).encode("utf-8")
-    headers = {"Authorization": "Bearer " + token, "Accept": "application/json"}
+    headers = {"Authorization": "Bearer " + token}
+    if accept:
+        headers["Accept"] = accept
     if data is not None:
-        headers["Content-Type"] = "application/json"
+        headers["Content-Type"] = content_type
     req = urllib.request.Request(url, data=data, method=method, headers=headers)
     try:
         with urllib.request.urlopen(req, timeout=_TIMEOUT_S, context=tls) as resp:
-            text = resp.read().decode("utf-8")
+            return resp.read()
     except urllib.error.HTTPError as e:
         raise _error(method, url, e.code, e.headers.get("x-ms-error-code"),
                      e.read().decode("utf-8", "replace")) from None
     except (urllib.error.URLError, OSError) as e:
         raise TarnConnectionError(f"{method} {url.split('?')[0]} failed: {e}",
                                   "Unavailable") from None
-    return json.loads(text) if text.strip() else {}
 
 
 def _error(method, url, status, header_code, text):

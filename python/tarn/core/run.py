@@ -13,6 +13,21 @@ run here, with the same metrics, and the other way round.
     run.get_metrics()    # {"alpha": 0.5, "loss": [0.9, 0.5, 0.3]}
     Run(exp, run.id)     # any run by id, also one an mlflow script logged
 
+Tables, images, files, child runs and models (Run's docstring says how each is kept):
+
+    run.log_row("roc", fpr=0.1, tpr=0.6)
+    run.log_table("per_class", {"precision": [0.9, 0.7], "recall": [0.8, 0.6]})
+    run.log_image("confusion", plot=fig)        # a matplotlib figure, as PNG
+    run.get_metrics()    # {..., "roc": {"fpr": [0.1], "tpr": [0.6]}, "confusion": "images/..."}
+    run.upload_file("outputs/model.pkl", "model.pkl")
+    run.upload_folder("outputs/model", "model")
+    run.get_file_names()                        # ["outputs/model.pkl", "outputs/model/...", ...]
+    run.download_file("outputs/model.pkl", "here.pkl")
+    run.download_files(prefix="outputs/", output_directory="out")
+    child = run.child_run("fold-1")             # child.parent.id == run.id
+    run.get_children()
+    run.register_model("diabetes", "outputs/model")     # a tarn.core.Model
+
 Submitted runs (tarn.core.compute's ScriptRunConfig on a compute target):
 
     run = exp.submit(ScriptRunConfig(source_directory="src", script="train.py"))
@@ -26,10 +41,14 @@ MLFLOW_RUN_ID with the workspace of config.json (or TARN_WORKSPACE); else an off
 prints what is logged, so a script runs by hand unchanged.
 """
 
+import io
+import json
 import math
 import os
+import posixpath
 import sys
 import time
+import urllib.parse
 
 from tarn.core.exceptions import ActivityFailedException, UserErrorException
 
@@ -42,6 +61,14 @@ _JOB_ENDED = ("Completed", "Failed", "Canceled")
 _JOB_FAILED = ("Failed", "Canceled")
 _LOG_TAIL_BYTES = 16384
 _LOG_TAIL_LINES = 30
+# A table's columns are metrics "<table>/<column>" (step = row); this tag names the table and
+# lists its columns, in order, as JSON.
+_TABLE_TAG = "tarn.table."
+# An image is an artifact; this tag names it and gives its artifact path.
+_IMAGE_TAG = "tarn.image."
+_PARENT_TAG = "mlflow.parentRunId"
+_ARTIFACT_ROUTE = "mlflow-artifacts/artifacts"
+_BATCH_METRICS = 1000
 
 
 def _now_ms():
@@ -73,6 +100,113 @@ def _wire(v):
     if math.isinf(v):
         return "Infinity" if v > 0 else "-Infinity"
     return v
+
+
+def _cell(table, column, value):
+    try:
+        return _number(value)
+    except UserErrorException:
+        raise UserErrorException(
+            "a table's cells are numbers (they are MLflow metrics): %s[%r] is %r"
+            % (table, column, value), "InvalidMetric") from None
+
+
+def _artifact_name(name):
+    """An artifact's name as given ("outputs/model.pkl"), as a path below a run's root."""
+    clean = str(name).replace("\\", "/").strip("/")
+    while clean.startswith("./"):
+        clean = clean[2:]
+    if not clean:
+        raise UserErrorException("an artifact needs a name", "InvalidArtifactPath")
+    return clean
+
+
+def _artifact_path(uri):
+    """The path below mlflow-artifacts:/ that an artifact URI names ("mlflow-artifacts:/1/<run>/
+    artifacts", also with a host: "mlflow-artifacts://host:port/1/...")."""
+    if not uri.startswith("mlflow-artifacts:"):
+        raise UserErrorException("the artifact URI %r is not in the workspace's artifact store "
+                                 "(mlflow-artifacts:/...)" % uri, "UnsupportedArtifactUri")
+    return urllib.parse.urlparse(uri).path.strip("/")
+
+
+class _ArtifactStore:
+    """A workspace's artifact store (docs/mlflow.md) over MLflow's proxied artifact routes.
+    Paths are below mlflow-artifacts:/ ("1/<run>/artifacts/outputs/model.pkl"); a run's files
+    are below its artifact URI, a model registered from local files below "models/"."""
+
+    def __init__(self, workspace):
+        self._ws = workspace
+
+    def _send(self, method, path, body=None, query=None):
+        ws = self._ws
+        route = _ARTIFACT_ROUTE + ("/" + path if path else "")
+        return ws._client.tracking_bytes(method, ws.name, route, body, query)
+
+    def put(self, path, data):
+        self._send("PUT", path, bytes(data))
+
+    def get(self, path):
+        return self._send("GET", path)
+
+    def list(self, folder):
+        """[(name, is_dir)] of one folder; [] when nothing is there."""
+        doc = json.loads(self._send("GET", "", None, {"path": folder}) or b"{}")
+        return [(f["path"].rsplit("/", 1)[-1], bool(f.get("is_dir")))
+                for f in doc.get("files", [])]
+
+    def walk(self, folder):
+        """The files below folder, as paths relative to it, sorted."""
+        out = []
+        for name, is_dir in self.list(folder):
+            if is_dir:
+                out.extend(name + "/" + p for p in self.walk(folder + "/" + name))
+            else:
+                out.append(name)
+        return sorted(out)
+
+    def kind(self, path):
+        """"file", "dir", or None when nothing is at path."""
+        parent, _, name = path.rpartition("/")
+        for entry, is_dir in self.list(parent):
+            if entry == name:
+                return "dir" if is_dir else "file"
+        return None
+
+    def upload(self, local_path, path):
+        """A local file, or a folder's files, to path; the artifact paths written."""
+        if os.path.isfile(local_path):
+            with open(local_path, "rb") as f:
+                self.put(path, f.read())
+            return [path]
+        if not os.path.isdir(local_path):
+            raise UserErrorException("no file or folder at %r" % local_path, "FileNotFound")
+        written = []
+        for root, dirs, files in os.walk(local_path):
+            dirs.sort()
+            for name in sorted(files):
+                rel = os.path.relpath(os.path.join(root, name), local_path)
+                written.extend(self.upload(os.path.join(root, name),
+                                           path + "/" + rel.replace(os.sep, "/")))
+        return written
+
+    def download(self, path, local_path):
+        """The file or folder at path to local_path (a folder's files below it)."""
+        kind = self.kind(path)
+        if kind is None:
+            raise UserErrorException("no artifact at %r" % path, "RESOURCE_DOES_NOT_EXIST")
+        if kind == "file":
+            _write_file(local_path, self.get(path))
+            return
+        for rel in self.walk(path):
+            _write_file(os.path.join(local_path, *rel.split("/")), self.get(path + "/" + rel))
+
+
+def _write_file(local_path, data):
+    folder = os.path.dirname(os.path.abspath(local_path))
+    os.makedirs(folder, exist_ok=True)
+    with open(local_path, "wb") as f:
+        f.write(data)
 
 
 class Experiment:
@@ -144,15 +278,22 @@ class Experiment:
         return Run(self, job["run_id"], _job=job)
 
     def get_runs(self, include_children=False):
-        """The experiment's runs, newest first."""
+        """The experiment's runs, newest first: the top-level ones, or with include_children
+        their child runs too."""
+        for doc in self._search_runs():
+            if include_children or not _tag(doc, _PARENT_TAG):
+                yield Run(self, doc["info"]["run_id"], _doc=doc)
+
+    def _search_runs(self, filter_string=None):
         token = None
         while True:
             body = {"experiment_ids": [self.id], "max_results": 1000}
+            if filter_string:
+                body["filter"] = filter_string
             if token:
                 body["page_token"] = token
             page = self._call("POST", "runs/search", body)
-            for doc in page.get("runs", []):
-                yield Run(self, doc["info"]["run_id"], _doc=doc)
+            yield from page.get("runs", [])
             token = page.get("next_page_token")
             if not token:
                 return
@@ -169,14 +310,38 @@ class Experiment:
         return "Experiment(Name: %s, Workspace: %s)" % (self.name, self.workspace.name)
 
 
+def _tag(doc, key):
+    for t in doc.get("data", {}).get("tags", []):
+        if t["key"] == key:
+            return t["value"]
+    return None
+
+
 class Run:
-    """A run of an experiment."""
+    """A run of an experiment.
+
+    What a run logs is kept on MLflow's primitives, so that the mlflow client reads it too:
+    - log/log_list: metric `name`, one step per value.
+    - log_row/log_table: table `name` is the metrics `name/<column>`, the row number as the
+      step, and the tag `tarn.table.<name>` listing the columns (JSON), which marks `name` as a
+      table. Cells are numbers. get_metrics() gives {name: {column: [values...]}}, a row a
+      column has no value for as None.
+    - log_image: the PNG (or the file given) is the artifact `images/<name><ext>`, and the tag
+      `tarn.image.<name>` gives its path; get_metrics() gives {name: that path}.
+    - upload_file/upload_folder/download_file(s)/get_file_names: the run's artifacts (MLflow's
+      proxied artifact store: the lake under the workspace's default datastore).
+    - child_run: a run of the same experiment tagged mlflow.parentRunId, as mlflow's nested
+      runs are.
+    - register_model: a model version (tarn.core.Model) whose source is the run's artifact.
+    """
 
     def __init__(self, experiment, run_id, _doc=None, _job=None):
         self.experiment = experiment
         self.id = run_id
         self._doc = _doc or self._call("GET", "runs/get", query={"run_id": run_id})["run"]
         self._counts = {}
+        self._tables = {}   # table name -> its columns, in order
+        self._rows = {}     # table name -> the next row's number
         # The job document of a submitted run; looked up on first need for a Run made by id.
         self._job = _job
         self._job_looked_up = _job is not None
@@ -366,29 +531,230 @@ class Run:
     def get_tags(self):
         return {t["key"]: t["value"] for t in self._refresh()["data"].get("tags", [])}
 
+    def log_row(self, name, description=None, **kwargs):
+        """One row of table `name`: log_row("roc", fpr=0.1, tpr=0.6). A column a row leaves
+        out reads back as None."""
+        self._log_columns(name, {column: [value] for column, value in kwargs.items()})
+
+    def log_table(self, name, value, description=""):
+        """Rows of table `name`, given as columns of the same length:
+        log_table("roc", {"fpr": [0.0, 0.1], "tpr": [0.0, 0.6]}). Logging the table again
+        appends its rows."""
+        if not isinstance(value, dict):
+            raise UserErrorException("a table is a dict of columns (lists of numbers)",
+                                     "InvalidTable")
+        self._log_columns(name, {column: list(cells) for column, cells in value.items()})
+
+    def _table_columns(self, name):
+        if name not in self._tables:
+            listed = self.get_tags().get(_TABLE_TAG + name)
+            self._tables[name] = json.loads(listed) if listed else []
+        return self._tables[name]
+
+    def _next_row(self, name):
+        if name not in self._rows:
+            steps = [int(p.get("step", 0)) for c in self._table_columns(name)
+                     for p in self._history("%s/%s" % (name, c))]
+            self._rows[name] = max(steps) + 1 if steps else 0
+        return self._rows[name]
+
+    def _log_columns(self, name, columns):
+        if not columns:
+            raise UserErrorException("table %r: no columns given" % name, "InvalidTable")
+        lengths = {len(cells) for cells in columns.values()}
+        if len(lengths) != 1:
+            raise UserErrorException("table %r: its columns are not of the same length" % name,
+                                     "InvalidTable")
+        cells = {c: [_cell(name, c, v) for v in values] for c, values in columns.items()}
+        known = self._table_columns(name)
+        added = [c for c in columns if c not in known]
+        tags = []
+        if added or not known:
+            tags = [{"key": _TABLE_TAG + name, "value": json.dumps(known + added)}]
+        rows, first, now = lengths.pop(), self._next_row(name), _now_ms()
+        metrics = [{"key": "%s/%s" % (name, c), "value": _wire(values[row]), "timestamp": now,
+                    "step": first + row}
+                   for row in range(rows) for c, values in cells.items()]
+        # The tag goes with the first batch: a reader never sees columns of no table.
+        for start in range(0, max(len(metrics), 1), _BATCH_METRICS):
+            body = {"run_id": self.id, "metrics": metrics[start:start + _BATCH_METRICS]}
+            if start == 0 and tags:
+                body["tags"] = tags
+            self._call("POST", "runs/log-batch", body)
+        known.extend(added)
+        self._rows[name] = first + rows
+
+    def log_image(self, name, path=None, plot=None, description=""):
+        """An image: the file at `path`, or `plot` (a matplotlib figure, or pyplot itself)
+        saved as PNG. It is the artifact images/<name><ext>; get_metrics() gives that path."""
+        if (path is None) == (plot is None):
+            raise UserErrorException("log_image takes a path or a plot, one of them",
+                                     "InvalidImage")
+        if plot is not None:
+            buffer = io.BytesIO()
+            plot.savefig(buffer, format="png")
+            data, ext = buffer.getvalue(), ".png"
+        else:
+            with open(path, "rb") as f:
+                data = f.read()
+            ext = os.path.splitext(path)[1] or ".png"
+        artifact = "images/" + _artifact_name(name) + ext
+        self._artifacts().put(self._artifact_root() + "/" + artifact, data)
+        self.tag(_IMAGE_TAG + name, artifact)
+
+    # ----- files (the run's artifacts) -----------------------------------------------------
+
+    def _artifacts(self):
+        return _ArtifactStore(self.experiment.workspace)
+
+    def _artifact_uri(self):
+        return self._doc["info"].get("artifact_uri") or self._refresh()["info"]["artifact_uri"]
+
+    def _artifact_root(self):
+        return _artifact_path(self._artifact_uri())
+
+    def upload_file(self, name, path_or_stream):
+        """The file at a local path, or what a stream (an open binary file, io.BytesIO)
+        reads, as the run's artifact `name` ("outputs/model.pkl")."""
+        if hasattr(path_or_stream, "read"):
+            data = path_or_stream.read()
+            data = data.encode("utf-8") if isinstance(data, str) else data
+        else:
+            if not os.path.isfile(path_or_stream):
+                raise UserErrorException("no file at %r" % (path_or_stream,), "FileNotFound")
+            with open(path_or_stream, "rb") as f:
+                data = f.read()
+        self._artifacts().put(self._artifact_root() + "/" + _artifact_name(name), data)
+
+    def upload_folder(self, name, path):
+        """The files below local folder `path` as the run's artifacts below `name`."""
+        if not os.path.isdir(path):
+            raise UserErrorException("no folder at %r" % (path,), "FileNotFound")
+        self._artifacts().upload(path, self._artifact_root() + "/" + _artifact_name(name))
+
+    def get_file_names(self):
+        """The paths of the run's artifacts ("outputs/model.pkl", ...), sorted."""
+        return self._artifacts().walk(self._artifact_root())
+
+    def download_file(self, name, output_file_path=None):
+        """The run's artifact `name` to output_file_path (a file, or a folder to put it in;
+        by default the artifact's file name in the current folder). Returns the local path."""
+        name = _artifact_name(name)
+        target = output_file_path or posixpath.basename(name)
+        if os.path.isdir(target):
+            target = os.path.join(target, posixpath.basename(name))
+        _write_file(target, self._artifacts().get(self._artifact_root() + "/" + name))
+        return target
+
+    def download_files(self, prefix=None, output_directory=None, append_prefix=True):
+        """The run's artifacts whose paths start with prefix (all of them by default) to
+        output_directory (the current folder by default), keeping their paths, less the
+        prefix when append_prefix is False. Returns the local paths."""
+        prefix = (prefix or "").replace("\\", "/").lstrip("/")
+        root = self._artifact_root()
+        folder = prefix.rpartition("/")[0]
+        names = [(folder + "/" + n if folder else n)
+                 for n in self._artifacts().walk(root + ("/" + folder if folder else ""))]
+        out = []
+        for name in names:
+            if not name.startswith(prefix):
+                continue
+            rel = name if append_prefix else name[len(prefix):].lstrip("/")
+            target = os.path.join(output_directory or ".", *rel.split("/"))
+            _write_file(target, self._artifacts().get(root + "/" + name))
+            out.append(target)
+        return out
+
+    # ----- child runs ----------------------------------------------------------------------
+
+    def child_run(self, name=None):
+        """A new run of the same experiment, RUNNING, whose parent is this run (the tag
+        mlflow.parentRunId, as mlflow's nested runs). It is ended with its complete()."""
+        body = {"experiment_id": self.experiment.id, "start_time": _now_ms(),
+                "tags": [{"key": _PARENT_TAG, "value": self.id}]}
+        if name:
+            body["run_name"] = name
+        doc = self._call("POST", "runs/create", body)["run"]
+        return Run(self.experiment, doc["info"]["run_id"], _doc=doc)
+
+    def get_children(self, recursive=False):
+        """This run's child runs (with recursive, theirs too), newest first."""
+        flt = "tags.`%s` = '%s'" % (_PARENT_TAG, self.id)
+        for doc in self.experiment._search_runs(flt):
+            child = Run(self.experiment, doc["info"]["run_id"], _doc=doc)
+            yield child
+            if recursive:
+                yield from child.get_children(recursive=True)
+
+    @property
+    def parent(self):
+        """The run this one is a child of, or None."""
+        parent_id = _tag(self._doc, _PARENT_TAG)
+        return Run(self.experiment, parent_id) if parent_id else None
+
+    # ----- models --------------------------------------------------------------------------
+
+    def register_model(self, model_name, model_path=None, tags=None, description=None):
+        """Registers the run's artifact model_path (a file or folder, "outputs/model"; by
+        default model_name) as a new version of model model_name, made if missing, and
+        returns it (tarn.core.Model). Its source is the artifact's URI
+        (mlflow-artifacts:/<experiment>/<run>/artifacts/<model_path>) and its run this run, as
+        mlflow.register_model("runs:/<run>/<path>") keeps it."""
+        from tarn.core.model import Model, _ensure_registered
+        path = _artifact_name(model_path or model_name)
+        if self._artifacts().kind(self._artifact_root() + "/" + path) is None:
+            raise UserErrorException("run %s has no artifact %r to register (its files: "
+                                     "run.get_file_names())" % (self.id, path),
+                                     "ModelPathNotFound")
+        _ensure_registered(self.experiment.workspace, model_name)
+        return Model._register_source(self.experiment.workspace, model_name,
+                                      self._artifact_uri().rstrip("/") + "/" + path, self.id,
+                                      tags, description)
+
     # ----- reading ------------------------------------------------------------------------
 
+    def _history(self, key):
+        """Every point of metric `key`, in step order."""
+        points, token = [], None
+        while True:
+            q = {"run_id": self.id, "metric_key": key, "max_results": "25000"}
+            if token:
+                q["page_token"] = token
+            page = self._call("GET", "metrics/get-history", query=q)
+            points.extend(page.get("metrics", []))
+            token = page.get("next_page_token")
+            if not token:
+                break
+        points.sort(key=lambda m: (int(m.get("step", 0)), int(m.get("timestamp", 0))))
+        return points
+
     def get_metrics(self, name=None):
-        """{name: value} for a metric logged once, {name: [values...]} for a series, in step
-        order, as azureml.core answers."""
-        keys = [m["key"] for m in self._refresh()["data"].get("metrics", [])]
-        if name is not None:
-            keys = [k for k in keys if k == name]
+        """As azureml.core answers: {name: value} for a metric logged once, {name: [values...]}
+        for a series, in step order; {name: {column: [values...]}} for a table; {name: its
+        artifact path} for an image."""
+        doc = self._refresh()
+        tags = {t["key"]: t["value"] for t in doc["data"].get("tags", [])}
+        tables = {k[len(_TABLE_TAG):]: json.loads(v) for k, v in tags.items()
+                  if k.startswith(_TABLE_TAG)}
+        images = {k[len(_IMAGE_TAG):]: v for k, v in tags.items() if k.startswith(_IMAGE_TAG)}
+        columns = {"%s/%s" % (t, c) for t, cols in tables.items() for c in cols}
         out = {}
-        for key in keys:
-            points, token = [], None
-            while True:
-                q = {"run_id": self.id, "metric_key": key, "max_results": "25000"}
-                if token:
-                    q["page_token"] = token
-                page = self._call("GET", "metrics/get-history", query=q)
-                points.extend(page.get("metrics", []))
-                token = page.get("next_page_token")
-                if not token:
-                    break
-            points.sort(key=lambda m: (int(m.get("step", 0)), int(m.get("timestamp", 0))))
-            values = [_value(m["value"]) for m in points]
+        for m in doc["data"].get("metrics", []):
+            key = m["key"]
+            if key in columns or (name is not None and key != name):
+                continue
+            values = [_value(p["value"]) for p in self._history(key)]
             out[key] = values[0] if len(values) == 1 else values
+        for table, cols in tables.items():
+            if name is not None and table != name:
+                continue
+            cells = {c: {int(p.get("step", 0)): _value(p["value"])
+                         for p in self._history("%s/%s" % (table, c))} for c in cols}
+            rows = max((max(v) + 1 for v in cells.values() if v), default=0)
+            out[table] = {c: [cells[c].get(i) for i in range(rows)] for c in cols}
+        for image, path in images.items():
+            if name is None or image == name:
+                out[image] = path
         return out
 
     def get_status(self):
@@ -553,6 +919,30 @@ class _OfflineRun:
         self._metrics.setdefault(name, []).extend(value)
         print("Attempted to log list metric %s:\n%s" % (name, list(value)), file=sys.stdout)
 
+    def log_row(self, name, description=None, **kwargs):
+        table = self._metrics.setdefault(name, {})
+        for column, value in kwargs.items():
+            table.setdefault(column, []).append(value)
+        print("Attempted to log row %s:\n%s" % (name, kwargs), file=sys.stdout)
+
+    def log_table(self, name, value, description=""):
+        table = self._metrics.setdefault(name, {})
+        for column, cells in value.items():
+            table.setdefault(column, []).extend(cells)
+        print("Attempted to log table %s:\n%s" % (name, value), file=sys.stdout)
+
+    def log_image(self, name, path=None, plot=None, description=""):
+        print("Attempted to log image %s" % name, file=sys.stdout)
+
+    def upload_file(self, name, path_or_stream):
+        print("Attempted to upload file %s" % name, file=sys.stdout)
+
+    def upload_folder(self, name, path):
+        print("Attempted to upload folder %s from %s" % (name, path), file=sys.stdout)
+
+    def child_run(self, name=None):
+        return _OfflineRun()
+
     def tag(self, key, value=None):
         self._tags[key] = value
 
@@ -563,7 +953,8 @@ class _OfflineRun:
         return dict(self._tags)
 
     def get_metrics(self, name=None):
-        out = {k: (v[0] if len(v) == 1 else list(v)) for k, v in self._metrics.items()}
+        out = {k: (v if isinstance(v, dict) else v[0] if len(v) == 1 else list(v))
+               for k, v in self._metrics.items()}
         return {name: out[name]} if name is not None and name in out else (
             {} if name is not None else out)
 

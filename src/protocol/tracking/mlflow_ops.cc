@@ -195,6 +195,8 @@ Status ListArtifacts(Ctx& c) {
       return page.status();
     }
     for (const auto& e : page->entries) {
+      // Listing a file's own path lists nothing, as in MLflow (clients probe files this way).
+      if (e.path == dir) continue;
       std::string name = e.path.substr(e.path.rfind('/') + 1);
       Json f{{"path", name}, {"is_dir", e.node.is_dir}};
       if (!e.node.is_dir) f["file_size"] = e.node.length;
