@@ -130,6 +130,16 @@ Status WriteFile(const std::string& path, const std::string& bytes, mode_t mode)
 
 }  // namespace
 
+// The principal a job's run acts as: its submitter.
+static identity::Caller SubmitterOf(const Json& job) {
+  identity::Caller as;
+  const Json& c = job["caller"];
+  as.oid = c.value("oid", "");
+  as.tid = c.value("tid", "");
+  as.appid = c.value("appid", "");
+  return as;
+}
+
 // The uid and gid the job's run executes as: its own (a target with per-run uids), or the
 // target's run user; -1 for tarnd's own.
 static int JobUid(const Json& job, const ComputeTarget* target) {
@@ -310,13 +320,7 @@ StatusOr<Json> JobService::Submit(const std::string& ws, const Json& body, const
                       {"id", v->value("id", "")}});
   }
   for (const OutputSpec& o : spec.outputs) {
-    std::string probe = o.path;
-    for (const char* token : {"{run-id}", "{run_id}"}) {
-      for (size_t at; (at = probe.find(token)) != std::string::npos;) {
-        probe.replace(at, std::strlen(token), "run");
-      }
-    }
-    auto w = catalog_->AuthorizeWrite(ws, o.datastore, probe, as);
+    auto w = catalog_->AuthorizeWrite(ws, o.datastore, WithRunId(o.path, "run"), as);
     if (!w.ok()) {
       return Status(w.status().reason(), "output '" + o.name + "': " + w.status().message());
     }
@@ -373,15 +377,9 @@ StatusOr<Json> JobService::Submit(const std::string& ws, const Json& body, const
   if (!spec.outputs.empty()) {
     Json outputs = Json::array();
     for (const OutputSpec& o : spec.outputs) {
-      std::string path = o.path;
-      for (const char* token : {"{run-id}", "{run_id}"}) {
-        for (size_t at; (at = path.find(token)) != std::string::npos;) {
-          path.replace(at, std::strlen(token), run_id);
-        }
-      }
       outputs.push_back({{"name", o.name},
                          {"datastore", o.datastore},
-                         {"path", path},
+                         {"path", WithRunId(o.path, run_id)},
                          {"register_as", o.register_as},
                          {"format", o.format}});
     }
@@ -691,10 +689,7 @@ void JobService::StartRun(const std::string& run_id, ComputeTarget& target) {
   const int64_t max_run = target.Describe().value("max_run_s", int64_t{86400});
   const int64_t timeout = job.value("timeout_s", int64_t{0});
   const int64_t lifetime = (timeout > 0 ? std::min(timeout, max_run) : max_run) + 600;
-  identity::Caller as;
-  as.oid = job["caller"].value("oid", "");
-  as.tid = job["caller"].value("tid", "");
-  as.appid = job["caller"].value("appid", "");
+  const identity::Caller as = SubmitterOf(job);
   auto tracking_token = identity_->IssueRunToken(as, run_id, identity::Audience::kTracking,
                                                  NowMicros() / 1000000 + lifetime);
   auto workspace_token = identity_->IssueRunToken(as, run_id, identity::Audience::kWorkspace,
@@ -818,10 +813,7 @@ void JobService::UploadArtifacts(Json& job) {
     warnings.push_back(w);
     spdlog::warn("run {}: {}", id, w);
   };
-  identity::Caller as;
-  as.oid = job["caller"].value("oid", "");
-  as.tid = job["caller"].value("tid", "");
-  as.appid = job["caller"].value("appid", "");
+  const identity::Caller as = SubmitterOf(job);
   tracking::TrackingCaller tc{job.value("submitted_by", ""), catalog::ReadAs{as}};
   auto at = tracking_->ArtifactTarget(ws, tc, /*for_write=*/true);
   if (uri.rfind(scheme, 0) != 0 || !at.ok()) {
@@ -874,10 +866,7 @@ void JobService::UploadArtifacts(Json& job) {
 
 Status JobService::DownloadInputs(const Json& job, ComputeTarget& target) {
   const std::string ws = job.value("ws", ""), dir = WorkDir(job.value("run_id", ""));
-  identity::Caller as;
-  as.oid = job["caller"].value("oid", "");
-  as.tid = job["caller"].value("tid", "");
-  as.appid = job["caller"].value("appid", "");
+  const identity::Caller as = SubmitterOf(job);
   const catalog::ReadAs read_as{as};
   std::unique_ptr<char[]> buf(new char[1 << 20]);
   for (const Json& in : job["inputs"]) {
@@ -948,10 +937,7 @@ Status JobService::DownloadInputs(const Json& job, ComputeTarget& target) {
 
 Status JobService::WriteBack(Json& job) {
   const std::string ws = job.value("ws", ""), id = job.value("run_id", "");
-  identity::Caller as;
-  as.oid = job["caller"].value("oid", "");
-  as.tid = job["caller"].value("tid", "");
-  as.appid = job["caller"].value("appid", "");
+  const identity::Caller as = SubmitterOf(job);
   const catalog::ReadAs read_as{as};
   const int uid = JobUid(job, Target(job.value("compute", "")));
   Json lineage_inputs = Json::array();

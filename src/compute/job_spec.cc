@@ -98,13 +98,7 @@ StatusOr<std::vector<OutputSpec>> ParseOutputs(const Json& j, const SpecLimits& 
     }
     TARN_ASSIGN_OR_RETURN(spec.datastore, Text(o, "datastore", 256, true));
     TARN_ASSIGN_OR_RETURN(spec.path, Text(o, "path", 1024, true));
-    std::string resolved = spec.path;
-    for (const char* token : {"{run-id}", "{run_id}"}) {
-      for (size_t at; (at = resolved.find(token)) != std::string::npos;) {
-        resolved.replace(at, std::strlen(token), "0123456789abcdef0123456789abcdef");
-      }
-    }
-    if (!IsSafeRelativePath(resolved)) {
+    if (!IsSafeRelativePath(WithRunId(spec.path, "0123456789abcdef0123456789abcdef"))) {
       return Invalid("output '" + spec.name + "': path '" + spec.path + "' must be a relative "
                      "folder of the datastore, without '.' or '..' segments");
     }
@@ -273,6 +267,15 @@ StatusOr<JobSpec> ParseJobSpec(const Json& body, const SpecLimits& limits) {
                    "the source directory");
   }
   return spec;
+}
+
+std::string WithRunId(std::string path, const std::string& run_id) {
+  for (const char* token : {"{run-id}", "{run_id}"}) {
+    for (size_t at; (at = path.find(token)) != std::string::npos;) {
+      path.replace(at, std::strlen(token), run_id);
+    }
+  }
+  return path;
 }
 
 bool IsSafeRelativePath(const std::string& p) {

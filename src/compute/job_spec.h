@@ -82,6 +82,9 @@ struct JobSpec {
 // <run dir>/datasets/inputs/<name> and <run dir>/datasets/outputs/<name>.
 void ResolveDataArguments(JobSpec& spec, const std::string& run_dir);
 
+// path with each "{run-id}" (or "{run_id}") replaced by run_id: an output's destination.
+std::string WithRunId(std::string path, const std::string& run_id);
+
 // A relative, '/'-separated path without '.', '..' or empty segments, backslashes or control
 // characters (snapshot files, input files, output destinations).
 bool IsSafeRelativePath(const std::string& p);
