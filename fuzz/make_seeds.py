@@ -701,6 +701,20 @@ def job_spec_seeds():
         write("job_spec_fuzz", name, json.dumps(job).encode())
 
 
+def run_outcome_seeds():
+    seeds = {
+        "done": "done exit 0\n", "failed": "done exit 3\n", "timeout": "timeout signal 9\n",
+        "cancelled": "cancelled exit 143\n", "garbage": "done exit 99999999999999999999\n",
+        "slurm-failed": "JobId=8 JobName=tarn-x UserId=tarnrun(999) JobState=FAILED "
+                        "Reason=NonZeroExitCode ExitCode=3:0\n",
+        "slurm-cancelled": "JobId=10 JobState=CANCELLED Reason=None ExitCode=0:15\n",
+        "slurm-running": "JobId=7 JobState=RUNNING ExitCode=0:0\n",
+        "slurm-signal": "JobId=9 JobState=FAILED ExitCode=0:999999\n",
+    }
+    for name, text in seeds.items():
+        write("run_outcome_fuzz", name, text)
+
+
 def main():
     seeders = {
         "range_fuzz": range_seeds, "properties_fuzz": properties_seeds,
@@ -712,6 +726,7 @@ def main():
         "lake_layout_fuzz": lake_layout_seeds, "login_fuzz": login_seeds,
         "pipeline_spec_fuzz": pipeline_spec_seeds, "lineage_event_fuzz": lineage_event_seeds,
         "mlflow_filter_fuzz": mlflow_filter_seeds, "job_spec_fuzz": job_spec_seeds,
+        "run_outcome_fuzz": run_outcome_seeds,
     }
     for target, seed in seeders.items():
         reset(target)

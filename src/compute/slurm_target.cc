@@ -46,9 +46,11 @@ Observed ParseSlurmJob(const std::string& text) {
   int64_t code = 0, sig = 0;
   const std::string ec = fields.count("ExitCode") ? fields["ExitCode"] : "";
   size_t colon = ec.find(':');
-  if (colon != std::string::npos) {
-    ParseInt64(ec.substr(0, colon), &code);
-    ParseInt64(ec.substr(colon + 1), &sig);
+  if (colon != std::string::npos &&
+      (!ParseInt64(ec.substr(0, colon), &code) || !ParseInt64(ec.substr(colon + 1), &sig) ||
+       code < 0 || code > 255 || sig < 0 || sig > 127)) {
+    o.state = Observed::State::kLost;  // not an exit status a process can have
+    return o;
   }
   o.state = Observed::State::kEnded;
   o.reason = s == "CANCELLED" ? "cancelled" : s == "TIMEOUT" || s == "DEADLINE" ? "timeout"

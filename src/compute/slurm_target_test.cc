@@ -40,6 +40,10 @@ TEST(ParseSlurmJob, RefusesWhatIsNotAJobRecord) {
   EXPECT_EQ(ParseSlurmJob("slurm_load_jobs error: Invalid job id specified").state,
             Observed::State::kLost);
   EXPECT_EQ(ParseSlurmJob("JobState=COMPLETED").state, Observed::State::kLost);
+  EXPECT_EQ(ParseSlurmJob("JobId=9 JobState=FAILED ExitCode=0:999999").state,
+            Observed::State::kLost);
+  EXPECT_EQ(ParseSlurmJob("JobId=9 JobState=FAILED ExitCode=-1:0").state,
+            Observed::State::kLost);
 }
 
 }  // namespace
