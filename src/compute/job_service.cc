@@ -794,7 +794,11 @@ void JobService::Finish(const std::string& run_id, const std::string& status, in
     spdlog::error("run {}: cannot record its end: {}", run_id, s.ToString());
   }
   std::error_code ec;
-  for (const char* sub : {"/src", "/tmp", "/.tarn"}) fs::remove_all(WorkDir(run_id) + sub, ec);
+  // The log and the outcome stay; the snapshot, the inputs' copies and the written-back outputs
+  // (now in the lake) go.
+  for (const char* sub : {"/src", "/tmp", "/.tarn", "/datasets"}) {
+    fs::remove_all(WorkDir(run_id) + sub, ec);
+  }
   {
     std::lock_guard<std::mutex> l(mu_);
     active_.erase(run_id);

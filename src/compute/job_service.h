@@ -20,7 +20,8 @@
 // - When a run ends: its log is uploaded as the artifact user_logs/std_log.txt, and the files it
 //   wrote under ./outputs as outputs/...; the MLflow run becomes FINISHED (exit 0), FAILED or
 //   KILLED (cancelled), with the exit code as tag tarn.exit_code and the reason in the job's
-//   error. Its snapshot is then removed; its log stays for the logs endpoint.
+//   error. Its snapshot and data folders are then removed; its log stays for the logs
+//   endpoint.
 // - Jobs are kept as tracking-store documents (kind "job"), the active ones indexed (kind
 //   "active_job"): Recover, at start-up, takes up the runs a stopped tarnd left behind, polling
 //   the targets for what became of them while it was down.
