@@ -471,7 +471,7 @@ QUERY_SIZES = {"restype": 4, "comp": 13, "resource": 4, "action": 7, "mode": 5, 
 HEADER_SIZES = {"x-ms-blob-type": 3, "x-ms-acl": 5, "x-ms-permissions": 5, "x-ms-umask": 3,
                 "x-ms-owner": 3, "x-ms-group": 2, "x-ms-properties": 3, "x-ms-range": 5,
                 "range": 2, "x-ms-range-get-content-md5": 1, "x-ms-copy-source": 3,
-                "x-ms-rename-source": 3, "x-ms-lease-action": 5, "x-ms-lease-duration": 4,
+                "x-ms-rename-source": 4, "x-ms-lease-action": 5, "x-ms-lease-duration": 4,
                 "x-ms-lease-id": 1, "x-ms-proposed-lease-id": 1, "x-ms-lease-break-period": 2,
                 "x-ms-source-lease-id": 1, "x-ms-meta-name": 2, "x-ms-blob-public-access": 2,
                 "x-ms-content-md5": 1, "content-md5": 1, "x-ms-blob-content-type": 1,
@@ -519,6 +519,12 @@ def request_pipeline_seeds():
                               auth=SHARED_KEY),
         "rename": pipeline("PUT", 0, tail="dir/renamed.csv", headers=[("x-ms-rename-source", 0)],
                            auth=SHARED_KEY),
+        # Path-style renames whose URL leaves the account out (Azure's C++ and JS SDKs).
+        "rename-no-account": pipeline("PUT", 5, tail="fuzz/moved.txt",
+                                      headers=[("x-ms-rename-source", 0)], auth=SHARED_KEY),
+        "rename-account-in-source": pipeline("PUT", 5, tail="fuzz/moved.csv",
+                                             headers=[("x-ms-rename-source", 3)], auth=BEARER,
+                                             secure=True),
         "lease": pipeline("PUT", 0, seeded="hello.txt", query=[("comp", 4)],
                           headers=[("x-ms-lease-action", 0), ("x-ms-lease-duration", 1)],
                           auth=SHARED_KEY),
@@ -715,6 +721,18 @@ def run_outcome_seeds():
         write("run_outcome_fuzz", name, text)
 
 
+def dataset_filter_seeds():
+    seeds = {
+        "compare": "age > 15 and region == 'eu'",
+        "text": "name contains 'Bri' or name startswith \"B\" or file endswith '.csv'",
+        "in": "not (region in ('eu', 'us', 3, -1.5e2, true))",
+        "quoted": "`odd \"name` != null and s contains 'x\\'); --'",
+        "nested": "((a == 1) or (b in (2)))",
+    }
+    for name, text in seeds.items():
+        write("dataset_filter_fuzz", name, text)
+
+
 def main():
     seeders = {
         "range_fuzz": range_seeds, "properties_fuzz": properties_seeds,
@@ -726,7 +744,7 @@ def main():
         "lake_layout_fuzz": lake_layout_seeds, "login_fuzz": login_seeds,
         "pipeline_spec_fuzz": pipeline_spec_seeds, "lineage_event_fuzz": lineage_event_seeds,
         "mlflow_filter_fuzz": mlflow_filter_seeds, "job_spec_fuzz": job_spec_seeds,
-        "run_outcome_fuzz": run_outcome_seeds,
+        "run_outcome_fuzz": run_outcome_seeds, "dataset_filter_fuzz": dataset_filter_seeds,
     }
     for target, seed in seeders.items():
         reset(target)

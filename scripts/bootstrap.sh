@@ -9,7 +9,7 @@ debs=(
   libboost-dev libssl-dev libsqlite3-dev sqlite3 nlohmann-json3-dev libpugixml-dev
   libcli11-dev libspdlog-dev libfmt-dev libsodium-dev libfuse3-dev fuse3 libre2-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3 python3-venv python3-pytest python3-azure python3-numpy python3-pandas pybind11-dev
+  python3 python3-venv python3-pytest python3-azure python3-numpy python3-pandas
   azure-cli openssl curl libsecret-1-0
   wrk python3-matplotlib
   clang-14 libclang-rt-14-dev
@@ -62,6 +62,15 @@ if [ ! -x "$tools/node_modules/.bin/azurite-blob" ] ||
   npm install --silent --no-audit --no-fund --ignore-scripts --prefix "$tools" \
     "azurite@$azurite_version" >/dev/null
 fi
+# Microsoft's JavaScript DataLake SDK, pinned, from npm: tests/clients drive it against tarnd
+# with node.
+js_datalake_version=12.31.0
+if [ "$(node -p "require('$tools/node_modules/@azure/storage-file-datalake/package.json').version" \
+        2>/dev/null)" != "$js_datalake_version" ]; then
+  mkdir -p "$tools"
+  npm install --silent --no-audit --no-fund --ignore-scripts --prefix "$tools" \
+    "@azure/storage-file-datalake@$js_datalake_version" >/dev/null
+fi
 # The project's virtual environment, pinned, from PyPI: the real mlflow client (and scikit-learn
 # for its training scripts) that tests/mlflow and bench/mlflow_bench.py drive against tarnd.
 # It is made from Debian's /usr/bin/python3 (3.11, as the machine's own python3), so that runs
@@ -80,7 +89,7 @@ if [ ! -f "$stamp" ] || ! cmp -s <(cat "$reqs" "$cons") "$stamp"; then
   [ -x "$venv/bin/python" ] || /usr/bin/python3 -m venv "$venv"
   "$venv/bin/pip" install -q --disable-pip-version-check -r "$reqs" -c "$cons" 2>&1 |
     grep -v "is ignored: it is neither a file nor a directory" || true
-  "$venv/bin/python" -c "import mlflow, sklearn, pytest"
+  "$venv/bin/python" -c "import mlflow, sklearn, pytest, adlfs, polars, pyarrow.fs"
   cat "$reqs" "$cons" > "$stamp"
 fi
 # The user that submitted runs execute as (compute.local.user, compute.slurm.user) in the demo

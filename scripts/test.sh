@@ -3,8 +3,9 @@
 # release build and in an ASan+UBSan build, the libFuzzer targets (fuzz/) for a bounded time each,
 # then the protocol conformance suite, which drives Microsoft's own clients (Python SDKs, az,
 # AzCopy, azure-identity) against a real tarnd, including the adversarial suite (hostile input,
-# connection attacks, a full disk), the SDK and CLI tests, the MLflow client's tests, the main job (scripts/demo.sh), and
-# each benchmark once in its quick form (completion only).
+# connection attacks, a full disk), the SDK and CLI tests, the Python data stack's and the MLflow
+# client's tests, the main job (scripts/demo.sh), and each benchmark once in its quick form
+# (completion only).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"
@@ -32,6 +33,9 @@ export TARND_BIN="$here/build/release/src/server/tarnd"
 echo "== SDK and CLI tests (tarn.core and the tarn CLI against real tarnds)"
 /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/sdk
 
+echo "== the Python data stack (adlfs, pyarrow, polars, dask, tarn.fsspec's azureml://, azureml's data calls) against tarnd"
+"$here/.venv/bin/python" -m pytest -q -p no:cacheprovider tests/clients
+
 echo "== MLflow tracking tests (the real mlflow client, from the project's .venv, against tarnd)"
 "$here/.venv/bin/python" -m pytest -q -p no:cacheprovider tests/mlflow
 
@@ -46,3 +50,4 @@ bash scripts/bench_lake.sh --quick
 /usr/bin/python3 bench/pipeline_bench.py --quick > /dev/null
 "$here/.venv/bin/python" bench/mlflow_bench.py --quick > /dev/null
 /usr/bin/python3 bench/run_bench.py --quick > /dev/null
+"$here/.venv/bin/python" bench/reader_bench.py --quick > /dev/null

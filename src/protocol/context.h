@@ -101,6 +101,9 @@ struct Ctx {
   Api api = Api::kBlob;
 
   const Account* account = nullptr;
+  // A path-style rename whose URL leaves out the account (see Frontend::RenameAccount): the
+  // URL's path starts with the filesystem.
+  bool account_implied = false;
   std::string fs;    // filesystem (container) name, "" at account level
   std::string path;  // decoded, normalised path inside the filesystem, "" for none
   bool has_path = false;

@@ -232,6 +232,11 @@ Status Frontend::Parse(Ctx& c) {
     p.remove_prefix(1 + first_raw.size());
     return ParseStoragePath(c, p);
   }
+  if ((c.account = RenameAccount(c))) {
+    c.front = Front::kStorage;
+    c.account_implied = true;
+    return ParseStoragePath(c, p);
+  }
   if (identity_) {
     // Not an account: the token service's paths begin with a tenant.
     c.front = Front::kTokenService;
@@ -240,6 +245,27 @@ Status Frontend::Parse(Ctx& c) {
     return Status::Ok();
   }
   return Error(Reason::kAccountNotFound, "The account '" + *first + "' does not exist.");
+}
+
+const Account* Frontend::RenameAccount(const Ctx& c) const {
+  const std::string* source = c.Header("x-ms-rename-source");
+  if (c.api != Api::kDfs || c.req.method != "PUT" || !source) return nullptr;
+  std::string_view raw(*source);
+  if (StartsWith(raw, "/")) {
+    raw.remove_prefix(1);
+    auto first = PercentDecode(raw.substr(0, raw.find('/')));
+    if (first && raw.find('/') != std::string_view::npos) {
+      if (const Account* a = FindAccount(*first)) return a;
+    }
+  }
+  if (const std::string* auth = c.Header("authorization")) {
+    std::string_view a = Trim(*auth);
+    if (StartsWith(a, "SharedKey ")) {
+      a.remove_prefix(10);
+      return FindAccount(std::string(Trim(a.substr(0, a.rfind(':')))));
+    }
+  }
+  return accounts_.size() == 1 ? &accounts_[0] : nullptr;
 }
 
 // rest: what follows "/<account>": "", "/", "/<fs>", "/<fs>/", "/<fs>/<path>".
@@ -467,6 +493,12 @@ Status Frontend::AuthorizeRenameSource(Ctx& c) {
   }
   std::string_view rest = std::string_view(*decoded).substr(1);
   size_t slash = rest.find('/');
+  // A rename whose URL left out the account may name it first here (/<account>/<fs>/<path>).
+  if (c.account_implied && slash != std::string_view::npos &&
+      rest.substr(0, slash) == c.account->name) {
+    rest.remove_prefix(slash + 1);
+    slash = rest.find('/');
+  }
   std::string fs(rest.substr(0, slash));
   TARN_RETURN_IF_ERROR(lake::ValidateFilesystemName(fs));
   std::string path;

@@ -93,6 +93,10 @@ class Frontend {
   Status AuthorizeAccountOwner(Ctx& c);
   Status AuthorizeRenameSource(Ctx& c);
   const Account* FindAccount(const std::string& name) const;
+  // The account of a path-style DFS rename whose URL starts with the filesystem instead: the
+  // account its x-ms-rename-source names first (Microsoft's JavaScript SDK), else the one its
+  // Shared Key names, else tarnd's only account (Azure's C++ SDK, under pyarrow). null: none.
+  const Account* RenameAccount(const Ctx& c) const;
   void Audit(const Ctx& c, const Route* route, const Status& s);
 
   lake::LakeService* lake_;

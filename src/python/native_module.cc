@@ -32,6 +32,8 @@
 #include "client/login_cache.h"
 #include "client/oauth_token.h"
 #include "mount/dataset_mount.h"
+#include "python/lake_paths.h"
+#include "python/native_common.h"
 #ifdef TARN_WITH_TABULAR
 #include "dataset_reader/dataset_reader.h"
 #include "ingest/ingest.h"
@@ -43,27 +45,6 @@ namespace tarn::python {
 namespace {
 
 using client::Json;
-
-struct CatalogException : std::runtime_error {
-  CatalogException(std::string server_code, std::string message, std::string status)
-      : std::runtime_error(message), server_code(std::move(server_code)),
-        status(std::move(status)) {}
-  std::string server_code, status;
-};
-
-[[noreturn]] void Raise(const Status& s) {
-  throw CatalogException(client::ServerErrorCode(s), s.message(), CodeName(s.code()));
-}
-
-template <typename T>
-T Take(StatusOr<T> r) {
-  if (!r.ok()) Raise(r.status());
-  return std::move(r).value();
-}
-
-void Check(const Status& s) {
-  if (!s.ok()) Raise(s);
-}
 
 py::object ToPython(const Json& j) {
   py::object loads = py::module_::import("json").attr("loads");
@@ -555,6 +536,14 @@ class Client {
     return py::bytes(out);
   }
 
+  // File operations on `account` (this tarnd's own account when "") as this client's caller:
+  // tarn.fsspec's azureml:// paths.
+  LakePaths lake_paths(const std::string& account) {
+    client::LakeClientOptions opts = LakeOptions();  // reads auth_: with the GIL
+    if (!account.empty()) opts.account = account;
+    return LakePaths(catalog_->endpoint().Origin(), std::move(opts));
+  }
+
   // Creates a filesystem on this tarnd's own account; one that exists is fine.
   void create_filesystem(const std::string& filesystem) {
     client::LakeClientOptions opts = LakeOptions();  // reads auth_: with the GIL
@@ -752,6 +741,7 @@ PYBIND11_MODULE(_native, m) {
   using tarn::python::CatalogException;
   using tarn::python::Client;
   m.doc() = "Tarn's C++ catalog client and tabular reader (see docs/sdk.md)";
+  tarn::python::BindLakePaths(m);
   static py::exception<CatalogException> error(m, "CatalogError", PyExc_RuntimeError);
   py::register_exception_translator([](std::exception_ptr p) {
     try {
@@ -828,6 +818,7 @@ PYBIND11_MODULE(_native, m) {
       .def("read_file", &Client::read_file)
       .def("mount", &Client::mount, py::keep_alive<0, 1>())
       .def("upload_file", &Client::upload_file)
+      .def("lake_paths", &Client::lake_paths, py::arg("account") = "")
       .def("create_filesystem", &Client::create_filesystem)
       .def("read_table", &Client::read_table)
       .def("write_table", &Client::write_table)

@@ -15,6 +15,7 @@ enum class Tok {
   kEnd,
   kLParen,
   kRParen,
+  kComma,
   kIdent,
   kOp,
   kNumber,
@@ -65,6 +66,7 @@ class Lexer {
     if (c == '\0') return ErrorAt(start, "NUL character");
     if (c == '(') return Token{Tok::kLParen, "(", i_++};
     if (c == ')') return Token{Tok::kRParen, ")", i_++};
+    if (c == ',') return Token{Tok::kComma, ",", i_++};
     if (c == '=' || c == '!' || c == '<' || c == '>') return Operator(start);
     if (c == '\'' || c == '"') return Quoted(start, c);
     if (c == '`') return Backquoted(start);
@@ -209,10 +211,59 @@ class Parser {
     }
   }
 
+  // A literal of an "in" list: a number, a string, true or false.
+  StatusOr<std::string> ListValue() {
+    const Token& lit = Take();
+    switch (lit.kind) {
+      case Tok::kNumber:
+        return lit.text;
+      case Tok::kString:
+        return QuoteLiteral(lit.text);
+      case Tok::kTrue:
+        return std::string("TRUE");
+      case Tok::kFalse:
+        return std::string("FALSE");
+      default:
+        return ErrorAt(lit.pos, "expected a number, string, true or false in the list");
+    }
+  }
+
+  // column in (v, ...): the column equals one of the values.
+  StatusOr<std::string> In(const std::string& column) {
+    if (Peek().kind != Tok::kLParen) return ErrorAt(Peek().pos, "expected '(' after 'in'");
+    Take();
+    std::string values;
+    while (true) {
+      TARN_ASSIGN_OR_RETURN(std::string v, ListValue());
+      values += (values.empty() ? "" : ", ") + v;
+      const Token& next = Take();
+      if (next.kind == Tok::kRParen) break;
+      if (next.kind != Tok::kComma) return ErrorAt(next.pos, "expected ',' or ')'");
+    }
+    return "(" + column + " IN (" + values + "))";
+  }
+
   StatusOr<std::string> Comparison(const Token& ident) {
     identifiers_.push_back(ident.text);
     const std::string column = QuoteIdent(ident.text);
     const Token& op = Take();
+    if (op.kind == Tok::kIdent) {
+      // The text operators: contains, startswith, endswith (on the column's text), and in.
+      const std::string word = ToLower(op.text);
+      if (word == "in") return In(column);
+      const char* fn = word == "contains"     ? "contains"
+                       : word == "startswith" ? "starts_with"
+                       : word == "endswith"   ? "ends_with"
+                                              : nullptr;
+      if (fn == nullptr) {
+        return ErrorAt(op.pos, "expected a comparison operator (== != < <= > >=, contains, "
+                               "startswith, endswith or in)");
+      }
+      const Token& lit = Take();
+      if (lit.kind != Tok::kString) return ErrorAt(lit.pos, "expected a string after " + word);
+      return std::string("(") + fn + "(CAST(" + column + " AS VARCHAR), " +
+             QuoteLiteral(lit.text) + "))";
+    }
     if (op.kind != Tok::kOp) return ErrorAt(op.pos, "expected a comparison operator");
     const Token& lit = Take();
     std::string value;

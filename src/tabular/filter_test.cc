@@ -54,6 +54,28 @@ TEST(FilterTest, ErrorsPointAtThePosition) {
   ErrorOf(std::string(200, '(') + "a == 1" + std::string(200, ')'));
 }
 
+TEST(FilterTest, TextOperatorsAndLists) {
+  EXPECT_EQ(Sql("name contains 'Bri'"), "(contains(CAST(\"name\" AS VARCHAR), 'Bri'))");
+  EXPECT_EQ(Sql("name STARTSWITH 'B' and age > 15"),
+            "((starts_with(CAST(\"name\" AS VARCHAR), 'B')) AND (\"age\" > 15))");
+  EXPECT_EQ(Sql("file endswith \".csv\""), "(ends_with(CAST(\"file\" AS VARCHAR), '.csv'))");
+  EXPECT_EQ(Sql("region in ('eu', 'us')"), "(\"region\" IN ('eu', 'us'))");
+  EXPECT_EQ(Sql("not (n in (1, -2.5e1, true))"), "(NOT (\"n\" IN (1, -2.5e1, TRUE)))");
+  // A column may be called like an operator.
+  EXPECT_EQ(Sql("in == 1"), "(\"in\" = 1)");
+  EXPECT_NE(ErrorOf("name contains 5").find("expected a string after contains at position 14"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf("a in 1").find("expected '(' after 'in'"), std::string::npos);
+  EXPECT_NE(ErrorOf("a in ()").find("expected a number, string"), std::string::npos);
+  EXPECT_NE(ErrorOf("a in (1 2)").find("expected ',' or ')'"), std::string::npos);
+  EXPECT_NE(ErrorOf("a in (1,").find("position 8"), std::string::npos);
+  EXPECT_NE(ErrorOf("a in (null)").find("expected a number, string"), std::string::npos);
+  EXPECT_NE(ErrorOf("a like 'x%'").find("contains, startswith, endswith or in"),
+            std::string::npos);
+  EXPECT_EQ(Sql("s contains 'x\\'); DROP TABLE t; --'"),
+            "(contains(CAST(\"s\" AS VARCHAR), 'x''); DROP TABLE t; --'))");
+}
+
 TEST(FilterTest, InjectionStaysInsideQuotes) {
   // A quote inside a string literal is doubled: the whole text stays one literal.
   EXPECT_EQ(Sql("name == 'x\\'; DROP TABLE t; --'"), "(\"name\" = 'x''; DROP TABLE t; --')");

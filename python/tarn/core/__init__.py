@@ -15,3 +15,6 @@ from tarn.core.run import Experiment, Run  # noqa: F401
 from tarn.core.exceptions import (ActivityFailedException, DatasetDriftError,  # noqa: F401
                                   TarnError, UserErrorException)
 from tarn.core.workspace import Workspace  # noqa: F401
+
+# The SDK's version (azureml.core.VERSION's place): Tarn's own, as CMakeLists.txt's project().
+VERSION = "0.1.0"

@@ -91,8 +91,9 @@ class Datastore:
         return "%s(%r)" % (type(self).__name__, shown)
 
     def path(self, path=None, data_reference_name=None):
-        """(datastore, path), the form dataset factories take."""
-        return (self, path or "")
+        """A DataReference to path, which the dataset factories take like (datastore, path)."""
+        from tarn.data.datapath import DataReference
+        return DataReference(self, data_reference_name, path or "")
 
     # ----- lookup and lifecycle -------------------------------------------------------------
     @staticmethod
@@ -123,6 +124,44 @@ class Datastore:
         return ingest(self.workspace, path, source, filesystem=self.filesystem, date=date,
                       threads=threads, show_progress=show_progress, dataset=dataset,
                       datastore=self.name if dataset else None, format=format)
+
+    # ----- files (azureml's AzureBlobDatastore / AzureDataLakeGen2Datastore) ----------------
+    def upload(self, src_dir, target_path=None, overwrite=False, show_progress=True):
+        """Uploads the files under the local src_dir to target_path, keeping their relative
+        paths, as the workspace's caller; existing files are kept unless overwrite. Returns a
+        DataReference to target_path. Only for a datastore on this tarnd."""
+        from tarn.core import _transfer
+        from tarn.data.datapath import DataReference
+        _transfer.upload_files(self, _transfer.local_files(src_dir), relative_root=src_dir,
+                               target_path=target_path, overwrite=overwrite,
+                               show_progress=show_progress)
+        return DataReference(self, path_on_datastore=target_path)
+
+    def upload_files(self, files, relative_root=None, target_path=None, overwrite=False,
+                     show_progress=True):
+        """Uploads the local files to target_path, each at its path relative to relative_root
+        (its file name without one). Returns a DataReference to target_path."""
+        from tarn.core import _transfer
+        from tarn.data.datapath import DataReference
+        _transfer.upload_files(self, files, relative_root=relative_root,
+                               target_path=target_path, overwrite=overwrite,
+                               show_progress=show_progress)
+        return DataReference(self, path_on_datastore=target_path)
+
+    def download(self, target_path, prefix=None, overwrite=False, show_progress=True):
+        """Downloads the files whose path starts with prefix (all without one) into the local
+        target_path, keeping their paths. Returns how many files were written."""
+        from tarn.core import _transfer
+        return _transfer.download(self, target_path, prefix=prefix, overwrite=overwrite,
+                                  show_progress=show_progress)
+
+    def as_mount(self):
+        from tarn.data.datapath import DataReference
+        return DataReference(self).as_mount()
+
+    def as_download(self, path_on_compute=None):
+        from tarn.data.datapath import DataReference
+        return DataReference(self).as_download(path_on_compute)
 
     def unregister(self):
         """Removes the registration; the lake data stays."""

@@ -3,13 +3,14 @@
 
     ds.filter(ds['age'] > 15)
     ds.filter((ds.region == 'eu') & ~(ds['amount'] < 0))
+    ds.filter(ds['name'].contains('Bri') & ds['region'].isin(['eu', 'us']))
 """
 
 import datetime
 import re
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_WORDS = {"and", "or", "not", "true", "false", "null"}
+_WORDS = {"and", "or", "not", "true", "false", "null"}  # operator words are fine as names
 
 
 def _ident(name):
@@ -95,6 +96,31 @@ class Column:
 
     def __ge__(self, v):
         return self._cmp(">=", v)
+
+    def contains(self, text):
+        """Rows whose value, as text, contains `text`."""
+        return self._text_op("contains", text)
+
+    def startswith(self, text):
+        return self._text_op("startswith", text)
+
+    def endswith(self, text):
+        return self._text_op("endswith", text)
+
+    def _text_op(self, op, text):
+        if not isinstance(text, str):
+            raise TypeError("%s takes a string, not %r" % (op, text))
+        return Expression("%s %s %s" % (_ident(self.name), op, _literal(text)))
+
+    def isin(self, values):
+        """Rows whose value is one of `values` (numbers, strings or bools)."""
+        values = list(values)
+        if not values:
+            raise ValueError("isin needs at least one value")
+        if any(v is None for v in values):
+            raise ValueError("isin cannot match None: combine with == None instead")
+        return Expression("%s in (%s)" % (_ident(self.name),
+                                          ", ".join(_literal(v) for v in values)))
 
     __hash__ = None
 

@@ -1,6 +1,8 @@
 """Dataset factories, as azureml.data.dataset_factory (Dataset.Tabular / Dataset.File), and
 DataType for set_column_types."""
 
+import os
+
 from tarn.core.exceptions import UserErrorException
 
 
@@ -53,6 +55,8 @@ def _paths(path):
         raise UserErrorException("no path given", "InvalidPaths")
     out, ws, kinds = [], None, set()
     for p in items:
+        if hasattr(p, "_as_tuple"):  # a DataPath or DataReference
+            p = p._as_tuple()
         if isinstance(p, tuple) and len(p) == 2 and isinstance(p[0], Datastore):
             store, rel = p
             rels = rel if isinstance(rel, list) else [rel]
@@ -76,6 +80,10 @@ def _paths(path):
         raise UserErrorException("datastore paths and URLs cannot be mixed in one dataset",
                                  "InvalidPaths")
     return ws, out
+
+
+def _join_rel(*parts):
+    return "/".join(p.strip("/") for p in parts if p and p.strip("/"))
 
 
 def _validate(ws, paths):
@@ -125,6 +133,32 @@ class TabularDatasetFactory:
             "include_path": bool(include_path)}, workspace)
 
     @staticmethod
+    def register_pandas_dataframe(dataframe, target, name, description=None, tags=None,
+                                  show_progress=True, row_group_size=None,
+                                  make_target_path_unique=True):
+        """Writes the DataFrame as Parquet under target (in a new folder of its own when
+        make_target_path_unique) and registers it as the next version of the tabular dataset
+        `name`. Returns the registered TabularDataset."""
+        import tempfile
+        import uuid
+        from tarn.core import _transfer
+        store, path = _target(target, "register_pandas_dataframe")
+        if make_target_path_unique:
+            path = _join_rel(path, uuid.uuid4().hex)
+        with tempfile.TemporaryDirectory(prefix="tarn-df-") as tmp:
+            local = os.path.join(tmp, "part-00000.parquet")
+            try:
+                dataframe.to_parquet(local, index=False, row_group_size=row_group_size)
+            except ImportError as e:
+                raise UserErrorException("writing the DataFrame needs pyarrow: %s" % e,
+                                         "MissingDependency") from None
+            _transfer.upload_files(store, [local], relative_root=tmp, target_path=path,
+                                   overwrite=True, show_progress=show_progress)
+        ds = TabularDatasetFactory.from_parquet_files((store, path), validate=False)
+        return ds.register(store.workspace, name, description=description, tags=tags,
+                           create_new_version=True)
+
+    @staticmethod
     def from_json_lines_files(path, validate=True, include_path=False, set_column_types=None,
                               partition_format=None, invalid_lines="error", encoding="utf8", *,
                               workspace=None):
@@ -134,7 +168,40 @@ class TabularDatasetFactory:
             "encoding": encoding}, workspace)
 
 
+def _target(target, what):
+    """A (datastore, path) tuple, DataPath or DataReference -> (datastore, path)."""
+    from tarn.core.datastore import Datastore
+    if hasattr(target, "_as_tuple"):
+        target = target._as_tuple()
+    if isinstance(target, Datastore):
+        target = (target, "")
+    if not (isinstance(target, tuple) and len(target) == 2 and isinstance(target[0], Datastore)
+            and isinstance(target[1] or "", str)):
+        raise UserErrorException(
+            "%s needs its target as (datastore, 'path') or DataPath(datastore, 'path'), not %r"
+            % (what, target), "InvalidPaths")
+    return target[0], (target[1] or "").strip("/")
+
+
 class FileDatasetFactory:
+    @staticmethod
+    def upload_directory(src_dir, target, pattern=None, overwrite=False, show_progress=True):
+        """Uploads the files under the local src_dir (those matching the glob `pattern`, when
+        given) to target, keeping their relative paths, and returns a FileDataset of them."""
+        from tarn.core import _transfer
+        store, path = _target(target, "upload_directory")
+        files = _transfer.local_files(src_dir, pattern)
+        if not files:
+            raise UserErrorException("no file under %s%s to upload" % (
+                src_dir, " matches %r" % pattern if pattern else ""), "EmptyDataset")
+        _transfer.upload_files(store, files, relative_root=src_dir, target_path=path,
+                               overwrite=overwrite, show_progress=show_progress)
+        if pattern is None:
+            return FileDatasetFactory.from_files((store, path or "**"), validate=False)
+        rels = [_join_rel(path, os.path.relpath(f, src_dir).replace(os.sep, "/"))
+                for f in files]
+        return FileDatasetFactory.from_files((store, rels), validate=False)
+
     @staticmethod
     def from_files(path, validate=True, partition_format=None, is_file=False, *, workspace=None):
         from tarn.core.data.file_dataset import FileDataset

@@ -17,7 +17,7 @@ import uuid
 
 from tarn.core.data._expression import Column, Expression
 from tarn.core.data.abstract_dataset import AbstractDataset
-from tarn.core.exceptions import DataReadError, UserErrorException
+from tarn.core.exceptions import DataReadError, TarnError, UserErrorException
 
 _ON_ERROR = ("null", "fail")
 
@@ -44,9 +44,17 @@ class TabularDataset(AbstractDataset):
         return Column(name)
 
     def __getattr__(self, name):
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return Column(name)
+        """A column by attribute (ds.age > 30): only for the dataset's columns; any other name
+        is an AttributeError, so hasattr() and typos behave as in Python."""
+        if not name.startswith("_"):
+            try:
+                columns = self._column_names()
+            except TarnError:
+                columns = []
+            if name in columns:
+                return Column(name)
+        raise AttributeError("'%s' object has no attribute '%s' (neither a method nor a column "
+                             "of the dataset)" % (type(self).__name__, name))
 
     # ----- subsetting -----------------------------------------------------------------------
     def take(self, count):

@@ -1,0 +1,49 @@
+"""Microsoft's JavaScript DataLake SDK (@azure/storage-file-datalake from npm, which
+scripts/bootstrap.sh installs in .tools) against tarnd, path-style: files and directories,
+appends, ranged reads, a directory rename, ACLs, metadata and a recursive delete."""
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import ACCOUNT, ACCOUNT_KEY, REPO, unique
+
+MODULES = REPO / ".tools" / "node_modules"
+
+
+def test_javascript_datalake_sdk_path_style(tarnd):
+    if not (MODULES / "@azure" / "storage-file-datalake").is_dir() or not shutil.which("node"):
+        pytest.fail("the JavaScript SDK is not installed in .tools: run scripts/bootstrap.sh")
+    fs = unique("js")
+    env = dict(os.environ, NODE_PATH=str(MODULES))
+    out = subprocess.run(["node", str(Path(__file__).with_name("js_datalake.cjs")),
+                          tarnd.account_url, ACCOUNT, ACCOUNT_KEY, fs],
+                         env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr + tarnd.stderr_tail(2000)
+    seen = json.loads(out.stdout)
+    try:
+        assert seen["bigSize"] == 2 << 20
+        assert seen["part1"] == "id,amount\n1,1.5\n"
+        assert seen["part2Range"] == "amount"
+        assert sorted(seen["paths"]) == sorted(
+            [["published", True], ["published/batch-1", True],
+             ["published/batch-1/big.bin", False]] +
+            [[f"published/batch-1/part-{i}.csv", False] for i in range(3)] +
+            [["staging", True]])
+        assert seen["owner"] and seen["permissions"]["owner"] == {"read": True, "write": True,
+                                                                  "execute": True}
+        assert seen["part0Length"] == len("id,amount\n0,0\n")
+        assert seen["metadata"] == {"zone": "curated"}
+        assert seen["afterDelete"] == ["published", "staging"]
+        assert seen["missing"] == 404
+        assert seen["filesystems"] == [fs]
+        # What tarnd holds, read with the Python SDK.
+        client = tarnd.datalake_service().get_file_system_client(fs)
+        assert sorted(p.name for p in client.get_paths(recursive=True)) == ["published",
+                                                                           "staging"]
+    finally:
+        tarnd.datalake_service().delete_file_system(fs)
