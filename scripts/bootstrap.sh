@@ -9,7 +9,7 @@ debs=(
   libboost-dev libssl-dev libsqlite3-dev sqlite3 nlohmann-json3-dev libpugixml-dev
   libcli11-dev libspdlog-dev libfmt-dev libsodium-dev libfuse3-dev fuse3 libre2-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3 python3-venv python3-pytest python3-azure python3-numpy python3-pandas
+  rclone python3 python3-venv python3-pytest python3-azure python3-numpy python3-pandas
   azure-cli openssl curl libsecret-1-0
   wrk python3-matplotlib
   clang-14 libclang-rt-14-dev
