@@ -7,6 +7,7 @@
 
 #include "catalog/catalog_internal.h"
 #include "client/lake_client.h"
+#include "common/crypto.h"
 #include "common/time_util.h"
 
 namespace tarn::catalog {
@@ -45,12 +46,13 @@ Status ValidateDatastoreName(const std::string& n) {
 }
 
 Status ValidateDatasetName(const std::string& n) {
-  if (n.empty() || n.size() > 250 || !AllOf(n, "-_.") ||
-      !std::isalnum(static_cast<unsigned char>(n[0]))) {
+  // Azure ML's dataset names, spaces included ('diabetes dataset'), but not at the ends.
+  if (n.empty() || n.size() > 250 || !AllOf(n, "-_. ") ||
+      !std::isalnum(static_cast<unsigned char>(n[0])) || n.back() == ' ') {
     return Error(Reason::kInvalidName,
                  "invalid dataset name '" + n +
-                     "': use 1-250 letters, digits, '-', '_' or '.', starting with a letter or "
-                     "digit");
+                     "': use 1-250 letters, digits, spaces, '-', '_' or '.', starting with a "
+                     "letter or digit and not ending with a space");
   }
   return Status::Ok();
 }
@@ -128,6 +130,31 @@ StatusOr<Json> CatalogService::PutWorkspace(const std::string& name, const Json&
   TARN_ASSIGN_OR_RETURN(std::string sub, Str(body, "subscription_id", ""));
   TARN_ASSIGN_OR_RETURN(std::string rg, Str(body, "resource_group", ""));
   TARN_ASSIGN_OR_RETURN(std::string desc, Str(body, "description", ""));
+  // A new workspace gets its default datastore, as Azure ML's workspaceblobstore: a filesystem
+  // of its own on this tarnd's first account, read and written as the caller (identity-based).
+  std::optional<DatastoreRecord> blobstore;
+  bool exists = false;
+  TARN_RETURN_IF_ERROR(store_->Read([&](CatalogTxn& t) -> Status {
+    TARN_ASSIGN_OR_RETURN(auto w, t.GetWorkspace(name));
+    exists = w.has_value();
+    return Status::Ok();
+  }));
+  if (!exists && lake_ != nullptr && !accounts_.empty()) {
+    const std::string& account = accounts_[0];
+    const std::string fs = "azureml-blobstore-" + NewUuid();
+    auto made = lake_->CreateFilesystem(account, fs, {}, "");
+    if (!made.ok() && made.status().code() != Code::kAlreadyExists) return made.status();
+    Json doc{{"name", kWorkspaceBlobstore},
+             {"datastore_type", "AzureDataLakeGen2"},
+             {"endpoint", self_urls_.empty() ? std::string() : self_urls_[0] + "/" + account},
+             {"account_name", account},
+             {"filesystem", fs},
+             {"credential_type", "none"},
+             {"local", true},
+             {"created_time", NowIso()},
+             {"validated", false}};
+    blobstore = DatastoreRecord{name, kWorkspaceBlobstore, doc.dump(), ""};
+  }
   Json out;
   TARN_RETURN_IF_ERROR(Write([&](CatalogTxn& t) -> Status {
     TARN_ASSIGN_OR_RETURN(auto existing, t.GetWorkspace(name));
@@ -144,6 +171,10 @@ StatusOr<Json> CatalogService::PutWorkspace(const std::string& name, const Json&
     }
     out = Json{{"name", name},        {"subscription_id", sub},   {"resource_group", rg},
                {"description", desc}, {"created_time", NowIso()}, {"default_datastore", nullptr}};
+    if (blobstore) {
+      TARN_RETURN_IF_ERROR(t.PutDatastore(*blobstore));
+      out["default_datastore"] = kWorkspaceBlobstore;
+    }
     *created = true;
     return t.PutWorkspace(WorkspaceRecord{name, out.dump()});
   }));

@@ -103,6 +103,9 @@ struct WriteTarget {
   std::string account, filesystem;
 };
 
+// The datastore every new workspace gets, and makes its default (Azure ML's name).
+inline constexpr char kWorkspaceBlobstore[] = "workspaceblobstore";
+
 class CatalogService {
  public:
   // accounts: the names of this tarnd's own accounts.
@@ -128,6 +131,8 @@ class CatalogService {
   StatusOr<int64_t> Recover();
 
   // Workspaces.
+  // A new workspace also gets kWorkspaceBlobstore, its default datastore: a new filesystem
+  // "azureml-blobstore-<uuid>" on the first account, with no credential (read as the caller).
   StatusOr<Json> PutWorkspace(const std::string& name, const Json& body, bool* created);
   StatusOr<Json> GetWorkspace(const std::string& name);
   StatusOr<Json> ListWorkspaces();

@@ -164,3 +164,46 @@ def test_filter_with_text_operators_and_isin(tarnd, ws):
     assert names(ds.age.isin([14, 41]) | ds["name"].contains("'")) == ["Brian", "Carla"]
     with pytest.raises(TypeError):
         ds["name"].contains(5)
+
+
+def test_a_new_workspace_has_workspaceblobstore_and_names_may_have_spaces(tarnd, tmp_path):
+    """A notebook's first cells on a brand-new workspace: the default datastore is there, and
+    'diabetes dataset' is a name Azure ML allows."""
+    from tarn.core import Dataset, Workspace
+    ws = Workspace.create(unique("fresh"), tarn_endpoint=tarnd.url, account_key=ACCOUNT_KEY)
+    datastore = ws.get_default_datastore()
+    assert datastore.name == "workspaceblobstore"
+    (tmp_path / "diabetes.csv").write_text("age,bmi,target\n59,32.1,151\n48,21.6,75\n")
+    datastore.upload_files([str(tmp_path / "diabetes.csv")], target_path="diabetes-data/",
+                           overwrite=True, show_progress=False)
+    tab = Dataset.Tabular.from_delimited_files(path=(datastore, "diabetes-data/*.csv"))
+    tab = tab.register(workspace=ws, name="diabetes dataset", description="diabetes data",
+                       tags={"format": "CSV"}, create_new_version=True)
+    got = Dataset.get_by_name(ws, name="diabetes dataset").to_pandas_dataframe()
+    assert got["target"].tolist() == [151, 75]
+    assert "diabetes dataset" in Dataset.get_all(ws)
+
+
+def test_partition_by_and_to_dask_dataframe(tarnd, ws):
+    from tarn.core import Dataset, Workspace
+    from tarn.data.datapath import DataPath
+    w = Workspace.from_config()
+    datastore = w.get_default_datastore()
+    sales = pd.DataFrame({"country": ["nl", "de", "nl", "fr", "de", "nl"],
+                          "amount": [1.0, 2.5, 3.0, 4.5, 5.0, 6.5]})
+    ds = Dataset.Tabular.register_pandas_dataframe(sales, datastore, "sales",
+                                                   show_progress=False)
+    by_country = ds.partition_by(name="sales_by_country", partition_keys=["country"],
+                                 target=DataPath(datastore, "repartition"), show_progress=False)
+    assert by_country.name == "sales_by_country" and by_country.partition_keys == ["country"]
+    assert sorted(v["country"] for v in by_country.get_partition_key_values()) == [
+        "de", "fr", "nl"]
+    back = by_country.to_pandas_dataframe()
+    assert sorted(zip(back["country"], back["amount"])) == sorted(
+        zip(sales["country"], sales["amount"]))
+    nl = by_country.filter(by_country["country"] == "nl").to_pandas_dataframe()
+    assert sorted(nl["amount"]) == [1.0, 3.0, 6.5]
+
+    ddf = ds.to_dask_dataframe()
+    assert float(ddf["amount"].sum().compute()) == pytest.approx(22.5)
+    assert len(ddf) == 6

@@ -85,7 +85,12 @@ def test_workspace_lifecycle(cat):
     name = unique_name("ws")
     created = cat.json("PUT", f"/{name}", {"subscription_id": "s", "resource_group": "r"},
                        expect=201)
-    assert created["name"] == name and created["default_datastore"] is None
+    # Each new workspace gets Azure ML's default datastore, over a new filesystem of its own.
+    assert created["name"] == name and created["default_datastore"] == "workspaceblobstore"
+    blobstore = cat.json("GET", f"/{name}/default-datastore")
+    assert blobstore["name"] == "workspaceblobstore" and blobstore["local"] is True
+    assert blobstore["filesystem"].startswith("azureml-blobstore-")
+    assert blobstore["credential_type"] == "none"
     # The same PUT again is idempotent; a different subscription is a conflict.
     cat.json("PUT", f"/{name}", {"subscription_id": "s", "resource_group": "r"}, expect=200)
     r = cat.call("PUT", f"/{name}", {"subscription_id": "other", "resource_group": "r"},
@@ -187,7 +192,7 @@ def test_sas_datastore(tarn, cat, ws, lake):
 
 def test_default_datastore_and_unregister(cat, ws, lake):
     register_store(cat, ws, "main", lake.file_system_name)
-    cat.call("GET", f"/{ws}/default-datastore", expect=404)
+    assert cat.json("GET", f"/{ws}/default-datastore")["name"] == "workspaceblobstore"
     assert cat.json("PUT", f"/{ws}/default-datastore", {"name": "MAIN"})["default_datastore"] \
         == "main"
     assert cat.json("GET", f"/{ws}/default-datastore")["is_default"] is True
@@ -200,6 +205,7 @@ def test_default_datastore_and_unregister(cat, ws, lake):
     cat.json("POST", f"/{ws}/datasets/uses_main/versions/1", query=[("action", "archive")])
     cat.json("DELETE", f"/{ws}/datastores/main")
     assert cat.json("GET", f"/{ws}")["default_datastore"] is None
+    cat.call("GET", f"/{ws}/default-datastore", expect=404)
     # Unregistering never touches the lake.
     assert lake.get_file_client("x.txt").download_file().readall() == b"x"
 
@@ -302,8 +308,9 @@ def test_invalid_definitions(cat, ws, lake):
                        ({"tags": {"a": 1}, "definition": {"kind": "file"}}, "InvalidDefinition")]:
         r = cat.call("POST", f"/{ws}/datasets/d/versions", body)
         assert r.status == 400 and error_code(r) == code, (body, r)
-    r = cat.call("POST", f"/{ws}/datasets/bad%20name/versions", {"definition": {"kind": "file"}})
-    assert r.status == 400 and error_code(r) == "InvalidName"
+    for bad in ("bad%21name", "%20leading", "trailing%20", "a%2Fb"):
+        r = cat.call("POST", f"/{ws}/datasets/{bad}/versions", {"definition": {"kind": "file"}})
+        assert r.status == 400 and error_code(r) == "InvalidName", bad
 
 
 def test_url_paths(tarn, cat, ws, lake):

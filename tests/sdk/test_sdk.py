@@ -103,9 +103,10 @@ def test_datastore_lifecycle(tarn, ws, lake):
     a = Datastore.register_azure_data_lake_gen2(ws, "store_a", lake.name, tarn.account,
                                                 account_key=tarn.key)
     assert a.datastore_type == "AzureDataLakeGen2" and a.local
-    with pytest.raises(UserErrorException) as e:
-        Datastore.get_default(ws)
-    assert e.value.code == "DatastoreNotFound"
+    # A new workspace's default is Azure ML's workspaceblobstore, a filesystem of its own.
+    blobstore = Datastore.get_default(ws)
+    assert blobstore.name == "workspaceblobstore" and blobstore.local
+    assert blobstore.filesystem.startswith("azureml-blobstore-")
     a.set_as_default()
     assert Datastore.get_default(ws).name == "store_a"
     assert Datastore(ws).name == "store_a"
@@ -114,7 +115,7 @@ def test_datastore_lifecycle(tarn, ws, lake):
                                                 account_key=tarn.key)
     ws.set_default_datastore("store_b")
     assert ws.get_default_datastore().name == "store_b"
-    assert set(ws.datastores) == {"store_a", "store_b"}
+    assert set(ws.datastores) == {"workspaceblobstore", "store_a", "store_b"}
     with pytest.raises(UserErrorException) as e:
         Datastore.register_azure_data_lake_gen2(ws, "store_a", lake.name, tarn.account,
                                                 account_key=tarn.key)
@@ -122,7 +123,7 @@ def test_datastore_lifecycle(tarn, ws, lake):
     Datastore.register_azure_data_lake_gen2(ws, "store_a", lake.name, tarn.account,
                                             account_key=tarn.key, overwrite=True)
     b.unregister()
-    assert set(ws.datastores) == {"store_a"}
+    assert set(ws.datastores) == {"workspaceblobstore", "store_a"}
     assert lake.fs.exists()  # the data is untouched
 
 

@@ -269,6 +269,50 @@ class TabularDataset(AbstractDataset):
         from tarn.core.data.dataset_factory import FileDatasetFactory
         return FileDatasetFactory.from_files((store, prefix + "/**"), validate=False)
 
+    def to_dask_dataframe(self, sample_size=10000, dtypes=None, on_error="null",
+                          out_of_range_datetime="null"):
+        """The rows as a dask DataFrame. Tarn reads them when this is called (its reader is
+        already parallel, over pinned bytes), then dask splits them into partitions of at most
+        a million rows. sample_size and dtypes are accepted for azureml's signature."""
+        try:
+            import dask.dataframe as dd
+        except ImportError as e:
+            raise UserErrorException("to_dask_dataframe needs dask[dataframe]: pip install "
+                                     "'dask[dataframe]' (%s)" % e, "MissingDependency") from None
+        df = self.to_pandas_dataframe(on_error, out_of_range_datetime)
+        return dd.from_pandas(df, npartitions=max(1, -(-len(df) // 1_000_000)))
+
+    def partition_by(self, partition_keys, target, name=None, show_progress=True,
+                     partition_as_file_dataset=False):
+        """Copies the rows to target as Parquet, in one Hive folder (key=value) per value of
+        partition_keys, under a new folder of its own, and returns the dataset of the copy
+        (a FileDataset with partition_as_file_dataset). With `name` the copy is registered as
+        that dataset's next version. Its partition_keys are the given keys."""
+        from tarn.core import _transfer
+        from tarn.core.data.dataset_factory import (FileDatasetFactory, TabularDatasetFactory,
+                                                    _join_rel, _target)
+        keys = _columns(partition_keys)
+        if not keys:
+            raise UserErrorException("partition_by needs at least one key", "InvalidColumns")
+        for k in keys:
+            self._require_column(k)
+        store, path = _target(target, "partition_by")
+        path = _join_rel(path, uuid.uuid4().hex)
+        df = self.to_pandas_dataframe()
+        with tempfile.TemporaryDirectory(prefix="tarn-partition-") as tmp:
+            df.to_parquet(tmp, partition_cols=keys, index=False)
+            _transfer.upload_files(store, _transfer.local_files(tmp), relative_root=tmp,
+                                   target_path=path, overwrite=True,
+                                   show_progress=show_progress)
+        if partition_as_file_dataset:
+            out = FileDatasetFactory.from_files((store, path), validate=False)
+        else:
+            out = TabularDatasetFactory.from_parquet_files((store, path + "/**/*.parquet"),
+                                                           validate=False)
+        if name:
+            out = out.register(store.workspace, name, create_new_version=True)
+        return out
+
     def to_csv_files(self, separator=","):
         """Writes the data as CSV files to the default datastore (tarn-output/<uuid>/) and
         returns a FileDataset over them."""
