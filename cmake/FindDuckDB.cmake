@@ -38,8 +38,11 @@ if(DuckDB_FOUND AND NOT TARGET tarn::duckdb)
     INTERFACE_INCLUDE_DIRECTORIES "${DuckDB_INCLUDE_DIR}")
   get_filename_component(_tarn_duckdb_dir "${DuckDB_LIBRARY}" DIRECTORY)
   # The build tree's binaries find libduckdb.so through this RPATH (CMake also adds it for the build
-  # tree on its own; this keeps it in installed binaries).
-  set_property(TARGET tarn::duckdb APPEND PROPERTY INTERFACE_LINK_OPTIONS
-    "LINKER:-rpath,${_tarn_duckdb_dir}")
+  # tree on its own; this keeps it in installed binaries). Not in a wheel (SKBUILD), which carries
+  # libduckdb.so beside the extension.
+  if(NOT SKBUILD)
+    set_property(TARGET tarn::duckdb APPEND PROPERTY INTERFACE_LINK_OPTIONS
+      "LINKER:-rpath,${_tarn_duckdb_dir}")
+  endif()
 endif()
 mark_as_advanced(DuckDB_INCLUDE_DIR DuckDB_LIBRARY)
