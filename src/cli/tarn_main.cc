@@ -112,6 +112,14 @@ int Main(int argc, char** argv) {
   }
   auto fail = [&](const Status& s) {
     std::fprintf(stderr, "tarn: error: %s\n", s.message().c_str());
+    if (client::ServerErrorCode(s) == "WorkspaceNotFound") {
+      const std::string ws = g.conn.workspace.empty() ? "<name>" : g.conn.workspace;
+      std::fprintf(stderr,
+                   "tarn: hint: create it with `tarn workspace create %s` (Workspace.create in "
+                   "the SDK), or name another with --workspace; `tarn workspace list` shows "
+                   "those you may use\n",
+                   ws.c_str());
+    }
     return ExitCode(s);
   };
   if (!run) return 2;

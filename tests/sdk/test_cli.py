@@ -131,6 +131,9 @@ def test_cli_errors_name_the_problem(tarn, ws, store):
     assert "EmptyDataset" in r.stderr
     r = tarn_cli(tarn, None, "dataset", "list", expect=1, cwd="/")
     assert "no workspace" in r.stderr
+    r = tarn_cli(tarn, "nowhere", "dataset", "list", expect=3)
+    assert "WorkspaceNotFound" in r.stderr or "does not exist" in r.stderr
+    assert "tarn workspace create nowhere" in r.stderr
     env = dict(os.environ, TARN_ENDPOINT="http://10.255.255.1:1")
     env.pop("TARN_ACCOUNT_KEY", None)
     r = subprocess.run([str(CLI_BIN), "workspace", "list"], env=env, capture_output=True,

@@ -87,9 +87,13 @@ def test_config_search_and_errors(tarn, ws, tmp_path, monkeypatch):
     deep = tmp_path / "a" / "b" / "c"
     deep.mkdir(parents=True)
     assert Workspace.from_config(path=str(deep)).name == ws.name
+    missing = unique("nope-")
     with pytest.raises(UserErrorException) as e:
-        Workspace.get(unique("nope-"), tarn_endpoint=tarn.url)
+        Workspace.get(missing, tarn_endpoint=tarn.url)
     assert e.value.code == "WorkspaceNotFound"
+    # It says what to do next.
+    assert "Workspace.create(%r" % missing in str(e.value)
+    assert "tarn workspace create %s" % missing in str(e.value)
     with pytest.raises(UserErrorException) as e:
         Workspace.create(ws.name, subscription_id="sub-1", resource_group="rg-1",
                          tarn_endpoint=tarn.url)

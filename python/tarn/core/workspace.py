@@ -43,12 +43,24 @@ class Workspace:
                  tags=None, _cloud="AzureCloud", *, tarn_endpoint=None, account=None,
                  account_key=None, _client=None, _doc=None):
         self._client = _client or _connect(tarn_endpoint, account, account_key, auth)
-        doc = _doc if _doc is not None else self._client.get_workspace(workspace_name)
+        doc = _doc if _doc is not None else self._get(workspace_name)
         self._set(doc)
         if subscription_id and self.subscription_id and subscription_id != self.subscription_id:
             raise UserErrorException(
                 "workspace %s belongs to subscription %s, not %s"
                 % (workspace_name, self.subscription_id, subscription_id), "WorkspaceMismatch")
+
+    def _get(self, name):
+        try:
+            return self._client.get_workspace(name)
+        except UserErrorException as e:
+            if e.code != "WorkspaceNotFound":
+                raise
+            raise UserErrorException(
+                "%s. Create it with Workspace.create(%r, ...) or `tarn workspace create %s`, or "
+                "name an existing one (Workspace.list() or `tarn workspace list` shows them) in "
+                "config.json's workspace_name" % (str(e).rstrip("."), name, name),
+                "WorkspaceNotFound") from None
 
     def _set(self, doc):
         self._doc = doc
