@@ -15,6 +15,7 @@
 #include "common/encoding.h"
 #include "common/strings.h"
 #include "common/time_util.h"
+#include "tabular/tabular.h"
 
 namespace tarn::catalog {
 
@@ -656,6 +657,36 @@ Status CheckTimestampColumns(const Json& def, const Json& schema) {
 
 }  // namespace
 
+namespace {
+
+// A file dataset with options.partition_format ("{userid}/*.wav"): each file's partition values
+// and the version's partition_keys, as azureml's FileDataset has them.
+Status FilePartitions(const Json& def, std::vector<ManifestFile>* files, Json* doc) {
+  const Json options = def.value("options", Json::object());
+  if (!options.is_object() || !options.value("partition_format", Json()).is_string()) {
+    return Status::Ok();
+  }
+  const std::string format = options["partition_format"].get<std::string>();
+  if (format.empty()) return Status::Ok();
+  auto keys = tabular::PartitionKeys(format);
+  if (!keys.ok()) {
+    return Error(Reason::kInvalidDefinition,
+                 "partition_format '" + format + "': " + keys.status().message());
+  }
+  for (ManifestFile& f : *files) {
+    auto values = tabular::PartitionValues(format, f.path);
+    if (!values.ok()) {
+      return Error(Reason::kInvalidPaths, "partition_format '" + format + "' does not fit '" +
+                                              f.path + "': " + values.status().message());
+    }
+    f.partition = Json(*values);
+  }
+  (*doc)["partition_keys"] = *keys;
+  return Status::Ok();
+}
+
+}  // namespace
+
 StatusOr<Json> CatalogService::RegisterVersion(const std::string& ws, const std::string& name,
                                                const Json& body, const std::string& creator,
                                                const ReadAs& as, const Json* known) {
@@ -776,6 +807,9 @@ StatusOr<Json> CatalogService::RegisterVersion(const std::string& ws, const std:
       unpin();
       return s;
     }
+  } else if (Status s = FilePartitions(def, &files, &doc); !s.ok()) {
+    unpin();
+    return s;
   }
 
   VersionRecord rec{id, ws, name, 0, "active", used, ""};

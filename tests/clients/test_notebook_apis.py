@@ -207,3 +207,34 @@ def test_partition_by_and_to_dask_dataframe(tarnd, ws):
     ddf = ds.to_dask_dataframe()
     assert float(ddf["amount"].sum().compute()) == pytest.approx(22.5)
     assert len(ddf) == 6
+
+
+def test_file_dataset_filter_on_metadata_and_partitions(tarnd, ws, tmp_path):
+    from tarn.core import Dataset, Workspace
+    datastore = Workspace.from_config().get_default_datastore()
+    src = tmp_path / "speech"
+    for user, sizes in (("user1", (10, 200_000)), ("user2", (30, 50))):
+        (src / user).mkdir(parents=True)
+        for i, n in enumerate(sizes):
+            (src / user / f"take[{i}].wav").write_bytes(b"w" * n)
+    datastore.upload(str(src), target_path="speech", show_progress=False)
+    files = Dataset.File.from_files(path=[(datastore, "speech")],
+                                    partition_format="{userid}/*.wav")
+    small = files.filter(files.file_metadata["Size"] < 100000)
+    assert sorted(small.to_path()) == ["/user1/take[0].wav", "/user2/take[0].wav",
+                                       "/user2/take[1].wav"]
+    user1 = files.filter(files["userid"] == "user1")
+    assert sorted(user1.to_path()) == ["/take[0].wav", "/take[1].wav"]
+    both = files.filter((files["userid"] == "user2") & (files.file_metadata["Size"] > 40))
+    assert both.to_path() == ["/take[1].wav"]
+    registered = both.register(Workspace.from_config(), "user2_long")
+    assert registered.to_path() == ["/take[1].wav"]
+    speech = files.register(Workspace.from_config(), "speech")
+    assert speech.partition_keys == ["userid"]
+    assert sorted(v["userid"] for v in speech.get_partition_key_values()) == ["user1", "user2"]
+    assert speech.filter(speech["userid"] == "user2").to_path() == ["/take[0].wav",
+                                                                    "/take[1].wav"]
+    with pytest.raises(Exception, match="ModifiedTime"):
+        files.filter(files.file_metadata["ModifiedTime"] > 0)
+    with pytest.raises(Exception, match="neither file metadata"):
+        files.filter(files["speaker"] == "x")

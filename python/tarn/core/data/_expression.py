@@ -39,20 +39,33 @@ def _literal(v):
     raise TypeError("unsupported filter literal %r (numbers, strings, bools, dates, None)" % (v,))
 
 
-class Expression:
-    """A boolean expression over columns; combine with &, | and ~."""
+_COMPARE = {"==": lambda a, b: a == b, "!=": lambda a, b: a != b, "<": lambda a, b: a < b,
+            "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b}
 
-    def __init__(self, text):
+
+class Expression:
+    """A boolean expression over columns; combine with &, | and ~. `text` is it in the tabular
+    engine's language; `test(row)` evaluates it on a dict (FileDataset.filter's file metadata)."""
+
+    def __init__(self, text, test=None):
         self.text = text
+        self._test = test
+
+    def test(self, row):
+        return bool(self._test(row))
 
     def __and__(self, other):
-        return Expression("(%s) and (%s)" % (self.text, _expr(other).text))
+        o = _expr(other)
+        return Expression("(%s) and (%s)" % (self.text, o.text),
+                          lambda r: self._test(r) and o._test(r))
 
     def __or__(self, other):
-        return Expression("(%s) or (%s)" % (self.text, _expr(other).text))
+        o = _expr(other)
+        return Expression("(%s) or (%s)" % (self.text, o.text),
+                          lambda r: self._test(r) or o._test(r))
 
     def __invert__(self):
-        return Expression("not (%s)" % self.text)
+        return Expression("not (%s)" % self.text, lambda r: not self._test(r))
 
     def __bool__(self):
         raise TypeError("use &, | and ~ to combine filter expressions, not and/or/not")
@@ -77,7 +90,19 @@ class Column:
         self.name = name
 
     def _cmp(self, op, value):
-        return Expression("%s %s %s" % (_ident(self.name), op, _literal(value)))
+        compare = _COMPARE[op]
+
+        def test(row):
+            v = self._value(row)
+            if value is None or v is None:
+                return compare(v is None, value is None) if op in ("==", "!=") else False
+            return compare(v, value)
+        return Expression("%s %s %s" % (_ident(self.name), op, _literal(value)), test)
+
+    def _value(self, row):
+        if self.name not in row:
+            raise KeyError(self.name)
+        return row[self.name]
 
     def __eq__(self, v):
         return self._cmp("==", v)
@@ -110,7 +135,13 @@ class Column:
     def _text_op(self, op, text):
         if not isinstance(text, str):
             raise TypeError("%s takes a string, not %r" % (op, text))
-        return Expression("%s %s %s" % (_ident(self.name), op, _literal(text)))
+        check = {"contains": lambda v: text in v, "startswith": lambda v: v.startswith(text),
+                 "endswith": lambda v: v.endswith(text)}[op]
+
+        def test(row):
+            v = self._value(row)
+            return v is not None and check(str(v))
+        return Expression("%s %s %s" % (_ident(self.name), op, _literal(text)), test)
 
     def isin(self, values):
         """Rows whose value is one of `values` (numbers, strings or bools)."""
@@ -120,7 +151,8 @@ class Column:
         if any(v is None for v in values):
             raise ValueError("isin cannot match None: combine with == None instead")
         return Expression("%s in (%s)" % (_ident(self.name),
-                                          ", ".join(_literal(v) for v in values)))
+                                          ", ".join(_literal(v) for v in values)),
+                          lambda row: self._value(row) in values)
 
     __hash__ = None
 

@@ -125,6 +125,24 @@ class AbstractDataset:
             info["registration"]["workspace"] = self._workspace.name
         return "%s\n%s" % (type(self).__name__, json.dumps(info, indent=2, default=str))
 
+    # ----- partitions -----------------------------------------------------------------------
+    @property
+    def partition_keys(self):
+        """The partition keys of a registered version (partition_format, or Hive folders of a
+        tabular dataset); [] for an unregistered dataset."""
+        return list((self._doc or {}).get("partition_keys") or [])
+
+    def get_partition_key_values(self, partition_keys=None):
+        keys = list(partition_keys or self.partition_keys)
+        seen, out = set(), []
+        with self._read_source() as source:
+            for f in self._files(source):
+                row = tuple((k, f["partition"].get(k)) for k in keys)
+                if row not in seen:
+                    seen.add(row)
+                    out.append(dict(row))
+        return out
+
     # ----- registration ---------------------------------------------------------------------
     def register(self, workspace, name, description=None, tags=None, create_new_version=False):
         """Stores a new version: tarnd resolves the paths into a manifest, pins the files on a

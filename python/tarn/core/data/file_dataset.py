@@ -4,6 +4,7 @@ import os
 import posixpath
 import tempfile
 
+from tarn.core.data._expression import Column, Expression
 from tarn.core.data.abstract_dataset import AbstractDataset
 from tarn.core.exceptions import UserErrorException
 
@@ -28,7 +29,67 @@ def _relative(paths):
     return [p[len(base):].lstrip("/") if base else p for p in paths]
 
 
+def _literal_glob(path):
+    """A file's path as a glob that matches only it: wildcard characters in a class."""
+    return "".join("[%s]" % c if c in "*?[" else c for c in path)
+
+
+class _FileMetadata:
+    """file_dataset.file_metadata['Size']: the file facts filter() tests."""
+
+    _KNOWN = ("Size", "CanSeek")
+
+    def __getitem__(self, name):
+        if name in ("CreatedTime", "ModifiedTime", "StreamInfo"):
+            raise UserErrorException(
+                "Tarn's dataset manifests do not record %s; filter on file_metadata['Size'] "
+                "or on partition keys (partition_format) instead" % name, "InvalidColumns")
+        if name not in self._KNOWN:
+            raise UserErrorException("file_metadata has %s, not %r" % (
+                ", ".join(self._KNOWN), name), "InvalidColumns")
+        return Column(name)
+
+
 class FileDataset(AbstractDataset):
+    # ----- filtering (file metadata and partition keys) --------------------------------------
+    @property
+    def file_metadata(self):
+        return _FileMetadata()
+
+    def __getitem__(self, name):
+        """A partition key (partition_format), for filter()."""
+        return Column(name)
+
+    def filter(self, expression):
+        """The files for which the expression holds, over file_metadata['Size'] and
+        ['CanSeek'] and the partition keys: ds.filter(ds.file_metadata['Size'] < 100000),
+        ds.filter(ds['userid'] == 'user1'). Returns an unregistered dataset naming the
+        matching files (register it to pin their bytes)."""
+        if not isinstance(expression, Expression):
+            raise UserErrorException("filter takes an expression such as "
+                                     "ds.file_metadata['Size'] < 100000", "InvalidArgument")
+        stores = {p.get("datastore") for p in self._definition.get("paths") or []}
+        if len(stores) != 1 or None in stores:
+            raise UserErrorException("FileDataset.filter needs a dataset over one datastore "
+                                     "(not URLs, not several datastores)", "InvalidArgument")
+        keep = []
+        with self._read_source() as source:
+            for f in self._files(source):
+                row = dict(f.get("partition") or {}, Size=f["size"], CanSeek=True)
+                try:
+                    if expression.test(row):
+                        keep.append(f["path"])
+                except KeyError as e:
+                    raise UserErrorException(
+                        "%s is neither file metadata (Size, CanSeek) nor a partition key of "
+                        "this dataset" % e.args[0], "InvalidColumns") from None
+        if not keep:
+            raise UserErrorException("no file of the dataset matches the filter",
+                                     "EmptyDataset")
+        definition = dict(self._definition, paths=[
+            {"datastore": next(iter(stores)), "path": _literal_glob(p)} for p in keep])
+        return type(self)._new(self._workspace, definition)
+
     def to_path(self):
         """The files' paths relative to their common directory, each with a leading '/'."""
         with self._read_source() as source:

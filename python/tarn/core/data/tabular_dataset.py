@@ -199,22 +199,6 @@ class TabularDataset(AbstractDataset):
             return [c["name"] for c in self._doc["schema"]]
         return [name for name, _, _ in self._read_columns("null", limit=0)]
 
-    # ----- partitions -----------------------------------------------------------------------
-    @property
-    def partition_keys(self):
-        return list((self._doc or {}).get("partition_keys") or [])
-
-    def get_partition_key_values(self, partition_keys=None):
-        keys = list(partition_keys or self.partition_keys)
-        seen, out = set(), []
-        with self._read_source() as source:
-            for f in self._files(source):
-                row = tuple((k, f["partition"].get(k)) for k in keys)
-                if row not in seen:
-                    seen.add(row)
-                    out.append(dict(row))
-        return out
-
     # ----- output ---------------------------------------------------------------------------
     def _read_columns(self, on_error, limit=None, ignore_drift=False):
         if on_error not in _ON_ERROR:
