@@ -2,7 +2,8 @@
 # Installs what is needed, builds, and runs every test: unit tests (GoogleTest under ctest) in a
 # release build and in an ASan+UBSan build, the libFuzzer targets (fuzz/) for a bounded time each,
 # then the protocol conformance suite, which drives Microsoft's own clients (Python SDKs, az,
-# AzCopy, azure-identity) against a real tarnd, including the adversarial suite (hostile input,
+# AzCopy, azure-identity) against a real tarnd (the SDK-facing part twice: with Debian's SDKs and
+# with the current PyPI releases), including the adversarial suite (hostile input,
 # connection attacks, a full disk), the SDK and CLI tests, the Python data stack's and the MLflow
 # client's tests, the main job (scripts/demo.sh), and each benchmark once in its quick form
 # (completion only).
@@ -29,6 +30,10 @@ bash scripts/fuzz.sh --seconds "${TARN_FUZZ_SECONDS:-20}"
 echo "== conformance tests (Microsoft clients against tarnd)"
 export TARND_BIN="$here/build/release/src/server/tarnd"
 /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/conformance
+echo "== the conformance tests that drive the Python SDKs, again with their current PyPI releases (.venv)"
+(cd tests/conformance && "$here/.venv/bin/python" -m pytest -q -p no:cacheprovider \
+   test_blob.py test_datalake.py test_identity.py test_sign_in.py test_workspace_roles.py \
+   test_catalog.py test_tls.py test_config.py test_bad_input.py)
 
 echo "== SDK and CLI tests (tarn.core and the tarn CLI against real tarnds)"
 /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/sdk

@@ -53,7 +53,8 @@ StatusOr<Identity> ValidateSas(const SasRequest& r, const Account& account) {
   static constexpr const char* kFields[] = {
       "sv",  "sp",  "st",  "se",  "sip", "spr",   "ss",    "srt",  "sr",   "ses",
       "sig", "sdd", "si",  "skoid", "sktid", "skt", "ske", "sks",  "skv",  "saoid",
-      "suoid", "scid", "rscc", "rscd", "rsce", "rscl", "rsct", "snapshot"};
+      "suoid", "scid", "rscc", "rscd", "rsce", "rscl", "rsct", "snapshot", "skdutid", "sduoid",
+      "srh",   "srq"};
   for (const char* k : kFields) {
     if (r.query.count(k) > 1) {
       return Fail(std::string("The SAS field ") + k + " is given more than once.");
@@ -140,11 +141,28 @@ StatusOr<Identity> ValidateSas(const SasRequest& r, const Account& account) {
       if (now < *key_start - 15LL * 60 * 1000000 || now > *key_expiry) {
         return Fail("The user delegation key is not valid at this time.");
       }
-      sts = sp + "\n" + st + "\n" + se + "\n" + resource + "\n" + q("skoid") + "\n" +
-            q("sktid") + "\n" + skt + "\n" + ske + "\n" + q("sks") + "\n" + q("skv") + "\n" +
-            q("saoid") + "\n" + q("suoid") + "\n" + q("scid") + "\n" + sip + "\n" + spr + "\n" +
-            sv + "\n" + sr + "\n" + q("snapshot") + "\n" + ses + "\n" + q("rscc") + "\n" +
-            q("rscd") + "\n" + q("rsce") + "\n" + q("rscl") + "\n" + q("rsct");
+      // Newer versions sign more fields: the delegated user's tenant and object id after scid
+      // (2025-07-05), and the signed request headers and query parameters after ses. tarnd does
+      // not bind a SAS to a second user or to request headers, so it refuses those fields set,
+      // and accepts a signature over each layout the version may use with them empty.
+      for (const char* f : {"skdutid", "sduoid", "srh", "srq"}) {
+        if (!q(f).empty()) {
+          return Fail(std::string("The SAS field ") + f + " is not supported by this server.");
+        }
+      }
+      const std::string head = sp + "\n" + st + "\n" + se + "\n" + resource + "\n" + q("skoid") +
+                               "\n" + q("sktid") + "\n" + skt + "\n" + ske + "\n" + q("sks") +
+                               "\n" + q("skv") + "\n" + q("saoid") + "\n" + q("suoid") + "\n" +
+                               q("scid") + "\n";
+      const std::string middle = sip + "\n" + spr + "\n" + sv + "\n" + sr + "\n" + q("snapshot") +
+                                 "\n" + ses + "\n";
+      const std::string tail = q("rscc") + "\n" + q("rscd") + "\n" + q("rsce") + "\n" +
+                               q("rscl") + "\n" + q("rsct");
+      std::vector<std::string> layouts = {head + middle + tail};
+      if (sv >= "2025-07-05") {
+        layouts.push_back(head + "\n\n" + middle + tail);            // skdutid, sduoid
+        layouts.push_back(head + "\n\n" + middle + "\n\n" + tail);  // and srh, srq
+      }
       id.sas_resource = sr;
       id.sas_fs = r.fs;
       id.sas_path = path;
@@ -153,7 +171,9 @@ StatusOr<Identity> ValidateSas(const SasRequest& r, const Account& account) {
       id.tid = q("sktid");
       for (const auto& key : account.keys) {
         std::string derived = UserDelegationKeyValue(key, id.oid, id.tid, skt, ske, q("skv"));
-        if (SecureEquals(HmacSha256(derived, sts), *sig)) return id;
+        for (const std::string& layout : layouts) {
+          if (SecureEquals(HmacSha256(derived, layout), *sig)) return id;
+        }
       }
       return Fail("Signature did not match.");
     }

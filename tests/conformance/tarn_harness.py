@@ -35,6 +35,25 @@ HTTPS_RE = re.compile(r"https://127\.0\.0\.1:\d+")
 SDK_KWARGS = dict(retry_total=0, connection_timeout=30, read_timeout=120)
 
 
+def _no_instance_discovery():
+    """The keyword that keeps azure-identity from asking login.microsoftonline.com about tarnd's
+    authority: `instance_discovery=False` up to Debian's 1.13.0b2, `disable_instance_discovery=
+    True` in the released versions since (which ignore the old name)."""
+    try:
+        import inspect
+        from azure.identity._internal.msal_credentials import MsalCredential
+        params = inspect.signature(MsalCredential.__init__).parameters
+    except (ImportError, AttributeError, ValueError):
+        return {"disable_instance_discovery": True}
+    if "disable_instance_discovery" in params:
+        return {"disable_instance_discovery": True}
+    return {"instance_discovery": False}
+
+
+# Pass as **NO_INSTANCE_DISCOVERY to azure-identity's credentials, whichever version is installed.
+NO_INSTANCE_DISCOVERY = _no_instance_discovery()
+
+
 def tarnd_bin():
     return Path(os.environ.get("TARND_BIN") or DEFAULT_BIN)
 

@@ -20,7 +20,7 @@ from azure.core.exceptions import HttpResponseError
 
 from identity_admin import Directory
 from sharedkey import ACCOUNT, ACCOUNT_KEY, RawClient, X_MS_VERSION, sign
-from tarn_harness import unique_name
+from tarn_harness import NO_INSTANCE_DISCOVERY, unique_name
 
 A = ACCOUNT
 
@@ -244,7 +244,7 @@ def test_copy_blob_by_a_contributor_of_the_destination_only(tarn, raw, lake, hos
     sp = d.service_principal(tenant, "dropper")
     d.assign(sp["object_id"], "Storage Blob Data Contributor", f"/{A}/{drop}")
     cred = ClientSecretCredential(tenant, sp["app_id"], sp["secret"], authority=tarn.https_url,
-                                  instance_discovery=False, connection_verify=tarn.ca_file)
+                                  **NO_INSTANCE_DISCOVERY, connection_verify=tarn.ca_file)
     dest = copy_client(tarn, drop, "stolen4.csv", cred, https=True)
     hostile["sent"] += 1
     with pytest.raises(HttpResponseError) as e:

@@ -14,14 +14,14 @@ from azure.storage.filedatalake import DataLakeServiceClient
 
 from identity_admin import Directory
 from sharedkey import ACCOUNT, ACCOUNT_KEY, RawClient
-from tarn_harness import unique_name
+from tarn_harness import NO_INSTANCE_DISCOVERY, unique_name
 
 SCOPE = "https://storage.azure.com/.default"
 
 
 def credential(srv, tenant, sp):
     return ClientSecretCredential(tenant, sp["app_id"], sp["secret"], authority=srv.https_url,
-                                  instance_discovery=False, connection_verify=srv.ca_file)
+                                  **NO_INSTANCE_DISCOVERY, connection_verify=srv.ca_file)
 
 
 def service(srv, cred):
@@ -185,7 +185,7 @@ def test_token_endpoint_errors(tarn, setup):
     assert r.status_code == 400 and r.json()["error"] == "invalid_request"
     # azure-identity turns a wrong secret into its own error, with the AADSTS text.
     bad = ClientSecretCredential(tenant, sp["app_id"], "wrong", authority=tarn.https_url,
-                                 instance_discovery=False, connection_verify=tarn.ca_file)
+                                 **NO_INSTANCE_DISCOVERY, connection_verify=tarn.ca_file)
     with pytest.raises(ClientAuthenticationError) as e:
         bad.get_token(SCOPE)
     assert "AADSTS7000215" in str(e.value)
@@ -448,7 +448,7 @@ def test_a_user_signs_in_with_username_and_password(tarn, setup):
     d.assign(user["object_id"], "Storage Blob Data Reader", f"/{ACCOUNT}/{fs}")
     cred = UsernamePasswordCredential(app["app_id"], "ada@contoso.example",
                                       "correct horse battery", tenant_id=tenant,
-                                      authority=tarn.https_url, instance_discovery=False,
+                                      authority=tarn.https_url, **NO_INSTANCE_DISCOVERY,
                                       connection_verify=tarn.ca_file)
     token = cred.get_token(SCOPE)
     claims = json.loads(base64.urlsafe_b64decode(token.token.split(".")[1] + "=="))
@@ -461,7 +461,7 @@ def test_a_user_signs_in_with_username_and_password(tarn, setup):
     # A wrong password, and passwords too short to set.
     bad = UsernamePasswordCredential(app["app_id"], "ada@contoso.example", "wrong password!",
                                      tenant_id=tenant, authority=tarn.https_url,
-                                     instance_discovery=False, connection_verify=tarn.ca_file)
+                                     **NO_INSTANCE_DISCOVERY, connection_verify=tarn.ca_file)
     with pytest.raises(ClientAuthenticationError) as e:
         bad.get_token(SCOPE)
     assert "AADSTS50126" in str(e.value)
@@ -550,6 +550,11 @@ def test_user_delegation_sas(tarn, setup):
     assert requests.get(f"{url}?{forged}", timeout=30).status_code == 403
     other = f"{tarn.url}/{ACCOUNT}/{fs}/curated/sales/a.csv?{sas}"
     assert requests.get(other, timeout=30).status_code == 403
+    # Binding the SAS to a second user or to request headers (newer versions' sduoid, srh) is
+    # refused rather than ignored.
+    for extra in ("sduoid=00000000-0000-0000-0000-000000000001", "srh=x-ms-meta-a"):
+        r = requests.get(f"{url}?{sas}&{extra}", timeout=30)
+        assert r.status_code == 403 and "not supported" in r.text, r.text
     # Only OAuth callers get delegation keys.
     with pytest.raises(HttpResponseError):
         tarn.blob_service().get_user_delegation_key(now, now + timedelta(hours=1))

@@ -13,7 +13,7 @@ from azure.storage.filedatalake import DataLakeServiceClient
 
 from identity_admin import Directory
 from sharedkey import ACCOUNT
-from tarn_harness import unique_name
+from tarn_harness import NO_INSTANCE_DISCOVERY, unique_name
 
 STORAGE = "https://storage.azure.com/.default"
 WORKSPACES = "https://management.azure.com/.default"
@@ -71,7 +71,7 @@ def test_device_code_credential_signs_a_user_in(tarn, setup):
 
     cred = DeviceCodeCredential(tenant_id=tenant, authority=tarn.https_url,
                                 prompt_callback=prompt, connection_verify=tarn.ca_file,
-                                instance_discovery=False)
+                                **NO_INSTANCE_DISCOVERY)
     token = cred.get_token(STORAGE)
     assert shown["uri"] == f"{tarn.https_url}/{tenant}/oauth2/v2.0/devicelogin"
     assert re.fullmatch(r"[B-DF-HJ-NP-TV-XZ]{4}-[B-DF-HJ-NP-TV-XZ]{4}", shown["code"])

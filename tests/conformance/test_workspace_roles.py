@@ -14,7 +14,7 @@ from azure.identity import ClientSecretCredential, UsernamePasswordCredential
 
 from identity_admin import Directory
 from sharedkey import ACCOUNT, ACCOUNT_KEY, RawClient
-from tarn_harness import unique_name
+from tarn_harness import NO_INSTANCE_DISCOVERY, unique_name
 
 WS_SCOPE = "https://management.azure.com/.default"
 STORAGE_SCOPE = "https://storage.azure.com/.default"
@@ -84,12 +84,12 @@ def world(tarn):
     def user(name):
         return UsernamePasswordCredential(app["app_id"], people[name], "a long pass phrase",
                                           tenant_id=tenant, authority=tarn.https_url,
-                                          instance_discovery=False,
+                                          **NO_INSTANCE_DISCOVERY,
                                           connection_verify=tarn.ca_file)
 
     def service(sp):
         return ClientSecretCredential(tenant, sp["app_id"], sp["secret"],
-                                      authority=tarn.https_url, instance_discovery=False,
+                                      authority=tarn.https_url, **NO_INSTANCE_DISCOVERY,
                                       connection_verify=tarn.ca_file)
 
     return {"ws": ws, "d": d, "user": user, "scientist": service(scientist),
@@ -175,7 +175,7 @@ def test_the_directory_is_for_account_owners_signed_in_or_with_the_key(tarn, wor
     owner = d.service_principal(tenant, "account-admin")
     d.assign(owner["object_id"], "Storage Blob Data Owner", f"/{ACCOUNT}")
     cred = ClientSecretCredential(tenant, owner["app_id"], owner["secret"],
-                                  authority=tarn.https_url, instance_discovery=False,
+                                  authority=tarn.https_url, **NO_INSTANCE_DISCOVERY,
                                   connection_verify=tarn.ca_file)
 
     def call(credential, method, path, body=None, scope=WS_SCOPE):
@@ -243,7 +243,7 @@ def test_an_identity_based_datastore_shows_a_user_only_what_its_acls_allow(tarn,
               {"definition": {"kind": "file", "paths": [{"datastore": "people", "path": glob}]}})
     cred = UsernamePasswordCredential("04b07795-8ddb-461a-bbee-02f9e1bf7b46", upn,
                                       "a long pass phrase", tenant_id=tenant,
-                                      authority=tarn.https_url, instance_discovery=False,
+                                      authority=tarn.https_url, **NO_INSTANCE_DISCOVERY,
                                       connection_verify=tarn.ca_file)
     me = Bearer(tarn, cred)
     r = me.call("GET", f"/{ws}/datasets/open_ds/versions/1/files/0")

@@ -9,6 +9,7 @@ from azure.identity import ClientSecretCredential
 from azure.storage.filedatalake import DataLakeServiceClient
 
 from conftest import unique
+from tarn_harness import NO_INSTANCE_DISCOVERY
 from test_cli import cli_json, tarn_cli
 
 
@@ -116,7 +117,7 @@ def test_grants_decide_what_a_member_may_do(tarn, world):
     admin.get_file_client("sales/q1.csv").upload_data(b"x\n1\n", overwrite=True)
     admin.get_file_client("finance/pay.csv").upload_data(b"x\n2\n", overwrite=True)
     cred = ClientSecretCredential(tenant, sp["app_id"], sp["secret"], authority=tarn.https_url,
-                                  instance_discovery=False, connection_verify=tarn.ca_file)
+                                  **NO_INSTANCE_DISCOVERY, connection_verify=tarn.ca_file)
     svc = DataLakeServiceClient(f"{tarn.https_url}/{tarn.account}", credential=cred,
                                 connection_verify=tarn.ca_file, retry_total=0)
     fs = svc.get_file_system_client(names["curated"])
