@@ -116,6 +116,28 @@ Status ProfileTabular(const Json& definition, std::vector<ManifestFile>* files,
   }
   ManifestOpener opener(read, *files);
   auto profile = SharedEngine().ProfileFiles(opener, sources, req);
+  // A CSV line the reader cannot read (the wrong number of fields, a broken quote) in one file
+  // among many does not fail the registration: unless the definition asks for invalid_lines
+  // "error" itself, the files are profiled again without such lines, which the version records
+  // (file and line) and every reader of it leaves out too.
+  const Json given = definition.value("options", Json::object());
+  const bool strict = given.is_object() && given.contains("invalid_lines") &&
+                      given["invalid_lines"] == "error";
+  if (!profile.ok() && req.format == tabular::Format::kCsv && !strict &&
+      profile.status().reason() != Reason::kDatasetDrift &&
+      profile.status().reason() != Reason::kDatastoreAccessFailed &&
+      profile.status().reason() != Reason::kInvalidInput) {
+    tabular::ReadRequest lenient = req;
+    lenient.options.invalid_lines = "drop";
+    ManifestOpener again(read, *files);
+    auto retried = SharedEngine().ProfileFiles(again, sources, lenient);
+    // A file none of whose lines read is of another shape: that still fails, as it did.
+    if (retried.ok() && retried->rejected_lines > 0 && retried->row_count > 0 &&
+        retried->unreadable_file.empty()) {
+      req = lenient;
+      profile = std::move(retried);
+    }
+  }
   if (!profile.ok()) {
     const Status& s = profile.status();
     if (s.reason() == Reason::kDatasetDrift || s.reason() == Reason::kDatastoreAccessFailed) {
@@ -150,10 +172,19 @@ Json ProfileToJson(const tabular::Profile& p) {
                        {"max", c.max ? Json(*c.max) : Json()},
                        {"distinct", c.distinct}});
   }
-  return {{"schema", schema},
-          {"row_count", p.row_count},
-          {"profile", columns},
-          {"partition_keys", p.partition_keys}};
+  Json out{{"schema", schema},
+           {"row_count", p.row_count},
+           {"profile", columns},
+           {"partition_keys", p.partition_keys}};
+  if (p.rejected_lines > 0) {
+    Json lines = Json::array();
+    for (const auto& l : p.rejected) {
+      lines.push_back({{"path", l.path}, {"line", l.line}, {"error", l.error}});
+    }
+    out["rejected_lines"] = p.rejected_lines;
+    out["rejected"] = lines;
+  }
+  return out;
 }
 
 }  // namespace tarn::catalog

@@ -59,6 +59,9 @@ StatusOr<std::map<std::string, std::string>> Pairs(const std::vector<std::string
 std::string Tags(const client::Json& v);
 // Prints "key:  value" lines for the keys the document has.
 void PrintFields(const client::Json& j, const std::vector<std::string>& keys);
+// A registered version that left out CSV lines its files could not be read at says so on
+// stderr: how many, the first few with file and line, and what to do.
+void WarnRejectedLines(const client::Json& version);
 // kInvalidArgument when no workspace was named.
 Status NeedWorkspace(const Globals& g);
 

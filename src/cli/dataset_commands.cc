@@ -53,6 +53,14 @@ void PrintVersion(const Json& v) {
       v, {"name", "version", "id", "kind", "state", "description", "tags", "created_time",
           "created_by", "data_changed_time", "pinned", "file_count", "total_bytes", "row_count"});
   if (v.contains("definition")) Print("definition:  " + v["definition"].dump() + "\n");
+  if (v.value("rejected_lines", int64_t{0}) > 0) {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& r : v.value("rejected", Json::array())) {
+      rows.push_back({Cell(r, "path"), std::to_string(r.value("line", 0)), Cell(r, "error")});
+    }
+    Print("\nleft out: " + std::to_string(v["rejected_lines"].get<int64_t>()) +
+          " line(s) that could not be read\n" + FormatTable({"FILE", "LINE", "ERROR"}, rows));
+  }
   if (v.contains("schema") && v["schema"].is_array()) {
     std::vector<std::vector<std::string>> rows;
     for (const auto& c : v["schema"]) rows.push_back({Cell(c, "name"), Cell(c, "type")});
@@ -305,6 +313,7 @@ void AddDatasetCommands(CLI::App& app, Globals& g, std::function<Status()>& run)
       PrintJson(v);
     else
       PrintVersion(v);
+    WarnRejectedLines(v);
     return Status::Ok();
   };
 

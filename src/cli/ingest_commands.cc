@@ -68,6 +68,7 @@ Status RunIngest(Globals& g, IngestArgs& a) {
     PrintJson(out);
     return Status::Ok();
   }
+  if (!version.is_null()) WarnRejectedLines(version);
   std::string registered;
   if (!version.is_null()) {
     registered = "dataset " + version.value("name", "") + " version " +

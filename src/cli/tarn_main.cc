@@ -63,6 +63,28 @@ void PrintFields(const Json& j, const std::vector<std::string>& keys) {
   Print(t.substr(t.find('\n') + 1));
 }
 
+void WarnRejectedLines(const Json& v) {
+  const int64_t n = v.value("rejected_lines", int64_t{0});
+  if (n <= 0) return;
+  std::string shown;
+  int count = 0;
+  for (const auto& r : v.value("rejected", Json::array())) {
+    if (count++ == 3) break;
+    shown += "\n  " + r.value("path", "") + " line " + std::to_string(r.value("line", 0)) +
+             ": " + r.value("error", "");
+  }
+  std::fprintf(stderr,
+               "tarn: warning: dataset %s version %lld was registered without %lld line(s) its "
+               "CSV files could not be read at; every read of it leaves them out:%s%s\n"
+               "tarn: hint: fix those lines and register again to keep them (`tarn dataset "
+               "show` lists them). For a line left out because a value does not convert to its "
+               "column's detected type, give that column's type instead (--set-type; "
+               "set_column_types in the SDK): such values then read as nulls, or fail the read "
+               "with on_error fail\n",
+               v.value("name", "").c_str(), static_cast<long long>(v.value("version", 0)),
+               static_cast<long long>(n), shown.c_str(), n > 3 ? "\n  ..." : "");
+}
+
 Status NeedWorkspace(const Globals& g) {
   if (g.conn.workspace.empty()) {
     return Status(Code::kInvalidArgument,

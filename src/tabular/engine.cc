@@ -386,6 +386,47 @@ Status FooterStats(Call& call, std::vector<ProfileNeeds>* needs, std::vector<Col
 
 }  // namespace
 
+namespace {
+
+// The lines the profile query's CSV scan left out (store_rejects): one entry per line, however
+// many errors DuckDB found on it.
+Status RejectedLines(Call& call, Profile* p) {
+  const std::string lines =
+      "SELECT s.file_path AS file, e.line AS line, string_agg(DISTINCT e.error_type || ': ' || "
+      "e.error_message, '; ') AS error FROM reject_errors e JOIN reject_scans s ON e.scan_id = s.scan_id AND "
+      "e.file_id = s.file_id WHERE e.scan_id = (SELECT max(scan_id) FROM reject_errors) "
+      "GROUP BY ALL";
+  TARN_ASSIGN_OR_RETURN(auto n, call.Query("SELECT count(*) FROM (" + lines + ")"));
+  p->rejected_lines = n->GetValue(0, 0).GetValue<int64_t>();
+  if (p->rejected_lines == 0) return Status::Ok();
+  TARN_ASSIGN_OR_RETURN(auto r, call.Query(lines + " ORDER BY file, line LIMIT " +
+                                           std::to_string(kMaxRejected)));
+  for (duckdb::idx_t i = 0; i < r->RowCount(); ++i) {
+    RejectedLine l;
+    l.path = call.plan().PathOfName(r->GetValue(0, i).ToString());
+    l.line = r->GetValue(1, i).GetValue<int64_t>();
+    l.error = r->GetValue(2, i).ToString();
+    p->rejected.push_back(std::move(l));
+  }
+  // A file with rejected lines and not one line read is of another shape, not a file with a bad
+  // line. (This scan records its rejects again, after the ones read above.)
+  TARN_ASSIGN_OR_RETURN(auto files, call.Query("SELECT DISTINCT file FROM (" + lines + ")"));
+  const std::string file = QuoteIdent(kFileColumn);
+  TARN_ASSIGN_OR_RETURN(auto read, call.Query("SELECT " + file + ", count(*) FROM (" +
+                                              call.plan().PartitionedSql() + ") GROUP BY 1"));
+  for (duckdb::idx_t i = 0; i < files->RowCount() && p->unreadable_file.empty(); ++i) {
+    const std::string name = files->GetValue(0, i).ToString();
+    bool any = false;
+    for (duckdb::idx_t j = 0; j < read->RowCount() && !any; ++j) {
+      any = read->GetValue(0, j).ToString() == name && read->GetValue(1, j).GetValue<int64_t>() > 0;
+    }
+    if (!any) p->unreadable_file = call.plan().PathOfName(name);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 template <typename T, typename F>
 StatusOr<T> Engine::Impl::Run(FileOpener& opener, const std::vector<SourceFile>& files,
                               const ReadRequest& req, F&& f, bool bind) {
@@ -500,6 +541,9 @@ StatusOr<Profile> Engine::ProfileFiles(FileOpener& opener, const std::vector<Sou
       }
       // HyperLogLog may overshoot on small columns; never more than the values counted.
       c.distinct = std::min(r->GetValue(at++, 0).GetValue<int64_t>(), p.row_count - c.nulls);
+    }
+    if (req.format == Format::kCsv && req.options.invalid_lines == "drop") {
+      TARN_RETURN_IF_ERROR(RejectedLines(call, &p));
     }
     return p;
   });

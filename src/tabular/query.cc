@@ -127,6 +127,13 @@ std::string QueryPlan::FileListSql() const {
   return "[" + Join(files, ", ") + "]";
 }
 
+std::string QueryPlan::PathOfName(const std::string& name) const {
+  for (size_t i = 0; i < names_.size() && i < paths_.size(); ++i) {
+    if (names_[i] == name) return paths_[i];
+  }
+  return "";
+}
+
 std::string QueryPlan::ScanSqlWith(bool bound) const {
   std::string args =
       FileListSql() + ", filename=" + QuoteLiteral(kFileColumn) + ", hive_partitioning=false";
@@ -151,6 +158,8 @@ std::string QueryPlan::ScanSqlWith(bool bound) const {
       break;
   }
   args += ", delim=" + QuoteLiteral(o.separator) + ", header=" + (o.header ? "true" : "false");
+  // Lines the reader cannot read are skipped, and recorded in the connection's reject tables.
+  if (o.invalid_lines == "drop") args += ", store_rejects=true";
   if (!o.infer_column_types) args += ", all_varchar=true";
   const std::string encoding = DuckdbEncoding(o.encoding);
   if (!encoding.empty()) args += ", encoding=" + QuoteLiteral(encoding);

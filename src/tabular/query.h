@@ -66,6 +66,8 @@ class QueryPlan {
   std::vector<std::vector<std::optional<std::string>>> FileValues() const;
   // The files' tarn:// names as a DuckDB list literal.
   std::string FileListSql() const;
+  // The datastore-relative path of the file DuckDB knows as `name` ("" for none).
+  std::string PathOfName(const std::string& name) const;
   // Data columns straight from the files (not partition, Path or cast columns): the ones whose
   // Parquet footer statistics describe the result, when there are no transforms.
   std::vector<std::string> FooterColumns() const;

@@ -68,7 +68,9 @@ struct Options {
   std::string encoding = "utf8";
   // true: an empty CSV field of a string column is "" rather than null.
   bool empty_as_string = false;
-  std::string invalid_lines = "error";  // jsonl: "error" | "drop"
+  // "error" | "drop": a JSON line that does not parse, or a CSV line the reader cannot read (the
+  // wrong number of fields, a broken quote), fails the read or is left out of it.
+  std::string invalid_lines = "error";
 
   friend bool operator==(const Options&, const Options&) = default;
 };
@@ -168,12 +170,25 @@ struct ColumnProfile {
   std::optional<std::string> min, max;  // absent when every value is null or the type has no order
   int64_t distinct = 0;                 // approximate (HyperLogLog)
 };
+// A CSV line left out of a read with invalid_lines "drop": its file, its 1-based line number
+// (the header is line 1) and why.
+struct RejectedLine {
+  std::string path;
+  int64_t line = 0;
+  std::string error;
+};
 struct Profile {
   std::vector<ColumnInfo> schema;
   int64_t row_count = 0;
   std::vector<ColumnProfile> columns;
   std::vector<std::string> partition_keys;
+  // CSV with invalid_lines "drop": how many lines were left out, and the first kMaxRejected.
+  int64_t rejected_lines = 0;
+  std::vector<RejectedLine> rejected;
+  // A file with rejected lines none of whose lines read (a file of another shape), if any.
+  std::string unreadable_file;
 };
+inline constexpr int kMaxRejected = 100;
 
 // A materialised result, columnar, for conversion to numpy without per-value Python objects. A
 // column fills exactly one of i64 (kInt64, kTimestampUs: microseconds since the epoch), f64, b or

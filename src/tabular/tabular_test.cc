@@ -316,6 +316,41 @@ TEST_F(EngineTest, JsonLines) {
   EXPECT_EQ(Values(MustRead(bad, drop), "id"), (std::vector<std::string>{"1", "3"}));
 }
 
+TEST_F(EngineTest, CsvLinesThatCannotBeReadAreDroppedAndRecorded) {
+  MemoryOpener o;
+  std::string rows = "id,amount\n";
+  for (int i = 0; i < 50; ++i) rows += std::to_string(i) + "," + std::to_string(i) + ".5\n";
+  o.Add("sales/a.csv", rows);
+  o.Add("sales/b.csv", rows + "50,1.0,extra,cols\n51,2.5\n");
+  StatusOr<Profile> strict = engine_.ProfileFiles(o, o.files(), Req());
+  ASSERT_FALSE(strict.ok());
+  ReadRequest drop = Req();
+  drop.options.invalid_lines = "drop";
+  StatusOr<Profile> p = engine_.ProfileFiles(o, o.files(), drop);
+  ASSERT_TRUE(p.ok()) << p.status().message();
+  EXPECT_EQ(p->row_count, 101);
+  EXPECT_EQ(p->rejected_lines, 1);
+  ASSERT_EQ(p->rejected.size(), 1u);
+  EXPECT_EQ(p->rejected[0].path, "sales/b.csv");
+  EXPECT_EQ(p->rejected[0].line, 52);  // the header is line 1
+  EXPECT_NE(p->rejected[0].error.find("TOO MANY COLUMNS"), std::string::npos);
+  // Readers of the same definition leave the same line out.
+  EXPECT_EQ(MustRead(o, drop).rows, 101);
+  EXPECT_EQ(p->unreadable_file, "");
+  // A file of another shape (every line rejected) is named.
+  o.Add("sales/c.csv", "id,amount\n1,2,3\n4,5,6\n");
+  StatusOr<Profile> shape = engine_.ProfileFiles(o, o.files(), drop);
+  ASSERT_TRUE(shape.ok()) << shape.status().message();
+  EXPECT_EQ(shape->unreadable_file, "sales/c.csv");
+  // Files without such lines record none.
+  MemoryOpener clean;
+  clean.Add("a.csv", rows);
+  StatusOr<Profile> c = engine_.ProfileFiles(clean, clean.files(), drop);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->rejected_lines, 0);
+  EXPECT_TRUE(c->rejected.empty());
+}
+
 TEST_F(EngineTest, PartitionFormatStringAndDatetimeKeys) {
   MemoryOpener o;
   o.Add("sales/eu/2024/01/31/a.csv", "amount\n1\n2\n");

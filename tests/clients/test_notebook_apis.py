@@ -238,3 +238,26 @@ def test_file_dataset_filter_on_metadata_and_partitions(tarnd, ws, tmp_path):
         files.filter(files.file_metadata["ModifiedTime"] > 0)
     with pytest.raises(Exception, match="neither file metadata"):
         files.filter(files["speaker"] == "x")
+
+
+def test_one_unreadable_line_does_not_fail_a_registration(tarnd, ws):
+    """A line with too many fields in one file among many: the version is registered without
+    it, says which file and line, and names set_column_types and on_error for typing."""
+    from tarn.core import Dataset, Workspace
+    w = Workspace.from_config()
+    datastore = w.get_default_datastore()
+    _, fs = ws
+    client = tarnd.datalake_service().get_file_system_client(datastore.filesystem)
+    body = "id,amount\n" + "".join(f"{i},{i}.5\n" for i in range(100))
+    for i in range(4):
+        extra = "100,1.0,stray,fields\n101,7.5\n" if i == 2 else ""
+        client.get_file_client(f"exports/day-{i}.csv").upload_data(body + extra, overwrite=True)
+    ds = Dataset.Tabular.from_delimited_files(path=(datastore, "exports/*.csv"))
+    with pytest.warns(UserWarning, match="set_column_types") as caught:
+        v = ds.register(w, "exports")
+    assert "exports/day-2.csv line 102" in str(caught[0].message)
+    assert v.rejected_lines == [{"path": "exports/day-2.csv", "line": 102,
+                                 "error": v.rejected_lines[0]["error"]}]
+    assert "TOO MANY COLUMNS" in v.rejected_lines[0]["error"]
+    df = Dataset.get_by_name(w, "exports").to_pandas_dataframe()
+    assert len(df) == 401 and 101 in df["id"].tolist() and 100 not in df["id"].tolist()

@@ -201,7 +201,10 @@ def test_ingest_registers_the_batch_as_a_dataset_version(tarn, ws, landing, raw)
     assert list(fs.get_paths(recursive=True)) == []
     Datastore.register_azure_data_lake_gen2(ws, "raw_zone", name, tarn.account,
                                             account_key=tarn.key)
-    # The malformed landing lands (raw keeps what came), but is no tabular dataset: said so.
+    # A landing with a file of another shape (no line of it reads as the others) lands (raw
+    # keeps what came), but is no tabular dataset: said so. (One unreadable line among readable
+    # ones does not fail a registration: test_one_unreadable_line_is_left_out_and_reported.)
+    (landing / "2024-06" / "day1.csv").write_text("id,region,day,amount\n1,north\n2,south\n")
     r = tarn_cli(tarn, ws.name, "ingest", str(landing / "2024-06"), "--source", "pos",
                  "-f", name, "--dataset", "pos_raw", "--format", "csv", expect=1)
     assert "the batch landed at %s/pos/ingest_date=" % name in r.stderr
@@ -238,3 +241,23 @@ def test_ingest_registers_the_batch_as_a_dataset_version(tarn, ws, landing, raw)
     files = sorted(Dataset.get_by_name(ws, "notes_raw").to_path())
     assert [f.rsplit("/", 1)[-1] for f in files] == ["README.txt", "_manifest.json"], files
     assert whole.dataset.tags["digest"] == whole.manifest["digest"]
+
+
+def test_one_unreadable_line_is_left_out_and_reported(tarn, ws, landing, raw):
+    """day1.csv holds one line with a field too many among readable ones: the batch lands whole,
+    and its dataset version leaves that line out, records it, and the CLI says which it was."""
+    from tarn.core import Datastore
+    name, _ = raw
+    Datastore.register_azure_data_lake_gen2(ws, "raw_zone", name, tarn.account,
+                                            account_key=tarn.key)
+    r = tarn_cli(tarn, ws.name, "ingest", str(landing / "2024-06"), "--source", "pos",
+                 "-f", name, "--dataset", "pos_raw", "--format", "csv")
+    assert "day1.csv line 6" in r.stderr and "TOO MANY COLUMNS" in r.stderr, r.stderr
+    assert "--set-type" in r.stderr and "version 1" in r.stderr
+    v = cli_json(tarn, ws.name, "dataset", "show", "pos_raw")
+    assert v["row_count"] == 6 and v["rejected_lines"] == 1
+    assert [(x["path"].rsplit("/", 1)[-1], x["line"]) for x in v["rejected"]] == [("day1.csv", 6)]
+    shown = tarn_cli(tarn, ws.name, "dataset", "show", "pos_raw").stdout
+    assert "left out: 1 line(s)" in shown and "day1.csv" in shown
+    rows = tarn_cli(tarn, ws.name, "dataset", "preview", "pos_raw", "--rows", "10").stdout
+    assert "west" not in rows and "east" in rows

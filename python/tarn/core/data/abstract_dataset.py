@@ -14,6 +14,7 @@ import copy
 import datetime
 import json
 import uuid
+import warnings
 
 from tarn.core.exceptions import UserErrorException
 
@@ -25,6 +26,23 @@ def _time(text):
         return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return None
+
+
+def _warn_rejected(doc):
+    """A CSV version registered without lines its files could not be read at says so."""
+    n = doc.get("rejected_lines") or 0
+    if not n:
+        return
+    shown = "; ".join("%s line %s (%s)" % (r.get("path"), r.get("line"), r.get("error"))
+                      for r in (doc.get("rejected") or [])[:3])
+    warnings.warn(
+        "dataset %s version %s was registered without %d line(s) its CSV files could not be "
+        "read at, and reads without them: %s%s. The dataset's rejected_lines lists them. "
+        "Fix those lines and register again to keep them. For a line "
+        "left out because a value does not convert to its column's detected type, give that "
+        "column's type in set_column_types instead: such values then read as nulls "
+        "(on_error='null'), or fail the read naming the file (on_error='fail')." % (doc.get("name"), doc.get("version"), n, shown, "; ..." if n > 3 else ""),
+        UserWarning, stacklevel=3)
 
 
 class AbstractDataset:
@@ -125,6 +143,12 @@ class AbstractDataset:
             info["registration"]["workspace"] = self._workspace.name
         return "%s\n%s" % (type(self).__name__, json.dumps(info, indent=2, default=str))
 
+    @property
+    def rejected_lines(self):
+        """The CSV lines a registered version left out because they could not be read: [{path,
+        line, error}], the first 100 (the version's 'rejected_lines' counts them all)."""
+        return list((self._doc or {}).get("rejected") or [])
+
     # ----- partitions -----------------------------------------------------------------------
     @property
     def partition_keys(self):
@@ -150,6 +174,7 @@ class AbstractDataset:
         doc = workspace._client.register_version(workspace.name, name, self._definition,
                                                  description or "", tags or {},
                                                  bool(create_new_version))
+        _warn_rejected(doc)
         return AbstractDataset._from_version(workspace, doc)
 
     def _update(self, description=None, tags=None, add_tags=None, remove_tags=None):
