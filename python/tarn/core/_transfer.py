@@ -31,35 +31,30 @@ def lake_of(datastore, what):
 
 
 def _native_error(e, path):
+    """A native error as the SDK's exception, its message naming the lake path."""
     from tarn.core._client import convert
     err = convert(e)
-    err.args = ("%s: %s" % (path, err.args[0]),) + tuple(err.args[1:])
-    return err
+    return type(err)("%s: %s" % (path, err.message), err.code)
 
 
 class _Bar:
+    """Bytes moved so far, counted from many threads, drawn with ingest's progress bar."""
+
     def __init__(self, show, phase, total_bytes):
-        self.show, self.phase, self.total, self.done = show, phase, total_bytes, 0
+        from tarn.core.ingest import _Progress
+        self.draw = _Progress(sys.stderr) if show else None
+        self.phase, self.total, self.done = phase, total_bytes, 0
         self.lock = threading.Lock()
 
     def add(self, n):
         with self.lock:
-            self._add(n)
-
-    def _add(self, n):
-        self.done += n
-        if self.show:
-            from tarn.core.ingest import _size
-            filled = 30 if self.total <= 0 else int(30 * min(1.0, self.done / self.total))
-            sys.stderr.write("\r%-11s [%s%s]  %s / %s" % (
-                self.phase, "#" * filled, "." * (30 - filled), _size(self.done),
-                _size(self.total)))
-            sys.stderr.flush()
+            self.done += n
+            if self.draw:
+                self.draw(self.phase, self.done, self.total)
 
     def close(self):
-        if self.show:
-            sys.stderr.write("\n")
-            sys.stderr.flush()
+        if self.draw:
+            self.draw.close()
 
 
 def _join(*parts):
