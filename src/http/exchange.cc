@@ -149,7 +149,13 @@ bool RunOne(Connection& c, const ServerOptions& opts, const Handler& handler) {
   const bool keep_alive = parser.keep_alive();
   ParserBody body(c.sock, c.buf, parser, opts.header_limit);
   req.body = &body;
-  if (const auto* e = req.Header("expect"); e && EqualsIgnoreCase(*e, "100-continue")) {
+  // 100 Continue only when a body is to come (RFC 9110 15.2.1 lets a server omit it when the
+  // framing says there is none). Sent ahead of the final answer to a request without a body, it
+  // raced the Azure C++ SDK's own response parser (pyarrow's AzureFileSystem), which then read
+  // the next response's head as a body and aborted.
+  const bool body_expected = req.chunked || req.content_length.value_or(0) > 0;
+  if (const auto* e = req.Header("expect");
+      e && EqualsIgnoreCase(*e, "100-continue") && body_expected) {
     static constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
     if (!c.sock.SendAll(kContinue, sizeof kContinue - 1).ok()) return false;
   }

@@ -239,6 +239,13 @@ TEST_F(ServerTest, ChunkedUploadAndExpectContinue) {
   EXPECT_EQ(StatusOf(c.ReadResponse()), 100);
   ASSERT_TRUE(c.Send("ok"));
   EXPECT_EQ(BodyOf(c.ReadResponse()), "PUT /c ok");
+  // No body to come: no 100 Continue, only the answer.
+  ASSERT_TRUE(
+      c.Send("PUT /e HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\n"
+             "Content-Length: 0\r\n\r\n"));
+  auto empty = c.ReadResponse();
+  EXPECT_EQ(StatusOf(empty), 200);
+  EXPECT_EQ(BodyOf(empty), "PUT /e ");
 }
 
 TEST_F(ServerTest, AHeadSentOneByteAtATimeIsServedWithinTheDeadline) {
