@@ -177,7 +177,6 @@ def main():
                               exist_ok=True)
         Datastore.register_azure_data_lake_gen2(ws, "product", FILESYSTEM,
                                                 account_name=ACCOUNT, overwrite=True)
-        azureml_fs = tarn.fsspec.AzureMLFileSystem(workspace=ws)
         tarnd_opts = {"connection_string": server.connection_string}
         azurite_opts = {"connection_string": azurite.connection_string}
         authority = server.url.split("://", 1)[1]
@@ -198,7 +197,6 @@ def main():
                 f"{FILESYSTEM}/{FOLDER}", filesystem=arrow_tarnd),
             "pyarrow on local disk": lambda: pq.read_table(str(local)),
         }
-        del azureml_fs
         times = {k: [] for k in readers}
         want = None
         for name, read in readers.items():  # one untimed round: connections, imports, caches

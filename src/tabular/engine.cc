@@ -392,12 +392,17 @@ namespace {
 // many errors DuckDB found on it.
 Status RejectedLines(Call& call, Profile* p) {
   const std::string lines =
-      "SELECT s.file_path AS file, e.line AS line, string_agg(DISTINCT e.error_type || ': ' || "
-      "e.error_message, '; ') AS error FROM reject_errors e JOIN reject_scans s ON e.scan_id = s.scan_id AND "
-      "e.file_id = s.file_id WHERE e.scan_id = (SELECT max(scan_id) FROM reject_errors) "
-      "GROUP BY ALL";
-  TARN_ASSIGN_OR_RETURN(auto n, call.Query("SELECT count(*) FROM (" + lines + ")"));
-  p->rejected_lines = n->GetValue(0, 0).GetValue<int64_t>();
+      "SELECT s.file_path AS file, e.line AS line, "
+      "string_agg(DISTINCT e.error_type || ': ' || e.error_message, '; ') AS error "
+      "FROM reject_errors e JOIN reject_scans s "
+      "ON e.scan_id = s.scan_id AND e.file_id = s.file_id "
+      "WHERE e.scan_id = (SELECT max(scan_id) FROM reject_errors) GROUP BY ALL";
+  // Per file: how many of its lines were left out.
+  TARN_ASSIGN_OR_RETURN(auto per_file,
+                        call.Query("SELECT file, count(*) FROM (" + lines + ") GROUP BY file"));
+  for (duckdb::idx_t i = 0; i < per_file->RowCount(); ++i) {
+    p->rejected_lines += per_file->GetValue(1, i).GetValue<int64_t>();
+  }
   if (p->rejected_lines == 0) return Status::Ok();
   TARN_ASSIGN_OR_RETURN(auto r, call.Query(lines + " ORDER BY file, line LIMIT " +
                                            std::to_string(kMaxRejected)));
@@ -410,15 +415,14 @@ Status RejectedLines(Call& call, Profile* p) {
   }
   // A file with rejected lines and not one line read is of another shape, not a file with a bad
   // line. (This scan records its rejects again, after the ones read above.)
-  TARN_ASSIGN_OR_RETURN(auto files, call.Query("SELECT DISTINCT file FROM (" + lines + ")"));
   const std::string file = QuoteIdent(kFileColumn);
-  TARN_ASSIGN_OR_RETURN(auto read, call.Query("SELECT " + file + ", count(*) FROM (" +
+  TARN_ASSIGN_OR_RETURN(auto read, call.Query("SELECT " + file + " FROM (" +
                                               call.plan().PartitionedSql() + ") GROUP BY 1"));
-  for (duckdb::idx_t i = 0; i < files->RowCount() && p->unreadable_file.empty(); ++i) {
-    const std::string name = files->GetValue(0, i).ToString();
+  for (duckdb::idx_t i = 0; i < per_file->RowCount() && p->unreadable_file.empty(); ++i) {
+    const std::string name = per_file->GetValue(0, i).ToString();
     bool any = false;
     for (duckdb::idx_t j = 0; j < read->RowCount() && !any; ++j) {
-      any = read->GetValue(0, j).ToString() == name && read->GetValue(1, j).GetValue<int64_t>() > 0;
+      any = read->GetValue(0, j).ToString() == name;
     }
     if (!any) p->unreadable_file = call.plan().PathOfName(name);
   }

@@ -1,8 +1,8 @@
 // The filter transform's expression language (see Transform in tabular.h), parsed here and turned
 // into a DuckDB WHERE clause: `column op literal` with op one of == != < <= > >=, `column
 // contains|startswith|endswith 'text'` (on the column as text), `column in (v, ...)`, combined
-// with and, or, not and parentheses. Identifiers become quoted identifiers and literals escaped literals,
-// so no expression can change the shape of the query around it.
+// with and, or, not and parentheses. Identifiers become quoted identifiers and literals escaped
+// literals, so no expression can change the shape of the query around it.
 #pragma once
 
 #include <string>
