@@ -733,6 +733,36 @@ def dataset_filter_seeds():
         write("dataset_filter_fuzz", name, text)
 
 
+def file_preview_seeds():
+    """The preview's query, then a file's bytes: CSV, JSON lines, and a Parquet file when
+    pyarrow is at hand (the project's .venv has it)."""
+    files = {
+        "csv": ("sales.csv", None, "5", b"region,amount,day\nnorth,10.5,2024-01-02\n\"s,\"\"q\",7,\n"),
+        "tsv": ("a.TSV", "csv", None, b"a\tb\n1\t2\n"),
+        "jsonl": ("e.jsonl", None, "100", b'{"a":1,"b":[1,2],"c":{"d":null}}\n{"a":"x"}\nnot json\n'),
+        "bad-rows": ("x.csv", None, "0", b"a\n1\n"),
+    }
+    try:
+        import io
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+        buf = io.BytesIO()
+        pq.write_table(pa.table({"id": [1, 2, 3], "name": ["a", None, "c"],
+                                 "t": pa.array([0, 1, 2], pa.timestamp("us"))}), buf)
+        files["parquet"] = ("p.parquet", "parquet", "2", buf.getvalue())
+    except ImportError:
+        pass
+    for seed, (name, fmt, rows, body) in files.items():
+        f = Fdp().string(name)
+        f.bool(fmt is not None)
+        if fmt is not None:
+            f.string(fmt)
+        f.bool(rows is not None)
+        if rows is not None:
+            f.string(rows)
+        write("file_preview_fuzz", seed, f.remaining(body).bytes())
+
+
 def main():
     seeders = {
         "range_fuzz": range_seeds, "properties_fuzz": properties_seeds,
@@ -745,6 +775,7 @@ def main():
         "pipeline_spec_fuzz": pipeline_spec_seeds, "lineage_event_fuzz": lineage_event_seeds,
         "mlflow_filter_fuzz": mlflow_filter_seeds, "job_spec_fuzz": job_spec_seeds,
         "run_outcome_fuzz": run_outcome_seeds, "dataset_filter_fuzz": dataset_filter_seeds,
+        "file_preview_fuzz": file_preview_seeds,
     }
     for target, seed in seeders.items():
         reset(target)

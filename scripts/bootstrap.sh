@@ -71,6 +71,21 @@ if [ "$(node -p "require('$tools/node_modules/@azure/storage-file-datalake/packa
   npm install --silent --no-audit --no-fund --ignore-scripts --prefix "$tools" \
     "@azure/storage-file-datalake@$js_datalake_version" >/dev/null
 fi
+# Tarn Studio's npm packages (studio/package-lock.json): Vite and TypeScript build it with the
+# release build; playwright-core drives Chromium in its tests.
+studio="$here/studio"
+if ! cmp -s "$studio/package-lock.json" "$studio/node_modules/.package-lock.stamp" 2>/dev/null; then
+  echo "bootstrap: installing Tarn Studio's npm packages"
+  (cd "$studio" && npm ci --silent --no-audit --no-fund --ignore-scripts >/dev/null)
+  cp "$studio/package-lock.json" "$studio/node_modules/.package-lock.stamp"
+fi
+# Debian's Chromium, for the studio's browser tests (scripts/test.sh asks with --browser).
+if [ "${1:-}" = "--browser" ] &&
+   ! dpkg-query -W -f='${Status}' chromium 2>/dev/null | grep -q "install ok installed"; then
+  echo "bootstrap: installing chromium"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium \
+    fonts-dejavu-core >/dev/null
+fi
 # The project's virtual environment, pinned, from PyPI: the real mlflow client (and scikit-learn
 # for its training scripts) that tests/mlflow and bench/mlflow_bench.py drive against tarnd.
 # It is made from Debian's /usr/bin/python3 (3.11, as the machine's own python3), so that runs

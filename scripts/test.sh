@@ -5,12 +5,13 @@
 # AzCopy, azure-identity) against a real tarnd (the SDK-facing part twice: with Debian's SDKs and
 # with the current PyPI releases), including the adversarial suite (hostile input,
 # connection attacks, a full disk), the SDK and CLI tests, the Python data stack's and the MLflow
-# client's tests, the main job (scripts/demo.sh), and each benchmark once in its quick form
+# client's tests, Tarn Studio's browser tests, the main job (scripts/demo.sh), and each benchmark
+# once in its quick form
 # (completion only).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"
-bash scripts/bootstrap.sh
+bash scripts/bootstrap.sh --browser
 export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ccache}"
 
 echo "== build (release)"
@@ -43,6 +44,10 @@ echo "== the Python data stack (adlfs, pyarrow, polars, dask, tarn.fsspec's azur
 
 echo "== MLflow tracking tests (the real mlflow client, from the project's .venv, against tarnd)"
 "$here/.venv/bin/python" -m pytest -q -p no:cacheprovider tests/mlflow
+
+echo "== Tarn Studio in Debian's Chromium (playwright-core) against tarnd, with data made by the SDKs"
+(cd studio && npm run --silent check)
+"$here/.venv/bin/python" -m pytest -q -p no:cacheprovider tests/studio
 
 echo "== the main job (scripts/demo.sh: the seed's flow, as far as it exists)"
 bash scripts/demo.sh

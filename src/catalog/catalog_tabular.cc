@@ -47,10 +47,7 @@ class ManifestOpener final : public tabular::FileOpener {
   const std::vector<ManifestFile>& files_;
 };
 
-tabular::Engine& SharedEngine() {
-  static tabular::Engine engine;
-  return engine;
-}
+tabular::Engine& SharedEngine() { return tabular::ProcessEngine(); }
 
 Status Bad(const Status& s) { return Error(Reason::kInvalidDefinition, s.message()); }
 

@@ -140,6 +140,7 @@ constexpr ReasonInfo kTable[] = {
      "OperationTimedOut"},
     {Reason::kNotImplemented, Code::kUnimplemented, 501, "NotImplemented", "NotImplemented"},
     {Reason::kWorkspaceNotFound, Code::kNotFound, 404, "WorkspaceNotFound", "WorkspaceNotFound"},
+    {Reason::kStudioNotFound, Code::kNotFound, 404, "ResourceNotFound", "ResourceNotFound"},
     {Reason::kWorkspaceAuthorizationFailed, Code::kPermissionDenied, 403, "AuthorizationFailed",
      "AuthorizationFailed"},
     {Reason::kWorkspaceAlreadyExists, Code::kAlreadyExists, 409,

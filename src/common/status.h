@@ -123,6 +123,7 @@ enum class Reason {
   kNotImplemented,
   // The workspace catalog (JSON API; one code for both shapes)
   kWorkspaceNotFound,
+  kStudioNotFound,
   kWorkspaceAuthorizationFailed,
   kWorkspaceAlreadyExists,
   kDatastoreNotFound,

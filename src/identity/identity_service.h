@@ -131,6 +131,7 @@ class IdentityService {
   Status Start();
   // The https base URL ("https://127.0.0.1:PORT"): issuer and endpoints are built from it.
   void SetBaseUrl(const std::string& https_url);
+  const std::string& base_url() const { return base_url_; }
 
   // ----- the directory (admin API, JSON in and out) -----
   StatusOr<Json> CreateTenant(const Json& body);

@@ -36,6 +36,8 @@ class TrackingService;
 
 namespace tarn::protocol {
 
+class StudioAssets;
+
 enum class Api { kBlob, kDfs };
 
 // Which front a request is for; decided from the first path segment while parsing.
@@ -45,6 +47,7 @@ enum class Front : uint8_t {
   kIdentityAdmin,  // /identity/...
   kCatalog,        // /workspaces/...
   kTracking,       // /workspaces/<ws>/mlflow/...: MLflow's REST API (its errors, its audience)
+  kStudio,         // /studio/...: the browser application's files (anonymous)
 };
 
 struct Account {
@@ -115,6 +118,7 @@ struct Ctx {
   tracking::TrackingService* tracking = nullptr;   // experiment tracking, when served
   compute::JobService* jobs = nullptr;             // runs on compute targets, when served
   audit::AuditLog* audit = nullptr;            // the audit log, when kept
+  const StudioAssets* studio = nullptr;        // the studio's files, when served
   // The identity, catalog and token fronts: the path's decoded segments.
   std::vector<std::string> segments;
   std::optional<SourceRef> source;

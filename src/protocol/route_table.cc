@@ -9,6 +9,8 @@
 #include "protocol/catalog/pipeline_ops.h"
 #include "protocol/identity/identity_ops.h"
 #include "protocol/ops.h"
+#include "protocol/studio/preview_ops.h"
+#include "protocol/studio/studio_ops.h"
 #include "protocol/tracking/mlflow_ops.h"
 
 namespace tarn::protocol {
@@ -78,7 +80,8 @@ constexpr Route At(Front front, const char* method, const char* pattern, Operati
 
 constexpr Level kAcct = Level::kAccount, kFs = Level::kFilesystem, kPath = Level::kPath;
 constexpr Front kToken = Front::kTokenService, kIdentity = Front::kIdentityAdmin,
-                kCatalog = Front::kCatalog, kTracking = Front::kTracking;
+                kCatalog = Front::kCatalog, kTracking = Front::kTracking,
+                kStudio = Front::kStudio;
 namespace b = blob;
 namespace d = dfs;
 namespace a = account_ops;
@@ -147,6 +150,8 @@ constexpr Route kRoutes[] = {
   Dfs(kPath, "HEAD",  Q("action", "getAccessControl"), d::GetProperties, "GetPathProperties", Read("re", I::kStat)),
   Dfs(kPath, "HEAD",  Q("action", "getStatus"), d::GetProperties, "GetPathProperties", Read("re", I::kStat)),
   Dfs(kPath, "HEAD",  kNone, d::GetProperties, "GetPathProperties", Read("re", I::kStat)),
+  // Tarn's own: the first rows of a tabular file, for the studio (a read of the file).
+  Dfs(kPath, "GET",   Q("action", "preview"), preview_ops::PreviewFile, "PreviewFile", Read("r", I::kReadFile)),
   Dfs(kPath, "GET",   kNone, d::ReadPath, "ReadPath", Read("r", I::kReadFile)),
   Dfs(kPath, "DELETE", kNone, d::DeletePath, "DeletePath", Write("d", I::kDelete)),
 
@@ -160,6 +165,12 @@ constexpr Route kRoutes[] = {
   // The verification page of the device code flow: a form, whose submission is a sign-in.
   At(kToken, "GET",  "/*/oauth2/v2.0/devicelogin", id::DeviceLoginPage, "DeviceLoginPage", Anonymous()),
   At(kToken, "POST", "/*/oauth2/v2.0/devicelogin", id::DeviceLogin, "DeviceLogin", Anonymous()),
+
+  // ----- Tarn Studio's files: anonymous; what it shows comes from the APIs, with a token.
+  At(kStudio, "GET",  "/studio", studio_ops::ServeStudio, "StudioFile", Anonymous()),
+  At(kStudio, "HEAD", "/studio", studio_ops::ServeStudio, "StudioFile", Anonymous()),
+  At(kStudio, "GET",  "/studio/**", studio_ops::ServeStudio, "StudioFile", Anonymous()),
+  At(kStudio, "HEAD", "/studio/**", studio_ops::ServeStudio, "StudioFile", Anonymous()),
 
   // ----- the directory (/identity): account key holders.
   At(kIdentity, "POST",   "/identity/tenants", id::CreateTenant, "CreateTenant", KeyWrite()),

@@ -204,6 +204,12 @@ Status Frontend::Parse(Ctx& c) {
                                                : p.find('/', 1) - 1);
   auto first = PercentDecode(first_raw);
   if (!first) return Error(Reason::kInvalidUri, "The request URI is not validly encoded.");
+  if (*first == "studio") {
+    c.front = Front::kStudio;
+    c.api = Api::kDfs;  // JSON errors
+    TARN_ASSIGN_OR_RETURN(c.segments, DecodedSegments(p));
+    return Status::Ok();
+  }
   if (*first == "identity" || *first == "workspaces") {
     c.front = *first == "identity" ? Front::kIdentityAdmin : Front::kCatalog;
     c.api = Api::kDfs;  // JSON errors
@@ -515,7 +521,10 @@ Status Frontend::AuthorizeRenameSource(Ctx& c) {
 Status Frontend::Run(Ctx& c, const Route** route) {
   TARN_RETURN_IF_ERROR(Parse(c));
   const Level level = c.front == Front::kStorage ? LevelOf(c) : Level::kAny;
-  if (c.front != Front::kTokenService) TARN_RETURN_IF_ERROR(Authenticate(c, accounts_, identity_));
+  // The token service and the studio's files are for anyone; a credential there is not read.
+  if (c.front != Front::kTokenService && c.front != Front::kStudio) {
+    TARN_RETURN_IF_ERROR(Authenticate(c, accounts_, identity_));
+  }
   auto found = FindRoute(c, level);
   if (!found.ok()) {
     // Whoever may not use a key-holder front learns nothing of its routes.
@@ -537,6 +546,7 @@ void Frontend::Handle(http::Request& req, http::ResponseWriter& w) {
   c.catalog = catalog_;
   c.pipelines = pipelines_;
   c.tracking = tracking_;
+  c.studio = studio_;
   c.jobs = jobs_;
   c.audit = audit_;
   if (const auto* v = req.Header("x-ms-version")) c.version = *v;

@@ -57,6 +57,8 @@ class Frontend {
   // Serves /workspaces/<ws>/mlflow/... (MLflow's tracking API, docs/mlflow.md) when set.
   void SetTracking(tracking::TrackingService* tracking) { tracking_ = tracking; }
   void SetJobs(compute::JobService* jobs) { jobs_ = jobs; }
+  // Serves /studio/ (Tarn Studio) from these files when set; before any request.
+  void SetStudio(const StudioAssets* studio) { studio_ = studio; }
   // Told of every storage write that succeeded (account, filesystem, path): pipelines' arrival
   // triggers. Called on the request's thread after the answer; it must be quick. Set before
   // any request.
@@ -107,6 +109,7 @@ class Frontend {
   pipeline::PipelineService* pipelines_ = nullptr;
   tracking::TrackingService* tracking_ = nullptr;
   compute::JobService* jobs_ = nullptr;
+  const StudioAssets* studio_ = nullptr;
   WriteObserver write_observer_;
   std::vector<std::string> self_authorities_;
 };

@@ -66,10 +66,7 @@ std::map<std::string, std::string> Tags(const py::object& o) {
 }
 
 #ifdef TARN_WITH_TABULAR
-tabular::Engine& SharedEngine() {
-  static tabular::Engine engine;
-  return engine;
-}
+tabular::Engine& SharedEngine() { return tabular::ProcessEngine(); }
 
 // A numpy array over a vector it takes ownership of.
 template <typename T>

@@ -33,6 +33,7 @@ Status LoadConfigFile(const std::string& path, Config* cfg) {
   TARN_RETURN_IF_ERROR(str("tls_cert", &cfg->tls_cert));
   TARN_RETURN_IF_ERROR(str("tls_key", &cfg->tls_key));
   TARN_RETURN_IF_ERROR(str("ca_file", &cfg->ca_file));
+  TARN_RETURN_IF_ERROR(str("studio_dir", &cfg->studio_dir));
   if (j.contains("limits")) {
     const auto& l = j["limits"];
     if (!l.is_object()) return Error(Reason::kInvalidInput, "limits must be an object");

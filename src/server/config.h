@@ -36,6 +36,9 @@ struct Config {
   // PEM CAs trusted when tarnd itself reaches other endpoints over https (datastores on another
   // ADLS Gen2 server and their token endpoints); "" trusts the system's store.
   std::string ca_file;
+  // Tarn Studio's built files, served at /studio/: "" finds them beside the executable (an
+  // install's share/tarn/studio, or the build tree's); "off" serves none.
+  std::string studio_dir;
   // The token service: access-token lifetime, signing-key rotation period, allowed clock skew,
   // and the lifetime of users' refresh tokens.
   int64_t token_lifetime_s = 3600;
@@ -66,7 +69,7 @@ struct Config {
 // Reads a JSON config file:
 //   {"listen": "...", "data_dir": "...", "log_level": "info",
 //    "tls_listen": "127.0.0.1:0" | "off", "tls_cert": "cert.pem", "tls_key": "key.pem",
-//    "ca_file": "trusted-cas.pem",
+//    "ca_file": "trusted-cas.pem", "studio_dir": "/usr/share/tarn/studio" | "off",
 //    "accounts": [{"name": "acct", "keys": ["<base64>", "<base64>"]}],
 //    "limits": {"max_connections": 10000, "header_limit_bytes": 65536, "idle_timeout_s": 120,
 //               "head_timeout_s": 30, "body_timeout_s": 60, "keepalive_linger_ms": 20,

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -22,6 +23,7 @@
 #include "lake/lake_service.h"
 #include "protocol/router.h"
 #include "protocol/sas.h"
+#include "protocol/studio/studio_assets.h"
 #include "server/config.h"
 #include "pipeline/pipeline_service.h"
 #include "zones/retention.h"
@@ -86,6 +88,10 @@ int main(int argc, char** argv) {
                  "PEM CA certificates trusted when tarnd reaches datastores on other endpoints "
                  "over https, e.g. another tarnd's <data-dir>/tls/cert.pem (default: the "
                  "system's trust store)");
+  std::string studio_dir;
+  app.add_option("--studio-dir", studio_dir,
+                 "Tarn Studio's built files, served at /studio/ ('off': none; default: beside "
+                 "this executable)");
   int64_t retention_interval = -1;
   app.add_option("--retention-interval", retention_interval,
                  "seconds between passes that delete what the zones' retention (lake.yaml) "
@@ -104,6 +110,7 @@ int main(int argc, char** argv) {
   if (!tls_cert.empty()) cfg.tls_cert = tls_cert;
   if (!tls_key.empty()) cfg.tls_key = tls_key;
   if (!ca_file.empty()) cfg.ca_file = ca_file;
+  if (!studio_dir.empty()) cfg.studio_dir = studio_dir;
   if (retention_interval >= 0) cfg.retention_interval_s = retention_interval;
   if (Status s = server::FinishConfig(&cfg); !s.ok()) return Fail(s.message());
 
@@ -272,6 +279,23 @@ int main(int argc, char** argv) {
   frontend.SetJobs(&jobs);
   frontend.SetPipelines(&pipelines);
   frontend.SetTracking(&tracking);
+  std::optional<protocol::StudioAssets> studio;
+  if (cfg.studio_dir != "off") {
+    const bool asked = !cfg.studio_dir.empty();
+    const std::string dir = asked ? cfg.studio_dir : protocol::DefaultStudioDir(argv[0]);
+    auto loaded = dir.empty() ? StatusOr<protocol::StudioAssets>(Status(Code::kNotFound, "none "
+                                    "beside the executable"))
+                              : protocol::StudioAssets::Load(dir);
+    if (loaded.ok()) {
+      studio = std::move(loaded).value();
+      frontend.SetStudio(&*studio);
+      spdlog::info("studio: {} files from {}", studio->size(), studio->dir());
+    } else if (asked) {
+      return Fail("studio_dir: " + loaded.status().message());
+    } else {
+      spdlog::info("no studio ({}); /studio/ answers 404", loaded.status().message());
+    }
+  }
   frontend.SetWriteObserver(
       [&pipelines](const std::string& account, const std::string& fs, const std::string& path) {
         pipelines.OnWrite(account, fs, path);

@@ -593,4 +593,9 @@ StatusOr<std::vector<std::string>> Engine::Write(FileOpener& opener,
       });
 }
 
+Engine& ProcessEngine() {
+  static Engine engine;
+  return engine;
+}
+
 }  // namespace tarn::tabular

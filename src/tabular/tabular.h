@@ -333,4 +333,8 @@ class Engine {
   std::unique_ptr<Impl> impl_;
 };
 
+// One Engine for the whole process (DuckDB's defaults), made on first use: the catalog's
+// registrations and tarnd's file previews share it.
+Engine& ProcessEngine();
+
 }  // namespace tarn::tabular

@@ -1,0 +1,27 @@
+// GET /<account>/<fs>/<path>?action=preview: the first rows of a CSV, Parquet or JSON-lines file
+// of the lake, read by the tabular engine (DuckDB) over the file's bytes in place. Authorized as
+// a read of the file (the route's policy), so whoever may read the file may preview it. Tarn's
+// own extension of the DFS API, for Tarn Studio (docs/api.md).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "protocol/context.h"
+
+namespace tarn::protocol::preview_ops {
+
+// The request's format and row count: ?format= (csv, parquet or jsonl; else from the file name's
+// extension: .csv, .tsv, .parquet, .jsonl, .ndjson) and ?rows= (1 to 100, default 20).
+struct PreviewRequest {
+  std::string format;
+  int64_t rows = 20;
+};
+StatusOr<PreviewRequest> ParsePreviewRequest(const std::string& path,
+                                             const std::optional<std::string>& format,
+                                             const std::optional<std::string>& rows);
+
+Status PreviewFile(Ctx& c);
+
+}  // namespace tarn::protocol::preview_ops
