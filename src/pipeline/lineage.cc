@@ -291,6 +291,55 @@ void PipelineService::PostLineage(const Json& event) {
   }
 }
 
+namespace {
+
+// The column lineage an event records for the output that is dataset `name` version `number`:
+// [{"column", "from": [{"dataset" ("name:version" when the input is a catalog version, else
+// its namespace and name), "field", "transformation"}]}], or an empty array.
+Json ColumnsOf(const Json& event, const std::string& name, int64_t number) {
+  Json out = Json::array();
+  auto label = [&](const std::string& ns, const std::string& dn) -> std::string {
+    for (const Json& in : event.value("inputs", Json::array())) {
+      if (!in.is_object() || in.value("namespace", "") != ns || in.value("name", "") != dn) {
+        continue;
+      }
+      const Json t = in.value("facets", Json::object()).value("tarn_dataset", Json::object());
+      if (t.is_object() && t.value("name", Json()).is_string() &&
+          t.value("version", Json()).is_number_integer()) {
+        return t["name"].get<std::string>() + ":" + std::to_string(t["version"].get<int64_t>());
+      }
+    }
+    return ns + "/" + dn;
+  };
+  for (const Json& o : event.value("outputs", Json::array())) {
+    if (!o.is_object()) continue;
+    const Json facets = o.value("facets", Json::object());
+    const Json t = facets.is_object() ? facets.value("tarn_dataset", Json::object()) : Json();
+    if (!t.is_object() || t.value("name", "") != name ||
+        t.value("version", Json()) != Json(number)) {
+      continue;
+    }
+    const Json fields = facets.value("columnLineage", Json::object()).value("fields", Json());
+    if (!fields.is_object()) continue;
+    for (const auto& [column, f] : fields.items()) {
+      Json from = Json::array();
+      for (const Json& i : f.is_object() ? f.value("inputFields", Json::array()) : Json::array()) {
+        if (!i.is_object()) continue;
+        std::string how;
+        const Json ts = i.value("transformations", Json::array());
+        if (ts.is_array() && !ts.empty() && ts[0].is_object()) how = ts[0].value("subtype", "");
+        from.push_back({{"dataset", label(i.value("namespace", ""), i.value("name", ""))},
+                        {"field", i.value("field", "")},
+                        {"transformation", how}});
+      }
+      out.push_back({{"column", column}, {"from", from}});
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 StatusOr<Json> PipelineService::Lineage(const std::string& ws, const std::string& dataset,
                                         const std::string& version, bool upstream, int depth) {
   TARN_ASSIGN_OR_RETURN(Json v, catalog_->GetVersion(ws, dataset, version));
@@ -324,6 +373,9 @@ StatusOr<Json> PipelineService::Lineage(const std::string& ws, const std::string
     for (const catalog::LineageRecord& e : events) {
       Json doc = Json::parse(e.doc, nullptr, false);
       if (doc.is_discarded() || doc.value("eventType", "") != "COMPLETE") continue;
+      if (upstream && !n.contains("columns")) {
+        if (Json cols = ColumnsOf(doc, name, number); !cols.empty()) n["columns"] = cols;
+      }
       // A pipeline step's run names its pipeline run as parent; another's is its own.
       using Pointer = Json::json_pointer;
       const std::string own = doc.value(Pointer("/run/runId"), std::string());

@@ -212,6 +212,8 @@ constexpr Route kRoutes[] = {
   At(kCatalog, "POST",   "/workspaces/*/datasets/*/versions/*", cat::SetVersionState, "SetVersionState", WsWrite()),
   At(kCatalog, "DELETE", "/workspaces/*/datasets/*/versions/*", cat::DeleteVersion, "DeleteVersion", WsWrite()),
   At(kCatalog, "GET",    "/workspaces/*/datasets/*/versions/*/files", cat::ListFiles, "ListFiles", WsRead()),
+  At(kCatalog, "GET",    "/workspaces/*/datasets/*/versions/*/histograms", cat::Histograms, "DatasetHistograms", WsRead()),
+  At(kCatalog, "GET",    "/workspaces/*/datasets/*/versions/*/preview", cat::PreviewRows, "DatasetPreview", WsRead()),
   At(kCatalog, "GET",    "/workspaces/*/datasets/*/versions/*/files/*", cat::ReadFile, "ReadFile", WsRead()),
   At(kCatalog, "HEAD",   "/workspaces/*/datasets/*/versions/*/files/*", cat::ReadFile, "ReadFile", WsRead()),
   At(kCatalog, "GET",    "/workspaces/*/dataset-ids/*", cat::GetVersionById, "GetVersionById", WsRead()),

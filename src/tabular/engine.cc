@@ -1,6 +1,7 @@
 // Engine: one in-memory DuckDB database, the lake file system registered in it, and per call a
 // connection running the SQL that QueryPlan builds.
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <exception>
 #include <functional>
@@ -570,6 +571,136 @@ StatusOr<Table> Engine::Read(FileOpener& opener, const std::vector<SourceFile>& 
     BuildColumns(result->Collection(), builders, t.columns, std::thread::hardware_concurrency());
     return t;
   });
+}
+
+namespace {
+
+bool IsNumeric(const std::string& type) {
+  static const char* const kNumeric[] = {"TINYINT",  "SMALLINT", "INTEGER",  "BIGINT",
+                                         "HUGEINT",  "UTINYINT", "USMALLINT", "UINTEGER",
+                                         "UBIGINT",  "UHUGEINT", "FLOAT",    "DOUBLE"};
+  for (const char* t : kNumeric) {
+    if (type == t) return true;
+  }
+  return type.rfind("DECIMAL", 0) == 0;
+}
+
+}  // namespace
+
+StatusOr<std::vector<Histogram>> Engine::Histograms(
+    FileOpener& opener, const std::vector<SourceFile>& files, const ReadRequest& req, int bins,
+    const std::vector<std::string>& columns,
+    const std::map<std::string, std::pair<double, double>>& bounds) {
+  if (bins < 1 || bins > kMaxHistogramBins) {
+    return Error(Reason::kInvalidInput,
+                 "bins must be from 1 to " + std::to_string(kMaxHistogramBins));
+  }
+  return impl_->Run<std::vector<Histogram>>(
+      opener, files, req, [&](Call& call) -> StatusOr<std::vector<Histogram>> {
+        TARN_ASSIGN_OR_RETURN(std::vector<ColumnInfo> schema,
+                              call.Describe(call.plan().FinalSql()));
+        std::vector<ColumnInfo> chosen;
+        if (columns.empty()) {
+          for (const ColumnInfo& c : schema) {
+            if (IsNumeric(c.type) && chosen.size() < kMaxHistogramColumns) chosen.push_back(c);
+          }
+        } else {
+          if (columns.size() > kMaxHistogramColumns) {
+            return Error(Reason::kInvalidInput, "at most " +
+                                                    std::to_string(kMaxHistogramColumns) +
+                                                    " columns at once");
+          }
+          for (const std::string& name : columns) {
+            auto it = std::find_if(schema.begin(), schema.end(),
+                                   [&](const ColumnInfo& c) { return c.name == name; });
+            if (it == schema.end()) {
+              return Error(Reason::kInvalidInput, "no column '" + name + "'");
+            }
+            if (!IsNumeric(it->type)) {
+              return Error(Reason::kInvalidInput, "column '" + name + "' is " + it->type +
+                                                      ", not a number: it has no histogram");
+            }
+            chosen.push_back(*it);
+          }
+        }
+        std::vector<Histogram> out;
+        if (chosen.empty()) return out;
+        // At most two scans whatever the number of columns: every column's finite bounds (unless
+        // all are given), then every column's bin counts at once (DuckDB's histogram aggregate
+        // over each bin number).
+        auto finite = [](const std::string& col) {
+          return "CASE WHEN isfinite(" + col + "::DOUBLE) THEN " + col + "::DOUBLE END";
+        };
+        const bool given = std::all_of(chosen.begin(), chosen.end(), [&](const ColumnInfo& c) {
+          return bounds.count(c.name) > 0;
+        });
+        std::vector<std::optional<std::pair<double, double>>> range(chosen.size());
+        if (given) {
+          for (size_t i = 0; i < chosen.size(); ++i) range[i] = bounds.at(chosen[i].name);
+        } else {
+          std::string sql = "SELECT ";
+          for (size_t i = 0; i < chosen.size(); ++i) {
+            const std::string v = finite(QuoteIdent(chosen[i].name));
+            sql += (i ? ", min(" : "min(") + v + "), max(" + v + ")";
+          }
+          TARN_ASSIGN_OR_RETURN(auto b,
+                                call.Query(sql + " FROM (" + call.plan().FinalSql() + ")"));
+          for (size_t i = 0; i < chosen.size(); ++i) {
+            const duckdb::Value lo = b->GetValue(2 * i, 0), hi = b->GetValue(2 * i + 1, 0);
+            if (!lo.IsNull() && !hi.IsNull()) {
+              range[i] = {lo.GetValue<double>(), hi.GetValue<double>()};
+            }
+          }
+        }
+        std::vector<std::string> keys;  // "<bin expression> AS k<i>"
+        std::vector<size_t> of;         // the column of each key
+        for (size_t i = 0; i < chosen.size(); ++i) {
+          Histogram h{chosen[i].name, chosen[i].type, 0, 0, {}};
+          if (range[i]) {
+            h.low = range[i]->first;
+            h.high = range[i]->second;
+            h.counts.assign(h.low == h.high ? 1 : bins, 0);
+          }
+          out.push_back(std::move(h));
+          const Histogram& oh = out.back();
+          if (oh.counts.empty()) continue;
+          // floor((v - lo) / (hi - lo) * bins), the top value in the last bin.
+          char lo_text[40], span_text[40];
+          std::snprintf(lo_text, sizeof lo_text, "%.17g", oh.low);
+          std::snprintf(span_text, sizeof span_text, "%.17g", oh.high - oh.low);
+          const std::string v = finite(QuoteIdent(oh.name));
+          const std::string key =
+              oh.low == oh.high
+                  ? "CASE WHEN (" + v + ") IS NOT NULL THEN 0 END"
+                  : "least(" + std::to_string(bins - 1) + ", greatest(0, floor(((" + v +
+                        ") - CAST('" + lo_text + "' AS DOUBLE)) / CAST('" + span_text +
+                        "' AS DOUBLE) * " + std::to_string(bins) + ")))::BIGINT";
+          keys.push_back(key + " AS k" + std::to_string(i));
+          of.push_back(i);
+        }
+        if (keys.empty()) return out;
+        std::string select, inner;
+        for (size_t j = 0; j < keys.size(); ++j) {
+          select += (j ? ", histogram(k" : "histogram(k") + std::to_string(of[j]) + ")";
+          inner += (j ? ", " : "") + keys[j];
+        }
+        TARN_ASSIGN_OR_RETURN(auto r, call.Query("SELECT " + select + " FROM (SELECT " + inner +
+                                                 " FROM (" + call.plan().FinalSql() + "))"));
+        for (size_t j = 0; j < keys.size(); ++j) {
+          const duckdb::Value m = r->GetValue(j, 0);  // MAP(bin, count); null when no value
+          if (m.IsNull()) continue;
+          Histogram& h = out[of[j]];
+          for (const duckdb::Value& entry : duckdb::MapValue::GetChildren(m)) {
+            const auto& kv = duckdb::StructValue::GetChildren(entry);
+            if (kv.size() != 2 || kv[0].IsNull()) continue;
+            const int64_t bin = kv[0].GetValue<int64_t>();
+            if (bin >= 0 && bin < static_cast<int64_t>(h.counts.size())) {
+              h.counts[static_cast<size_t>(bin)] += kv[1].GetValue<int64_t>();
+            }
+          }
+        }
+        return out;
+      });
 }
 
 StatusOr<std::vector<std::string>> Engine::Write(FileOpener& opener,

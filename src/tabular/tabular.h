@@ -190,6 +190,17 @@ struct Profile {
 };
 inline constexpr int kMaxRejected = 100;
 
+// An equal-width histogram of one numeric column: `counts[i]` values fall in the i-th of
+// counts.size() equal parts of [low, high] (the last part includes high). Nulls are not counted;
+// a column of one distinct value has one bin; a column with no value has none.
+struct Histogram {
+  std::string name, type;
+  double low = 0, high = 0;
+  std::vector<int64_t> counts;
+};
+inline constexpr int kMaxHistogramBins = 100;
+inline constexpr size_t kMaxHistogramColumns = 32;
+
 // A materialised result, columnar, for conversion to numpy without per-value Python objects. A
 // column fills exactly one of i64 (kInt64, kTimestampUs: microseconds since the epoch), f64, b or
 // the strings, with one entry per row (a null's entry is 0 / ""), and `valid`.
@@ -317,6 +328,15 @@ class Engine {
                               const ReadRequest& req);
   StatusOr<Table> Read(FileOpener& opener, const std::vector<SourceFile>& files,
                        const ReadRequest& req);
+  // Histograms of the numeric columns (integers, decimals and floating point) named, or of the
+  // first kMaxHistogramColumns numeric columns when none are; `bins` from 1 to
+  // kMaxHistogramBins. A named column that is missing or not numeric is kInvalidInput.
+  // `bounds` (column -> finite min and max, as a profile has them) spares the scan that finds
+  // them when every chosen column has its own.
+  StatusOr<std::vector<Histogram>> Histograms(
+      FileOpener& opener, const std::vector<SourceFile>& files, const ReadRequest& req, int bins,
+      const std::vector<std::string>& columns = {},
+      const std::map<std::string, std::pair<double, double>>& bounds = {});
   // Writes the result as CSV (with a header) or Parquet files into the existing local directory
   // (azureml to_csv_files / to_parquet_files); returns the file names written, relative to it.
   StatusOr<std::vector<std::string>> Write(FileOpener& opener, const std::vector<SourceFile>& files,

@@ -181,6 +181,43 @@ TEST_F(EngineTest, CsvHeaderAndTypeInference) {
   EXPECT_EQ(Values(t, "when")[0], "1704164645000000");  // 2024-01-02T03:04:05Z in microseconds
 }
 
+TEST_F(EngineTest, HistogramsSplitEachNumericColumnsRangeEvenly) {
+  MemoryOpener o;
+  std::string csv = "n,x,flat,name,empty\n";
+  for (int i = 0; i < 100; ++i) {
+    csv += std::to_string(i) + "," + std::to_string(i * 0.5) + ",7,row" + std::to_string(i) + ",\n";
+  }
+  o.Add("h.csv", csv);
+  ReadRequest r = Req();
+  r.options.set_column_types = {{"empty", "float"}};
+  auto h = engine_.Histograms(o, o.files(), r, 10);
+  ASSERT_TRUE(h.ok()) << h.status().message();
+  ASSERT_EQ(h->size(), 4u);  // n, x, flat, empty: not the text column
+  EXPECT_EQ((*h)[0].name, "n");
+  EXPECT_EQ((*h)[0].low, 0);
+  EXPECT_EQ((*h)[0].high, 99);
+  EXPECT_EQ((*h)[0].counts, std::vector<int64_t>(10, 10));  // 0-9.9 ... 89.1-99 (99 included)
+  EXPECT_EQ((*h)[1].counts, std::vector<int64_t>(10, 10));
+  EXPECT_EQ((*h)[2].counts, std::vector<int64_t>{100});    // one value: one bin
+  EXPECT_TRUE((*h)[3].counts.empty());                       // no value: no bin
+  auto named = engine_.Histograms(o, o.files(), r, 3, {"x"});
+  ASSERT_TRUE(named.ok()) << named.status().message();
+  ASSERT_EQ(named->size(), 1u);
+  EXPECT_EQ((*named)[0].counts, (std::vector<int64_t>{33, 33, 34}));
+  // Bounds given (a profile's): the same bins without the scan that finds them.
+  auto given = engine_.Histograms(o, o.files(), r, 3, {"x"}, {{"x", {0.0, 49.5}}});
+  ASSERT_TRUE(given.ok()) << given.status().message();
+  EXPECT_EQ((*given)[0].counts, (std::vector<int64_t>{33, 33, 34}));
+  for (auto [bins, cols] : {std::pair{0, std::vector<std::string>{}},
+                            std::pair{101, std::vector<std::string>{}},
+                            std::pair{5, std::vector<std::string>{"name"}},
+                            std::pair{5, std::vector<std::string>{"nope"}}}) {
+    auto bad = engine_.Histograms(o, o.files(), r, bins, cols);
+    EXPECT_FALSE(bad.ok()) << bins;
+    EXPECT_EQ(bad.status().reason(), Reason::kInvalidInput) << bad.status().message();
+  }
+}
+
 TEST_F(EngineTest, CsvNoHeaderOtherSeparatorAllText) {
   MemoryOpener o;
   o.Add("x.csv", "1;ann\n2;bob\n");

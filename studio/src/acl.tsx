@@ -91,7 +91,14 @@ export function AclEditor(p: { account: string; fs: string; path: string; direct
     setError("");
     setReport(null);
     try {
-      const r = await setAclRecursive(p.account, p.fs, p.path, formatAcl(entries), "modify", setReport);
+      const r = await setAclRecursive(
+        p.account,
+        p.fs,
+        p.path,
+        formatAcl(entries),
+        "modify",
+        setReport,
+      );
       setStatus(
         `Applied to ${r.directories} folder${r.directories === 1 ? "" : "s"} and ${r.files} ` +
           `file${r.files === 1 ? "" : "s"}` +
@@ -112,7 +119,9 @@ export function AclEditor(p: { account: string; fs: string; path: string; direct
       id: adding.id.trim(),
       perms: adding.perms,
     };
-    const rest = entries.filter((x) => !(x.scope === entry.scope && x.type === entry.type && x.id === entry.id));
+    const rest = entries.filter(
+      (x) => !(x.scope === entry.scope && x.type === entry.type && x.id === entry.id),
+    );
     const next = [...rest, entry];
     // A named entry needs a mask; start it from the owning group's bits, as chmod would.
     if (!next.some((x) => x.scope === entry.scope && x.type === "mask")) {
@@ -130,11 +139,19 @@ export function AclEditor(p: { account: string; fs: string; path: string; direct
       {entries && (
         <>
           <p class="muted">
-            Owner <span class="mono">{owner.owner}</span>, group <span class="mono">{owner.group}</span>
+            Owner <span class="mono">{owner.owner}</span>, group{" "}
+            <span class="mono">{owner.group}</span>
           </p>
           <table aria-label="ACL entries">
             <thead>
-              <tr><th>Scope</th><th>Who</th><th>Read</th><th>Write</th><th>Execute</th><th></th></tr>
+              <tr>
+                <th>Scope</th>
+                <th>Who</th>
+                <th>Read</th>
+                <th>Write</th>
+                <th>Execute</th>
+                <th></th>
+              </tr>
             </thead>
             <tbody>
               {entries.map((e, i) => (
@@ -157,8 +174,12 @@ export function AclEditor(p: { account: string; fs: string; path: string; direct
                   ))}
                   <td>
                     {e.id && (
-                      <button type="button" class="small" aria-label={`Remove ${describeEntry(e)} (${e.scope})`}
-                              onClick={() => setEntries(entries.filter((_, j) => j !== i))}>
+                      <button
+                        type="button"
+                        class="small"
+                        aria-label={`Remove ${describeEntry(e)} (${e.scope})`}
+                        onClick={() => setEntries(entries.filter((_, j) => j !== i))}
+                      >
                         Remove
                       </button>
                     )}
@@ -169,41 +190,74 @@ export function AclEditor(p: { account: string; fs: string; path: string; direct
           </table>
           <form class="row" onSubmit={add} aria-label="Add an entry">
             {p.directory && (
-              <select aria-label="Scope" value={adding.scope}
-                      onChange={(e) => setAdding({ ...adding, scope: e.currentTarget.value })}>
+              <select
+                aria-label="Scope"
+                value={adding.scope}
+                onChange={(e) => setAdding({ ...adding, scope: e.currentTarget.value })}
+              >
                 <option value="access">access</option>
                 <option value="default">default</option>
               </select>
             )}
-            <select aria-label="Kind" value={adding.type}
-                    onChange={(e) => setAdding({ ...adding, type: e.currentTarget.value })}>
+            <select
+              aria-label="Kind"
+              value={adding.type}
+              onChange={(e) => setAdding({ ...adding, type: e.currentTarget.value })}
+            >
               <option value="user">user</option>
               <option value="group">group</option>
             </select>
-            <input aria-label="User name, object ID or group ID" placeholder="user name or object ID"
-                   value={adding.id} maxLength={256}
-                   onInput={(e) => setAdding({ ...adding, id: e.currentTarget.value })} />
-            <select aria-label="Permissions" value={adding.perms}
-                    onChange={(e) => setAdding({ ...adding, perms: e.currentTarget.value })}>
-              {["r--", "r-x", "rw-", "rwx", "--x", "---"].map((x) => <option key={x} value={x}>{x}</option>)}
+            <input
+              aria-label="User name, object ID or group ID"
+              placeholder="user name or object ID"
+              value={adding.id}
+              maxLength={256}
+              onInput={(e) => setAdding({ ...adding, id: e.currentTarget.value })}
+            />
+            <select
+              aria-label="Permissions"
+              value={adding.perms}
+              onChange={(e) => setAdding({ ...adding, perms: e.currentTarget.value })}
+            >
+              {["r--", "r-x", "rw-", "rwx", "--x", "---"].map((x) => (
+                <option key={x} value={x}>
+                  {x}
+                </option>
+              ))}
             </select>
             <button type="submit">Add entry</button>
           </form>
           <div class="row">
-            <button type="button" onClick={save} disabled={busy}>Save ACL</button>
+            <button type="button" onClick={save} disabled={busy}>
+              Save ACL
+            </button>
             {p.directory && (
               <button type="button" onClick={applyBelow} disabled={busy}>
                 Apply to everything below
               </button>
             )}
-            {status && <span class="ok" role="status">{status}</span>}
+            {status && (
+              <span class="ok" role="status">
+                {status}
+              </span>
+            )}
           </div>
           {report && report.failures.length > 0 && (
             <table aria-label="Paths the ACL could not be applied to">
-              <thead><tr><th>Path</th><th>Kind</th><th>Why</th></tr></thead>
+              <thead>
+                <tr>
+                  <th>Path</th>
+                  <th>Kind</th>
+                  <th>Why</th>
+                </tr>
+              </thead>
               <tbody>
                 {report.failures.map((f, i) => (
-                  <tr key={i}><td class="break">{f.name}</td><td>{f.type}</td><td>{f.errorMessage}</td></tr>
+                  <tr key={i}>
+                    <td class="break">{f.name}</td>
+                    <td>{f.type}</td>
+                    <td>{f.errorMessage}</td>
+                  </tr>
                 ))}
               </tbody>
             </table>

@@ -4,25 +4,58 @@ import { useState } from "preact/hooks";
 import { call, describe, enc, json } from "./api";
 import { ErrorNote, Loading, Section, useLoad, when } from "./ui";
 
-interface Principal { object_id: string; kind: string; display_name: string; upn?: string; app_id?: string; tenant_id: string }
-interface Group { object_id: string; display_name: string; members?: string[] }
-interface Assignment { id: string; principal_id: string; role: string; scope: string }
+interface Principal {
+  object_id: string;
+  kind: string;
+  display_name: string;
+  upn?: string;
+  app_id?: string;
+  tenant_id: string;
+}
+interface Group {
+  object_id: string;
+  display_name: string;
+  members?: string[];
+}
+interface Assignment {
+  id: string;
+  principal_id: string;
+  role: string;
+  scope: string;
+}
 
 const ROLES = [
-  "Storage Blob Data Reader", "Storage Blob Data Contributor", "Storage Blob Data Owner",
-  "Reader", "AzureML Data Scientist", "Contributor", "Owner",
+  "Storage Blob Data Reader",
+  "Storage Blob Data Contributor",
+  "Storage Blob Data Owner",
+  "Reader",
+  "AzureML Data Scientist",
+  "Contributor",
+  "Owner",
 ];
 
 function Directory() {
   const dir = useLoad(async () => {
-    const t = await json<{ tenants: { tenant_id: string; display_name?: string }[] }>("workspace", "/identity/tenants");
+    const t = await json<{ tenants: { tenant_id: string; display_name?: string }[] }>(
+      "workspace",
+      "/identity/tenants",
+    );
     const tenants = [];
     for (const x of t.tenants ?? []) {
-      const p = await json<{ principals: Principal[] }>("workspace", `/identity/tenants/${enc(x.tenant_id)}/principals`);
-      const g = await json<{ groups: Group[] }>("workspace", `/identity/tenants/${enc(x.tenant_id)}/groups`);
+      const p = await json<{ principals: Principal[] }>(
+        "workspace",
+        `/identity/tenants/${enc(x.tenant_id)}/principals`,
+      );
+      const g = await json<{ groups: Group[] }>(
+        "workspace",
+        `/identity/tenants/${enc(x.tenant_id)}/groups`,
+      );
       tenants.push({ ...x, principals: p.principals ?? [], groups: g.groups ?? [] });
     }
-    const roles = await json<{ role_assignments: Assignment[] }>("workspace", "/identity/role-assignments");
+    const roles = await json<{ role_assignments: Assignment[] }>(
+      "workspace",
+      "/identity/role-assignments",
+    );
     return { tenants, roles: roles.role_assignments ?? [] };
   }, []);
   const [form, setForm] = useState({ principal: "", role: ROLES[0], scope: "" });
@@ -39,7 +72,11 @@ function Directory() {
       await call("workspace", "/identity/role-assignments", {
         method: "POST",
         headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ principal_id: form.principal.trim(), role: form.role, scope: form.scope.trim() }),
+        body: JSON.stringify({
+          principal_id: form.principal.trim(),
+          role: form.role,
+          scope: form.scope.trim(),
+        }),
       });
       setForm({ ...form, principal: "" });
       dir.reload();
@@ -63,23 +100,39 @@ function Directory() {
       {(dir.data?.tenants ?? []).map((t) => (
         <Section key={t.tenant_id} title={`Tenant ${t.display_name ?? ""} (${t.tenant_id})`}>
           <table aria-label={`Principals of ${t.tenant_id}`}>
-            <thead><tr><th>Name</th><th>Kind</th><th>User name or application ID</th><th>Object ID</th></tr></thead>
+            <thead>
+              <tr>
+                <th>Name</th>
+                <th>Kind</th>
+                <th>User name or application ID</th>
+                <th>Object ID</th>
+              </tr>
+            </thead>
             <tbody>
               {t.principals.map((p) => (
                 <tr key={p.object_id}>
-                  <td>{p.display_name}</td><td>{p.kind}</td>
-                  <td class="mono">{p.upn ?? p.app_id ?? ""}</td><td class="mono">{p.object_id}</td>
+                  <td>{p.display_name}</td>
+                  <td>{p.kind}</td>
+                  <td class="mono">{p.upn ?? p.app_id ?? ""}</td>
+                  <td class="mono">{p.object_id}</td>
                 </tr>
               ))}
             </tbody>
           </table>
           {t.groups.length > 0 && (
             <table aria-label={`Groups of ${t.tenant_id}`}>
-              <thead><tr><th>Group</th><th>Object ID</th><th>Members</th></tr></thead>
+              <thead>
+                <tr>
+                  <th>Group</th>
+                  <th>Object ID</th>
+                  <th>Members</th>
+                </tr>
+              </thead>
               <tbody>
                 {t.groups.map((g) => (
                   <tr key={g.object_id}>
-                    <td>{g.display_name}</td><td class="mono">{g.object_id}</td>
+                    <td>{g.display_name}</td>
+                    <td class="mono">{g.object_id}</td>
                     <td>{(g.members ?? []).map((m) => names.get(m) ?? m).join(", ")}</td>
                   </tr>
                 ))}
@@ -90,27 +143,62 @@ function Directory() {
       ))}
       <Section title="Role assignments">
         <table aria-label="Role assignments">
-          <thead><tr><th>Who</th><th>Role</th><th>Scope</th><th></th></tr></thead>
+          <thead>
+            <tr>
+              <th>Who</th>
+              <th>Role</th>
+              <th>Scope</th>
+              <th></th>
+            </tr>
+          </thead>
           <tbody>
             {(dir.data?.roles ?? []).map((r) => (
               <tr key={r.id}>
                 <td>{names.get(r.principal_id) ?? r.principal_id}</td>
                 <td>{r.role}</td>
                 <td class="mono">{r.scope}</td>
-                <td><button type="button" class="small" onClick={() => remove(r.id)}
-                            aria-label={`Remove ${r.role} at ${r.scope} from ${names.get(r.principal_id) ?? r.principal_id}`}>Remove</button></td>
+                <td>
+                  <button
+                    type="button"
+                    class="small"
+                    onClick={() => remove(r.id)}
+                    aria-label={`Remove ${r.role} at ${r.scope} from ${names.get(r.principal_id) ?? r.principal_id}`}
+                  >
+                    Remove
+                  </button>
+                </td>
               </tr>
             ))}
           </tbody>
         </table>
         <form class="row" onSubmit={assign} aria-label="Assign a role">
-          <input aria-label="Principal or group object ID" placeholder="object ID" required value={form.principal}
-                 onInput={(e) => setForm({ ...form, principal: e.currentTarget.value })} maxLength={64} />
-          <select aria-label="Role" value={form.role} onChange={(e) => setForm({ ...form, role: e.currentTarget.value })}>
-            {ROLES.map((r) => <option key={r} value={r}>{r}</option>)}
+          <input
+            aria-label="Principal or group object ID"
+            placeholder="object ID"
+            required
+            value={form.principal}
+            onInput={(e) => setForm({ ...form, principal: e.currentTarget.value })}
+            maxLength={64}
+          />
+          <select
+            aria-label="Role"
+            value={form.role}
+            onChange={(e) => setForm({ ...form, role: e.currentTarget.value })}
+          >
+            {ROLES.map((r) => (
+              <option key={r} value={r}>
+                {r}
+              </option>
+            ))}
           </select>
-          <input aria-label="Scope" placeholder="/account/filesystem or /workspaces/ws" required value={form.scope}
-                 onInput={(e) => setForm({ ...form, scope: e.currentTarget.value })} maxLength={1024} />
+          <input
+            aria-label="Scope"
+            placeholder="/account/filesystem or /workspaces/ws"
+            required
+            value={form.scope}
+            onInput={(e) => setForm({ ...form, scope: e.currentTarget.value })}
+            maxLength={1024}
+          />
           <button type="submit">Assign</button>
         </form>
         <ErrorNote error={error} />
@@ -119,31 +207,72 @@ function Directory() {
   );
 }
 
-interface AuditEvent { time?: string; principal?: string; action?: string; method?: string; resource?: string;
-                       result?: string; status?: number; error?: string; remote?: string; event?: string; count?: number }
+interface AuditEvent {
+  time?: string;
+  principal?: string;
+  action?: string;
+  method?: string;
+  resource?: string;
+  result?: string;
+  status?: number;
+  error?: string;
+  remote?: string;
+  event?: string;
+  count?: number;
+}
 
 function Audit() {
   const [filter, setFilter] = useState({ principal: "", action: "", result: "", since: "" });
   const [applied, setApplied] = useState(filter);
   const log = useLoad(
-    () => json<{ events: AuditEvent[] }>("workspace", "/identity/audit", {
-      query: { ...applied, since: applied.since ? new Date(applied.since).toISOString() : "", limit: 500 },
-    }),
+    () =>
+      json<{ events: AuditEvent[] }>("workspace", "/identity/audit", {
+        query: {
+          ...applied,
+          since: applied.since ? new Date(applied.since).toISOString() : "",
+          limit: 500,
+        },
+      }),
     [JSON.stringify(applied)],
   );
   return (
     <Section title="Audit log">
-      <form class="row" aria-label="Filter the audit log" onSubmit={(e) => { e.preventDefault(); setApplied(filter); }}>
-        <input aria-label="Principal" placeholder="principal (oid:..., upn:...)" value={filter.principal}
-               onInput={(e) => setFilter({ ...filter, principal: e.currentTarget.value })} />
-        <input aria-label="Action" placeholder="action (e.g. SetAccessControl)" value={filter.action}
-               onInput={(e) => setFilter({ ...filter, action: e.currentTarget.value })} />
-        <select aria-label="Result" value={filter.result} onChange={(e) => setFilter({ ...filter, result: e.currentTarget.value })}>
-          <option value="">any result</option><option value="allowed">allowed</option>
-          <option value="denied">denied</option><option value="failed">failed</option>
+      <form
+        class="row"
+        aria-label="Filter the audit log"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setApplied(filter);
+        }}
+      >
+        <input
+          aria-label="Principal"
+          placeholder="principal (oid:..., upn:...)"
+          value={filter.principal}
+          onInput={(e) => setFilter({ ...filter, principal: e.currentTarget.value })}
+        />
+        <input
+          aria-label="Action"
+          placeholder="action (e.g. SetAccessControl)"
+          value={filter.action}
+          onInput={(e) => setFilter({ ...filter, action: e.currentTarget.value })}
+        />
+        <select
+          aria-label="Result"
+          value={filter.result}
+          onChange={(e) => setFilter({ ...filter, result: e.currentTarget.value })}
+        >
+          <option value="">any result</option>
+          <option value="allowed">allowed</option>
+          <option value="denied">denied</option>
+          <option value="failed">failed</option>
         </select>
-        <input aria-label="Since" type="datetime-local" value={filter.since}
-               onInput={(e) => setFilter({ ...filter, since: e.currentTarget.value })} />
+        <input
+          aria-label="Since"
+          type="datetime-local"
+          value={filter.since}
+          onInput={(e) => setFilter({ ...filter, since: e.currentTarget.value })}
+        />
         <button type="submit">Filter</button>
       </form>
       {log.loading && <Loading what="the audit log" />}
@@ -151,20 +280,42 @@ function Audit() {
       {log.data && (
         <div class="scroll-x">
           <table aria-label="Audit events">
-            <thead><tr><th>Time</th><th>Principal</th><th>Action</th><th>Resource</th><th>Result</th><th>Status</th><th>From</th></tr></thead>
+            <thead>
+              <tr>
+                <th>Time</th>
+                <th>Principal</th>
+                <th>Action</th>
+                <th>Resource</th>
+                <th>Result</th>
+                <th>Status</th>
+                <th>From</th>
+              </tr>
+            </thead>
             <tbody>
-              {log.data.events.slice().reverse().map((e, i) => (
-                <tr key={i} class={e.result === "denied" ? "changed" : ""}>
-                  <td>{when(e.time)}</td>
-                  <td class="mono break">{e.principal}</td>
-                  <td>{e.event === "reads" ? `${e.count} reads` : e.action}</td>
-                  <td class="mono break">{e.resource ?? ""}</td>
-                  <td>{e.result ?? ""}{e.error ? ` (${e.error})` : ""}</td>
-                  <td>{e.status ?? ""}</td>
-                  <td class="mono">{e.remote ?? ""}</td>
+              {log.data.events
+                .slice()
+                .reverse()
+                .map((e, i) => (
+                  <tr key={i} class={e.result === "denied" ? "changed" : ""}>
+                    <td>{when(e.time)}</td>
+                    <td class="mono break">{e.principal}</td>
+                    <td>{e.event === "reads" ? `${e.count} reads` : e.action}</td>
+                    <td class="mono break">{e.resource ?? ""}</td>
+                    <td>
+                      {e.result ?? ""}
+                      {e.error ? ` (${e.error})` : ""}
+                    </td>
+                    <td>{e.status ?? ""}</td>
+                    <td class="mono">{e.remote ?? ""}</td>
+                  </tr>
+                ))}
+              {log.data.events.length === 0 && (
+                <tr>
+                  <td colSpan={7} class="muted">
+                    Nothing matches.
+                  </td>
                 </tr>
-              ))}
-              {log.data.events.length === 0 && <tr><td colSpan={7} class="muted">Nothing matches.</td></tr>}
+              )}
             </tbody>
           </table>
         </div>

@@ -158,7 +158,9 @@ export async function startDeviceCode(tenant: string): Promise<DeviceCode> {
   });
   const body = await r.json().catch(() => ({}));
   if (!r.ok) {
-    throw new SignInError(String(body.error_description ?? body.error ?? `status ${r.status}`).split("\n")[0]);
+    throw new SignInError(
+      String(body.error_description ?? body.error ?? `status ${r.status}`).split("\n")[0],
+    );
   }
   return body as DeviceCode;
 }

@@ -17,7 +17,7 @@ import {
   type Preview as PreviewData,
 } from "./lake";
 import { AclEditor } from "./acl";
-import { ErrorNote, Loading, Progress, Section, bytes, href, useLoad, when } from "./ui";
+import { ErrorNote, Loading, Progress, RowsTable, Section, bytes, href, useLoad, when } from "./ui";
 import { VirtualList } from "./virtual";
 
 const ACCOUNTS_KEY = "tarn.studio.accounts";
@@ -71,14 +71,21 @@ function Accounts() {
       <Section title="Open an account">
         <form onSubmit={open} class="row">
           <label for="account">Account name</label>
-          <input id="account" value={name} onInput={(e) => setName(e.currentTarget.value)}
-                 autocomplete="off" maxLength={64} />
+          <input
+            id="account"
+            value={name}
+            onInput={(e) => setName(e.currentTarget.value)}
+            autocomplete="off"
+            maxLength={64}
+          />
           <button type="submit">Open</button>
         </form>
         {remembered().length > 0 && (
           <ul class="links">
             {remembered().map((a) => (
-              <li key={a}><a href={href("lake", a)}>{a}</a></li>
+              <li key={a}>
+                <a href={href("lake", a)}>{a}</a>
+              </li>
             ))}
           </ul>
         )}
@@ -89,14 +96,25 @@ function Accounts() {
         {stores.data && stores.data.length === 0 && <p class="muted">None.</p>}
         {stores.data && stores.data.length > 0 && (
           <table>
-            <thead><tr><th>Workspace</th><th>Datastore</th><th>Account</th><th>Filesystem</th></tr></thead>
+            <thead>
+              <tr>
+                <th>Workspace</th>
+                <th>Datastore</th>
+                <th>Account</th>
+                <th>Filesystem</th>
+              </tr>
+            </thead>
             <tbody>
               {stores.data.map((s) => (
                 <tr key={s.workspace + "/" + s.name}>
                   <td>{s.workspace}</td>
                   <td>{s.name}</td>
-                  <td><a href={href("lake", s.account_name)}>{s.account_name}</a></td>
-                  <td><a href={href("lake", s.account_name, s.filesystem)}>{s.filesystem}</a></td>
+                  <td>
+                    <a href={href("lake", s.account_name)}>{s.account_name}</a>
+                  </td>
+                  <td>
+                    <a href={href("lake", s.account_name, s.filesystem)}>{s.filesystem}</a>
+                  </td>
                 </tr>
               ))}
             </tbody>
@@ -118,11 +136,19 @@ function Filesystems({ account }: { account: string }) {
         <ErrorNote error={list.error} />
         {list.data && (
           <table>
-            <thead><tr><th>Name</th><th>Modified</th><th>ETag</th></tr></thead>
+            <thead>
+              <tr>
+                <th>Name</th>
+                <th>Modified</th>
+                <th>ETag</th>
+              </tr>
+            </thead>
             <tbody>
               {list.data.map((f) => (
                 <tr key={f.name}>
-                  <td><a href={href("lake", account, f.name)}>{f.name}</a></td>
+                  <td>
+                    <a href={href("lake", account, f.name)}>{f.name}</a>
+                  </td>
                   <td>{when(f.lastModified)}</td>
                   <td class="mono">{f.etag}</td>
                 </tr>
@@ -253,7 +279,9 @@ function Directory({ account, fs, dir }: { account: string; fs: string; dir: str
                   </span>
                   <span role="gridcell">{it.isDirectory ? "" : bytes(it.contentLength)}</span>
                   <span role="gridcell">{when(it.lastModified)}</span>
-                  <span role="gridcell" class="mono">{it.owner}</span>
+                  <span role="gridcell" class="mono">
+                    {it.owner}
+                  </span>
                 </>
               );
             }}
@@ -280,7 +308,9 @@ function Directory({ account, fs, dir }: { account: string; fs: string; dir: str
 }
 
 function Toolbar(p: { account: string; fs: string; dir: string; onChanged: () => void }) {
-  const [progress, setProgress] = useState<{ name: string; sent: number; size: number } | null>(null);
+  const [progress, setProgress] = useState<{ name: string; sent: number; size: number } | null>(
+    null,
+  );
   const [message, setMessage] = useState("");
   const [error, setError] = useState("");
   const [dragging, setDragging] = useState(false);
@@ -331,7 +361,9 @@ function Toolbar(p: { account: string; fs: string; dir: string; onChanged: () =>
         if (e.dataTransfer?.files.length) upload(e.dataTransfer.files);
       }}
     >
-      <button type="button" onClick={() => input.current?.click()}>Upload files…</button>
+      <button type="button" onClick={() => input.current?.click()}>
+        Upload files…
+      </button>
       <input
         ref={input}
         type="file"
@@ -344,11 +376,21 @@ function Toolbar(p: { account: string; fs: string; dir: string; onChanged: () =>
           e.currentTarget.value = "";
         }}
       />
-      <button type="button" onClick={newFolder}>New folder</button>
-      <button type="button" onClick={p.onChanged}>Refresh</button>
+      <button type="button" onClick={newFolder}>
+        New folder
+      </button>
+      <button type="button" onClick={p.onChanged}>
+        Refresh
+      </button>
       <span class="muted">or drop files here</span>
-      {progress && <Progress value={progress.sent} max={progress.size} label={`Uploading ${progress.name}`} />}
-      {message && <span class="ok" role="status">{message}</span>}
+      {progress && (
+        <Progress value={progress.sent} max={progress.size} label={`Uploading ${progress.name}`} />
+      )}
+      {message && (
+        <span class="ok" role="status">
+          {message}
+        </span>
+      )}
       <ErrorNote error={error} />
     </div>
   );
@@ -357,21 +399,21 @@ function Toolbar(p: { account: string; fs: string; dir: string; onChanged: () =>
 const TABULAR = [".csv", ".tsv", ".parquet", ".jsonl", ".ndjson"];
 const TEXT = [".json", ".txt", ".md", ".log", ".yaml", ".yml"];
 
-function cell(v: unknown): string {
-  if (v === null || v === undefined) return "";
-  return typeof v === "object" ? JSON.stringify(v) : String(v);
-}
-
 // Tabular files through tarnd's engine (the first 20 rows, typed); text files by their head.
 function Preview({ account, fs, item }: { account: string; fs: string; item: PathItem }) {
   const lower = item.name.toLowerCase();
-  const kind = TABULAR.some((e) => lower.endsWith(e)) ? "table"
-    : TEXT.some((e) => lower.endsWith(e)) ? "text" : "";
+  const kind = TABULAR.some((e) => lower.endsWith(e))
+    ? "table"
+    : TEXT.some((e) => lower.endsWith(e))
+      ? "text"
+      : "";
   const head = useLoad<PreviewData | string>(
     () =>
-      kind === "table" ? previewFile(account, fs, item.name)
-        : kind === "text" && item.contentLength > 0 ? readHead(account, fs, item.name, 16 * 1024)
-        : Promise.resolve(""),
+      kind === "table"
+        ? previewFile(account, fs, item.name)
+        : kind === "text" && item.contentLength > 0
+          ? readHead(account, fs, item.name, 16 * 1024)
+          : Promise.resolve(""),
     [item.name, item.etag],
   );
   if (!kind) return <p class="muted">No preview for this kind of file.</p>;
@@ -380,18 +422,11 @@ function Preview({ account, fs, item }: { account: string; fs: string; item: Pat
   const d = head.data;
   if (typeof d === "string" || d === undefined) return <pre class="preview">{d ?? ""}</pre>;
   return (
-    <div class="scroll-x">
-      <table aria-label="Preview">
-        <thead>
-          <tr>{d.columns.map((c, i) => <th key={i} title={c.type}>{c.name}</th>)}</tr>
-        </thead>
-        <tbody>
-          {d.rows.map((r, i) => (
-            <tr key={i}>{r.map((v, j) => <td key={j} class={typeof v === "number" ? "num" : ""}>{cell(v)}</td>)}</tr>
-          ))}
-        </tbody>
-      </table>
-      <p class="muted">The first {d.rows.length} rows ({d.format}), read by tarnd's tabular engine.</p>
+    <div>
+      <RowsTable label="Preview" columns={d.columns} rows={d.rows} />
+      <p class="muted">
+        The first {d.rows.length} rows ({d.format}), read by tarnd's tabular engine.
+      </p>
     </div>
   );
 }
@@ -423,24 +458,40 @@ function FilePanel(p: { account: string; fs: string; item: PathItem; onChanged: 
     <aside class="side" aria-label="File details">
       <h2 class="break">{baseName(p.item.name)}</h2>
       <div class="row">
-        <button type="button" onClick={() => download(p.account, p.fs, p.item.name).catch((e) => setError(describe(e)))}>
+        <button
+          type="button"
+          onClick={() => download(p.account, p.fs, p.item.name).catch((e) => setError(describe(e)))}
+        >
           Download
         </button>
-        <button type="button" onClick={rename}>Rename…</button>
-        <button type="button" class="danger" onClick={remove}>Delete</button>
+        <button type="button" onClick={rename}>
+          Rename…
+        </button>
+        <button type="button" class="danger" onClick={remove}>
+          Delete
+        </button>
       </div>
       <ErrorNote error={error} />
       <h3>Properties</h3>
       {props.loading && <Loading what="properties" />}
       <ErrorNote error={props.error} />
       <dl class="props">
-        <dt>Size</dt><dd>{bytes(p.item.contentLength)} ({p.item.contentLength} bytes)</dd>
-        <dt>Modified</dt><dd>{when(p.item.lastModified)}</dd>
-        <dt>ETag</dt><dd class="mono">{h["etag"] ?? p.item.etag}</dd>
-        <dt>Owner</dt><dd class="mono">{h["x-ms-owner"] ?? p.item.owner}</dd>
-        <dt>Group</dt><dd class="mono">{h["x-ms-group"] ?? p.item.group}</dd>
-        <dt>Content type</dt><dd>{h["content-type"] ?? ""}</dd>
-        <dt>Content MD5</dt><dd class="mono">{h["content-md5"] ?? ""}</dd>
+        <dt>Size</dt>
+        <dd>
+          {bytes(p.item.contentLength)} ({p.item.contentLength} bytes)
+        </dd>
+        <dt>Modified</dt>
+        <dd>{when(p.item.lastModified)}</dd>
+        <dt>ETag</dt>
+        <dd class="mono">{h["etag"] ?? p.item.etag}</dd>
+        <dt>Owner</dt>
+        <dd class="mono">{h["x-ms-owner"] ?? p.item.owner}</dd>
+        <dt>Group</dt>
+        <dd class="mono">{h["x-ms-group"] ?? p.item.group}</dd>
+        <dt>Content type</dt>
+        <dd>{h["content-type"] ?? ""}</dd>
+        <dt>Content MD5</dt>
+        <dd class="mono">{h["content-md5"] ?? ""}</dd>
       </dl>
       {props.data && Object.keys(props.data.metadata).length > 0 && (
         <>

@@ -91,7 +91,11 @@ function decodeProperties(raw: string | null): Record<string, string> {
   return out;
 }
 
-export async function getProperties(account: string, fs: string, path: string): Promise<Properties> {
+export async function getProperties(
+  account: string,
+  fs: string,
+  path: string,
+): Promise<Properties> {
   const r = await call("storage", pathUrl(account, fs, path), { method: "HEAD" });
   const headers: Record<string, string> = {};
   r.headers.forEach((v, k) => (headers[k] = v));
@@ -181,7 +185,8 @@ export async function deletePath(account: string, fs: string, path: string, dire
 export async function renamePath(account: string, fs: string, from: string, to: string) {
   await call("storage", pathUrl(account, fs, to), {
     method: "PUT",
-    headers: { "x-ms-rename-source": `/${enc(account)}/${enc(fs)}/${encPath(from)}`, "If-None-Match": "*" },
+    // As the DataLake SDKs send it: /<filesystem>/<path>, in the URL's account.
+    headers: { "x-ms-rename-source": `/${enc(fs)}/${encPath(from)}`, "If-None-Match": "*" },
   });
 }
 

@@ -12,7 +12,12 @@ interface PipelineDoc {
   schedule?: string;
   modified_time?: string;
   modified_by?: string;
-  steps?: { name: string; output?: { dataset?: string } | string; checks?: number; expectations?: number }[];
+  steps?: {
+    name: string;
+    output?: { dataset?: string } | string;
+    checks?: number;
+    expectations?: number;
+  }[];
 }
 interface Check {
   check: string;
@@ -53,24 +58,41 @@ const base = (ws: string) => `/workspaces/${enc(ws)}`;
 const secs = (s?: number) => (s === undefined ? "" : `${s.toFixed(s < 10 ? 2 : 1)} s`);
 
 function List({ ws }: { ws: string }) {
-  const list = useLoad(() => json<{ pipelines: PipelineDoc[] }>("workspace", `${base(ws)}/pipelines`), [ws]);
+  const list = useLoad(
+    () => json<{ pipelines: PipelineDoc[] }>("workspace", `${base(ws)}/pipelines`),
+    [ws],
+  );
   return (
     <Section title="Pipelines">
       {list.loading && <Loading what="pipelines" />}
       <ErrorNote error={list.error} />
       {list.data && (
         <table aria-label="Pipelines">
-          <thead><tr><th>Name</th><th>Schedule</th><th>Changed</th></tr></thead>
+          <thead>
+            <tr>
+              <th>Name</th>
+              <th>Schedule</th>
+              <th>Changed</th>
+            </tr>
+          </thead>
           <tbody>
             {(list.data.pipelines ?? []).map((p) => (
               <tr key={p.name}>
-                <td><a href={href("pipelines", ws, p.name)}>{p.name}</a></td>
+                <td>
+                  <a href={href("pipelines", ws, p.name)}>{p.name}</a>
+                </td>
                 <td class="mono">{p.schedule ?? ""}</td>
-                <td>{when(p.modified_time)} <span class="mono">{p.modified_by ?? ""}</span></td>
+                <td>
+                  {when(p.modified_time)} <span class="mono">{p.modified_by ?? ""}</span>
+                </td>
               </tr>
             ))}
             {(list.data.pipelines ?? []).length === 0 && (
-              <tr><td colSpan={3} class="muted">No pipelines yet (`tarn pipeline put FILE` stores one).</td></tr>
+              <tr>
+                <td colSpan={3} class="muted">
+                  No pipelines yet (`tarn pipeline put FILE` stores one).
+                </td>
+              </tr>
             )}
           </tbody>
         </table>
@@ -82,12 +104,22 @@ function List({ ws }: { ws: string }) {
 function Gate({ checks }: { checks: Check[] }) {
   return (
     <table aria-label="Gate report">
-      <thead><tr><th>Check</th><th>Outcome</th><th>Value</th><th>Message</th></tr></thead>
+      <thead>
+        <tr>
+          <th>Check</th>
+          <th>Outcome</th>
+          <th>Value</th>
+          <th>Message</th>
+        </tr>
+      </thead>
       <tbody>
         {checks.map((c, i) => (
           <Fragment key={i}>
             <tr class={c.outcome === "pass" ? "" : "changed"}>
-              <td class="mono">{c.check}{c.line ? <span class="muted"> (line {c.line})</span> : null}</td>
+              <td class="mono">
+                {c.check}
+                {c.line ? <span class="muted"> (line {c.line})</span> : null}
+              </td>
               <td>{c.outcome}</td>
               <td class="num">{c.value ?? ""}</td>
               <td>{c.message ?? ""}</td>
@@ -96,9 +128,21 @@ function Gate({ checks }: { checks: Check[] }) {
               <tr>
                 <td colSpan={4}>
                   <table aria-label={`Example rows failing ${c.check}`} class="examples">
-                    <thead><tr>{c.examples.columns.map((h, j) => <th key={j}>{h}</th>)}</tr></thead>
+                    <thead>
+                      <tr>
+                        {c.examples.columns.map((h, j) => (
+                          <th key={j}>{h}</th>
+                        ))}
+                      </tr>
+                    </thead>
                     <tbody>
-                      {c.examples.rows.map((r, j) => <tr key={j}>{r.map((v, k) => <td key={k}>{v ?? "null"}</td>)}</tr>)}
+                      {c.examples.rows.map((r, j) => (
+                        <tr key={j}>
+                          {r.map((v, k) => (
+                            <td key={k}>{v ?? "null"}</td>
+                          ))}
+                        </tr>
+                      ))}
                     </tbody>
                   </table>
                 </td>
@@ -112,27 +156,48 @@ function Gate({ checks }: { checks: Check[] }) {
 }
 
 function RunView({ ws, id }: { ws: string; id: string }) {
-  const run = useLoad(() => json<PipelineRun>("workspace", `${base(ws)}/pipeline-runs/${enc(id)}`), [ws, id]);
+  const run = useLoad(
+    () => json<PipelineRun>("workspace", `${base(ws)}/pipeline-runs/${enc(id)}`),
+    [ws, id],
+  );
   if (run.loading && !run.data) return <Loading what="the run" />;
   if (run.error) return <ErrorNote error={run.error} />;
   const r = run.data!;
   return (
     <div>
       <nav class="crumbs" aria-label="Where you are">
-        <a href={href("pipelines", ws)}>Pipelines</a> / <a href={href("pipelines", ws, r.pipeline)}>{r.pipeline}</a> / run {r.number}
+        <a href={href("pipelines", ws)}>Pipelines</a> /{" "}
+        <a href={href("pipelines", ws, r.pipeline)}>{r.pipeline}</a> / run {r.number}
       </nav>
-      <h1>{r.pipeline} <span class="muted">run {r.number}: {r.status}</span></h1>
+      <h1>
+        {r.pipeline}{" "}
+        <span class="muted">
+          run {r.number}: {r.status}
+        </span>
+      </h1>
       {r.error && <p class="error">{r.error}</p>}
       <dl class="props">
-        <dt>Trigger</dt><dd>{r.trigger}</dd>
-        <dt>Started</dt><dd>{when(r.started_time)}</dd>
-        <dt>Ended</dt><dd>{when(r.ended_time)}</dd>
-        <dt>Duration</dt><dd>{secs(r.duration_s)}</dd>
+        <dt>Trigger</dt>
+        <dd>{r.trigger}</dd>
+        <dt>Started</dt>
+        <dd>{when(r.started_time)}</dd>
+        <dt>Ended</dt>
+        <dd>{when(r.ended_time)}</dd>
+        <dt>Duration</dt>
+        <dd>{secs(r.duration_s)}</dd>
       </dl>
       <Section title="Steps">
         <table aria-label="Steps">
           <thead>
-            <tr><th>Step</th><th>Status</th><th>Rows in</th><th>Rows out</th><th>Quarantined</th><th>Time</th><th>Output</th></tr>
+            <tr>
+              <th>Step</th>
+              <th>Status</th>
+              <th>Rows in</th>
+              <th>Rows out</th>
+              <th>Quarantined</th>
+              <th>Time</th>
+              <th>Output</th>
+            </tr>
           </thead>
           <tbody>
             {(r.steps ?? []).map((s) => (
@@ -143,7 +208,15 @@ function RunView({ ws, id }: { ws: string; id: string }) {
                 <td class="num">{s.rows_out ?? ""}</td>
                 <td class="num">{s.rows_quarantined ?? ""}</td>
                 <td class="num">{secs(s.duration_s)}</td>
-                <td>{s.output ? <a href={href("datasets", ws, s.output.dataset, String(s.output.version))}>{s.output.dataset}:{s.output.version}</a> : ""}</td>
+                <td>
+                  {s.output ? (
+                    <a href={href("datasets", ws, s.output.dataset, String(s.output.version))}>
+                      {s.output.dataset}:{s.output.version}
+                    </a>
+                  ) : (
+                    ""
+                  )}
+                </td>
               </tr>
             ))}
           </tbody>
@@ -153,19 +226,41 @@ function RunView({ ws, id }: { ws: string; id: string }) {
         <Section key={s.name} title={`Step ${s.name}`}>
           {s.error && <p class="error">{s.error}</p>}
           {s.inputs && s.inputs.length > 0 && (
-            <p>Read {s.inputs.map((i) => `${i.alias} = ${i.dataset}:${i.version}${i.rows !== undefined ? ` (${i.rows} rows)` : ""}`).join(", ")}</p>
+            <p>
+              Read{" "}
+              {s.inputs
+                .map(
+                  (i) =>
+                    `${i.alias} = ${i.dataset}:${i.version}${i.rows !== undefined ? ` (${i.rows} rows)` : ""}`,
+                )
+                .join(", ")}
+            </p>
           )}
           {s.expectations && s.expectations.length > 0 && (
             <table aria-label={`Expectations of ${s.name}`}>
-              <thead><tr><th>Expectation</th><th>On failure</th><th>Rows failing</th></tr></thead>
+              <thead>
+                <tr>
+                  <th>Expectation</th>
+                  <th>On failure</th>
+                  <th>Rows failing</th>
+                </tr>
+              </thead>
               <tbody>
                 {s.expectations.map((e) => (
-                  <tr key={e.name} class={e.failed_rows ? "changed" : ""}><td>{e.name}</td><td>{e.on_fail}</td><td class="num">{e.failed_rows}</td></tr>
+                  <tr key={e.name} class={e.failed_rows ? "changed" : ""}>
+                    <td>{e.name}</td>
+                    <td>{e.on_fail}</td>
+                    <td class="num">{e.failed_rows}</td>
+                  </tr>
                 ))}
               </tbody>
             </table>
           )}
-          {s.checks && s.checks.length > 0 ? <Gate checks={s.checks} /> : <p class="muted">No checks.</p>}
+          {s.checks && s.checks.length > 0 ? (
+            <Gate checks={s.checks} />
+          ) : (
+            <p class="muted">No checks.</p>
+          )}
         </Section>
       ))}
     </div>
@@ -173,9 +268,15 @@ function RunView({ ws, id }: { ws: string; id: string }) {
 }
 
 function PipelineView({ ws, name }: { ws: string; name: string }) {
-  const doc = useLoad(() => json<PipelineDoc>("workspace", `${base(ws)}/pipelines/${enc(name)}`), [ws, name]);
+  const doc = useLoad(
+    () => json<PipelineDoc>("workspace", `${base(ws)}/pipelines/${enc(name)}`),
+    [ws, name],
+  );
   const runs = useLoad(
-    () => json<{ runs: PipelineRun[] }>("workspace", `${base(ws)}/pipelines/${enc(name)}/runs`, { query: { limit: 100 } }),
+    () =>
+      json<{ runs: PipelineRun[] }>("workspace", `${base(ws)}/pipelines/${enc(name)}/runs`, {
+        query: { limit: 100 },
+      }),
     [ws, name],
   );
   const [busy, setBusy] = useState(false);
@@ -197,11 +298,17 @@ function PipelineView({ ws, name }: { ws: string; name: string }) {
   };
   return (
     <div>
-      <nav class="crumbs" aria-label="Where you are"><a href={href("pipelines", ws)}>Pipelines</a> / {name}</nav>
+      <nav class="crumbs" aria-label="Where you are">
+        <a href={href("pipelines", ws)}>Pipelines</a> / {name}
+      </nav>
       <h1>{name}</h1>
       <div class="row">
-        <button type="button" onClick={start} disabled={busy}>{busy ? "Starting…" : "Run now"}</button>
-        <button type="button" onClick={runs.reload}>Refresh</button>
+        <button type="button" onClick={start} disabled={busy}>
+          {busy ? "Starting…" : "Run now"}
+        </button>
+        <button type="button" onClick={runs.reload}>
+          Refresh
+        </button>
       </div>
       <ErrorNote error={error} />
       <Section title="Runs">
@@ -209,11 +316,22 @@ function PipelineView({ ws, name }: { ws: string; name: string }) {
         <ErrorNote error={runs.error} />
         {runs.data && (
           <table aria-label="Pipeline runs">
-            <thead><tr><th>Run</th><th>Status</th><th>Trigger</th><th>Started</th><th>Duration</th><th>Error</th></tr></thead>
+            <thead>
+              <tr>
+                <th>Run</th>
+                <th>Status</th>
+                <th>Trigger</th>
+                <th>Started</th>
+                <th>Duration</th>
+                <th>Error</th>
+              </tr>
+            </thead>
             <tbody>
               {runs.data.runs.map((r) => (
                 <tr key={r.id} class={r.status === "failed" ? "changed" : ""}>
-                  <td><a href={href("pipelines", ws, name, "runs", r.id)}>{r.number}</a></td>
+                  <td>
+                    <a href={href("pipelines", ws, name, "runs", r.id)}>{r.number}</a>
+                  </td>
                   <td>{r.status}</td>
                   <td>{r.trigger}</td>
                   <td>{when(r.started_time)}</td>
@@ -221,7 +339,13 @@ function PipelineView({ ws, name }: { ws: string; name: string }) {
                   <td class="break">{r.error ?? ""}</td>
                 </tr>
               ))}
-              {runs.data.runs.length === 0 && <tr><td colSpan={6} class="muted">Not run yet.</td></tr>}
+              {runs.data.runs.length === 0 && (
+                <tr>
+                  <td colSpan={6} class="muted">
+                    Not run yet.
+                  </td>
+                </tr>
+              )}
             </tbody>
           </table>
         )}
@@ -231,12 +355,19 @@ function PipelineView({ ws, name }: { ws: string; name: string }) {
         <ErrorNote error={doc.error} />
         {doc.data?.steps && (
           <table aria-label="Pipeline steps">
-            <thead><tr><th>Step</th><th>Output</th><th>Expectations</th><th>Checks</th></tr></thead>
+            <thead>
+              <tr>
+                <th>Step</th>
+                <th>Output</th>
+                <th>Expectations</th>
+                <th>Checks</th>
+              </tr>
+            </thead>
             <tbody>
               {doc.data.steps.map((s) => (
                 <tr key={s.name}>
                   <td>{s.name}</td>
-                  <td>{typeof s.output === "string" ? s.output : s.output?.dataset ?? ""}</td>
+                  <td>{typeof s.output === "string" ? s.output : (s.output?.dataset ?? "")}</td>
                   <td class="num">{s.expectations ?? ""}</td>
                   <td class="num">{s.checks ?? ""}</td>
                 </tr>

@@ -105,3 +105,42 @@ export function Progress({ value, max, label }: { value: number; max: number; la
     </div>
   );
 }
+
+function cellText(x: unknown): string {
+  if (x === null || x === undefined) return "";
+  return typeof x === "object" ? JSON.stringify(x) : String(x);
+}
+
+// Typed rows as tarnd's previews answer them: a column's type is its header's title.
+export function RowsTable(p: {
+  label: string;
+  columns: { name: string; type: string }[];
+  rows: unknown[][];
+}) {
+  return (
+    <div class="scroll-x">
+      <table aria-label={p.label}>
+        <thead>
+          <tr>
+            {p.columns.map((c, i) => (
+              <th key={i} title={c.type}>
+                {c.name}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {p.rows.map((r, i) => (
+            <tr key={i}>
+              {r.map((x, j) => (
+                <td key={j} class={typeof x === "number" ? "num" : ""}>
+                  {cellText(x)}
+                </td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}

@@ -43,7 +43,13 @@ export function VirtualList(props: {
     if (props.onNearEnd && last >= props.count - 50) props.onNearEnd();
   }, [last, props.count]);
   return (
-    <div class="vlist" ref={scroller} role="grid" aria-label={props.label} aria-rowcount={props.count}>
+    <div
+      class="vlist"
+      ref={scroller}
+      role="grid"
+      aria-label={props.label}
+      aria-rowcount={props.count}
+    >
       {props.header}
       <div style={{ height: `${v.getTotalSize()}px`, position: "relative" }}>
         {items.map((it) => (
@@ -52,8 +58,14 @@ export function VirtualList(props: {
             role="row"
             aria-rowindex={it.index + 1}
             class="vrow"
-            style={{ position: "absolute", top: 0, left: 0, right: 0, height: `${it.size}px`,
-                     transform: `translateY(${it.start}px)` }}
+            style={{
+              position: "absolute",
+              top: 0,
+              left: 0,
+              right: 0,
+              height: `${it.size}px`,
+              transform: `translateY(${it.start}px)`,
+            }}
           >
             {props.row(it.index)}
           </div>

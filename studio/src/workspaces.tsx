@@ -5,7 +5,10 @@ import { json } from "./api";
 import { ErrorNote, Loading, href, useLoad } from "./ui";
 
 export function WorkspacePicker(p: { ws?: string; page: string; children: ComponentChildren }) {
-  const list = useLoad(() => json<{ workspaces: { name: string }[] }>("workspace", "/workspaces"), []);
+  const list = useLoad(
+    () => json<{ workspaces: { name: string }[] }>("workspace", "/workspaces"),
+    [],
+  );
   const names = (list.data?.workspaces ?? []).map((w) => w.name);
   useEffect(() => {
     if (!p.ws && names.length > 0) location.replace(href(p.page, names[0]));
@@ -14,10 +17,17 @@ export function WorkspacePicker(p: { ws?: string; page: string; children: Compon
     <div>
       <div class="row ws-pick">
         <label for="ws-pick">Workspace</label>
-        <select id="ws-pick" value={p.ws ?? ""}
-                onChange={(e) => (location.hash = href(p.page, e.currentTarget.value))}>
+        <select
+          id="ws-pick"
+          value={p.ws ?? ""}
+          onChange={(e) => (location.hash = href(p.page, e.currentTarget.value))}
+        >
           {!p.ws && <option value="">—</option>}
-          {names.map((n) => <option key={n} value={n}>{n}</option>)}
+          {names.map((n) => (
+            <option key={n} value={n}>
+              {n}
+            </option>
+          ))}
           {p.ws && !names.includes(p.ws) && <option value={p.ws}>{p.ws}</option>}
         </select>
       </div>

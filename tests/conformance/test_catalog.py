@@ -493,6 +493,39 @@ def test_tabular_csv_profile_with_hive_partitions(cat, ws, lake):
     assert v["definition"]["options"]["separator"] == ","
 
 
+def test_histograms_and_preview_of_a_version(cat, ws, lake):
+    rows = "".join(f"{i},{i * 0.5},n{i}\n" for i in range(100))
+    write(lake, "h/a.csv", ("id,x,name\n" + rows).encode())
+    register_store(cat, ws, "product", lake.file_system_name)
+    cat.json("POST", f"/{ws}/datasets/hist/versions",
+             {"definition": {"kind": "tabular", "format": "csv",
+                             "paths": [{"datastore": "product", "path": "h/a.csv"}]}}, expect=201)
+    # The version's bytes are pinned: overwriting the file changes no histogram.
+    write(lake, "h/a.csv", b"id,x,name\n1,1,a\n")
+    h = cat.json("GET", f"/{ws}/datasets/hist/versions/1/histograms", query=[("bins", "4")])
+    assert h["bins"] == 4 and h["row_count"] == 100
+    cols = {c["name"]: c for c in h["columns"]}
+    assert set(cols) == {"id", "x"}  # not the text column
+    assert cols["id"]["low"] == 0 and cols["id"]["high"] == 99
+    assert cols["id"]["counts"] == [25, 25, 25, 25] and cols["x"]["counts"] == [25, 25, 25, 25]
+    one = cat.json("GET", f"/{ws}/datasets/hist/versions/1/histograms",
+                   query=[("column", "x"), ("bins", "2")])
+    assert [c["name"] for c in one["columns"]] == ["x"] and one["columns"][0]["counts"] == [50, 50]
+    for query, status in (([("bins", "0")], 400), ([("bins", "101")], 400),
+                          ([("column", "name")], 400), ([("column", "nope")], 400)):
+        r = cat.call("GET", f"/{ws}/datasets/hist/versions/1/histograms", query=query)
+        assert r.status == status, (query, r)
+    r = cat.call("GET", f"/{ws}/datasets/nothing/versions/1/histograms")
+    assert r.status == 404, r
+    # The version's first rows, as registered (the file was overwritten since).
+    p = cat.json("GET", f"/{ws}/datasets/hist/versions/1/preview", query=[("rows", "3")])
+    assert [c["name"] for c in p["columns"]] == ["id", "x", "name"]
+    assert p["rows"] == [[0, 0.0, "n0"], [1, 0.5, "n1"], [2, 1.0, "n2"]] and p["row_count"] == 100
+    for rows in ("0", "101", "x"):
+        r = cat.call("GET", f"/{ws}/datasets/hist/versions/1/preview", query=[("rows", rows)])
+        assert r.status == 400, (rows, r)
+
+
 def test_tabular_partition_format_and_json_lines(cat, ws, lake):
     write(lake, "events/eu/2024/01/31/a.jsonl", b'{"k": 1, "v": "x"}\n{"k": 2, "v": "y"}\n')
     register_store(cat, ws, "product", lake.file_system_name)

@@ -52,7 +52,8 @@ def test_csv_first_rows_typed(tarn, lake):
 
 def test_json_lines_and_the_default_row_count(tarn, lake):
     body = json.loads(preview(tarn, lake.file_system_name, "events/e.jsonl").body)
-    assert body["format"] == "jsonl" and [c["name"] for c in body["columns"]] == ["id", "tags", "ok"]
+    assert body["format"] == "jsonl"
+    assert [c["name"] for c in body["columns"]] == ["id", "tags", "ok"]
     assert body["rows"][0][0] == 1 and body["rows"][1][2] is False
     body = json.loads(preview(tarn, lake.file_system_name, "sales/s.csv").body)
     assert len(body["rows"]) == 20  # the default

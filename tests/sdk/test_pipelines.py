@@ -232,6 +232,11 @@ def test_seed_flow_gate_blocks_a_bad_batch_and_publishes_the_fix(tarn, zones, tm
     assert (up["dataset"], up["version"]) == (prod_ds, 2)
     assert up["namespace"] == "abfss://%s@%s.dfs.core.windows.net" % (
         zones.fs["product"].file_system_name, tarn.account) and up["name"] == "sales/by_region"
+    # Down to columns: the tree carries the column lineage of each version a step made.
+    by_col = {c["column"]: c["from"] for c in up["columns"]}
+    assert by_col["revenue"] == [{"dataset": f"{cur_ds}:2", "field": "amount",
+                                  "transformation": "AGGREGATION"}], up["columns"]
+    assert by_col["region"][0]["transformation"] == "IDENTITY"
     cur = up["children"][0]
     assert (cur["dataset"], cur["version"], cur["via"]["job"]) == (
         cur_ds, 2, f.stem + ".by_region")

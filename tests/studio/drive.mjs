@@ -31,8 +31,8 @@ async function open(page, hash = "") {
   await page.goto(`${cfg.url}/studio/${hash}`);
 }
 
-async function shot(page, name) {
-  if (shots) await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: false });
+async function shot(page, name, fullPage = false) {
+  if (shots) await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage });
 }
 
 const scenarios = {
@@ -76,7 +76,15 @@ const scenarios = {
     await open(page);
     await signIn(page);
     await page.getByRole("link", { name: cfg.fs, exact: true }).first().click();
-    await page.getByRole("button", { name: "Folder raw" }).click();
+    // By keyboard: rows are buttons, reached with Tab and opened with Enter.
+    await page.getByRole("button", { name: "Folder raw" }).focus();
+    await page.keyboard.press("Enter");
+    await page.getByRole("button", { name: "Folder sales" }).waitFor();
+    await page.keyboard.press("Tab");
+    out.focus_outline = await page.evaluate(() => {
+      const el = document.activeElement;
+      return el ? getComputedStyle(el).outlineStyle : "";
+    });
     await page.getByRole("button", { name: "Folder sales" }).click();
     await page.getByRole("button", { name: "File sales.csv" }).click();
     const preview = page.getByRole("table", { name: "Preview" });
@@ -94,7 +102,9 @@ const scenarios = {
     await open(page, `#/lake/${cfg.account}/${cfg.fs}/many`);
     await signIn(page);
     const counter = page.locator(".listing p.muted");
-    await page.waitForFunction(() => /^[1-9]\d* items?/.test(document.querySelector(".listing p.muted")?.textContent ?? ""));
+    await page.waitForFunction(() =>
+      /^[1-9]\d* items?/.test(document.querySelector(".listing p.muted")?.textContent ?? ""),
+    );
     out.first = await counter.innerText();
     for (let i = 0; i < 40; i++) {
       await page.locator(".vlist").evaluate((el) => el.scrollTo(0, el.scrollHeight));
@@ -117,12 +127,19 @@ const scenarios = {
     const cdp = await page.context().newCDPSession(page);
     await cdp.send("Network.enable");
     await cdp.send("Network.emulateNetworkConditions", {
-      offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 4 * 1024 * 1024,
+      offline: false,
+      latency: 0,
+      downloadThroughput: -1,
+      uploadThroughput: 4 * 1024 * 1024,
     });
     const size = cfg.upload_size;
     const buffer = Buffer.alloc(size);
     for (let i = 0; i < size; i++) buffer[i] = (i * 131 + (i >> 9)) & 0xff;
-    await page.getByLabel("Files to upload").setInputFiles({ name: "big.bin", mimeType: "application/octet-stream", buffer });
+    await page.getByLabel("Files to upload").setInputFiles({
+      name: "big.bin",
+      mimeType: "application/octet-stream",
+      buffer,
+    });
     const bar = page.locator("progress");
     await bar.waitFor();
     const seen = [];
@@ -161,14 +178,36 @@ const scenarios = {
     const profile = page.getByRole("table", { name: "Profile" });
     await profile.waitFor();
     out.profile = await profile.locator("tbody tr td:first-child").allInnerTexts();
+    await profile.locator(".hist canvas").first().waitFor();
+    out.histograms = await profile
+      .locator(".hist")
+      .evaluateAll((els) => els.map((e) => e.getAttribute("aria-label")));
+    const rows = page.getByRole("table", { name: "Rows" });
+    await rows.waitFor();
+    out.rows = await rows.locator("tbody tr").count();
+    out.first_row = await rows.locator("tbody tr").first().locator("td").allInnerTexts();
     const tree = page.getByRole("list", { name: "Lineage, upstream" });
     await tree.waitFor();
     out.lineage = await tree.innerText();
     await page.getByLabel("Compare with").selectOption("1");
-    const diff = page.getByRole("table", { name: /Differences between versions 1 and 2/ });
+    const diff = page.getByRole("table", {
+      name: /Differences between versions 1 and 2/,
+    });
     await diff.waitFor();
     out.diff_rows = await diff.locator("tr.changed td:first-child").allInnerTexts();
-    await shot(page, "dataset");
+    await shot(page, "dataset", true);
+  },
+
+  // A version a pipeline made: its lineage down to columns.
+  async columns(page) {
+    await open(page, `#/datasets/${cfg.ws}/sales_totals/1`);
+    await signIn(page);
+    const cols = page.getByRole("list", {
+      name: "Column lineage of sales_totals:1",
+    });
+    await cols.waitFor();
+    out.columns = await cols.locator("li").allInnerTexts();
+    await shot(page, "lineage", true);
   },
 
   // Two runs' metric histories overlaid in one chart.
@@ -183,7 +222,10 @@ const scenarios = {
     await page.getByLabel("Metric").selectOption(cfg.metric);
     await page.locator(".chart canvas").waitFor();
     out.legend = await page.locator(".chart .u-legend .u-label").allInnerTexts();
-    out.compared = await page.getByRole("table", { name: "Compared runs" }).locator("thead th").allInnerTexts();
+    out.compared = await page
+      .getByRole("table", { name: "Compared runs" })
+      .locator("thead th")
+      .allInnerTexts();
     await shot(page, "runs-compare");
   },
 
@@ -204,7 +246,10 @@ const scenarios = {
     out.heading = await page.locator("h1").innerText();
     const gate = page.getByRole("table", { name: "Gate report" });
     out.checks = await gate.locator("> tbody > tr > td:first-child").allInnerTexts();
-    out.examples = await page.getByRole("table", { name: /Example rows failing/ }).locator("tbody tr").allInnerTexts();
+    out.examples = await page
+      .getByRole("table", { name: /Example rows failing/ })
+      .locator("tbody tr")
+      .allInnerTexts();
     await shot(page, "pipeline-run");
   },
 
@@ -218,7 +263,11 @@ const scenarios = {
     await form.getByLabel("Role").selectOption("Storage Blob Data Reader");
     await form.getByLabel("Scope").fill(cfg.scope);
     await form.getByRole("button", { name: "Assign" }).click();
-    await page.getByRole("button", { name: `Remove Storage Blob Data Reader at ${cfg.scope} from bob@contoso.example` }).waitFor();
+    await page
+      .getByRole("button", {
+        name: `Remove Storage Blob Data Reader at ${cfg.scope} from bob@contoso.example`,
+      })
+      .waitFor();
     const audit = page.getByRole("form", { name: "Filter the audit log" });
     await audit.getByLabel("Action").fill("AssignRole");
     await audit.getByRole("button", { name: "Filter" }).click();
@@ -226,8 +275,39 @@ const scenarios = {
       const rows = document.querySelectorAll("table[aria-label='Audit events'] tbody tr");
       return rows.length > 0 && !/Nothing matches/.test(rows[0].textContent ?? "");
     });
-    out.audit = await page.getByRole("table", { name: "Audit events" }).locator("tbody tr").allInnerTexts();
+    out.audit = await page
+      .getByRole("table", { name: "Audit events" })
+      .locator("tbody tr")
+      .allInnerTexts();
     await shot(page, "administration");
+  },
+
+  // New folder, rename, download and delete, each through its button (and the browser's own
+  // prompt or confirmation); test_studio.py checks the lake with the DataLake SDK.
+  async manage(page) {
+    const answers = [...cfg.answers];
+    page.removeAllListeners("dialog");
+    page.on("dialog", async (d) => {
+      out.dialogs = [...(out.dialogs ?? []), d.type()];
+      await (d.type() === "prompt" ? d.accept(answers.shift()) : d.accept());
+    });
+    await open(page, `#/lake/${cfg.account}/${cfg.fs}/work`);
+    await signIn(page);
+    await page.getByRole("button", { name: "New folder" }).click();
+    await page.getByRole("button", { name: "Folder made" }).waitFor();
+    await page.getByRole("button", { name: "File keep.txt" }).click();
+    const download = page.waitForEvent("download");
+    await page.getByRole("button", { name: "Download" }).click();
+    const file = await download;
+    out.downloaded_name = file.suggestedFilename();
+    const chunks = [];
+    for await (const c of await file.createReadStream()) chunks.push(c);
+    out.downloaded = Buffer.concat(chunks).toString();
+    await page.getByRole("button", { name: "Rename…" }).click();
+    await page.getByRole("button", { name: "File renamed.txt" }).waitFor();
+    await page.getByRole("button", { name: "File gone.txt" }).click();
+    await page.getByRole("button", { name: "Delete" }).click();
+    await page.getByRole("button", { name: "File gone.txt" }).waitFor({ state: "detached" });
   },
 
   // A file named like markup shows as text, and nothing runs.
@@ -269,7 +349,10 @@ const browser = await chromium.launch({
 });
 let failed = null;
 try {
-  const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 800 } });
+  const context = await browser.newContext({
+    ignoreHTTPSErrors: true,
+    viewport: { width: 1280, height: 800 },
+  });
   const page = await context.newPage();
   page.setDefaultTimeout(20000);
   const violations = [];

@@ -110,6 +110,24 @@ def make_lake(srv, d, tenant):
                                {"Content-Type": "application/json"},
                                json.dumps({"definition": pipeline}).encode())
     assert r.status in (200, 201), r
+    totals = textwrap.dedent("""\
+        version: 1
+        name: totals
+        steps:
+          - name: totals
+            inputs: {sales: sales}
+            sql: SELECT region, sum(amount) AS revenue FROM sales GROUP BY region
+            output: {dataset: sales_totals, datastore: lake, path: product/totals}
+            checks: [row_count > 0]
+        """)
+    raw = RawClient(srv)
+    r = raw.request("PUT", f"/workspaces/{ws.name}/pipelines/totals", (),
+                    {"Content-Type": "application/json"},
+                    json.dumps({"definition": totals}).encode())
+    assert r.status in (200, 201), r
+    r = raw.request("POST", f"/workspaces/{ws.name}/pipelines/totals/runs", [("wait", "10000")],
+                    {"Content-Type": "application/json"}, b"{}")
+    assert r.status == 201 and json.loads(r.body)["status"] == "succeeded", r
 
     script = textwrap.dedent("""
         import mlflow
@@ -203,6 +221,7 @@ def test_sign_in_with_a_device_code(studio):
 def test_browse_to_a_file_and_preview_it(studio):
     srv, cfg = cfg_of(studio)
     out = drive(srv, "browse", **cfg)
+    assert out["focus_outline"] == "solid", out  # keyboard focus is visible
     assert out["preview_header"] == ["region", "amount"]
     assert out["preview_rows"] == 20
     props = srv.datalake_service().get_file_system_client(cfg["fs"]) \
@@ -245,8 +264,17 @@ def test_a_dataset_profile_lineage_and_diff(studio):
     srv, cfg = cfg_of(studio)
     out = drive(srv, "dataset", dataset="sales", **cfg)
     assert out["profile"] == ["region", "amount"]
+    assert out["histograms"] == ["Histogram of amount: 20 bins from 0 to 99, 33 values"], out
+    assert out["rows"] == 20 and out["first_row"] == ["north", "10.5"], out
     assert "sales:2" in out["lineage"] and "raw/sales/sales.csv" in out["lineage"], out
     assert "Rows" in out["diff_rows"], out
+
+
+def test_lineage_down_to_columns(studio):
+    srv, cfg = cfg_of(studio)
+    out = drive(srv, "columns", **cfg)
+    assert sorted(out["columns"]) == ["region ← sales:2.region (identity)",
+                                      "revenue ← sales:2.amount (aggregation)"], out
 
 
 def test_two_runs_compared(studio):
@@ -276,6 +304,19 @@ def test_administration_assigns_a_role_and_reads_the_audit_log(studio):
     assert {"principal_id": bob, "role": "Storage Blob Data Reader", "scope": scope}.items() <= \
         next(r for r in roles if r["principal_id"] == bob).items(), roles
     assert out["audit"] and all("AssignRole" in row for row in out["audit"]), out
+
+
+def test_new_folder_download_rename_and_delete(studio):
+    srv, cfg = cfg_of(studio)
+    fsc = srv.datalake_service().get_file_system_client(cfg["fs"])
+    fsc.get_file_client("work/keep.txt").upload_data(b"kept bytes", overwrite=True)
+    fsc.get_file_client("work/gone.txt").upload_data(b"x", overwrite=True)
+    out = drive(srv, "manage", answers=["made", "work/renamed.txt"], **cfg)
+    assert out["dialogs"] == ["prompt", "prompt", "confirm"], out
+    assert out["downloaded_name"] == "keep.txt" and out["downloaded"] == "kept bytes", out
+    names = {p.name: p.is_directory for p in fsc.get_paths("work")}
+    assert names == {"work/made": True, "work/renamed.txt": False}, names
+    assert fsc.get_file_client("work/renamed.txt").download_file().readall() == b"kept bytes"
 
 
 def test_a_file_named_like_markup_is_shown_as_text(studio):

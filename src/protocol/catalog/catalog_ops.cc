@@ -1,11 +1,16 @@
 #include "protocol/catalog/catalog_ops.h"
 
+#include <cmath>
+#include <cstdlib>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "catalog/catalog_service.h"
 #include "identity/identity_service.h"
 #include "common/strings.h"
+#include "protocol/studio/preview_ops.h"
+#include "tabular/tabular.h"
 
 namespace tarn::protocol::catalog_ops {
 namespace {
@@ -144,6 +149,66 @@ Status ListFiles(Ctx& c) {
   TARN_ASSIGN_OR_RETURN(int64_t marker, ParseIntQuery(c, "marker", 0));
   TARN_ASSIGN_OR_RETURN(int64_t max, ParseIntQuery(c, "maxresults", 5000));
   return ReplyJson(c, 200, c.catalog->ListFiles(Workspace(c), Name(c), Version(c), marker, max));
+}
+
+Status Histograms(Ctx& c) {
+  TARN_ASSIGN_OR_RETURN(int64_t bins, ParseIntQuery(c, "bins", 20));
+  if (bins < 1 || bins > tabular::kMaxHistogramBins) {
+    return Error(Reason::kInvalidQueryParameterValue,
+                 "bins must be from 1 to " + std::to_string(tabular::kMaxHistogramBins));
+  }
+  std::vector<std::string> columns;
+  auto [from, to] = c.query.equal_range("column");
+  for (auto it = from; it != to; ++it) columns.push_back(it->second);
+  TARN_ASSIGN_OR_RETURN(catalog::TabularSource src,
+                        c.catalog->OpenTabular(Workspace(c), Name(c), Version(c), Reader(c)));
+  // The profile's min and max, where finite numbers, spare the engine a scan.
+  std::map<std::string, std::pair<double, double>> bounds;
+  for (const Json& p : src.version.value("profile", Json::array())) {
+    if (!p.is_object() || !p.value("min", Json()).is_string() ||
+        !p.value("max", Json()).is_string()) {
+      continue;
+    }
+    const std::string lo = p["min"], hi = p["max"];
+    char* end_lo = nullptr;
+    char* end_hi = nullptr;
+    const double l = std::strtod(lo.c_str(), &end_lo), h = std::strtod(hi.c_str(), &end_hi);
+    if (!lo.empty() && !hi.empty() && *end_lo == '\0' && *end_hi == '\0' && std::isfinite(l) &&
+        std::isfinite(h) && l <= h) {
+      bounds[p.value("name", "")] = {l, h};
+    }
+  }
+  TARN_ASSIGN_OR_RETURN(std::vector<tabular::Histogram> hs,
+                        tabular::ProcessEngine().Histograms(*src.opener, src.files, src.request,
+                                                            static_cast<int>(bins), columns,
+                                                            bounds));
+  Json out = Json::array();
+  for (const tabular::Histogram& h : hs) {
+    out.push_back({{"name", h.name}, {"type", h.type}, {"low", h.low}, {"high", h.high},
+                   {"counts", h.counts}});
+  }
+  return ReplyJson(c, 200, Json{{"name", src.version.value("name", Name(c))},
+                                {"version", src.version.value("version", int64_t{0})},
+                                {"row_count", src.version.value("row_count", int64_t{0})},
+                                {"bins", bins},
+                                {"columns", out}});
+}
+
+Status PreviewRows(Ctx& c) {
+  TARN_ASSIGN_OR_RETURN(int64_t rows, ParseIntQuery(c, "rows", 20));
+  if (rows < 1 || rows > 100) {
+    return Error(Reason::kInvalidQueryParameterValue, "rows must be a number from 1 to 100.");
+  }
+  TARN_ASSIGN_OR_RETURN(catalog::TabularSource src,
+                        c.catalog->OpenTabular(Workspace(c), Name(c), Version(c), Reader(c)));
+  src.request.limit = rows;
+  TARN_ASSIGN_OR_RETURN(tabular::Table t,
+                        tabular::ProcessEngine().Read(*src.opener, src.files, src.request));
+  Json out = preview_ops::TableJson(t);
+  out["name"] = src.version.value("name", Name(c));
+  out["version"] = src.version.value("version", int64_t{0});
+  out["row_count"] = src.version.value("row_count", int64_t{0});
+  return ReplyJson(c, 200, out);
 }
 
 Status ReadFile(Ctx& c) {

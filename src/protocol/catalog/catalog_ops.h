@@ -33,6 +33,10 @@ Status SetVersionState(Ctx& c);
 Status DeleteVersion(Ctx& c);
 Status ListFiles(Ctx& c);
 Status ReadFile(Ctx& c);
+// GET .../versions/{v}/histograms?bins=&column=: equal-width histograms of numeric columns.
+Status Histograms(Ctx& c);
+// GET .../versions/{v}/preview?rows=: the version's first rows, as registered (transforms too).
+Status PreviewRows(Ctx& c);
 Status GetVersionById(Ctx& c);
 
 }  // namespace tarn::protocol::catalog_ops

@@ -105,6 +105,19 @@ Json Cell(const tabular::Column& col, size_t row) {
 
 }  // namespace
 
+Json TableJson(const tabular::Table& table) {
+  Json columns = Json::array(), rows = Json::array();
+  for (const auto& col : table.columns) {
+    columns.push_back({{"name", col.name}, {"type", TypeName(col.type)}});
+  }
+  for (int64_t r = 0; r < table.rows; ++r) {
+    Json row = Json::array();
+    for (const auto& col : table.columns) row.push_back(Cell(col, static_cast<size_t>(r)));
+    rows.push_back(std::move(row));
+  }
+  return Json{{"columns", columns}, {"rows", rows}};
+}
+
 StatusOr<PreviewRequest> ParsePreviewRequest(const std::string& path,
                                              const std::optional<std::string>& format,
                                              const std::optional<std::string>& rows) {
@@ -162,17 +175,10 @@ Status PreviewFile(Ctx& c) {
     return Error(Reason::kInvalidInput, "This file does not read as " + pr.format + ": " +
                                             table.status().message());
   }
-  Json columns = Json::array(), rows = Json::array();
-  for (const auto& col : table->columns) {
-    columns.push_back({{"name", col.name}, {"type", TypeName(col.type)}});
-  }
-  for (int64_t r = 0; r < table->rows; ++r) {
-    Json row = Json::array();
-    for (const auto& col : table->columns) row.push_back(Cell(col, static_cast<size_t>(r)));
-    rows.push_back(std::move(row));
-  }
-  Json out{{"format", pr.format}, {"columns", columns}, {"rows", rows},
-           {"size", plan.length}, {"etag", "\"" + plan.node.etag + "\""}};
+  Json out = TableJson(*table);
+  out["format"] = pr.format;
+  out["size"] = plan.length;
+  out["etag"] = "\"" + plan.node.etag + "\"";
   return c.Reply(200, {{"Cache-Control", "no-store"}}, out.dump(-1, ' ', false,
                                                                   Json::error_handler_t::replace),
                  "application/json");

@@ -8,7 +8,10 @@
 #include <optional>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "protocol/context.h"
+#include "tabular/tabular.h"
 
 namespace tarn::protocol::preview_ops {
 
@@ -23,5 +26,10 @@ StatusOr<PreviewRequest> ParsePreviewRequest(const std::string& path,
                                              const std::optional<std::string>& rows);
 
 Status PreviewFile(Ctx& c);
+
+// A table's columns ({"name", "type"}: int64, double, bool, string or timestamp) and rows as
+// JSON values (timestamps as ISO 8601 text in UTC, non-finite doubles as "NaN" or
+// "Infinity"): the shape of a preview.
+nlohmann::json TableJson(const tabular::Table& table);
 
 }  // namespace tarn::protocol::preview_ops
