@@ -34,6 +34,118 @@ const ROLES = [
   "Owner",
 ];
 
+// A tenant's groups: members shown by name, added by object ID and removed; new groups.
+function Groups(p: {
+  tenant: string;
+  groups: Group[];
+  names: Map<string, string>;
+  onChanged: () => void;
+}) {
+  const [error, setError] = useState("");
+  const [newGroup, setNewGroup] = useState("");
+  const [adding, setAdding] = useState<Record<string, string>>({});
+  const run = async (f: () => Promise<unknown>) => {
+    setError("");
+    try {
+      await f();
+      p.onChanged();
+    } catch (e) {
+      setError(describe(e));
+    }
+  };
+  const member = (g: string, m: string, method: "PUT" | "DELETE") =>
+    call("workspace", `/identity/groups/${enc(g)}/members/${enc(m)}`, { method });
+  return (
+    <>
+      {p.groups.length > 0 && (
+        <table aria-label={`Groups of ${p.tenant}`}>
+          <thead>
+            <tr>
+              <th>Group</th>
+              <th>Object ID</th>
+              <th>Members</th>
+              <th>Add a member</th>
+            </tr>
+          </thead>
+          <tbody>
+            {p.groups.map((g) => (
+              <tr key={g.object_id}>
+                <td>{g.display_name}</td>
+                <td class="mono">{g.object_id}</td>
+                <td>
+                  {(g.members ?? []).map((m) => (
+                    <span class="tag" key={m}>
+                      {p.names.get(m) ?? m}{" "}
+                      <button
+                        type="button"
+                        class="small"
+                        aria-label={`Remove ${p.names.get(m) ?? m} from ${g.display_name}`}
+                        onClick={() => run(() => member(g.object_id, m, "DELETE"))}
+                      >
+                        ×
+                      </button>
+                    </span>
+                  ))}
+                </td>
+                <td>
+                  <form
+                    class="row"
+                    aria-label={`Add a member to ${g.display_name}`}
+                    onSubmit={(e) => {
+                      e.preventDefault();
+                      const m = (adding[g.object_id] ?? "").trim();
+                      if (m) run(() => member(g.object_id, m, "PUT"));
+                      setAdding({ ...adding, [g.object_id]: "" });
+                    }}
+                  >
+                    <input
+                      aria-label={`Object ID of the new member of ${g.display_name}`}
+                      placeholder="object ID"
+                      maxLength={64}
+                      value={adding[g.object_id] ?? ""}
+                      onInput={(e) =>
+                        setAdding({ ...adding, [g.object_id]: e.currentTarget.value })
+                      }
+                    />
+                    <button type="submit">Add</button>
+                  </form>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <form
+        class="row"
+        aria-label={`New group in ${p.tenant}`}
+        onSubmit={(e) => {
+          e.preventDefault();
+          const name = newGroup.trim();
+          if (!name) return;
+          setNewGroup("");
+          run(() =>
+            call("workspace", `/identity/tenants/${enc(p.tenant)}/groups`, {
+              method: "POST",
+              headers: { "Content-Type": "application/json" },
+              body: JSON.stringify({ display_name: name }),
+            }),
+          );
+        }}
+      >
+        <input
+          aria-label="Name of the new group"
+          placeholder="new group's name"
+          maxLength={256}
+          value={newGroup}
+          onInput={(e) => setNewGroup(e.currentTarget.value)}
+        />
+        <button type="submit">Create group</button>
+      </form>
+      <ErrorNote error={error} />
+    </>
+  );
+}
+
 function Directory() {
   const dir = useLoad(async () => {
     const t = await json<{ tenants: { tenant_id: string; display_name?: string }[] }>(
@@ -119,26 +231,7 @@ function Directory() {
               ))}
             </tbody>
           </table>
-          {t.groups.length > 0 && (
-            <table aria-label={`Groups of ${t.tenant_id}`}>
-              <thead>
-                <tr>
-                  <th>Group</th>
-                  <th>Object ID</th>
-                  <th>Members</th>
-                </tr>
-              </thead>
-              <tbody>
-                {t.groups.map((g) => (
-                  <tr key={g.object_id}>
-                    <td>{g.display_name}</td>
-                    <td class="mono">{g.object_id}</td>
-                    <td>{(g.members ?? []).map((m) => names.get(m) ?? m).join(", ")}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          )}
+          <Groups tenant={t.tenant_id} groups={t.groups} names={names} onChanged={dir.reload} />
         </Section>
       ))}
       <Section title="Role assignments">

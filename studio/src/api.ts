@@ -79,6 +79,17 @@ export async function json<T>(aud: Audience, path: string, o: CallOptions = {}):
 export const enc = (s: string) => encodeURIComponent(s);
 export const encPath = (p: string) => p.split("/").map(enc).join("/");
 
+// Hands a downloaded body to the browser as a file.
+export function saveBlob(blob: Blob, name: string) {
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(blob);
+  a.download = name || "download";
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+}
+
 export function describe(e: unknown): string {
   if (e instanceof ApiError || e instanceof SignInError) return e.message;
   if (e instanceof Error) return e.message;

@@ -3,7 +3,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
-import { call, enc, json } from "./api";
+import { call, describe, enc, encPath, json, saveBlob } from "./api";
 import { ErrorNote, Loading, Section, href, useLoad, when } from "./ui";
 import { WorkspacePicker } from "./workspaces";
 
@@ -26,6 +26,7 @@ interface Run {
     end_time?: number;
     experiment_id: string;
     user_id?: string;
+    artifact_uri?: string;
   };
   data: { metrics?: Metric[]; params?: KV[]; tags?: KV[] };
   inputs?: { dataset_inputs?: { dataset: { name: string; digest?: string; source?: string } }[] };
@@ -376,20 +377,91 @@ interface Job {
   }[];
 }
 
+const ARTIFACTS_SCHEME = "mlflow-artifacts:/";
+
+// A run's artifacts, through the workspace's proxied artifact API: folders open in place,
+// files download with the person's token.
+function Artifacts({ ws, uri }: { ws: string; uri: string }) {
+  const [folder, setFolder] = useState("");
+  const [error, setError] = useState("");
+  const root = uri.startsWith(ARTIFACTS_SCHEME) ? uri.slice(ARTIFACTS_SCHEME.length) : "";
+  const base = `/workspaces/${enc(ws)}/mlflow/api/2.0/mlflow-artifacts/artifacts`;
+  const list = useLoad(
+    () =>
+      root
+        ? json<{ files?: { path: string; is_dir: boolean; file_size?: number }[] }>(
+            "tracking",
+            base,
+            { query: { path: folder ? `${root}/${folder}` : root } },
+          )
+        : Promise.resolve({ files: [] }),
+    [ws, root, folder],
+  );
+  if (!root) return <p class="muted">Stored at {uri || "no artifact location"}.</p>;
+  const download = async (path: string) => {
+    setError("");
+    try {
+      const r = await call("tracking", `${base}/${encPath(`${root}/${path}`)}`);
+      saveBlob(await r.blob(), path.split("/").pop() ?? "");
+    } catch (e) {
+      setError(describe(e));
+    }
+  };
+  const files = list.data?.files ?? [];
+  return (
+    <div>
+      {folder && (
+        <p>
+          <span class="mono">{folder}/</span>{" "}
+          <button
+            type="button"
+            class="small"
+            onClick={() => setFolder(folder.split("/").slice(0, -1).join("/"))}
+          >
+            Up
+          </button>
+        </p>
+      )}
+      {list.loading && <Loading what="artifacts" />}
+      <ErrorNote error={list.error || error} />
+      <ul aria-label="Artifacts">
+        {files.map((f) => {
+          const path = f.path.includes("/") || !folder ? f.path : `${folder}/${f.path}`;
+          const name = path.split("/").pop();
+          return (
+            <li key={path}>
+              {f.is_dir ? (
+                <button type="button" class="link" onClick={() => setFolder(path)}>
+                  {name}/
+                </button>
+              ) : (
+                <>
+                  <span class="mono">{name}</span>{" "}
+                  {f.file_size !== undefined && <span class="muted">{f.file_size} bytes</span>}{" "}
+                  <button
+                    type="button"
+                    class="small"
+                    aria-label={`Download ${path}`}
+                    onClick={() => download(path)}
+                  >
+                    Download
+                  </button>
+                </>
+              )}
+            </li>
+          );
+        })}
+        {list.data && files.length === 0 && <li class="muted">None.</li>}
+      </ul>
+    </div>
+  );
+}
+
 // One run: its parameters, metrics and tags, the datasets it read and wrote, its artifacts and,
 // for a run submitted to a compute target, its log.
 function RunDetail({ ws, exp, id }: { ws: string; exp: string; id: string }) {
   const run = useLoad(
     () => json<{ run: Run }>("tracking", mlflow(ws, "runs/get"), { query: { run_id: id } }),
-    [ws, id],
-  );
-  const arts = useLoad(
-    () =>
-      json<{ files?: { path: string; is_dir: boolean; file_size?: number }[] }>(
-        "tracking",
-        mlflow(ws, "artifacts/list"),
-        { query: { run_id: id } },
-      ),
     [ws, id],
   );
   const job = useLoad(async () => {
@@ -514,20 +586,7 @@ function RunDetail({ ws, exp, id }: { ws: string; exp: string; id: string }) {
         </table>
       </Section>
       <Section title="Artifacts">
-        {arts.loading && <Loading what="artifacts" />}
-        <ErrorNote error={arts.error} />
-        <ul>
-          {(arts.data?.files ?? []).map((f) => (
-            <li key={f.path}>
-              <span class="mono">
-                {f.path}
-                {f.is_dir ? "/" : ""}
-              </span>{" "}
-              {f.file_size !== undefined ? <span class="muted">{f.file_size} bytes</span> : null}
-            </li>
-          ))}
-          {arts.data && (arts.data.files ?? []).length === 0 && <li class="muted">None.</li>}
-        </ul>
+        <Artifacts ws={ws} uri={r.info.artifact_uri ?? ""} />
       </Section>
       {j && (
         <Section title="Log">

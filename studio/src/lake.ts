@@ -1,5 +1,5 @@
 // The lake's DFS API (docs/api.md), as the DataLake SDKs call it.
-import { call, enc, encPath, json, putWithProgress } from "./api";
+import { call, enc, encPath, json, putWithProgress, saveBlob } from "./api";
 
 export interface PathItem {
   name: string; // from the filesystem's root
@@ -251,12 +251,5 @@ export async function readHead(account: string, fs: string, path: string, n: num
 
 export async function download(account: string, fs: string, path: string) {
   const r = await call("storage", pathUrl(account, fs, path));
-  const blob = await r.blob();
-  const a = document.createElement("a");
-  a.href = URL.createObjectURL(blob);
-  a.download = path.split("/").pop() || "download";
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+  saveBlob(await r.blob(), path.split("/").pop() ?? "");
 }

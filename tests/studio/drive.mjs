@@ -71,6 +71,25 @@ const scenarios = {
     out.code = code;
   },
 
+  // A service principal signs in with its secret; what it may read is what its role allows.
+  async app(page) {
+    await open(page, `#/lake/${cfg.account}/${cfg.fs}/raw/sales`);
+    await page.getByLabel("a service principal").check();
+    await page.getByLabel("Tenant ID").fill(cfg.tenant);
+    await page.getByLabel("Application (client) ID").fill(cfg.app_id);
+    await page.getByLabel("Client secret").fill(cfg.secret);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("button", { name: "File sales.csv" }).waitFor();
+    out.stored = await page.evaluate(() => JSON.stringify({ ...sessionStorage, ...localStorage }));
+    await page.getByRole("button", { name: "New folder" }).waitFor();
+    page.removeAllListeners("dialog");
+    page.on("dialog", (d) => d.accept("not-allowed"));
+    await page.getByRole("button", { name: "New folder" }).click();
+    const err = page.locator(".toolbar .error");
+    await err.waitFor();
+    out.refused = await err.innerText();
+  },
+
   // Lake -> datastore's filesystem -> folders -> a CSV file: properties and a preview.
   async browse(page) {
     await open(page);
@@ -153,6 +172,21 @@ const scenarios = {
     await page.getByRole("status").filter({ hasText: "Uploaded big.bin" }).waitFor();
     await page.getByRole("button", { name: "File big.bin" }).waitFor();
     await shot(page, "upload");
+    // Dropped on the toolbar, as a file dragged from the desktop is.
+    await cdp.send("Network.emulateNetworkConditions", {
+      offline: false,
+      latency: 0,
+      downloadThroughput: -1,
+      uploadThroughput: -1,
+    });
+    const drop = await page.evaluateHandle(() => {
+      const dt = new DataTransfer();
+      dt.items.add(new File(["dropped,bytes\n1,2\n"], "dropped.csv", { type: "text/csv" }));
+      return dt;
+    });
+    await page.locator(".toolbar").dispatchEvent("dragover", { dataTransfer: drop });
+    await page.locator(".toolbar").dispatchEvent("drop", { dataTransfer: drop });
+    await page.getByRole("button", { name: "File dropped.csv" }).waitFor();
   },
 
   // An ACL entry added in the editor; test_studio.py reads it back with the DataLake SDK.
@@ -168,6 +202,17 @@ const scenarios = {
     await page.getByRole("status").filter({ hasText: "Saved." }).waitFor();
     await page.getByRole("cell", { name: `User ${cfg.grantee}`, exact: true }).waitFor();
     await shot(page, "acl-editor");
+    // On a folder: a default entry, applied to everything below.
+    await open(page, `#/lake/${cfg.account}/${cfg.fs}/raw`);
+    const folder = page.getByRole("form", { name: "Add an entry" });
+    await folder.getByLabel("Scope").selectOption("default");
+    await folder.getByLabel("User name, object ID or group ID").fill(cfg.grantee);
+    await folder.getByLabel("Permissions").selectOption("r-x");
+    await folder.getByRole("button", { name: "Add entry" }).click();
+    await page.getByRole("button", { name: "Apply to everything below" }).click();
+    const applied = page.getByRole("status").filter({ hasText: "Applied to" });
+    await applied.waitFor();
+    out.applied = await applied.innerText();
   },
 
   // A dataset version: profile, lineage down to its file, and the diff against version 1.
@@ -196,6 +241,22 @@ const scenarios = {
     await diff.waitFor();
     out.diff_rows = await diff.locator("tr.changed td:first-child").allInnerTexts();
     await shot(page, "dataset", true);
+  },
+
+  // A run's page: its artifacts, a folder opened and a file downloaded.
+  async artifacts(page) {
+    await open(page, `#/experiments/${cfg.ws}`);
+    await signIn(page);
+    await page.getByRole("link", { name: cfg.experiment, exact: true }).click();
+    await page.getByRole("link", { name: "run-a", exact: true }).click();
+    await page.getByRole("button", { name: "notes/" }).click();
+    const download = page.waitForEvent("download");
+    await page.getByRole("button", { name: "Download notes/hello.txt" }).click();
+    const file = await download;
+    const chunks = [];
+    for await (const c of await file.createReadStream()) chunks.push(c);
+    out.name = file.suggestedFilename();
+    out.text = Buffer.concat(chunks).toString();
   },
 
   // A version a pipeline made: its lineage down to columns.
@@ -268,6 +329,14 @@ const scenarios = {
         name: `Remove Storage Blob Data Reader at ${cfg.scope} from bob@contoso.example`,
       })
       .waitFor();
+    // A new group, and bob in it.
+    const create = page.getByRole("form", { name: `New group in ${cfg.tenant}` });
+    await create.getByLabel("Name of the new group").fill("analysts");
+    await create.getByRole("button", { name: "Create group" }).click();
+    const add = page.getByRole("form", { name: "Add a member to analysts" });
+    await add.getByLabel("Object ID of the new member of analysts").fill(cfg.bob);
+    await add.getByRole("button", { name: "Add" }).click();
+    await page.getByRole("button", { name: "Remove bob@contoso.example from analysts" }).waitFor();
     const audit = page.getByRole("form", { name: "Filter the audit log" });
     await audit.getByLabel("Action").fill("AssignRole");
     await audit.getByRole("button", { name: "Filter" }).click();

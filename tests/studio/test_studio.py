@@ -135,6 +135,7 @@ def make_lake(srv, d, tenant):
         for name, lr in (("run-a", 0.1), ("run-b", 0.3)):
             with mlflow.start_run(run_name=name):
                 mlflow.log_param("lr", lr)
+                mlflow.log_text(f"notes of {name}", "notes/hello.txt")
                 for step in range(20):
                     mlflow.log_metric("loss", 1.0 / (1 + lr * step), step=step)
     """)
@@ -218,6 +219,16 @@ def test_sign_in_with_a_device_code(studio):
     assert len(out["code"].replace("-", "")) == 8, out
 
 
+def test_a_service_principal_signs_in_and_its_role_decides(studio):
+    srv, cfg = cfg_of(studio)
+    d = Directory(srv)
+    sp = d.service_principal(cfg["tenant"], "viewer")
+    d.assign(sp["object_id"], "Storage Blob Data Reader", f"/{ACCOUNT}/{cfg['fs']}")
+    out = drive(srv, "app", app_id=sp["app_id"], secret=sp["secret"], **cfg)
+    assert sp["secret"] not in out["stored"], "a service principal's secret is kept in memory only"
+    assert "AuthorizationPermissionMismatch" in out["refused"], out
+
+
 def test_browse_to_a_file_and_preview_it(studio):
     srv, cfg = cfg_of(studio)
     out = drive(srv, "browse", **cfg)
@@ -248,16 +259,25 @@ def test_upload_shows_progress_and_lands_whole(studio):
         .get_file_client("uploads/big.bin").download_file().readall()
     want = bytes(((i * 131 + (i >> 9)) & 0xFF) for i in range(size))
     assert hashlib.sha256(data).digest() == hashlib.sha256(want).digest()
+    dropped = srv.datalake_service().get_file_system_client(cfg["fs"]) \
+        .get_file_client("uploads/dropped.csv")
+    assert dropped.download_file().readall() == b"dropped,bytes\n1,2\n"
 
 
 def test_an_acl_edited_in_the_browser_is_what_the_sdk_reads(studio):
     srv, cfg = cfg_of(studio)
     bob = studio[2]["bob"]
-    drive(srv, "acl", grantee="bob@contoso.example", **cfg)
+    out = drive(srv, "acl", grantee="bob@contoso.example", **cfg)
     acl = srv.datalake_service().get_file_system_client(cfg["fs"]) \
         .get_file_client("raw/sales/sales.csv").get_access_control()["acl"]
     assert f"user:{bob['object_id']}:r--" in acl.split(","), acl
     assert "mask::" in acl, acl
+    # The folder's default entry went to everything below it: raw/sales and its file.
+    assert out["applied"].startswith("Applied to 2 folders and 1 file"), out
+    fsc = srv.datalake_service().get_file_system_client(cfg["fs"])
+    for d in ("raw", "raw/sales"):
+        acl = fsc.get_directory_client(d).get_access_control()["acl"]
+        assert f"default:user:{bob['object_id']}:r-x" in acl.split(","), (d, acl)
 
 
 def test_a_dataset_profile_lineage_and_diff(studio):
@@ -275,6 +295,12 @@ def test_lineage_down_to_columns(studio):
     out = drive(srv, "columns", **cfg)
     assert sorted(out["columns"]) == ["region ← sales:2.region (identity)",
                                       "revenue ← sales:2.amount (aggregation)"], out
+
+
+def test_a_runs_artifact_downloads(studio):
+    srv, cfg = cfg_of(studio)
+    out = drive(srv, "artifacts", experiment="churn", **cfg)
+    assert out["name"] == "hello.txt" and out["text"] == "notes of run-a", out
 
 
 def test_two_runs_compared(studio):
@@ -304,6 +330,8 @@ def test_administration_assigns_a_role_and_reads_the_audit_log(studio):
     assert {"principal_id": bob, "role": "Storage Blob Data Reader", "scope": scope}.items() <= \
         next(r for r in roles if r["principal_id"] == bob).items(), roles
     assert out["audit"] and all("AssignRole" in row for row in out["audit"]), out
+    groups = Directory(srv).call("GET", f"/tenants/{cfg['tenant']}/groups", expect=200)["groups"]
+    assert [(g["display_name"], g["members"]) for g in groups] == [("analysts", [bob])], groups
 
 
 def test_new_folder_download_rename_and_delete(studio):
