@@ -196,6 +196,12 @@ def test_the_studio_is_served_with_a_strict_policy(studio):
     # Plain http sends the browser to https, where bearer tokens may travel.
     r = requests.get(f"{srv.url}/studio/", allow_redirects=False, timeout=10)
     assert r.status_code == 307 and r.headers["Location"] == f"{srv.https_url}/studio/"
+    r = requests.get(f"{srv.url}/studio/", allow_redirects=False, timeout=10,
+                     headers={"Host": "localhost:1"})
+    assert r.headers["Location"] == f"https://localhost:{srv.https_url.rsplit(':', 1)[1]}/studio/"
+    r = requests.get(f"{srv.url}/studio/", allow_redirects=False, timeout=10,
+                     headers={"Host": "me@evil.example"})
+    assert r.headers["Location"] == f"{srv.https_url}/studio/", r.headers
     r = requests.get(f"{srv.https_url}/studio/../identity/tenants", verify=srv.ca_file,
                      timeout=10)
     assert r.status_code in (401, 403, 404)
@@ -378,3 +384,22 @@ def test_an_expired_session_asks_to_sign_in_again(tmp_path):
         assert out["hash"] == f"#/lake/{ACCOUNT}/{fs}/raw", out
     finally:
         srv.stop()
+
+
+def test_without_a_studio_it_says_so(tmp_path):
+    """--studio-dir off serves none and says how to have one; a directory without a built studio
+    stops tarnd at start, naming it."""
+    srv = TarnServer(tmp_path / "data", tmp_path / "logs", extra_args=["--studio-dir", "off"])
+    srv.start()
+    try:
+        r = requests.get(f"{srv.https_url}/studio/", verify=srv.ca_file, timeout=10)
+        assert r.status_code == 404 and "has no studio" in r.json()["error"]["message"], r.text
+    finally:
+        srv.stop()
+    from tarn_harness import tarnd_bin
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    r = subprocess.run([str(tarnd_bin()), "--listen", "127.0.0.1:0", "--data-dir",
+                        str(tmp_path / "data2"), "--studio-dir", str(empty)],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode != 0 and "index.html is missing" in r.stderr, r.stderr

@@ -1,5 +1,8 @@
 #include "protocol/studio/studio_ops.h"
 
+#include <algorithm>
+#include <cctype>
+
 #include "common/strings.h"
 #include "identity/identity_service.h"
 #include "protocol/studio/studio_assets.h"
@@ -28,7 +31,12 @@ std::string HttpsUrl(const Ctx& c) {
     } else {
       hv = hv.substr(0, hv.find(':'));
     }
-    if (!hv.empty()) host = std::string(hv);
+    // Only a host name or an address: anything else keeps tarnd's own.
+    const bool plain = !hv.empty() && std::all_of(hv.begin(), hv.end(), [](char ch) {
+      return std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '-' ||
+             ch == ':' || ch == '[' || ch == ']';
+    });
+    if (plain) host = std::string(hv);
   }
   return "https://" + host + base.substr(colon) + "/studio/";
 }
