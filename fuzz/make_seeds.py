@@ -763,6 +763,30 @@ def file_preview_seeds():
         write("file_preview_fuzz", seed, f.remaining(body).bytes())
 
 
+def service_properties_seeds():
+    rule = ("<CorsRule><AllowedOrigins>http://app.example,https://b.example</AllowedOrigins>"
+            "<AllowedMethods>GET,put</AllowedMethods><MaxAgeInSeconds>600</MaxAgeInSeconds>"
+            "<ExposedHeaders>x-ms-meta-*,ETag</ExposedHeaders>"
+            "<AllowedHeaders>x-ms-meta-*,x-ms-version</AllowedHeaders></CorsRule>")
+    seeds = {
+        "cors": f"<StorageServiceProperties><Cors>{rule}</Cors></StorageServiceProperties>",
+        "all": ("<?xml version=\"1.0\" encoding=\"utf-8\"?><StorageServiceProperties><Logging>"
+                "<Version>1.0</Version><Read>true</Read><Write>true</Write><Delete>false</Delete>"
+                "<RetentionPolicy><Enabled>true</Enabled><Days>7</Days></RetentionPolicy>"
+                "</Logging><HourMetrics><Version>1.0</Version><Enabled>false</Enabled>"
+                "</HourMetrics><Cors /><DefaultServiceVersion>2021-10-04</DefaultServiceVersion>"
+                "<DeleteRetentionPolicy><Enabled>false</Enabled></DeleteRetentionPolicy>"
+                "</StorageServiceProperties>"),
+        "soft-delete": ("<StorageServiceProperties><DeleteRetentionPolicy><Enabled>true</Enabled>"
+                        "<Days>3</Days></DeleteRetentionPolicy></StorageServiceProperties>"),
+        "escaped": ("<StorageServiceProperties><Cors><CorsRule><AllowedOrigins>a&amp;b,&lt;x&gt;"
+                    "</AllowedOrigins><AllowedMethods>GET</AllowedMethods><MaxAgeInSeconds>0"
+                    "</MaxAgeInSeconds></CorsRule></Cors></StorageServiceProperties>"),
+    }
+    for name, text in seeds.items():
+        write("service_properties_fuzz", name, text)
+
+
 def main():
     seeders = {
         "range_fuzz": range_seeds, "properties_fuzz": properties_seeds,
@@ -776,6 +800,7 @@ def main():
         "mlflow_filter_fuzz": mlflow_filter_seeds, "job_spec_fuzz": job_spec_seeds,
         "run_outcome_fuzz": run_outcome_seeds, "dataset_filter_fuzz": dataset_filter_seeds,
         "file_preview_fuzz": file_preview_seeds,
+        "service_properties_fuzz": service_properties_seeds,
     }
     for target, seed in seeders.items():
         reset(target)

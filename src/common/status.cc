@@ -141,6 +141,8 @@ constexpr ReasonInfo kTable[] = {
     {Reason::kNotImplemented, Code::kUnimplemented, 501, "NotImplemented", "NotImplemented"},
     {Reason::kWorkspaceNotFound, Code::kNotFound, 404, "WorkspaceNotFound", "WorkspaceNotFound"},
     {Reason::kStudioNotFound, Code::kNotFound, 404, "ResourceNotFound", "ResourceNotFound"},
+    {Reason::kCorsPreflightFailure, Code::kPermissionDenied, 403, "CorsPreflightFailure",
+     "CorsPreflightFailure"},
     {Reason::kWorkspaceAuthorizationFailed, Code::kPermissionDenied, 403, "AuthorizationFailed",
      "AuthorizationFailed"},
     {Reason::kWorkspaceAlreadyExists, Code::kAlreadyExists, 409,

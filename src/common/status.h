@@ -124,6 +124,7 @@ enum class Reason {
   // The workspace catalog (JSON API; one code for both shapes)
   kWorkspaceNotFound,
   kStudioNotFound,
+  kCorsPreflightFailure,
   kWorkspaceAuthorizationFailed,
   kWorkspaceAlreadyExists,
   kDatastoreNotFound,

@@ -49,6 +49,25 @@ Json View(const Json& job) {
   if (job.contains("timeout_s")) v["timeout_s"] = job["timeout_s"];
   if (job.contains("error")) v["error"] = {{"message", job["error"]}};
   if (job.contains("warnings")) v["warnings"] = job["warnings"];
+  // The datasets it read and where its outputs went (and, once written back, the version each
+  // became): what a run's page shows.
+  Json inputs = Json::array(), outputs = Json::array();
+  for (const Json& i : job.value("inputs", Json::array())) {
+    inputs.push_back({{"name", i.value("name", "")},
+                      {"dataset", i.value("dataset", "")},
+                      {"version", i.value("version", Json())},
+                      {"mode", i.value("mode", "download")}});
+  }
+  for (const Json& o : job.value("outputs", Json::array())) {
+    Json out = {{"name", o.value("name", "")},
+                {"datastore", o.value("datastore", "")},
+                {"path", o.value("path", "")},
+                {"register_as", o.value("register_as", "")}};
+    if (o.contains("version")) out["version"] = o["version"];
+    outputs.push_back(std::move(out));
+  }
+  if (!inputs.empty()) v["inputs"] = inputs;
+  if (!outputs.empty()) v["outputs"] = outputs;
   return v;
 }
 

@@ -4,6 +4,7 @@
 #include "common/encoding.h"
 #include "common/time_util.h"
 #include "protocol/ops.h"
+#include "protocol/service_properties.h"
 #include "protocol/sas.h"
 
 namespace tarn::protocol::account_ops {
@@ -18,24 +19,41 @@ Status GetAccountInfo(Ctx& c) {
 }
 
 Status GetServiceProperties(Ctx& c) {
-  static constexpr char kBody[] =
-      "<?xml version=\"1.0\" encoding=\"utf-8\"?><StorageServiceProperties>"
-      "<Logging><Version>1.0</Version><Read>false</Read><Write>false</Write>"
-      "<Delete>false</Delete><RetentionPolicy><Enabled>false</Enabled></RetentionPolicy>"
-      "</Logging><HourMetrics><Version>1.0</Version><Enabled>false</Enabled>"
-      "<RetentionPolicy><Enabled>false</Enabled></RetentionPolicy></HourMetrics>"
-      "<MinuteMetrics><Version>1.0</Version><Enabled>false</Enabled>"
-      "<RetentionPolicy><Enabled>false</Enabled></RetentionPolicy></MinuteMetrics>"
-      "<Cors /><DeleteRetentionPolicy><Enabled>false</Enabled></DeleteRetentionPolicy>"
-      "<StaticWebsite><Enabled>false</Enabled></StaticWebsite>"
-      "</StorageServiceProperties>";
-  return c.Reply(200, {}, kBody, "application/xml");
+  if (!c.service) {
+    return Error(Reason::kNotImplemented, "this server keeps no service properties");
+  }
+  TARN_ASSIGN_OR_RETURN(std::string doc, c.service->Get(c.account->name));
+  return c.Reply(200, {}, doc, "application/xml");
 }
 
 Status SetServiceProperties(Ctx& c) {
-  // Logging, metrics, CORS and static websites are not served; say so rather than pretend.
-  return Error(Reason::kNotImplemented,
-               "Service properties (logging, metrics, CORS, static website) are not supported.");
+  if (!c.service) {
+    return Error(Reason::kNotImplemented, "this server keeps no service properties");
+  }
+  std::string body;
+  TARN_RETURN_IF_ERROR(ReadSmallBody(c, 64 * 1024, &body));
+  TARN_RETURN_IF_ERROR(c.service->Set(c.account->name, body));
+  return c.Reply(202, {});
+}
+
+Status CorsPreflight(Ctx& c) {
+  const std::string* origin = c.Header("origin");
+  const std::string* method = c.Header("access-control-request-method");
+  if (!origin || !method) {
+    return Error(Reason::kMissingRequiredHeader,
+                 "A CORS preflight (OPTIONS) needs Origin and Access-Control-Request-Method.");
+  }
+  const std::string* headers = c.Header("access-control-request-headers");
+  std::optional<http::Headers> h =
+      c.service ? c.service->Preflight(c.account->name, *origin, *method, headers ? *headers : "")
+                : std::nullopt;
+  if (!h) {
+    return Error(Reason::kCorsPreflightFailure,
+                 "CORS not enabled or no matching rule found for this request: the account's "
+                 "service properties (Set Blob Service Properties, <Cors>) allow no " + *method +
+                     " from " + *origin + ".");
+  }
+  return c.Reply(200, std::move(*h));
 }
 
 Status GetUserDelegationKey(Ctx& c) {

@@ -27,6 +27,7 @@ http::Headers Ctx::StdHeaders() const {
   if (const auto* cid = Header("x-ms-client-request-id")) {
     h.emplace_back("x-ms-client-request-id", *cid);
   }
+  for (const auto& kv : cors) h.push_back(kv);
   return h;
 }
 

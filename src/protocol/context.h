@@ -37,6 +37,7 @@ class TrackingService;
 namespace tarn::protocol {
 
 class StudioAssets;
+class ServiceProperties;
 
 enum class Api { kBlob, kDfs };
 
@@ -119,6 +120,8 @@ struct Ctx {
   compute::JobService* jobs = nullptr;             // runs on compute targets, when served
   audit::AuditLog* audit = nullptr;            // the audit log, when kept
   const StudioAssets* studio = nullptr;        // the studio's files, when served
+  ServiceProperties* service = nullptr;        // accounts' service properties (CORS)
+  http::Headers cors;  // Access-Control-* headers every answer to this request carries
   // The identity, catalog and token fronts: the path's decoded segments.
   std::vector<std::string> segments;
   std::optional<SourceRef> source;

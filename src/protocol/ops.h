@@ -13,6 +13,8 @@ namespace account_ops {
 Status GetAccountInfo(Ctx& c);
 Status GetServiceProperties(Ctx& c);
 Status SetServiceProperties(Ctx& c);
+// OPTIONS on any storage URL: a CORS preflight, answered from the account's rules.
+Status CorsPreflight(Ctx& c);
 Status GetUserDelegationKey(Ctx& c);
 }  // namespace account_ops
 

@@ -93,6 +93,8 @@ namespace ml = mlflow_ops;
 // The first matching row wins, so more specific rows come first.
 // clang-format off
 constexpr Route kRoutes[] = {
+  // ----- storage, any level: a browser's CORS preflight, for anyone, whatever the URL's query.
+  Either(Level::kAny, "OPTIONS", kNone, kNone, a::CorsPreflight, "CorsPreflight", Anonymous()),
   // ----- storage, any level: clients ask for account information on any URL.
   Either(Level::kAny, "GET",  Q("restype", "account"), Q("comp", "properties"), a::GetAccountInfo, "GetAccountInfo", Probe("r")),
   Either(Level::kAny, "HEAD", Q("restype", "account"), Q("comp", "properties"), a::GetAccountInfo, "GetAccountInfo", Probe("r")),
@@ -308,6 +310,8 @@ bool ParamMatches(const Ctx& c, const Param& p) {
 }
 
 bool StorageRowMatches(const Route& r, const Ctx& c, Level level) {
+  // A preflight is sent to the URL of the request it asks about, query and all.
+  if (std::string_view(r.method) == "OPTIONS") return true;
   if (r.level != Level::kAny && r.level != level) return false;
   if (r.api == ApiMatch::kBlob && c.api != Api::kBlob) return false;
   if (r.api == ApiMatch::kDfs && c.api != Api::kDfs) return false;

@@ -10,6 +10,7 @@
 #include "identity/identity_service.h"
 #include "protocol/auth.h"
 #include "protocol/sas.h"
+#include "protocol/service_properties.h"
 
 namespace tarn::protocol {
 namespace {
@@ -520,6 +521,13 @@ Status Frontend::AuthorizeRenameSource(Ctx& c) {
 
 Status Frontend::Run(Ctx& c, const Route** route) {
   TARN_RETURN_IF_ERROR(Parse(c));
+  // CORS: a request from an origin a rule of the account allows gets the Access-Control-*
+  // headers on whatever it is answered, errors included, so that the page can read them.
+  if (c.front == Front::kStorage && c.account && service_ && c.req.method != "OPTIONS") {
+    if (const std::string* origin = c.Header("origin")) {
+      c.cors = service_->ForRequest(c.account->name, *origin, c.req.method);
+    }
+  }
   const Level level = c.front == Front::kStorage ? LevelOf(c) : Level::kAny;
   // The token service and the studio's files are for anyone; a credential there is not read.
   if (c.front != Front::kTokenService && c.front != Front::kStudio) {
@@ -547,6 +555,7 @@ void Frontend::Handle(http::Request& req, http::ResponseWriter& w) {
   c.pipelines = pipelines_;
   c.tracking = tracking_;
   c.studio = studio_;
+  c.service = service_;
   c.jobs = jobs_;
   c.audit = audit_;
   if (const auto* v = req.Header("x-ms-version")) c.version = *v;

@@ -59,6 +59,8 @@ class Frontend {
   void SetJobs(compute::JobService* jobs) { jobs_ = jobs; }
   // Serves /studio/ (Tarn Studio) from these files when set; before any request.
   void SetStudio(const StudioAssets* studio) { studio_ = studio; }
+  // Stores the accounts' service properties and answers CORS from them when set.
+  void SetServiceProperties(ServiceProperties* service) { service_ = service; }
   // Told of every storage write that succeeded (account, filesystem, path): pipelines' arrival
   // triggers. Called on the request's thread after the answer; it must be quick. Set before
   // any request.
@@ -110,6 +112,7 @@ class Frontend {
   tracking::TrackingService* tracking_ = nullptr;
   compute::JobService* jobs_ = nullptr;
   const StudioAssets* studio_ = nullptr;
+  ServiceProperties* service_ = nullptr;
   WriteObserver write_observer_;
   std::vector<std::string> self_authorities_;
 };

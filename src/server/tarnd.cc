@@ -23,6 +23,7 @@
 #include "lake/lake_service.h"
 #include "protocol/router.h"
 #include "protocol/sas.h"
+#include "protocol/service_properties.h"
 #include "protocol/studio/studio_assets.h"
 #include "server/config.h"
 #include "pipeline/pipeline_service.h"
@@ -279,6 +280,8 @@ int main(int argc, char** argv) {
   frontend.SetJobs(&jobs);
   frontend.SetPipelines(&pipelines);
   frontend.SetTracking(&tracking);
+  protocol::ServiceProperties service_properties(cfg.data_dir + "/service-properties");
+  frontend.SetServiceProperties(&service_properties);
   std::optional<protocol::StudioAssets> studio;
   if (cfg.studio_dir != "off") {
     const bool asked = !cfg.studio_dir.empty();

@@ -4,6 +4,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import uPlot from "uplot";
 import { enc, json } from "./api";
 import { ErrorNote, Loading, RowsTable, Section, bytes, href, useLoad, when } from "./ui";
+import { LineageGraph, type GraphNode } from "./graph";
 import { WorkspacePicker } from "./workspaces";
 
 interface Column {
@@ -249,7 +250,7 @@ function LineageTree({ node, ws }: { node: LineageNode; ws: string }) {
   }
   return (
     <li>
-      <span class={"node " + node.kind}>{node.kind === "dataset" ? "dataset " : "file "}</span>
+      <span class={"kind " + node.kind}>{node.kind === "dataset" ? "dataset " : "file "}</span>
       {label}
       {node.via?.job && <span class="muted"> via {node.via.job}</span>}
       {node.repeated && <span class="muted"> (shown above)</span>}
@@ -312,6 +313,9 @@ function Lineage({ ws, v }: { ws: string; v: Version }) {
       </div>
       {tree.loading && <Loading what="lineage" />}
       <ErrorNote error={tree.error} />
+      {tree.data && (
+        <LineageGraph ws={ws} root={tree.data.root as GraphNode} direction={direction} />
+      )}
       {tree.data && (
         <ul class="tree" aria-label={`Lineage, ${direction}`}>
           <LineageTree node={tree.data.root} ws={ws} />

@@ -572,8 +572,14 @@ function RunDetail({ ws, exp, id }: { ws: string; exp: string; id: string }) {
                 <td>wrote</td>
                 <td>{o.name}</td>
                 <td>
-                  {o.register_as ? (
-                    <a href={href("datasets", ws, o.register_as)}>{o.register_as}</a>
+                  {o.register_as && o.version !== undefined ? (
+                    <a href={href("datasets", ws, o.register_as, String(o.version))}>
+                      {o.register_as}:{o.version}
+                    </a>
+                  ) : o.register_as ? (
+                    <span>
+                      {o.register_as} <span class="muted">(when the run completes)</span>
+                    </span>
                   ) : (
                     <span class="mono">
                       {o.datastore}/{o.path}

@@ -361,7 +361,7 @@ def make_lab(srv):
                       verify=srv.ca_file, timeout=30)
     assert r.status_code == 200, r.text
     return SimpleNamespace(server=srv, admin=admin, ws=ws, lake=lake, store=store,
-                           tracking_token=r.json()["access_token"])
+                           tracking_token=r.json()["access_token"], tenant=tenant, sp=sp)
 
 
 def _wait(run, timeout_s=120, **kwargs):

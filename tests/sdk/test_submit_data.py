@@ -4,10 +4,19 @@ dataset version with lineage to the run and its inputs, the seed's batch inferen
 fails writes and registers nothing.
 """
 
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
 import pytest
 
 from conftest import unique
 from test_submit import _log, _wait, _write, compute_tarn, lab  # noqa: F401 (fixtures)
+
+REPO = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
 
 SCORE = """
     import csv, glob, os, sys
@@ -81,6 +90,20 @@ def test_a_run_reads_its_pinned_input_and_registers_its_predictions(lab, scores,
     doc = lab.ws._client.tracking("GET", lab.ws.name, "runs/get", None, {"run_id": run.id})
     names = [d["dataset"]["name"] for d in doc["run"]["inputs"]["dataset_inputs"]]
     assert names == [scores.name]
+    # Tarn Studio's page of the run shows its log and the datasets it read and wrote, to the
+    # service principal that submitted it (issue 17).
+    if Path(CHROMIUM).exists() and shutil.which("node"):
+        exp = doc["run"]["info"]["experiment_id"]
+        cfg = {"url": lab.server.https_url, "tenant": lab.tenant, "app_id": lab.sp["app_id"],
+               "secret": lab.sp["secret"], "ws": lab.ws.name, "experiment": exp, "run": run.id}
+        r = subprocess.run(["node", str(REPO / "tests" / "studio" / "drive.mjs"), "runpage"],
+                           env={**os.environ, "STUDIO_TEST": json.dumps(cfg)},
+                           capture_output=True, text=True, timeout=180)
+        assert r.returncode == 0, r.stderr[-3000:]
+        out = json.loads(r.stdout.strip().splitlines()[-1])
+        assert "argv matches True True" in out["log"], out
+        assert f"read scores {scores.name}:{scores.version}" in out["datasets"], out
+        assert f"wrote predictions {name}:1" in out["datasets"], out
 
 
 def test_a_failed_run_writes_back_and_registers_nothing(lab, scores, tmp_path):

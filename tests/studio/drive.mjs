@@ -259,6 +259,27 @@ const scenarios = {
     out.text = Buffer.concat(chunks).toString();
   },
 
+  // A run submitted to a compute target, seen by the service principal that submitted it: its
+  // log and the datasets it read and wrote (tests/sdk/test_submit_data.py makes the run).
+  async runpage(page) {
+    await open(page, `#/experiments/${cfg.ws}/${cfg.experiment}/runs/${cfg.run}`);
+    await page.getByLabel("a service principal").check();
+    await page.getByLabel("Tenant ID").fill(cfg.tenant);
+    await page.getByLabel("Application (client) ID").fill(cfg.app_id);
+    await page.getByLabel("Client secret").fill(cfg.secret);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    const table = page.getByRole("table", { name: "Datasets read and written" });
+    await table.locator("tbody tr").nth(1).waitFor();
+    out.datasets = (await table.locator("tbody tr").allInnerTexts()).map((t) =>
+      t.replace(/\s+/g, " ").trim(),
+    );
+    const log = page.locator("pre[aria-label='Log']");
+    await page.waitForFunction(
+      () => (document.querySelector("pre[aria-label='Log']")?.textContent ?? "").length > 0,
+    );
+    out.log = await log.innerText();
+  },
+
   // A version a pipeline made: its lineage down to columns.
   async columns(page) {
     await open(page, `#/datasets/${cfg.ws}/sales_totals/1`);
@@ -268,6 +289,11 @@ const scenarios = {
     });
     await cols.waitFor();
     out.columns = await cols.locator("li").allInnerTexts();
+    const graph = page.locator("svg.graph");
+    await graph.waitFor();
+    out.graph = await graph.getAttribute("aria-label");
+    out.graph_nodes = await graph.locator("g.node").count();
+    out.graph_edges = await graph.locator("path.edge").count();
     await shot(page, "lineage", true);
   },
 
@@ -417,12 +443,14 @@ const browser = await chromium.launch({
   args: ["--no-sandbox"],
 });
 let failed = null;
+let current = null;
 try {
   const context = await browser.newContext({
     ignoreHTTPSErrors: true,
     viewport: { width: 1280, height: 800 },
   });
   const page = await context.newPage();
+  current = page;
   page.setDefaultTimeout(20000);
   const violations = [];
   const errors = [];
@@ -441,6 +469,12 @@ try {
   await context.close();
 } catch (e) {
   failed = e;
+  // What the page showed when a step failed, for whoever reads the failure.
+  if (current && process.env.STUDIO_FAILURE_SHOT) {
+    await current
+      .screenshot({ path: process.env.STUDIO_FAILURE_SHOT, fullPage: true })
+      .catch(() => {});
+  }
 } finally {
   await browser.close();
 }

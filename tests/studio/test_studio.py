@@ -301,6 +301,9 @@ def test_lineage_down_to_columns(studio):
     out = drive(srv, "columns", **cfg)
     assert sorted(out["columns"]) == ["region ← sales:2.region (identity)",
                                       "revenue ← sales:2.amount (aggregation)"], out
+    # The graph: the version, the version it was made from, and that one's file, in a chain.
+    assert out["graph"] == "Lineage graph, upstream: sales_totals:1, sales:2, sales.csv", out
+    assert (out["graph_nodes"], out["graph_edges"]) == (3, 2), out
 
 
 def test_a_runs_artifact_downloads(studio):
