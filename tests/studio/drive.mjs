@@ -219,6 +219,15 @@ const scenarios = {
   async dataset(page) {
     await open(page, `#/datasets/${cfg.ws}`);
     await signIn(page);
+    // The list's search: by name.
+    await page.getByRole("link", { name: cfg.dataset, exact: true }).waitFor();
+    await page.getByLabel("Search").fill("totals");
+    await page.getByRole("link", { name: cfg.dataset, exact: true }).waitFor({ state: "detached" });
+    out.searched = await page
+      .getByRole("table", { name: "Datasets" })
+      .locator("tbody tr td:first-child")
+      .allInnerTexts();
+    await page.getByLabel("Search").fill("");
     await page.getByRole("link", { name: cfg.dataset, exact: true }).click();
     const profile = page.getByRole("table", { name: "Profile" });
     await profile.waitFor();
@@ -305,6 +314,18 @@ const scenarios = {
     const table = page.getByRole("table", { name: "Runs" });
     await table.waitFor();
     out.columns = await table.locator("thead th").allInnerTexts();
+    const names = () => table.locator("tbody tr td:nth-child(2)").allInnerTexts();
+    // Sorted by a metric's column, both ways, and filtered by a parameter's value.
+    await table.getByRole("button", { name: /^loss/ }).click();
+    out.by_loss_up = await names();
+    await table.getByRole("button", { name: /^loss/ }).click();
+    out.by_loss_down = await names();
+    await page.getByLabel("Filter").fill("lr=0.3");
+    await page.waitForFunction(
+      () => document.querySelectorAll("table[aria-label='Runs'] tbody tr").length === 1,
+    );
+    out.filtered = await names();
+    await page.getByLabel("Filter").fill("");
     for (const r of cfg.runs) await page.getByLabel(`Compare ${r}`).check();
     await page.getByLabel("Metric").selectOption(cfg.metric);
     await page.locator(".chart canvas").waitFor();

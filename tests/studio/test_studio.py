@@ -289,6 +289,7 @@ def test_an_acl_edited_in_the_browser_is_what_the_sdk_reads(studio):
 def test_a_dataset_profile_lineage_and_diff(studio):
     srv, cfg = cfg_of(studio)
     out = drive(srv, "dataset", dataset="sales", **cfg)
+    assert out["searched"] == ["sales_totals"], out
     assert out["profile"] == ["region", "amount"]
     assert out["histograms"] == ["Histogram of amount: 20 bins from 0 to 99, 33 values"], out
     assert out["rows"] == 20 and out["first_row"] == ["north", "10.5"], out
@@ -319,6 +320,9 @@ def test_two_runs_compared(studio):
         c.startswith("loss") for c in out["columns"]), out
     assert out["legend"][1:] == ["run-b", "run-a"] or out["legend"][1:] == ["run-a", "run-b"], out
     assert out["compared"][1:] in (["run-a", "run-b"], ["run-b", "run-a"]), out
+    # run-b (lr 0.3) ends with the lower loss.
+    assert out["by_loss_up"] == ["run-b", "run-a"] and out["by_loss_down"] == ["run-a", "run-b"], out
+    assert out["filtered"] == ["run-b"], out
 
 
 def test_a_pipeline_run_from_the_studio_shows_its_gate(studio):
