@@ -196,9 +196,7 @@ Status Histograms(Ctx& c) {
 
 Status PreviewRows(Ctx& c) {
   TARN_ASSIGN_OR_RETURN(int64_t rows, ParseIntQuery(c, "rows", 20));
-  if (rows < 1 || rows > 100) {
-    return Error(Reason::kInvalidQueryParameterValue, "rows must be a number from 1 to 100.");
-  }
+  TARN_RETURN_IF_ERROR(preview_ops::CheckPreviewRows(rows));
   TARN_ASSIGN_OR_RETURN(catalog::TabularSource src,
                         c.catalog->OpenTabular(Workspace(c), Name(c), Version(c), Reader(c)));
   src.request.limit = rows;

@@ -118,6 +118,12 @@ Json TableJson(const tabular::Table& table) {
   return Json{{"columns", columns}, {"rows", rows}};
 }
 
+Status CheckPreviewRows(int64_t rows) {
+  if (rows >= 1 && rows <= kMaxPreviewRows) return Status::Ok();
+  return Error(Reason::kInvalidQueryParameterValue,
+               "rows must be a number from 1 to " + std::to_string(kMaxPreviewRows) + ".");
+}
+
 StatusOr<PreviewRequest> ParsePreviewRequest(const std::string& path,
                                              const std::optional<std::string>& format,
                                              const std::optional<std::string>& rows) {
@@ -146,9 +152,8 @@ StatusOr<PreviewRequest> ParsePreviewRequest(const std::string& path,
   if (rows && !rows->empty()) {
     int64_t n = 0;
     auto [end, ec] = std::from_chars(rows->data(), rows->data() + rows->size(), n);
-    if (ec != std::errc() || end != rows->data() + rows->size() || n < 1 || n > 100) {
-      return Error(Reason::kInvalidQueryParameterValue, "rows must be a number from 1 to 100.");
-    }
+    if (ec != std::errc() || end != rows->data() + rows->size()) return CheckPreviewRows(0);
+    TARN_RETURN_IF_ERROR(CheckPreviewRows(n));
     r.rows = n;
   }
   return r;

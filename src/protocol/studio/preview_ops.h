@@ -17,6 +17,10 @@ namespace tarn::protocol::preview_ops {
 
 // The request's format and row count: ?format= (csv, parquet or jsonl; else from the file name's
 // extension: .csv, .tsv, .parquet, .jsonl, .ndjson) and ?rows= (1 to 100, default 20).
+inline constexpr int64_t kMaxPreviewRows = 100;
+// Refuses a row count outside 1..kMaxPreviewRows, saying so.
+Status CheckPreviewRows(int64_t rows);
+
 struct PreviewRequest {
   std::string format;
   int64_t rows = 20;
