@@ -238,30 +238,28 @@ StatusOr<ParsedProperties> ParseServiceProperties(std::string_view body) {
 
 ServiceProperties::ServiceProperties(std::string dir) : dir_(std::move(dir)) {}
 
+StatusOr<ParsedProperties> ServiceProperties::Load(const std::string& account) const {
+  std::ifstream in(dir_ + "/" + account + ".xml", std::ios::binary);
+  if (!in) return ParsedProperties{};
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ParseServiceProperties(ss.str());
+}
+
 const std::vector<CorsRule>& ServiceProperties::Rules(const std::string& account) {
   auto it = rules_.find(account);
   if (it != rules_.end()) return it->second;
   std::vector<CorsRule> rules;
-  std::ifstream in(dir_ + "/" + account + ".xml", std::ios::binary);
-  if (in) {
-    std::stringstream ss;
-    ss << in.rdbuf();
-    auto parsed = ParseServiceProperties(ss.str());
-    if (parsed.ok() && parsed->cors) rules = *parsed->cors;
-  }
+  auto stored = Load(account);
+  if (stored.ok() && stored->cors) rules = *stored->cors;
   return rules_.emplace(account, std::move(rules)).first->second;
 }
 
 StatusOr<std::string> ServiceProperties::Get(const std::string& account) {
   std::lock_guard<std::mutex> lock(mu_);
   std::map<std::string, std::string> elements = Defaults();
-  std::ifstream in(dir_ + "/" + account + ".xml", std::ios::binary);
-  if (in) {
-    std::stringstream ss;
-    ss << in.rdbuf();
-    TARN_ASSIGN_OR_RETURN(ParsedProperties stored, ParseServiceProperties(ss.str()));
-    for (auto& [k, v] : stored.elements) elements[k] = v;
-  }
+  TARN_ASSIGN_OR_RETURN(ParsedProperties stored, Load(account));
+  for (auto& [k, v] : stored.elements) elements[k] = v;
   return Document(elements);
 }
 
@@ -269,15 +267,10 @@ Status ServiceProperties::Set(const std::string& account, std::string_view body)
   TARN_ASSIGN_OR_RETURN(ParsedProperties given, ParseServiceProperties(body));
   std::lock_guard<std::mutex> lock(mu_);
   std::map<std::string, std::string> elements = Defaults();
-  const std::string path = dir_ + "/" + account + ".xml";
-  std::ifstream in(path, std::ios::binary);
-  if (in) {
-    std::stringstream ss;
-    ss << in.rdbuf();
-    TARN_ASSIGN_OR_RETURN(ParsedProperties stored, ParseServiceProperties(ss.str()));
-    for (auto& [k, v] : stored.elements) elements[k] = v;
-  }
+  TARN_ASSIGN_OR_RETURN(ParsedProperties stored, Load(account));
+  for (auto& [k, v] : stored.elements) elements[k] = v;
   for (auto& [k, v] : given.elements) elements[k] = v;
+  const std::string path = dir_ + "/" + account + ".xml";
   const std::string doc = Document(elements);
   if (::mkdir(dir_.c_str(), 0700) != 0 && errno != EEXIST) return SysError("cannot create " + dir_);
   const std::string tmp = path + ".tmp";

@@ -61,6 +61,8 @@ class ServiceProperties {
                            const std::string& method);
 
  private:
+  // The stored document, parsed (empty when none was set).
+  StatusOr<ParsedProperties> Load(const std::string& account) const;
   const std::vector<CorsRule>& Rules(const std::string& account);  // under mu_
   std::string dir_;
   std::mutex mu_;

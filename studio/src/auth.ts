@@ -82,24 +82,38 @@ interface TokenAnswer {
   error_description?: string;
 }
 
-async function tokenCall(tenant: string, form: Record<string, string>): Promise<TokenAnswer> {
-  const r = await fetch(`/${encodeURIComponent(tenant)}/oauth2/v2.0/token`, {
+// A form posted to one of the token service's endpoints ("token", "devicecode"); the body is
+// null when the answer is not JSON.
+async function postForm(tenant: string, endpoint: string, form: Record<string, string>) {
+  const r = await fetch(`/${encodeURIComponent(tenant)}/oauth2/v2.0/${endpoint}`, {
     method: "POST",
     headers: { "Content-Type": "application/x-www-form-urlencoded" },
     body: new URLSearchParams(form).toString(),
   });
-  let body: TokenAnswer;
-  try {
-    body = (await r.json()) as TokenAnswer;
-  } catch {
-    throw new SignInError(`The token service answered ${r.status} without JSON.`);
-  }
-  if (!r.ok || !body.access_token) {
-    // "AADSTS50126: Error validating credentials..." reads well to a person; keep its first line.
-    const why = (body.error_description || body.error || `status ${r.status}`).split("\n")[0];
-    throw new SignInError(why.replace(/ Trace ID:.*$/, ""));
-  }
-  return body;
+  const body = (await r.json().catch(() => null)) as (TokenAnswer & Partial<DeviceCode>) | null;
+  return { ok: r.ok, status: r.status, body };
+}
+
+// Why the token service refused: "AADSTS50126: Error validating credentials..." reads well to a
+// person; its first line, without the trace id.
+function reason(body: TokenAnswer | null, status: number): string {
+  const why = (body?.error_description || body?.error || `status ${status}`).split("\n")[0];
+  return why.replace(/ Trace ID:.*$/, "");
+}
+
+async function tokenCall(tenant: string, form: Record<string, string>): Promise<TokenAnswer> {
+  const r = await postForm(tenant, "token", form);
+  if (!r.body) throw new SignInError(`The token service answered ${r.status} without JSON.`);
+  if (!r.ok || !r.body.access_token) throw new SignInError(reason(r.body, r.status));
+  return r.body;
+}
+
+// A new session, with the storage token its sign-in brought.
+function begin(next: Session, a: TokenAnswer) {
+  tokens.clear();
+  session = next;
+  keep("storage", a);
+  save();
 }
 
 function keep(aud: Audience, a: TokenAnswer) {
@@ -118,10 +132,7 @@ export async function signInUser(tenant: string, username: string, password: str
     password,
     scope: `${SCOPES.storage} openid profile offline_access`,
   });
-  tokens.clear();
-  session = { tenant, who: username, kind: "user", refresh: a.refresh_token };
-  keep("storage", a);
-  save();
+  begin({ tenant, who: username, kind: "user", refresh: a.refresh_token }, a);
 }
 
 export async function signInApp(tenant: string, appId: string, secret: string) {
@@ -131,10 +142,7 @@ export async function signInApp(tenant: string, appId: string, secret: string) {
     client_secret: secret,
     scope: SCOPES.storage,
   });
-  tokens.clear();
-  session = { tenant, who: appId, kind: "app", secret };
-  keep("storage", a);
-  save();
+  begin({ tenant, who: appId, kind: "app", secret }, a);
 }
 
 export interface DeviceCode {
@@ -148,21 +156,12 @@ export interface DeviceCode {
 // The device code flow (as azure-identity's DeviceCodeCredential runs it): tarnd gives a code,
 // the person enters it on tarnd's verification page and signs in there, and this polls.
 export async function startDeviceCode(tenant: string): Promise<DeviceCode> {
-  const r = await fetch(`/${encodeURIComponent(tenant)}/oauth2/v2.0/devicecode`, {
-    method: "POST",
-    headers: { "Content-Type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({
-      client_id: PUBLIC_CLIENT,
-      scope: `${SCOPES.storage} openid profile offline_access`,
-    }).toString(),
+  const r = await postForm(tenant, "devicecode", {
+    client_id: PUBLIC_CLIENT,
+    scope: `${SCOPES.storage} openid profile offline_access`,
   });
-  const body = await r.json().catch(() => ({}));
-  if (!r.ok) {
-    throw new SignInError(
-      String(body.error_description ?? body.error ?? `status ${r.status}`).split("\n")[0],
-    );
-  }
-  return body as DeviceCode;
+  if (!r.ok || !r.body?.device_code) throw new SignInError(reason(r.body, r.status));
+  return r.body as DeviceCode;
 }
 
 // Resolves once signed in; rejects when the code is declined, expires, or `cancelled()` says so.
@@ -172,42 +171,34 @@ export async function finishDeviceCode(tenant: string, code: DeviceCode, cancell
   while (Date.now() < deadline) {
     await new Promise((ok) => setTimeout(ok, wait));
     if (cancelled()) throw new SignInError("Cancelled.");
-    const r = await fetch(`/${encodeURIComponent(tenant)}/oauth2/v2.0/token`, {
-      method: "POST",
-      headers: { "Content-Type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({
-        grant_type: "urn:ietf:params:oauth:grant-type:device_code",
-        client_id: PUBLIC_CLIENT,
-        device_code: code.device_code,
-      }).toString(),
+    const r = await postForm(tenant, "token", {
+      grant_type: "urn:ietf:params:oauth:grant-type:device_code",
+      client_id: PUBLIC_CLIENT,
+      device_code: code.device_code,
     });
-    const a = (await r.json().catch(() => ({}))) as TokenAnswer & { error?: string };
-    if (r.ok && a.access_token) {
-      const who = await whoAmI(a.access_token);
-      tokens.clear();
-      session = { tenant, who, kind: "user", refresh: a.refresh_token };
-      keep("storage", a);
-      save();
+    const a = r.body;
+    if (r.ok && a?.access_token) {
+      begin({ tenant, who: whoAmI(a.access_token), kind: "user", refresh: a.refresh_token }, a);
       return;
     }
-    if (a.error === "authorization_pending") continue;
-    if (a.error === "slow_down") {
+    if (a?.error === "authorization_pending") continue;
+    if (a?.error === "slow_down") {
       wait += 5000;
       continue;
     }
-    throw new SignInError((a.error_description ?? a.error ?? `status ${r.status}`).split("\n")[0]);
+    throw new SignInError(reason(a, r.status));
   }
   throw new SignInError("The code expired before it was used: start again.");
 }
 
 // The signed-in person's name, from the access token's claims (shown, never trusted).
-function whoAmI(jwt: string): Promise<string> {
+function whoAmI(jwt: string): string {
   try {
     const part = jwt.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
     const claims = JSON.parse(atob(part + "=".repeat((4 - (part.length % 4)) % 4)));
-    return Promise.resolve(String(claims.upn ?? claims.name ?? claims.oid ?? "signed in"));
+    return String(claims.upn ?? claims.name ?? claims.oid ?? "signed in");
   } catch {
-    return Promise.resolve("signed in");
+    return "signed in";
   }
 }
 
