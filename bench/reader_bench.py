@@ -91,14 +91,17 @@ def upload(files, base, blob_service):
 
 
 class Azurite:
-    def __init__(self, work):
+    """Azurite's Blob service on 127.0.0.1, on disk in `work` (or in memory), until stop()."""
+
+    def __init__(self, work, in_memory=False):
         self.port = free_port()
         self.dir = Path(work) / "azurite"
         self.dir.mkdir()
         self.log = open(self.dir / "log.txt", "wb")
+        store = ["--inMemoryPersistence"] if in_memory else ["--location", str(self.dir / "data")]
         self.proc = subprocess.Popen(
             [str(AZURITE), "--blobHost", "127.0.0.1", "--blobPort", str(self.port),
-             "--skipApiVersionCheck", "--loose", "--location", str(self.dir / "data")],
+             "--skipApiVersionCheck", "--loose", *store],
             stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         deadline = time.time() + 60
         while time.time() < deadline:

@@ -787,8 +787,44 @@ def service_properties_seeds():
         write("service_properties_fuzz", name, text)
 
 
+def access_policy_seeds():
+    seeds = {
+        "two": ("<?xml version=\"1.0\" encoding=\"utf-8\"?><SignedIdentifiers><SignedIdentifier>"
+                "<Id>read-week</Id><AccessPolicy><Start>2026-01-01T00:00:00Z</Start>"
+                "<Expiry>2026-01-08T00:00:00.0000000Z</Expiry><Permission>rl</Permission>"
+                "</AccessPolicy></SignedIdentifier><SignedIdentifier><Id>open</Id>"
+                "</SignedIdentifier></SignedIdentifiers>"),
+        "empty": "<SignedIdentifiers />",
+        "escaped": ("<SignedIdentifiers><SignedIdentifier><Id>a&amp;b &lt;c&gt;</Id><AccessPolicy>"
+                    "<Permission>racwdl</Permission></AccessPolicy></SignedIdentifier>"
+                    "</SignedIdentifiers>"),
+    }
+    for name, text in seeds.items():
+        write("access_policy_fuzz", name, text)
+
+
+def batch_seeds():
+    def part(i, line, extra=""):
+        return ("--batch_1\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary"
+                f"\r\nContent-ID: {i}\r\n\r\n{line}\r\nx-ms-date: Mon, 01 Jan 2024 00:00:00 GMT"
+                f"\r\nAuthorization: SharedKey devstoreaccount1:AAAA\r\n{extra}Content-Length: 0"
+                "\r\n\r\n\r\n")
+    head = "multipart/mixed; boundary=batch_1\n"
+    seeds = {
+        "delete": head + part(0, "DELETE /c/a.txt HTTP/1.1") +
+        part(1, "DELETE /devstoreaccount1/c/dir/b.txt?timeout=30 HTTP/1.1") + "--batch_1--\r\n",
+        "tier": head + part(0, "PUT /c/a.txt?comp=tier HTTP/1.1", "x-ms-access-tier: Cool\r\n") +
+        "--batch_1--\r\n",
+        "lf": ("multipart/mixed; boundary=\"b q\"\n--b q\nContent-Type: application/http\n\n"
+               "DELETE /c/x HTTP/1.1\nx-ms-version: 2021-10-04\n\n--b q--\n"),
+    }
+    for name, text in seeds.items():
+        write("batch_fuzz", name, text)
+
+
 def main():
     seeders = {
+        "batch_fuzz": batch_seeds, "access_policy_fuzz": access_policy_seeds,
         "range_fuzz": range_seeds, "properties_fuzz": properties_seeds,
         "block_list_fuzz": block_list_seeds, "acl_fuzz": acl_seeds, "glob_fuzz": glob_seeds,
         "partition_fuzz": partition_seeds, "shared_key_fuzz": shared_key_seeds,

@@ -267,6 +267,7 @@ void PipelineFixture::Build() {
   o.frontend = std::make_unique<protocol::Frontend>(o.lake.get(), accounts, o.catalog.get(),
                                                     o.identity.get(), o.audit.get());
   o.frontend->SetSelfAuthorities({kHost});
+  o.frontend->SetHostSuffixes({"localhost"});
   pipeline::PipelineOptions pipeline_opts;
   pipeline_opts.work_dir = dir_ + "/pipelines";
   pipeline_opts.max_wait_ms = 0;  // no worker runs them: a wait would only stall the fuzzer
@@ -378,7 +379,7 @@ Reply PipelineFixture::Send(const RequestParts& parts) {
   req.raw_query = parts.query;
   req.target = parts.path + (parts.query.empty() ? "" : "?" + parts.query);
   req.headers = parts.headers;
-  req.headers.emplace_back("Host", kHost);
+  req.headers.emplace_back("Host", parts.host);
   if (parts.chunked) {
     req.chunked = true;
     req.headers.emplace_back("Transfer-Encoding", "chunked");
@@ -466,7 +467,7 @@ void SignSharedKey(RequestParts* req, const std::string& key) {
   if (!has("x-ms-version")) req->headers.emplace_back("x-ms-version", "2021-10-04");
   // The server signs over the headers as they arrive, Host and Content-Length included.
   http::Headers as_sent = req->headers;
-  as_sent.emplace_back("Host", kHost);
+  as_sent.emplace_back("Host", req->host);
   if (req->chunked) {
     as_sent.emplace_back("Transfer-Encoding", "chunked");
   } else if (!req->body.empty() || req->method == "PUT" || req->method == "POST" ||

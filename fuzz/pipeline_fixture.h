@@ -84,6 +84,7 @@ struct RequestParts {
   bool chunked = false;  // sent with Transfer-Encoding: chunked instead of Content-Length
   bool secure = false;   // arrived over TLS (bearer tokens need it)
   size_t read_step = 0;  // the body reads in pieces of at most this many bytes (0: any)
+  std::string host = kHost;  // the Host header (virtual hosts end in .localhost)
 };
 
 // A response as the pipeline formed it.

@@ -45,7 +45,7 @@ const std::vector<Choice>& QueryChoices() {
       {"restype", {"container", "service", "account", "directory"}},
       {"comp",
        {"list", "metadata", "properties", "acl", "lease", "block", "blocklist", "tier",
-        "userdelegationkey", "copy", "tags", "appendblock", "stats"}},
+        "userdelegationkey", "copy", "tags", "appendblock", "stats", "batch"}},
       {"resource", {"filesystem", "file", "directory", "account"}},
       {"action",
        {"append", "flush", "getAccessControl", "setAccessControl", "setAccessControlRecursive",
@@ -104,7 +104,8 @@ const std::vector<Choice>& HeaderChoices() {
       {"x-ms-copy-source",
        {"http://127.0.0.1:10000/devstoreaccount1/fuzz/hello.txt",
         "http://127.0.0.1:10000/devstoreaccount1/fuzz/dir/a.csv?sv=2021-10-04&sp=r",
-        "https://example.com/x/y/z"}},
+        "https://example.com/x/y/z", "http://devstoreaccount1.blob.localhost:10000/fuzz/hello.txt",
+        "http://nobody.blob.localhost:10000/fuzz/hello.txt"}},
       {"x-ms-rename-source",
        {"/fuzz/hello.txt", "/fuzz/dir", "/fuzz/dir/a.csv?sv=2021-10-04",
         "/devstoreaccount1/fuzz/dir/b.csv"}},
@@ -128,7 +129,8 @@ const std::vector<Choice>& HeaderChoices() {
       {"x-ms-access-tier", {"Hot", "Cool"}},
       {"accept", {"application/json"}},
       {"content-type",
-       {"application/xml", "application/json", "application/x-www-form-urlencoded"}},
+       {"application/xml", "application/json", "application/x-www-form-urlencoded",
+        "multipart/mixed; boundary=batch_1"}},
       {"x-ms-client-request-id", {"0d3f0c4e-1111-2222-3333-444455556666"}},
       {"x-ms-date", {"Mon, 01 Jan 2024 00:00:00 GMT"}},
       {"expect", {"100-continue"}},
@@ -400,6 +402,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           break;
       }
     }
+  }
+  // Now and then a virtual host (<account>.blob.localhost), whose paths leave out the account.
+  static constexpr const char* kHosts[] = {
+      "devstoreaccount1.blob.localhost:10000", "DevStoreAccount1.DFS.localhost.:10000",
+      "nobody.dfs.localhost", "devstoreaccount1.queue.localhost", "[::1]:10000", ".blob.localhost"};
+  if (in.ConsumeIntegralInRange(0, 3) == 0) {
+    p.host = in.ConsumeBool() ? in.PickValueInArray(kHosts)
+                              : tarn::fuzz::FieldValueOf(in.ConsumeRandomLengthString(40));
+    const std::string prefix = std::string("/") + tarn::fuzz::kAccount;
+    if (p.path.compare(0, prefix.size(), prefix) == 0) p.path.erase(0, prefix.size());
+    if (p.path.empty()) p.path = "/";
   }
   const std::string garbage = in.ConsumeBool() ? in.ConsumeRandomLengthString(128) : "";
   p.body = in.ConsumeRemainingBytesAsString();

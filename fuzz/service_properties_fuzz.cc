@@ -1,6 +1,7 @@
-// Set Blob Service Properties bodies (protocol/service_properties.h): the XML, its CORS rules
-// and the elements refused or stored. What is accepted is what Azure accepts (at most 5 rules,
-// known methods), and the document stored from it parses again to the same rules.
+// Set Blob Service Properties bodies (protocol/service_properties.h): the XML, its CORS rules,
+// its delete retention policy (0 to 365 days) and the elements refused or stored. What is
+// accepted is what Azure accepts (at most 5 rules, known methods), and the document stored from
+// it parses again to the same rules and policy.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -29,6 +30,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   again += "</StorageServiceProperties>";
   auto reparsed = tarn::protocol::ParseServiceProperties(again);
   if (!reparsed.ok()) Fail("the stored document does not parse again", body);
+  if (parsed->retention_days != reparsed->retention_days ||
+      (parsed->retention_days &&
+       (*parsed->retention_days < 0 || *parsed->retention_days > 365))) {
+    Fail("the delete retention policy changed on the way through storage, or is out of range",
+         body);
+  }
   if (parsed->cors) {
     if (parsed->cors->size() > 5) Fail("more than 5 CORS rules", body);
     if (!reparsed->cors || reparsed->cors->size() != parsed->cors->size()) {

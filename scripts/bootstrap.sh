@@ -14,7 +14,10 @@ debs=(
   wrk python3-matplotlib
   clang-14 libclang-rt-14-dev
   slurm-wlm munge
+  libnss-myhostname
 )
+# libnss-myhostname resolves *.localhost to loopback, so that the tests reach tarnd's virtual
+# hosts (devstoreaccount1.blob.localhost) as a client machine would.
 # Node.js ships its own npm on these machines; Debian's npm conflicts with that nodejs.
 command -v npm >/dev/null 2>&1 || debs+=(nodejs npm)
 missing=()
@@ -62,14 +65,18 @@ if [ ! -x "$tools/node_modules/.bin/azurite-blob" ] ||
   npm install --silent --no-audit --no-fund --ignore-scripts --prefix "$tools" \
     "azurite@$azurite_version" >/dev/null
 fi
-# Microsoft's JavaScript DataLake SDK, pinned, from npm: tests/clients drive it against tarnd
-# with node.
+# Microsoft's JavaScript DataLake and Blob SDKs, pinned, from npm: tests/clients drive them
+# against tarnd with node.
 js_datalake_version=12.31.0
+js_blob_version=12.34.0
 if [ "$(node -p "require('$tools/node_modules/@azure/storage-file-datalake/package.json').version" \
-        2>/dev/null)" != "$js_datalake_version" ]; then
+        2>/dev/null)" != "$js_datalake_version" ] ||
+   [ "$(node -p "require('$tools/node_modules/@azure/storage-blob/package.json').version" \
+        2>/dev/null)" != "$js_blob_version" ]; then
   mkdir -p "$tools"
-  npm install --silent --no-audit --no-fund --ignore-scripts --prefix "$tools" \
-    "@azure/storage-file-datalake@$js_datalake_version" >/dev/null
+  npm install --silent --no-audit --no-fund --ignore-scripts --save-exact --prefix "$tools" \
+    "@azure/storage-file-datalake@$js_datalake_version" "@azure/storage-blob@$js_blob_version" \
+    >/dev/null
 fi
 # Tarn Studio's npm packages (studio/package-lock.json): Vite and TypeScript build it with the
 # release build; playwright-core drives Chromium in its tests.

@@ -34,7 +34,8 @@ export TARND_BIN="$here/build/release/src/server/tarnd"
 echo "== the conformance tests that drive the Python SDKs, again with their current PyPI releases (.venv)"
 (cd tests/conformance && "$here/.venv/bin/python" -m pytest -q -p no:cacheprovider \
    test_blob.py test_datalake.py test_identity.py test_sign_in.py test_workspace_roles.py \
-   test_catalog.py test_tls.py test_config.py test_bad_input.py test_preview.py test_cors.py)
+   test_catalog.py test_tls.py test_config.py test_bad_input.py test_preview.py test_cors.py \
+   test_virtual_host.py test_batch.py test_tiers_and_policies.py test_soft_delete.py)
 
 echo "== SDK and CLI tests (tarn.core and the tarn CLI against real tarnds)"
 /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/sdk
@@ -62,3 +63,5 @@ bash scripts/bench_lake.sh --quick
 /usr/bin/python3 bench/run_bench.py --quick > /dev/null
 "$here/.venv/bin/python" bench/reader_bench.py --quick > /dev/null
 "$here/.venv/bin/python" bench/studio_bench.py --quick > /dev/null
+"$here/.venv/bin/python" bench/batch_bench.py --quick > /dev/null
+"$here/.venv/bin/python" bench/soft_delete_bench.py --quick > /dev/null

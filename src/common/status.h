@@ -170,6 +170,8 @@ enum class Reason {
   kCannotVerifyCopySource,
   kRequestTimeout,
   kDiskFull,  // no space for new data on the data disk
+  // Blob batch
+  kExceedsMaxBatchRequestCount,  // the last: status.cc's table check names it
 };
 
 struct ReasonInfo {

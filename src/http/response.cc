@@ -139,7 +139,7 @@ void SocketWriter::ReplaceIfRefused(int status) {
 Status StringWriter::Start(int status, const Headers& headers, int64_t content_length) {
   if (started_) return InternalError("response already started");
   started_ = true;
-  out_ = FormatHead(status, headers, content_length, /*close=*/true, extra_);
+  out_ = FormatHead(status, headers, content_length, close_, extra_);
   return Status::Ok();
 }
 

@@ -73,7 +73,10 @@ class SocketWriter : public ResponseWriter {
 // Collects a whole response in memory.
 class StringWriter : public ResponseWriter {
  public:
-  explicit StringWriter(Headers extra = {}) : extra_(std::move(extra)) {}
+  // close: the head says Connection: close (the server's own refusals); a response embedded in
+  // another (a batch's sub-response) leaves it out.
+  explicit StringWriter(Headers extra = {}, bool close = true)
+      : extra_(std::move(extra)), close_(close) {}
   Status Start(int status, const Headers& headers, int64_t content_length) override;
   Status Write(std::string_view data) override;
   Status SendFile(int fd, int64_t offset, int64_t len) override;
@@ -84,6 +87,7 @@ class StringWriter : public ResponseWriter {
 
  private:
   Headers extra_;
+  bool close_;
   std::string out_;
   bool started_ = false;
 };

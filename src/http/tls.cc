@@ -57,6 +57,21 @@ Status WritePem(const std::string& path, mode_t mode, bool key, EVP_PKEY* pkey, 
   return Status::Ok();
 }
 
+// Whether the certificate at `path` names each of `names` (a wildcard such as "*.blob.x" is
+// checked with a host it covers).
+bool CoversNames(const std::string& path, const std::vector<std::string>& names) {
+  FILE* raw = std::fopen(path.c_str(), "rb");
+  if (!raw) return false;
+  std::unique_ptr<FILE, FileClose> f(raw);
+  std::unique_ptr<X509, X509Free> cert(PEM_read_X509(f.get(), nullptr, nullptr, nullptr));
+  if (!cert) return false;
+  for (const std::string& n : names) {
+    const std::string host = n.rfind("*.", 0) == 0 ? "a" + n.substr(1) : n;
+    if (X509_check_host(cert.get(), host.data(), host.size(), 0, nullptr) != 1) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 std::string OpenSslErrors() {
@@ -108,9 +123,10 @@ StatusOr<std::unique_ptr<TlsContext>> TlsContext::ForClient(const std::string& c
 
 TlsContext::~TlsContext() { SSL_CTX_free(ctx_); }
 
-Status EnsureSelfSigned(const std::string& dir) {
+Status EnsureSelfSigned(const std::string& dir, const std::vector<std::string>& dns_names) {
   const std::string cert_path = dir + "/cert.pem", key_path = dir + "/key.pem";
-  if (std::filesystem::exists(cert_path) && std::filesystem::exists(key_path)) {
+  if (std::filesystem::exists(cert_path) && std::filesystem::exists(key_path) &&
+      CoversNames(cert_path, dns_names)) {
     return Status::Ok();
   }
   std::error_code ec;
@@ -136,8 +152,9 @@ Status EnsureSelfSigned(const std::string& dir) {
   X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
                              reinterpret_cast<const unsigned char*>("localhost"), -1, -1, 0);
   X509_set_issuer_name(cert.get(), name);
-  TARN_RETURN_IF_ERROR(
-      AddExtension(cert.get(), NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1,IP:::1"));
+  std::string names = "DNS:localhost,IP:127.0.0.1,IP:::1";
+  for (const std::string& n : dns_names) names += ",DNS:" + n;
+  TARN_RETURN_IF_ERROR(AddExtension(cert.get(), NID_subject_alt_name, names.c_str()));
   TARN_RETURN_IF_ERROR(AddExtension(cert.get(), NID_basic_constraints, "critical,CA:TRUE"));
   TARN_RETURN_IF_ERROR(
       AddExtension(cert.get(), NID_key_usage, "critical,digitalSignature,keyCertSign"));

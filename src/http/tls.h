@@ -4,16 +4,19 @@
 // Contract
 // - A TlsContext is immutable after creation and shared by every connection (thread-safe, as
 //   OpenSSL's SSL_CTX is once configured).
-// - EnsureSelfSigned creates <dir>/cert.pem and <dir>/key.pem (0600) if either is missing: an
-//   EC P-256 key and a certificate for localhost, 127.0.0.1 and ::1, valid for 825 days. Clients
-//   trust it by naming cert.pem (REQUESTS_CA_BUNDLE, connection_verify, --ca-file).
+// - EnsureSelfSigned creates <dir>/cert.pem and <dir>/key.pem (0600) if either is missing, or
+//   if the certificate there does not cover every name asked for: an EC P-256 key and a
+//   certificate for localhost, 127.0.0.1, ::1 and the names given (virtual hosts, such as
+//   "*.blob.localhost"), valid for 825 days. Clients trust it by naming cert.pem
+//   (REQUESTS_CA_BUNDLE, connection_verify, --ca-file).
 //
-//   TARN_RETURN_IF_ERROR(EnsureSelfSigned(data_dir + "/tls"));
+//   TARN_RETURN_IF_ERROR(EnsureSelfSigned(data_dir + "/tls", {"*.blob.localhost"}));
 //   TARN_ASSIGN_OR_RETURN(auto tls, TlsContext::ForServer(dir + "/cert.pem", dir + "/key.pem"));
 #pragma once
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 
@@ -38,7 +41,7 @@ class TlsContext {
   SSL_CTX* ctx_;
 };
 
-Status EnsureSelfSigned(const std::string& dir);
+Status EnsureSelfSigned(const std::string& dir, const std::vector<std::string>& dns_names = {});
 
 // The OpenSSL error queue as text (and cleared), for messages.
 std::string OpenSslErrors();

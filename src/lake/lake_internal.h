@@ -34,6 +34,9 @@ Status CheckNodeConditions(const Conditions& c, const std::optional<Node>& n, bo
                            Reason fail = Reason::kConditionNotMet);
 // A write to a leased resource must name the lease; a write naming a lease needs one.
 Status CheckWriteLease(const meta::Lease& lease, const std::optional<std::string>& lease_id);
+// What a delete (or a soft delete) of n checks first: conditions, the lease, and recursive for
+// a directory that is not empty.
+Status CheckDeletable(meta::ReadTxn& t, const Node& n, bool recursive, const Access& access);
 
 // Extents whose id has bit 63 set may be inline (their bytes in the namespace store); others
 // need no lookup there (lake_extents.cc).

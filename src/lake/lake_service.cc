@@ -303,16 +303,18 @@ StatusOr<Filesystem> LakeService::SetFilesystemMetadata(const std::string& accou
   return out;
 }
 
-StatusOr<Filesystem> LakeService::SetFilesystemPublicAccess(const std::string& account,
-                                                            const std::string& name,
-                                                            const std::string& public_access,
-                                                            const Access& access) {
+StatusOr<Filesystem> LakeService::SetFilesystemAcl(const std::string& account,
+                                                   const std::string& name,
+                                                   const std::string& public_access,
+                                                   const std::string& signed_identifiers,
+                                                   const Access& access) {
   Filesystem out;
   TARN_RETURN_IF_ERROR(store_->Write([&](WriteTxn& t) -> Status {
     TARN_ASSIGN_OR_RETURN(out, RequireFilesystem(t, account, name));
     TARN_RETURN_IF_ERROR(CheckConditions(access.cond, &out.etag, out.modified_us, false));
     if (access.lease_id) TARN_RETURN_IF_ERROR(CheckWriteLease(out.lease, access.lease_id));
     out.public_access = public_access;
+    out.signed_identifiers = signed_identifiers;
     out.etag = NewEtag();
     out.modified_us = NowMicros();
     return t.UpdateFilesystem(out);
@@ -914,21 +916,30 @@ StatusOr<Node> LakeService::SwapDirectory(const std::string& account, const std:
   return out;
 }
 
+namespace internal {
+
+Status CheckDeletable(meta::ReadTxn& t, const Node& n, bool recursive, const Access& access) {
+  TARN_RETURN_IF_ERROR(CheckNodeConditions(access.cond, n, false));
+  TARN_RETURN_IF_ERROR(CheckWriteLease(n.lease, access.lease_id));
+  if (n.is_dir && !recursive) {
+    TARN_ASSIGN_OR_RETURN(bool busy, t.HasChildren(n.id));
+    if (busy) {
+      return Error(Reason::kDirectoryNotEmpty,
+                   "The recursive query parameter value must be true to delete a non-empty "
+                   "directory.");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace internal
+
 Status LakeService::Delete(const std::string& account, const std::string& fs_name,
                            const std::string& path, bool recursive, const Access& access) {
   TARN_RETURN_IF_ERROR(store_->Write([&](WriteTxn& t) -> Status {
     TARN_ASSIGN_OR_RETURN(Filesystem fs, RequireFilesystem(t, account, fs_name));
     TARN_ASSIGN_OR_RETURN(std::optional<Node> n, RequirePath(t, fs, path));
-    TARN_RETURN_IF_ERROR(CheckNodeConditions(access.cond, n, false));
-    TARN_RETURN_IF_ERROR(CheckWriteLease(n->lease, access.lease_id));
-    if (n->is_dir && !recursive) {
-      TARN_ASSIGN_OR_RETURN(bool busy, t.HasChildren(n->id));
-      if (busy) {
-        return Error(Reason::kDirectoryNotEmpty,
-                     "The recursive query parameter value must be true to delete a non-empty "
-                     "directory.");
-      }
-    }
+    TARN_RETURN_IF_ERROR(internal::CheckDeletable(t, *n, recursive, access));
     if (path.empty()) {
       // The root stays; its contents go.
       TARN_ASSIGN_OR_RETURN(auto kids, t.ListChildren(n->id, "", "", 1 << 30));
@@ -958,6 +969,31 @@ StatusOr<Node> LakeService::SetProperties(const std::string& account, const std:
     n->etag = NewEtag();
     n->modified_us = NowMicros();
     TARN_RETURN_IF_ERROR(t.UpdateNode(*n));
+    out = std::move(*n);
+    return Status::Ok();
+  }));
+  return out;
+}
+
+StatusOr<Node> LakeService::SetAccessTier(const std::string& account, const std::string& fs_name,
+                                          const std::string& path, const std::string& tier,
+                                          const Access& access) {
+  Node out;
+  TARN_RETURN_IF_ERROR(store_->Write([&](WriteTxn& t) -> Status {
+    TARN_ASSIGN_OR_RETURN(Filesystem fs, RequireFilesystem(t, account, fs_name));
+    TARN_ASSIGN_OR_RETURN(std::optional<Node> n, RequirePath(t, fs, path));
+    if (n->is_dir) {
+      return Error(Reason::kPathNotFound,
+                   "The specified blob does not exist: " + path + " is a directory, which has "
+                   "no access tier.");
+    }
+    TARN_RETURN_IF_ERROR(CheckNodeConditions(access.cond, n, false));
+    TARN_RETURN_IF_ERROR(CheckWriteLease(n->lease, access.lease_id));
+    if (n->access_tier != tier) {
+      n->access_tier = tier;
+      n->tier_changed_us = NowMicros();
+      TARN_RETURN_IF_ERROR(t.UpdateNode(*n));
+    }
     out = std::move(*n);
     return Status::Ok();
   }));

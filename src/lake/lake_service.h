@@ -234,6 +234,12 @@ struct FilesystemPage {
   std::string next_marker;
 };
 
+// Soft-deleted paths of a filesystem (List Deleted Paths), in path order.
+struct DeletedPage {
+  std::vector<meta::DeletedPath> items;
+  std::string next_marker;
+};
+
 // Validates a filesystem name as Azure does (3-63 chars of [a-z0-9-], no "--", ...).
 Status ValidateFilesystemName(const std::string& name);
 // Validates a decoded path and returns it normalised (no leading/trailing '/').
@@ -274,10 +280,12 @@ class LakeService {
                           const Access& access);
   StatusOr<Filesystem> SetFilesystemMetadata(const std::string& account, const std::string& name,
                                              const Metadata& metadata, const Access& access);
-  StatusOr<Filesystem> SetFilesystemPublicAccess(const std::string& account,
-                                                 const std::string& name,
-                                                 const std::string& public_access,
-                                                 const Access& access);
+  // Set Container ACL's stored access policies ("" for none) with its public access level, in
+  // one change (new etag).
+  StatusOr<Filesystem> SetFilesystemAcl(const std::string& account, const std::string& name,
+                                        const std::string& public_access,
+                                        const std::string& signed_identifiers,
+                                        const Access& access);
   StatusOr<FilesystemPage> ListFilesystems(const std::string& account, const std::string& prefix,
                                            const std::string& marker, int max_results);
   StatusOr<LeaseResult> LeaseFilesystem(const std::string& account, const std::string& name,
@@ -336,6 +344,29 @@ class LakeService {
                                const Access& access);
   StatusOr<Node> SetAccessControl(const std::string& account, const std::string& fs,
                                   const std::string& path, const SetAccessOptions& opts);
+  // Soft delete, under a delete retention policy (lake_deleted.cc). SoftDelete takes the path (a
+  // file, or a directory with everything below it) out of the tree in one metadata change, as a
+  // rename does, and keeps its bytes for retain_us: it lists with ListDeleted and comes back
+  // with Undelete (to where it was; its parent must exist and its name be free, else
+  // kParentNotFound or kPathAlreadyExists). The same checks as Delete apply first. The
+  // deletion's id is its handle. PurgeDeleted deletes, for good, what has outlived its
+  // retention (the retention pass calls it), and returns how many deletions it purged.
+  StatusOr<meta::DeletedPath> SoftDelete(const std::string& account, const std::string& fs,
+                                         const std::string& path, bool recursive,
+                                         const Access& access, int64_t retain_us);
+  // deletion_id nullopt: the most recent deletion of the path.
+  StatusOr<Node> Undelete(const std::string& account, const std::string& fs,
+                          const std::string& path, std::optional<int64_t> deletion_id);
+  StatusOr<DeletedPage> ListDeleted(const std::string& account, const std::string& fs,
+                                    const std::string& prefix, const std::string& marker,
+                                    int max_results);
+  StatusOr<int64_t> PurgeDeleted(int64_t now_us);
+  // Set Blob Tier: records the file's access tier ("Hot", "Cool", "Cold", "Archive") and when
+  // it changed; the bytes, etag and modification time stay as they are. A directory,
+  // which holds no bytes to tier, is kPathNotFound (BlobNotFound).
+  StatusOr<Node> SetAccessTier(const std::string& account, const std::string& fs,
+                               const std::string& path, const std::string& tier,
+                               const Access& access);
   StatusOr<LeaseResult> LeasePath(const std::string& account, const std::string& fs,
                                   const std::string& path, const LeaseRequest& req,
                                   const Conditions& cond);

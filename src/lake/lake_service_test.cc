@@ -647,7 +647,7 @@ TEST_F(LakeServiceTest, FilesystemMetadataAndConditions) {
   auto got = lake_->GetFilesystem(kAcct, kFs);
   ASSERT_OK(got);
   EXPECT_EQ(got->metadata, (Metadata{{"a", "1"}}));
-  auto pa = lake_->SetFilesystemPublicAccess(kAcct, kFs, "container", {});
+  auto pa = lake_->SetFilesystemAcl(kAcct, kFs, "container", "", {});
   ASSERT_OK(pa);
   EXPECT_EQ(lake_->GetFilesystem(kAcct, kFs)->public_access, "container");
   EXPECT_EQ(lake_->GetFilesystem(kAcct, kFs)->metadata, (Metadata{{"a", "1"}}));
@@ -2680,6 +2680,70 @@ TEST_F(LakeServiceTest, PinFilesIsAllOrNothing) {
   dir.is_dir = true;
   ASSERT_OK(lake_->CreatePath(kAcct, kFs, "dir", dir));
   EXPECT_FALSE(lake_->PinFiles("ds:v2", kAcct, kFs, {"dir"}).ok());
+}
+
+TEST_F(LakeServiceTest, SoftDeleteParksATreeUntilRestoredOrPurged) {
+  ASSERT_OK(Mkdir("raw"));
+  MustPut("raw/a.csv", "a,b\n1,2\n");
+  MustPut("raw/sub/b.csv", "b");
+  const Node before = *Get("raw/a.csv");
+  constexpr int64_t kDay = 86400LL * 1000000;
+  // A non-empty directory needs recursive, as Delete does.
+  EXPECT_EQ(lake_->SoftDelete(kAcct, kFs, "raw", false, {}, kDay).status().reason(),
+            Reason::kDirectoryNotEmpty);
+  auto d = lake_->SoftDelete(kAcct, kFs, "raw", true, {}, kDay);
+  ASSERT_OK(d);
+  EXPECT_TRUE(d->is_dir);
+  EXPECT_FALSE(Exists("raw"));
+  EXPECT_FALSE(Exists("raw/a.csv"));
+  // Nothing is garbage: the parked tree holds its extents.
+  EXPECT_EQ(Collect(), 0);
+  auto listed = lake_->ListDeleted(kAcct, kFs, "", "", 10);
+  ASSERT_OK(listed);
+  ASSERT_EQ(listed->items.size(), 1u);
+  EXPECT_EQ(listed->items[0].path, "raw");
+  EXPECT_EQ(listed->items[0].id, d->id);
+  // The same name again, deleted again: two deletions of "raw", listed in id order.
+  ASSERT_OK(Mkdir("raw"));
+  auto d2 = lake_->SoftDelete(kAcct, kFs, "raw", true, {}, kDay);
+  ASSERT_OK(d2);
+  auto page = lake_->ListDeleted(kAcct, kFs, "r", "", 1);
+  ASSERT_OK(page);
+  ASSERT_EQ(page->items.size(), 1u);
+  ASSERT_FALSE(page->next_marker.empty());
+  auto rest = lake_->ListDeleted(kAcct, kFs, "r", page->next_marker, 10);
+  ASSERT_OK(rest);
+  ASSERT_EQ(rest->items.size(), 1u);
+  EXPECT_EQ(rest->items[0].id, d2->id);
+  // Restoring the first: everything is back, with its etag.
+  auto back = lake_->Undelete(kAcct, kFs, "raw", d->id);
+  ASSERT_OK(back);
+  EXPECT_TRUE(back->is_dir);
+  EXPECT_EQ(MustRead("raw/a.csv"), "a,b\n1,2\n");
+  EXPECT_EQ(MustRead("raw/sub/b.csv"), "b");
+  EXPECT_EQ(Get("raw/a.csv")->etag, before.etag);
+  // The second cannot come back over it, nor a deletion id of another path.
+  EXPECT_EQ(lake_->Undelete(kAcct, kFs, "raw", d2->id).status().reason(),
+            Reason::kPathAlreadyExists);
+  EXPECT_EQ(lake_->Undelete(kAcct, kFs, "other", d2->id).status().reason(),
+            Reason::kPathNotFound);
+  // A file whose parent is gone waits for the parent.
+  auto f = lake_->SoftDelete(kAcct, kFs, "raw/sub/b.csv", false, {}, kDay);
+  ASSERT_OK(f);
+  ASSERT_OK(lake_->Delete(kAcct, kFs, "raw/sub", true, {}));
+  EXPECT_EQ(lake_->Undelete(kAcct, kFs, "raw/sub/b.csv", std::nullopt).status().reason(),
+            Reason::kParentNotFound);
+  // Purging what outlived its retention frees it for good; a younger deletion stays.
+  auto purged = lake_->PurgeDeleted(NowMicros() + 2 * kDay);
+  ASSERT_OK(purged);
+  EXPECT_EQ(*purged, 2);
+  EXPECT_GT(Collect(), 0);
+  auto none = lake_->ListDeleted(kAcct, kFs, "", "", 10);
+  ASSERT_OK(none);
+  EXPECT_TRUE(none->items.empty());
+  EXPECT_EQ(MustRead("raw/a.csv"), "a,b\n1,2\n");
+  EXPECT_EQ(lake_->SoftDelete(kAcct, kFs, "", true, {}, kDay).status().reason(),
+            Reason::kInvalidInput);
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "protocol/context.h"
 
+#include "protocol/service_properties.h"
+
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
@@ -467,6 +469,31 @@ void AddLeaseHeaders(const meta::Lease& l, http::Headers* h) {
   h->emplace_back("x-ms-lease-status", locked ? "locked" : "unlocked");
   if (v.state == S::kLeased) {
     h->emplace_back("x-ms-lease-duration", v.infinite ? "infinite" : "fixed");
+  }
+}
+
+int64_t RetentionMicros(const Ctx& c) {
+  if (!c.service || !c.account) return 0;
+  return c.service->DeleteRetentionDays(c.account->name) * 86400LL * 1000000;
+}
+
+StatusOr<std::string> RequestedTier(const Ctx& c) {
+  const std::string* v = c.Header("x-ms-access-tier");
+  if (!v) return std::string();
+  for (const char* tier : {"Hot", "Cool", "Cold", "Archive"}) {
+    if (EqualsIgnoreCase(Trim(*v), tier)) return std::string(tier);
+  }
+  return Error(Reason::kInvalidHeaderValue,
+               "x-ms-access-tier must be Hot, Cool, Cold or Archive (block blob tiers); got '" +
+                   *v + "'.");
+}
+
+void AddTierHeaders(const lake::Node& n, http::Headers* h) {
+  h->emplace_back("x-ms-access-tier", n.access_tier.empty() ? "Hot" : n.access_tier);
+  if (n.access_tier.empty()) {
+    h->emplace_back("x-ms-access-tier-inferred", "true");
+  } else {
+    h->emplace_back("x-ms-access-tier-change-time", FormatHttpDate(n.tier_changed_us));
   }
 }
 

@@ -2,6 +2,7 @@
 // request headers into lake-service arguments and lake-service results into Azure responses.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -108,6 +109,16 @@ struct Ctx {
   // A path-style rename whose URL leaves out the account (see Frontend::RenameAccount): the
   // URL's path starts with the filesystem.
   bool account_implied = false;
+  // The account came from the Host header (<account>.blob.<suffix>): the URL's path starts with
+  // the filesystem, and URLs this request answers with leave the account out too.
+  bool virtual_host = false;
+  // A sub-request of a batch: the batch request it came in (its account, and its container for
+  // a container's batch). Its path may leave out the account, as older SDKs write it.
+  const Ctx* batch_of = nullptr;
+  // Runs one sub-request of this batch through the whole pipeline (its own authentication,
+  // authorization and audit) and answers it into the writer; unset inside a batch (batches do
+  // not nest).
+  std::function<void(http::Request&, http::ResponseWriter&)> run_sub_request;
   std::string fs;    // filesystem (container) name, "" at account level
   std::string path;  // decoded, normalised path inside the filesystem, "" for none
   bool has_path = false;
@@ -210,6 +221,14 @@ std::string QuoteEtag(const std::string& etag);
 // Compact JSON text; bytes that are not UTF-8 become U+FFFD instead of failing.
 std::string JsonText(const nlohmann::json& j);
 void AddNodeProperties(const Ctx& c, const lake::Node& n, http::Headers* h);
+// The account's delete retention (soft delete) in microseconds, 0 when it is off.
+int64_t RetentionMicros(const Ctx& c);
+// x-ms-access-tier of a request (Set Blob Tier, or an upload's), canonically cased: Hot, Cool,
+// Cold or Archive; "" when absent. Another value is kInvalidHeaderValue.
+StatusOr<std::string> RequestedTier(const Ctx& c);
+// A file's tier as Get Blob Properties answers it: x-ms-access-tier, and
+// x-ms-access-tier-inferred (never set) or x-ms-access-tier-change-time.
+void AddTierHeaders(const lake::Node& n, http::Headers* h);
 void AddMetadataHeaders(const lake::Metadata& m, http::Headers* h);
 void AddLeaseHeaders(const meta::Lease& l, http::Headers* h);
 // Answers a lease operation: 201 acquire, 202 break (x-ms-lease-time), 200 otherwise.

@@ -20,6 +20,10 @@ Status GetUserDelegationKey(Ctx& c);
 
 namespace blob {
 Status ListContainers(Ctx& c);
+// Blob Batch, of an account or of a container (protocol/batch.h).
+Status SubmitBatch(Ctx& c);
+// Undelete Blob, and DFS's Path Undelete (x-ms-undelete-source), of a soft-deleted path.
+Status UndeleteBlob(Ctx& c);
 Status CreateContainer(Ctx& c);
 Status GetContainerProperties(Ctx& c);
 Status DeleteContainer(Ctx& c);

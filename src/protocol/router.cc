@@ -153,11 +153,64 @@ Status CheckQuery(const std::multimap<std::string, std::string>& query) {
   return Status::Ok();
 }
 
+// A batch holds Delete Blob or Set Blob Tier sub-requests, in the batch's account (and its
+// container, for a container's batch).
+Status CheckSubRequest(const Ctx& c, const Route& r) {
+  const std::string_view name = r.name;
+  if (c.front != Front::kStorage || (name != "DeleteBlob" && name != "SetBlobTier")) {
+    return Error(Reason::kInvalidInput,
+                 "A batch sub-request must be Delete Blob or Set Blob Tier; this one is " +
+                     std::string(name) + ".");
+  }
+  if (c.account != c.batch_of->account ||
+      (!c.batch_of->fs.empty() && c.fs != c.batch_of->fs)) {
+    return Error(Reason::kInvalidInput,
+                 "A batch sub-request must name a blob in the batch's " +
+                     std::string(c.batch_of->fs.empty() ? "account" : "container") + ".");
+  }
+  return Status::Ok();
+}
+
 Status CannotVerifySource(const std::string& why) {
   return Error(Reason::kCannotVerifyCopySource, "The copy source could not be verified: " + why);
 }
 
+// The port of "host[:port]" ("" for none; an IPv6 literal's colons are not a port's).
+std::string_view PortOf(std::string_view authority) {
+  size_t colon = authority.rfind(':');
+  if (colon == std::string_view::npos || authority.find(']', colon) != std::string_view::npos) {
+    return {};
+  }
+  return authority.substr(colon + 1);
+}
+
 }  // namespace
+
+std::optional<VirtualHost> MatchVirtualHost(std::string_view authority,
+                                            const std::vector<std::string>& suffixes) {
+  if (suffixes.empty() || authority.empty() || authority[0] == '[') return std::nullopt;
+  VirtualHost vh;
+  vh.port = PortOf(authority);
+  std::string host = ToLower(authority.substr(0, authority.size() - vh.port.size() -
+                                                     (vh.port.empty() ? 0 : 1)));
+  if (!host.empty() && host.back() == '.') host.pop_back();  // a fully qualified name
+  for (const std::string& suffix : suffixes) {
+    if (host.size() <= suffix.size() + 1 || !EndsWith(host, suffix) ||
+        host[host.size() - suffix.size() - 1] != '.') {
+      continue;
+    }
+    std::string_view name(host);
+    name.remove_suffix(suffix.size() + 1);  // "<account>.blob"
+    size_t dot = name.find('.');
+    if (dot == 0 || dot == std::string_view::npos) continue;
+    std::string_view endpoint = name.substr(dot + 1);
+    if (endpoint != "blob" && endpoint != "dfs") continue;
+    vh.account = std::string(name.substr(0, dot));
+    vh.dfs = endpoint == "dfs";
+    return vh;
+  }
+  return std::nullopt;
+}
 
 StatusOr<std::multimap<std::string, std::string>> ParseQuery(std::string_view raw) {
   TARN_ASSIGN_OR_RETURN(auto query, DecodeQuery(raw));
@@ -200,11 +253,41 @@ Status Frontend::Parse(Ctx& c) {
   }
   std::string_view p = c.req.raw_path;
   if (p.empty() || p[0] != '/') return Error(Reason::kInvalidUri, "The request URI is invalid.");
+  // Virtual-host style: the account is in the Host header and the path starts with the
+  // filesystem, whatever its name ("studio" or "identity" included).
+  if (const std::string* host = c.batch_of ? nullptr : c.Header("host")) {
+    if (auto vh = MatchVirtualHost(*host, host_suffixes_)) {
+      c.account = FindAccount(vh->account);
+      if (!c.account) {
+        return Error(Reason::kAccountNotFound,
+                     "The account '" + vh->account + "' (from the host name " + *host +
+                         ") does not exist on this server.");
+      }
+      c.front = Front::kStorage;
+      c.virtual_host = true;
+      // The DFS endpoint's name: a request without Blob markers is a DFS one (JSON errors,
+      // DFS path operations), as on Azure's <account>.dfs endpoint.
+      if (vh->dfs && !c.HasQuery("restype") && !c.HasQuery("comp")) c.api = Api::kDfs;
+      return ParseStoragePath(c, p);
+    }
+  }
   std::string_view first_raw = p.substr(1, p.find('/', 1) == std::string_view::npos
                                                ? std::string_view::npos
                                                : p.find('/', 1) - 1);
   auto first = PercentDecode(first_raw);
   if (!first) return Error(Reason::kInvalidUri, "The request URI is not validly encoded.");
+  if (c.batch_of) {
+    // A batch's sub-request: /<account>/<container>/<blob>, or /<container>/<blob> in the
+    // batch's account (older SDKs, and every SDK on a virtual host).
+    c.front = Front::kStorage;
+    c.account = c.batch_of->virtual_host ? nullptr : FindAccount(*first);
+    if (c.account) {
+      p.remove_prefix(1 + first_raw.size());
+    } else {
+      c.account = c.batch_of->account;
+    }
+    return ParseStoragePath(c, p);
+  }
   if (*first == "studio") {
     c.front = Front::kStudio;
     c.api = Api::kDfs;  // JSON errors
@@ -450,19 +533,31 @@ Status Frontend::AuthorizeCopySource(Ctx& c) {
                  "x-ms-copy-source must be an http or https URL of a blob.");
   }
   const std::string* host = c.Header("host");
-  bool ours = host && EqualsIgnoreCase(parts->authority, *host);
-  for (const auto& a : self_authorities_) ours = ours || EqualsIgnoreCase(parts->authority, a);
+  // A virtual host on one of this server's ports (<account>.blob.<suffix>:<port>) is ours too.
+  const auto vh = MatchVirtualHost(parts->authority, host_suffixes_);
+  auto same = [&](std::string_view ours) {
+    return EqualsIgnoreCase(parts->authority, ours) || (vh && vh->port == PortOf(ours));
+  };
+  bool ours = host && same(*host);
+  for (const auto& a : self_authorities_) ours = ours || same(a);
   if (!ours) {
     return CannotVerifySource("it names another server (" + std::string(parts->authority) +
                               "); Tarn copies only within itself.");
   }
-  auto segments = Split(parts->path.substr(1), '/');
-  if (segments.size() < 3) {
+  // Path-style: /<account>/<fs>/<path>; virtual-host style: /<fs>/<path>.
+  std::string_view rest = parts->path.substr(1);
+  std::optional<std::string> account = vh ? std::optional(vh->account) : std::nullopt;
+  if (!vh) {
+    const size_t slash = rest.find('/');
+    account = PercentDecode(rest.substr(0, slash));
+    rest = slash == std::string_view::npos ? std::string_view() : rest.substr(slash + 1);
+  }
+  const size_t slash = rest.find('/');
+  if (rest.empty() || slash == std::string_view::npos || slash + 1 == rest.size()) {
     return Error(Reason::kInvalidHeaderValue, "x-ms-copy-source must name a blob in an account.");
   }
-  auto account = PercentDecode(segments[0]);
-  auto fs = PercentDecode(segments[1]);
-  auto path = PercentDecode(parts->path.substr(segments[0].size() + segments[1].size() + 3));
+  auto fs = PercentDecode(rest.substr(0, slash));
+  auto path = PercentDecode(rest.substr(slash + 1));
   if (!account || !fs || !path) {
     return Error(Reason::kInvalidHeaderValue, "x-ms-copy-source is not validly encoded.");
   }
@@ -477,8 +572,9 @@ Status Frontend::AuthorizeCopySource(Ctx& c) {
   TARN_ASSIGN_OR_RETURN(auto source_query, ParseQuery(parts->query));
   Status allowed;
   if (source_query.count("sig")) {
-    auto sas = ValidateSas(SasRequest{source_query, *fs, src_path, c.req.remote, c.req.secure},
-                           *acct);
+    SasRequest sr{source_query, *fs, src_path, c.req.remote, c.req.secure};
+    sr.stored_policies = StoredPolicies(*lake_, acct->name);
+    auto sas = ValidateSas(sr, *acct);
     allowed = sas.ok() ? AuthorizeSas(*sas, *fs, src_path, 'o', read.sas) : sas.status();
   } else {
     allowed = CheckAccess(c, c.identity, *acct, *fs, src_path, 'o', read, /*own=*/false);
@@ -544,12 +640,21 @@ Status Frontend::Run(Ctx& c, const Route** route) {
     return found.status();
   }
   *route = *found;
+  if (c.batch_of) TARN_RETURN_IF_ERROR(CheckSubRequest(c, **found));
   TARN_RETURN_IF_ERROR(Authorize(c, **found, level));
   return (*found)->op(c);
 }
 
-void Frontend::Handle(http::Request& req, http::ResponseWriter& w) {
-  Ctx c(req, w, *lake_, NewRequestId(), "2021-10-04");
+void Frontend::Handle(http::Request& req, http::ResponseWriter& w) { Serve(req, w, nullptr); }
+
+void Frontend::Serve(http::Request& req, http::ResponseWriter& w, const Ctx* batch) {
+  Ctx c(req, w, *lake_, NewRequestId(), batch ? batch->version : "2021-10-04");
+  c.batch_of = batch;
+  if (!batch) {
+    c.run_sub_request = [this, &c](http::Request& sub, http::ResponseWriter& sw) {
+      Serve(sub, sw, &c);
+    };
+  }
   c.ids = identity_;
   c.catalog = catalog_;
   c.pipelines = pipelines_;

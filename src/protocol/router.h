@@ -52,6 +52,9 @@ class Frontend {
   // The "host:port" names this server answers to besides a request's Host header (its listen
   // URLs): a copy source there is this server's own data.
   void SetSelfAuthorities(std::vector<std::string> authorities);
+  // The DNS suffixes under which <account>.blob.<suffix> and <account>.dfs.<suffix> name an
+  // account (virtual-host addressing, as Azure's endpoints); before any request.
+  void SetHostSuffixes(std::vector<std::string> suffixes) { host_suffixes_ = std::move(suffixes); }
   // Serves /workspaces/<ws>/pipelines... (docs/pipelines.md) when set; before any request.
   void SetPipelines(pipeline::PipelineService* pipelines) { pipelines_ = pipelines; }
   // Serves /workspaces/<ws>/mlflow/... (MLflow's tracking API, docs/mlflow.md) when set.
@@ -77,6 +80,8 @@ class Frontend {
     PublicRead anonymous;
   };
 
+  // One request through the pipeline; batch: the batch request a sub-request came in, or null.
+  void Serve(http::Request& req, http::ResponseWriter& w, const Ctx* batch);
   Status Parse(Ctx& c);
   Status ParseStoragePath(Ctx& c, std::string_view rest);
   Status Run(Ctx& c, const Route** route);
@@ -115,7 +120,19 @@ class Frontend {
   ServiceProperties* service_ = nullptr;
   WriteObserver write_observer_;
   std::vector<std::string> self_authorities_;
+  std::vector<std::string> host_suffixes_;
 };
+
+// A virtual host: the account a Host header (or a URL's authority) names, "<account>.blob.<suffix>"
+// or "<account>.dfs.<suffix>" with an optional ":port", for one of `suffixes`; nullopt for any
+// other name (path-style addressing). Case-insensitive; the account comes back lowercased.
+struct VirtualHost {
+  std::string account;
+  bool dfs = false;      // the DFS endpoint's name
+  std::string_view port;  // "" when the authority has none
+};
+std::optional<VirtualHost> MatchVirtualHost(std::string_view authority,
+                                            const std::vector<std::string>& suffixes);
 
 // The query as the pipeline reads it: names lowercased, values percent-decoded; refused
 // (InvalidQueryParameterValue) when badly encoded, when a name is not a token or when a value is

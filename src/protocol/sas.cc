@@ -2,10 +2,13 @@
 
 #include <arpa/inet.h>
 
+#include <tuple>
+
 #include "common/crypto.h"
 #include "common/encoding.h"
 #include "common/strings.h"
 #include "common/time_util.h"
+#include "protocol/access_policy.h"
 #include "protocol/router.h"
 
 namespace tarn::protocol {
@@ -39,6 +42,27 @@ Status CheckIp(const std::string& remote_with_port, const std::string& sip) {
   return Status::Ok();
 }
 
+// The signed start and expiry against the clock ("" leaves one unchecked; a SAS without an
+// expiry is refused before).
+Status CheckTimes(const std::string& st, const std::string& se, int64_t now) {
+  if (!se.empty()) {
+    auto expiry = ParseIso8601(se);
+    if (!expiry) return Fail("The signed expiry (se) is not a valid ISO 8601 time.");
+    if (now > *expiry) {
+      return Fail("Signed expiry time [" + se +
+                  "] must be after signed start time and the current time.");
+    }
+  }
+  if (!st.empty()) {
+    auto start = ParseIso8601(st);
+    if (!start) return Fail("The signed start (st) is not a valid ISO 8601 time.");
+    if (now + 15LL * 60 * 1000000 < *start) {
+      return Fail("Signed start time [" + st + "] is in the future.");
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 std::string UserDelegationKeyValue(const std::string& account_key, const std::string& oid,
@@ -68,19 +92,15 @@ StatusOr<Identity> ValidateSas(const SasRequest& r, const Account& account) {
               spr = q("spr"), ss = q("ss"), srt = q("srt"), sr = q("sr"), ses = q("ses");
   auto sig = Base64Decode(q("sig"));
   if (!sig) return Fail("The SAS signature is not valid base64.");
-  if (sv.empty() || sp.empty() || se.empty()) {
-    return Fail("A SAS needs sv, sp and se.");
+  const std::string si = q("si");
+  // With a stored access policy (si), sp, st and se may come from the policy instead; they are
+  // checked once the signature is (CheckTimes again, below).
+  if (sv.empty() || (si.empty() && (sp.empty() || se.empty()))) {
+    return Fail("A SAS needs sv, sp and se (or si naming a stored access policy).");
   }
   if (sv < "2015-04-05") return Fail("SAS versions before 2015-04-05 are not supported.");
-  int64_t now = NowMicros();
-  auto expiry = ParseIso8601(se);
-  if (!expiry) return Fail("The signed expiry (se) is not a valid ISO 8601 time.");
-  if (now > *expiry) return Fail("Signed expiry time [" + se + "] must be after signed start time and the current time.");
-  if (!st.empty()) {
-    auto start = ParseIso8601(st);
-    if (!start) return Fail("The signed start (st) is not a valid ISO 8601 time.");
-    if (now + 15LL * 60 * 1000000 < *start) return Fail("Signed start time [" + st + "] is in the future.");
-  }
+  const int64_t now = NowMicros();
+  TARN_RETURN_IF_ERROR(CheckTimes(st, se, now));
   if (!spr.empty() && spr != "https,http" && spr != "http,https" &&
       !(spr == "https" && r.secure)) {
     if (spr == "https") {
@@ -182,22 +202,59 @@ StatusOr<Identity> ValidateSas(const SasRequest& r, const Account& account) {
     if (sv >= "2018-11-09") sts += sr + "\n" + q("snapshot") + "\n";
     if (sv >= "2020-12-06") sts += ses + "\n";
     sts += q("rscc") + "\n" + q("rscd") + "\n" + q("rsce") + "\n" + q("rscl") + "\n" + q("rsct");
-    if (!q("si").empty()) {
-      return Fail("Stored access policies (si) are not supported yet.");
-    }
     id.sas_resource = sr;
     id.sas_fs = r.fs;
     id.sas_path = path;
   }
+  bool signed_ok = false;
   for (const auto& key : account.keys) {
-    if (SecureEquals(HmacSha256(key, sts), *sig)) return id;
+    signed_ok = signed_ok || SecureEquals(HmacSha256(key, sts), *sig);
   }
-  return Fail("Signature did not match.");
+  if (!signed_ok) return Fail("Signature did not match.");
+  if (si.empty()) return id;
+  // The container's stored access policy, as it is now: removing or changing it changes what
+  // this SAS may do at once. A field is given by the SAS or by the policy, never by both.
+  if (!id.resource_types.empty()) return Fail("An account SAS cannot name a stored access policy.");
+  if (!r.stored_policies) {
+    return Fail("A SAS that names a stored access policy (si) cannot be used here.");
+  }
+  auto policy = FindAccessPolicy(r.stored_policies(r.fs), si);
+  if (!policy) {
+    return Fail("The stored access policy '" + si + "' does not exist on container '" + r.fs +
+                "' (it may have been removed).");
+  }
+  for (const auto& [field, sas_value, policy_value] :
+       {std::tuple{"sp", sp, policy->permission}, std::tuple{"st", st, policy->start},
+        std::tuple{"se", se, policy->expiry}}) {
+    if (!sas_value.empty() && !policy_value.empty()) {
+      return Fail(std::string("The SAS gives ") + field + " and so does its stored access policy '" +
+                  si + "'; one of them must leave it out.");
+    }
+  }
+  const std::string perm = sp.empty() ? policy->permission : sp;
+  const std::string start = st.empty() ? policy->start : st;
+  const std::string expiry = se.empty() ? policy->expiry : se;
+  if (perm.empty() || expiry.empty()) {
+    return Fail("Neither the SAS nor its stored access policy '" + si + "' gives " +
+                (perm.empty() ? "the permissions (sp)." : "an expiry (se)."));
+  }
+  TARN_RETURN_IF_ERROR(CheckTimes(start, expiry, now));
+  id.permissions = perm;
+  return id;
+}
+
+std::function<std::string(const std::string&)> StoredPolicies(lake::LakeService& lake,
+                                                            const std::string& account) {
+  return [&lake, account](const std::string& fs) {
+    auto f = lake.GetFilesystem(account, fs);
+    return f.ok() ? f->signed_identifiers : std::string();
+  };
 }
 
 Status AuthenticateSas(Ctx& c, const Account& account) {
-  TARN_ASSIGN_OR_RETURN(c.identity,
-                        ValidateSas(SasRequest{c.query, c.fs, c.path, c.req.remote, c.req.secure}, account));
+  SasRequest r{c.query, c.fs, c.path, c.req.remote, c.req.secure};
+  r.stored_policies = StoredPolicies(c.lake, account.name);
+  TARN_ASSIGN_OR_RETURN(c.identity, ValidateSas(r, account));
   return Status::Ok();
 }
 

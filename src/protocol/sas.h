@@ -4,6 +4,7 @@
 // AuthorizeSas.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -21,7 +22,14 @@ struct SasRequest {
   const std::string& path;
   const std::string& remote;  // "ip:port"
   bool secure;                 // arrived over TLS (spr=https)
+  // The stored access policies of a container (its <SignedIdentifiers> document, "" for none),
+  // for a SAS that names one (si); unset where such a SAS is not accepted.
+  std::function<std::string(const std::string& fs)> stored_policies = {};
 };
+
+// The stored access policies of `account`'s containers, as the lake holds them now.
+std::function<std::string(const std::string&)> StoredPolicies(lake::LakeService& lake,
+                                                            const std::string& account);
 
 // Validates a SAS (sig present) for a request on `account`: signature (either key), times, IP,
 // protocol, version, and the rules of its resource type. Returns what it grants.

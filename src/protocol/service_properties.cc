@@ -221,10 +221,21 @@ StatusOr<ParsedProperties> ParseServiceProperties(std::string_view body) {
       out.cors = std::move(rules);
       continue;
     }
-    if (name == "DeleteRetentionPolicy" && Enabled(e)) {
-      return Error(Reason::kNotImplemented,
-                   "Soft delete (DeleteRetentionPolicy Enabled) is not served by Tarn yet; "
-                   "send it with Enabled false, or leave it out.");
+    if (name == "DeleteRetentionPolicy") {
+      // Soft delete: kept for Days (1 to 365, as Azure allows) when enabled.
+      int64_t days = 0;
+      if (Enabled(e)) {
+        if (!ParseInt64(Trim(e.child_value("Days")), &days) || days < 1 || days > 365) {
+          return Bad("a DeleteRetentionPolicy that is enabled needs Days from 1 to 365");
+        }
+        out.elements[name] = "<DeleteRetentionPolicy><Enabled>true</Enabled><Days>" +
+                             std::to_string(days) + "</Days></DeleteRetentionPolicy>";
+      } else {
+        out.elements[name] = "<DeleteRetentionPolicy><Enabled>false</Enabled>"
+                             "</DeleteRetentionPolicy>";
+      }
+      out.retention_days = days;
+      continue;
     }
     if (name == "StaticWebsite" && Enabled(e)) {
       return Error(Reason::kNotImplemented,
@@ -287,7 +298,18 @@ Status ServiceProperties::Set(const std::string& account, std::string_view body)
     ::close(dfd);
   }
   if (given.cors) rules_[account] = *given.cors;
+  if (given.retention_days) retention_[account] = *given.retention_days;
   return Status::Ok();
+}
+
+int64_t ServiceProperties::DeleteRetentionDays(const std::string& account) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = retention_.find(account);
+  if (it != retention_.end()) return it->second;
+  auto stored = Load(account);
+  const int64_t days = stored.ok() && stored->retention_days ? *stored->retention_days : 0;
+  retention_.emplace(account, days);
+  return days;
 }
 
 std::optional<http::Headers> ServiceProperties::Preflight(const std::string& account,

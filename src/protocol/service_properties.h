@@ -2,9 +2,10 @@
 // as Azure does, and CORS acted on: preflight requests answered from the rules, and the
 // Access-Control-* headers added to the answers to requests from an allowed origin.
 //
-// The properties Tarn does not act on yet are refused when they would turn something on (a
-// delete retention policy, a static website), rather than stored as if they worked; logging and
-// metrics settings are stored and returned (tarnd keeps its own audit log).
+// A delete retention policy turns soft delete on (Days from 1 to 365). The properties Tarn does
+// not act on yet are refused when they would turn something on (a static website), rather than
+// stored as if they worked; logging and metrics settings are stored and returned (tarnd keeps
+// its own audit log).
 //
 // Each account's properties are one XML document in <dir>/<account>.xml, replaced atomically
 // (written beside, fsynced, renamed) on every Set. Thread-safe.
@@ -37,6 +38,7 @@ struct CorsRule {
 struct ParsedProperties {
   std::map<std::string, std::string> elements;
   std::optional<std::vector<CorsRule>> cors;
+  std::optional<int64_t> retention_days;  // set when the body has <DeleteRetentionPolicy>; 0 off
 };
 StatusOr<ParsedProperties> ParseServiceProperties(std::string_view body);
 
@@ -59,6 +61,8 @@ class ServiceProperties {
   // matches the origin and method).
   http::Headers ForRequest(const std::string& account, const std::string& origin,
                            const std::string& method);
+  // The delete retention policy's days (soft delete), 0 when it is off.
+  int64_t DeleteRetentionDays(const std::string& account);
 
  private:
   // The stored document, parsed (empty when none was set).
@@ -67,6 +71,7 @@ class ServiceProperties {
   std::string dir_;
   std::mutex mu_;
   std::map<std::string, std::vector<CorsRule>> rules_;  // loaded accounts
+  std::map<std::string, int64_t> retention_;             // loaded accounts' retention days
 };
 
 }  // namespace tarn::protocol

@@ -34,6 +34,7 @@ Status LoadConfigFile(const std::string& path, Config* cfg) {
   TARN_RETURN_IF_ERROR(str("tls_key", &cfg->tls_key));
   TARN_RETURN_IF_ERROR(str("ca_file", &cfg->ca_file));
   TARN_RETURN_IF_ERROR(str("studio_dir", &cfg->studio_dir));
+  TARN_RETURN_IF_ERROR(str("host_suffix", &cfg->host_suffix));
   if (j.contains("limits")) {
     const auto& l = j["limits"];
     if (!l.is_object()) return Error(Reason::kInvalidInput, "limits must be an object");
@@ -244,6 +245,23 @@ bool IsLoopbackListen(const std::string& listen) {
 Status FinishConfig(Config* cfg) {
   if (cfg->tls_cert.empty() != cfg->tls_key.empty()) {
     return Error(Reason::kInvalidInput, "tls_cert and tls_key must be given together");
+  }
+  cfg->host_suffixes.clear();
+  if (cfg->host_suffix != "off") {
+    for (auto part : Split(cfg->host_suffix, ',')) {
+      std::string suffix = ToLower(Trim(part));
+      bool ok = !suffix.empty() && suffix.front() != '.' && suffix.back() != '.' &&
+                suffix.find("..") == std::string::npos;
+      for (char ch : suffix) {
+        ok = ok && ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '.');
+      }
+      if (!ok) {
+        return Error(Reason::kInvalidInput,
+                     "host_suffix: '" + std::string(part) + "' is not a DNS name (letters, "
+                     "digits, '-' and '.'); give e.g. localhost or lake.example.com, or 'off'");
+      }
+      cfg->host_suffixes.push_back(std::move(suffix));
+    }
   }
   if (cfg->accounts.empty()) {
     cfg->accounts.push_back(protocol::Account{kDevAccount, {*Base64Decode(kDevKey)}});

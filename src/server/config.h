@@ -39,6 +39,11 @@ struct Config {
   // Tarn Studio's built files, served at /studio/: "" finds them beside the executable (an
   // install's share/tarn/studio, or the build tree's); "off" serves none.
   std::string studio_dir;
+  // Virtual-host addressing, as Azure's endpoints: a request whose Host is
+  // <account>.blob.<suffix> or <account>.dfs.<suffix> is for that account, and its path starts
+  // with the filesystem. Comma-separated suffixes; "off" serves path-style URLs only.
+  std::string host_suffix = "localhost";
+  std::vector<std::string> host_suffixes;  // host_suffix parsed by FinishConfig
   // The token service: access-token lifetime, signing-key rotation period, allowed clock skew,
   // and the lifetime of users' refresh tokens.
   int64_t token_lifetime_s = 3600;
@@ -70,6 +75,7 @@ struct Config {
 //   {"listen": "...", "data_dir": "...", "log_level": "info",
 //    "tls_listen": "127.0.0.1:0" | "off", "tls_cert": "cert.pem", "tls_key": "key.pem",
 //    "ca_file": "trusted-cas.pem", "studio_dir": "/usr/share/tarn/studio" | "off",
+//    "host_suffix": "localhost" | "lake.example.com,localhost" | "off",
 //    "accounts": [{"name": "acct", "keys": ["<base64>", "<base64>"]}],
 //    "limits": {"max_connections": 10000, "header_limit_bytes": 65536, "idle_timeout_s": 120,
 //               "head_timeout_s": 30, "body_timeout_s": 60, "keepalive_linger_ms": 20,

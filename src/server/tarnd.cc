@@ -93,6 +93,11 @@ int main(int argc, char** argv) {
   app.add_option("--studio-dir", studio_dir,
                  "Tarn Studio's built files, served at /studio/ ('off': none; default: beside "
                  "this executable)");
+  std::string host_suffix;
+  app.add_option("--host-suffix", host_suffix,
+                 "serve virtual-host URLs <account>.blob.<suffix> and <account>.dfs.<suffix> "
+                 "as well as path-style ones (comma-separated suffixes, or 'off')")
+      ->default_str(cfg.host_suffix);
   int64_t retention_interval = -1;
   app.add_option("--retention-interval", retention_interval,
                  "seconds between passes that delete what the zones' retention (lake.yaml) "
@@ -112,6 +117,7 @@ int main(int argc, char** argv) {
   if (!tls_key.empty()) cfg.tls_key = tls_key;
   if (!ca_file.empty()) cfg.ca_file = ca_file;
   if (!studio_dir.empty()) cfg.studio_dir = studio_dir;
+  if (!host_suffix.empty()) cfg.host_suffix = host_suffix;
   if (retention_interval >= 0) cfg.retention_interval_s = retention_interval;
   if (Status s = server::FinishConfig(&cfg); !s.ok()) return Fail(s.message());
 
@@ -282,6 +288,7 @@ int main(int argc, char** argv) {
   frontend.SetTracking(&tracking);
   protocol::ServiceProperties service_properties(cfg.data_dir + "/service-properties");
   frontend.SetServiceProperties(&service_properties);
+  frontend.SetHostSuffixes(cfg.host_suffixes);
   std::optional<protocol::StudioAssets> studio;
   if (cfg.studio_dir != "off") {
     const bool asked = !cfg.studio_dir.empty();
@@ -323,7 +330,12 @@ int main(int argc, char** argv) {
   if (cfg.tls_listen != "off") {
     std::string cert = cfg.tls_cert, key = cfg.tls_key;
     if (cert.empty()) {
-      if (Status s = http::EnsureSelfSigned(cfg.data_dir + "/tls"); !s.ok()) {
+      std::vector<std::string> names;
+      for (const std::string& suffix : cfg.host_suffixes) {
+        names.push_back("*.blob." + suffix);
+        names.push_back("*.dfs." + suffix);
+      }
+      if (Status s = http::EnsureSelfSigned(cfg.data_dir + "/tls", names); !s.ok()) {
         return Fail("cannot make a TLS certificate: " + s.message());
       }
       cert = cfg.data_dir + "/tls/cert.pem";

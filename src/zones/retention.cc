@@ -89,6 +89,11 @@ StatusOr<RetentionPass> Retention::RunOnce(int64_t now_us) {
       marker = page.next_marker;
     } while (!marker.empty());
   }
+  TARN_ASSIGN_OR_RETURN(pass.soft_deleted_purged, lake_->PurgeDeleted(now_us));
+  if (pass.soft_deleted_purged > 0) {
+    spdlog::info("retention: purged {} soft-deleted paths whose retention ended",
+                 pass.soft_deleted_purged);
+  }
   return pass;
 }
 

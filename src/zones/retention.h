@@ -12,6 +12,9 @@
 // The metadata can only be set by someone who may write the whole filesystem, who could delete
 // all of it anyway; a writer of some folders cannot make tarnd delete others.
 //
+// Soft-deleted paths (a delete retention policy, lake::LakeService::SoftDelete) whose retention
+// has ended are purged by the same pass.
+//
 // One pass looks at every filesystem of the accounts; Start runs a pass every `interval` on a
 // thread of its own until the object is destroyed. Each deletion is logged.
 #pragma once
@@ -34,6 +37,7 @@ struct RetentionPass {
   int64_t staging_deleted = 0;
   int64_t batch_days_deleted = 0;  // ingest_date folders
   int64_t markers_deleted = 0;
+  int64_t soft_deleted_purged = 0;  // soft-deleted paths whose retention ended (any filesystem)
 };
 
 class Retention {

@@ -1,6 +1,8 @@
 // Microsoft's JavaScript DataLake SDK (@azure/storage-file-datalake, from npm) against tarnd,
-// path-style, with the account key: the calls an application makes, in order. Prints one JSON
-// object with what it saw; tests/clients/test_js_sdk.py checks it and the lake.
+// path-style (http://127.0.0.1:PORT/<account>) or virtual-host style
+// (https://<account>.dfs.localhost:PORT), with the account key: the calls an application makes,
+// in order. Prints one JSON object with what it saw; tests/clients/test_js_sdk.py checks it and
+// the lake.
 //
 //   NODE_PATH=.tools/node_modules node js_datalake.cjs <account url> <account> <key> <filesystem>
 const {
@@ -54,6 +56,28 @@ async function main() {
   await fs.getFileClient("published/batch-1/part-0.csv").setMetadata({ zone: "curated" });
   seen.metadata = (await fs.getFileClient("published/batch-1/part-0.csv").getProperties())
     .metadata;
+  // Headers, permissions, a file rename, existence, filesystem metadata.
+  const part1 = fs.getFileClient("published/batch-1/part-1.csv");
+  await part1.setHttpHeaders({ contentType: "text/csv", contentLanguage: "en" });
+  const p1 = await part1.getProperties();
+  seen.headers = [p1.contentType, p1.contentLanguage];
+  await fs.getDirectoryClient("published/batch-1").setPermissions({
+    owner: { read: true, write: true, execute: true },
+    group: { read: true, write: false, execute: true },
+    other: { read: false, write: false, execute: false },
+    stickyBit: false,
+    extendedAcls: false,
+  });
+  seen.dirPermissions = (await fs.getDirectoryClient("published/batch-1").getAccessControl())
+    .permissions.group;
+  await part1.move("published/batch-1/part-1-renamed.csv");
+  seen.renamedExists = await fs.getFileClient("published/batch-1/part-1-renamed.csv").exists();
+  seen.oldExists = await part1.exists();
+  await fs.setMetadata({ owner: "sales" });
+  seen.fsMetadata = (await fs.getProperties()).metadata;
+  seen.readToBuffer = (
+    await fs.getFileClient("published/batch-1/part-1-renamed.csv").readToBuffer()
+  ).toString("utf8");
   await fs.getDirectoryClient("published/batch-1").delete(true);
   seen.afterDelete = [];
   for await (const p of fs.listPaths({ recursive: true })) seen.afterDelete.push(p.name);

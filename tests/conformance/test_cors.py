@@ -1,7 +1,7 @@
 """Blob service properties and CORS (issue 16): Set and Get Blob Service Properties with the Blob
 SDK, stored per account and merged as Azure merges them; CORS preflights answered from the
 rules, and Access-Control-* headers on the answers to an allowed origin. The properties Tarn
-does not act on yet (a delete retention policy, a static website) are refused when enabled.
+does not act on yet (a static website) are refused when enabled.
 With Debian's chromium at hand, a page of another origin reads a blob through fetch() only
 once a rule allows its origin."""
 
@@ -68,9 +68,11 @@ def test_properties_are_stored_merged_and_returned(tarn, blob):
 
 
 def test_what_tarn_does_not_serve_yet_is_refused_not_stored(tarn, blob):
+    # A delete retention policy is served (test_soft_delete.py); out of range, it is refused.
     with pytest.raises(HttpResponseError) as e:
-        blob.set_service_properties(delete_retention_policy=RetentionPolicy(enabled=True, days=3))
-    assert "Soft delete" in str(e.value)
+        blob.set_service_properties(delete_retention_policy=RetentionPolicy(enabled=True,
+                                                                            days=400))
+    assert e.value.status_code == 400 and "Days from 1 to 365" in str(e.value)
     with pytest.raises(HttpResponseError) as e:
         blob.set_service_properties(static_website=StaticWebsite(enabled=True,
                                                                  index_document="index.html"))

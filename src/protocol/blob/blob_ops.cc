@@ -105,6 +105,12 @@ StatusOr<std::vector<lake::BlockRef>> ParseBlockList(std::string_view body) {
   return blocks;
 }
 
+// x-ms-access-tier of an upload or a copy: the file gets that tier as it is written.
+Status SetTierAfterWrite(Ctx& c, const std::string& tier) {
+  if (tier.empty()) return Status::Ok();
+  return c.lake.SetAccessTier(c.account->name, c.fs, c.path, tier, lake::Access{}).status();
+}
+
 Status PutBlob(Ctx& c) {
   TARN_RETURN_IF_ERROR(RequireLength(c, kMaxPutBlob));
   const std::string* type = c.Header("x-ms-blob-type");
@@ -141,8 +147,10 @@ Status PutBlob(Ctx& c) {
     return c.Reply(201, std::move(h));
   }
   TARN_ASSIGN_OR_RETURN(o.expected_md5, RequestMd5(c));
+  TARN_ASSIGN_OR_RETURN(const std::string tier, RequestedTier(c));
   BodySource body(c.req);
   TARN_ASSIGN_OR_RETURN(auto n, c.lake.PutFile(c.account->name, c.fs, c.path, body, o));
+  TARN_RETURN_IF_ERROR(SetTierAfterWrite(c, tier));
   http::Headers h;
   AddWriteResult(n, &h);
   if (!n.headers.content_md5.empty()) h.emplace_back("Content-MD5", Base64Encode(n.headers.content_md5));
@@ -161,8 +169,10 @@ Status CopyBlob(Ctx& c) {
   TARN_ASSIGN_OR_RETURN(auto meta, ParseMetadataHeaders(c));
   std::optional<lake::Metadata> m;
   if (!meta.empty()) m = meta;
+  TARN_ASSIGN_OR_RETURN(const std::string tier, RequestedTier(c));
   TARN_ASSIGN_OR_RETURN(auto n, c.lake.CopyFile(c.account->name, src.fs, src.path, c.fs, c.path,
                                                 m, src_cond, ParseAccess(c, cond), src.url));
+  TARN_RETURN_IF_ERROR(SetTierAfterWrite(c, tier));
   http::Headers h;
   AddWriteResult(n, &h);
   h.emplace_back("x-ms-copy-id", n.copy["id"]);
@@ -223,8 +233,7 @@ Status GetBlobProperties(Ctx& c) {
   http::Headers h = c.StdHeaders();
   AddNodeProperties(c, n, &h);
   if (!n.headers.content_md5.empty()) h.emplace_back("Content-MD5", Base64Encode(n.headers.content_md5));
-  h.emplace_back("x-ms-access-tier", "Hot");
-  h.emplace_back("x-ms-access-tier-inferred", "true");
+  AddTierHeaders(n, &h);
   return c.w.Start(200, h, n.length);
 }
 
@@ -242,10 +251,45 @@ Status GetBlobMetadata(Ctx& c) {
 
 Status DeleteBlob(Ctx& c) {
   TARN_ASSIGN_OR_RETURN(auto cond, ParseConditions(c));
-  TARN_RETURN_IF_ERROR(c.lake.Delete(c.account->name, c.fs, c.path, false, ParseAccess(c, cond)));
+  // Under a delete retention policy the blob is kept, restorable, until its retention ends.
+  const int64_t retain = RetentionMicros(c);
   http::Headers h;
-  h.emplace_back("x-ms-delete-type-permanent", "true");
+  if (retain > 0) {
+    TARN_ASSIGN_OR_RETURN(auto d, c.lake.SoftDelete(c.account->name, c.fs, c.path, false,
+                                                    ParseAccess(c, cond), retain));
+    h.emplace_back("x-ms-delete-type-permanent", "false");
+    h.emplace_back("x-ms-deletion-id", std::to_string(d.id));
+  } else {
+    TARN_RETURN_IF_ERROR(
+        c.lake.Delete(c.account->name, c.fs, c.path, false, ParseAccess(c, cond)));
+    h.emplace_back("x-ms-delete-type-permanent", "true");
+  }
   return c.Reply(202, std::move(h));
+}
+
+Status UndeleteBlob(Ctx& c) {
+  TARN_RETURN_IF_ERROR(RequireEmptyBody(c));
+  // DFS's Path Undelete names the deletion: x-ms-undelete-source: <path>?deletionid=<id>.
+  // Without it (Blob's Undelete Blob) the most recent deletion of the path comes back.
+  std::optional<int64_t> id;
+  if (const std::string* src = c.Header("x-ms-undelete-source")) {
+    const size_t q = src->find('?');
+    auto decoded = PercentDecode(std::string_view(*src).substr(0, q));
+    auto path = decoded ? lake::NormalizePath(*decoded) : StatusOr<std::string>(std::string());
+    int64_t n = 0;
+    const std::string query = q == std::string::npos ? "" : src->substr(q + 1);
+    if (!path.ok() || *path != c.path || !StartsWith(query, "deletionid=") ||
+        !ParseInt64(query.substr(11), &n)) {
+      return Error(Reason::kInvalidHeaderValue,
+                   "x-ms-undelete-source must be the request's path and its deletion id: "
+                   "<path>?deletionid=<id> (List Deleted Paths gives the id).");
+    }
+    id = n;
+  }
+  TARN_ASSIGN_OR_RETURN(auto n, c.lake.Undelete(c.account->name, c.fs, c.path, id));
+  http::Headers h;
+  h.emplace_back("x-ms-resource-type", n.is_dir ? "directory" : "file");
+  return c.Reply(200, std::move(h));
 }
 
 Status SetBlobMetadata(Ctx& c) {
@@ -280,13 +324,11 @@ Status LeaseBlob(Ctx& c) {
 }
 
 Status SetBlobTier(Ctx& c) {
-  const std::string* tier = c.Header("x-ms-access-tier");
-  if (!tier) return Error(Reason::kMissingRequiredHeader, "x-ms-access-tier is required.");
-  if (!EqualsIgnoreCase(*tier, "Hot")) {
-    return Error(Reason::kNotImplemented, "Only the Hot tier exists in Tarn.");
-  }
-  TARN_ASSIGN_OR_RETURN(auto n, c.lake.GetPath(c.account->name, c.fs, c.path, lake::Access{}));
-  (void)n;
+  TARN_ASSIGN_OR_RETURN(std::string tier, RequestedTier(c));
+  if (tier.empty()) return Error(Reason::kMissingRequiredHeader, "x-ms-access-tier is required.");
+  TARN_ASSIGN_OR_RETURN(auto cond, ParseConditions(c));
+  TARN_RETURN_IF_ERROR(
+      c.lake.SetAccessTier(c.account->name, c.fs, c.path, tier, ParseAccess(c, cond)).status());
   return c.Reply(200, {});
 }
 
@@ -316,8 +358,10 @@ Status PutBlockList(Ctx& c) {
   o.access = ParseAccess(c, cond);
   TARN_ASSIGN_OR_RETURN(o.headers, BlobHeaders(c, false));
   TARN_ASSIGN_OR_RETURN(o.metadata, ParseMetadataHeaders(c));
+  TARN_ASSIGN_OR_RETURN(const std::string tier, RequestedTier(c));
   TARN_ASSIGN_OR_RETURN(auto n,
                         c.lake.CommitBlockList(c.account->name, c.fs, c.path, blocks, o));
+  TARN_RETURN_IF_ERROR(SetTierAfterWrite(c, tier));
   http::Headers h;
   AddWriteResult(n, &h);
   return c.Reply(201, std::move(h));

@@ -1,7 +1,8 @@
-// Blob API container operations and List Blobs.
+// Blob API container operations, List Blobs and List Deleted Paths.
 #include "common/encoding.h"
 #include "common/strings.h"
 #include "common/time_util.h"
+#include "protocol/access_policy.h"
 #include "protocol/ops.h"
 #include "protocol/xml_writer.h"
 
@@ -20,9 +21,13 @@ void AddContainerHeaders(const lake::Filesystem& fs, http::Headers* h) {
   h->emplace_back("Last-Modified", FormatHttpDate(fs.modified_us));
 }
 
+// The account's URL as the client addressed it: https://<account>.blob.<suffix>/ for a virtual
+// host, http://<host>/<account>/ path-style.
 std::string ServiceEndpoint(const Ctx& c) {
   const std::string* host = c.Header("host");
-  return "http://" + (host ? *host : std::string("localhost")) + "/" + c.account->name + "/";
+  return std::string(c.req.secure ? "https://" : "http://") +
+         (host ? *host : std::string("localhost")) + "/" +
+         (c.virtual_host ? "" : c.account->name + "/");
 }
 
 void LeaseXml(XmlWriter& x, const meta::Lease& l) {
@@ -135,29 +140,26 @@ Status GetContainerAcl(Ctx& c) {
   http::Headers h;
   AddContainerHeaders(fs, &h);
   if (!fs.public_access.empty()) h.emplace_back("x-ms-blob-public-access", fs.public_access);
-  XmlWriter x;
-  x.Leaf("SignedIdentifiers", "");
-  return c.Reply(200, std::move(h), x.str(), "application/xml");
+  std::string body = fs.signed_identifiers;
+  if (body.empty()) {
+    XmlWriter x;
+    x.Leaf("SignedIdentifiers", "");
+    body = x.str();
+  }
+  return c.Reply(200, std::move(h), body, "application/xml");
 }
 
 Status SetContainerAcl(Ctx& c) {
   TARN_ASSIGN_OR_RETURN(auto cond, ParseConditions(c));
   TARN_ASSIGN_OR_RETURN(std::string access, PublicAccess(c));
-  // Stored access policies come with SAS; an empty list is all that is accepted now.
   std::string body;
-  char buf[4096];
-  BodySource src(c.req);
-  for (;;) {
-    TARN_ASSIGN_OR_RETURN(size_t n, src.Read(buf, sizeof buf));
-    if (n == 0) break;
-    body.append(buf, n);
-    if (body.size() > 64 * 1024) return Error(Reason::kRequestBodyTooLarge, "ACL body too large.");
-  }
-  if (body.find("<SignedIdentifier>") != std::string::npos) {
-    return Error(Reason::kNotImplemented, "Stored access policies are not supported yet.");
-  }
-  TARN_ASSIGN_OR_RETURN(auto fs, c.lake.SetFilesystemPublicAccess(c.account->name, c.fs, access,
-                                                                   ParseAccess(c, cond)));
+  TARN_RETURN_IF_ERROR(ReadSmallBody(c, 64 * 1024, &body));
+  // Stored access policies: SAS tokens that name one (si=) are checked against them as they are
+  // on every request, so replacing or removing one changes those tokens at once.
+  TARN_ASSIGN_OR_RETURN(std::vector<AccessPolicy> policies, ParseSignedIdentifiers(body));
+  TARN_ASSIGN_OR_RETURN(auto fs, c.lake.SetFilesystemAcl(c.account->name, c.fs, access,
+                                                         FormatSignedIdentifiers(policies),
+                                                         ParseAccess(c, cond)));
   http::Headers h;
   AddContainerHeaders(fs, &h);
   return c.Reply(200, std::move(h));
@@ -170,6 +172,46 @@ Status LeaseContainer(Ctx& c) {
   return ReplyLease(c, req, r);
 }
 
+namespace {
+
+// A container listing's head: <EnumerationResults> and the parameters it answers.
+void OpenBlobListing(const Ctx& c, XmlWriter& x, const std::string& prefix,
+                     const std::string& marker, int64_t max) {
+  x.OpenWithAttrs("EnumerationResults",
+                  {{"ServiceEndpoint", ServiceEndpoint(c)}, {"ContainerName", c.fs}});
+  if (!prefix.empty()) x.Leaf("Prefix", prefix);
+  if (!marker.empty()) x.Leaf("Marker", marker);
+  if (c.Query("maxresults")) x.Leaf("MaxResults", std::to_string(max));
+}
+
+// List Deleted Paths (List Blobs with showonly=deleted): the soft-deleted paths, with their
+// deletion ids and the days they are kept for.
+Status ListDeletedPaths(Ctx& c, const std::string& prefix, const std::string& marker,
+                        int64_t max) {
+  TARN_ASSIGN_OR_RETURN(auto page, c.lake.ListDeleted(c.account->name, c.fs, prefix, marker,
+                                                      static_cast<int>(max)));
+  const int64_t now = NowMicros();
+  XmlWriter x;
+  OpenBlobListing(c, x, prefix, marker, max);
+  x.Open("Blobs");
+  for (const auto& d : page.items) {
+    const int64_t left_us = std::max<int64_t>(0, d.expires_us - now);
+    x.Open("Blob").Leaf("Name", d.path).Leaf("Deleted", "true");
+    x.Leaf("DeletionId", std::to_string(d.id)).Open("Properties");
+    x.Leaf("BlobType", "BlockBlob");
+    x.Leaf("DeletedTime", FormatHttpDate(d.deleted_us));
+    x.Leaf("RemainingRetentionDays", std::to_string((left_us + 86399999999LL) / 86400000000LL));
+    x.Leaf("ResourceType", d.is_dir ? "directory" : "file");
+    x.Close("Properties").Close("Blob");
+  }
+  x.Close("Blobs");
+  x.Leaf("NextMarker", page.next_marker);
+  x.Close("EnumerationResults");
+  return c.Reply(200, {}, x.str(), "application/xml");
+}
+
+}  // namespace
+
 Status ListBlobs(Ctx& c) {
   std::string prefix = c.Query("prefix").value_or("");
   std::string marker = c.Query("marker").value_or("");
@@ -178,16 +220,18 @@ Status ListBlobs(Ctx& c) {
   if (max < 1 || max > 5000) {
     return Error(Reason::kOutOfRangeInput, "maxresults must be between 1 and 5000.");
   }
+  if (auto only = c.Query("showonly")) {
+    if (*only != "deleted") {
+      return Error(Reason::kInvalidQueryParameterValue, "showonly must be deleted.");
+    }
+    return ListDeletedPaths(c, prefix, marker, max);
+  }
   std::string include = c.Query("include").value_or("");
   bool with_meta = include.find("metadata") != std::string::npos;
   TARN_ASSIGN_OR_RETURN(auto page, c.lake.ListBlobs(c.account->name, c.fs, prefix, delimiter,
                                                     marker, static_cast<int>(max)));
   XmlWriter x;
-  x.OpenWithAttrs("EnumerationResults",
-                  {{"ServiceEndpoint", ServiceEndpoint(c)}, {"ContainerName", c.fs}});
-  if (!prefix.empty()) x.Leaf("Prefix", prefix);
-  if (!marker.empty()) x.Leaf("Marker", marker);
-  if (c.Query("maxresults")) x.Leaf("MaxResults", std::to_string(max));
+  OpenBlobListing(c, x, prefix, marker, max);
   if (!delimiter.empty()) x.Leaf("Delimiter", delimiter);
   x.Open("Blobs");
   size_t pi = 0;
@@ -213,7 +257,12 @@ Status ListBlobs(Ctx& c) {
     x.Leaf("Cache-Control", n.headers.cache_control);
     x.Leaf("Content-Disposition", n.headers.content_disposition);
     x.Leaf("BlobType", "BlockBlob");
-    x.Leaf("AccessTier", "Hot").Leaf("AccessTierInferred", "true");
+    x.Leaf("AccessTier", n.access_tier.empty() ? "Hot" : n.access_tier);
+    if (n.access_tier.empty()) {
+      x.Leaf("AccessTierInferred", "true");
+    } else {
+      x.Leaf("AccessTierChangeTime", FormatHttpDate(n.tier_changed_us));
+    }
     LeaseXml(x, n.lease);
     x.Leaf("ServerEncrypted", "false");
     x.Leaf("ResourceType", n.is_dir ? "directory" : "file");

@@ -305,6 +305,13 @@ Status DeletePath(Ctx& c) {
   }
   TARN_ASSIGN_OR_RETURN(auto cond, ParseConditions(c));
   bool recursive = QueryBool(c, "recursive", false);
+  // Under a delete retention policy the path (a whole directory tree: one metadata change) is
+  // kept, restorable by its deletion id, until its retention ends.
+  if (const int64_t retain = RetentionMicros(c); retain > 0) {
+    TARN_ASSIGN_OR_RETURN(auto d, c.lake.SoftDelete(c.account->name, c.fs, c.path, recursive,
+                                                    ParseAccess(c, cond), retain));
+    return c.Reply(200, {{"x-ms-deletion-id", std::to_string(d.id)}});
+  }
   TARN_RETURN_IF_ERROR(
       c.lake.Delete(c.account->name, c.fs, c.path, recursive, ParseAccess(c, cond)));
   return c.Reply(200, {});

@@ -80,6 +80,17 @@ class ReadTxn {
   // The bytes of an inline extent (see InsertInlineExtent); nullopt if the extent has no record
   // or its bytes live in the extent store.
   virtual StatusOr<std::optional<std::string>> GetInlineData(uint64_t extent_id) = 0;
+  // Soft-deleted paths of a filesystem whose path starts with prefix, in (path, id) order after
+  // (after_path, after_id), at most limit.
+  virtual StatusOr<std::vector<DeletedPath>> ListDeleted(int64_t fs_id, const std::string& prefix,
+                                                         const std::string& after_path,
+                                                         int64_t after_id, int limit) = 0;
+  virtual StatusOr<std::optional<DeletedPath>> GetDeleted(int64_t fs_id, int64_t id) = 0;
+  // The most recent deletion of `path`, if any.
+  virtual StatusOr<std::optional<DeletedPath>> LatestDeleted(int64_t fs_id,
+                                                             const std::string& path) = 0;
+  // Deletions (of any filesystem) whose retention ended at or before now_us, at most limit.
+  virtual StatusOr<std::vector<DeletedPath>> ExpiredDeleted(int64_t now_us, int limit) = 0;
   // Distinct pin holders whose name starts with prefix, in byte order.
   virtual StatusOr<std::vector<std::string>> ListPinHolders(const std::string& prefix) = 0;
 };
@@ -91,7 +102,8 @@ class WriteTxn : public ReadTxn {
   virtual StatusOr<Filesystem> CreateFilesystem(Filesystem fs, const Node& root) = 0;
   // Replaces etag, modified_us, metadata, public_access and lease.
   virtual Status UpdateFilesystem(const Filesystem& fs) = 0;
-  // Deletes the filesystem, every node in it, their extent lists and staged data, in this txn.
+  // Deletes the filesystem, every node in it (soft-deleted ones too), their extent lists and
+  // staged data, in this txn.
   virtual Status DeleteFilesystem(int64_t fs_id) = 0;
 
   // Inserts a node (id assigned and returned). AlreadyExists (kPathAlreadyExists) if
@@ -106,6 +118,10 @@ class WriteTxn : public ReadTxn {
   // Deletes a node and all of its descendants with their extent lists. Returns how many nodes
   // were deleted.
   virtual StatusOr<int64_t> DeleteSubtree(int64_t node_id) = 0;
+
+  // Records a soft deletion (id assigned and returned); RemoveDeleted forgets one.
+  virtual StatusOr<DeletedPath> InsertDeleted(DeletedPath d) = 0;
+  virtual Status RemoveDeleted(int64_t id) = 0;
 
   // Replaces the committed extent list of a file (refcounts adjusted).
   virtual Status SetExtents(int64_t node_id, const std::vector<ExtentSlice>& slices) = 0;

@@ -55,6 +55,9 @@ struct Filesystem {
   Metadata metadata;
   std::string public_access;  // "", "blob" or "container"
   Lease lease;
+  // Stored access policies (Set Container ACL): the <SignedIdentifiers> document as stored,
+  // "" for none.
+  std::string signed_identifiers;
 };
 
 // One extent of file content. Extents are immutable; `offset` and `length` select the bytes
@@ -84,6 +87,10 @@ struct Node {
   // The last Copy Blob that produced this file: keys id, source, status, progress and
   // completion_us. Empty when the file was never a copy destination.
   std::map<std::string, std::string> copy;
+  // The access tier set with Set Blob Tier ("Hot", "Cool", "Cold", "Archive"); "" when never
+  // set (the account's default, Hot, inferred). Tarn keeps every tier's bytes the same way.
+  std::string access_tier;
+  int64_t tier_changed_us = 0;  // when access_tier was last set
 };
 
 // Data staged but not committed: a Put Block or a DFS append. Invisible to readers.
@@ -92,6 +99,19 @@ struct StagedExtent {
   int64_t position = 0;  // DFS append: the file offset it was written at; Put Block: 0
   ExtentSlice slice;
 };
+
+// A path deleted under a delete retention policy (soft delete): its node, with its whole subtree
+// and extents, is parked out of the tree under kParkedParent until it is restored or purged.
+struct DeletedPath {
+  int64_t id = 0;  // the deletion id
+  int64_t fs_id = 0;
+  int64_t node_id = 0;
+  std::string path;  // where it was
+  bool is_dir = false;
+  int64_t deleted_us = 0;
+  int64_t expires_us = 0;  // purged after this
+};
+inline constexpr int64_t kParkedParent = -1;
 
 struct ExtentRecord {
   uint64_t id = 0;

@@ -31,7 +31,7 @@ using sqlite::SqliteError;
 
 // ---- Schema -------------------------------------------------------------------------------
 
-constexpr int kSchemaVersion = 2;
+constexpr int kSchemaVersion = 3;
 
 // Names with `offset`, `length` or `group` are avoided where they are SQL keywords (`slice_*`,
 // `group_name`), so that the same column names read well in every SQL dialect.
@@ -161,6 +161,23 @@ CREATE TRIGGER extents_forget_data AFTER DELETE ON extents BEGIN
 END;
 )sql";
 
+// Version 3: stored access policies of a filesystem, and the access tier of a file.
+constexpr char kSchemaV3[] = R"sql(
+ALTER TABLE filesystems ADD COLUMN signed_identifiers TEXT NOT NULL DEFAULT '';
+ALTER TABLE nodes ADD COLUMN access_tier TEXT NOT NULL DEFAULT '';
+ALTER TABLE nodes ADD COLUMN tier_changed_us INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE deleted_paths(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  fs_id INTEGER NOT NULL,
+  node_id INTEGER NOT NULL,
+  path TEXT NOT NULL,
+  is_dir INTEGER NOT NULL,
+  deleted_us INTEGER NOT NULL,
+  expires_us INTEGER NOT NULL);
+CREATE INDEX deleted_paths_by_path ON deleted_paths(fs_id, path, id);
+CREATE INDEX deleted_paths_by_expiry ON deleted_paths(expires_us);
+)sql";
+
 // ---- Metadata encoding: (varint key length, key, varint value length, value)* ---------------
 
 void PutVarint(std::string& out, uint64_t v) {
@@ -217,13 +234,17 @@ StatusOr<Metadata> DecodeMetadata(std::string_view in) {
 
 constexpr char kFsColumns[] =
     "id, account, name, root_id, etag, created_us, modified_us, metadata, public_access, "
-    "lease_state, lease_id, lease_duration_s, lease_expires_ms, lease_break_ms";
+    "lease_state, lease_id, lease_duration_s, lease_expires_ms, lease_break_ms, "
+    "signed_identifiers";
+
+constexpr char kDeletedColumns[] = "id, fs_id, node_id, path, is_dir, deleted_us, expires_us";
 
 constexpr char kNodeColumns[] =
     "id, fs_id, parent_id, name, is_dir, etag, created_us, modified_us, length, "
     "content_type, content_encoding, content_language, content_disposition, cache_control, "
     "content_md5, metadata, owner, group_name, permissions, acl, default_acl, "
-    "lease_state, lease_id, lease_duration_s, lease_expires_ms, lease_break_ms, copy_state";
+    "lease_state, lease_id, lease_duration_s, lease_expires_ms, lease_break_ms, copy_state, "
+    "access_tier, tier_changed_us";
 
 Lease ReadLease(const Query& q, int col) {
   Lease l;
@@ -255,6 +276,7 @@ StatusOr<Filesystem> ReadFilesystem(const Query& q) {
   TARN_ASSIGN_OR_RETURN(fs.metadata, DecodeMetadata(q.ColBlob(7)));
   fs.public_access = q.ColText(8);
   fs.lease = ReadLease(q, 9);
+  fs.signed_identifiers = q.ColText(14);
   return fs;
 }
 
@@ -283,6 +305,8 @@ StatusOr<Node> ReadNode(const Query& q) {
   n.access.default_acl = q.ColText(20);
   n.lease = ReadLease(q, 21);
   TARN_ASSIGN_OR_RETURN(n.copy, DecodeMetadata(q.ColBlob(26)));
+  n.access_tier = q.ColText(27);
+  n.tier_changed_us = q.ColInt(28);
   return n;
 }
 
@@ -307,6 +331,7 @@ void BindNodeBody(Query& q, const Node& n) {
       .Text(n.access.default_acl);
   BindLease(q, n.lease);
   q.Blob(EncodeMetadata(n.copy));
+  q.Text(n.access_tier).Int(n.tier_changed_us);
 }
 
 int64_t ToDb(uint64_t extent_id) { return static_cast<int64_t>(extent_id); }
@@ -514,10 +539,12 @@ class SqliteTxn final : public WriteTxn {
       Query q(c_,
               "INSERT INTO filesystems(account, name, root_id, etag, created_us, modified_us,"
               " metadata, public_access, lease_state, lease_id, lease_duration_s,"
-              " lease_expires_ms, lease_break_ms) VALUES(?,?,0,?,?,?,?,?,?,?,?,?,?)");
+              " lease_expires_ms, lease_break_ms, signed_identifiers)"
+              " VALUES(?,?,0,?,?,?,?,?,?,?,?,?,?,?)");
       q.Text(fs.account).Text(fs.name).Text(fs.etag).Int(fs.created_us).Int(fs.modified_us);
       q.Blob(EncodeMetadata(fs.metadata)).Text(fs.public_access);
       BindLease(q, fs.lease);
+      q.Text(fs.signed_identifiers);
       Status s = q.Run();
       if (!s.ok()) {
         if (IsUniqueViolation(q.error_code())) {
@@ -545,10 +572,10 @@ class SqliteTxn final : public WriteTxn {
     Query q(c_,
             "UPDATE filesystems SET etag = ?, modified_us = ?, metadata = ?, public_access = ?,"
             " lease_state = ?, lease_id = ?, lease_duration_s = ?, lease_expires_ms = ?,"
-            " lease_break_ms = ? WHERE id = ?");
+            " lease_break_ms = ?, signed_identifiers = ? WHERE id = ?");
     q.Text(fs.etag).Int(fs.modified_us).Blob(EncodeMetadata(fs.metadata)).Text(fs.public_access);
     BindLease(q, fs.lease);
-    q.Int(fs.id);
+    q.Text(fs.signed_identifiers).Int(fs.id);
     TARN_RETURN_IF_ERROR(q.Run());
     if (q.changes() == 0) {
       return Error(Reason::kFilesystemNotFound, "no filesystem with id " + std::to_string(fs.id));
@@ -568,13 +595,14 @@ class SqliteTxn final : public WriteTxn {
     TARN_RETURN_IF_ERROR(Exec1(
         "DELETE FROM file_extents WHERE node_id IN (SELECT id FROM nodes WHERE fs_id = ?)", fs_id));
     TARN_RETURN_IF_ERROR(Exec1("DELETE FROM nodes WHERE fs_id = ?", fs_id));
+    TARN_RETURN_IF_ERROR(Exec1("DELETE FROM deleted_paths WHERE fs_id = ?", fs_id));
     return Exec1("DELETE FROM staged WHERE fs_id = ?", fs_id);
   }
 
   StatusOr<Node> InsertNode(Node node) override {
     // kNodeColumns without its leading "id, ".
     static const std::string kSql = std::string("INSERT INTO nodes(") + (kNodeColumns + 4) +
-                                    ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+                                    ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
     Query q(c_, kSql);
     q.Int(node.fs_id);
     if (node.parent_id == 0) {
@@ -604,7 +632,8 @@ class SqliteTxn final : public WriteTxn {
             " content_disposition = ?, cache_control = ?, content_md5 = ?, metadata = ?,"
             " owner = ?, group_name = ?, permissions = ?, acl = ?, default_acl = ?,"
             " lease_state = ?, lease_id = ?, lease_duration_s = ?, lease_expires_ms = ?,"
-            " lease_break_ms = ?, copy_state = ? WHERE id = ?");
+            " lease_break_ms = ?, copy_state = ?, access_tier = ?, tier_changed_us = ?"
+            " WHERE id = ?");
     BindNodeBody(q, node);
     q.Int(node.id);
     TARN_RETURN_IF_ERROR(q.Run());
@@ -630,6 +659,61 @@ class SqliteTxn final : public WriteTxn {
       return Error(Reason::kPathNotFound, "no node with id " + std::to_string(node_id));
     }
     return Status::Ok();
+  }
+
+  // ---- Soft-deleted paths ----
+
+  StatusOr<std::vector<DeletedPath>> ListDeleted(int64_t fs_id, const std::string& prefix,
+                                                 const std::string& after_path, int64_t after_id,
+                                                 int limit) override {
+    Query q(c_, std::string("SELECT ") + kDeletedColumns +
+                    " FROM deleted_paths WHERE fs_id = ?"
+                    " AND substr(CAST(path AS BLOB), 1, ?) = CAST(? AS BLOB)"
+                    " AND (path > ? OR (path = ? AND id > ?)) ORDER BY path, id LIMIT ?");
+    q.Int(fs_id).Int(static_cast<int64_t>(prefix.size())).Text(prefix);
+    q.Text(after_path).Text(after_path).Int(after_id).Int(limit);
+    return DeletedRows(q);
+  }
+
+  StatusOr<std::optional<DeletedPath>> GetDeleted(int64_t fs_id, int64_t id) override {
+    Query q(c_, std::string("SELECT ") + kDeletedColumns +
+                    " FROM deleted_paths WHERE fs_id = ? AND id = ?");
+    q.Int(fs_id).Int(id);
+    TARN_ASSIGN_OR_RETURN(auto rows, DeletedRows(q));
+    if (rows.empty()) return std::optional<DeletedPath>();
+    return std::optional<DeletedPath>(std::move(rows[0]));
+  }
+
+  StatusOr<std::optional<DeletedPath>> LatestDeleted(int64_t fs_id,
+                                                     const std::string& path) override {
+    Query q(c_, std::string("SELECT ") + kDeletedColumns +
+                    " FROM deleted_paths WHERE fs_id = ? AND path = ? ORDER BY id DESC LIMIT 1");
+    q.Int(fs_id).Text(path);
+    TARN_ASSIGN_OR_RETURN(auto rows, DeletedRows(q));
+    if (rows.empty()) return std::optional<DeletedPath>();
+    return std::optional<DeletedPath>(std::move(rows[0]));
+  }
+
+  StatusOr<std::vector<DeletedPath>> ExpiredDeleted(int64_t now_us, int limit) override {
+    Query q(c_, std::string("SELECT ") + kDeletedColumns +
+                    " FROM deleted_paths WHERE expires_us <= ? ORDER BY expires_us LIMIT ?");
+    q.Int(now_us).Int(limit);
+    return DeletedRows(q);
+  }
+
+  StatusOr<DeletedPath> InsertDeleted(DeletedPath d) override {
+    Query q(c_,
+            "INSERT INTO deleted_paths(fs_id, node_id, path, is_dir, deleted_us, expires_us)"
+            " VALUES(?,?,?,?,?,?)");
+    q.Int(d.fs_id).Int(d.node_id).Text(d.path).Int(d.is_dir ? 1 : 0).Int(d.deleted_us);
+    q.Int(d.expires_us);
+    TARN_RETURN_IF_ERROR(q.Run());
+    d.id = q.last_insert_id();
+    return d;
+  }
+
+  Status RemoveDeleted(int64_t id) override {
+    return Exec1("DELETE FROM deleted_paths WHERE id = ?", id);
   }
 
   StatusOr<int64_t> DeleteSubtree(int64_t node_id) override {
@@ -751,6 +835,23 @@ class SqliteTxn final : public WriteTxn {
     return std::optional<Node>(std::move(n));
   }
 
+  StatusOr<std::vector<DeletedPath>> DeletedRows(Query& q) {
+    std::vector<DeletedPath> out;
+    for (;;) {
+      TARN_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) return out;
+      DeletedPath d;
+      d.id = q.ColInt(0);
+      d.fs_id = q.ColInt(1);
+      d.node_id = q.ColInt(2);
+      d.path = q.ColText(3);
+      d.is_dir = q.ColInt(4) != 0;
+      d.deleted_us = q.ColInt(5);
+      d.expires_us = q.ColInt(6);
+      out.push_back(std::move(d));
+    }
+  }
+
   Status Exec1(const char* sql, int64_t arg) {
     Query q(c_, sql);
     q.Int(arg);
@@ -802,7 +903,11 @@ Status OpenSchema(Connection& c) {
     }
     if (version == 1) {
       TARN_RETURN_IF_ERROR(c.ExecScript(kSchemaV2));
-      return c.ExecScript("PRAGMA user_version = 2");
+      version = 2;
+    }
+    if (version == 2) {
+      TARN_RETURN_IF_ERROR(c.ExecScript(kSchemaV3));
+      return c.ExecScript("PRAGMA user_version = 3");
     }
     if (version != kSchemaVersion) {
       return InternalError("namespace database has schema version " + std::to_string(version) +

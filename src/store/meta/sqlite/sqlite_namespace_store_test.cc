@@ -45,6 +45,10 @@ TEST_F(SqliteNamespaceStoreTest, UpgradesVersionOneDatabaseForInlineExtents) {
     auto c = sqlite::Connection::Open(db, /*read_only=*/false);
     ASSERT_TRUE(c.ok());
     ASSERT_TRUE((*c)->ExecScript("DROP TRIGGER extents_forget_data; DROP TABLE extent_data;"
+                                 "ALTER TABLE filesystems DROP COLUMN signed_identifiers;"
+                                 "ALTER TABLE nodes DROP COLUMN access_tier;"
+                                 "ALTER TABLE nodes DROP COLUMN tier_changed_us;"
+                                 "DROP TABLE deleted_paths;"
                                  "PRAGMA user_version = 1;")
                     .ok());
   }
@@ -74,6 +78,58 @@ TEST_F(SqliteNamespaceStoreTest, UpgradesVersionOneDatabaseForInlineExtents) {
                   })
                   .ok());
   EXPECT_EQ(data, std::nullopt);
+}
+
+// Version 2 databases gain stored access policies and access tiers; what they hold stays.
+TEST_F(SqliteNamespaceStoreTest, UpgradesVersionTwoDatabaseForPoliciesAndTiers) {
+  const std::string db = dir_ + "/meta.db";
+  {
+    auto store = SqliteNamespaceStore::Open(db);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    Filesystem fs;
+    fs.account = "acct";
+    fs.name = "fs";
+    fs.etag = "e";
+    ASSERT_TRUE((*store)
+                    ->Write([&](WriteTxn& t) { return t.CreateFilesystem(fs, Node{}).status(); })
+                    .ok());
+  }
+  {
+    auto c = sqlite::Connection::Open(db, /*read_only=*/false);
+    ASSERT_TRUE(c.ok());
+    ASSERT_TRUE((*c)->ExecScript("ALTER TABLE filesystems DROP COLUMN signed_identifiers;"
+                                 "ALTER TABLE nodes DROP COLUMN access_tier;"
+                                 "ALTER TABLE nodes DROP COLUMN tier_changed_us;"
+                                 "DROP TABLE deleted_paths;"
+                                 "PRAGMA user_version = 2;")
+                    .ok());
+  }
+  auto store = SqliteNamespaceStore::Open(db);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  Status s = (*store)->Write([&](WriteTxn& t) -> Status {
+    TARN_ASSIGN_OR_RETURN(auto fs, t.GetFilesystem("acct", "fs"));
+    if (!fs) return InternalError("the filesystem is gone");
+    EXPECT_EQ(fs->signed_identifiers, "");
+    fs->signed_identifiers = "<SignedIdentifiers/>";
+    TARN_RETURN_IF_ERROR(t.UpdateFilesystem(*fs));
+    TARN_ASSIGN_OR_RETURN(auto root, t.GetNode(fs->root_id));
+    if (!root) return InternalError("the root is gone");
+    EXPECT_EQ(root->access_tier, "");
+    root->access_tier = "Cool";
+    root->tier_changed_us = 7;
+    return t.UpdateNode(*root);
+  });
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  ASSERT_TRUE((*store)
+                  ->Read([&](ReadTxn& t) -> Status {
+                    TARN_ASSIGN_OR_RETURN(auto fs, t.GetFilesystem("acct", "fs"));
+                    EXPECT_EQ(fs->signed_identifiers, "<SignedIdentifiers/>");
+                    TARN_ASSIGN_OR_RETURN(auto root, t.GetNode(fs->root_id));
+                    EXPECT_EQ(root->access_tier, "Cool");
+                    EXPECT_EQ(root->tier_changed_us, 7);
+                    return Status::Ok();
+                  })
+                  .ok());
 }
 
 // The writer leaves checkpoints to a background thread; they must still happen, or the WAL
