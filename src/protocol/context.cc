@@ -76,6 +76,22 @@ const char* MlflowErrorCode(Reason r, const ReasonInfo& info) {
 
 }  // namespace
 
+namespace {
+
+// The Blob API's word for a filesystem is container: its errors say so, as Azure's do.
+std::string BlobWords(std::string m) {
+  for (const auto& [from, to] : {std::pair<std::string_view, std::string_view>{"filesystem",
+                                                                              "container"},
+                                 {"Filesystem", "Container"}}) {
+    for (size_t at = m.find(from); at != std::string::npos; at = m.find(from, at + to.size())) {
+      m.replace(at, from.size(), to);
+    }
+  }
+  return m;
+}
+
+}  // namespace
+
 void Ctx::ReplyError(const Status& s) {
   if (w.started()) {
     // Too late for a status: the only honest signal left is to cut the connection.
@@ -93,6 +109,7 @@ void Ctx::ReplyError(const Status& s) {
     message = "The server encountered an internal error; its log has the details under this "
               "request id.";
   }
+  if (api == Api::kBlob && front == Front::kStorage) message = BlobWords(std::move(message));
   message += "\nRequestId:" + request_id + "\nTime:" + FormatIso8601(NowMicros());
   http::Headers h = StdHeaders();
   h.emplace_back("x-ms-error-code", code);

@@ -22,6 +22,8 @@ namespace blob {
 Status ListContainers(Ctx& c);
 // Blob Batch, of an account or of a container (protocol/batch.h).
 Status SubmitBatch(Ctx& c);
+// Put Block From URL: a block staged from (a range of) x-ms-copy-source.
+Status PutBlockFromUrl(Ctx& c);
 // Undelete Blob, and DFS's Path Undelete (x-ms-undelete-source), of a soft-deleted path.
 Status UndeleteBlob(Ctx& c);
 Status CreateContainer(Ctx& c);

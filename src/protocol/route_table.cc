@@ -132,6 +132,7 @@ constexpr Route kRoutes[] = {
   Dfs(kFs, "DELETE", Q("resource", "filesystem"), d::DeleteFilesystem, "DeleteFilesystem", Write("d")),
   Dfs(kFs, "GET",    Q("resource", "filesystem"), d::ListPaths, "ListPaths", Read("l", I::kListDir)),
   // ----- storage, paths: Blob.
+  Blob(kPath, "PUT",  Q("comp", "block"), kNone, b::PutBlockFromUrl, "PutBlockFromUrl", Write("w", I::kWriteFile, Second::kCopySource), "x-ms-copy-source"),
   Blob(kPath, "PUT",  Q("comp", "block"), kNone, b::PutBlock, "PutBlock", Write("w", I::kWriteFile)),
   Blob(kPath, "PUT",  Q("comp", "blocklist"), kNone, b::PutBlockList, "PutBlockList", Write("w", I::kCreate)),
   Blob(kPath, "GET",  Q("comp", "blocklist"), kNone, b::GetBlockList, "GetBlockList", Read("r", I::kStat)),

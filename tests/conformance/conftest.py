@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tarn_harness import TarnServer
+from tarn_harness import TarnServer, unique_name
 
 # ----- pytest wiring -------------------------------------------------------------------------
 
@@ -115,3 +115,12 @@ def dl_service(tarn):
 @pytest.fixture
 def blob_service(tarn):
     return tarn.blob_service()
+
+
+@pytest.fixture
+def container(tarn):
+    """A new container on the module's tarnd, deleted after the test."""
+    name = unique_name("c")
+    client = tarn.blob_service().create_container(name)
+    yield client
+    tarn.blob_service().delete_container(name)

@@ -6,7 +6,6 @@ the account (/<container>/<blob>); the current one (.venv) writes /<account>/<co
 on a path-style URL. Both run this file (scripts/test.sh)."""
 
 import email.utils
-import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -22,14 +21,6 @@ try:
     from azure.storage.blob import PartialBatchErrorException
 except ImportError:  # pragma: no cover - every SDK with batches has it
     PartialBatchErrorException = HttpResponseError
-
-
-@pytest.fixture
-def container(tarn):
-    name = unique_name("batch")
-    c = tarn.blob_service().create_container(name)
-    yield c
-    tarn.blob_service().delete_container(name)
 
 
 def fill(c, names):

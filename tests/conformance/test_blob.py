@@ -17,6 +17,7 @@ from azure.core.exceptions import (HttpResponseError, ResourceExistsError,
                                    ResourceModifiedError, ResourceNotFoundError)
 from azure.storage.blob import BlobBlock, BlobPrefix, ContentSettings
 
+from sharedkey import ACCOUNT, RawClient
 from tarn_harness import unique_name
 
 MiB = 1024 * 1024
@@ -495,3 +496,21 @@ def test_anonymous_reads_follow_public_access(tarn, blob_service):
         assert e.value.response.headers.get("x-ms-error-code") == "ResourceNotFound"
     finally:
         owner.delete_container()
+
+
+def test_errors_say_container_on_blob_and_filesystem_on_dfs(tarn):
+    """The same missing filesystem, named in each API's own word."""
+    name = unique_name("nowhere")
+    with pytest.raises(ResourceNotFoundError) as e:
+        tarn.blob_service().get_container_client(name).get_container_properties()
+    assert e.value.error_code == "ContainerNotFound"
+    r = RawClient(tarn).request("GET", f"/{ACCOUNT}/{name}", [("restype", "container")])
+    assert r.status == 404 and b"container does not exist" in r.body
+    assert b"filesystem" not in r.body
+    with pytest.raises(ResourceNotFoundError) as e:
+        tarn.datalake_service().get_file_system_client(name).get_file_system_properties()
+    r = RawClient(tarn).request("HEAD", f"/{ACCOUNT}/{name}", [("resource", "filesystem")])
+    assert r.status == 404
+    r = RawClient(tarn).request("GET", f"/{ACCOUNT}/{name}",
+                                [("resource", "filesystem"), ("recursive", "false")])
+    assert r.status == 404 and b"filesystem does not exist" in r.body

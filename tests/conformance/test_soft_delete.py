@@ -22,11 +22,9 @@ def retention(tarn):
 
 
 @pytest.fixture
-def fs(tarn):
-    name = unique_name("sd")
-    client = tarn.datalake_service().create_file_system(name)
-    yield client
-    tarn.datalake_service().delete_file_system(name)
+def fs(tarn, container):
+    """The test's container, as the DataLake SDK's filesystem."""
+    return tarn.datalake_service().get_file_system_client(container.container_name)
 
 
 def test_a_deleted_directory_lists_and_comes_back_whole(tarn, retention, fs):

@@ -16,15 +16,7 @@ from azure.storage.blob import (AccessPolicy, BlobSasPermissions, ContainerClien
                                 generate_container_sas)
 
 from sharedkey import ACCOUNT, ACCOUNT_KEY, RawClient
-from tarn_harness import SDK_KWARGS, unique_name
-
-
-@pytest.fixture
-def container(tarn):
-    name = unique_name("tp")
-    c = tarn.blob_service().create_container(name)
-    yield c
-    tarn.blob_service().delete_container(name)
+from tarn_harness import SDK_KWARGS
 
 
 def test_tiers_are_stored_and_returned(tarn, container):

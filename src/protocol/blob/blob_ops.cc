@@ -73,6 +73,49 @@ Status ValidateBlockId(const std::string& id) {
   return Status::Ok();
 }
 
+// x-ms-access-tier of an upload or a copy: the file gets that tier as it is written.
+Status SetTierAfterWrite(Ctx& c, const std::string& tier) {
+  if (tier.empty()) return Status::Ok();
+  return c.lake.SetAccessTier(c.account->name, c.fs, c.path, tier, lake::Access{}).status();
+}
+
+// The bytes of a read plan (a copy source's), piece by piece, as a request body would come.
+class PlanSource final : public lake::ByteSource {
+ public:
+  explicit PlanSource(lake::ReadPlan& plan) : plan_(plan) {}
+  StatusOr<size_t> Read(char* buf, size_t n) override {
+    while (piece_ < plan_.pieces.size()) {
+      lake::ReadPlan::Piece& p = plan_.pieces[piece_];
+      if (done_ == p.length) {
+        ++piece_;
+        done_ = 0;
+        continue;
+      }
+      const size_t want = static_cast<size_t>(std::min<int64_t>(p.length - done_,
+                                                                static_cast<int64_t>(n)));
+      TARN_ASSIGN_OR_RETURN(size_t got, p.reader->ReadAt(p.offset + done_, buf, want));
+      if (got == 0) return InternalError("a copy source's extent ended early");
+      done_ += static_cast<int64_t>(got);
+      return got;
+    }
+    return size_t{0};
+  }
+  std::optional<int64_t> SizeHint() const override { return plan_.length; }
+
+ private:
+  lake::ReadPlan& plan_;
+  size_t piece_ = 0;
+  int64_t done_ = 0;
+};
+
+// The copy source's bytes (a range of them, or all), read with the source conditions.
+StatusOr<lake::ReadPlan> OpenSource(Ctx& c, const std::optional<lake::ByteRange>& range) {
+  const SourceRef& src = *c.source;
+  lake::Access read;
+  TARN_ASSIGN_OR_RETURN(read.cond, ParseSourceConditions(c));
+  return c.lake.OpenRead(src.account->name, src.fs, src.path, range, read);
+}
+
 }  // namespace
 
 StatusOr<std::vector<lake::BlockRef>> ParseBlockList(std::string_view body) {
@@ -103,12 +146,6 @@ StatusOr<std::vector<lake::BlockRef>> ParseBlockList(std::string_view body) {
     }
   }
   return blocks;
-}
-
-// x-ms-access-tier of an upload or a copy: the file gets that tier as it is written.
-Status SetTierAfterWrite(Ctx& c, const std::string& tier) {
-  if (tier.empty()) return Status::Ok();
-  return c.lake.SetAccessTier(c.account->name, c.fs, c.path, tier, lake::Access{}).status();
 }
 
 Status PutBlob(Ctx& c) {
@@ -157,12 +194,17 @@ Status PutBlob(Ctx& c) {
   return c.Reply(201, std::move(h));
 }
 
+// Copy Blob, Copy Blob From URL (x-ms-requires-sync) and Put Blob From URL (x-ms-blob-type),
+// synchronous, from this server: within the account the copy shares the source's extents; from
+// another of its accounts the bytes are read and written again.
 Status CopyBlob(Ctx& c) {
   TARN_RETURN_IF_ERROR(RequireEmptyBody(c));
   // The source was parsed from x-ms-copy-source and authorized by the pipeline.
   const SourceRef& src = *c.source;
-  if (src.account != c.account) {
-    return Error(Reason::kNotImplemented, "Copying from another account is not supported yet.");
+  const bool put_from_url = c.Header("x-ms-blob-type") != nullptr;
+  if (const std::string* type = c.Header("x-ms-blob-type"); type && *type != "BlockBlob") {
+    return Error(Reason::kInvalidHeaderValue,
+                 "Only block blobs are supported on a hierarchical-namespace account.");
   }
   TARN_ASSIGN_OR_RETURN(auto cond, ParseConditions(c));
   TARN_ASSIGN_OR_RETURN(auto src_cond, ParseSourceConditions(c));
@@ -170,14 +212,60 @@ Status CopyBlob(Ctx& c) {
   std::optional<lake::Metadata> m;
   if (!meta.empty()) m = meta;
   TARN_ASSIGN_OR_RETURN(const std::string tier, RequestedTier(c));
-  TARN_ASSIGN_OR_RETURN(auto n, c.lake.CopyFile(c.account->name, src.fs, src.path, c.fs, c.path,
-                                                m, src_cond, ParseAccess(c, cond), src.url));
+  lake::Node n;
+  std::string copy_id;
+  if (src.account == c.account) {
+    TARN_ASSIGN_OR_RETURN(n, c.lake.CopyFile(c.account->name, src.fs, src.path, c.fs, c.path, m,
+                                             src_cond, ParseAccess(c, cond), src.url));
+    copy_id = n.copy["id"];
+  } else {
+    TARN_ASSIGN_OR_RETURN(lake::ReadPlan plan, OpenSource(c, std::nullopt));
+    lake::PutOptions o;
+    o.creator = Creator(c);
+    o.access = ParseAccess(c, cond);
+    o.headers = plan.node.headers;
+    o.metadata = m ? *m : plan.node.metadata;
+    PlanSource body(plan);
+    TARN_ASSIGN_OR_RETURN(n, c.lake.PutFile(c.account->name, c.fs, c.path, body, o));
+    copy_id = NewUuid();
+  }
   TARN_RETURN_IF_ERROR(SetTierAfterWrite(c, tier));
   http::Headers h;
   AddWriteResult(n, &h);
-  h.emplace_back("x-ms-copy-id", n.copy["id"]);
-  h.emplace_back("x-ms-copy-status", n.copy["status"]);
+  if (put_from_url) {
+    if (!n.headers.content_md5.empty()) {
+      h.emplace_back("Content-MD5", Base64Encode(n.headers.content_md5));
+    }
+    return c.Reply(201, std::move(h));
+  }
+  h.emplace_back("x-ms-copy-id", copy_id);
+  h.emplace_back("x-ms-copy-status", "success");
   return c.Reply(202, std::move(h));
+}
+
+// Put Block From URL: a block staged from a range of the copy source (x-ms-source-range).
+Status PutBlockFromUrl(Ctx& c) {
+  TARN_RETURN_IF_ERROR(RequireEmptyBody(c));
+  auto id = c.Query("blockid");
+  if (!id) return Error(Reason::kMissingRequiredQueryParameter, "blockid is required.");
+  TARN_RETURN_IF_ERROR(ValidateBlockId(*id));
+  std::optional<lake::ByteRange> range;
+  if (const std::string* r = c.Header("x-ms-source-range")) {
+    TARN_ASSIGN_OR_RETURN(range, ParseRangeValue(*r));
+  }
+  TARN_ASSIGN_OR_RETURN(lake::ReadPlan plan, OpenSource(c, range));
+  if (plan.length > kMaxBlock) {
+    return Error(Reason::kRequestBodyTooLarge,
+                 "A block is at most 4000 MiB: give x-ms-source-range.");
+  }
+  PlanSource body(plan);
+  std::string got;
+  TARN_RETURN_IF_ERROR(
+      c.lake.StageBlock(c.account->name, c.fs, c.path, *id, body, std::nullopt, LeaseId(c), &got));
+  http::Headers h;
+  h.emplace_back("Content-MD5", Base64Encode(got));
+  h.emplace_back("x-ms-request-server-encrypted", "false");
+  return c.Reply(201, std::move(h));
 }
 
 Status GetBlob(Ctx& c) {
