@@ -803,6 +803,36 @@ def access_policy_seeds():
         write("access_policy_fuzz", name, text)
 
 
+def query_request_seeds():
+    head = "<?xml version='1.0' encoding='utf-8'?>\n<QueryRequest><QueryType>SQL</QueryType>"
+    csv = ("<Format><Type>delimited</Type><DelimitedTextConfiguration><ColumnSeparator>,"
+           "</ColumnSeparator><FieldQuote>\"</FieldQuote><RecordSeparator>\n</RecordSeparator>"
+           "<EscapeChar /><HasHeaders>true</HasHeaders></DelimitedTextConfiguration></Format>")
+    seeds = {
+        "default": head + "<Expression>SELECT * from BlobStorage</Expression></QueryRequest>",
+        "csv": (head + "<Expression>SELECT name, amount FROM BlobStorage WHERE id &gt; 1"
+                "</Expression><InputSerialization>" + csv + "</InputSerialization>"
+                "<OutputSerialization>" + csv.replace(",</Col", ";</Col") +
+                "</OutputSerialization></QueryRequest>"),
+        "json_out": (head + "<Expression>SELECT _2 FROM BlobStorage[*] WHERE _1 = '2'"
+                     "</Expression><OutputSerialization><Format><Type>json</Type>"
+                     "<JsonTextConfiguration><RecordSeparator>;</RecordSeparator>"
+                     "</JsonTextConfiguration></Format></OutputSerialization></QueryRequest>"),
+        "js": ("<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?><QueryRequest>"
+               "<QueryType>SQL</QueryType><Expression>select count(*) from BlobStorage"
+               "</Expression><InputSerialization><Format><Type>delimited</Type>"
+               "<DelimitedTextConfiguration><ColumnSeparator>,</ColumnSeparator><FieldQuote/>"
+               "<RecordSeparator></RecordSeparator><EscapeChar/><HasHeaders>false</HasHeaders>"
+               "</DelimitedTextConfiguration></Format></InputSerialization></QueryRequest>"),
+        "arrow": (head + "<Expression>SELECT 1 FROM BlobStorage</Expression><OutputSerialization>"
+                  "<Format><Type>arrow</Type><ArrowConfiguration><Schema><Field><Type>int64"
+                  "</Type><Name>n</Name></Field></Schema></ArrowConfiguration></Format>"
+                  "</OutputSerialization></QueryRequest>"),
+    }
+    for name, text in seeds.items():
+        write("query_request_fuzz", name, text)
+
+
 def batch_seeds():
     def part(i, line, extra=""):
         return ("--batch_1\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary"
@@ -825,6 +855,7 @@ def batch_seeds():
 def main():
     seeders = {
         "batch_fuzz": batch_seeds, "access_policy_fuzz": access_policy_seeds,
+        "query_request_fuzz": query_request_seeds,
         "range_fuzz": range_seeds, "properties_fuzz": properties_seeds,
         "block_list_fuzz": block_list_seeds, "acl_fuzz": acl_seeds, "glob_fuzz": glob_seeds,
         "partition_fuzz": partition_seeds, "shared_key_fuzz": shared_key_seeds,

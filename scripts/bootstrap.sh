@@ -14,10 +14,11 @@ debs=(
   wrk python3-matplotlib
   clang-14 libclang-rt-14-dev
   slurm-wlm munge
-  libnss-myhostname
+  libnss-myhostname libavro-dev
 )
 # libnss-myhostname resolves *.localhost to loopback, so that the tests reach tarnd's virtual
-# hosts (devstoreaccount1.blob.localhost) as a client machine would.
+# hosts (devstoreaccount1.blob.localhost) as a client machine would. libavro-dev (Avro C)
+# encodes the records of Query Blob Contents answers.
 # Node.js ships its own npm on these machines; Debian's npm conflicts with that nodejs.
 command -v npm >/dev/null 2>&1 || debs+=(nodejs npm)
 missing=()

@@ -211,13 +211,15 @@ constexpr ReasonInfo kTable[] = {
     {Reason::kDiskFull, Code::kResourceExhausted, 503, "ServerBusy", "ServerBusy"},
     {Reason::kExceedsMaxBatchRequestCount, Code::kInvalidArgument, 400,
      "ExceedsMaxBatchRequestCount", "ExceedsMaxBatchRequestCount"},
+    {Reason::kErrorProcessingQueryExpression, Code::kInvalidArgument, 400,
+     "ErrorProcessingQueryExpression", "ErrorProcessingQueryExpression"},
 };
 
 constexpr bool TableIsDense() {
   for (size_t i = 0; i < std::size(kTable); ++i) {
     if (static_cast<size_t>(kTable[i].reason) != i) return false;
   }
-  return static_cast<size_t>(Reason::kExceedsMaxBatchRequestCount) + 1 == std::size(kTable);
+  return static_cast<size_t>(Reason::kErrorProcessingQueryExpression) + 1 == std::size(kTable);
 }
 static_assert(TableIsDense(), "error table rows must follow the Reason enum order, one each");
 

@@ -171,7 +171,9 @@ enum class Reason {
   kRequestTimeout,
   kDiskFull,  // no space for new data on the data disk
   // Blob batch
-  kExceedsMaxBatchRequestCount,  // the last: status.cc's table check names it
+  kExceedsMaxBatchRequestCount,
+  // Query Blob Contents: the expression does not parse or does not bind
+  kErrorProcessingQueryExpression,  // the last: status.cc's table check names it
 };
 
 struct ReasonInfo {

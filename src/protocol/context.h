@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -15,6 +16,9 @@
 #include "http/server.h"
 #include "lake/lake_service.h"
 
+namespace tarn::http {
+class TlsContext;
+}
 namespace tarn::identity {
 class IdentityService;
 struct Caller;
@@ -86,10 +90,14 @@ std::string PrincipalName(const Identity& id);
 // authorized for the caller by the request pipeline before the operation runs, and then the
 // only place the operation takes it from.
 struct SourceRef {
-  const Account* account = nullptr;
+  const Account* account = nullptr;  // null for a source on another server
   std::string fs;
   std::string path;
   std::string url;  // as the client sent it (x-ms-copy-source), for the copy's record
+  // A copy source on another server the configuration allows (copy_sources): fetched from
+  // `url` with the credentials it carries, its https certificate checked against `trust`.
+  bool remote = false;
+  std::shared_ptr<const http::TlsContext> trust{};
 };
 
 struct Ctx {
@@ -132,6 +140,8 @@ struct Ctx {
   audit::AuditLog* audit = nullptr;            // the audit log, when kept
   const StudioAssets* studio = nullptr;        // the studio's files, when served
   ServiceProperties* service = nullptr;        // accounts' service properties (CORS)
+  // Where a large answer is spooled ("" = the system's temporary directory).
+  std::string_view scratch_dir;
   http::Headers cors;  // Access-Control-* headers every answer to this request carries
   // The identity, catalog and token fronts: the path's decoded segments.
   std::vector<std::string> segments;

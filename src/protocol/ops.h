@@ -38,6 +38,8 @@ Status ListBlobs(Ctx& c);
 Status PutBlob(Ctx& c);
 Status CopyBlob(Ctx& c);
 Status GetBlob(Ctx& c);
+// Query Blob Contents (query_ops.cc).
+Status QueryBlob(Ctx& c);
 Status GetBlobProperties(Ctx& c);
 Status GetBlobMetadata(Ctx& c);
 Status DeleteBlob(Ctx& c);

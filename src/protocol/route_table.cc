@@ -146,6 +146,8 @@ constexpr Route kRoutes[] = {
   Blob(kPath, "PUT",  Q("comp", "undelete"), kNone, b::UndeleteBlob, "UndeleteBlob", Write("cw", I::kCreate)),
   Blob(kPath, "PUT",  kNone, kNone, b::CopyBlob, "CopyBlob", Write("cw", I::kCreate, Second::kCopySource), "x-ms-copy-source"),
   Blob(kPath, "PUT",  kNone, kNone, b::PutBlob, "PutBlob", Write("cw", I::kCreate)),
+  // Query Blob Contents: a read of the blob (the DataLake SDKs send it to the Blob endpoint too).
+  Blob(kPath, "POST", Q("comp", "query"), kNone, b::QueryBlob, "QueryBlob", Read("r", I::kReadFile, PublicRead::kBlob)),
   Blob(kPath, "GET",  kNone, kNone, b::GetBlob, "GetBlob", Read("r", I::kReadFile, PublicRead::kBlob)),
   Blob(kPath, "HEAD", kNone, kNone, b::GetBlobProperties, "GetBlobProperties", Read("r", I::kStat, PublicRead::kBlob)),
   Blob(kPath, "DELETE", kNone, kNone, b::DeleteBlob, "DeleteBlob", Write("d", I::kDelete)),
@@ -355,8 +357,8 @@ bool PatternMatches(const Route& r, const Ctx& c) {
 constexpr std::array<const char*, 6> kNotOnHnsComps = {"snapshot", "page",     "pagelist",
                                                        "appendblock", "seal", "incrementalcopy"};
 // Blob comp values Azure serves on such accounts that Tarn does not serve yet.
-constexpr std::array<const char*, 8> kNotYetServedComps = {
-    "copy", "query", "stats", "undelete", "expiry", "immutabilityPolicies", "legalhold", "rename"};
+constexpr std::array<const char*, 7> kNotYetServedComps = {
+    "copy", "stats", "undelete", "expiry", "immutabilityPolicies", "legalhold", "rename"};
 
 bool OneOf(std::string_view v, const auto& set) {
   for (const char* s : set) {

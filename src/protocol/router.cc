@@ -116,6 +116,39 @@ std::optional<UrlParts> SplitUrl(std::string_view url) {
   return p;
 }
 
+}  // namespace
+
+std::optional<std::string> UrlOrigin(std::string_view url) {
+  const size_t scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos) return std::nullopt;
+  const std::string scheme = ToLower(url.substr(0, scheme_end));
+  if (scheme != "http" && scheme != "https") return std::nullopt;
+  std::string_view rest = url.substr(scheme_end + 3);
+  const std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
+  if (authority.empty() || authority.find('@') != std::string_view::npos) return std::nullopt;
+  std::string_view host = authority, port;
+  const size_t bracket = authority.rfind(']');
+  const size_t colon = authority.rfind(':');
+  if (colon != std::string_view::npos && (bracket == std::string_view::npos || colon > bracket)) {
+    host = authority.substr(0, colon);
+    port = authority.substr(colon + 1);
+    if (port.empty() || port.size() > 5 ||
+        port.find_first_not_of("0123456789") != std::string_view::npos) {
+      return std::nullopt;
+    }
+  }
+  if (host.empty()) return std::nullopt;
+  for (char ch : host) {
+    if (static_cast<unsigned char>(ch) <= 0x20 || ch == 0x7F || ch == '%' || ch == '\\') {
+      return std::nullopt;
+    }
+  }
+  if (port.empty()) port = scheme == "https" ? "443" : "80";
+  return scheme + "://" + ToLower(host) + ":" + std::string(port);
+}
+
+namespace {
+
 StatusOr<std::multimap<std::string, std::string>> DecodeQuery(std::string_view raw) {
   std::multimap<std::string, std::string> out;
   for (auto part : Split(raw, '&')) {
@@ -541,8 +574,16 @@ Status Frontend::AuthorizeCopySource(Ctx& c) {
   bool ours = host && same(*host);
   for (const auto& a : self_authorities_) ours = ours || same(a);
   if (!ours) {
+    const std::optional<std::string> origin = UrlOrigin(url);
+    if (origin && std::find(copy_sources_.begin(), copy_sources_.end(), *origin) !=
+                      copy_sources_.end()) {
+      // Another server the configuration names: it authorizes its own read (the SAS or the
+      // x-ms-copy-source-authorization the request carries); the copy is fetched from it.
+      c.source = SourceRef{nullptr, "", "", url, /*remote=*/true, copy_trust_};
+      return Status::Ok();
+    }
     return CannotVerifySource("it names another server (" + std::string(parts->authority) +
-                              "); Tarn copies only within itself.");
+                              ") that the configuration's copy_sources does not list.");
   }
   // Path-style: /<account>/<fs>/<path>; virtual-host style: /<fs>/<path>.
   std::string_view rest = parts->path.substr(1);
@@ -661,6 +702,7 @@ void Frontend::Serve(http::Request& req, http::ResponseWriter& w, const Ctx* bat
   c.tracking = tracking_;
   c.studio = studio_;
   c.service = service_;
+  c.scratch_dir = scratch_dir_;
   c.jobs = jobs_;
   c.audit = audit_;
   if (const auto* v = req.Header("x-ms-version")) c.version = *v;
@@ -723,7 +765,10 @@ void Frontend::Audit(const Ctx& c, const Route* route, const Status& s) {
                 {"result", denied ? "denied" : s.ok() ? "allowed" : "failed"},
                 {"status", status},
                 {"remote", c.req.remote}};
-  if (c.source) {
+  if (c.source && c.source->remote) {
+    // Another server's URL: its origin and path, never its query (a SAS's signature).
+    e["source"] = c.source->url.substr(0, c.source->url.find('?'));
+  } else if (c.source) {
     e["source"] = "/" + c.source->account->name + "/" + c.source->fs + "/" + c.source->path;
   }
   if (c.identity.kind == Identity::Kind::kBearer) {

@@ -70,6 +70,16 @@ class Frontend {
   using WriteObserver =
       std::function<void(const std::string& account, const std::string& fs, const std::string& path)>;
   void SetWriteObserver(WriteObserver observer) { write_observer_ = std::move(observer); }
+  // Other servers copy sources may be on (x-ms-copy-source of Copy Blob, Put Blob From URL,
+  // Put Block From URL): their origins ("https://host:port", as UrlOrigin gives them), and the
+  // CAs trusted for their certificates. None by default: then copies come only from this server.
+  void SetCopySources(std::vector<std::string> origins,
+                      std::shared_ptr<const http::TlsContext> trust) {
+    copy_sources_ = std::move(origins);
+    copy_trust_ = std::move(trust);
+  }
+  // Where answers too large for memory are spooled (Query Blob Contents); before any request.
+  void SetScratchDir(std::string dir) { scratch_dir_ = std::move(dir); }
 
  private:
   // What a check of one resource needs: a route's policy, or a second resource's.
@@ -121,7 +131,14 @@ class Frontend {
   WriteObserver write_observer_;
   std::vector<std::string> self_authorities_;
   std::vector<std::string> host_suffixes_;
+  std::string scratch_dir_;
+  std::vector<std::string> copy_sources_;
+  std::shared_ptr<const http::TlsContext> copy_trust_;
 };
+
+// The origin of an http or https URL: "scheme://host:port", lowercase, the port explicit (80 or
+// 443 when the URL has none); nullopt for anything else, or a URL with user information.
+std::optional<std::string> UrlOrigin(std::string_view url);
 
 // A virtual host: the account a Host header (or a URL's authority) names, "<account>.blob.<suffix>"
 // or "<account>.dfs.<suffix>" with an optional ":port", for one of `suffixes`; nullopt for any

@@ -1,6 +1,7 @@
 #include "server/config.h"
 
 #include "common/strings.h"
+#include "protocol/router.h"
 
 #include <sys/stat.h>
 
@@ -35,6 +36,16 @@ Status LoadConfigFile(const std::string& path, Config* cfg) {
   TARN_RETURN_IF_ERROR(str("ca_file", &cfg->ca_file));
   TARN_RETURN_IF_ERROR(str("studio_dir", &cfg->studio_dir));
   TARN_RETURN_IF_ERROR(str("host_suffix", &cfg->host_suffix));
+  if (j.contains("copy_sources")) {
+    const auto& cs = j["copy_sources"];
+    if (!cs.is_array()) {
+      return Error(Reason::kInvalidInput, "copy_sources must be an array of URLs");
+    }
+    for (const auto& v : cs) {
+      if (!v.is_string()) return Error(Reason::kInvalidInput, "copy_sources holds only URLs");
+      cfg->copy_sources.push_back(v.get<std::string>());
+    }
+  }
   if (j.contains("limits")) {
     const auto& l = j["limits"];
     if (!l.is_object()) return Error(Reason::kInvalidInput, "limits must be an object");
@@ -262,6 +273,18 @@ Status FinishConfig(Config* cfg) {
       }
       cfg->host_suffixes.push_back(std::move(suffix));
     }
+  }
+  for (std::string& source : cfg->copy_sources) {
+    std::string_view rest = source;
+    if (const size_t s = rest.find("://"); s != std::string_view::npos) rest.remove_prefix(s + 3);
+    const std::string_view after = rest.substr(std::min(rest.size(), rest.find_first_of("/?#")));
+    const std::optional<std::string> origin = protocol::UrlOrigin(source);
+    if (!origin || (!after.empty() && after != "/")) {
+      return Error(Reason::kInvalidInput,
+                   "copy_sources: '" + source + "' is not the origin of a server: give "
+                   "https://host or https://host:port, with no path");
+    }
+    source = *origin;
   }
   if (cfg->accounts.empty()) {
     cfg->accounts.push_back(protocol::Account{kDevAccount, {*Base64Decode(kDevKey)}});

@@ -44,6 +44,10 @@ struct Config {
   // with the filesystem. Comma-separated suffixes; "off" serves path-style URLs only.
   std::string host_suffix = "localhost";
   std::vector<std::string> host_suffixes;  // host_suffix parsed by FinishConfig
+  // Other servers a copy (Copy Blob, Put Blob/Block From URL) may read its source from, as
+  // "https://host[:port]" origins; none by default (copies only within this server). FinishConfig
+  // writes each as protocol::UrlOrigin gives it.
+  std::vector<std::string> copy_sources;
   // The token service: access-token lifetime, signing-key rotation period, allowed clock skew,
   // and the lifetime of users' refresh tokens.
   int64_t token_lifetime_s = 3600;
@@ -76,6 +80,7 @@ struct Config {
 //    "tls_listen": "127.0.0.1:0" | "off", "tls_cert": "cert.pem", "tls_key": "key.pem",
 //    "ca_file": "trusted-cas.pem", "studio_dir": "/usr/share/tarn/studio" | "off",
 //    "host_suffix": "localhost" | "lake.example.com,localhost" | "off",
+//    "copy_sources": ["https://lake2.example.com", "https://127.0.0.1:10001"],
 //    "accounts": [{"name": "acct", "keys": ["<base64>", "<base64>"]}],
 //    "limits": {"max_connections": 10000, "header_limit_bytes": 65536, "idle_timeout_s": 120,
 //               "head_timeout_s": 30, "body_timeout_s": 60, "keepalive_linger_ms": 20,

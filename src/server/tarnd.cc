@@ -98,6 +98,11 @@ int main(int argc, char** argv) {
                  "serve virtual-host URLs <account>.blob.<suffix> and <account>.dfs.<suffix> "
                  "as well as path-style ones (comma-separated suffixes, or 'off')")
       ->default_str(cfg.host_suffix);
+  std::vector<std::string> copy_sources;
+  app.add_option("--copy-source", copy_sources,
+                 "another server copies may read their source from (x-ms-copy-source), as "
+                 "https://host[:port]; repeat for more (default: none, copies only within this "
+                 "server)");
   int64_t retention_interval = -1;
   app.add_option("--retention-interval", retention_interval,
                  "seconds between passes that delete what the zones' retention (lake.yaml) "
@@ -118,6 +123,7 @@ int main(int argc, char** argv) {
   if (!ca_file.empty()) cfg.ca_file = ca_file;
   if (!studio_dir.empty()) cfg.studio_dir = studio_dir;
   if (!host_suffix.empty()) cfg.host_suffix = host_suffix;
+  for (std::string& s : copy_sources) cfg.copy_sources.push_back(std::move(s));
   if (retention_interval >= 0) cfg.retention_interval_s = retention_interval;
   if (Status s = server::FinishConfig(&cfg); !s.ok()) return Fail(s.message());
 
@@ -191,10 +197,12 @@ int main(int argc, char** argv) {
   for (const auto& a : cfg.accounts) account_names.push_back(a.name);
   catalog::CatalogService catalog(catalog_store->get(), &lake, box->get(), account_names,
                                  &identity);
+  std::shared_ptr<const http::TlsContext> trust;
   {
-    auto trust = http::TlsContext::ForClient(cfg.ca_file);
-    if (!trust.ok()) return Fail("--ca-file: " + trust.status().message());
-    catalog.SetTrustedCa(std::move(trust).value());
+    auto made = http::TlsContext::ForClient(cfg.ca_file);
+    if (!made.ok()) return Fail("--ca-file: " + made.status().message());
+    trust = std::move(made).value();
+    catalog.SetTrustedCa(trust);
   }
   // Datastores on this tarnd that hold a key or a SAS have it checked again on every read.
   catalog.SetCredentialCheck([&cfg](const catalog::StoredCredential& c) {
@@ -289,6 +297,15 @@ int main(int argc, char** argv) {
   protocol::ServiceProperties service_properties(cfg.data_dir + "/service-properties");
   frontend.SetServiceProperties(&service_properties);
   frontend.SetHostSuffixes(cfg.host_suffixes);
+  frontend.SetCopySources(cfg.copy_sources, trust);
+  {
+    // Query answers too large for memory are spooled here (unlinked files: nothing to clean).
+    const std::string scratch = cfg.data_dir + "/tmp";
+    std::error_code ec;
+    std::filesystem::create_directories(scratch, ec);
+    if (ec) return Fail("cannot create " + scratch + ": " + ec.message());
+    frontend.SetScratchDir(scratch);
+  }
   std::optional<protocol::StudioAssets> studio;
   if (cfg.studio_dir != "off") {
     const bool asked = !cfg.studio_dir.empty();

@@ -186,8 +186,17 @@ class Call {
   bool diagnosing_ = false;
 };
 
-// Fills a Column of a result whose row count is known, chunk after chunk, converting DuckDB's
-// physical types: every array is allocated once at its final size (no growth, no reallocation:
-// on this kind of VM first-touching memory twice costs more than the conversion), fixed-width
+// A database of its own that reaches only the lake files of its calls and, when `dir` is not
+// empty, that local directory (where it may also spill): set after start-up (DuckDB refuses
+// allowed_directories before), then locked, so that no statement can undo it. `settings` are
+// SET statements run before the lock.
+struct Confinement {
+  std::string dir;
+  int threads = 0;
+  std::string memory_limit{};
+  std::vector<std::string> settings{};
+};
+StatusOr<std::unique_ptr<duckdb::DuckDB>> ConfinedDatabase(const Confinement& c,
+                                                           LakeFileSystem** lake);
 
 }  // namespace tarn::tabular

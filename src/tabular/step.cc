@@ -20,18 +20,19 @@ constexpr char kResult[] = "__tarn_result";
 constexpr char kReason[] = "_reason";
 constexpr int kMaxQueryRounds = 8;
 
-// A database that reaches only the lake files of its calls and `dir`: set after start-up (DuckDB
-// refuses allowed_directories before), then locked, so that no statement can undo it.
-StatusOr<std::unique_ptr<duckdb::DuckDB>> ConfinedDatabase(const StepRequest& req,
+}  // namespace
+
+StatusOr<std::unique_ptr<duckdb::DuckDB>> ConfinedDatabase(const Confinement& c,
                                                            LakeFileSystem** lake) {
   duckdb::DBConfig config;
   config.SetOptionByName("autoinstall_known_extensions", duckdb::Value::BOOLEAN(false));
   config.SetOptionByName("autoload_known_extensions", duckdb::Value::BOOLEAN(false));
   config.SetOptionByName("enable_external_file_cache", duckdb::Value::BOOLEAN(false));
-  config.SetOptionByName("temp_directory", duckdb::Value(req.out_dir + "/.spill"));
-  if (req.threads > 0) config.SetOptionByName("threads", duckdb::Value::BIGINT(req.threads));
-  if (!req.memory_limit.empty()) {
-    config.SetOptionByName("memory_limit", duckdb::Value(req.memory_limit));
+  config.SetOptionByName("temp_directory",
+                         duckdb::Value(c.dir.empty() ? std::string() : c.dir + "/.spill"));
+  if (c.threads > 0) config.SetOptionByName("threads", duckdb::Value::BIGINT(c.threads));
+  if (!c.memory_limit.empty()) {
+    config.SetOptionByName("memory_limit", duckdb::Value(c.memory_limit));
   }
   auto db = std::make_unique<duckdb::DuckDB>(nullptr, &config);
   auto lake_fs = duckdb::make_uniq<LakeFileSystem>();
@@ -39,17 +40,22 @@ StatusOr<std::unique_ptr<duckdb::DuckDB>> ConfinedDatabase(const StepRequest& re
   db->GetFileSystem().RegisterSubSystem(std::move(lake_fs));
   duckdb::Connection con(*db);
   (*lake)->RegisterFileValueFunction(con);
-  const std::string dir = req.out_dir + "/";
-  for (const std::string& sql :
-       {"SET allowed_directories = [" + QuoteLiteral(dir) + ", " +
-            QuoteLiteral(LakeFileSystem::kScheme) + "]",
-        std::string("SET enable_external_access = false"),
-        std::string("SET lock_configuration = true")}) {
+  std::string allowed = QuoteLiteral(LakeFileSystem::kScheme);
+  if (!c.dir.empty()) allowed = QuoteLiteral(c.dir + "/") + ", " + allowed;
+  std::vector<std::string> statements = c.settings;
+  statements.push_back("SET allowed_directories = [" + allowed + "]");
+  statements.push_back("SET enable_external_access = false");
+  statements.push_back("SET lock_configuration = true");
+  for (const std::string& sql : statements) {
     auto r = con.Query(sql);
-    if (r->HasError()) return InternalError("tabular engine: cannot confine a step: " + r->GetError());
+    if (r->HasError()) {
+      return InternalError("tabular engine: cannot confine a query: " + r->GetError());
+    }
   }
   return db;
 }
+
+namespace {
 
 // Exactly one statement of the given type, or kInvalidInput saying what was found.
 Status OneStatement(duckdb::Connection& con, const std::string& sql,
@@ -314,7 +320,8 @@ StatusOr<StepResult> Engine::RunStep(const StepRequest& req) {
   }
   try {
     LakeFileSystem* lake = nullptr;
-    TARN_ASSIGN_OR_RETURN(auto db, ConfinedDatabase(req, &lake));
+    TARN_ASSIGN_OR_RETURN(auto db,
+                          ConfinedDatabase({req.out_dir, req.threads, req.memory_limit}, &lake));
     StatusOr<StepResult> out = [&] {
       StepRunner run(*db, *lake, req);
       return Step(run, req);

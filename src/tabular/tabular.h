@@ -353,6 +353,58 @@ class Engine {
   std::unique_ptr<Impl> impl_;
 };
 
+// Query Blob Contents (Azure's query acceleration, docs/api.md): one SELECT in Azure's dialect
+// over one file, "SELECT ... FROM BlobStorage", run in a DuckDB database of its own whose only
+// table is that file and that reaches nothing else (as a step is confined). Delimited text is
+// read as strings, as Azure reads it: `_1`, `_2`... name the fields of a file without a header
+// row; comparisons with numbers convert the string (`WHERE _3 > 10`); aggregates need a CAST.
+struct DelimitedDialect {
+  std::string column_separator = ",";
+  std::string field_quote = "\"";  // "" = no quoting
+  std::string record_separator = "\n";
+  std::string escape;  // "" = none
+  bool headers = false;
+  friend bool operator==(const DelimitedDialect&, const DelimitedDialect&) = default;
+};
+struct BlobQueryRequest {
+  enum class Input { kDelimited, kJson, kParquet };
+  enum class Output { kDelimited, kJson };
+  FileOpener* opener = nullptr;
+  SourceFile file{};
+  std::string expression;
+  Input input = Input::kDelimited;
+  DelimitedDialect in{};
+  Output output = Output::kDelimited;
+  // kDelimited: the whole dialect; kJson: record_separator ends each JSON object.
+  DelimitedDialect out{};
+  int64_t max_output_bytes = 0;  // past this the query stops with an error; 0 = no cap
+  size_t piece_bytes = 4 << 20;
+  // Takes the output in pieces of about piece_bytes (none when there is no output), each ending
+  // with a whole record, and how many bytes of the file had been read by then.
+  std::function<Status(std::string_view data, int64_t scanned)> sink;
+  int threads = 0;
+  std::string memory_limit{};
+};
+// What stopped a query after it began giving rows (a value that does not convert, a line that
+// does not parse): Azure reports it inside the answer, after the rows before it.
+struct BlobQueryError {
+  std::string name;  // InvalidTypeConversion, ParseError, OutputTooLarge, InternalError
+  std::string description;
+};
+struct BlobQueryResult {
+  int64_t rows = 0;
+  int64_t bytes_out = 0;
+  int64_t scanned = 0;  // bytes of the file read
+  std::optional<BlobQueryError> error;
+};
+// The expression as DuckDB SQL: "BlobStorage[*]" is "BlobStorage"; kInvalidInput for a JSON path
+// after it, which is not served. Exposed for tests and the fuzz target.
+StatusOr<std::string> BlobQuerySql(std::string_view expression);
+// kInvalidInput: the expression does not parse, is not one SELECT from BlobStorage alone (no
+// joins, subqueries, set operations or common table expressions), or names an unknown column
+// or function; the message says which. The sink's own error ends the call with that Status.
+StatusOr<BlobQueryResult> QueryBlob(const BlobQueryRequest& req);
+
 // One Engine for the whole process (DuckDB's defaults), made on first use: the catalog's
 // registrations and tarnd's file previews share it.
 Engine& ProcessEngine();

@@ -18,19 +18,25 @@ from conftest import ACCOUNT, ACCOUNT_KEY, REPO, unique
 MODULES = REPO / ".tools" / "node_modules"
 
 
-@pytest.mark.parametrize("style", ["path", "host"])
-def test_javascript_datalake_sdk(tarnd, style):
-    if not (MODULES / "@azure" / "storage-file-datalake").is_dir() or not shutil.which("node"):
+def run_js(tarnd, style, script, package, endpoint, name):
+    """Runs one of this folder's node scripts against tarnd's account URL, path-style or on the
+    virtual host <account>.<endpoint>.localhost; returns the JSON object it printed."""
+    if not (MODULES / "@azure" / package).is_dir() or not shutil.which("node"):
         pytest.fail("the JavaScript SDK is not installed in .tools: run scripts/bootstrap.sh")
-    fs = unique("js")
     env = dict(os.environ, NODE_PATH=str(MODULES), NODE_EXTRA_CA_CERTS=tarnd.ca_file)
     url = (tarnd.account_url if style == "path" else
-           f"https://{ACCOUNT}.dfs.localhost:{urlsplit(tarnd.https_url).port}")
-    out = subprocess.run(["node", str(Path(__file__).with_name("js_datalake.cjs")),
-                          url, ACCOUNT, ACCOUNT_KEY, fs],
+           f"https://{ACCOUNT}.{endpoint}.localhost:{urlsplit(tarnd.https_url).port}")
+    out = subprocess.run(["node", str(Path(__file__).with_name(script)),
+                          url, ACCOUNT, ACCOUNT_KEY, name],
                          env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr + tarnd.stderr_tail(2000)
-    seen = json.loads(out.stdout)
+    return json.loads(out.stdout)
+
+
+@pytest.mark.parametrize("style", ["path", "host"])
+def test_javascript_datalake_sdk(tarnd, style):
+    fs = unique("js")
+    seen = run_js(tarnd, style, "js_datalake.cjs", "storage-file-datalake", "dfs", fs)
     try:
         assert seen["bigSize"] == 2 << 20
         assert seen["part1"] == "id,amount\n1,1.5\n"
@@ -62,16 +68,7 @@ def test_javascript_datalake_sdk(tarnd, style):
 
 @pytest.mark.parametrize("style", ["path", "host"])
 def test_javascript_blob_batch(tarnd, style):
-    if not (MODULES / "@azure" / "storage-blob").is_dir() or not shutil.which("node"):
-        pytest.fail("the JavaScript SDK is not installed in .tools: run scripts/bootstrap.sh")
-    env = dict(os.environ, NODE_PATH=str(MODULES), NODE_EXTRA_CA_CERTS=tarnd.ca_file)
-    url = (tarnd.account_url if style == "path" else
-           f"https://{ACCOUNT}.blob.localhost:{urlsplit(tarnd.https_url).port}")
-    out = subprocess.run(["node", str(Path(__file__).with_name("js_batch.cjs")),
-                          url, ACCOUNT, ACCOUNT_KEY, unique("jsb")],
-                         env=env, capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr + tarnd.stderr_tail(2000)
-    seen = json.loads(out.stdout)
+    seen = run_js(tarnd, style, "js_batch.cjs", "storage-blob", "blob", unique("jsb"))
     assert seen["containerDelete"] == {"status": 202, "parts": [202] * 20, "codes": [""] * 20,
                                        "failed": 0}
     assert seen["accountTier"] == {"status": 202, "parts": [200] * 10, "codes": [""] * 10,
@@ -80,3 +77,18 @@ def test_javascript_blob_batch(tarnd, style):
     assert seen["accountDelete"]["codes"][-1] == "BlobNotFound"
     assert seen["accountDelete"]["failed"] == 1
     assert seen["left"] == ["logs"]
+
+
+@pytest.mark.parametrize("style", ["path", "host"])
+def test_javascript_query_blob_contents(tarnd, style):
+    """BlockBlobClient.query: the SDK's own request document and Avro reader (its codec, sync
+    and record-name checks), and its onError and onProgress callbacks."""
+    seen = run_js(tarnd, style, "js_query.cjs", "storage-blob", "blob", unique("jsq"))
+    assert seen["csv"] == "north;10.5\nsouth;20\n"
+    assert seen["contentType"] == "avro/binary"
+    assert seen["progress"][-1] == len("id,region,amount\n1,north,10.5\n2,south,20\n3,north,7\n")
+    assert seen["json"] == '{"id":"1"}\n{"id":"3"}\n'
+    assert seen["jsonIn"] == '{"name":"b"}\n'
+    assert seen["errors"] == [{"name": "InvalidTypeConversion", "fatal": True}]
+    assert seen["failingText"] == ""
+    assert seen["bad"] == {"status": 400, "code": "ErrorProcessingQueryExpression"}

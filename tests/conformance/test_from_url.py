@@ -86,3 +86,60 @@ def test_copies_between_accounts_of_this_server(tarn_factory, tmp_path):
     assert dst.get_blob_client("m1.pkl").download_blob().readall() == b"weights" * 1000
     dst.get_blob_client("m2.pkl").upload_blob_from_url(url)
     assert dst.get_blob_client("m2.pkl").download_blob().readall() == b"weights" * 1000
+
+
+def test_copies_from_a_server_the_configuration_allows(tarn_factory):
+    """copy_sources: tarnd fetches a source on another server it names (here another tarnd over
+    https, its certificate trusted with --ca-file), with the SAS the source URL carries; any
+    other server stays refused, and so does the allowed one when it refuses the read."""
+    other = tarn_factory()
+    lake = tarn_factory(extra_args=["--copy-source", other.https_url,
+                                    "--ca-file", other.ca_file])
+    from azure.storage.blob import ContentSettings
+    src = other.blob_service().create_container("exports").upload_blob(
+        "scores/2024.csv", b"id,score\n" + b"".join(b"%d,%d\n" % (i, i * 7) for i in range(5000)),
+        content_settings=ContentSettings(content_type="text/csv"), metadata={"origin": "other"})
+    sas = read_sas(ACCOUNT, ACCOUNT_KEY, "exports", "scores/2024.csv")
+    https_src = f"{other.https_url}/{ACCOUNT}/exports/scores/2024.csv"
+    data = src.download_blob().readall()
+    dst = lake.blob_service().create_container("imports")
+
+    got = dst.get_blob_client("scores.csv")
+    got.upload_blob_from_url(f"{https_src}?{sas}")
+    assert got.download_blob().readall() == data
+    props = got.get_blob_properties()
+    assert props.content_settings.content_type == "text/csv"
+    assert props.metadata == {"origin": "other"}
+
+    copy = dst.get_blob_client("copy.csv").start_copy_from_url(f"{https_src}?{sas}")
+    assert copy["copy_status"] == "success"
+    assert dst.get_blob_client("copy.csv").download_blob().readall() == data
+
+    blocks = dst.get_blob_client("staged.csv")
+    blocks.stage_block_from_url("YmxvY2stMQ==", f"{https_src}?{sas}", source_offset=0,
+                                source_length=100)
+    blocks.commit_block_list([BlobBlock("YmxvY2stMQ==")])
+    assert blocks.download_blob().readall() == data[:100]
+
+    # The allowed server refuses a read without credentials: so does the copy, saying why.
+    with pytest.raises(HttpResponseError) as e:
+        dst.get_blob_client("denied.csv").upload_blob_from_url(https_src)
+    assert e.value.error_code == "CannotVerifyCopySource"
+    assert "answered 40" in e.value.message
+    # The same server on a port the configuration does not list is another server.
+    with pytest.raises(HttpResponseError) as e:
+        dst.get_blob_client("plain.csv").upload_blob_from_url(
+            f"{other.url}/{ACCOUNT}/exports/scores/2024.csv?{sas}")
+    assert e.value.error_code == "CannotVerifyCopySource"
+    assert "copy_sources" in e.value.message
+    assert not list(dst.list_blobs(name_starts_with="denied"))
+
+
+def test_copy_sources_must_be_origins(tmp_path):
+    import subprocess
+    for bad in ["ftp://x", "https://host/path", "https://user@host", "https://"]:
+        out = subprocess.run([os.environ["TARND_BIN"], "--data-dir", str(tmp_path / "d"),
+                              "--listen", "127.0.0.1:0", "--copy-source", bad],
+                             capture_output=True, text=True, timeout=60)
+        assert out.returncode != 0, bad
+        assert "copy_sources" in out.stderr, out.stderr

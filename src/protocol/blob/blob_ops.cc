@@ -1,6 +1,14 @@
 // Blob API operations on blobs: put, copy, get, properties, delete, metadata, headers, leases,
 // blocks.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <pugixml.hpp>
+
+#include "client/http_connection.h"
 
 #include "common/crypto.h"
 #include "common/encoding.h"
@@ -108,6 +116,128 @@ class PlanSource final : public lake::ByteSource {
   int64_t done_ = 0;
 };
 
+// A copy source on another server (copy_sources), fetched before the write into an unlinked file
+// under the scratch directory: its bytes, and the properties it answered with.
+class RemoteSource final : public lake::ByteSource {
+ public:
+  ~RemoteSource() override {
+    if (fd >= 0) ::close(fd);
+  }
+  StatusOr<size_t> Read(char* buf, size_t n) override {
+    for (;;) {
+      const ssize_t got = ::pread(fd, buf, n, static_cast<off_t>(at_));
+      if (got < 0 && errno == EINTR) continue;
+      if (got < 0) return InternalError(std::string("copy source spool: ") + std::strerror(errno));
+      at_ += got;
+      return static_cast<size_t>(got);
+    }
+  }
+  std::optional<int64_t> SizeHint() const override { return length; }
+
+  int fd = -1;
+  int64_t length = 0;
+  lake::ContentHeaders headers;
+  lake::Metadata metadata;
+
+ private:
+  int64_t at_ = 0;
+};
+
+Status CannotVerify(const std::string& why) {
+  return Error(Reason::kCannotVerifyCopySource,
+               "Could not verify the copy source within the specified time: " + why);
+}
+
+// GET of x-ms-copy-source on the other server, with the credentials the request gives it: the
+// SAS in its URL, or x-ms-copy-source-authorization; the source conditions (x-ms-source-if-*)
+// go along as the source's own conditions. Redirects are not followed.
+StatusOr<std::unique_ptr<RemoteSource>> FetchRemote(Ctx& c,
+                                                    const std::optional<lake::ByteRange>& range,
+                                                    int64_t max_bytes) {
+  const SourceRef& src = *c.source;
+  const size_t scheme = src.url.find("://");
+  const size_t slash = src.url.find('/', scheme + 3);
+  if (scheme == std::string::npos || slash == std::string::npos) {
+    return Error(Reason::kInvalidHeaderValue, "x-ms-copy-source must be a URL of a blob.");
+  }
+  TARN_ASSIGN_OR_RETURN(client::Endpoint ep, client::ParseEndpoint(src.url.substr(0, slash)));
+  client::ConnectionOptions opts;
+  opts.tls = src.trust;
+  opts.connect_timeout_ms = 10000;
+  opts.io_timeout_ms = 60000;
+  client::Request req;
+  req.method = "GET";
+  req.target = src.url.substr(slash);
+  req.headers.emplace_back("x-ms-version", "2021-10-04");
+  if (range) {
+    req.headers.emplace_back("x-ms-range", "bytes=" + std::to_string(range->start) + "-" +
+                                               (range->end ? std::to_string(*range->end) : ""));
+  }
+  if (const std::string* a = c.Header("x-ms-copy-source-authorization")) {
+    req.headers.emplace_back("Authorization", *a);
+  }
+  for (auto [ours, theirs] : {std::pair{"x-ms-source-if-match", "If-Match"},
+                              std::pair{"x-ms-source-if-none-match", "If-None-Match"},
+                              std::pair{"x-ms-source-if-modified-since", "If-Modified-Since"},
+                              std::pair{"x-ms-source-if-unmodified-since",
+                                        "If-Unmodified-Since"}}) {
+    if (const std::string* v = c.Header(ours)) req.headers.emplace_back(theirs, *v);
+  }
+  auto out = std::make_unique<RemoteSource>();
+  std::error_code ec;
+  const std::string dir = c.scratch_dir.empty()
+                              ? std::filesystem::temp_directory_path(ec).string()
+                              : std::string(c.scratch_dir);
+  out->fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (out->fd < 0) return InternalError("cannot spool a copy source in " + dir);
+  client::HttpClient http(ep, opts);
+  auto r = http.Send(req, [&](std::string_view piece) -> Status {
+    if (out->length + static_cast<int64_t>(piece.size()) > max_bytes) {
+      return Error(Reason::kRequestBodyTooLarge, "The copy source is larger than " +
+                                                     std::to_string(max_bytes >> 20) +
+                                                     " MiB, the most this copy takes.");
+    }
+    while (!piece.empty()) {
+      const ssize_t n = ::write(out->fd, piece.data(), piece.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        if (errno == ENOSPC) return Error(Reason::kDiskFull, "No space for the copy source.");
+        return InternalError(std::string("copy source spool: ") + std::strerror(errno));
+      }
+      out->length += n;
+      piece.remove_prefix(static_cast<size_t>(n));
+    }
+    return Status::Ok();
+  });
+  if (!r.ok()) {
+    if (r.status().reason() == Reason::kRequestBodyTooLarge ||
+        r.status().reason() == Reason::kDiskFull) {
+      return r.status();
+    }
+    return CannotVerify("the source server did not answer (" + r.status().message() + ").");
+  }
+  if (r->status != 200 && r->status != 206) {
+    const std::string* code = r->Header("x-ms-error-code");
+    return CannotVerify("the source server answered " + std::to_string(r->status) +
+                        (code ? " " + *code : std::string()) + ".");
+  }
+  auto header = [&](const char* name) {
+    const std::string* v = r->Header(name);
+    return v ? *v : std::string();
+  };
+  out->headers.content_type = header("content-type");
+  out->headers.content_encoding = header("content-encoding");
+  out->headers.content_language = header("content-language");
+  out->headers.content_disposition = header("content-disposition");
+  out->headers.cache_control = header("cache-control");
+  for (const auto& [name, value] : r->headers) {
+    if (name.size() > 10 && EqualsIgnoreCase(name.substr(0, 10), "x-ms-meta-")) {
+      out->metadata[name.substr(10)] = value;
+    }
+  }
+  return out;
+}
+
 // The copy source's bytes (a range of them, or all), read with the source conditions.
 StatusOr<lake::ReadPlan> OpenSource(Ctx& c, const std::optional<lake::ByteRange>& range) {
   const SourceRef& src = *c.source;
@@ -214,7 +344,16 @@ Status CopyBlob(Ctx& c) {
   TARN_ASSIGN_OR_RETURN(const std::string tier, RequestedTier(c));
   lake::Node n;
   std::string copy_id;
-  if (src.account == c.account) {
+  if (src.remote) {
+    TARN_ASSIGN_OR_RETURN(auto body, FetchRemote(c, std::nullopt, kMaxPutBlob));
+    lake::PutOptions o;
+    o.creator = Creator(c);
+    o.access = ParseAccess(c, cond);
+    o.headers = body->headers;
+    o.metadata = m ? *m : body->metadata;
+    TARN_ASSIGN_OR_RETURN(n, c.lake.PutFile(c.account->name, c.fs, c.path, *body, o));
+    copy_id = NewUuid();
+  } else if (src.account == c.account) {
     TARN_ASSIGN_OR_RETURN(n, c.lake.CopyFile(c.account->name, src.fs, src.path, c.fs, c.path, m,
                                              src_cond, ParseAccess(c, cond), src.url));
     copy_id = n.copy["id"];
@@ -253,15 +392,21 @@ Status PutBlockFromUrl(Ctx& c) {
   if (const std::string* r = c.Header("x-ms-source-range")) {
     TARN_ASSIGN_OR_RETURN(range, ParseRangeValue(*r));
   }
-  TARN_ASSIGN_OR_RETURN(lake::ReadPlan plan, OpenSource(c, range));
-  if (plan.length > kMaxBlock) {
-    return Error(Reason::kRequestBodyTooLarge,
-                 "A block is at most 4000 MiB: give x-ms-source-range.");
-  }
-  PlanSource body(plan);
   std::string got;
-  TARN_RETURN_IF_ERROR(
-      c.lake.StageBlock(c.account->name, c.fs, c.path, *id, body, std::nullopt, LeaseId(c), &got));
+  if (c.source->remote) {
+    TARN_ASSIGN_OR_RETURN(auto body, FetchRemote(c, range, kMaxBlock));
+    TARN_RETURN_IF_ERROR(c.lake.StageBlock(c.account->name, c.fs, c.path, *id, *body,
+                                           std::nullopt, LeaseId(c), &got));
+  } else {
+    TARN_ASSIGN_OR_RETURN(lake::ReadPlan plan, OpenSource(c, range));
+    if (plan.length > kMaxBlock) {
+      return Error(Reason::kRequestBodyTooLarge,
+                   "A block is at most 4000 MiB: give x-ms-source-range.");
+    }
+    PlanSource body(plan);
+    TARN_RETURN_IF_ERROR(c.lake.StageBlock(c.account->name, c.fs, c.path, *id, body,
+                                           std::nullopt, LeaseId(c), &got));
+  }
   http::Headers h;
   h.emplace_back("Content-MD5", Base64Encode(got));
   h.emplace_back("x-ms-request-server-encrypted", "false");

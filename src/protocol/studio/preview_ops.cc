@@ -50,17 +50,6 @@ class PlanFile final : public tabular::RandomAccessFile {
   std::vector<int64_t> starts_;
 };
 
-class PlanOpener final : public tabular::FileOpener {
- public:
-  explicit PlanOpener(lake::ReadPlan& plan) : plan_(plan) {}
-  StatusOr<std::unique_ptr<tabular::RandomAccessFile>> Open(const tabular::SourceFile&) override {
-    return std::unique_ptr<tabular::RandomAccessFile>(new PlanFile(plan_));
-  }
-
- private:
-  lake::ReadPlan& plan_;
-};
-
 const char* TypeName(tabular::Column::Type t) {
   switch (t) {
     case tabular::Column::Type::kInt64: return "int64";
@@ -104,6 +93,10 @@ Json Cell(const tabular::Column& col, size_t row) {
 }
 
 }  // namespace
+
+StatusOr<std::unique_ptr<tabular::RandomAccessFile>> PlanOpener::Open(const tabular::SourceFile&) {
+  return std::unique_ptr<tabular::RandomAccessFile>(new PlanFile(plan_));
+}
 
 Json TableJson(const tabular::Table& table) {
   Json columns = Json::array(), rows = Json::array();

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -30,6 +31,17 @@ StatusOr<PreviewRequest> ParsePreviewRequest(const std::string& path,
                                              const std::optional<std::string>& rows);
 
 Status PreviewFile(Ctx& c);
+
+// The planned read of a whole lake file as the tabular engine's files: every file it opens is
+// the plan's bytes, read in place. The plan must outlive the opener.
+class PlanOpener final : public tabular::FileOpener {
+ public:
+  explicit PlanOpener(lake::ReadPlan& plan) : plan_(plan) {}
+  StatusOr<std::unique_ptr<tabular::RandomAccessFile>> Open(const tabular::SourceFile&) override;
+
+ private:
+  lake::ReadPlan& plan_;
+};
 
 // A table's columns ({"name", "type"}: int64, double, bool, string or timestamp) and rows as
 // JSON values (timestamps as ISO 8601 text in UTC, non-finite doubles as "NaN" or
