@@ -779,6 +779,12 @@ def service_properties_seeds():
                 "</StorageServiceProperties>"),
         "soft-delete": ("<StorageServiceProperties><DeleteRetentionPolicy><Enabled>true</Enabled>"
                         "<Days>3</Days></DeleteRetentionPolicy></StorageServiceProperties>"),
+        "website": ("<StorageServiceProperties><StaticWebsite><Enabled>true</Enabled>"
+                    "<IndexDocument>index.html</IndexDocument><ErrorDocument404Path>errors/"
+                    "404.html</ErrorDocument404Path></StaticWebsite></StorageServiceProperties>"),
+        "website-default": ("<StorageServiceProperties><StaticWebsite><Enabled>true</Enabled>"
+                            "<DefaultIndexDocumentPath>app/index.html</DefaultIndexDocumentPath>"
+                            "</StaticWebsite></StorageServiceProperties>"),
         "escaped": ("<StorageServiceProperties><Cors><CorsRule><AllowedOrigins>a&amp;b,&lt;x&gt;"
                     "</AllowedOrigins><AllowedMethods>GET</AllowedMethods><MaxAgeInSeconds>0"
                     "</MaxAgeInSeconds></CorsRule></Cors></StorageServiceProperties>"),

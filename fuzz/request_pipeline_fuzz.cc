@@ -114,6 +114,8 @@ const std::vector<Choice>& HeaderChoices() {
       {"x-ms-undelete-source",
        {"hello.txt?deletionid=1", "dir?deletionid=2", "dir/a.csv?deletionid=x", "../x"}},
       {"x-ms-source-range", {"bytes=0-3", "bytes=5-1", "bytes=0-"}},
+      {"x-ms-deleted-container-name", {"fuzz", "other", "$web", "a/b"}},
+      {"x-ms-deleted-container-version", {"1", "0", "x", "../1"}},
       {"x-ms-lease-action", {"acquire", "renew", "change", "release", "break"}},
       {"x-ms-lease-duration", {"-1", "15", "60", "0"}},
       {"x-ms-lease-id", {"3f3a7e2c-6c1e-4ac2-9a4e-8a1d1f0f8c11"}},
@@ -408,10 +410,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
     }
   }
-  // Now and then a virtual host (<account>.blob.localhost), whose paths leave out the account.
+  // Now and then a virtual host (<account>.blob.localhost), whose paths leave out the account,
+  // or a static website's (<account>.web.localhost).
   static constexpr const char* kHosts[] = {
       "devstoreaccount1.blob.localhost:10000", "DevStoreAccount1.DFS.localhost.:10000",
-      "nobody.dfs.localhost", "devstoreaccount1.queue.localhost", "[::1]:10000", ".blob.localhost"};
+      "nobody.dfs.localhost", "devstoreaccount1.queue.localhost", "[::1]:10000", ".blob.localhost",
+      "devstoreaccount1.web.localhost:10000", "nobody.web.localhost"};
   if (in.ConsumeIntegralInRange(0, 3) == 0) {
     p.host = in.ConsumeBool() ? in.PickValueInArray(kHosts)
                               : tarn::fuzz::FieldValueOf(in.ConsumeRandomLengthString(40));

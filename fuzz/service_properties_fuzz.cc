@@ -1,5 +1,6 @@
 // Set Blob Service Properties bodies (protocol/service_properties.h): the XML, its CORS rules,
-// its delete retention policy (0 to 365 days) and the elements refused or stored. What is
+// its delete retention policy (0 to 365 days), its static website (pages inside $web) and the
+// elements refused or stored. What is
 // accepted is what Azure accepts (at most 5 rules, known methods), and the document stored from
 // it parses again to the same rules and policy.
 #include <cstddef>
@@ -35,6 +36,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
        (*parsed->retention_days < 0 || *parsed->retention_days > 365))) {
     Fail("the delete retention policy changed on the way through storage, or is out of range",
          body);
+  }
+  if (parsed->website != reparsed->website) {
+    Fail("the static website changed on the way through storage", body);
+  }
+  if (parsed->website && parsed->website->enabled) {
+    const auto& w = *parsed->website;
+    if (w.index_document.find('/') != std::string::npos) Fail("an index document with '/'", body);
+    for (const std::string* p : {&w.index_document, &w.default_index_path, &w.error_404_path}) {
+      if (!p->empty() && (p->front() == '/' || p->find("..") == 0 ||
+                          p->find("/../") != std::string::npos)) {
+        Fail("a website page outside $web", body);
+      }
+    }
   }
   if (parsed->cors) {
     if (parsed->cors->size() > 5) Fail("more than 5 CORS rules", body);

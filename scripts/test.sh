@@ -36,7 +36,7 @@ echo "== the conformance tests that drive the Python SDKs, again with their curr
    test_blob.py test_datalake.py test_identity.py test_sign_in.py test_workspace_roles.py \
    test_catalog.py test_tls.py test_config.py test_bad_input.py test_preview.py test_cors.py \
    test_virtual_host.py test_batch.py test_tiers_and_policies.py test_soft_delete.py \
-   test_from_url.py test_query.py)
+   test_from_url.py test_query.py test_website.py test_container_soft_delete.py)
 
 echo "== SDK and CLI tests (tarn.core and the tarn CLI against real tarnds)"
 /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/sdk

@@ -150,4 +150,111 @@ StatusOr<int64_t> LakeService::PurgeDeleted(int64_t now_us) {
   return purged;
 }
 
+// ----- containers ------------------------------------------------------------------------------
+// A soft-deleted filesystem stays whole in the store, moved out of its account: its account
+// becomes "$deleted/<account>" (no account has a '/'), its name "<name>/<deleted_us>/<expires_us>"
+// (no filesystem name has a '/'), so that nothing that looks a filesystem up by account and
+// name, or lists an account's, finds it. Its version is <deleted_us>.
+
+namespace {
+
+std::string DeletedAccount(const std::string& account) { return "$deleted/" + account; }
+
+std::optional<DeletedFilesystem> FromParked(const Filesystem& parked, const std::string& account) {
+  const auto parts = Split(parked.name, '/');
+  int64_t deleted = 0, expires = 0;
+  if (parts.size() != 3 || !ParseInt64(parts[1], &deleted) || !ParseInt64(parts[2], &expires)) {
+    return std::nullopt;
+  }
+  DeletedFilesystem d;
+  d.fs = parked;
+  d.fs.account = account;
+  d.fs.name = std::string(parts[0]);
+  d.version = std::string(parts[1]);
+  d.deleted_us = deleted;
+  d.expires_us = expires;
+  return d;
+}
+
+}  // namespace
+
+StatusOr<DeletedFilesystem> LakeService::SoftDeleteFilesystem(const std::string& account,
+                                                              const std::string& name,
+                                                              const Access& access,
+                                                              int64_t retain_us) {
+  DeletedFilesystem out;
+  TARN_RETURN_IF_ERROR(store_->Write([&](WriteTxn& t) -> Status {
+    TARN_ASSIGN_OR_RETURN(Filesystem fs, RequireFilesystem(t, account, name));
+    TARN_RETURN_IF_ERROR(internal::CheckFilesystemDeletable(fs, access));
+    out.fs = fs;
+    out.deleted_us = NowMicros();
+    out.expires_us = out.deleted_us + retain_us;
+    out.version = std::to_string(out.deleted_us);
+    fs.lease = meta::Lease{};
+    fs.account = DeletedAccount(account);
+    fs.name = name + "/" + out.version + "/" + std::to_string(out.expires_us);
+    return t.UpdateFilesystem(fs);
+  }));
+  return out;
+}
+
+StatusOr<std::vector<DeletedFilesystem>> LakeService::ListDeletedFilesystems(
+    const std::string& account, const std::string& prefix) {
+  std::vector<DeletedFilesystem> out;
+  TARN_RETURN_IF_ERROR(store_->Read([&](ReadTxn& t) -> Status {
+    std::string after;
+    for (;;) {
+      TARN_ASSIGN_OR_RETURN(auto page, t.ListFilesystems(DeletedAccount(account), prefix, after,
+                                                         1000));
+      for (const Filesystem& parked : page) {
+        if (auto d = FromParked(parked, account)) out.push_back(std::move(*d));
+      }
+      if (page.size() < 1000) return Status::Ok();
+      after = page.back().name;
+    }
+  }));
+  return out;
+}
+
+StatusOr<Filesystem> LakeService::RestoreFilesystem(const std::string& account,
+                                                    const std::string& name,
+                                                    const std::string& version) {
+  Filesystem out;
+  TARN_RETURN_IF_ERROR(store_->Write([&](WriteTxn& t) -> Status {
+    TARN_ASSIGN_OR_RETURN(auto page, t.ListFilesystems(DeletedAccount(account),
+                                                       name + "/" + version + "/", "", 2));
+    if (page.empty()) {
+      return Error(Reason::kFilesystemNotFound,
+                   "No deleted container '" + name + "' of version '" + version +
+                       "' is kept: list them with include=deleted.");
+    }
+    TARN_ASSIGN_OR_RETURN(std::optional<Filesystem> taken, t.GetFilesystem(account, name));
+    if (taken) {
+      return Error(Reason::kFilesystemAlreadyExists,
+                   "The container '" + name + "' exists: delete it, or restore elsewhere.");
+    }
+    out = page[0];
+    out.account = account;
+    out.name = name;
+    out.modified_us = NowMicros();
+    return t.UpdateFilesystem(out);
+  }));
+  return out;
+}
+
+StatusOr<int64_t> LakeService::PurgeDeletedFilesystems(const std::vector<std::string>& accounts,
+                                                       int64_t now_us) {
+  int64_t purged = 0;
+  for (const std::string& account : accounts) {
+    TARN_ASSIGN_OR_RETURN(auto deleted, ListDeletedFilesystems(account, ""));
+    for (const DeletedFilesystem& d : deleted) {
+      if (d.expires_us > now_us) continue;
+      TARN_RETURN_IF_ERROR(store_->Write([&](WriteTxn& t) { return t.DeleteFilesystem(d.fs.id); }));
+      ++purged;
+    }
+  }
+  if (purged > 0) WakeCollector();
+  return purged;
+}
+
 }  // namespace tarn::lake

@@ -37,6 +37,8 @@ Status CheckWriteLease(const meta::Lease& lease, const std::optional<std::string
 // What a delete (or a soft delete) of n checks first: conditions, the lease, and recursive for
 // a directory that is not empty.
 Status CheckDeletable(meta::ReadTxn& t, const Node& n, bool recursive, const Access& access);
+// Whether a filesystem may be deleted: its conditions, and its lease if it has one.
+Status CheckFilesystemDeletable(const Filesystem& fs, const Access& access);
 
 // Extents whose id has bit 63 set may be inline (their bytes in the namespace store); others
 // need no lookup there (lake_extents.cc).

@@ -269,17 +269,7 @@ Status LakeService::DeleteFilesystem(const std::string& account, const std::stri
                                      const Access& access) {
   TARN_RETURN_IF_ERROR(store_->Write([&](WriteTxn& t) -> Status {
     TARN_ASSIGN_OR_RETURN(Filesystem fs, RequireFilesystem(t, account, name));
-    TARN_RETURN_IF_ERROR(CheckConditions(access.cond, &fs.etag, fs.modified_us, false));
-    LeaseView v = ViewLease(fs.lease, NowMillis());
-    if ((v.state == State::kLeased || v.state == State::kBreaking) &&
-        (!access.lease_id || !EqualsLeaseId(*access.lease_id, fs.lease.id))) {
-      return access.lease_id
-                 ? Error(Reason::kLeaseIdMismatchWithContainerOperation,
-                         "The lease ID specified did not match the lease ID for the container.")
-                 : Error(Reason::kContainerLeaseIdMissing,
-                         "There is currently a lease on the container and no lease ID was "
-                         "specified in the request.");
-    }
+    TARN_RETURN_IF_ERROR(internal::CheckFilesystemDeletable(fs, access));
     return t.DeleteFilesystem(fs.id);
   }));
   WakeCollector();
@@ -928,6 +918,21 @@ Status CheckDeletable(meta::ReadTxn& t, const Node& n, bool recursive, const Acc
                    "The recursive query parameter value must be true to delete a non-empty "
                    "directory.");
     }
+  }
+  return Status::Ok();
+}
+
+Status CheckFilesystemDeletable(const Filesystem& fs, const Access& access) {
+  TARN_RETURN_IF_ERROR(CheckConditions(access.cond, &fs.etag, fs.modified_us, false));
+  LeaseView v = ViewLease(fs.lease, NowMillis());
+  if ((v.state == State::kLeased || v.state == State::kBreaking) &&
+      (!access.lease_id || !EqualsLeaseId(*access.lease_id, fs.lease.id))) {
+    return access.lease_id
+               ? Error(Reason::kLeaseIdMismatchWithContainerOperation,
+                       "The lease ID specified did not match the lease ID for the container.")
+               : Error(Reason::kContainerLeaseIdMissing,
+                       "There is currently a lease on the container and no lease ID was "
+                       "specified in the request.");
   }
   return Status::Ok();
 }

@@ -234,6 +234,15 @@ struct FilesystemPage {
   std::string next_marker;
 };
 
+// A soft-deleted filesystem (container soft delete): as it was, under its own name, with the
+// version that tells its deletions apart.
+struct DeletedFilesystem {
+  Filesystem fs;
+  std::string version;
+  int64_t deleted_us = 0;
+  int64_t expires_us = 0;
+};
+
 // Soft-deleted paths of a filesystem (List Deleted Paths), in path order.
 struct DeletedPage {
   std::vector<meta::DeletedPath> items;
@@ -361,6 +370,21 @@ class LakeService {
                                     const std::string& prefix, const std::string& marker,
                                     int max_results);
   StatusOr<int64_t> PurgeDeleted(int64_t now_us);
+  // Container soft delete (lake_deleted.cc). SoftDeleteFilesystem takes the filesystem, whole,
+  // out of its account (the same checks as DeleteFilesystem first) in one metadata change and
+  // keeps it for retain_us; ListDeletedFilesystems lists an account's, in name order;
+  // RestoreFilesystem brings one back under its name (kFilesystemAlreadyExists when the name is
+  // taken again); PurgeDeletedFilesystems deletes, for good, those of these accounts whose
+  // retention ended, and returns how many.
+  StatusOr<DeletedFilesystem> SoftDeleteFilesystem(const std::string& account,
+                                                   const std::string& name,
+                                                   const Access& access, int64_t retain_us);
+  StatusOr<std::vector<DeletedFilesystem>> ListDeletedFilesystems(const std::string& account,
+                                                                  const std::string& prefix);
+  StatusOr<Filesystem> RestoreFilesystem(const std::string& account, const std::string& name,
+                                         const std::string& version);
+  StatusOr<int64_t> PurgeDeletedFilesystems(const std::vector<std::string>& accounts,
+                                            int64_t now_us);
   // Set Blob Tier: records the file's access tier ("Hot", "Cool", "Cold", "Archive") and when
   // it changed; the bytes, etag and modification time stay as they are. A directory,
   // which holds no bytes to tier, is kPathNotFound (BlobNotFound).

@@ -2746,5 +2746,45 @@ TEST_F(LakeServiceTest, SoftDeleteParksATreeUntilRestoredOrPurged) {
             Reason::kInvalidInput);
 }
 
+TEST_F(LakeServiceTest, SoftDeletedFilesystemIsKeptWholeUntilRestoredOrPurged) {
+  ASSERT_OK(lake_->CreateFilesystem(kAcct, "models", {{"team", "ml"}}, ""));
+  ASSERT_OK(Put("v1/w.bin", "weights", {}, "models"));
+  constexpr int64_t kDay = 86400LL * 1000000;
+  auto d = lake_->SoftDeleteFilesystem(kAcct, "models", {}, kDay);
+  ASSERT_OK(d);
+  EXPECT_EQ(d->fs.name, "models");
+  EXPECT_EQ(lake_->GetFilesystem(kAcct, "models").status().reason(), Reason::kFilesystemNotFound);
+  auto live = lake_->ListFilesystems(kAcct, "", "", 100);
+  ASSERT_OK(live);
+  for (const auto& fs : live->items) EXPECT_NE(fs.name.find('/'), 0u) << fs.name;
+  EXPECT_EQ(Collect(), 0);  // its bytes are kept
+  // The name is free again; a second deletion is a second version.
+  ASSERT_OK(lake_->CreateFilesystem(kAcct, "models", {}, ""));
+  auto d2 = lake_->SoftDeleteFilesystem(kAcct, "models", {}, 3 * kDay);
+  ASSERT_OK(d2);
+  auto listed = lake_->ListDeletedFilesystems(kAcct, "mod");
+  ASSERT_OK(listed);
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_NE((*listed)[0].version, (*listed)[1].version);
+  EXPECT_EQ((*listed)[0].fs.metadata.at("team"), "ml");
+  // Restoring the first brings its tree back; the second cannot come back over it.
+  ASSERT_OK(lake_->RestoreFilesystem(kAcct, "models", d->version));
+  auto got = Read("v1/w.bin", std::nullopt, {}, "models");
+  ASSERT_OK(got);
+  EXPECT_EQ(*got, "weights");
+  EXPECT_EQ(lake_->RestoreFilesystem(kAcct, "models", d2->version).status().reason(),
+            Reason::kFilesystemAlreadyExists);
+  EXPECT_EQ(lake_->RestoreFilesystem(kAcct, "models", "123").status().reason(),
+            Reason::kFilesystemNotFound);
+  // Purged once its retention ends: the younger one first stays, then goes.
+  auto none = lake_->PurgeDeletedFilesystems({kAcct}, NowMicros() + 2 * kDay);
+  ASSERT_OK(none);
+  EXPECT_EQ(*none, 0);
+  auto one = lake_->PurgeDeletedFilesystems({kAcct}, NowMicros() + 4 * kDay);
+  ASSERT_OK(one);
+  EXPECT_EQ(*one, 1);
+  EXPECT_TRUE(lake_->ListDeletedFilesystems(kAcct, "")->empty());
+}
+
 }  // namespace
 }  // namespace tarn::lake

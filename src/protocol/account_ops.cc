@@ -33,6 +33,13 @@ Status SetServiceProperties(Ctx& c) {
   std::string body;
   TARN_RETURN_IF_ERROR(ReadSmallBody(c, 64 * 1024, &body));
   TARN_RETURN_IF_ERROR(c.service->Set(c.account->name, body));
+  // A static website's files live in $web, which Azure makes when the website is turned on.
+  if (c.service->Website(c.account->name).enabled) {
+    auto made = c.lake.CreateFilesystem(c.account->name, "$web", {}, "");
+    if (!made.ok() && made.status().reason() != Reason::kFilesystemAlreadyExists) {
+      return made.status();
+    }
+  }
   return c.Reply(202, {});
 }
 

@@ -570,6 +570,15 @@ Status ReplyLease(Ctx& c, const lake::LeaseRequest& req, const lake::LeaseResult
   return c.Reply(status, std::move(h));
 }
 
+Status DeleteFilesystemAsConfigured(Ctx& c, const lake::Access& access) {
+  const int64_t days = c.service ? c.service->ContainerRetentionDays() : 0;
+  if (days > 0) {
+    return c.lake.SoftDeleteFilesystem(c.account->name, c.fs, access, days * 86400LL * 1000000)
+        .status();
+  }
+  return c.lake.DeleteFilesystem(c.account->name, c.fs, access);
+}
+
 Status StreamPlan(Ctx& c, lake::ReadPlan& plan) {
   std::unique_ptr<char[]> buf;
   constexpr size_t kChunk = 1 << 20;

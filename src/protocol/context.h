@@ -54,6 +54,7 @@ enum class Front : uint8_t {
   kCatalog,        // /workspaces/...
   kTracking,       // /workspaces/<ws>/mlflow/...: MLflow's REST API (its errors, its audience)
   kStudio,         // /studio/...: the browser application's files (anonymous)
+  kWebsite,        // <account>.web.<suffix>: the account's static website ($web, anonymous)
 };
 
 struct Account {
@@ -243,6 +244,9 @@ void AddMetadataHeaders(const lake::Metadata& m, http::Headers* h);
 void AddLeaseHeaders(const meta::Lease& l, http::Headers* h);
 // Answers a lease operation: 201 acquire, 202 break (x-ms-lease-time), 200 otherwise.
 Status ReplyLease(Ctx& c, const lake::LeaseRequest& req, const lake::LeaseResult& r);
+// Delete Container and Delete Filesystem: soft (kept for the configured container retention,
+// then restorable) or for good.
+Status DeleteFilesystemAsConfigured(Ctx& c, const lake::Access& access);
 // Streams a read plan as the body of an already started response.
 Status StreamPlan(Ctx& c, lake::ReadPlan& plan);
 

@@ -29,6 +29,7 @@ Status UndeleteBlob(Ctx& c);
 Status CreateContainer(Ctx& c);
 Status GetContainerProperties(Ctx& c);
 Status DeleteContainer(Ctx& c);
+Status UndeleteContainer(Ctx& c);
 Status SetContainerMetadata(Ctx& c);
 Status GetContainerAcl(Ctx& c);
 Status SetContainerAcl(Ctx& c);
@@ -53,6 +54,11 @@ Status GetBlockList(Ctx& c);
 // The body of Put Block List: <BlockList> of <Latest>, <Committed> and <Uncommitted> block IDs.
 StatusOr<std::vector<lake::BlockRef>> ParseBlockList(std::string_view body);
 }  // namespace blob
+
+namespace website {
+// GET/HEAD on <account>.web.<suffix>: the account's static website (website_ops.cc).
+Status ServeWebsite(Ctx& c);
+}  // namespace website
 
 namespace dfs {
 Status ListFilesystems(Ctx& c);

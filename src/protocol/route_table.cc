@@ -86,7 +86,7 @@ constexpr Route At(Front front, const char* method, const char* pattern, Operati
 constexpr Level kAcct = Level::kAccount, kFs = Level::kFilesystem, kPath = Level::kPath;
 constexpr Front kToken = Front::kTokenService, kIdentity = Front::kIdentityAdmin,
                 kCatalog = Front::kCatalog, kTracking = Front::kTracking,
-                kStudio = Front::kStudio;
+                kStudio = Front::kStudio, kWebsite = Front::kWebsite;
 namespace b = blob;
 namespace d = dfs;
 namespace a = account_ops;
@@ -126,6 +126,8 @@ constexpr Route kRoutes[] = {
   Blob(kFs, "GET",    Q("restype", "container"), kNone, b::GetContainerProperties, "GetContainerProperties", Read("r", std::nullopt, PublicRead::kContainer)),
   Blob(kFs, "HEAD",   Q("restype", "container"), kNone, b::GetContainerProperties, "GetContainerProperties", Read("r", std::nullopt, PublicRead::kContainer)),
   Blob(kFs, "DELETE", Q("restype", "container"), kNone, b::DeleteContainer, "DeleteContainer", Write("d")),
+  // Restore Container: the deleted container comes back under the URL's name (its own).
+  Blob(kFs, "PUT",    Q("restype", "container"), Q("comp", "undelete"), b::UndeleteContainer, "RestoreContainer", Write("cw")),
   Dfs(kFs, "PUT",    Q("resource", "filesystem"), d::CreateFilesystem, "CreateFilesystem", Write("cw")),
   Dfs(kFs, "HEAD",   Q("resource", "filesystem"), d::GetFilesystemProperties, "GetFilesystemProperties", Read("r")),
   Dfs(kFs, "PATCH",  Q("resource", "filesystem"), d::SetFilesystemProperties, "SetFilesystemProperties", Write("w")),
@@ -183,6 +185,12 @@ constexpr Route kRoutes[] = {
   At(kToken, "POST", "/*/oauth2/v2.0/devicelogin", id::DeviceLogin, "DeviceLogin", Anonymous()),
 
   // ----- Tarn Studio's files: anonymous; what it shows comes from the APIs, with a token.
+  // ----- an account's static website, on its own host name: anonymous, as on Azure ("" is its
+  // root).
+  At(kWebsite, "GET",  "", website::ServeWebsite, "WebsiteFile", Anonymous()),
+  At(kWebsite, "HEAD", "", website::ServeWebsite, "WebsiteFile", Anonymous()),
+  At(kWebsite, "GET",  "/**", website::ServeWebsite, "WebsiteFile", Anonymous()),
+  At(kWebsite, "HEAD", "/**", website::ServeWebsite, "WebsiteFile", Anonymous()),
   At(kStudio, "GET",  "/studio", studio_ops::ServeStudio, "StudioFile", Anonymous()),
   At(kStudio, "HEAD", "/studio", studio_ops::ServeStudio, "StudioFile", Anonymous()),
   At(kStudio, "GET",  "/studio/**", studio_ops::ServeStudio, "StudioFile", Anonymous()),

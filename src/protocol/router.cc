@@ -237,9 +237,10 @@ std::optional<VirtualHost> MatchVirtualHost(std::string_view authority,
     size_t dot = name.find('.');
     if (dot == 0 || dot == std::string_view::npos) continue;
     std::string_view endpoint = name.substr(dot + 1);
-    if (endpoint != "blob" && endpoint != "dfs") continue;
+    if (endpoint != "blob" && endpoint != "dfs" && endpoint != "web") continue;
     vh.account = std::string(name.substr(0, dot));
     vh.dfs = endpoint == "dfs";
+    vh.web = endpoint == "web";
     return vh;
   }
   return std::nullopt;
@@ -296,8 +297,19 @@ Status Frontend::Parse(Ctx& c) {
                      "The account '" + vh->account + "' (from the host name " + *host +
                          ") does not exist on this server.");
       }
-      c.front = Front::kStorage;
       c.virtual_host = true;
+      if (vh->web) {
+        // The static website: the whole path names a file of $web.
+        c.front = Front::kWebsite;
+        TARN_ASSIGN_OR_RETURN(c.segments, DecodedSegments(p));
+        for (const std::string& s : c.segments) {
+          if (s == "." || s == "..") {
+            return Error(Reason::kInvalidUri, "The request URI holds a '.' or '..' segment.");
+          }
+        }
+        return Status::Ok();
+      }
+      c.front = Front::kStorage;
       // The DFS endpoint's name: a request without Blob markers is a DFS one (JSON errors,
       // DFS path operations), as on Azure's <account>.dfs endpoint.
       if (vh->dfs && !c.HasQuery("restype") && !c.HasQuery("comp")) c.api = Api::kDfs;
@@ -667,7 +679,8 @@ Status Frontend::Run(Ctx& c, const Route** route) {
   }
   const Level level = c.front == Front::kStorage ? LevelOf(c) : Level::kAny;
   // The token service and the studio's files are for anyone; a credential there is not read.
-  if (c.front != Front::kTokenService && c.front != Front::kStudio) {
+  if (c.front != Front::kTokenService && c.front != Front::kStudio &&
+      c.front != Front::kWebsite) {
     TARN_RETURN_IF_ERROR(Authenticate(c, accounts_, identity_));
   }
   auto found = FindRoute(c, level);

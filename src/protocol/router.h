@@ -146,6 +146,7 @@ std::optional<std::string> UrlOrigin(std::string_view url);
 struct VirtualHost {
   std::string account;
   bool dfs = false;      // the DFS endpoint's name
+  bool web = false;      // the static website's name (<account>.web.<suffix>)
   std::string_view port;  // "" when the authority has none
 };
 std::optional<VirtualHost> MatchVirtualHost(std::string_view authority,

@@ -12,6 +12,7 @@
 #include <pugixml.hpp>
 #include <sstream>
 
+#include "common/encoding.h"
 #include "common/strings.h"
 
 namespace tarn::protocol {
@@ -186,6 +187,59 @@ bool Wildcard(const CorsRule& r) {
   return std::find(r.origins.begin(), r.origins.end(), "*") != r.origins.end();
 }
 
+// A page's path in $web: relative, of Azure's name limits, no "." or ".." segment, no control
+// character.
+bool ValidPagePath(const std::string& p, bool one_segment) {
+  if (p.empty() || p.size() > 1024 || p.front() == '/' || !IsValidUtf8(p)) return false;
+  if (one_segment && p.find('/') != std::string::npos) return false;
+  for (char ch : p) {
+    if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7F || ch == '\\') return false;
+  }
+  for (auto seg : Split(p, '/')) {
+    if (seg.empty() || seg == "." || seg == "..") return false;
+  }
+  return true;
+}
+
+StatusOr<StaticWebsite> ParseWebsite(const pugi::xml_node& e) {
+  StaticWebsite site;
+  site.enabled = Enabled(e);
+  if (!site.enabled) return site;
+  site.index_document = Trim(e.child_value("IndexDocument"));
+  site.default_index_path = Trim(e.child_value("DefaultIndexDocumentPath"));
+  site.error_404_path = Trim(e.child_value("ErrorDocument404Path"));
+  if (!site.index_document.empty() && !site.default_index_path.empty()) {
+    return Bad("a StaticWebsite takes IndexDocument or DefaultIndexDocumentPath, not both");
+  }
+  if (!site.index_document.empty() && !ValidPagePath(site.index_document, true)) {
+    return Bad("IndexDocument must be a file name (no '/'), such as index.html");
+  }
+  for (const std::string* p : {&site.default_index_path, &site.error_404_path}) {
+    if (!p->empty() && !ValidPagePath(*p, false)) {
+      return Bad("'" + *p + "' is not a path in $web: give it relative, such as "
+                 "errors/404.html, with no '.' or '..' segment");
+    }
+  }
+  return site;
+}
+
+std::string WebsiteXml(const StaticWebsite& site) {
+  if (!site.enabled) return "<StaticWebsite><Enabled>false</Enabled></StaticWebsite>";
+  std::string out = "<StaticWebsite><Enabled>true</Enabled>";
+  if (!site.index_document.empty()) {
+    out += "<IndexDocument>" + XmlEscape(site.index_document) + "</IndexDocument>";
+  }
+  if (!site.error_404_path.empty()) {
+    out += "<ErrorDocument404Path>" + XmlEscape(site.error_404_path) +
+           "</ErrorDocument404Path>";
+  }
+  if (!site.default_index_path.empty()) {
+    out += "<DefaultIndexDocumentPath>" + XmlEscape(site.default_index_path) +
+           "</DefaultIndexDocumentPath>";
+  }
+  return out + "</StaticWebsite>";
+}
+
 Status SysError(const std::string& what) {
   return InternalError(what + ": " + std::strerror(errno));
 }
@@ -237,10 +291,11 @@ StatusOr<ParsedProperties> ParseServiceProperties(std::string_view body) {
       out.retention_days = days;
       continue;
     }
-    if (name == "StaticWebsite" && Enabled(e)) {
-      return Error(Reason::kNotImplemented,
-                   "A static website (StaticWebsite Enabled) is not served by Tarn yet; send it "
-                   "with Enabled false, or leave it out.");
+    if (name == "StaticWebsite") {
+      TARN_ASSIGN_OR_RETURN(StaticWebsite site, ParseWebsite(e));
+      out.elements[name] = WebsiteXml(site);
+      out.website = std::move(site);
+      continue;
     }
     out.elements[name] = Print(e);
   }
@@ -299,7 +354,18 @@ Status ServiceProperties::Set(const std::string& account, std::string_view body)
   }
   if (given.cors) rules_[account] = *given.cors;
   if (given.retention_days) retention_[account] = *given.retention_days;
+  if (given.website) website_[account] = *given.website;
   return Status::Ok();
+}
+
+StaticWebsite ServiceProperties::Website(const std::string& account) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = website_.find(account);
+  if (it != website_.end()) return it->second;
+  auto stored = Load(account);
+  StaticWebsite site = stored.ok() && stored->website ? *stored->website : StaticWebsite{};
+  website_.emplace(account, site);
+  return site;
 }
 
 int64_t ServiceProperties::DeleteRetentionDays(const std::string& account) {

@@ -36,6 +36,14 @@ Status LoadConfigFile(const std::string& path, Config* cfg) {
   TARN_RETURN_IF_ERROR(str("ca_file", &cfg->ca_file));
   TARN_RETURN_IF_ERROR(str("studio_dir", &cfg->studio_dir));
   TARN_RETURN_IF_ERROR(str("host_suffix", &cfg->host_suffix));
+  if (j.contains("container_delete_retention_days")) {
+    const auto& d = j["container_delete_retention_days"];
+    if (!d.is_number_integer()) {
+      return Error(Reason::kInvalidInput,
+                   "container_delete_retention_days must be a whole number of days");
+    }
+    cfg->container_delete_retention_days = d.get<int64_t>();
+  }
   if (j.contains("copy_sources")) {
     const auto& cs = j["copy_sources"];
     if (!cs.is_array()) {
@@ -273,6 +281,10 @@ Status FinishConfig(Config* cfg) {
       }
       cfg->host_suffixes.push_back(std::move(suffix));
     }
+  }
+  if (cfg->container_delete_retention_days < 0 || cfg->container_delete_retention_days > 365) {
+    return Error(Reason::kInvalidInput,
+                 "container_delete_retention_days must be from 0 (off) to 365, as on Azure");
   }
   for (std::string& source : cfg->copy_sources) {
     std::string_view rest = source;

@@ -48,6 +48,10 @@ struct Config {
   // "https://host[:port]" origins; none by default (copies only within this server). FinishConfig
   // writes each as protocol::UrlOrigin gives it.
   std::vector<std::string> copy_sources;
+  // Container soft delete: days a deleted container (filesystem) is kept, restorable with
+  // Restore Container, before the retention pass purges it; 0 deletes at once. On Azure the
+  // account's management plane sets it; here it holds for every account.
+  int64_t container_delete_retention_days = 0;
   // The token service: access-token lifetime, signing-key rotation period, allowed clock skew,
   // and the lifetime of users' refresh tokens.
   int64_t token_lifetime_s = 3600;
@@ -81,6 +85,7 @@ struct Config {
 //    "ca_file": "trusted-cas.pem", "studio_dir": "/usr/share/tarn/studio" | "off",
 //    "host_suffix": "localhost" | "lake.example.com,localhost" | "off",
 //    "copy_sources": ["https://lake2.example.com", "https://127.0.0.1:10001"],
+//    "container_delete_retention_days": 7,
 //    "accounts": [{"name": "acct", "keys": ["<base64>", "<base64>"]}],
 //    "limits": {"max_connections": 10000, "header_limit_bytes": 65536, "idle_timeout_s": 120,
 //               "head_timeout_s": 30, "body_timeout_s": 60, "keepalive_linger_ms": 20,

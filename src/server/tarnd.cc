@@ -103,6 +103,11 @@ int main(int argc, char** argv) {
                  "another server copies may read their source from (x-ms-copy-source), as "
                  "https://host[:port]; repeat for more (default: none, copies only within this "
                  "server)");
+  int64_t container_retention = -1;
+  app.add_option("--container-delete-retention-days", container_retention,
+                 "keep deleted containers this many days, restorable (Restore Container), "
+                 "before the retention pass purges them; 0 deletes them at once")
+      ->default_str(std::to_string(cfg.container_delete_retention_days));
   int64_t retention_interval = -1;
   app.add_option("--retention-interval", retention_interval,
                  "seconds between passes that delete what the zones' retention (lake.yaml) "
@@ -125,6 +130,7 @@ int main(int argc, char** argv) {
   if (!host_suffix.empty()) cfg.host_suffix = host_suffix;
   for (std::string& s : copy_sources) cfg.copy_sources.push_back(std::move(s));
   if (retention_interval >= 0) cfg.retention_interval_s = retention_interval;
+  if (container_retention != -1) cfg.container_delete_retention_days = container_retention;
   if (Status s = server::FinishConfig(&cfg); !s.ok()) return Fail(s.message());
 
   auto logger = spdlog::stderr_color_mt("tarnd");
@@ -295,6 +301,7 @@ int main(int argc, char** argv) {
   frontend.SetPipelines(&pipelines);
   frontend.SetTracking(&tracking);
   protocol::ServiceProperties service_properties(cfg.data_dir + "/service-properties");
+  service_properties.SetContainerRetentionDays(cfg.container_delete_retention_days);
   frontend.SetServiceProperties(&service_properties);
   frontend.SetHostSuffixes(cfg.host_suffixes);
   frontend.SetCopySources(cfg.copy_sources, trust);

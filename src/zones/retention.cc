@@ -94,6 +94,12 @@ StatusOr<RetentionPass> Retention::RunOnce(int64_t now_us) {
     spdlog::info("retention: purged {} soft-deleted paths whose retention ended",
                  pass.soft_deleted_purged);
   }
+  TARN_ASSIGN_OR_RETURN(pass.containers_purged,
+                        lake_->PurgeDeletedFilesystems(accounts_, now_us));
+  if (pass.containers_purged > 0) {
+    spdlog::info("retention: purged {} deleted containers whose retention ended",
+                 pass.containers_purged);
+  }
   return pass;
 }
 

@@ -38,6 +38,7 @@ struct RetentionPass {
   int64_t batch_days_deleted = 0;  // ingest_date folders
   int64_t markers_deleted = 0;
   int64_t soft_deleted_purged = 0;  // soft-deleted paths whose retention ended (any filesystem)
+  int64_t containers_purged = 0;    // soft-deleted containers whose retention ended
 };
 
 class Retention {

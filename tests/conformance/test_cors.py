@@ -67,16 +67,17 @@ def test_properties_are_stored_merged_and_returned(tarn, blob):
     assert len(tarn.blob_service().get_service_properties()["cors"]) == 1
 
 
-def test_what_tarn_does_not_serve_yet_is_refused_not_stored(tarn, blob):
+def test_settings_out_of_range_are_refused_not_stored(tarn, blob):
     # A delete retention policy is served (test_soft_delete.py); out of range, it is refused.
     with pytest.raises(HttpResponseError) as e:
         blob.set_service_properties(delete_retention_policy=RetentionPolicy(enabled=True,
                                                                             days=400))
     assert e.value.status_code == 400 and "Days from 1 to 365" in str(e.value)
+    # A static website is served (test_website.py); an index document with a '/' is refused.
     with pytest.raises(HttpResponseError) as e:
         blob.set_service_properties(static_website=StaticWebsite(enabled=True,
-                                                                 index_document="index.html"))
-    assert "static website" in str(e.value)
+                                                                 index_document="a/index.html"))
+    assert e.value.status_code == 400 and "IndexDocument" in str(e.value)
     got = blob.get_service_properties()
     assert not got["delete_retention_policy"].enabled and not got["static_website"].enabled
 

@@ -1,4 +1,6 @@
 // Blob API container operations, List Blobs and List Deleted Paths.
+#include <algorithm>
+
 #include "common/encoding.h"
 #include "common/strings.h"
 #include "common/time_util.h"
@@ -49,22 +51,52 @@ Status ListContainers(Ctx& c) {
   if (max < 1 || max > 5000) {
     return Error(Reason::kOutOfRangeInput, "maxresults must be between 1 and 5000.");
   }
-  bool with_meta = c.Query("include").value_or("").find("metadata") != std::string::npos;
+  const std::string include = c.Query("include").value_or("");
+  const bool with_meta = include.find("metadata") != std::string::npos;
   TARN_ASSIGN_OR_RETURN(auto page, c.lake.ListFilesystems(c.account->name, prefix, marker,
                                                           static_cast<int>(max)));
+  // include=deleted: the soft-deleted containers whose names fall in this page's range, each
+  // after the live one of its name, if any.
+  struct Entry {
+    const lake::Filesystem* fs;
+    const lake::DeletedFilesystem* deleted;
+  };
+  std::vector<lake::DeletedFilesystem> deleted;
+  if (include.find("deleted") != std::string::npos) {
+    TARN_ASSIGN_OR_RETURN(deleted, c.lake.ListDeletedFilesystems(c.account->name, prefix));
+  }
+  std::vector<Entry> entries;
+  for (const auto& fs : page.items) entries.push_back({&fs, nullptr});
+  for (const auto& d : deleted) {
+    if (d.fs.name <= marker && !marker.empty()) continue;
+    if (!page.next_marker.empty() && d.fs.name > page.next_marker) continue;
+    entries.push_back({&d.fs, &d});
+  }
+  std::stable_sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+    return a.fs->name < b.fs->name;
+  });
+  const int64_t now = NowMicros();
   XmlWriter x;
   x.OpenWithAttrs("EnumerationResults", {{"ServiceEndpoint", ServiceEndpoint(c)}});
   if (!prefix.empty()) x.Leaf("Prefix", prefix);
   if (!marker.empty()) x.Leaf("Marker", marker);
   if (c.Query("maxresults")) x.Leaf("MaxResults", std::to_string(max));
   x.Open("Containers");
-  for (const auto& fs : page.items) {
-    x.Open("Container").Leaf("Name", fs.name).Open("Properties");
+  for (const Entry& e : entries) {
+    const lake::Filesystem& fs = *e.fs;
+    x.Open("Container").Leaf("Name", fs.name);
+    if (e.deleted) x.Leaf("Deleted", "true").Leaf("Version", e.deleted->version);
+    x.Open("Properties");
     x.Leaf("Last-Modified", FormatHttpDate(fs.modified_us));
     x.Leaf("Etag", QuoteEtag(fs.etag));
     LeaseXml(x, fs.lease);
     if (!fs.public_access.empty()) x.Leaf("PublicAccess", fs.public_access);
     x.Leaf("HasImmutabilityPolicy", "false").Leaf("HasLegalHold", "false");
+    if (e.deleted) {
+      const int64_t left = std::max<int64_t>(0, e.deleted->expires_us - now);
+      x.Leaf("DeletedTime", FormatHttpDate(e.deleted->deleted_us));
+      x.Leaf("RemainingRetentionDays", std::to_string((left + 86400000000LL - 1) / 86400000000LL));
+    }
     x.Close("Properties");
     if (with_meta) {
       x.Open("Metadata");
@@ -120,8 +152,31 @@ Status DeleteContainer(Ctx& c) {
     return Error(Reason::kInvalidHeaderValue,
                  "If-Match and If-None-Match are not supported when deleting a container.");
   }
-  TARN_RETURN_IF_ERROR(c.lake.DeleteFilesystem(c.account->name, c.fs, ParseAccess(c, cond)));
+  TARN_RETURN_IF_ERROR(DeleteFilesystemAsConfigured(c, ParseAccess(c, cond)));
   return c.Reply(202, {});
+}
+
+// Restore Container: a soft-deleted container back under its name (x-ms-deleted-container-name,
+// which is the URL's container, and x-ms-deleted-container-version).
+Status UndeleteContainer(Ctx& c) {
+  TARN_RETURN_IF_ERROR(RequireEmptyBody(c));
+  const std::string* name = c.Header("x-ms-deleted-container-name");
+  const std::string* version = c.Header("x-ms-deleted-container-version");
+  if (!name || !version) {
+    return Error(Reason::kMissingRequiredHeader,
+                 "Restore Container needs x-ms-deleted-container-name and "
+                 "x-ms-deleted-container-version (List Containers with include=deleted gives "
+                 "them).");
+  }
+  if (*name != c.fs) {
+    return Error(Reason::kInvalidHeaderValue,
+                 "A deleted container comes back under its own name: send the request to the "
+                 "URL of '" + *name + "'.");
+  }
+  TARN_ASSIGN_OR_RETURN(auto fs, c.lake.RestoreFilesystem(c.account->name, c.fs, *version));
+  http::Headers h;
+  AddContainerHeaders(fs, &h);
+  return c.Reply(201, std::move(h));
 }
 
 Status SetContainerMetadata(Ctx& c) {

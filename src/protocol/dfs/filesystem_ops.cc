@@ -75,7 +75,7 @@ Status SetFilesystemProperties(Ctx& c) {
 
 Status DeleteFilesystem(Ctx& c) {
   TARN_ASSIGN_OR_RETURN(auto cond, ParseConditions(c));
-  TARN_RETURN_IF_ERROR(c.lake.DeleteFilesystem(c.account->name, c.fs, ParseAccess(c, cond)));
+  TARN_RETURN_IF_ERROR(DeleteFilesystemAsConfigured(c, ParseAccess(c, cond)));
   return c.Reply(202, {});
 }
 

@@ -100,7 +100,9 @@ class WriteTxn : public ReadTxn {
   // Creates the filesystem and its root directory node (root_access applied to it).
   // AlreadyExists (Reason::kFilesystemAlreadyExists) if the name is taken in the account.
   virtual StatusOr<Filesystem> CreateFilesystem(Filesystem fs, const Node& root) = 0;
-  // Replaces etag, modified_us, metadata, public_access and lease.
+  // Replaces account, name (a container's soft delete and restore move it), etag, modified_us,
+  // metadata, public_access, lease and signed identifiers. The caller keeps (account, name)
+  // unique.
   virtual Status UpdateFilesystem(const Filesystem& fs) = 0;
   // Deletes the filesystem, every node in it (soft-deleted ones too), their extent lists and
   // staged data, in this txn.

@@ -570,10 +570,11 @@ class SqliteTxn final : public WriteTxn {
 
   Status UpdateFilesystem(const Filesystem& fs) override {
     Query q(c_,
-            "UPDATE filesystems SET etag = ?, modified_us = ?, metadata = ?, public_access = ?,"
-            " lease_state = ?, lease_id = ?, lease_duration_s = ?, lease_expires_ms = ?,"
-            " lease_break_ms = ?, signed_identifiers = ? WHERE id = ?");
-    q.Text(fs.etag).Int(fs.modified_us).Blob(EncodeMetadata(fs.metadata)).Text(fs.public_access);
+            "UPDATE filesystems SET account = ?, name = ?, etag = ?, modified_us = ?, metadata = ?,"
+            " public_access = ?, lease_state = ?, lease_id = ?, lease_duration_s = ?,"
+            " lease_expires_ms = ?, lease_break_ms = ?, signed_identifiers = ? WHERE id = ?");
+    q.Text(fs.account).Text(fs.name).Text(fs.etag).Int(fs.modified_us);
+    q.Blob(EncodeMetadata(fs.metadata)).Text(fs.public_access);
     BindLease(q, fs.lease);
     q.Text(fs.signed_identifiers).Int(fs.id);
     TARN_RETURN_IF_ERROR(q.Run());
