@@ -128,6 +128,7 @@ std::vector<std::pair<int, std::string>> ReadBack(const std::string& bytes) {
   }
   avro_value_decref(&value);
   avro_value_iface_decref(iface);
+  avro_schema_decref(schema);  // the reader hands out a reference of its own
   avro_file_reader_close(reader);
   std::filesystem::remove(path);
   return out;
