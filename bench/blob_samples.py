@@ -90,6 +90,7 @@ def main():
     n_t, n_p = sum(ok for ok, _ in tarn.values()), sum(ok for ok, _ in peer.values())
     only_peer = ", ".join(f"`{f}` ({tarn[f][1] or 'failed'})" for f in tarn
                           if peer[f][0] and not tarn[f][0]) or "none"
+    only_tarn = ", ".join(f"`{f}`" for f in tarn if tarn[f][0] and not peer[f][0]) or "none"
     print(f"azure-storage-blob {v} samples: tarnd {n_t}/{len(tarn)}, Azurite {n_p}/{len(peer)}")
     if args.out:
         Path(args.out).write_text(f"""# Microsoft's Python Blob samples against tarnd and Azurite
@@ -98,7 +99,8 @@ def main():
 azure-storage-blob {v} sdist unchanged against tarnd and Azurite (in memory), side by side:
 **tarnd {n_t} of {len(tarn)}, Azurite {n_p} of {len(peer)}**. Samples that need Azure itself
 (Microsoft Entra sign-in, Key Vault, a proxy, the secondary endpoint's statistics, a copy from
-a web site) fail on both. Passing on Azurite only: {only_peer}.
+a web site) fail on both. Passing on Azurite only: {only_peer}. Passing on tarnd only:
+{only_tarn}.
 
 | sample | tarnd | Azurite | tarnd's error |
 |---|---|---|---|
