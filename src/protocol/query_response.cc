@@ -1,12 +1,6 @@
 #include "protocol/query_response.h"
 
 #include <avro.h>
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
 
 #include "common/crypto.h"
 
@@ -150,39 +144,21 @@ struct QueryResponse::Avro {
 
 QueryResponse::QueryResponse(std::string dir) : dir_(std::move(dir)), avro_(new Avro) {}
 
-QueryResponse::~QueryResponse() {
-  if (fd_ >= 0) ::close(fd_);
-}
+QueryResponse::~QueryResponse() = default;
 
 Status QueryResponse::Append(std::string_view bytes) {
   size_ += static_cast<int64_t>(bytes.size());
-  if (fd_ < 0 && memory_.size() + bytes.size() <= kInMemory) {
+  if (!file_ && memory_.size() + bytes.size() <= kInMemory) {
     memory_.append(bytes);
     return Status::Ok();
   }
-  if (fd_ < 0) {
-    std::error_code ec;
-    const std::string dir = dir_.empty() ? std::filesystem::temp_directory_path(ec).string() : dir_;
-    fd_ = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-    if (fd_ < 0) {
-      return InternalError("query answer: cannot spill to " + dir + ": " + std::strerror(errno));
-    }
-    std::string first = std::move(memory_);
+  if (!file_) {
+    TARN_ASSIGN_OR_RETURN(TempFile f, TempFile::Open(dir_));
+    file_.emplace(std::move(f));
+    TARN_RETURN_IF_ERROR(file_->Append(memory_));
     memory_.clear();
-    size_ -= static_cast<int64_t>(first.size() + bytes.size());
-    TARN_RETURN_IF_ERROR(Append(first));
-    return Append(bytes);
   }
-  while (!bytes.empty()) {
-    const ssize_t n = ::write(fd_, bytes.data(), bytes.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      if (errno == ENOSPC) return Error(Reason::kDiskFull, "No space left for the query's answer.");
-      return InternalError(std::string("query answer: write: ") + std::strerror(errno));
-    }
-    bytes.remove_prefix(static_cast<size_t>(n));
-  }
-  return Status::Ok();
+  return file_->Append(bytes);
 }
 
 Status QueryResponse::Block(int branch, const std::function<Status(void*)>& fill) {
@@ -278,14 +254,10 @@ Status QueryResponse::End(int64_t total) {
 }
 
 StatusOr<std::string> QueryResponse::Bytes() const {
-  if (fd_ < 0) return memory_;
+  if (!file_) return memory_;
   std::string out(static_cast<size_t>(size_), '\0');
-  size_t got = 0;
-  while (got < out.size()) {
-    const ssize_t n = ::pread(fd_, out.data() + got, out.size() - got, static_cast<off_t>(got));
-    if (n <= 0) return InternalError("query answer: read back failed");
-    got += static_cast<size_t>(n);
-  }
+  TARN_ASSIGN_OR_RETURN(size_t got, file_->ReadAt(0, out.data(), out.size()));
+  if (got != out.size()) return InternalError("query answer: read back short");
   return out;
 }
 

@@ -10,10 +10,12 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "common/status.h"
+#include "common/temp_file.h"
 
 namespace tarn::protocol {
 
@@ -35,7 +37,7 @@ class QueryResponse {
   // The answer so far, for tests.
   StatusOr<std::string> Bytes() const;
   // The spill file (or -1 while the answer is in memory) and the in-memory answer.
-  int fd() const { return fd_; }
+  int fd() const { return file_ ? file_->fd() : -1; }
   const std::string& memory() const { return memory_; }
 
  private:
@@ -46,7 +48,7 @@ class QueryResponse {
   std::string dir_;
   std::unique_ptr<Avro> avro_;
   std::string memory_;
-  int fd_ = -1;
+  std::optional<TempFile> file_;
   int64_t size_ = 0;
 };
 

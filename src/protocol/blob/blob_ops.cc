@@ -1,11 +1,5 @@
 // Blob API operations on blobs: put, copy, get, properties, delete, metadata, headers, leases,
 // blocks.
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
 #include <pugixml.hpp>
 
 #include "client/http_connection.h"
@@ -13,6 +7,7 @@
 #include "common/crypto.h"
 #include "common/encoding.h"
 #include "common/strings.h"
+#include "common/temp_file.h"
 #include "common/time_util.h"
 #include "protocol/ops.h"
 #include "protocol/xml_writer.h"
@@ -120,22 +115,15 @@ class PlanSource final : public lake::ByteSource {
 // under the scratch directory: its bytes, and the properties it answered with.
 class RemoteSource final : public lake::ByteSource {
  public:
-  ~RemoteSource() override {
-    if (fd >= 0) ::close(fd);
-  }
+  explicit RemoteSource(TempFile file) : file(std::move(file)) {}
   StatusOr<size_t> Read(char* buf, size_t n) override {
-    for (;;) {
-      const ssize_t got = ::pread(fd, buf, n, static_cast<off_t>(at_));
-      if (got < 0 && errno == EINTR) continue;
-      if (got < 0) return InternalError(std::string("copy source spool: ") + std::strerror(errno));
-      at_ += got;
-      return static_cast<size_t>(got);
-    }
+    TARN_ASSIGN_OR_RETURN(size_t got, file.ReadAt(at_, buf, n));
+    at_ += static_cast<int64_t>(got);
+    return got;
   }
-  std::optional<int64_t> SizeHint() const override { return length; }
+  std::optional<int64_t> SizeHint() const override { return file.size(); }
 
-  int fd = -1;
-  int64_t length = 0;
+  TempFile file;
   lake::ContentHeaders headers;
   lake::Metadata metadata;
 
@@ -183,31 +171,16 @@ StatusOr<std::unique_ptr<RemoteSource>> FetchRemote(Ctx& c,
                                         "If-Unmodified-Since"}}) {
     if (const std::string* v = c.Header(ours)) req.headers.emplace_back(theirs, *v);
   }
-  auto out = std::make_unique<RemoteSource>();
-  std::error_code ec;
-  const std::string dir = c.scratch_dir.empty()
-                              ? std::filesystem::temp_directory_path(ec).string()
-                              : std::string(c.scratch_dir);
-  out->fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-  if (out->fd < 0) return InternalError("cannot spool a copy source in " + dir);
+  TARN_ASSIGN_OR_RETURN(TempFile spool, TempFile::Open(std::string(c.scratch_dir)));
+  auto out = std::make_unique<RemoteSource>(std::move(spool));
   client::HttpClient http(ep, opts);
   auto r = http.Send(req, [&](std::string_view piece) -> Status {
-    if (out->length + static_cast<int64_t>(piece.size()) > max_bytes) {
+    if (out->file.size() + static_cast<int64_t>(piece.size()) > max_bytes) {
       return Error(Reason::kRequestBodyTooLarge, "The copy source is larger than " +
                                                      std::to_string(max_bytes >> 20) +
                                                      " MiB, the most this copy takes.");
     }
-    while (!piece.empty()) {
-      const ssize_t n = ::write(out->fd, piece.data(), piece.size());
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        if (errno == ENOSPC) return Error(Reason::kDiskFull, "No space for the copy source.");
-        return InternalError(std::string("copy source spool: ") + std::strerror(errno));
-      }
-      out->length += n;
-      piece.remove_prefix(static_cast<size_t>(n));
-    }
-    return Status::Ok();
+    return out->file.Append(piece);
   });
   if (!r.ok()) {
     if (r.status().reason() == Reason::kRequestBodyTooLarge ||

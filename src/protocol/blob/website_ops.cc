@@ -30,22 +30,29 @@ Status PlainPage(Ctx& c, int status, const std::string& code, const std::string&
                  Page(title, text), "text/html; charset=utf-8");
 }
 
-// The file at `path` in $web, or nullopt when there is none (a folder is none).
-StatusOr<std::optional<lake::ReadPlan>> OpenFile(Ctx& c, const std::string& path) {
-  if (path.empty()) return std::optional<lake::ReadPlan>();
+// What `path` names in $web: a file (its read plan), a folder, or nothing.
+struct Found {
+  std::optional<lake::ReadPlan> file;
+  bool folder = false;
+};
+
+StatusOr<Found> Look(Ctx& c, const std::string& path) {
+  Found out;
+  if (path.empty()) {
+    out.folder = true;
+    return out;
+  }
   auto plan = c.lake.OpenRead(c.account->name, kWeb, path, std::nullopt, lake::Access{});
   if (!plan.ok()) {
-    if (plan.status().code() == Code::kNotFound) return std::optional<lake::ReadPlan>();
+    if (plan.status().code() == Code::kNotFound) return out;
     return plan.status();
   }
-  if (plan->node.is_dir) return std::optional<lake::ReadPlan>();
-  return std::optional<lake::ReadPlan>(std::move(*plan));
-}
-
-bool IsFolder(Ctx& c, const std::string& path) {
-  if (path.empty()) return true;
-  auto plan = c.lake.OpenRead(c.account->name, kWeb, path, std::nullopt, lake::Access{});
-  return plan.ok() && plan->node.is_dir;
+  if (plan->node.is_dir) {
+    out.folder = true;
+  } else {
+    out.file.emplace(std::move(*plan));
+  }
+  return out;
 }
 
 Status Send(Ctx& c, int status, lake::ReadPlan& plan) {
@@ -86,9 +93,9 @@ Status ServeWebsite(Ctx& c) {
   // segments: the decoded path; "." and ".." were refused when the path was read.
   std::string path;
   for (const std::string& s : c.segments) path += (path.empty() ? "" : "/") + s;
-  TARN_ASSIGN_OR_RETURN(std::optional<lake::ReadPlan> file, OpenFile(c, path));
-  if (file) return Send(c, 200, *file);
-  if (IsFolder(c, path)) {
+  TARN_ASSIGN_OR_RETURN(Found found, Look(c, path));
+  if (found.file) return Send(c, 200, *found.file);
+  if (found.folder) {
     // A folder's URL without its trailing '/' moves there, so that relative links resolve. The
     // Location is made from the folder's name, never echoed from the request ("//host/x"
     // would send the browser to another site).
@@ -101,12 +108,14 @@ Status ServeWebsite(Ctx& c) {
                                   : site.index_document.empty()
                                         ? std::string()
                                         : (path.empty() ? "" : path + "/") + site.index_document;
-    TARN_ASSIGN_OR_RETURN(std::optional<lake::ReadPlan> page, OpenFile(c, index));
-    if (page) return Send(c, 200, *page);
+    if (!index.empty()) {
+      TARN_ASSIGN_OR_RETURN(Found page, Look(c, index));
+      if (page.file) return Send(c, 200, *page.file);
+    }
   }
   if (!site.error_404_path.empty()) {
-    TARN_ASSIGN_OR_RETURN(std::optional<lake::ReadPlan> missing, OpenFile(c, site.error_404_path));
-    if (missing) return Send(c, 404, *missing);
+    TARN_ASSIGN_OR_RETURN(Found missing, Look(c, site.error_404_path));
+    if (missing.file) return Send(c, 404, *missing.file);
   }
   return PlainPage(c, 404, "WebContentNotFound", "Not found",
                    "The requested content does not exist.");
